@@ -1,0 +1,2 @@
+/** JMH benchmarks of lowbit's kernels. */
+package dev.lowbit.bench;

@@ -1,0 +1,40 @@
+package dev.lowbit.kernel;
+
+/**
+ * The GEMM family every layer runs on. All matrices are row-major with an offset and a leading
+ * dimension; {@code op(X)} is X or its transpose. Integer kernels overwrite C with the exact
+ * product in two's-complement int32 (a true sum outside int32 wraps, as hardware would).
+ *
+ * <p>{@link ScalarGemm} is the reference; fast implementations are held to it bit for bit where
+ * the arithmetic is exact (all integer kernels) and, for fp32, within rounding of reassociation.
+ */
+public interface Gemm {
+
+  /** A short name for logs, e.g. "scalar" or "vector-512". */
+  String name();
+
+  /** C = alpha · op(A) · op(B) + beta · C; op(A) is m×k, op(B) is k×n. beta = 0 ignores C's content. */
+  void sgemm(
+      boolean transA, boolean transB, int m, int n, int k,
+      float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+      float beta, float[] c, int cOff, int ldc);
+
+  /** C = op(A) · op(B), signed int8 × signed int8 → int32, exact. */
+  void gemmS8S8(
+      boolean transA, boolean transB, int m, int n, int k,
+      byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, int[] c, int cOff, int ldc);
+
+  /** C = op(A) · op(B) with A read as unsigned int8 (0..255) and B signed int8 → int32, exact. */
+  void gemmU8S8(
+      boolean transA, boolean transB, int m, int n, int k,
+      byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, int[] c, int cOff, int ldc);
+
+  /**
+   * C = op(A) · op(B), int16 × int16 → int32 with wrap-around. When {@code countOverflow} is set,
+   * returns how many results' true (unbounded) sums lie outside the int32 range; otherwise 0.
+   */
+  long gemmS16(
+      boolean transA, boolean transB, int m, int n, int k,
+      short[] a, int aOff, int lda, short[] b, int bOff, int ldb, int[] c, int cOff, int ldc,
+      boolean countOverflow);
+}

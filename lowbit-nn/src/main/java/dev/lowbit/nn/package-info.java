@@ -1,0 +1,2 @@
+/** Modules (layers) with a PyTorch-like API. */
+package dev.lowbit.nn;
