@@ -1,0 +1,607 @@
+package dev.lowbit.kernel;
+
+import dev.lowbit.kernel.Accumulator.Chunked;
+import dev.lowbit.kernel.Accumulator.FloatAcc;
+import dev.lowbit.kernel.Accumulator.Fp32Exact;
+import dev.lowbit.kernel.Accumulator.Int32Exact;
+import dev.lowbit.kernel.Accumulator.IntN;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API implementation of {@link EmulatedGemm}, bit-exact to {@link ScalarEmulatedGemm}.
+ *
+ * <p>Each output row is updated as a whole per k step (an axpy along the row): lane j of a vector
+ * holds output (i, j)'s own running sum, so every output still sees its products in ascending k
+ * while the lanes and the independent columns keep the core busy. Floating accumulators run in
+ * double lanes (the sum s + p is formed in double, then rounded by bit operations on its pattern);
+ * fp32 and integer accumulators run in full-width lanes. L-Mul products are formed per (i, k) row
+ * with integer lane operations, then accumulated like any other product. Rows are split over
+ * threads in fixed contiguous parts; the scalar tails use the same bit operations as the lanes.
+ */
+public final class VectorEmulatedGemm implements EmulatedGemm {
+
+  static final VectorEmulatedGemm DEFAULT = new VectorEmulatedGemm(
+      Math.max(128, Math.min(512, VectorShape.preferredShape().vectorBitSize())),
+      Runtime.getRuntime().availableProcessors());
+
+  private static final long SIGN = 0x8000000000000000L;
+  private static final long ABS = 0x7FFFFFFFFFFFFFFFL;
+  private static final long INF = 0x7FF0000000000000L;
+  private static final int RNE = 0;
+  private static final int RTZ = 1;
+  private static final int SR = 2;
+  /** Below this, an L-Mul magnitude sum has wrapped past 2^31 (see lmulRow). */
+  private static final int LMUL_WRAP = -0x3F000000;
+
+  private final int bits;
+  private final int threads;
+  private final VectorSpecies<Float> fs;
+  private final VectorSpecies<Integer> is;
+  private final VectorSpecies<Double> ds;
+  private final VectorSpecies<Float> fh;
+  private final VectorSpecies<Long> ls;
+  private final long[] iotaOut;
+
+  /**
+   * @param vectorBits 128, 256 or 512
+   * @param threads worker threads (rows are split in contiguous parts), at least 1
+   */
+  public VectorEmulatedGemm(int vectorBits, int threads) {
+    if (vectorBits != 128 && vectorBits != 256 && vectorBits != 512) {
+      throw new IllegalArgumentException("vector width must be 128, 256 or 512 bits, got " + vectorBits);
+    }
+    if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+    this.bits = vectorBits;
+    this.threads = threads;
+    VectorShape full = VectorShape.forBitSize(vectorBits);
+    fs = VectorSpecies.of(float.class, full);
+    is = VectorSpecies.of(int.class, full);
+    ds = VectorSpecies.of(double.class, full);
+    ls = VectorSpecies.of(long.class, full);
+    fh = VectorSpecies.of(float.class, VectorShape.forBitSize(vectorBits / 2));
+    iotaOut = new long[ls.length()];
+    for (int l = 0; l < iotaOut.length; l++) iotaOut[l] = l * StochasticBits.C_OUT;
+  }
+
+  @Override
+  public String name() {
+    return "vector-" + bits + "x" + threads;
+  }
+
+  // ================================================================ float operands
+
+  @Override
+  public GemmStats gemm(
+      Multiplier mul, Accumulator acc, boolean transA, boolean transB, int m, int n, int k,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
+      long seed) {
+    EmulatedGemm.check(acc, false, m, n, k);
+    if (mul == null) throw new IllegalArgumentException("multiplier missing");
+    Multiplier.LMul lm = mul instanceof Multiplier.LMul l ? l : null;
+    // op(B) packed k×n, already on the L-Mul operand grid when L-Mul is used.
+    float[] bp = new float[k * n];
+    int[] bpBits = lm == null ? null : new int[k * n];
+    for (int p = 0; p < k; p++) {
+      for (int j = 0; j < n; j++) {
+        float v = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+        if (lm != null) {
+          bpBits[p * n + j] = LMul.roundOperandBits(Float.floatToRawIntBits(v), lm.mantissaBits(), lm.rounding());
+        } else {
+          bp[p * n + j] = v;
+        }
+      }
+    }
+    long mix = StochasticBits.seedMix(seed);
+    return RowSplit.run(threads, m, (long) m * n * k, (from, to) -> {
+      long[] ev = new long[3];
+      FloatRow row = new FloatRow(n, k);
+      for (int i = from; i < to; i++) {
+        for (int p = 0; p < k; p++) {
+          float v = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+          if (lm != null) {
+            row.aBits[p] = LMul.roundOperandBits(Float.floatToRawIntBits(v), lm.mantissaBits(), lm.rounding());
+          } else {
+            row.a[p] = v;
+          }
+        }
+        floatRow(lm, acc, i, n, k, bp, bpBits, row, mix, ev);
+        System.arraycopy(row.result, 0, c, cOff + i * ldc, n);
+      }
+      return ev;
+    });
+  }
+
+  /** Per-thread scratch for one output row. */
+  private static final class FloatRow {
+    final float[] a;
+    final int[] aBits;
+    final float[] s32;
+    final double[] s64;
+    final float[] o32;
+    final double[] o64;
+    final float[] chunk;
+    final float[] prod;
+    final float[] result;
+
+    FloatRow(int n, int k) {
+      a = new float[k];
+      aBits = new int[k];
+      s32 = new float[n];
+      s64 = new double[n];
+      o32 = new float[n];
+      o64 = new double[n];
+      chunk = new float[n];
+      prod = new float[n];
+      result = new float[n];
+    }
+  }
+
+  private void floatRow(
+      Multiplier.LMul lm, Accumulator acc, int i, int n, int k, float[] bp, int[] bpBits,
+      FloatRow r, long mix, long[] ev) {
+    long outBase = (long) i * n;
+    if (acc instanceof Chunked ch) {
+      java.util.Arrays.fill(r.o32, 0f);
+      java.util.Arrays.fill(r.o64, 0.0);
+      int chunk = 0;
+      for (int k0 = 0; k0 < k; k0 += ch.chunkSize(), chunk++) {
+        floatChain(lm, ch.inner(), n, k0, Math.min(k, k0 + ch.chunkSize()), bp, bpBits, r, mix, outBase, ev);
+        if (ch.inner() instanceof FloatAcc) {
+          for (int j = 0; j < n; j++) r.chunk[j] = (float) r.s64[j];
+        } else {
+          System.arraycopy(r.s32, 0, r.chunk, 0, n);
+        }
+        if (ch.outer() instanceof FloatAcc fo) {
+          long outerMix = mix ^ StochasticBits.OUTER_SALT;
+          stepFloatAcc(r.o64, 1.0, r.chunk, 0, n, fo, outerMix + chunk * StochasticBits.C_STEP, outBase, ev);
+        } else {
+          stepFp32(r.o32, 1f, r.chunk, 0, n);
+        }
+      }
+      if (ch.outer() instanceof FloatAcc) {
+        for (int j = 0; j < n; j++) r.result[j] = (float) r.o64[j];
+      } else {
+        System.arraycopy(r.o32, 0, r.result, 0, n);
+      }
+    } else {
+      floatChain(lm, acc, n, 0, k, bp, bpBits, r, mix, outBase, ev);
+      if (acc instanceof FloatAcc) {
+        for (int j = 0; j < n; j++) r.result[j] = (float) r.s64[j];
+      } else {
+        System.arraycopy(r.s32, 0, r.result, 0, n);
+      }
+    }
+  }
+
+  /** Runs k0..k1 of row r's chains from zero into r.s32 (fp32) or r.s64 (FloatAcc). */
+  private void floatChain(
+      Multiplier.LMul lm, Accumulator acc, int n, int k0, int k1, float[] bp, int[] bpBits,
+      FloatRow r, long mix, long outBase, long[] ev) {
+    int offset = lm == null ? 0 : LMul.offset(lm.mantissaBits());
+    if (acc instanceof Fp32Exact) {
+      java.util.Arrays.fill(r.s32, 0f);
+      for (int p = k0; p < k1; p++) {
+        if (lm != null) {
+          lmulRow(r.aBits[p], bpBits, p * n, n, offset, r.prod);
+          stepFp32(r.s32, 1f, r.prod, 0, n);
+        } else {
+          stepFp32(r.s32, r.a[p], bp, p * n, n);
+        }
+      }
+    } else {
+      FloatAcc fa = (FloatAcc) acc;
+      java.util.Arrays.fill(r.s64, 0.0);
+      for (int p = k0; p < k1; p++) {
+        long srBase = mix + p * StochasticBits.C_STEP;
+        if (lm != null) {
+          lmulRow(r.aBits[p], bpBits, p * n, n, offset, r.prod);
+          stepFloatAcc(r.s64, 1.0, r.prod, 0, n, fa, srBase, outBase, ev);
+        } else {
+          stepFloatAcc(r.s64, r.a[p], bp, p * n, n, fa, srBase, outBase, ev);
+        }
+      }
+    }
+  }
+
+  /** s[j] = fma(src[off + j], a, s[j]) for j in [0, n): one fp32 rounding per step. */
+  private void stepFp32(float[] s, float a, float[] src, int off, int n) {
+    FloatVector av = FloatVector.broadcast(fs, a);
+    int upper = fs.loopBound(n);
+    int j = 0;
+    for (; j < upper; j += fs.length()) {
+      FloatVector sv = FloatVector.fromArray(fs, s, j);
+      FloatVector.fromArray(fs, src, off + j).fma(av, sv).intoArray(s, j);
+    }
+    for (; j < n; j++) s[j] = Math.fma(src[off + j], a, s[j]);
+  }
+
+  /**
+   * One FMAq step for each column: p = Q_prod(src[off + j]·a) (fp32 when no product format),
+   * s[j] = Q_acc(s[j] + p). Events go to ev.
+   */
+  private void stepFloatAcc(
+      double[] s, double a, float[] src, int off, int n, FloatAcc fa, long srBase, long outBase,
+      long[] ev) {
+    final int d = 52 - fa.format().mantissaBits();
+    final long keep = ~((1L << d) - 1);
+    final long low = (1L << d) - 1;
+    final long half = (1L << (d - 1)) - 1;
+    final long minBits = Double.doubleToRawLongBits(fa.format().minNormal());
+    final long maxBits = Double.doubleToRawLongBits(fa.format().maxFinite());
+    final boolean ftz = fa.underflowToZero();
+    final int rmode = switch (fa.rounding()) {
+      case RNE -> RNE;
+      case RTZ -> RTZ;
+      case STOCHASTIC -> SR;
+    };
+    final boolean hasProd = fa.product() != null;
+    final int pd = hasProd ? 52 - fa.product().mantissaBits() : 1;
+    final long pKeep = ~((1L << pd) - 1);
+    final long pHalf = (1L << (pd - 1)) - 1;
+    final long pMin = hasProd ? Double.doubleToRawLongBits(fa.product().minNormal()) : 0;
+    final long pMax = hasProd ? Double.doubleToRawLongBits(fa.product().maxFinite()) : 0;
+    long under = 0;
+    long over = 0;
+    long swamp = 0;
+    DoubleVector av = DoubleVector.broadcast(ds, a);
+    VectorMask<Long> none = ls.maskAll(false);
+    int len = ds.length();
+    int upper = ds.loopBound(n);
+    int j = 0;
+    for (; j < upper; j += len) {
+      DoubleVector sv = DoubleVector.fromArray(ds, s, j);
+      DoubleVector pv = ((DoubleVector) FloatVector.fromArray(fh, src, off + j)
+          .convertShape(VectorOperators.F2D, ds, 0)).mul(av);
+      if (hasProd) {
+        LongVector pb = pv.reinterpretAsLongs();
+        LongVector pm = pb.and(ABS);
+        VectorMask<Long> pnan = pm.compare(VectorOperators.GT, INF);
+        VectorMask<Long> pu = ftz
+            ? pm.compare(VectorOperators.LT, pMin).andNot(pm.compare(VectorOperators.EQ, 0L))
+            : none;
+        pm = pm.add(pHalf).add(pm.lanewise(VectorOperators.LSHR, pd).and(1L)).and(pKeep);
+        VectorMask<Long> po = pm.compare(VectorOperators.GT, pMax).andNot(pnan);
+        pm = pm.blend(pMax, po).blend(0L, pu);
+        under += pu.trueCount();
+        over += po.trueCount();
+        pv = pm.or(pb.and(SIGN)).blend(pb, pnan).reinterpretAsDoubles();
+      } else {
+        pv = (DoubleVector) pv.convertShape(VectorOperators.D2F, fh, 0)
+            .convertShape(VectorOperators.F2D, ds, 0);
+      }
+      LongVector tb = sv.add(pv).reinterpretAsLongs();
+      LongVector mg = tb.and(ABS);
+      VectorMask<Long> nan = mg.compare(VectorOperators.GT, INF);
+      VectorMask<Long> un = ftz
+          ? mg.compare(VectorOperators.LT, minBits).andNot(mg.compare(VectorOperators.EQ, 0L))
+          : none;
+      if (rmode == RNE) {
+        mg = mg.add(half).add(mg.lanewise(VectorOperators.LSHR, d).and(1L));
+      } else if (rmode == SR) {
+        LongVector h = LongVector.fromArray(ls, iotaOut, 0)
+            .add((outBase + j) * StochasticBits.C_OUT + srBase);
+        h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 33)).mul(StochasticBits.M1);
+        h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 33)).mul(StochasticBits.M2);
+        h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 33));
+        mg = mg.add(h.and(low));
+      }
+      mg = mg.and(keep);
+      VectorMask<Long> ov = mg.compare(VectorOperators.GT, maxBits).andNot(nan);
+      mg = mg.blend(maxBits, ov).blend(0L, un);
+      DoubleVector rv = mg.or(tb.and(SIGN)).blend(tb, nan).reinterpretAsDoubles();
+      VectorMask<Double> sw = pv.compare(VectorOperators.NE, 0.0)
+          .and(rv.compare(VectorOperators.EQ, sv)).andNot(ov.cast(ds));
+      under += un.trueCount();
+      over += ov.trueCount();
+      swamp += sw.trueCount();
+      rv.intoArray(s, j);
+    }
+    for (; j < n; j++) {
+      double p = (double) src[off + j] * a;
+      if (hasProd) {
+        long pb = Double.doubleToRawLongBits(p);
+        long pm = pb & ABS;
+        if (pm <= INF) {
+          boolean pu = ftz && pm != 0 && pm < pMin;
+          pm = (pm + pHalf + ((pm >>> pd) & 1L)) & pKeep;
+          if (pm > pMax) {
+            pm = pMax;
+            over++;
+          }
+          if (pu) {
+            pm = 0;
+            under++;
+          }
+          p = Double.longBitsToDouble(pm | (pb & SIGN));
+        }
+      } else {
+        p = (double) (float) p;
+      }
+      double sOld = s[j];
+      long tb = Double.doubleToRawLongBits(sOld + p);
+      long mg = tb & ABS;
+      double q;
+      boolean ovf = false;
+      if (mg > INF) {
+        q = Double.longBitsToDouble(tb);
+      } else {
+        boolean un = ftz && mg != 0 && mg < minBits;
+        if (rmode == RNE) {
+          mg += half + ((mg >>> d) & 1L);
+        } else if (rmode == SR) {
+          mg += StochasticBits.fmix64((outBase + j) * StochasticBits.C_OUT + srBase) & low;
+        }
+        mg &= keep;
+        if (mg > maxBits) {
+          mg = maxBits;
+          ovf = true;
+          over++;
+        }
+        if (un) {
+          mg = 0;
+          under++;
+        }
+        q = Double.longBitsToDouble(mg | (tb & SIGN));
+      }
+      if (p != 0.0 && q == sOld && !ovf) swamp++;
+      s[j] = q;
+    }
+    ev[0] += over;
+    ev[1] += under;
+    ev[2] += swamp;
+  }
+
+  /**
+   * out[j] = L-Mul(a, b[off + j]) for operands already on the m-bit grid, in integer lanes: the
+   * magnitude sum |b| + (|a| − OFFSET) is formed in int; it can wrap past 2^31 only for overflow,
+   * and such wrapped sums lie below {@link #LMUL_WRAP} while true underflows lie above it.
+   */
+  private void lmulRow(int aBits, int[] b, int off, int n, int offset, float[] out) {
+    int ax = aBits & 0x7FFFFFFF;
+    int j = 0;
+    if (ax >= 0x00800000 && ax < 0x7F800000) {
+      int sa = aBits & 0x80000000;
+      int add = ax - offset;
+      int upper = is.loopBound(n);
+      for (; j < upper; j += is.length()) {
+        IntVector by = IntVector.fromArray(is, b, off + j);
+        IntVector bm = by.and(0x7FFFFFFF);
+        IntVector sg = by.and(0x80000000).lanewise(VectorOperators.XOR, sa);
+        IntVector mag = bm.add(add);
+        VectorMask<Integer> ovf = mag.compare(VectorOperators.GE, 0x7F800000)
+            .or(mag.compare(VectorOperators.LT, LMUL_WRAP));
+        VectorMask<Integer> unf = mag.compare(VectorOperators.LT, 0x00800000).andNot(ovf);
+        IntVector r = sg.or(mag);
+        r = r.blend(sg.or(0x7F800000), ovf.or(bm.compare(VectorOperators.EQ, 0x7F800000)));
+        r = r.blend(sg, unf.or(bm.compare(VectorOperators.LT, 0x00800000)));
+        r = r.blend(0x7FC00000, bm.compare(VectorOperators.GT, 0x7F800000));
+        r.reinterpretAsFloats().intoArray(out, j);
+      }
+    }
+    for (; j < n; j++) out[j] = Float.intBitsToFloat(LMul.lmulBits(aBits, b[off + j], offset));
+  }
+
+  /** Elementwise out[i] = L-Mul(x[i], y[i]), vectorised; equal bit for bit to {@link LMul#multiply}. */
+  public void lmul(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int n,
+      Multiplier.LMul mul) {
+    if (n < 0) throw new IllegalArgumentException("length must be >= 0, got " + n);
+    int m = mul.mantissaBits();
+    int d = 23 - m;
+    int offset = LMul.offset(m);
+    boolean rne = mul.rounding() == Multiplier.OperandRounding.RNE;
+    int keep = ~((1 << d) - 1);
+    int half = d == 0 ? 0 : (1 << (d - 1)) - 1;
+    int upper = is.loopBound(n);
+    int i = 0;
+    for (; i < upper; i += is.length()) {
+      IntVector bx = FloatVector.fromArray(fs, x, xOff + i).reinterpretAsInts();
+      IntVector by = FloatVector.fromArray(fs, y, yOff + i).reinterpretAsInts();
+      IntVector mx = bx.and(0x7FFFFFFF);
+      IntVector my = by.and(0x7FFFFFFF);
+      VectorMask<Integer> nanx = mx.compare(VectorOperators.GT, 0x7F800000);
+      VectorMask<Integer> nany = my.compare(VectorOperators.GT, 0x7F800000);
+      if (d > 0) {
+        if (rne) {
+          mx = mx.add(half).add(mx.lanewise(VectorOperators.LSHR, d).and(1));
+          my = my.add(half).add(my.lanewise(VectorOperators.LSHR, d).and(1));
+        }
+        mx = mx.and(keep);
+        my = my.and(keep);
+      }
+      IntVector sg = bx.lanewise(VectorOperators.XOR, by).and(0x80000000);
+      // both magnitudes ≤ 0x7F800000 here matter; sum in int can wrap only for overflow (see lmulRow)
+      IntVector mag = mx.add(my).sub(offset);
+      VectorMask<Integer> infx = mx.compare(VectorOperators.EQ, 0x7F800000);
+      VectorMask<Integer> infy = my.compare(VectorOperators.EQ, 0x7F800000);
+      VectorMask<Integer> zx = mx.compare(VectorOperators.LT, 0x00800000);
+      VectorMask<Integer> zy = my.compare(VectorOperators.LT, 0x00800000);
+      VectorMask<Integer> ovf = mag.compare(VectorOperators.GE, 0x7F800000)
+          .or(mag.compare(VectorOperators.LT, LMUL_WRAP));
+      VectorMask<Integer> unf = mag.compare(VectorOperators.LT, 0x00800000).andNot(ovf);
+      IntVector r = sg.or(mag);
+      r = r.blend(sg.or(0x7F800000), ovf);
+      r = r.blend(sg, unf.or(zx).or(zy));
+      VectorMask<Integer> inf = infx.or(infy);
+      r = r.blend(sg.or(0x7F800000), inf);
+      VectorMask<Integer> nan = nanx.or(nany).or(infx.and(mx.compare(VectorOperators.EQ, 0).or(my.compare(VectorOperators.EQ, 0))))
+          .or(infy.and(mx.compare(VectorOperators.EQ, 0)));
+      r = r.blend(0x7FC00000, nan);
+      r.reinterpretAsFloats().intoArray(out, outOff + i);
+    }
+    for (; i < n; i++) out[outOff + i] = LMul.multiply(x[xOff + i], y[yOff + i], mul);
+  }
+
+  // ================================================================ integer operands
+
+  @Override
+  public GemmStats gemmS8(
+      Accumulator acc, boolean transA, boolean transB, int m, int n, int k,
+      byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, int[] c, int cOff, int ldc) {
+    EmulatedGemm.check(acc, true, m, n, k);
+    int[] bp = new int[k * n];
+    for (int p = 0; p < k; p++) {
+      for (int j = 0; j < n; j++) bp[p * n + j] = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+    }
+    return RowSplit.run(threads, m, (long) m * n * k, (from, to) -> {
+      long[] ev = new long[3];
+      IntRow row = new IntRow(n, k);
+      for (int i = from; i < to; i++) {
+        for (int p = 0; p < k; p++) row.a[p] = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+        ev[0] += intRow(acc, n, k, bp, row);
+        System.arraycopy(row.result, 0, c, cOff + i * ldc, n);
+      }
+      return ev;
+    });
+  }
+
+  @Override
+  public GemmStats gemmS16(
+      Accumulator acc, boolean transA, boolean transB, int m, int n, int k,
+      short[] a, int aOff, int lda, short[] b, int bOff, int ldb, int[] c, int cOff, int ldc) {
+    EmulatedGemm.check(acc, true, m, n, k);
+    int[] bp = new int[k * n];
+    for (int p = 0; p < k; p++) {
+      for (int j = 0; j < n; j++) bp[p * n + j] = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+    }
+    return RowSplit.run(threads, m, (long) m * n * k, (from, to) -> {
+      long[] ev = new long[3];
+      IntRow row = new IntRow(n, k);
+      for (int i = from; i < to; i++) {
+        for (int p = 0; p < k; p++) row.a[p] = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+        ev[0] += intRow(acc, n, k, bp, row);
+        System.arraycopy(row.result, 0, c, cOff + i * ldc, n);
+      }
+      return ev;
+    });
+  }
+
+  private static final class IntRow {
+    final int[] a;
+    final int[] s;
+    final int[] sCarry;
+    final int[] o;
+    final int[] oCarry;
+    final int[] result;
+
+    IntRow(int n, int k) {
+      a = new int[k];
+      s = new int[n];
+      sCarry = new int[n];
+      o = new int[n];
+      oCarry = new int[n];
+      result = new int[n];
+    }
+  }
+
+  /** Runs one output row; returns its overflow count. Result in r.result. */
+  private long intRow(Accumulator acc, int n, int k, int[] bp, IntRow r) {
+    long over = 0;
+    if (acc instanceof Chunked ch) {
+      java.util.Arrays.fill(r.o, 0);
+      java.util.Arrays.fill(r.oCarry, 0);
+      for (int k0 = 0; k0 < k; k0 += ch.chunkSize()) {
+        java.util.Arrays.fill(r.s, 0);
+        java.util.Arrays.fill(r.sCarry, 0);
+        int k1 = Math.min(k, k0 + ch.chunkSize());
+        for (int p = k0; p < k1; p++) over += stepInt(r.s, r.sCarry, r.a[p], bp, p * n, n, ch.inner());
+        if (ch.inner() instanceof Int32Exact) over += nonZero(r.sCarry, n);
+        over += stepInt(r.o, r.oCarry, 1, r.s, 0, n, ch.outer());
+      }
+      if (ch.outer() instanceof Int32Exact) over += nonZero(r.oCarry, n);
+      System.arraycopy(r.o, 0, r.result, 0, n);
+    } else {
+      java.util.Arrays.fill(r.s, 0);
+      java.util.Arrays.fill(r.sCarry, 0);
+      for (int p = 0; p < k; p++) over += stepInt(r.s, r.sCarry, r.a[p], bp, p * n, n, acc);
+      if (acc instanceof Int32Exact) over += nonZero(r.sCarry, n);
+      System.arraycopy(r.s, 0, r.result, 0, n);
+    }
+    return over;
+  }
+
+  private static long nonZero(int[] v, int n) {
+    long z = 0;
+    for (int j = 0; j < n; j++) if (v[j] != 0) z++;
+    return z;
+  }
+
+  /**
+   * s[j] += a·src[off + j] in the given integer register, for j in [0, n). Int32Exact keeps s
+   * wrapped and counts the 2^32 carries in carry[j] (the exact sum is s + carry·2^32). Returns the
+   * number of overflow events (IntN only; Int32Exact counts at the end of its chain).
+   */
+  private long stepInt(int[] s, int[] carry, int a, int[] src, int off, int n, Accumulator acc) {
+    final boolean exact = acc instanceof Int32Exact;
+    final IntN in = exact ? null : (IntN) acc;
+    final boolean sat = !exact && in.mode() == Accumulator.OverflowMode.SATURATE;
+    final boolean full = exact || in.bits() == 32;
+    final int lo = exact ? Integer.MIN_VALUE : in.min();
+    final int hi = exact ? Integer.MAX_VALUE : in.max();
+    final int sh = exact ? 0 : 32 - in.bits();
+    long over = 0;
+    IntVector av = IntVector.broadcast(is, a);
+    int upper = is.loopBound(n);
+    int j = 0;
+    for (; j < upper; j += is.length()) {
+      IntVector sv = IntVector.fromArray(is, s, j);
+      IntVector pv = IntVector.fromArray(is, src, off + j).mul(av);
+      IntVector tv = sv.add(pv);
+      // int32 overflow of s + p: both addends' signs differ from the sum's
+      VectorMask<Integer> ov32 = sv.lanewise(VectorOperators.XOR, tv)
+          .and(pv.lanewise(VectorOperators.XOR, tv)).compare(VectorOperators.LT, 0);
+      if (exact) {
+        IntVector cv = IntVector.fromArray(is, carry, j);
+        cv.add(pv.lanewise(VectorOperators.ASHR, 31).or(1), ov32).intoArray(carry, j);
+      } else if (full) {
+        over += ov32.trueCount();
+        if (sat) {
+          tv = tv.blend(sv.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.XOR, Integer.MAX_VALUE), ov32);
+        }
+      } else {
+        VectorMask<Integer> ov = tv.compare(VectorOperators.GT, hi)
+            .or(tv.compare(VectorOperators.LT, lo)).or(ov32);
+        over += ov.trueCount();
+        if (sat) {
+          IntVector bound = IntVector.broadcast(is, hi).blend(lo, pv.compare(VectorOperators.LT, 0));
+          tv = tv.max(lo).min(hi).blend(bound, ov32);
+        } else {
+          tv = tv.lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.ASHR, sh);
+        }
+      }
+      tv.intoArray(s, j);
+    }
+    for (; j < n; j++) {
+      int sv = s[j];
+      int pv = a * src[off + j];
+      int tv = sv + pv;
+      boolean ov32 = ((sv ^ tv) & (pv ^ tv)) < 0;
+      if (exact) {
+        if (ov32) carry[j] += pv < 0 ? -1 : 1;
+      } else if (full) {
+        if (ov32) {
+          over++;
+          if (sat) tv = sv < 0 ? Integer.MIN_VALUE : Integer.MAX_VALUE;
+        }
+      } else {
+        boolean ov = ov32 || tv > hi || tv < lo;
+        if (ov) {
+          over++;
+          if (sat) {
+            tv = ov32 ? (pv < 0 ? lo : hi) : Math.max(lo, Math.min(hi, tv));
+          } else {
+            tv = (tv << sh) >> sh;
+          }
+        }
+      }
+      s[j] = tv;
+    }
+    return over;
+  }
+}
