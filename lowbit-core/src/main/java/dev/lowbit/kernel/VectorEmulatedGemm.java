@@ -45,7 +45,6 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
   private final VectorSpecies<Float> fs;
   private final VectorSpecies<Integer> is;
   private final VectorSpecies<Double> ds;
-  private final VectorSpecies<Float> fh;
   private final VectorSpecies<Long> ls;
   private final long[] iotaOut;
 
@@ -65,7 +64,6 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     is = VectorSpecies.of(int.class, full);
     ds = VectorSpecies.of(double.class, full);
     ls = VectorSpecies.of(long.class, full);
-    fh = VectorSpecies.of(float.class, VectorShape.forBitSize(vectorBits / 2));
     iotaOut = new long[ls.length()];
     for (int l = 0; l < iotaOut.length; l++) iotaOut[l] = l * StochasticBits.C_OUT;
   }
@@ -85,16 +83,26 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     EmulatedGemm.check(acc, false, m, n, k);
     if (mul == null) throw new IllegalArgumentException("multiplier missing");
     Multiplier.LMul lm = mul instanceof Multiplier.LMul l ? l : null;
-    // op(B) packed k×n, already on the L-Mul operand grid when L-Mul is used.
-    float[] bp = new float[k * n];
-    int[] bpBits = lm == null ? null : new int[k * n];
+    Accumulator inner = acc instanceof Chunked ch ? ch.inner() : acc;
+    boolean wide = inner instanceof FloatAcc;
+    // op(B) packed k×n in the lane type the inner chain reads: fp32 lanes for fp32 sums, double
+    // (or L-Mul bit patterns widened to long) for minifloat sums. L-Mul operands are pre-rounded.
+    Packed bp = new Packed(
+        !wide && lm == null ? new float[k * n] : null,
+        !wide && lm != null ? new int[k * n] : null,
+        wide && lm == null ? new double[k * n] : null,
+        wide && lm != null ? new long[k * n] : null);
     for (int p = 0; p < k; p++) {
       for (int j = 0; j < n; j++) {
         float v = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+        int q = p * n + j;
         if (lm != null) {
-          bpBits[p * n + j] = LMul.roundOperandBits(Float.floatToRawIntBits(v), lm.mantissaBits(), lm.rounding());
+          int bits = LMul.roundOperandBits(Float.floatToRawIntBits(v), lm.mantissaBits(), lm.rounding());
+          if (wide) bp.bits64[q] = bits & 0xFFFFFFFFL; else bp.bits32[q] = bits;
+        } else if (wide) {
+          bp.f64[q] = v;
         } else {
-          bp[p * n + j] = v;
+          bp.f32[q] = v;
         }
       }
     }
@@ -111,12 +119,14 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
             row.a[p] = v;
           }
         }
-        floatRow(lm, acc, i, n, k, bp, bpBits, row, mix, ev);
+        floatRow(lm, acc, i, n, k, bp, row, mix, ev);
         System.arraycopy(row.result, 0, c, cOff + i * ldc, n);
       }
       return ev;
     });
   }
+
+  private record Packed(float[] f32, int[] bits32, double[] f64, long[] bits64) {}
 
   /** Per-thread scratch for one output row. */
   private static final class FloatRow {
@@ -126,8 +136,10 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     final double[] s64;
     final float[] o32;
     final double[] o64;
-    final float[] chunk;
-    final float[] prod;
+    final float[] chunk32;
+    final double[] chunk64;
+    final float[] prod32;
+    final double[] prod64;
     final float[] result;
 
     FloatRow(int n, int k) {
@@ -137,32 +149,37 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
       s64 = new double[n];
       o32 = new float[n];
       o64 = new double[n];
-      chunk = new float[n];
-      prod = new float[n];
+      chunk32 = new float[n];
+      chunk64 = new double[n];
+      prod32 = new float[n];
+      prod64 = new double[n];
       result = new float[n];
     }
   }
 
   private void floatRow(
-      Multiplier.LMul lm, Accumulator acc, int i, int n, int k, float[] bp, int[] bpBits,
-      FloatRow r, long mix, long[] ev) {
+      Multiplier.LMul lm, Accumulator acc, int i, int n, int k, Packed bp, FloatRow r, long mix,
+      long[] ev) {
     long outBase = (long) i * n;
     if (acc instanceof Chunked ch) {
       java.util.Arrays.fill(r.o32, 0f);
       java.util.Arrays.fill(r.o64, 0.0);
+      long outerMix = mix ^ StochasticBits.OUTER_SALT;
       int chunk = 0;
       for (int k0 = 0; k0 < k; k0 += ch.chunkSize(), chunk++) {
-        floatChain(lm, ch.inner(), n, k0, Math.min(k, k0 + ch.chunkSize()), bp, bpBits, r, mix, outBase, ev);
+        floatChain(lm, ch.inner(), n, k0, Math.min(k, k0 + ch.chunkSize()), bp, r, mix, outBase, ev);
+        // the chunk result passes on as an fp32 value
         if (ch.inner() instanceof FloatAcc) {
-          for (int j = 0; j < n; j++) r.chunk[j] = (float) r.s64[j];
+          for (int j = 0; j < n; j++) r.chunk32[j] = (float) r.s64[j];
         } else {
-          System.arraycopy(r.s32, 0, r.chunk, 0, n);
+          System.arraycopy(r.s32, 0, r.chunk32, 0, n);
         }
         if (ch.outer() instanceof FloatAcc fo) {
-          long outerMix = mix ^ StochasticBits.OUTER_SALT;
-          stepFloatAcc(r.o64, 1.0, r.chunk, 0, n, fo, outerMix + chunk * StochasticBits.C_STEP, outBase, ev);
+          for (int j = 0; j < n; j++) r.chunk64[j] = r.chunk32[j];
+          stepFloatAcc(r.o64, 1.0, r.chunk64, 0, n, fo, true,
+              outerMix + chunk * StochasticBits.C_STEP, outBase, ev);
         } else {
-          stepFp32(r.o32, 1f, r.chunk, 0, n);
+          stepFp32(r.o32, 1f, r.chunk32, 0, n);
         }
       }
       if (ch.outer() instanceof FloatAcc) {
@@ -171,7 +188,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
         System.arraycopy(r.o32, 0, r.result, 0, n);
       }
     } else {
-      floatChain(lm, acc, n, 0, k, bp, bpBits, r, mix, outBase, ev);
+      floatChain(lm, acc, n, 0, k, bp, r, mix, outBase, ev);
       if (acc instanceof FloatAcc) {
         for (int j = 0; j < n; j++) r.result[j] = (float) r.s64[j];
       } else {
@@ -182,17 +199,17 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
 
   /** Runs k0..k1 of row r's chains from zero into r.s32 (fp32) or r.s64 (FloatAcc). */
   private void floatChain(
-      Multiplier.LMul lm, Accumulator acc, int n, int k0, int k1, float[] bp, int[] bpBits,
-      FloatRow r, long mix, long outBase, long[] ev) {
+      Multiplier.LMul lm, Accumulator acc, int n, int k0, int k1, Packed bp, FloatRow r, long mix,
+      long outBase, long[] ev) {
     int offset = lm == null ? 0 : LMul.offset(lm.mantissaBits());
     if (acc instanceof Fp32Exact) {
       java.util.Arrays.fill(r.s32, 0f);
       for (int p = k0; p < k1; p++) {
         if (lm != null) {
-          lmulRow(r.aBits[p], bpBits, p * n, n, offset, r.prod);
-          stepFp32(r.s32, 1f, r.prod, 0, n);
+          lmulRow(r.aBits[p], bp.bits32, p * n, n, offset, r.prod32);
+          stepFp32(r.s32, 1f, r.prod32, 0, n);
         } else {
-          stepFp32(r.s32, r.a[p], bp, p * n, n);
+          stepFp32(r.s32, r.a[p], bp.f32, p * n, n);
         }
       }
     } else {
@@ -201,10 +218,10 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
       for (int p = k0; p < k1; p++) {
         long srBase = mix + p * StochasticBits.C_STEP;
         if (lm != null) {
-          lmulRow(r.aBits[p], bpBits, p * n, n, offset, r.prod);
-          stepFloatAcc(r.s64, 1.0, r.prod, 0, n, fa, srBase, outBase, ev);
+          lmulRowWide(r.aBits[p], bp.bits64, p * n, n, offset, r.prod64);
+          stepFloatAcc(r.s64, 1.0, r.prod64, 0, n, fa, true, srBase, outBase, ev);
         } else {
-          stepFloatAcc(r.s64, r.a[p], bp, p * n, n, fa, srBase, outBase, ev);
+          stepFloatAcc(r.s64, r.a[p], bp.f64, p * n, n, fa, false, srBase, outBase, ev);
         }
       }
     }
@@ -222,19 +239,32 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     for (; j < n; j++) s[j] = Math.fma(src[off + j], a, s[j]);
   }
 
+  // fp32 rounding of a double in lanes: RNE at 29 bits for normal fp32 magnitudes; below 2^-126
+  // the magic-number add rounds to the fp32 subnormal grid 2^-149 (ulp of 1.5·2^-97 is 2^-149).
+  private static final long F32_HALF = (1L << 28) - 1;
+  private static final long F32_KEEP = ~((1L << 29) - 1);
+  private static final long F32_OVERFLOW = 0x47F0000000000000L; // 2^128
+  private static final double F32_MIN_NORMAL = 0x1.0p-126;
+  private static final double F32_MAGIC = 0x1.8p-97;
+
   /**
-   * One FMAq step for each column: p = Q_prod(src[off + j]·a) (fp32 when no product format),
-   * s[j] = Q_acc(s[j] + p). Events go to ev.
+   * One FMAq step for each column: p = Q_prod(src[off + j]·a), or p rounded to fp32 when there
+   * is no product format (skipped when {@code srcIsFp32}: the values already are), then
+   * s[j] = Q_acc(s[j] + p). Masks and blends work on double lanes, rounding on their bit
+   * patterns in long lanes of the same shape (no shape changes, which would need constant
+   * species). Events go to ev.
    */
   private void stepFloatAcc(
-      double[] s, double a, float[] src, int off, int n, FloatAcc fa, long srBase, long outBase,
-      long[] ev) {
+      double[] s, double a, double[] src, int off, int n, FloatAcc fa, boolean srcIsFp32,
+      long srBase, long outBase, long[] ev) {
     final int d = 52 - fa.format().mantissaBits();
     final long keep = ~((1L << d) - 1);
     final long low = (1L << d) - 1;
     final long half = (1L << (d - 1)) - 1;
-    final long minBits = Double.doubleToRawLongBits(fa.format().minNormal());
-    final long maxBits = Double.doubleToRawLongBits(fa.format().maxFinite());
+    final double minN = fa.format().minNormal();
+    final double maxF = fa.format().maxFinite();
+    final long minBits = Double.doubleToRawLongBits(minN);
+    final long maxBits = Double.doubleToRawLongBits(maxF);
     final boolean ftz = fa.underflowToZero();
     final int rmode = switch (fa.rounding()) {
       case RNE -> RNE;
@@ -242,46 +272,58 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
       case STOCHASTIC -> SR;
     };
     final boolean hasProd = fa.product() != null;
+    final boolean toFp32 = !hasProd && !srcIsFp32;
     final int pd = hasProd ? 52 - fa.product().mantissaBits() : 1;
     final long pKeep = ~((1L << pd) - 1);
     final long pHalf = (1L << (pd - 1)) - 1;
-    final long pMin = hasProd ? Double.doubleToRawLongBits(fa.product().minNormal()) : 0;
-    final long pMax = hasProd ? Double.doubleToRawLongBits(fa.product().maxFinite()) : 0;
+    final double pMinN = hasProd ? fa.product().minNormal() : 0;
+    final double pMaxF = hasProd ? fa.product().maxFinite() : 0;
+    final long pMin = Double.doubleToRawLongBits(pMinN);
+    final long pMax = Double.doubleToRawLongBits(pMaxF);
     long under = 0;
     long over = 0;
     long swamp = 0;
     DoubleVector av = DoubleVector.broadcast(ds, a);
-    VectorMask<Long> none = ls.maskAll(false);
+    VectorMask<Double> none = ds.maskAll(false);
     int len = ds.length();
     int upper = ds.loopBound(n);
     int j = 0;
     for (; j < upper; j += len) {
       DoubleVector sv = DoubleVector.fromArray(ds, s, j);
-      DoubleVector pv = ((DoubleVector) FloatVector.fromArray(fh, src, off + j)
-          .convertShape(VectorOperators.F2D, ds, 0)).mul(av);
+      DoubleVector pv = DoubleVector.fromArray(ds, src, off + j).mul(av);
       if (hasProd) {
-        LongVector pb = pv.reinterpretAsLongs();
-        LongVector pm = pb.and(ABS);
-        VectorMask<Long> pnan = pm.compare(VectorOperators.GT, INF);
-        VectorMask<Long> pu = ftz
-            ? pm.compare(VectorOperators.LT, pMin).andNot(pm.compare(VectorOperators.EQ, 0L))
+        DoubleVector pa = pv.abs();
+        VectorMask<Double> pnan = pv.test(VectorOperators.IS_NAN);
+        VectorMask<Double> pu = ftz
+            ? pa.compare(VectorOperators.LT, pMinN).and(pa.compare(VectorOperators.NE, 0.0))
             : none;
-        pm = pm.add(pHalf).add(pm.lanewise(VectorOperators.LSHR, pd).and(1L)).and(pKeep);
-        VectorMask<Long> po = pm.compare(VectorOperators.GT, pMax).andNot(pnan);
-        pm = pm.blend(pMax, po).blend(0L, pu);
+        LongVector pm = pa.reinterpretAsLongs();
+        DoubleVector pr = pm.add(pHalf).add(pm.lanewise(VectorOperators.LSHR, pd).and(1L))
+            .and(pKeep).reinterpretAsDoubles();
+        VectorMask<Double> po = pr.compare(VectorOperators.GT, pMaxF).andNot(pnan);
+        pr = pr.blend(pMaxF, po).blend(0.0, pu);
         under += pu.trueCount();
         over += po.trueCount();
-        pv = pm.or(pb.and(SIGN)).blend(pb, pnan).reinterpretAsDoubles();
-      } else {
-        pv = (DoubleVector) pv.convertShape(VectorOperators.D2F, fh, 0)
-            .convertShape(VectorOperators.F2D, ds, 0);
+        pv = pr.reinterpretAsLongs().or(pv.reinterpretAsLongs().and(SIGN)).reinterpretAsDoubles()
+            .blend(pv, pnan);
+      } else if (toFp32) {
+        DoubleVector pa = pv.abs();
+        LongVector pm = pa.reinterpretAsLongs();
+        DoubleVector pr = pm.add(F32_HALF).add(pm.lanewise(VectorOperators.LSHR, 29).and(1L))
+            .and(F32_KEEP).reinterpretAsDoubles();
+        pr = pr.blend(Double.POSITIVE_INFINITY,
+            pr.compare(VectorOperators.GE, Double.longBitsToDouble(F32_OVERFLOW)));
+        pr = pr.blend(pa.add(F32_MAGIC).sub(F32_MAGIC), pa.compare(VectorOperators.LT, F32_MIN_NORMAL));
+        pv = pr.reinterpretAsLongs().or(pv.reinterpretAsLongs().and(SIGN)).reinterpretAsDoubles()
+            .blend(pv, pv.test(VectorOperators.IS_NAN));
       }
-      LongVector tb = sv.add(pv).reinterpretAsLongs();
-      LongVector mg = tb.and(ABS);
-      VectorMask<Long> nan = mg.compare(VectorOperators.GT, INF);
-      VectorMask<Long> un = ftz
-          ? mg.compare(VectorOperators.LT, minBits).andNot(mg.compare(VectorOperators.EQ, 0L))
+      DoubleVector tv = sv.add(pv);
+      DoubleVector ta = tv.abs();
+      VectorMask<Double> nan = tv.test(VectorOperators.IS_NAN);
+      VectorMask<Double> un = ftz
+          ? ta.compare(VectorOperators.LT, minN).and(ta.compare(VectorOperators.NE, 0.0))
           : none;
+      LongVector mg = ta.reinterpretAsLongs();
       if (rmode == RNE) {
         mg = mg.add(half).add(mg.lanewise(VectorOperators.LSHR, d).and(1L));
       } else if (rmode == SR) {
@@ -292,19 +334,20 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
         h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 33));
         mg = mg.add(h.and(low));
       }
-      mg = mg.and(keep);
-      VectorMask<Long> ov = mg.compare(VectorOperators.GT, maxBits).andNot(nan);
-      mg = mg.blend(maxBits, ov).blend(0L, un);
-      DoubleVector rv = mg.or(tb.and(SIGN)).blend(tb, nan).reinterpretAsDoubles();
+      DoubleVector ra = mg.and(keep).reinterpretAsDoubles();
+      VectorMask<Double> ov = ra.compare(VectorOperators.GT, maxF).andNot(nan);
+      ra = ra.blend(maxF, ov).blend(0.0, un);
+      DoubleVector rv = ra.reinterpretAsLongs().or(tv.reinterpretAsLongs().and(SIGN))
+          .reinterpretAsDoubles().blend(tv, nan);
       VectorMask<Double> sw = pv.compare(VectorOperators.NE, 0.0)
-          .and(rv.compare(VectorOperators.EQ, sv)).andNot(ov.cast(ds));
+          .and(rv.compare(VectorOperators.EQ, sv)).andNot(ov);
       under += un.trueCount();
       over += ov.trueCount();
       swamp += sw.trueCount();
       rv.intoArray(s, j);
     }
     for (; j < n; j++) {
-      double p = (double) src[off + j] * a;
+      double p = src[off + j] * a;
       if (hasProd) {
         long pb = Double.doubleToRawLongBits(p);
         long pm = pb & ABS;
@@ -321,7 +364,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
           }
           p = Double.longBitsToDouble(pm | (pb & SIGN));
         }
-      } else {
+      } else if (toFp32) {
         p = (double) (float) p;
       }
       double sOld = s[j];
@@ -386,6 +429,39 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
       }
     }
     for (; j < n; j++) out[j] = Float.intBitsToFloat(LMul.lmulBits(aBits, b[off + j], offset));
+  }
+
+  private static final long DOUBLE_NAN = 0x7FF8000000000000L;
+  private static final long REBIAS = (long) (1023 - 127) << 52;
+
+  /**
+   * As {@link #lmulRow}, but in long lanes (no wrap) over fp32 patterns widened to long, writing
+   * the fp32 result as a double: a normal fp32 magnitude field f becomes (f &lt;&lt; 29) + the
+   * bias difference, the sign moves to bit 63.
+   */
+  private void lmulRowWide(int aBits, long[] b, int off, int n, int offset, double[] out) {
+    int ax = aBits & 0x7FFFFFFF;
+    int j = 0;
+    if (ax >= 0x00800000 && ax < 0x7F800000) {
+      long sa = (long) (aBits & 0x80000000) & 0xFFFFFFFFL;
+      long add = (long) ax - offset;
+      int upper = ls.loopBound(n);
+      for (; j < upper; j += ls.length()) {
+        LongVector by = LongVector.fromArray(ls, b, off + j);
+        LongVector bm = by.and(0x7FFFFFFFL);
+        LongVector sg = by.and(0x80000000L).lanewise(VectorOperators.XOR, sa)
+            .lanewise(VectorOperators.LSHL, 32);
+        LongVector mag = bm.add(add);
+        LongVector r = sg.or(mag.lanewise(VectorOperators.LSHL, 29).add(REBIAS));
+        r = r.blend(sg.or(INF), mag.compare(VectorOperators.GE, 0x7F800000L)
+            .or(bm.compare(VectorOperators.EQ, 0x7F800000L)));
+        r = r.blend(sg, mag.compare(VectorOperators.LT, 0x00800000L)
+            .or(bm.compare(VectorOperators.LT, 0x00800000L)));
+        r = r.blend(DOUBLE_NAN, bm.compare(VectorOperators.GT, 0x7F800000L));
+        r.reinterpretAsDoubles().intoArray(out, j);
+      }
+    }
+    for (; j < n; j++) out[j] = Float.intBitsToFloat(LMul.lmulBits(aBits, (int) b[off + j], offset));
   }
 
   /** Elementwise out[i] = L-Mul(x[i], y[i]), vectorised; equal bit for bit to {@link LMul#multiply}. */
