@@ -169,7 +169,8 @@ public sealed interface Accumulator {
    * <p>Q(x): NaN stays NaN; 0 stays 0; |x| below minNormal is an underflow → signed 0 (counted) when
    * {@code underflowToZero}, else kept with M fraction bits at its own exponent; otherwise the
    * mantissa is rounded to M bits and a result above maxFinite (also ±inf) saturates to ±maxFinite
-   * (counted as an overflow). A swamping event is p ≠ 0 with s unchanged and no overflow.
+   * (counted as an overflow). A swamping event is p ≠ 0 leaving s unchanged with neither an overflow nor an underflow
+   * at that step.
    */
   record FloatAcc(
       FloatFormat format, AccRounding rounding, boolean underflowToZero, FloatFormat product)

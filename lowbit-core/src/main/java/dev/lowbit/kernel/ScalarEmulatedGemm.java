@@ -88,11 +88,12 @@ public final class ScalarEmulatedGemm implements EmulatedGemm {
     return (float) s;
   }
 
-  /** s' = Q_acc(s + p), counting a swamp when p ≠ 0 leaves s unchanged without overflow. */
+  /** s' = Q_acc(s + p), counting a swamp when p ≠ 0 leaves s unchanged with no other event. */
   private static double accStep(FloatAcc fa, double s, double p, long rnd, long[] ev) {
-    long before = ev[0];
+    long overBefore = ev[0];
+    long underBefore = ev[1];
     double q = quantize(s + p, fa.format(), fa.rounding(), fa.underflowToZero(), rnd, ev);
-    if (p != 0.0 && q == s && ev[0] == before) ev[2]++;
+    if (p != 0.0 && q == s && ev[0] == overBefore && ev[1] == underBefore) ev[2]++;
     return q;
   }
 

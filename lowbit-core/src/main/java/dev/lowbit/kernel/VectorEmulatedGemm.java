@@ -340,7 +340,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
       DoubleVector rv = ra.reinterpretAsLongs().or(tv.reinterpretAsLongs().and(SIGN))
           .reinterpretAsDoubles().blend(tv, nan);
       VectorMask<Double> sw = pv.compare(VectorOperators.NE, 0.0)
-          .and(rv.compare(VectorOperators.EQ, sv)).andNot(ov);
+          .and(rv.compare(VectorOperators.EQ, sv)).andNot(ov).andNot(un);
       under += un.trueCount();
       over += ov.trueCount();
       swamp += sw.trueCount();
@@ -372,10 +372,11 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
       long mg = tb & ABS;
       double q;
       boolean ovf = false;
+      boolean un = false;
       if (mg > INF) {
         q = Double.longBitsToDouble(tb);
       } else {
-        boolean un = ftz && mg != 0 && mg < minBits;
+        un = ftz && mg != 0 && mg < minBits;
         if (rmode == RNE) {
           mg += half + ((mg >>> d) & 1L);
         } else if (rmode == SR) {
@@ -393,7 +394,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
         }
         q = Double.longBitsToDouble(mg | (tb & SIGN));
       }
-      if (p != 0.0 && q == sOld && !ovf) swamp++;
+      if (p != 0.0 && q == sOld && !ovf && !un) swamp++;
       s[j] = q;
     }
     ev[0] += over;
