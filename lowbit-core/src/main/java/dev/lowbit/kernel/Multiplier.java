@@ -65,6 +65,10 @@ public sealed interface Multiplier {
         throw new IllegalArgumentException(
             "bad L-Mul width in '" + text + "'; expected lmulM with M = 1..23, e.g. lmul3");
       }
+      if (m < 1 || m > 23) {
+        throw new IllegalArgumentException(
+            "bad L-Mul width " + m + " in '" + text + "'; expected lmulM with M = 1..23");
+      }
       OperandRounding r = OperandRounding.RNE;
       if (p.length == 2) {
         r = switch (p[1]) {
