@@ -91,10 +91,17 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
         !wide && lm == null ? new float[k * n] : null,
         !wide && lm != null ? new int[k * n] : null,
         wide && lm == null ? new double[k * n] : null,
-        wide && lm != null ? new long[k * n] : null);
+        wide && lm != null ? new long[k * n] : null,
+        new double[k], new double[k], new boolean[] {true});
     for (int p = 0; p < k; p++) {
+      double maxAbs = 0;
+      double minAbs = Double.POSITIVE_INFINITY;
       for (int j = 0; j < n; j++) {
         float v = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+        if (!Float.isFinite(v)) bp.finite[0] = false;
+        float av = Math.abs(lm != null ? LMul.roundOperand(v, lm.mantissaBits(), lm.rounding()) : v);
+        maxAbs = Math.max(maxAbs, av);
+        if (av != 0) minAbs = Math.min(minAbs, av);
         int q = p * n + j;
         if (lm != null) {
           int bits = LMul.roundOperandBits(Float.floatToRawIntBits(v), lm.mantissaBits(), lm.rounding());
@@ -103,6 +110,16 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
           bp.f64[q] = v;
         } else {
           bp.f32[q] = v;
+        }
+      }
+      bp.maxAbs[p] = maxAbs;
+      bp.minAbs[p] = minAbs;
+    }
+    for (int i = 0; i < m && bp.finite[0]; i++) {
+      for (int p = 0; p < k; p++) {
+        if (!Float.isFinite(transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p])) {
+          bp.finite[0] = false;
+          break;
         }
       }
     }
@@ -126,7 +143,12 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     });
   }
 
-  private record Packed(float[] f32, int[] bits32, double[] f64, long[] bits64) {}
+  /**
+   * op(B) packed, plus per-k bounds used to pick the lean lane path: the largest and the smallest
+   * nonzero |b| of each packed row, and whether every operand of A and B is finite.
+   */
+  private record Packed(float[] f32, int[] bits32, double[] f64, long[] bits64, double[] maxAbs,
+      double[] minAbs, boolean[] finite) {}
 
   /** Per-thread scratch for one output row. */
   private static final class FloatRow {
@@ -176,7 +198,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
         }
         if (ch.outer() instanceof FloatAcc fo) {
           for (int j = 0; j < n; j++) r.chunk64[j] = r.chunk32[j];
-          stepFloatAcc(r.o64, 1.0, r.chunk64, 0, n, fo, true,
+          stepFloatAcc(r.o64, 1.0, r.chunk64, 0, n, fo, true, false,
               outerMix + chunk * StochasticBits.C_STEP, outBase, ev);
         } else {
           stepFp32(r.o32, 1f, r.chunk32, 0, n);
@@ -218,10 +240,18 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
       for (int p = k0; p < k1; p++) {
         long srBase = mix + p * StochasticBits.C_STEP;
         if (lm != null) {
+          // L-Mul is within 2x of the exact product, so below 2^125 nothing reaches inf
+          double aa = Math.abs(Float.intBitsToFloat(r.aBits[p]));
+          boolean lean = bp.finite[0] && aa * bp.maxAbs[p] <= 0x1p125;
           lmulRowWide(r.aBits[p], bp.bits64, p * n, n, offset, r.prod64);
-          stepFloatAcc(r.s64, 1.0, r.prod64, 0, n, fa, true, srBase, outBase, ev);
+          stepFloatAcc(r.s64, 1.0, r.prod64, 0, n, fa, true, lean, srBase, outBase, ev);
         } else {
-          stepFloatAcc(r.s64, r.a[p], bp.f64, p * n, n, fa, false, srBase, outBase, ev);
+          // lean when every product is finite and, if it is rounded to fp32, neither overflows
+          // fp32 nor falls into its subnormal range
+          double aa = Math.abs(r.a[p]);
+          boolean lean = bp.finite[0] && (fa.product() != null || aa == 0
+              || (aa * bp.maxAbs[p] <= Float.MAX_VALUE && aa * bp.minAbs[p] >= 0x1p-126));
+          stepFloatAcc(r.s64, r.a[p], bp.f64, p * n, n, fa, false, lean, srBase, outBase, ev);
         }
       }
     }
@@ -256,7 +286,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
    */
   private void stepFloatAcc(
       double[] s, double a, double[] src, int off, int n, FloatAcc fa, boolean srcIsFp32,
-      long srBase, long outBase, long[] ev) {
+      boolean lean, long srBase, long outBase, long[] ev) {
     final int d = 52 - fa.format().mantissaBits();
     final long keep = ~((1L << d) - 1);
     final long low = (1L << d) - 1;
@@ -288,6 +318,63 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     int len = ds.length();
     int upper = ds.loopBound(n);
     int j = 0;
+    if (lean) {
+      // Every product and sum here is finite and every fp32-rounded product is normal or zero:
+      // round on the signed bit patterns (no carry can reach the sign), clamp for saturation,
+      // and skip the NaN and fp32-range guards of the general loop below.
+      for (; j < upper; j += len) {
+        DoubleVector sv = DoubleVector.fromArray(ds, s, j);
+        DoubleVector pv = DoubleVector.fromArray(ds, src, off + j).mul(av);
+        if (hasProd) {
+          DoubleVector pa = pv.abs();
+          VectorMask<Double> pu = ftz
+              ? pa.compare(VectorOperators.LT, pMinN).and(pa.compare(VectorOperators.NE, 0.0))
+              : none;
+          LongVector pb = pv.reinterpretAsLongs();
+          DoubleVector pr = pb.add(pHalf).add(pb.lanewise(VectorOperators.LSHR, pd).and(1L))
+              .and(pKeep).reinterpretAsDoubles();
+          VectorMask<Double> po = pr.compare(VectorOperators.GT, pMaxF)
+              .or(pr.compare(VectorOperators.LT, -pMaxF));
+          pr = pr.max(-pMaxF).min(pMaxF);
+          pv = pr.blend(pr.mul(0.0), pu);
+          under += pu.trueCount();
+          over += po.trueCount();
+        } else if (toFp32) {
+          LongVector pb = pv.reinterpretAsLongs();
+          pv = pb.add(F32_HALF).add(pb.lanewise(VectorOperators.LSHR, 29).and(1L)).and(F32_KEEP)
+              .reinterpretAsDoubles();
+        }
+        DoubleVector tv = sv.add(pv);
+        LongVector tb = tv.reinterpretAsLongs();
+        if (rmode == RNE) {
+          tb = tb.add(half).add(tb.lanewise(VectorOperators.LSHR, d).and(1L));
+        } else if (rmode == SR) {
+          LongVector h = LongVector.fromArray(ls, iotaOut, 0)
+              .add((outBase + j) * StochasticBits.C_OUT + srBase);
+          h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 33)).mul(StochasticBits.M1);
+          h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 33)).mul(StochasticBits.M2);
+          h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 33));
+          tb = tb.add(h.and(low));
+        }
+        DoubleVector rv = tb.and(keep).reinterpretAsDoubles();
+        VectorMask<Double> ov = rv.compare(VectorOperators.GT, maxF)
+            .or(rv.compare(VectorOperators.LT, -maxF));
+        rv = rv.max(-maxF).min(maxF);
+        if (ftz) {
+          VectorMask<Double> un = tv.abs().compare(VectorOperators.LT, minN)
+              .and(tv.compare(VectorOperators.NE, 0.0));
+          rv = rv.blend(tv.mul(0.0), un);
+          under += un.trueCount();
+          swamp += pv.compare(VectorOperators.NE, 0.0).and(rv.compare(VectorOperators.EQ, sv))
+              .andNot(ov).andNot(un).trueCount();
+        } else {
+          swamp += pv.compare(VectorOperators.NE, 0.0).and(rv.compare(VectorOperators.EQ, sv))
+              .andNot(ov).trueCount();
+        }
+        over += ov.trueCount();
+        rv.intoArray(s, j);
+      }
+    }
     for (; j < upper; j += len) {
       DoubleVector sv = DoubleVector.fromArray(ds, s, j);
       DoubleVector pv = DoubleVector.fromArray(ds, src, off + j).mul(av);

@@ -195,6 +195,29 @@ class AccumulatorTest {
   }
 
   @Test
+  void fp32ProductTiesRoundToEven() {
+    // Products enter a minifloat accumulator rounded to fp32 (RNE). (1+2^-12)^2 = 1 + 2^-11 + 2^-24
+    // is a tie that goes down to even; (1+3·2^-12)(1+2^-12) = 1 + 2^-10 + 2^-23 + 2^-24 goes up.
+    float u = 1 + 0x1p-12f;
+    float w = 1 + 3 * 0x1p-12f;
+    float[][] cases = {{u, u, 1 + 0x1p-11f}, {w, u, 1 + 0x1p-10f + 0x1p-22f}, {-u, u, -(1 + 0x1p-11f)}};
+    for (boolean poison : new boolean[] {false, true}) {
+      for (float[] t : cases) {
+        // row 1 holds an inf when poisoned, which sends every row down the guarded lane path
+        float[] a = {t[0], poison ? Float.POSITIVE_INFINITY : 1f};
+        float[] b = new float[N];
+        Arrays.fill(b, t[1]);
+        for (EmulatedGemm g : ALL) {
+          float[] c = new float[2 * N];
+          g.gemm(new Multiplier.Exact(), Accumulator.parse("e8m23:rne:b=128"), false, false, 2, N, 1,
+              a, 0, 1, b, 0, N, c, 0, N, 0);
+          for (int j = 0; j < N; j++) assertEquals(t[2], c[j], g.name() + " poison=" + poison);
+        }
+      }
+    }
+  }
+
+  @Test
   void stochasticRoundingIsUnbiased() {
     // 1 + 1/16 lies halfway between e4m3 neighbours 1 and 1.125: SR must pick each about half the time.
     int n = 4096;
