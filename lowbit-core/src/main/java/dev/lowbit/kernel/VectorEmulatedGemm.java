@@ -717,24 +717,28 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
       IntVector sv = IntVector.fromArray(is, s, j);
       IntVector pv = IntVector.fromArray(is, src, off + j).mul(av);
       IntVector tv = sv.add(pv);
-      // int32 overflow of s + p: both addends' signs differ from the sum's
-      VectorMask<Integer> ov32 = sv.lanewise(VectorOperators.XOR, tv)
-          .and(pv.lanewise(VectorOperators.XOR, tv)).compare(VectorOperators.LT, 0);
+      // -1 in lanes where s + p overflowed int32 (both addends' signs differ from the sum's), else
+      // 0; kept arithmetic rather than masked, which C2 handles better for integer lanes
+      IntVector ovBits = sv.lanewise(VectorOperators.XOR, tv)
+          .and(pv.lanewise(VectorOperators.XOR, tv)).lanewise(VectorOperators.ASHR, 31);
       if (exact) {
-        IntVector cv = IntVector.fromArray(is, carry, j);
-        cv.add(pv.lanewise(VectorOperators.ASHR, 31).or(1), ov32).intoArray(carry, j);
+        IntVector dir = pv.lanewise(VectorOperators.ASHR, 31).or(1); // +1 or −1 by p's sign
+        IntVector.fromArray(is, carry, j).add(ovBits.and(dir)).intoArray(carry, j);
       } else if (full) {
+        VectorMask<Integer> ov32 = ovBits.compare(VectorOperators.NE, 0);
         over += ov32.trueCount();
         if (sat) {
           tv = tv.blend(sv.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.XOR, Integer.MAX_VALUE), ov32);
         }
       } else {
         VectorMask<Integer> ov = tv.compare(VectorOperators.GT, hi)
-            .or(tv.compare(VectorOperators.LT, lo)).or(ov32);
+            .or(tv.compare(VectorOperators.LT, lo)).or(ovBits.compare(VectorOperators.NE, 0));
         over += ov.trueCount();
         if (sat) {
-          IntVector bound = IntVector.broadcast(is, hi).blend(lo, pv.compare(VectorOperators.LT, 0));
-          tv = tv.max(lo).min(hi).blend(bound, ov32);
+          // past int32 the true sum lies beyond the range on p's side: lo if p < 0, else hi
+          IntVector bound = pv.lanewise(VectorOperators.ASHR, 31).and(lo - hi).add(hi);
+          IntVector clamped = tv.max(lo).min(hi);
+          tv = clamped.add(bound.sub(clamped).and(ovBits));
         } else {
           tv = tv.lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.ASHR, sh);
         }
