@@ -17,13 +17,19 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Vector API implementation of {@link EmulatedGemm}, bit-exact to {@link ScalarEmulatedGemm}.
  *
- * <p>Each output row is updated as a whole per k step (an axpy along the row): lane j of a vector
- * holds output (i, j)'s own running sum, so every output still sees its products in ascending k
- * while the lanes and the independent columns keep the core busy. Floating accumulators run in
- * double lanes (the sum s + p is formed in double, then rounded by bit operations on its pattern);
- * fp32 and integer accumulators run in full-width lanes. L-Mul products are formed per (i, k) row
- * with integer lane operations, then accumulated like any other product. Rows are split over
- * threads in fixed contiguous parts; the scalar tails use the same bit operations as the lanes.
+ * <p>Each output row is updated as a whole per k step (an axpy along the row, in column strips of
+ * {@value #STRIP} so the strip of packed B stays in cache): lane j of a vector holds output (i, j)'s
+ * own running sum, so every output still sees its products in ascending k while the lanes and the
+ * independent columns keep the core busy. Floating accumulators run in double lanes (the sum
+ * s + p is formed in double, then rounded by bit operations on its pattern), with a lean path when
+ * all operands are finite; fp32 and integer accumulators run in full-width lanes. L-Mul products
+ * are formed per (i, k) strip row with integer lane operations, then accumulated like any other
+ * product. Rows are split over threads in fixed contiguous parts; the scalar tails use the same
+ * bit operations as the lanes.
+ *
+ * <p>Species come from instance fields, so C2 sees them as constants only through profiling: a JVM
+ * should use one width (tests use several and run slower); 128-bit double lanes are not
+ * intrinsified on the JDK 25 tested here and run boxed (correct, slow).
  */
 public final class VectorEmulatedGemm implements EmulatedGemm {
 
@@ -39,6 +45,12 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
   private static final int SR = 2;
   /** Below this, an L-Mul magnitude sum has wrapped past 2^31 (see lmulRow). */
   private static final int LMUL_WRAP = -0x3F000000;
+
+  /**
+   * Columns per strip: op(B) is packed strip by strip (k × STRIP each) and every thread walks the
+   * strips in order, so one strip of B stays in cache across all of its rows.
+   */
+  static final int STRIP = 128;
 
   private final int bits;
   private final int threads;
@@ -66,6 +78,13 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     ls = VectorSpecies.of(long.class, full);
     iotaOut = new long[ls.length()];
     for (int l = 0; l < iotaOut.length; l++) iotaOut[l] = l * StochasticBits.C_OUT;
+  }
+
+  /** Position of op(B)[p][j] in the strip-major packing (strips of STRIP columns, each k × width). */
+  private static int packIndex(int p, int j, int n, int k) {
+    int j0 = j - j % STRIP;
+    int w = Math.min(STRIP, n - j0);
+    return j0 * k + p * w + (j - j0);
   }
 
   @Override
@@ -102,7 +121,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
         float av = Math.abs(lm != null ? LMul.roundOperand(v, lm.mantissaBits(), lm.rounding()) : v);
         maxAbs = Math.max(maxAbs, av);
         if (av != 0) minAbs = Math.min(minAbs, av);
-        int q = p * n + j;
+        int q = packIndex(p, j, n, k);
         if (lm != null) {
           int bits = LMul.roundOperandBits(Float.floatToRawIntBits(v), lm.mantissaBits(), lm.rounding());
           if (wide) bp.bits64[q] = bits & 0xFFFFFFFFL; else bp.bits32[q] = bits;
@@ -126,18 +145,21 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     long mix = StochasticBits.seedMix(seed);
     return RowSplit.run(threads, m, (long) m * n * k, (from, to) -> {
       long[] ev = new long[3];
-      FloatRow row = new FloatRow(n, k);
-      for (int i = from; i < to; i++) {
-        for (int p = 0; p < k; p++) {
-          float v = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
-          if (lm != null) {
-            row.aBits[p] = LMul.roundOperandBits(Float.floatToRawIntBits(v), lm.mantissaBits(), lm.rounding());
-          } else {
-            row.a[p] = v;
+      FloatRow row = new FloatRow(Math.min(n, STRIP), k);
+      for (int j0 = 0; j0 < n; j0 += STRIP) {
+        int w = Math.min(STRIP, n - j0);
+        for (int i = from; i < to; i++) {
+          for (int p = 0; p < k; p++) {
+            float v = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+            if (lm != null) {
+              row.aBits[p] = LMul.roundOperandBits(Float.floatToRawIntBits(v), lm.mantissaBits(), lm.rounding());
+            } else {
+              row.a[p] = v;
+            }
           }
+          floatRow(lm, acc, (long) i * n + j0, w, k, j0 * k, bp, row, mix, ev);
+          System.arraycopy(row.result, 0, c, cOff + i * ldc + j0, w);
         }
-        floatRow(lm, acc, i, n, k, bp, row, mix, ev);
-        System.arraycopy(row.result, 0, c, cOff + i * ldc, n);
       }
       return ev;
     });
@@ -179,17 +201,20 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     }
   }
 
+  /**
+   * Runs the outputs (i, j0 .. j0 + n − 1) of one column strip; {@code outBase} = i·N + j0 is the
+   * first one's index and {@code base} where the strip starts in the packed B.
+   */
   private void floatRow(
-      Multiplier.LMul lm, Accumulator acc, int i, int n, int k, Packed bp, FloatRow r, long mix,
-      long[] ev) {
-    long outBase = (long) i * n;
+      Multiplier.LMul lm, Accumulator acc, long outBase, int n, int k, int base, Packed bp,
+      FloatRow r, long mix, long[] ev) {
     if (acc instanceof Chunked ch) {
       java.util.Arrays.fill(r.o32, 0f);
       java.util.Arrays.fill(r.o64, 0.0);
       long outerMix = mix ^ StochasticBits.OUTER_SALT;
       int chunk = 0;
       for (int k0 = 0; k0 < k; k0 += ch.chunkSize(), chunk++) {
-        floatChain(lm, ch.inner(), n, k0, Math.min(k, k0 + ch.chunkSize()), bp, r, mix, outBase, ev);
+        floatChain(lm, ch.inner(), n, k0, Math.min(k, k0 + ch.chunkSize()), base, bp, r, mix, outBase, ev);
         // the chunk result passes on as an fp32 value
         if (ch.inner() instanceof FloatAcc) {
           for (int j = 0; j < n; j++) r.chunk32[j] = (float) r.s64[j];
@@ -210,7 +235,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
         System.arraycopy(r.o32, 0, r.result, 0, n);
       }
     } else {
-      floatChain(lm, acc, n, 0, k, bp, r, mix, outBase, ev);
+      floatChain(lm, acc, n, 0, k, base, bp, r, mix, outBase, ev);
       if (acc instanceof FloatAcc) {
         for (int j = 0; j < n; j++) r.result[j] = (float) r.s64[j];
       } else {
@@ -221,17 +246,17 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
 
   /** Runs k0..k1 of row r's chains from zero into r.s32 (fp32) or r.s64 (FloatAcc). */
   private void floatChain(
-      Multiplier.LMul lm, Accumulator acc, int n, int k0, int k1, Packed bp, FloatRow r, long mix,
-      long outBase, long[] ev) {
+      Multiplier.LMul lm, Accumulator acc, int n, int k0, int k1, int base, Packed bp, FloatRow r,
+      long mix, long outBase, long[] ev) {
     int offset = lm == null ? 0 : LMul.offset(lm.mantissaBits());
     if (acc instanceof Fp32Exact) {
       java.util.Arrays.fill(r.s32, 0f);
       for (int p = k0; p < k1; p++) {
         if (lm != null) {
-          lmulRow(r.aBits[p], bp.bits32, p * n, n, offset, r.prod32);
+          lmulRow(r.aBits[p], bp.bits32, base + p * n, n, offset, r.prod32);
           stepFp32(r.s32, 1f, r.prod32, 0, n);
         } else {
-          stepFp32(r.s32, r.a[p], bp.f32, p * n, n);
+          stepFp32(r.s32, r.a[p], bp.f32, base + p * n, n);
         }
       }
     } else {
@@ -243,7 +268,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
           // L-Mul is within 2x of the exact product, so below 2^125 nothing reaches inf
           double aa = Math.abs(Float.intBitsToFloat(r.aBits[p]));
           boolean lean = bp.finite[0] && aa * bp.maxAbs[p] <= 0x1p125;
-          lmulRowWide(r.aBits[p], bp.bits64, p * n, n, offset, r.prod64);
+          lmulRowWide(r.aBits[p], bp.bits64, base + p * n, n, offset, r.prod64);
           stepFloatAcc(r.s64, 1.0, r.prod64, 0, n, fa, true, lean, srBase, outBase, ev);
         } else {
           // lean when every product is finite and, if it is rounded to fp32, neither overflows
@@ -251,7 +276,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
           double aa = Math.abs(r.a[p]);
           boolean lean = bp.finite[0] && (fa.product() != null || aa == 0
               || (aa * bp.maxAbs[p] <= Float.MAX_VALUE && aa * bp.minAbs[p] >= 0x1p-126));
-          stepFloatAcc(r.s64, r.a[p], bp.f64, p * n, n, fa, false, lean, srBase, outBase, ev);
+          stepFloatAcc(r.s64, r.a[p], bp.f64, base + p * n, n, fa, false, lean, srBase, outBase, ev);
         }
       }
     }
@@ -611,15 +636,18 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     EmulatedGemm.check(acc, true, m, n, k);
     int[] bp = new int[k * n];
     for (int p = 0; p < k; p++) {
-      for (int j = 0; j < n; j++) bp[p * n + j] = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+      for (int j = 0; j < n; j++) bp[packIndex(p, j, n, k)] = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
     }
     return RowSplit.run(threads, m, (long) m * n * k, (from, to) -> {
       long[] ev = new long[3];
-      IntRow row = new IntRow(n, k);
-      for (int i = from; i < to; i++) {
-        for (int p = 0; p < k; p++) row.a[p] = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
-        ev[0] += intRow(acc, n, k, bp, row);
-        System.arraycopy(row.result, 0, c, cOff + i * ldc, n);
+      IntRow row = new IntRow(Math.min(n, STRIP), k);
+      for (int j0 = 0; j0 < n; j0 += STRIP) {
+        int w = Math.min(STRIP, n - j0);
+        for (int i = from; i < to; i++) {
+          for (int p = 0; p < k; p++) row.a[p] = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+          ev[0] += intRow(acc, w, k, j0 * k, bp, row);
+          System.arraycopy(row.result, 0, c, cOff + i * ldc + j0, w);
+        }
       }
       return ev;
     });
@@ -632,15 +660,18 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     EmulatedGemm.check(acc, true, m, n, k);
     int[] bp = new int[k * n];
     for (int p = 0; p < k; p++) {
-      for (int j = 0; j < n; j++) bp[p * n + j] = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+      for (int j = 0; j < n; j++) bp[packIndex(p, j, n, k)] = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
     }
     return RowSplit.run(threads, m, (long) m * n * k, (from, to) -> {
       long[] ev = new long[3];
-      IntRow row = new IntRow(n, k);
-      for (int i = from; i < to; i++) {
-        for (int p = 0; p < k; p++) row.a[p] = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
-        ev[0] += intRow(acc, n, k, bp, row);
-        System.arraycopy(row.result, 0, c, cOff + i * ldc, n);
+      IntRow row = new IntRow(Math.min(n, STRIP), k);
+      for (int j0 = 0; j0 < n; j0 += STRIP) {
+        int w = Math.min(STRIP, n - j0);
+        for (int i = from; i < to; i++) {
+          for (int p = 0; p < k; p++) row.a[p] = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+          ev[0] += intRow(acc, w, k, j0 * k, bp, row);
+          System.arraycopy(row.result, 0, c, cOff + i * ldc + j0, w);
+        }
       }
       return ev;
     });
@@ -665,7 +696,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
   }
 
   /** Runs one output row; returns its overflow count. Result in r.result. */
-  private long intRow(Accumulator acc, int n, int k, int[] bp, IntRow r) {
+  private long intRow(Accumulator acc, int n, int k, int base, int[] bp, IntRow r) {
     long over = 0;
     if (acc instanceof Chunked ch) {
       java.util.Arrays.fill(r.o, 0);
@@ -674,7 +705,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
         java.util.Arrays.fill(r.s, 0);
         java.util.Arrays.fill(r.sCarry, 0);
         int k1 = Math.min(k, k0 + ch.chunkSize());
-        for (int p = k0; p < k1; p++) over += stepInt(r.s, r.sCarry, r.a[p], bp, p * n, n, ch.inner());
+        for (int p = k0; p < k1; p++) over += stepInt(r.s, r.sCarry, r.a[p], bp, base + p * n, n, ch.inner());
         if (ch.inner() instanceof Int32Exact) over += nonZero(r.sCarry, n);
         over += stepInt(r.o, r.oCarry, 1, r.s, 0, n, ch.outer());
       }
@@ -683,7 +714,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     } else {
       java.util.Arrays.fill(r.s, 0);
       java.util.Arrays.fill(r.sCarry, 0);
-      for (int p = 0; p < k; p++) over += stepInt(r.s, r.sCarry, r.a[p], bp, p * n, n, acc);
+      for (int p = 0; p < k; p++) over += stepInt(r.s, r.sCarry, r.a[p], bp, base + p * n, n, acc);
       if (acc instanceof Int32Exact) over += nonZero(r.sCarry, n);
       System.arraycopy(r.s, 0, r.result, 0, n);
     }
