@@ -146,6 +146,8 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     return RowSplit.run(threads, m, (long) m * n * k, (from, to) -> {
       long[] ev = new long[3];
       FloatRow row = new FloatRow(Math.min(n, STRIP), k);
+      row.inner = AccParams.of(acc instanceof Chunked ch ? ch.inner() : acc);
+      row.outer = acc instanceof Chunked ch ? AccParams.of(ch.outer()) : null;
       for (int j0 = 0; j0 < n; j0 += STRIP) {
         int w = Math.min(STRIP, n - j0);
         for (int i = from; i < to; i++) {
@@ -172,6 +174,57 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
   private record Packed(float[] f32, int[] bits32, double[] f64, long[] bits64, double[] maxAbs,
       double[] minAbs, boolean[] finite) {}
 
+  /** A {@link FloatAcc}'s constants for the lane code, decoded once per GEMM. */
+  private static final class AccParams {
+    final int d;
+    final long keep;
+    final long low;
+    final long half;
+    final double minN;
+    final double maxF;
+    final long minBits;
+    final long maxBits;
+    final boolean ftz;
+    final int rmode;
+    final boolean hasProd;
+    final int pd;
+    final long pKeep;
+    final long pHalf;
+    final double pMinN;
+    final double pMaxF;
+    final long pMin;
+    final long pMax;
+
+    AccParams(FloatAcc fa) {
+      d = 52 - fa.format().mantissaBits();
+      keep = ~((1L << d) - 1);
+      low = (1L << d) - 1;
+      half = (1L << (d - 1)) - 1;
+      minN = fa.format().minNormal();
+      maxF = fa.format().maxFinite();
+      minBits = Double.doubleToRawLongBits(minN);
+      maxBits = Double.doubleToRawLongBits(maxF);
+      ftz = fa.underflowToZero();
+      rmode = switch (fa.rounding()) {
+        case RNE -> RNE;
+        case RTZ -> RTZ;
+        case STOCHASTIC -> SR;
+      };
+      hasProd = fa.product() != null;
+      pd = hasProd ? 52 - fa.product().mantissaBits() : 1;
+      pKeep = ~((1L << pd) - 1);
+      pHalf = (1L << (pd - 1)) - 1;
+      pMinN = hasProd ? fa.product().minNormal() : 0;
+      pMaxF = hasProd ? fa.product().maxFinite() : 0;
+      pMin = Double.doubleToRawLongBits(pMinN);
+      pMax = Double.doubleToRawLongBits(pMaxF);
+    }
+
+    static AccParams of(Accumulator a) {
+      return a instanceof FloatAcc f ? new AccParams(f) : null;
+    }
+  }
+
   /** Per-thread scratch for one output row. */
   private static final class FloatRow {
     final float[] a;
@@ -185,6 +238,8 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     final float[] prod32;
     final double[] prod64;
     final float[] result;
+    AccParams inner;
+    AccParams outer;
 
     FloatRow(int n, int k) {
       a = new float[k];
@@ -221,9 +276,9 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
         } else {
           System.arraycopy(r.s32, 0, r.chunk32, 0, n);
         }
-        if (ch.outer() instanceof FloatAcc fo) {
+        if (ch.outer() instanceof FloatAcc) {
           for (int j = 0; j < n; j++) r.chunk64[j] = r.chunk32[j];
-          stepFloatAcc(r.o64, 1.0, r.chunk64, 0, n, fo, true, false,
+          stepFloatAcc(r.o64, 1.0, r.chunk64, 0, n, r.outer, true, false,
               outerMix + chunk * StochasticBits.C_STEP, outBase, ev);
         } else {
           stepFp32(r.o32, 1f, r.chunk32, 0, n);
@@ -261,6 +316,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
       }
     } else {
       FloatAcc fa = (FloatAcc) acc;
+      AccParams q = r.inner;
       java.util.Arrays.fill(r.s64, 0.0);
       for (int p = k0; p < k1; p++) {
         long srBase = mix + p * StochasticBits.C_STEP;
@@ -269,14 +325,14 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
           double aa = Math.abs(Float.intBitsToFloat(r.aBits[p]));
           boolean lean = bp.finite[0] && aa * bp.maxAbs[p] <= 0x1p125;
           lmulRowWide(r.aBits[p], bp.bits64, base + p * n, n, offset, r.prod64);
-          stepFloatAcc(r.s64, 1.0, r.prod64, 0, n, fa, true, lean, srBase, outBase, ev);
+          stepFloatAcc(r.s64, 1.0, r.prod64, 0, n, q, true, lean, srBase, outBase, ev);
         } else {
           // lean when every product is finite and, if it is rounded to fp32, neither overflows
           // fp32 nor falls into its subnormal range
           double aa = Math.abs(r.a[p]);
           boolean lean = bp.finite[0] && (fa.product() != null || aa == 0
               || (aa * bp.maxAbs[p] <= Float.MAX_VALUE && aa * bp.minAbs[p] >= 0x1p-126));
-          stepFloatAcc(r.s64, r.a[p], bp.f64, base + p * n, n, fa, false, lean, srBase, outBase, ev);
+          stepFloatAcc(r.s64, r.a[p], bp.f64, base + p * n, n, q, false, lean, srBase, outBase, ev);
         }
       }
     }
@@ -310,31 +366,27 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
    * species). Events go to ev.
    */
   private void stepFloatAcc(
-      double[] s, double a, double[] src, int off, int n, FloatAcc fa, boolean srcIsFp32,
+      double[] s, double a, double[] src, int off, int n, AccParams fa, boolean srcIsFp32,
       boolean lean, long srBase, long outBase, long[] ev) {
-    final int d = 52 - fa.format().mantissaBits();
-    final long keep = ~((1L << d) - 1);
-    final long low = (1L << d) - 1;
-    final long half = (1L << (d - 1)) - 1;
-    final double minN = fa.format().minNormal();
-    final double maxF = fa.format().maxFinite();
-    final long minBits = Double.doubleToRawLongBits(minN);
-    final long maxBits = Double.doubleToRawLongBits(maxF);
-    final boolean ftz = fa.underflowToZero();
-    final int rmode = switch (fa.rounding()) {
-      case RNE -> RNE;
-      case RTZ -> RTZ;
-      case STOCHASTIC -> SR;
-    };
-    final boolean hasProd = fa.product() != null;
+    final int d = fa.d;
+    final long keep = fa.keep;
+    final long low = fa.low;
+    final long half = fa.half;
+    final double minN = fa.minN;
+    final double maxF = fa.maxF;
+    final long minBits = fa.minBits;
+    final long maxBits = fa.maxBits;
+    final boolean ftz = fa.ftz;
+    final int rmode = fa.rmode;
+    final boolean hasProd = fa.hasProd;
     final boolean toFp32 = !hasProd && !srcIsFp32;
-    final int pd = hasProd ? 52 - fa.product().mantissaBits() : 1;
-    final long pKeep = ~((1L << pd) - 1);
-    final long pHalf = (1L << (pd - 1)) - 1;
-    final double pMinN = hasProd ? fa.product().minNormal() : 0;
-    final double pMaxF = hasProd ? fa.product().maxFinite() : 0;
-    final long pMin = Double.doubleToRawLongBits(pMinN);
-    final long pMax = Double.doubleToRawLongBits(pMaxF);
+    final int pd = fa.pd;
+    final long pKeep = fa.pKeep;
+    final long pHalf = fa.pHalf;
+    final double pMinN = fa.pMinN;
+    final double pMaxF = fa.pMaxF;
+    final long pMin = fa.pMin;
+    final long pMax = fa.pMax;
     long under = 0;
     long over = 0;
     long swamp = 0;
