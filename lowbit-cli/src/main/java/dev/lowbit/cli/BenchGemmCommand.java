@@ -98,16 +98,17 @@ public final class BenchGemmCommand implements Callable<Integer> {
     List<String> lines = new ArrayList<>();
     for (int n : ns) {
       Inputs in = new Inputs(n);
-      Double fp32 = null;
-      // sgemm always runs first: every other kernel is reported relative to it
+      // sgemm always runs: every other kernel is reported relative to it
       List<String> order = new ArrayList<>(ks);
       order.remove("sgemm");
       order.addFirst("sgemm");
-      for (String k : order) {
-        Result r = time(gemm, k, in);
-        double gops = r.gops(r.bestSeconds());
-        if (k.equals("sgemm")) fp32 = gops;
+      Result[] rs = time(gemm, order, in);
+      double fp32 = rs[0].gops(rs[0].bestSeconds());
+      for (int i = 0; i < order.size(); i++) {
+        String k = order.get(i);
+        Result r = rs[i];
         if (!ks.contains(k)) continue;
+        double gops = r.gops(r.bestSeconds());
         double ratio = gops / fp32;
         out.printf(Locale.ROOT, "%-8s %6d %10.1f %10.1f %8.3f %8.2fx%n",
             k, n, gops, r.gops(r.medianSeconds()), r.bestSeconds() * 1e3, ratio);
@@ -207,23 +208,53 @@ public final class BenchGemmCommand implements Callable<Integer> {
   }
 
   /**
-   * Warms up for half a second plus a fifth of the time (at least twice: C2 needs a while to
-   * compile each micro-kernel, and until then it runs boxed in C1), then times calls for minTime.
+   * Warms each kernel up for half a second plus a fifth of the time (C2 needs a while to compile
+   * each micro-kernel; until then it runs boxed in C1), then times the kernels in interleaved
+   * rounds of about 50 ms each until each has had minTime seconds, so that a disturbance from
+   * other processes hits every kernel alike and the ratios stay fair.
    */
-  private Result time(Gemm g, String kernel, Inputs in) {
+  private Result[] time(Gemm g, List<String> order, Inputs in) {
+    int nk = order.size();
     long warmNanos = (long) ((0.5 + minTime * 0.2) * 1e9);
-    long t0 = System.nanoTime();
-    for (int i = 0; i < 2 || System.nanoTime() - t0 < warmNanos; i++) in.run(g, kernel);
-    List<Long> times = new ArrayList<>();
-    long start = System.nanoTime();
-    long budget = (long) (minTime * 1e9);
-    while (times.size() < 3 || (System.nanoTime() - start < budget && times.size() < 100_000)) {
-      long s = System.nanoTime();
-      in.run(g, kernel);
-      times.add(System.nanoTime() - s);
+    long[] perCall = new long[nk];
+    for (int i = 0; i < nk; i++) {
+      long t0 = System.nanoTime();
+      int calls = 0;
+      long last = 0;
+      while (calls < 2 || System.nanoTime() - t0 < warmNanos) {
+        long s = System.nanoTime();
+        in.run(g, order.get(i));
+        last = System.nanoTime() - s;
+        calls++;
+      }
+      perCall[i] = Math.max(1, last);
     }
-    long[] t = times.stream().mapToLong(Long::longValue).sorted().toArray();
-    return new Result(kernel, in.n, t.length, t[0] / 1e9, t[t.length / 2] / 1e9);
+    List<List<Long>> times = new ArrayList<>();
+    long[] spent = new long[nk];
+    for (int i = 0; i < nk; i++) times.add(new ArrayList<>());
+    long budget = (long) (minTime * 1e9);
+    boolean more = true;
+    while (more) {
+      more = false;
+      for (int i = 0; i < nk; i++) {
+        if (spent[i] >= budget && times.get(i).size() >= 3) continue;
+        more = true;
+        long calls = Math.max(1, Math.min(1000, 50_000_000L / perCall[i]));
+        for (long c = 0; c < calls; c++) {
+          long s = System.nanoTime();
+          in.run(g, order.get(i));
+          long t = System.nanoTime() - s;
+          times.get(i).add(t);
+          spent[i] += t;
+        }
+      }
+    }
+    Result[] out = new Result[nk];
+    for (int i = 0; i < nk; i++) {
+      long[] t = times.get(i).stream().mapToLong(Long::longValue).sorted().toArray();
+      out[i] = new Result(order.get(i), in.n, t.length, t[0] / 1e9, t[t.length / 2] / 1e9);
+    }
+    return out;
   }
 
   private void writeJson(List<String> lines) {
