@@ -38,6 +38,9 @@ public final class VectorGemm implements Gemm {
   static final int MC = 256;
   /** Columns of B packed per block. */
   static final int NC = 4096;
+  /** Rows and columns of the int16 double-sum block kept in L2 (128 · 512 · 8 bytes = 512 KiB). */
+  static final int MC_D = 128;
+  static final int NC_D = 512;
   /** Below this many multiply-adds, handing work to another thread costs more than it saves. */
   static final long PARALLEL_MIN_MACS = 1L << 20;
   /** Deepest int16 product whose double sum is still exact: 2^23 · 2^30 = 2^53. */
@@ -395,9 +398,9 @@ public final class VectorGemm implements Gemm {
     }
 
     /** As {@link #packF} for int16 operands packed as doubles. */
-    void packD(double[] dst, int i0, int len, int p0, int kc, int w) {
+    void packD(double[] dst, int dOff, int i0, int len, int p0, int kc, int w) {
       short[] x = (short[]) arr;
-      for (int i = 0, base = 0; i < len; i += w, base += kc * w) {
+      for (int i = 0, base = dOff; i < len; i += w, base += kc * w) {
         int rows = Math.min(w, len - i);
         if (!strided) {
           for (int r = 0; r < rows; r++) {
@@ -494,47 +497,51 @@ public final class VectorGemm implements Gemm {
   }
 
   /**
-   * C[i0..i1, j0..j1] = op(A)·op(B) for int16 in exact double sums kept in a per-thread buffer,
-   * then wrapped to int32; returns how many true sums left the int32 range.
+   * C[i0..i1, j0..j1] = op(A)·op(B) for int16 in exact double sums, then wrapped to int32; returns
+   * how many true sums left the int32 range. Unlike the float driver, the depth loop runs inside
+   * the row-block loop, so each MC_D × NC_D block of double sums stays in L2 until it is
+   * narrowed (B is packed once per column block, all depths at once).
    */
   private long blockedD(
       Src a, Src b, int i0, int i1, int j0, int j1, int k,
       int[] c, int cOff, int ldc, boolean countOverflow) {
     Scratch sc = SCRATCH.get();
     final int nr = nrD;
-    int rowsC = i1 - i0;
-    int ldd = j1 - j0;
     sc.tileD = grow(sc.tileD, MR * nr);
-    sc.cd = grow(sc.cd, rowsC * ldd);
     double[] tile = sc.tileD;
-    double[] cd = sc.cd;
-    for (int jc = j0; jc < j1; jc += NC) {
-      int nc = Math.min(NC, j1 - jc);
+    long over = 0;
+    for (int jc = j0; jc < j1; jc += NC_D) {
+      int nc = Math.min(NC_D, j1 - jc);
+      int ncp = roundUp(nc, nr);
+      sc.bd = grow(sc.bd, ncp * k);
+      double[] bp = sc.bd;
       for (int pc = 0; pc < k; pc += KC) {
-        int kc = Math.min(KC, k - pc);
-        sc.bd = grow(sc.bd, roundUp(nc, nr) * kc);
-        double[] bp = sc.bd;
-        b.packD(bp, jc, nc, pc, kc, nr);
-        boolean add = pc > 0;
-        for (int ic = i0; ic < i1; ic += MC) {
-          int mc = Math.min(MC, i1 - ic);
+        b.packD(bp, pc * ncp, jc, nc, pc, Math.min(KC, k - pc), nr);
+      }
+      for (int ic = i0; ic < i1; ic += MC_D) {
+        int mc = Math.min(MC_D, i1 - ic);
+        sc.cd = grow(sc.cd, mc * nc);
+        double[] cd = sc.cd;
+        for (int pc = 0; pc < k; pc += KC) {
+          int kc = Math.min(KC, k - pc);
           sc.ad = grow(sc.ad, roundUp(mc, MR) * kc);
           double[] ap = sc.ad;
-          a.packD(ap, ic, mc, pc, kc, MR);
+          a.packD(ap, 0, ic, mc, pc, kc, MR);
+          boolean add = pc > 0;
           for (int jr = 0; jr < nc; jr += nr) {
             int nw = Math.min(nr, nc - jr);
-            int bi = jr * kc;
+            int bi = pc * ncp + jr * kc;
             for (int ir = 0; ir < mc; ir += MR) {
               int mh = Math.min(MR, mc - ir);
               int ai = ir * kc;
-              int co = (ic - i0 + ir) * ldd + (jc - j0) + jr;
+              int co = ir * nc + jr;
               if (mh == MR && nw == nr) {
-                kernelD(kc, ap, ai, bp, bi, cd, co, ldd, add);
+                kernelD(kc, ap, ai, bp, bi, cd, co, nc, add);
               } else {
                 kernelD(kc, ap, ai, bp, bi, tile, 0, nr, false);
                 for (int r = 0; r < mh; r++) {
                   for (int j = 0; j < nw; j++) {
-                    int x = co + r * ldd + j;
+                    int x = co + r * nc + j;
                     cd[x] = add ? cd[x] + tile[r * nr + j] : tile[r * nr + j];
                   }
                 }
@@ -542,17 +549,16 @@ public final class VectorGemm implements Gemm {
             }
           }
         }
-      }
-    }
-    long over = 0;
-    for (int r = 0; r < rowsC; r++) {
-      int d = r * ldd;
-      int o = cOff + (i0 + r) * ldc + j0;
-      for (int j = 0; j < ldd; j++) {
-        long s = (long) cd[d + j]; // exact: an integer below 2^53 in magnitude
-        int w = (int) s;
-        if (countOverflow && s != w) over++;
-        c[o + j] = w;
+        for (int r = 0; r < mc; r++) {
+          int d = r * nc;
+          int o = cOff + (ic + r) * ldc + jc;
+          for (int j = 0; j < nc; j++) {
+            long sum = (long) cd[d + j]; // exact: an integer below 2^53 in magnitude
+            int w = (int) sum;
+            if (countOverflow && sum != w) over++;
+            c[o + j] = w;
+          }
+        }
       }
     }
     return over;

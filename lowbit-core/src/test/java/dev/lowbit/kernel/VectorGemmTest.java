@@ -24,10 +24,13 @@ class VectorGemmTest {
     return g.stream();
   }
 
-  /** Shapes with odd sizes around the tile edges; the last ones are big enough to go parallel. */
+  /**
+   * Shapes with odd sizes around the tile edges; the last ones are big enough to go parallel, and
+   * the very last spans two int16 column blocks and two depth blocks.
+   */
   static final int[][] SHAPES = {
     {1, 1, 1}, {7, 33, 1}, {1, 257, 7}, {33, 7, 257}, {8, 32, 16}, {17, 65, 300},
-    {257, 129, 33}, {130, 257, 40},
+    {257, 129, 33}, {130, 257, 40}, {9, 600, 300},
   };
 
   private static final SplittableRandom SEEDS = new SplittableRandom(20250101);
