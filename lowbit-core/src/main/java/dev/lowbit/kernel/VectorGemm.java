@@ -41,6 +41,8 @@ public final class VectorGemm implements Gemm {
   /** Rows and columns of the int16 double-sum block kept in L2 (128 · 512 · 8 bytes = 512 KiB). */
   static final int MC_D = 128;
   static final int NC_D = 512;
+  /** Largest int16 B panel packed for all depths at once, in doubles (32 MiB). */
+  static final long B_PACK_ONCE_MAX = 1L << 22;
   /** Below this many multiply-adds, handing work to another thread costs more than it saves. */
   static final long PARALLEL_MIN_MACS = 1L << 20;
   /** Deepest int16 product whose double sum is still exact: 2^23 · 2^30 = 2^53. */
@@ -513,9 +515,12 @@ public final class VectorGemm implements Gemm {
     for (int jc = j0; jc < j1; jc += NC_D) {
       int nc = Math.min(NC_D, j1 - jc);
       int ncp = roundUp(nc, nr);
-      sc.bd = grow(sc.bd, ncp * k);
+      // all depths of B at once unless that would take more than 32 MiB (very deep products):
+      // then B is packed again for every row block, one depth block at a time
+      boolean packOnce = (long) ncp * k <= B_PACK_ONCE_MAX;
+      sc.bd = grow(sc.bd, packOnce ? ncp * k : ncp * Math.min(KC, k));
       double[] bp = sc.bd;
-      for (int pc = 0; pc < k; pc += KC) {
+      for (int pc = 0; packOnce && pc < k; pc += KC) {
         b.packD(bp, pc * ncp, jc, nc, pc, Math.min(KC, k - pc), nr);
       }
       for (int ic = i0; ic < i1; ic += MC_D) {
@@ -527,10 +532,12 @@ public final class VectorGemm implements Gemm {
           sc.ad = grow(sc.ad, roundUp(mc, MR) * kc);
           double[] ap = sc.ad;
           a.packD(ap, 0, ic, mc, pc, kc, MR);
+          if (!packOnce) b.packD(bp, 0, jc, nc, pc, kc, nr);
+          int bBase = packOnce ? pc * ncp : 0;
           boolean add = pc > 0;
           for (int jr = 0; jr < nc; jr += nr) {
             int nw = Math.min(nr, nc - jr);
-            int bi = pc * ncp + jr * kc;
+            int bi = bBase + jr * kc;
             for (int ir = 0; ir < mc; ir += MR) {
               int mh = Math.min(MR, mc - ir);
               int ai = ir * kc;

@@ -143,6 +143,22 @@ class VectorGemmTest {
     assertArrayEquals(new int[] {want, want, want, want}, c);
   }
 
+  @ParameterizedTest
+  @MethodSource("gemms")
+  void veryDeepInt16ProductsRepackBAndStayExact(VectorGemm g) {
+    // k = 300,000: B for all depths would exceed the pack-once limit, so it is packed per block
+    int m = 3, n = 17, k = 300_000;
+    SplittableRandom r = new SplittableRandom(3);
+    short[] a = shorts(r, m * k, false);
+    short[] b = shorts(r, k * n, false);
+    int[] want = new int[m * n];
+    int[] got = new int[m * n];
+    long wantOver = ScalarGemm.INSTANCE.gemmS16(false, true, m, n, k, a, 0, k, b, 0, k, want, 0,
+        n, true);
+    assertEquals(wantOver, g.gemmS16(false, true, m, n, k, a, 0, k, b, 0, k, got, 0, n, true));
+    assertArrayEquals(want, got);
+  }
+
   @Test
   void fp32IsIdenticalAcrossWidthsAndThreadsAndMatchesReferenceWithinRounding() {
     SplittableRandom r = SEEDS.split();
