@@ -52,7 +52,7 @@ public final class Kernels {
         return ScalarGemm.INSTANCE;
       }
       Gemm g = VectorGemm.ofBits(Math.min(bits, 512), threads);
-      LOG.info("GEMM java kernel: {} (JDK {}, FloatVector preferred species {} bits, {} threads)",
+      LOG.info("GEMM java kernel: {} (JDK {}, FloatVector preferred species {} bits, threads={})",
           g.name(), jdk, bits, threads);
       return g;
     } catch (LinkageError e) {
