@@ -50,7 +50,7 @@ public final class VectorGemm implements Gemm {
 
   // One micro-kernel per width, each on a static final species: C2 intrinsifies Vector API calls
   // only when the species is a compile-time constant (with the species as a parameter the kernel
-  // ran 60x slower, every vector boxed). The copies are generated and differ only in the constant.
+  // ran 60x slower, every vector boxed). The copies differ only in the constant: edit them alike.
   private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
   private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
   private static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
@@ -65,7 +65,6 @@ public final class VectorGemm implements Gemm {
   private static final int I_STORE = 1;
   private static final int I_ADD = 2;
 
-  private final VectorSpecies<Float> fs;
   private final int bits;
   private final int threads;
   private final int nrF;
@@ -87,7 +86,6 @@ public final class VectorGemm implements Gemm {
       throw new IllegalArgumentException(
           "vector species must be 128, 256 or 512 bits wide, got " + b);
     }
-    this.fs = species;
     this.bits = b;
     this.threads = threads;
     this.nrF = 2 * (b / 32);

@@ -25,12 +25,12 @@ class VectorGemmTest {
   }
 
   /**
-   * Shapes with odd sizes around the tile edges; the last ones are big enough to go parallel, and
-   * the very last spans two int16 column blocks and two depth blocks.
+   * Shapes with odd sizes around the tile edges; the last four are big enough to go parallel (the
+   * very last split by columns), and the last two span two int16 column blocks and depth blocks.
    */
   static final int[][] SHAPES = {
     {1, 1, 1}, {7, 33, 1}, {1, 257, 7}, {33, 7, 257}, {8, 32, 16}, {17, 65, 300},
-    {257, 129, 33}, {130, 257, 40}, {9, 600, 300},
+    {257, 129, 33}, {130, 257, 40}, {9, 600, 300}, {5, 700, 400},
   };
 
   private static final SplittableRandom SEEDS = new SplittableRandom(20250101);
