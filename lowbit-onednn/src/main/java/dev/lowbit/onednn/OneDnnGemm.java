@@ -250,6 +250,55 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
     }
   }
 
+  /**
+   * Copies constant int8 weights B (op(B) is k×n) to native memory for {@link #gemmInt8Packed}.
+   */
+  public PackedInt8Weights packInt8Weights(boolean transB, int k, int n, byte[] b, int bOff, int ldb) {
+    checkShape(1, n, k);
+    rangeCheck(b.length, bOff, transB ? span(n, k, ldb) : span(k, n, ldb), "B");
+    return new PackedInt8Weights(transB, k, n, b, bOff, ldb);
+  }
+
+  /**
+   * C = op(A) · B for packed weights B: A is u8 ({@code unsignedA}) or s8; the same contract and
+   * exactness as {@link #gemmU8S8}/{@link #gemmS8S8}, and the same fallback when declined.
+   */
+  public void gemmInt8Packed(boolean unsignedA, boolean transA, int m, byte[] a, int aOff, int lda,
+      PackedInt8Weights w, int[] c, int cOff, int ldc) {
+    int n = w.n, k = w.k;
+    checkShape(m, n, k);
+    boolean ok = (unsignedA ? u8s8 && k <= MAX_K_U8S8 : s8s8 && k <= MAX_K_S8S8) && !degenerate(m, n, k);
+    if (ok) {
+      long spanA = transA ? span(k, m, lda) : span(m, k, lda);
+      rangeCheck(a.length, aOff, spanA, "A");
+      rangeCheck(c.length, cOff, span(m, n, ldc), "C");
+      OneDnn.MatmulKey key = key(unsignedA ? dnnl_u8 : dnnl_s8, dnnl_s8, dnnl_s32, transA, w.transB, m, n, k, lda);
+      rt.lock.lock();
+      try {
+        OneDnn.Matmul mm = rt.matmul(key);
+        if (mm != null) {
+          OneDnn.Buffer ba = rt.buffer(0, spanA);
+          OneDnn.Buffer bc = rt.buffer(2, 4L * m * n);
+          MemorySegment.copy(a, aOff, ba.segment(), JAVA_BYTE, 0, (int) spanA);
+          rt.executePacked(mm, ba.pointer(), w.forMatmul(rt, mm), bc.pointer());
+          copyOut(bc.segment(), m, n, c, cOff, ldc);
+          nativeCalls.incrementAndGet();
+          return;
+        }
+      } finally {
+        rt.lock.unlock();
+      }
+    }
+    declinedCalls.incrementAndGet();
+    byte[] b = w.toArray();
+    int ldb = w.transB ? k : n;
+    if (unsignedA) {
+      fallback.gemmU8S8(transA, w.transB, m, n, k, a, aOff, lda, b, 0, ldb, c, cOff, ldc);
+    } else {
+      fallback.gemmS8S8(transA, w.transB, m, n, k, a, aOff, lda, b, 0, ldb, c, cOff, ldc);
+    }
+  }
+
   private static void rangeCheck(int length, int off, long span, String what) {
     if (off < 0 || off + span > length) {
       throw new ArrayIndexOutOfBoundsException(what + " needs elements [" + off + ", "

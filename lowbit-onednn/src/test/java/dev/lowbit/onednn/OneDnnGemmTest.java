@@ -145,6 +145,38 @@ class OneDnnGemmTest {
   }
 
   @Test
+  void packedWeightsGiveTheSameBitsAcrossShapesAndCalls() {
+    Random r = new Random(6);
+    for (int[] s : SHAPES) {
+      int n = s[1], k = s[2];
+      for (boolean tB : new boolean[] {false, true}) {
+        int ldb = (tB ? k : n) + r.nextInt(3);
+        byte[] b = randomBytes(r, (tB ? n : k) * ldb, false, false);
+        try (PackedInt8Weights w = gemm.packInt8Weights(tB, k, n, b, 0, ldb)) {
+          for (int m : new int[] {s[0], s[0] + 5, s[0]}) { // reuse, a second layout, reuse again
+            for (boolean unsigned : new boolean[] {false, true}) {
+              boolean tA = r.nextBoolean();
+              int lda = tA ? m : k;
+              byte[] a = randomBytes(r, m * k, r.nextBoolean(), unsigned);
+              int[] want = new int[m * n];
+              int[] got = new int[m * n];
+              if (unsigned) {
+                ScalarGemm.INSTANCE.gemmU8S8(tA, tB, m, n, k, a, 0, lda, b, 0, ldb, want, 0, n);
+              } else {
+                ScalarGemm.INSTANCE.gemmS8S8(tA, tB, m, n, k, a, 0, lda, b, 0, ldb, want, 0, n);
+              }
+              long before = gemm.nativeCalls();
+              gemm.gemmInt8Packed(unsigned, tA, m, a, 0, lda, w, got, 0, n);
+              assertEquals(before + 1, gemm.nativeCalls());
+              assertArrayEquals(want, got, () -> "packed " + m + "x" + n + "x" + k + " tA=" + tA + " tB=" + tB);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void int8AtTheLargestExactKMatchesJava() {
     // all −128 × −128: the largest s8s8 sum that fits int32; 255 × −128 likewise for u8s8
     for (boolean unsigned : new boolean[] {false, true}) {
