@@ -297,6 +297,10 @@ public final class OneDnn {
       PointerPointer<BytePointer> info = new PointerPointer<>(1);
       check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, info), "query impl");
       String impl = info.get(BytePointer.class, 0).getString();
+      if (impl.startsWith("ref")) {
+        // oneDNN's reference loops (e.g. FP8 on CPUs without AMX-FP16) are slower than the Java kernels
+        return new Matmul("only oneDNN's reference implementation (" + impl + ")");
+      }
       dnnl_memory_desc wei = new dnnl_memory_desc();
       check(dnnl_memory_desc_clone(wei, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)),
           "dnnl_memory_desc_clone");

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  *       are exact too. Declined for k > {@value #MAX_K_U8S8} (digit sums could overflow int32).
  *   <li>bf16, fp16, FP8 → fp32: oneDNN's order of summation differs from the reference, so results
  *       agree within {@link LowPrecisionGemm#reassociationBound} (not bit for bit); AMX also flushes
- *       subnormals.
+ *       subnormals. Shapes or types for which oneDNN offers only its reference loops (FP8 on CPUs
+ *       without AMX-FP16, mixed E5M2×E4M3) are declined: the Java reference is as fast.
  *   <li>fp32 {@code sgemm} always goes to the fallback: the project's fp32 semantics are the Java
  *       kernels'.
  * </ul>
