@@ -45,7 +45,7 @@ public final class FastQuantize {
   private static boolean supportsFloat(MiniFloat m, boolean scaled) {
     int emin = m.minExponent();
     int q = m.subnormals() ? emin - m.mantissaBits() : emin;
-    return m.mantissaBits() <= 22 && emin >= -126 && emin <= 127 && q + 23 >= -126 && q + 23 <= 127
+    return m.mantissaBits() >= 1 && m.mantissaBits() <= 22 && emin >= -126 && emin <= 127 && q + 23 >= -126 && q + 23 <= 127
         && (!scaled || q >= -100);
   }
 

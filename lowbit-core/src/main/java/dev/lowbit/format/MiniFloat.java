@@ -17,7 +17,8 @@ package dev.lowbit.format;
  * unbounded and turns a result beyond the largest finite value into infinity (IEEE) or NaN (FN),
  * except that toward-zero and floor of a positive value stop at the largest finite value, as in
  * IEEE 754. Without subnormals, values below the smallest normal round on the grid {0, min normal}
- * and codes with a zero exponent field decode as zero. NaN stays NaN.
+ * and codes with a zero exponent field decode as zero. NaN stays NaN. Nearest-even picks the
+ * neighbour whose code is even (for mantissa width 0 that is the even exponent field).
  */
 public record MiniFloat(int exponentBits, int mantissaBits, int bias, boolean subnormals,
     Specials specials, Overflow overflow) implements ElementFormat {
@@ -147,7 +148,13 @@ public record MiniFloat(int exponentBits, int mantissaBits, int bias, boolean su
     int emin = 1 - bias;
     // quantum exponent: the spacing of the grid around a
     int q = e >= emin ? e - mantissaBits : (subnormals ? emin - mantissaBits : emin);
-    double res = Math.scalb(r.round(Math.scalb(a, -q), v < 0, u), q);
+    double y = Math.scalb(a, -q);
+    double k = r.round(y, v < 0, u);
+    if (mantissaBits == 0 && e >= emin && y == 1.5 && r == Rounding.NEAREST_EVEN) {
+      // no fraction bits: "even" is the code's last bit, which is the exponent field's
+      k = ((e + bias) & 1) == 0 ? 1 : 2;
+    }
+    double res = Math.scalb(k, q);
     if (res > max) {
       if (overflow == Overflow.SATURATE || r == Rounding.TOWARD_ZERO
           || (r == Rounding.FLOOR && v > 0)) {
@@ -162,7 +169,7 @@ public record MiniFloat(int exponentBits, int mantissaBits, int bias, boolean su
   @Override
   public float decode(int code) {
     int n = exponentBits + mantissaBits;
-    if (code < 0 || code >= (1L << (n + 1))) {
+    if (n < 31 && (code < 0 || code >= (1 << (n + 1)))) {
       throw new IllegalArgumentException("code " + code + " is outside " + name() + "'s range 0.."
           + ((1L << (n + 1)) - 1));
     }
@@ -216,16 +223,19 @@ public record MiniFloat(int exponentBits, int mantissaBits, int bias, boolean su
     if (a == 0) return sign;
     int e = Math.getExponent(a);
     int emin = minExponent();
-    int code;
+    int code = 0;
+    boolean ok;
     if (e < emin) {
       double mf = Math.scalb(a, mantissaBits - emin);
-      code = mf == Math.rint(mf) && mf < (1L << mantissaBits) ? sign | (int) mf : -1;
+      ok = mf == Math.rint(mf) && mf < (1L << mantissaBits);
+      if (ok) code = sign | (int) mf;
     } else {
       double mf = Math.scalb(a, mantissaBits - e) - (1L << mantissaBits);
       long ef = (long) e + bias;
-      code = mf == Math.rint(mf) && ef <= allOnes ? sign | (int) (ef << mantissaBits) | (int) mf : -1;
+      ok = mf == Math.rint(mf) && ef <= allOnes;
+      if (ok) code = sign | (int) (ef << mantissaBits) | (int) mf;
     }
-    if (code < 0 || Float.floatToRawIntBits(decode(code)) != Float.floatToRawIntBits(value)) {
+    if (!ok || Float.floatToRawIntBits(decode(code)) != Float.floatToRawIntBits(value)) {
       throw new IllegalArgumentException("value " + value + " is not representable in " + name());
     }
     return code;
