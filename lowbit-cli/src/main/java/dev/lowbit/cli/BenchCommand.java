@@ -3,12 +3,18 @@ package dev.lowbit.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code lowbit bench}: speed benchmarks, each reported as a ratio to a reference. */
+/**
+ * {@code lowbit bench}: speed measurements, each reported next to a reference measured in the same
+ * run. Add a benchmark as another class in {@code subcommands}.
+ */
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    description = "Speed benchmarks, reported as ratios to a reference measured in the same run.",
-    subcommands = {BenchGemmCommand.class})
+    description = "Measure speed; every figure comes with a reference measured in the same run.",
+    subcommands = {
+      BenchQuantizeCommand.class,
+      BenchGemmCommand.class,
+    })
 public final class BenchCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
