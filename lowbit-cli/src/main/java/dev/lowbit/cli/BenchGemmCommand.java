@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -268,10 +267,5 @@ public final class BenchGemmCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new UncheckedIOException("--json " + json + ": " + e.getMessage(), e);
     }
-  }
-
-  @Override
-  public String toString() {
-    return "bench gemm " + Arrays.toString(sizes.toArray());
   }
 }
