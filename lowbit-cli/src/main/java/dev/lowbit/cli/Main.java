@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
     description = "Train and run neural networks in arbitrarily low-precision arithmetic.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      BackendCommand.class,
       TrainCommand.class,
     })
 public final class Main implements Runnable {

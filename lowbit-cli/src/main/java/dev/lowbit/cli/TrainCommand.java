@@ -5,6 +5,7 @@ import dev.lowbit.train.Trainer;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code lowbit train}: trains a model on Fashion-MNIST in FP32. */
@@ -18,6 +19,8 @@ import picocli.CommandLine.Option;
       "Writes OUT/metrics.jsonl, OUT/summary.json and OUT/checkpoint.safetensors (after every epoch)."
     })
 public final class TrainCommand implements Callable<Integer> {
+
+  @Mixin BackendOption backend;
 
   @Option(names = "--model", defaultValue = "mlp", description = "mlp, cnn, resnet or vit (default: ${DEFAULT-VALUE})")
   String model;
@@ -72,6 +75,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    backend.apply();
     if (logEvery <= 0) throw new IllegalArgumentException("--log-every must be > 0, got " + logEvery);
     TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, seed, threads, out, data, resume, optimizer,
         schedule, weightDecay, labelSmoothing, augment, limitTrain, limitTest, logEvery);
