@@ -76,13 +76,13 @@ public final class Trainer {
       default -> new LrSchedule.Constant(cfg.effectiveLr());
     };
 
-    Files.createDirectories(cfg.out());
     int startEpoch = 0;
     if (cfg.resume() != null) startEpoch = resume(model, opt);
     if (startEpoch >= cfg.epochs()) {
       throw new IllegalArgumentException("checkpoint in " + cfg.resume() + " already has " + startEpoch
           + " epochs; ask for more with --epochs");
     }
+    Files.createDirectories(cfg.out()); // only once the inputs are known to be good
     String hdr = "lowbit train: model " + cfg.model() + " (" + model.parameterCount() + " parameters), "
         + opt.describe() + ", schedule " + cfg.effectiveSchedule() + ", batch " + cfg.batch()
         + ", seed " + cfg.seed() + ", threads " + cfg.threads() + ", GEMM " + Kernels.gemm().name();
