@@ -13,6 +13,33 @@ public final class Pool {
 
   public static void maxForward(PoolSpec s, float[] x, float[] y, int[] argmax) {
     int oh = s.outH(), ow = s.outW(), planes = s.batch() * s.channels(), hw = s.inH() * s.inW();
+    if (s.padH() == 0 && s.padW() == 0) {
+      // Without padding every window lies inside the image (floor mode): no bounds checks.
+      int kh = s.kH(), kw = s.kW(), sh = s.strideH(), sw = s.strideW(), w = s.inW();
+      for (int pl = 0; pl < planes; pl++) {
+        int xb = pl * hw, yb = pl * oh * ow;
+        for (int oy = 0; oy < oh; oy++) {
+          for (int ox = 0; ox < ow; ox++) {
+            int arg = xb + oy * sh * w + ox * sw;
+            float best = x[arg];
+            for (int i = 0; i < kh; i++) {
+              int row = xb + (oy * sh + i) * w + ox * sw;
+              for (int j = 0; j < kw; j++) {
+                float v = x[row + j];
+                // NaN wins (v != v), as in PyTorch, and stays once taken.
+                if (v > best || v != v) {
+                  best = v;
+                  arg = row + j;
+                }
+              }
+            }
+            y[yb + oy * ow + ox] = best;
+            argmax[yb + oy * ow + ox] = arg;
+          }
+        }
+      }
+      return;
+    }
     for (int pl = 0; pl < planes; pl++) {
       int xb = pl * hw, yb = pl * oh * ow;
       for (int oy = 0; oy < oh; oy++) {

@@ -41,7 +41,7 @@ public final class Sgd extends Optimizer {
   protected void update(String name, float[] w, float[] g) {
     float lrf = (float) lr, mu = (float) momentum, wd = (float) weightDecay, damp = (float) (1 - dampening);
     float[] buf = momentum != 0 ? buffers.get(name + "/momentum").data() : null;
-    boolean first = steps == 1;
+    boolean first = steps == 1; // PyTorch starts the buffer at the first gradient, not at zero
     for (int i = 0; i < w.length; i++) {
       float d = g[i];
       if (wd != 0) d += wd * w[i];
