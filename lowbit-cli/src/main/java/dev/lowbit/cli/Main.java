@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       FormatsCommand.class,
       BenchCommand.class,
       BackendCommand.class,
+      TrainCommand.class,
     })
 public final class Main implements Runnable {
 
