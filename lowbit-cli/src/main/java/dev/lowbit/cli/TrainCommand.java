@@ -1,5 +1,7 @@
 package dev.lowbit.cli;
 
+import dev.lowbit.kernel.Kernels;
+
 import dev.lowbit.train.TrainConfig;
 import dev.lowbit.train.Trainer;
 import java.nio.file.Path;
@@ -75,9 +77,8 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    // The Java GEMM reads its thread count when it is first built (Kernels' lowbit.threads).
     if (threads <= 0) throw new IllegalArgumentException("--threads must be > 0, got " + threads);
-    System.setProperty("lowbit.threads", Integer.toString(threads));
+    Kernels.setThreads(threads); // before the backend, which wraps the Java GEMM as its fallback
     backend.apply();
     if (logEvery <= 0) throw new IllegalArgumentException("--log-every must be > 0, got " + logEvery);
     TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, seed, threads, out, data, resume, optimizer,
