@@ -15,6 +15,10 @@ import picocli.CommandLine.Command;
     description = "Train and run neural networks in arbitrarily low-precision arithmetic.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      FormatsCommand.class,
+      BenchCommand.class,
+      BackendCommand.class,
+      TrainCommand.class,
     })
 public final class Main implements Runnable {
 

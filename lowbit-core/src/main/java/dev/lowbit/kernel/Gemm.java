@@ -7,6 +7,10 @@ package dev.lowbit.kernel;
  *
  * <p>{@link ScalarGemm} is the reference; fast implementations are held to it bit for bit where
  * the arithmetic is exact (all integer kernels) and, for fp32, within rounding of reassociation.
+ * Implementations are thread-safe and stateless between calls. Integer results never depend on the
+ * thread count or vector width; fp32 results are deterministic for a fixed implementation and
+ * thread count ({@link VectorGemm} also makes them independent of both). {@link Kernels#gemm()}
+ * gives the implementation in use.
  */
 public interface Gemm {
 

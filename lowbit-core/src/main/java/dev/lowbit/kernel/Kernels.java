@@ -13,10 +13,69 @@ import org.slf4j.LoggerFactory;
 public final class Kernels {
 
   private static final Logger LOG = LoggerFactory.getLogger(Kernels.class);
-  private static final Gemm JAVA = ScalarGemm.INSTANCE;
-  private static volatile Gemm active = JAVA;
+  private static volatile Gemm java = chooseJava(defaultThreads());
+  private static volatile Gemm active = java;
 
   private Kernels() {}
+
+  /** Threads for the Java GEMM: system property {@code lowbit.threads}, else all processors. */
+  static int defaultThreads() {
+    int cpus = Runtime.getRuntime().availableProcessors();
+    String prop = System.getProperty("lowbit.threads");
+    if (prop == null || prop.isBlank()) return cpus;
+    try {
+      int t = Integer.parseInt(prop.trim());
+      if (t >= 1) return t;
+    } catch (NumberFormatException e) {
+      // fall through to the warning
+    }
+    LOG.warn("ignoring -Dlowbit.threads={}: must be an integer >= 1; using {}", prop, cpus);
+    return cpus;
+  }
+
+  /**
+   * The Vector API GEMM on the JVM's preferred species when the incubator module is present and
+   * at least 128 bits wide, else the scalar reference; logs the choice with the JDK version.
+   */
+  private static Gemm chooseJava(int threads) {
+    String jdk = Runtime.version().toString();
+    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      LOG.info("GEMM java kernel: scalar (JDK {}; module jdk.incubator.vector not present, "
+          + "add --add-modules jdk.incubator.vector for the vector kernel)", jdk);
+      return ScalarGemm.INSTANCE;
+    }
+    try {
+      int bits = VectorGemm.preferredBits();
+      if (bits < 128) {
+        LOG.info("GEMM java kernel: scalar (JDK {}; preferred vector species only {} bits)",
+            jdk, bits);
+        return ScalarGemm.INSTANCE;
+      }
+      Gemm g = VectorGemm.ofBits(Math.min(bits, 512), threads);
+      LOG.info("GEMM java kernel: {} (JDK {}, FloatVector preferred species {} bits, threads={})",
+          g.name(), jdk, bits, threads);
+      return g;
+    } catch (LinkageError e) {
+      LOG.info("GEMM java kernel: scalar (JDK {}; Vector API unusable: {})", jdk, e.toString());
+      return ScalarGemm.INSTANCE;
+    }
+  }
+
+  /**
+   * Rebuilds the Java GEMM for {@code threads} threads (the CLI's {@code --threads}); a native
+   * backend in use keeps running. Returns the new Java GEMM.
+   *
+   * @throws IllegalArgumentException when threads is below 1
+   */
+  public static synchronized Gemm setThreads(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+    }
+    Gemm old = java;
+    java = chooseJava(threads);
+    if (active == old) active = java;
+    return java;
+  }
 
   /** The GEMM implementation in use: pure Java unless {@link #useBackend} chose a native one. */
   public static Gemm gemm() {
@@ -25,7 +84,7 @@ public final class Kernels {
 
   /** The portable pure-Java GEMM, whatever backend is active. */
   public static Gemm javaGemm() {
-    return JAVA;
+    return java;
   }
 
   /**
@@ -35,9 +94,10 @@ public final class Kernels {
    * @throws IllegalArgumentException when a named backend is unknown or cannot load here
    */
   public static synchronized Gemm useBackend(String name) {
+    Gemm fallback = java;
     if (name == null || name.equals("java")) {
-      active = JAVA;
-      LOG.info("GEMM backend: {} (requested)", JAVA.name());
+      active = fallback;
+      LOG.info("GEMM backend: {} (requested)", fallback.name());
       return active;
     }
     boolean auto = name.equals("auto");
@@ -46,7 +106,7 @@ public final class Kernels {
       known.append(", ").append(b.name());
       if (!auto && !b.name().equals(name)) continue;
       try {
-        active = b.load(JAVA);
+        active = b.load(fallback);
         LOG.info("GEMM backend: {} ({})", active.name(), auto ? "auto: natives loaded" : "requested");
         return active;
       } catch (Exception | LinkageError e) {
@@ -54,13 +114,14 @@ public final class Kernels {
           throw new IllegalArgumentException(
               "backend '" + name + "' is not available here: " + e.getMessage(), e);
         }
-        LOG.info("GEMM backend {} not available ({}); using {}", b.name(), e.getMessage(), JAVA.name());
+        LOG.info("GEMM backend {} not available ({}); using {}", b.name(), e.getMessage(),
+            fallback.name());
       }
     }
     if (!auto) {
       throw new IllegalArgumentException("unknown backend '" + name + "'; known: " + known);
     }
-    active = JAVA;
+    active = fallback;
     return active;
   }
 }

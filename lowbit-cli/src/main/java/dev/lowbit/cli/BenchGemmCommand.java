@@ -1,0 +1,271 @@
+package dev.lowbit.cli;
+
+import dev.lowbit.kernel.Gemm;
+import dev.lowbit.kernel.Kernels;
+import dev.lowbit.kernel.VectorGemm;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code lowbit bench gemm}: square GEMMs of each kernel in the Java GEMM family, reported in
+ * GOP/s (2 operations per multiply-add) and as a ratio to our fp32 GEMM measured in the same run.
+ */
+@Command(
+    name = "gemm",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Times square GEMMs (m = n = k) of the pure-Java kernels: fp32 (sgemm), exact int8 (s8s8,"
+          + " u8s8) and exact int16 (s16, s16-ovf with overflow counting).",
+      "Prints GOP/s (2 per multiply-add; GFLOP/s for fp32) and the ratio to sgemm at the same size."
+    })
+public final class BenchGemmCommand implements Callable<Integer> {
+
+  static final List<String> KERNELS = List.of("sgemm", "s8s8", "u8s8", "s16", "s16-ovf");
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--sizes", split = ",", paramLabel = "N[,N...]",
+      description = "Matrix sizes (default: ${DEFAULT-VALUE}).", defaultValue = "256,512,1024")
+  List<String> sizes;
+
+  @Option(names = "--threads", paramLabel = "T",
+      description = "Threads for the GEMM (default: -Dlowbit.threads or all processors).")
+  Integer threads;
+
+  @Option(names = "--kernels", split = ",", paramLabel = "K[,K...]",
+      description = "Kernels to time, among ${COMPLETION-CANDIDATES} (default: all).",
+      completionCandidates = KernelNames.class)
+  List<String> kernels;
+
+  @Option(names = "--width", paramLabel = "BITS",
+      description = "Vector width 128, 256 or 512 (default: the JVM's preferred width).")
+  Integer width;
+
+  @Option(names = "--min-time", paramLabel = "SECONDS", defaultValue = "1.0",
+      description = "Timed seconds per kernel and size (default: ${DEFAULT-VALUE}).")
+  double minTime;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "Also write JSON lines here.")
+  Path json;
+
+  static final class KernelNames extends ArrayList<String> {
+    KernelNames() {
+      super(KERNELS);
+    }
+  }
+
+  /** One timed case. */
+  record Result(String kernel, int n, int reps, double bestSeconds, double medianSeconds) {
+    double gops(double seconds) {
+      return 2.0 * n * n * (double) n / seconds / 1e9;
+    }
+  }
+
+  @Override
+  public Integer call() {
+    int[] ns = parseSizes();
+    List<String> ks = kernels == null ? KERNELS : kernels;
+    for (String k : ks) {
+      if (!KERNELS.contains(k)) {
+        throw new IllegalArgumentException(
+            "--kernels: unknown kernel '" + k + "'; known: " + String.join(", ", KERNELS));
+      }
+    }
+    if (!(minTime > 0) || minTime > 600) {
+      throw new IllegalArgumentException("--min-time must be in (0, 600] seconds, got " + minTime);
+    }
+    Gemm gemm = chooseGemm();
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf(Locale.ROOT, "GEMM %s on JDK %s, %d processors; best of timed runs (%.1f s each)%n",
+        gemm.name(), Runtime.version(), Runtime.getRuntime().availableProcessors(), minTime);
+    out.printf(Locale.ROOT, "%-8s %6s %10s %10s %8s %9s%n",
+        "kernel", "size", "GOP/s", "median", "ms", "vs sgemm");
+    out.flush();
+    List<String> lines = new ArrayList<>();
+    for (int n : ns) {
+      Inputs in = new Inputs(n);
+      // sgemm always runs: every other kernel is reported relative to it
+      List<String> order = new ArrayList<>(ks);
+      order.remove("sgemm");
+      order.addFirst("sgemm");
+      Result[] rs = time(gemm, order, in);
+      double fp32 = rs[0].gops(rs[0].bestSeconds());
+      for (int i = 0; i < order.size(); i++) {
+        String k = order.get(i);
+        Result r = rs[i];
+        if (!ks.contains(k)) continue;
+        double gops = r.gops(r.bestSeconds());
+        double ratio = gops / fp32;
+        out.printf(Locale.ROOT, "%-8s %6d %10.1f %10.1f %8.3f %8.2fx%n",
+            k, n, gops, r.gops(r.medianSeconds()), r.bestSeconds() * 1e3, ratio);
+        out.flush();
+        lines.add(String.format(Locale.ROOT,
+            "{\"bench\":\"gemm\",\"kernel\":\"%s\",\"m\":%d,\"n\":%d,\"k\":%d,\"impl\":\"%s\","
+                + "\"threads\":%d,\"vector_bits\":%d,\"reps\":%d,\"best_gops\":%.3f,"
+                + "\"median_gops\":%.3f,\"best_ms\":%.4f,\"ratio_to_sgemm\":%.4f,\"jdk\":\"%s\"}",
+            k, n, n, n, gemm.name(), threadsOf(gemm), bitsOf(gemm), r.reps(), gops,
+            r.gops(r.medianSeconds()), r.bestSeconds() * 1e3, ratio, Runtime.version()));
+      }
+    }
+    if (json != null) writeJson(lines);
+    return 0;
+  }
+
+  private int[] parseSizes() {
+    int[] ns = new int[sizes.size()];
+    for (int i = 0; i < ns.length; i++) {
+      String s = sizes.get(i).trim();
+      try {
+        ns[i] = Integer.parseInt(s);
+      } catch (NumberFormatException e) {
+        ns[i] = -1;
+      }
+      if (ns[i] < 1 || ns[i] > 16384) {
+        throw new IllegalArgumentException(
+            "--sizes: '" + s + "' is not a size; give integers in 1..16384, e.g. 256,512,1024");
+      }
+    }
+    return ns;
+  }
+
+  private Gemm chooseGemm() {
+    if (threads != null && threads < 1) {
+      throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+    }
+    if (width != null) {
+      int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+      return VectorGemm.ofBits(width, t); // names a bad width itself
+    }
+    return threads != null ? Kernels.setThreads(threads) : Kernels.javaGemm();
+  }
+
+  private static int threadsOf(Gemm g) {
+    return g instanceof VectorGemm v ? v.threads() : 1;
+  }
+
+  private static int bitsOf(Gemm g) {
+    return g instanceof VectorGemm v ? v.vectorBits() : 0;
+  }
+
+  /** Random operands of one size for every kernel. */
+  static final class Inputs {
+    final int n;
+    final float[] a;
+    final float[] b;
+    final float[] c;
+    final byte[] a8;
+    final byte[] b8;
+    final short[] a16;
+    final short[] b16;
+    final int[] ci;
+
+    Inputs(int n) {
+      this.n = n;
+      int len = n * n;
+      SplittableRandom r = new SplittableRandom(n);
+      a = new float[len];
+      b = new float[len];
+      c = new float[len];
+      a8 = new byte[len];
+      b8 = new byte[len];
+      a16 = new short[len];
+      b16 = new short[len];
+      ci = new int[len];
+      for (int i = 0; i < len; i++) {
+        a[i] = (float) (r.nextDouble() * 2 - 1);
+        b[i] = (float) (r.nextDouble() * 2 - 1);
+        a8[i] = (byte) r.nextInt(256);
+        b8[i] = (byte) r.nextInt(256);
+        a16[i] = (short) r.nextInt(65536);
+        b16[i] = (short) r.nextInt(65536);
+      }
+    }
+
+    void run(Gemm g, String kernel) {
+      switch (kernel) {
+        case "sgemm" -> g.sgemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
+        case "s8s8" -> g.gemmS8S8(false, false, n, n, n, a8, 0, n, b8, 0, n, ci, 0, n);
+        case "u8s8" -> g.gemmU8S8(false, false, n, n, n, a8, 0, n, b8, 0, n, ci, 0, n);
+        case "s16" -> g.gemmS16(false, false, n, n, n, a16, 0, n, b16, 0, n, ci, 0, n, false);
+        case "s16-ovf" -> g.gemmS16(false, false, n, n, n, a16, 0, n, b16, 0, n, ci, 0, n, true);
+        default -> throw new IllegalArgumentException("unknown kernel " + kernel);
+      }
+    }
+  }
+
+  /**
+   * Warms each kernel up for half a second plus a fifth of the time (C2 needs a while to compile
+   * each micro-kernel; until then it runs boxed in C1), then times the kernels in interleaved
+   * rounds of about 50 ms each until each has had minTime seconds, so that a disturbance from
+   * other processes hits every kernel alike and the ratios stay fair.
+   */
+  private Result[] time(Gemm g, List<String> order, Inputs in) {
+    int nk = order.size();
+    long warmNanos = (long) ((0.5 + minTime * 0.2) * 1e9);
+    long[] perCall = new long[nk];
+    for (int i = 0; i < nk; i++) {
+      long t0 = System.nanoTime();
+      int calls = 0;
+      long last = 0;
+      while (calls < 2 || System.nanoTime() - t0 < warmNanos) {
+        long s = System.nanoTime();
+        in.run(g, order.get(i));
+        last = System.nanoTime() - s;
+        calls++;
+      }
+      perCall[i] = Math.max(1, last);
+    }
+    List<List<Long>> times = new ArrayList<>();
+    long[] spent = new long[nk];
+    for (int i = 0; i < nk; i++) times.add(new ArrayList<>());
+    long budget = (long) (minTime * 1e9);
+    boolean more = true;
+    while (more) {
+      more = false;
+      for (int i = 0; i < nk; i++) {
+        if (spent[i] >= budget && times.get(i).size() >= 3) continue;
+        more = true;
+        long calls = Math.max(1, Math.min(1000, 50_000_000L / perCall[i]));
+        for (long c = 0; c < calls; c++) {
+          long s = System.nanoTime();
+          in.run(g, order.get(i));
+          long t = System.nanoTime() - s;
+          times.get(i).add(t);
+          spent[i] += t;
+        }
+      }
+    }
+    Result[] out = new Result[nk];
+    for (int i = 0; i < nk; i++) {
+      long[] t = times.get(i).stream().mapToLong(Long::longValue).sorted().toArray();
+      out[i] = new Result(order.get(i), in.n, t.length, t[0] / 1e9, t[t.length / 2] / 1e9);
+    }
+    return out;
+  }
+
+  private void writeJson(List<String> lines) {
+    try {
+      Path target = json.toAbsolutePath();
+      Path dir = target.getParent();
+      if (dir != null) Files.createDirectories(dir);
+      Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".tmp");
+      Files.write(tmp, lines, StandardCharsets.UTF_8);
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("--json " + json + ": " + e.getMessage(), e);
+    }
+  }
+}

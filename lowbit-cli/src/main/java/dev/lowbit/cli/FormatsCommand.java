@@ -1,0 +1,82 @@
+package dev.lowbit.cli;
+
+import dev.lowbit.format.BlockFormat;
+import dev.lowbit.format.ElementFormat;
+import dev.lowbit.format.Formats;
+import dev.lowbit.format.NumberFormat;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code lowbit formats}: the table of number-format presets, or every code of one format. */
+@Command(
+    name = "formats",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Print the number-format presets: bits, largest value, smallest normal and subnormal,",
+      "epsilon and decimal digits. With --format, one format (any format string); with --codes,",
+      "every code of it and its value."
+    })
+public final class FormatsCommand implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--format", paramLabel = "FORMAT",
+      description = "A format string, e.g. e4m3, int8, fixed<16,8>, e3m4:fn:sat, mxfp4, dfp16/b64.")
+  String format;
+
+  @Option(names = "--codes", description = "List every code of --format and its value (formats of at most 16 bits).")
+  boolean codes;
+
+  @Override
+  public void run() {
+    PrintWriter out = spec.commandLine().getOut();
+    if (codes && format == null) {
+      throw new IllegalArgumentException("--codes needs --format, e.g. --format e4m3 --codes");
+    }
+    List<NumberFormat> list = format == null ? Formats.presets() : List.of(NumberFormat.parse(format));
+    if (!codes) {
+      out.printf(Locale.ROOT, "%-14s %5s %9s %13s %13s %13s %11s %7s%n", "format", "bits", "bits/val",
+          "max", "min normal", "min subnormal", "epsilon", "digits");
+      for (NumberFormat f : list) {
+        out.printf(Locale.ROOT, "%-14s %5d %9.3f %13.6g %13.6g %13.6g %11.4g %7.2f%n", f.name(), f.bits(),
+            f.bitsPerValue(), f.maxFinite(), f.minNormal(), f.minSubnormal(), f.epsilon(), f.decimalDigits());
+      }
+      out.flush();
+      return;
+    }
+    NumberFormat f = list.get(0);
+    ElementFormat el = f instanceof BlockFormat b ? b.element() : (ElementFormat) f;
+    if (el.bits() > 16) {
+      throw new IllegalArgumentException("--codes lists formats of at most 16 bits; " + el.name()
+          + " has " + el.bits());
+    }
+    if (f instanceof BlockFormat b) {
+      out.println("# element codes of " + b.name() + " (" + el.name()
+          + "); each value is multiplied by the block's shared scale 2^e");
+    }
+    int hexDigits = (el.bits() + 3) / 4;
+    out.printf(Locale.ROOT, "%-8s %-" + Math.max(4, el.bits()) + "s %s%n", "code", "bits", "value");
+    for (long i = 0; i < el.codeCount(); i++) {
+      int c = el.codeAt(i);
+      long raw = el.bits() == 32 ? c & 0xFFFFFFFFL : c & ((1L << el.bits()) - 1);
+      String bin = String.format("%" + el.bits() + "s", Long.toBinaryString(raw)).replace(' ', '0');
+      String hex = String.format(Locale.ROOT, "0x%0" + hexDigits + "X", raw);
+      out.printf(Locale.ROOT, "%-8s %-" + Math.max(4, el.bits()) + "s %s%n", hex, bin,
+          formatValue(el.decode(c)));
+    }
+    out.flush();
+  }
+
+  private static String formatValue(float v) {
+    if (Float.isNaN(v)) return "NaN";
+    if (Float.isInfinite(v)) return v > 0 ? "+inf" : "-inf";
+    if (v == 0) return (Float.floatToRawIntBits(v) < 0 ? "-" : "") + "0";
+    double a = Math.abs(v);
+    if (a >= 1e-4 && a < 1e7) return new java.math.BigDecimal(v).stripTrailingZeros().toPlainString();
+    return String.format(Locale.ROOT, "%.9g", (double) v);
+  }
+}

@@ -1,0 +1,342 @@
+package dev.lowbit.format;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API paths for nearest-even quantization, held bit for bit to the scalar reference
+ * ({@link ElementFormat#roundValue}, {@link BlockFormat#quantizeWithExponent}, {@link
+ * IntFormat#quantizeWithScale}) by tests at 128-, 256- and 512-bit species. The species is a
+ * parameter; the {@code PREFERRED} entry points pass a constant so C2 can intrinsify the kernels
+ * once they are inlined. Tails are scalar. Other roundings and formats the kernels do not cover
+ * fall back to the scalar reference.
+ *
+ * <p>Integers: {@code y = x·pre} (or {@code x / scale}), clamp to the code range, round with the
+ * 1.5·2^23 magic-number addition, multiply back. Minifloats: round the float32 bit pattern to the
+ * target mantissa width (add half-ulp-minus-one plus the kept LSB, then mask), and round values
+ * below the target's smallest normal by magic-number addition at the subnormal quantum.
+ */
+public final class FastQuantize {
+
+  /** The species used by the library's own calls. */
+  public static final VectorSpecies<Float> PREFERRED = FloatVector.SPECIES_PREFERRED;
+
+  private static final float MAGIC = 12582912f; // 1.5 * 2^23: x + MAGIC - MAGIC = rint(x), |x| <= 2^22
+
+  private FastQuantize() {}
+
+  /** Whether {@link #quantize} has a vector path for this element format and rounding. */
+  public static boolean supports(ElementFormat f, Rounding r) {
+    if (r != Rounding.NEAREST_EVEN) return false;
+    return switch (f) {
+      case IntFormat i -> supportsInt(i);
+      case FixedPoint fp -> supportsInt(fp.asInt());
+      case MiniFloat m -> supportsFloat(m, false);
+    };
+  }
+
+  private static boolean supportsInt(IntFormat i) {
+    return i.maxCode() <= (1 << 22) && i.minCode() >= -(1 << 22);
+  }
+
+  private static boolean supportsFloat(MiniFloat m, boolean scaled) {
+    int emin = m.minExponent();
+    int q = m.subnormals() ? emin - m.mantissaBits() : emin;
+    return m.mantissaBits() >= 1 && m.mantissaBits() <= 22 && emin >= -126 && emin <= 127 && q + 23 >= -126 && q + 23 <= 127
+        && (!scaled || q >= -100);
+  }
+
+  /** Whether {@link #quantizeBlocks} has a vector path for this block format and rounding. */
+  public static boolean supports(BlockFormat f, Rounding r) {
+    if (r != Rounding.NEAREST_EVEN) return false;
+    if (f.kind() != BlockFormat.Kind.MX) return true; // DFP/BFP mantissas are at most 24 bits
+    return switch (f.element()) {
+      case IntFormat i -> supportsInt(i) && IntFormat.isPowerOfTwo(i.scale());
+      case MiniFloat m -> supportsFloat(m, true);
+      case FixedPoint fp -> false;
+    };
+  }
+
+  /** Nearest-even quantization of an element format with the preferred species. */
+  public static void quantize(ElementFormat f, float[] x, int off, int len, float[] out, int outOff) {
+    quantize(PREFERRED, f, x, off, len, out, outOff);
+  }
+
+  /** Nearest-even quantization of an element format; the format must be {@link #supports}ed. */
+  public static void quantize(VectorSpecies<Float> s, ElementFormat f, float[] x, int off, int len,
+      float[] out, int outOff) {
+    switch (f) {
+      case FixedPoint fp -> quantize(s, fp.asInt(), x, off, len, out, outOff);
+      case IntFormat i -> {
+        float sc = i.effectiveScale();
+        if (IntFormat.isPowerOfTwo(sc) && IntFormat.isPowerOfTwo(1f / sc)) {
+          intKernel(s, x, off, out, outOff, len, 1f / sc, false, sc, i.minCode(), i.maxCode());
+        } else {
+          intKernel(s, x, off, out, outOff, len, sc, true, sc, i.minCode(), i.maxCode());
+        }
+      }
+      case MiniFloat m -> floatKernel(s, x, off, out, outOff, len, 1f, 1f, m);
+    }
+  }
+
+  /**
+   * Nearest-even quantization on the grid {@code code · scale} of an integer format for an explicit
+   * (dynamic) scale: {@code x / scale}, as {@link IntFormat#quantizeWithScale}.
+   */
+  public static void quantizeInt(VectorSpecies<Float> s, IntFormat f, float scale, float[] x,
+      int off, int len, float[] out, int outOff) {
+    intKernel(s, x, off, out, outOff, len, scale, true, scale, f.minCode(), f.maxCode());
+  }
+
+  /**
+   * Nearest-even quantization of consecutive blocks of {@code blockSize} (0: one block) of a block
+   * format starting at {@code off}, as {@link BlockFormat#quantize}; the format must be {@link
+   * #supports}ed.
+   */
+  public static void quantizeBlocks(VectorSpecies<Float> s, BlockFormat f, int blockSize,
+      float[] x, int off, int len, float[] out, int outOff) {
+    int bs = blockSize == 0 ? Math.max(len, 1) : blockSize;
+    MiniConsts k = f.kind() == BlockFormat.Kind.MX && f.element() instanceof MiniFloat m
+        ? MiniConsts.of(m) : null;
+    int emax = f.kind() == BlockFormat.Kind.MX ? f.elementMaxExponent() : 0;
+    for (int b = 0; b < len; b += bs) {
+      int n = Math.min(bs, len - b);
+      float a = amax(s, x, off + b, n);
+      int e;
+      if (k != null && a > 0 && a <= Float.MAX_VALUE) {
+        // MX scale exponent inline (as BlockFormat.sharedExponent) to keep per-block work small
+        e = Math.max(BlockFormat.MX_MIN_EXPONENT,
+            Math.min(BlockFormat.MX_MAX_EXPONENT, NumberFormat.floorLog2(a) - emax));
+      } else {
+        e = f.sharedExponent(a);
+      }
+      if (k != null && e != BlockFormat.NAN_EXPONENT) {
+        floatKernel(s, x, off + b, out, outOff + b, n, Math.scalb(1f, -e), Math.scalb(1f, e), k);
+      } else {
+        quantizeBlock(s, f, e, x, off + b, n, out, outOff + b);
+      }
+    }
+  }
+
+  /** One block with a known shared exponent. */
+  public static void quantizeBlock(VectorSpecies<Float> s, BlockFormat f, int e, float[] x, int off,
+      int n, float[] out, int outOff) {
+    if (e == BlockFormat.NAN_EXPONENT) {
+      java.util.Arrays.fill(out, outOff, outOff + n, Float.NaN);
+      return;
+    }
+    if (f.kind() == BlockFormat.Kind.MX) {
+      if (f.element() instanceof MiniFloat m) {
+        floatKernel(s, x, off, out, outOff, n, Math.scalb(1f, -e), Math.scalb(1f, e), m);
+        return;
+      }
+      IntFormat i = (IntFormat) f.element();
+      float pre = Math.scalb(1f / i.scale(), -e);
+      if (Math.getExponent(pre) >= -126 && Math.getExponent(pre) <= 127) {
+        intKernel(s, x, off, out, outOff, n, pre, false, i.scale() * Math.scalb(1f, e),
+            i.minCode(), i.maxCode());
+        return;
+      }
+    } else if (e >= -126 && e <= 126) {
+      intKernel(s, x, off, out, outOff, n, Math.scalb(1f, -e), false, Math.scalb(1f, e),
+          f.minMantissa(), f.maxMantissa());
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      out[outOff + i] = f.quantizeWithExponent(x[off + i], e, Rounding.NEAREST_EVEN, 0);
+    }
+  }
+
+  /** Largest |x| over a range; NaN when any element is NaN (as {@link BlockFormat#amax}). */
+  public static float amax(VectorSpecies<Float> s, float[] x, int off, int len) {
+    if (s == P) {
+      return amaxP(x, off, len);
+    }
+    int n = s.length();
+    int i = 0;
+    float m = 0;
+    if (len >= n) {
+      FloatVector acc = FloatVector.zero(s);
+      int bound = s.loopBound(len);
+      for (; i < bound; i += n) acc = acc.max(FloatVector.fromArray(s, x, off + i).abs());
+      m = acc.reduceLanes(VectorOperators.MAX);
+    }
+    for (; i < len; i++) m = Math.max(m, Math.abs(x[off + i]));
+    return m;
+  }
+
+  /** y = x·pre (or x / pre when divide), clamp to [lo, hi], round half even, times post. */
+  static void intKernel(VectorSpecies<Float> s, float[] x, int off, float[] out, int outOff,
+      int len, float pre, boolean divide, float post, long lo, long hi) {
+    if (s == P) {
+      intKernelP(x, off, out, outOff, len, pre, divide, post, lo, hi);
+      return;
+    }
+    float flo = lo, fhi = hi;
+    int n = s.length();
+    int i = 0;
+    int bound = s.loopBound(len);
+    for (; i < bound; i += n) {
+      FloatVector v = FloatVector.fromArray(s, x, off + i);
+      v = divide ? v.div(pre) : v.mul(pre);
+      v = v.max(flo).min(fhi).add(MAGIC).sub(MAGIC).mul(post);
+      v.intoArray(out, outOff + i);
+    }
+    intTail(x, off, out, outOff, i, len, pre, divide, post, flo, fhi);
+  }
+
+  // scalar tails live in their own methods so the vector kernels stay small enough for C2 to inline
+  private static void intTail(float[] x, int off, float[] out, int outOff, int i, int len,
+      float pre, boolean divide, float post, float flo, float fhi) {
+    for (; i < len; i++) {
+      float y = divide ? x[off + i] / pre : x[off + i] * pre;
+      y = Math.min(Math.max(y, flo), fhi);
+      out[outOff + i] = ((y + MAGIC) - MAGIC) * post;
+    }
+  }
+
+  /** Per-format constants of {@link #floatKernel}, computed once per call rather than per block. */
+  record MiniConsts(int sh, int addend, int keep, float magic, int minNormalBits, int maxBits,
+      int overBits, int infBits) {
+    static MiniConsts of(MiniFloat f) {
+      int m = f.mantissaBits();
+      int sh = 23 - m;
+      int emin = f.minExponent();
+      int q = f.subnormals() ? emin - m : emin;
+      int maxBits = Float.floatToRawIntBits((float) f.maxFinite());
+      return new MiniConsts(sh, (1 << (sh - 1)) - 1, -(1 << sh), Math.scalb(1.5f, q + 23),
+          Float.floatToRawIntBits(Math.scalb(1f, emin)), maxBits,
+          f.overflow() == MiniFloat.Overflow.SATURATE ? maxBits
+              : f.specials() == MiniFloat.Specials.IEEE ? 0x7F800000 : 0x7FC00000,
+          f.specials() == MiniFloat.Specials.IEEE ? 0x7F800000
+              : f.overflow() == MiniFloat.Overflow.SATURATE ? maxBits : 0x7FC00000);
+    }
+  }
+
+  static void floatKernel(VectorSpecies<Float> s, float[] x, int off, float[] out, int outOff,
+      int len, float pre, float post, MiniFloat f) {
+    floatKernel(s, x, off, out, outOff, len, pre, post, MiniConsts.of(f));
+  }
+
+  /** Minifloat nearest-even on float32 bit patterns; v = x·pre, result·post. */
+  static void floatKernel(VectorSpecies<Float> s, float[] x, int off, float[] out, int outOff,
+      int len, float pre, float post, MiniConsts k) {
+    if (s == P) {
+      floatKernelP(x, off, out, outOff, len, pre, post, k);
+      return;
+    }
+    int sh = k.sh(), addend = k.addend(), keep = k.keep(), minNormalBits = k.minNormalBits();
+    int maxBits = k.maxBits(), overBits = k.overBits(), infBits = k.infBits();
+    float magic = k.magic();
+    int n = s.length();
+    int i = 0;
+    int bound = s.loopBound(len);
+    for (; i < bound; i += n) {
+      FloatVector v = FloatVector.fromArray(s, x, off + i).mul(pre);
+      IntVector bits = v.reinterpretAsInts();
+      IntVector abs = bits.and(0x7FFFFFFF);
+      IntVector rn = abs.add(abs.lanewise(VectorOperators.LSHR, sh).and(1)).add(addend).and(keep);
+      FloatVector af = abs.reinterpretAsFloats();
+      IntVector rs = af.add(magic).sub(magic).reinterpretAsInts();
+      IntVector r = rn.blend(rs, abs.lt(minNormalBits));
+      r = r.blend(overBits, r.compare(VectorOperators.GT, maxBits));
+      r = r.blend(infBits, abs.eq(0x7F800000));
+      r = r.or(bits.and(0x80000000));
+      VectorMask<Integer> nan = abs.compare(VectorOperators.GT, 0x7F800000);
+      r = r.blend(bits, nan);
+      r.reinterpretAsFloats().mul(post).intoArray(out, outOff + i);
+    }
+    floatTail(x, off, out, outOff, i, len, pre, post, k);
+  }
+
+  private static void floatTail(float[] x, int off, float[] out, int outOff, int i, int len,
+      float pre, float post, MiniConsts k) {
+    int sh = k.sh(), addend = k.addend(), keep = k.keep(), minNormalBits = k.minNormalBits();
+    int maxBits = k.maxBits(), overBits = k.overBits(), infBits = k.infBits();
+    float magic = k.magic();
+    for (; i < len; i++) {
+      float y = x[off + i] * pre;
+      int bits = Float.floatToRawIntBits(y);
+      int abs = bits & 0x7FFFFFFF;
+      int r;
+      if (abs > 0x7F800000) {
+        r = bits;
+      } else {
+        if (abs < minNormalBits) {
+          r = Float.floatToRawIntBits((Float.intBitsToFloat(abs) + magic) - magic);
+        } else {
+          r = (abs + ((abs >>> sh) & 1) + addend) & keep;
+        }
+        if (r > maxBits) r = overBits;
+        if (abs == 0x7F800000) r = infBits;
+        r |= bits & 0x80000000;
+      }
+      out[outOff + i] = Float.intBitsToFloat(r) * post;
+    }
+  }
+
+  // ---- copies of the kernels above with the preferred species as a compile-time constant --------
+  // C2 intrinsifies vector operations only when the species is a constant; a kernel that is
+  // compiled on its own (OSR, or not inlined) sees the species parameter as a variable and runs
+  // boxed, ~100x slower. These copies are what the library runs; the parameterized originals serve
+  // other widths, and tests hold both to the scalar reference.
+  private static final VectorSpecies<Float> P = FloatVector.SPECIES_PREFERRED;
+
+  private static float amaxP(float[] x, int off, int len) {
+    int n = P.length();
+    int i = 0;
+    float m = 0;
+    if (len >= n) {
+      FloatVector acc = FloatVector.zero(P);
+      int bound = P.loopBound(len);
+      for (; i < bound; i += n) acc = acc.max(FloatVector.fromArray(P, x, off + i).abs());
+      m = acc.reduceLanes(VectorOperators.MAX);
+    }
+    for (; i < len; i++) m = Math.max(m, Math.abs(x[off + i]));
+    return m;
+  }
+
+  static void intKernelP(float[] x, int off, float[] out, int outOff,
+      int len, float pre, boolean divide, float post, long lo, long hi) {
+    float flo = lo, fhi = hi;
+    int n = P.length();
+    int i = 0;
+    int bound = P.loopBound(len);
+    for (; i < bound; i += n) {
+      FloatVector v = FloatVector.fromArray(P, x, off + i);
+      v = divide ? v.div(pre) : v.mul(pre);
+      v = v.max(flo).min(fhi).add(MAGIC).sub(MAGIC).mul(post);
+      v.intoArray(out, outOff + i);
+    }
+    intTail(x, off, out, outOff, i, len, pre, divide, post, flo, fhi);
+  }
+
+  static void floatKernelP(float[] x, int off, float[] out, int outOff,
+      int len, float pre, float post, MiniConsts k) {
+    int sh = k.sh(), addend = k.addend(), keep = k.keep(), minNormalBits = k.minNormalBits();
+    int maxBits = k.maxBits(), overBits = k.overBits(), infBits = k.infBits();
+    float magic = k.magic();
+    int n = P.length();
+    int i = 0;
+    int bound = P.loopBound(len);
+    for (; i < bound; i += n) {
+      FloatVector v = FloatVector.fromArray(P, x, off + i).mul(pre);
+      IntVector bits = v.reinterpretAsInts();
+      IntVector abs = bits.and(0x7FFFFFFF);
+      IntVector rn = abs.add(abs.lanewise(VectorOperators.LSHR, sh).and(1)).add(addend).and(keep);
+      FloatVector af = abs.reinterpretAsFloats();
+      IntVector rs = af.add(magic).sub(magic).reinterpretAsInts();
+      IntVector r = rn.blend(rs, abs.lt(minNormalBits));
+      r = r.blend(overBits, r.compare(VectorOperators.GT, maxBits));
+      r = r.blend(infBits, abs.eq(0x7F800000));
+      r = r.or(bits.and(0x80000000));
+      VectorMask<Integer> nan = abs.compare(VectorOperators.GT, 0x7F800000);
+      r = r.blend(bits, nan);
+      r.reinterpretAsFloats().mul(post).intoArray(out, outOff + i);
+    }
+    floatTail(x, off, out, outOff, i, len, pre, post, k);
+  }
+}

@@ -1,0 +1,73 @@
+package dev.lowbit.format;
+
+import java.util.Locale;
+
+/**
+ * Which elements share a scale or exponent: the whole tensor, each index along an axis (channel),
+ * or runs of {@code size} consecutive indices along an axis (block). Negative axes count from the
+ * end (-1 is the last axis).
+ */
+public sealed interface Granularity {
+
+  /** One scale for the whole tensor. */
+  record PerTensor() implements Granularity {}
+
+  /** One scale per index along {@code axis}. */
+  record PerChannel(int axis) implements Granularity {}
+
+  /** One scale per {@code size} consecutive elements along {@code axis}. */
+  record PerBlock(int size, int axis) implements Granularity {
+    public PerBlock {
+      if (size < 1) throw new IllegalArgumentException("block size " + size + " must be >= 1");
+    }
+  }
+
+  static Granularity perTensor() {
+    return new PerTensor();
+  }
+
+  static Granularity perChannel(int axis) {
+    return new PerChannel(axis);
+  }
+
+  static Granularity perBlock(int size, int axis) {
+    return new PerBlock(size, axis);
+  }
+
+  /**
+   * Parses {@code tensor}, {@code channel[:AXIS]} (default axis 0) or {@code block:SIZE[:AXIS]}
+   * (default axis -1).
+   */
+  static Granularity parse(String s) {
+    String[] p = s == null ? new String[] {""} : s.trim().toLowerCase(Locale.ROOT).split(":");
+    try {
+      switch (p[0]) {
+        case "tensor" -> {
+          if (p.length == 1) return perTensor();
+        }
+        case "channel" -> {
+          if (p.length <= 2) return perChannel(p.length == 2 ? Integer.parseInt(p[1]) : 0);
+        }
+        case "block" -> {
+          if (p.length == 2 || p.length == 3) {
+            return perBlock(Integer.parseInt(p[1]), p.length == 3 ? Integer.parseInt(p[2]) : -1);
+          }
+        }
+        default -> {}
+      }
+    } catch (NumberFormatException e) {
+      // falls through to the error below
+    }
+    throw new IllegalArgumentException("unknown granularity '" + s
+        + "'; valid: tensor, channel[:AXIS], block:SIZE[:AXIS]");
+  }
+
+  /** Resolves a possibly negative axis against a rank. */
+  static int resolveAxis(int axis, int rank) {
+    int a = axis < 0 ? axis + rank : axis;
+    if (a < 0 || a >= rank) {
+      throw new IllegalArgumentException("axis " + axis + " is outside a tensor of rank " + rank);
+    }
+    return a;
+  }
+}

@@ -1,0 +1,359 @@
+package dev.lowbit.format;
+
+import dev.lowbit.format.Granularity.PerBlock;
+import dev.lowbit.format.Granularity.PerChannel;
+import dev.lowbit.format.Granularity.PerTensor;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ForkJoinPool;
+import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
+
+/**
+ * Quantizes whole row-major tensors: a format, a rounding and a granularity (which elements share
+ * a scale or exponent). Element formats with a fixed grid (minifloats, fixed point, integers with
+ * a fixed scale) are per tensor; integers with a {@link IntFormat#DYNAMIC} scale take their scale
+ * from the largest magnitude of each slice; block formats share one exponent per slice.
+ *
+ * <p>Stochastic rounding draws element {@code i}'s number from (seed, stream, flat index i), so the
+ * result is the same for any thread count. {@link #quantizeReference} is the plain scalar
+ * definition; {@link #quantize} uses the vector kernels where they apply and is held to the
+ * reference bit for bit.
+ */
+public record Quantizer(NumberFormat format, Rounding rounding, Granularity granularity) {
+
+  private static final ConcurrentHashMap<Integer, ForkJoinPool> POOLS = new ConcurrentHashMap<>();
+  private static final int CHUNK = 1 << 14;
+
+  public Quantizer {
+    Objects.requireNonNull(format, "format");
+    Objects.requireNonNull(rounding, "rounding");
+    Objects.requireNonNull(granularity, "granularity");
+    boolean scaled = format instanceof IntFormat i && i.isDynamic();
+    if (format instanceof BlockFormat b) {
+      int bs = b.blockSize();
+      boolean ok = switch (granularity) {
+        case PerTensor t -> bs == 0;
+        case PerChannel c -> bs == 0;
+        case PerBlock pb -> pb.size() == bs;
+      };
+      if (!ok) {
+        throw new IllegalArgumentException("granularity " + granularity + " does not match "
+            + b.name() + (bs == 0 ? " (one exponent per tensor or channel; write e.g. "
+                + b.name() + "/b32 for blocks)" : " (blocks of " + bs + ")"));
+      }
+    } else if (!scaled && !(granularity instanceof PerTensor)) {
+      throw new IllegalArgumentException(format.name() + " has a fixed grid, so granularity "
+          + granularity + " does not apply; use per tensor, a dynamic integer (int8) or a block "
+          + "format (mxfp8, dfp16/b64)");
+    }
+  }
+
+  /** The natural granularity: per block of the format's block size along the last axis, else per tensor. */
+  public static Quantizer of(NumberFormat format, Rounding rounding) {
+    Granularity g = format instanceof BlockFormat b && b.blockSize() > 0
+        ? new PerBlock(b.blockSize(), -1) : new PerTensor();
+    return new Quantizer(format, rounding, g);
+  }
+
+  private boolean sharesScale() {
+    return format instanceof BlockFormat || (format instanceof IntFormat i && i.isDynamic());
+  }
+
+  // ---- slices ---------------------------------------------------------------------------------
+
+  /** Row-major decomposition around the granularity's axis: (outer, n along axis, inner). */
+  private record Layout(int outer, int n, int inner, int block, int total) {
+    int blocksPerRow() {
+      return (n + block - 1) / block;
+    }
+  }
+
+  private Layout layout(int[] shape, int length) {
+    long total = 1;
+    for (int d : shape) {
+      if (d < 0) throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+      total *= d;
+    }
+    if (total != length) {
+      throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + total
+          + " elements but the array has " + length);
+    }
+    int t = (int) total;
+    return switch (granularity) {
+      case PerTensor p -> new Layout(1, t, 1, Math.max(t, 1), t);
+      case PerChannel c -> axisLayout(shape, c.axis(), 0, t);
+      case PerBlock b -> axisLayout(shape, b.axis(), b.size(), t);
+    };
+  }
+
+  private static Layout axisLayout(int[] shape, int axis, int block, int total) {
+    int a = Granularity.resolveAxis(axis, shape.length);
+    int outer = 1, inner = 1;
+    for (int k = 0; k < a; k++) outer *= shape[k];
+    for (int k = a + 1; k < shape.length; k++) inner *= shape[k];
+    return new Layout(outer, shape[a], inner, block, total);
+  }
+
+  /** Number of slices (scales or shared exponents) for a tensor of this shape. */
+  public int sliceCount(int[] shape) {
+    Layout l = layout(shape, sizeOf(shape));
+    return switch (granularity) {
+      case PerTensor p -> 1;
+      case PerChannel c -> l.n();
+      case PerBlock b -> l.outer() * l.blocksPerRow() * l.inner();
+    };
+  }
+
+  /** The slice of the element at flat index {@code idx}. */
+  public int sliceOf(int[] shape, int idx) {
+    return sliceOf(layout(shape, sizeOf(shape)), idx);
+  }
+
+  private int sliceOf(Layout l, int idx) {
+    return switch (granularity) {
+      case PerTensor p -> 0;
+      case PerChannel c -> (idx / l.inner()) % l.n();
+      case PerBlock b -> {
+        int j = idx % l.inner();
+        int i = (idx / l.inner()) % l.n();
+        int o = idx / (l.inner() * l.n());
+        yield (o * l.blocksPerRow() + i / l.block()) * l.inner() + j;
+      }
+    };
+  }
+
+  private static int sizeOf(int[] shape) {
+    long t = 1;
+    for (int d : shape) t *= d;
+    if (t > Integer.MAX_VALUE) throw new IllegalArgumentException("tensor too large: " + Arrays.toString(shape));
+    return (int) t;
+  }
+
+  /** Per-slice largest magnitudes (NaN if the slice holds a NaN). */
+  private float[] sliceAmax(float[] x, Layout l, int slices) {
+    float[] amax = new float[slices];
+    boolean[] nan = new boolean[slices];
+    for (int idx = 0; idx < l.total(); idx++) {
+      int s = sliceOf(l, idx);
+      float a = Math.abs(x[idx]);
+      if (a != a) nan[s] = true;
+      else if (a > amax[s]) amax[s] = a;
+    }
+    for (int s = 0; s < slices; s++) if (nan[s]) amax[s] = Float.NaN;
+    return amax;
+  }
+
+  /** The dynamic scale for a slice whose largest magnitude is {@code amax}. */
+  public static float dynamicScale(IntFormat f, float amax) {
+    if (!Float.isFinite(amax)) return Float.NaN;
+    if (amax == 0) return 1f;
+    return Math.max(amax / f.dynamicDivisor(), Float.MIN_VALUE);
+  }
+
+  // ---- scalar reference -------------------------------------------------------------------------
+
+  /** The plain scalar definition of {@link #quantize}. */
+  public void quantizeReference(float[] x, int[] shape, float[] out, long seed, long stream) {
+    Layout l = layout(shape, x.length);
+    if (out.length < x.length) throw new IllegalArgumentException("output shorter than input");
+    long key = CounterRng.key(seed, stream);
+    if (!sharesScale()) {
+      ElementFormat f = (ElementFormat) format;
+      for (int i = 0; i < x.length; i++) out[i] = f.quantize(x[i], rounding, key, i);
+      return;
+    }
+    int slices = sliceCount(shape);
+    float[] amax = sliceAmax(x, l, slices);
+    for (int idx = 0; idx < x.length; idx++) {
+      int s = sliceOf(l, idx);
+      double u = rounding.isStochastic() ? CounterRng.uniform(key, idx) : 0;
+      out[idx] = format instanceof BlockFormat b
+          ? b.quantizeWithExponent(x[idx], b.sharedExponent(amax[s]), rounding, u)
+          : ((IntFormat) format).quantizeWithScale(x[idx], dynamicScale((IntFormat) format, amax[s]), rounding, u);
+    }
+  }
+
+  // ---- fast path --------------------------------------------------------------------------------
+
+  /** Quantizes {@code x} (row-major, {@code shape}) into {@code out} on one thread. */
+  public void quantize(float[] x, int[] shape, float[] out, long seed, long stream) {
+    quantize(x, shape, out, seed, stream, 1);
+  }
+
+  /** Quantizes with up to {@code threads} threads; the bits do not depend on the thread count. */
+  public void quantize(float[] x, int[] shape, float[] out, long seed, long stream, int threads) {
+    if (threads < 1) throw new IllegalArgumentException("threads " + threads + " must be >= 1");
+    Layout l = layout(shape, x.length);
+    if (out.length < x.length) throw new IllegalArgumentException("output shorter than input");
+    long key = CounterRng.key(seed, stream);
+    int total = x.length;
+    if (!sharesScale()) {
+      ElementFormat f = (ElementFormat) format;
+      boolean fast = FastQuantize.supports(f, rounding);
+      parallel(threads, (total + CHUNK - 1) / CHUNK, c -> {
+        int from = c * CHUNK, to = Math.min(total, from + CHUNK);
+        if (fast) {
+          FastQuantize.quantize(f, x, from, to - from, out, from);
+        } else {
+          for (int i = from; i < to; i++) out[i] = f.quantize(x[i], rounding, key, i);
+        }
+      });
+      return;
+    }
+    boolean contiguous = granularity instanceof PerTensor
+        || (granularity instanceof PerBlock && l.inner() == 1);
+    if (!contiguous) {
+      quantizeReference(x, shape, out, seed, stream);
+      return;
+    }
+    if (granularity instanceof PerTensor) {
+      // one slice: amax over chunks in parallel, then quantize chunks in parallel
+      int chunks = (total + CHUNK - 1) / CHUNK;
+      float[] part = new float[chunks];
+      parallel(threads, chunks, c -> {
+        int from = c * CHUNK, to = Math.min(total, from + CHUNK);
+        part[c] = FastQuantize.amax(FastQuantize.PREFERRED, x, from, to - from);
+      });
+      float amax = 0;
+      for (float p : part) amax = p != p || amax != amax ? Float.NaN : Math.max(amax, p);
+      float a = amax;
+      parallel(threads, chunks, c -> {
+        int from = c * CHUNK, to = Math.min(total, from + CHUNK);
+        quantizeRange(x, from, to, out, a, key);
+      });
+      return;
+    }
+    int bpr = l.blocksPerRow();
+    int blocks = l.outer() * bpr;
+    int perTask = Math.max(1, CHUNK / l.block());
+    boolean fastBlocks = format instanceof BlockFormat bf && FastQuantize.supports(bf, rounding);
+    parallel(threads, (blocks + perTask - 1) / perTask, t -> {
+      int end = Math.min(blocks, (t + 1) * perTask);
+      int blk = t * perTask;
+      while (blk < end) {
+        int o = blk / bpr, b = blk % bpr;
+        if (fastBlocks) {
+          // whole blocks up to the end of this row or task in one call: constants are set up once
+          int last = Math.min(end, (o + 1) * bpr);
+          int from = o * l.n() + b * l.block();
+          int to = o * l.n() + Math.min(l.n(), (last - o * bpr) * l.block());
+          FastQuantize.quantizeBlocks(FastQuantize.PREFERRED, (BlockFormat) format, l.block(), x,
+              from, to - from, out, from);
+          blk = last;
+          continue;
+        }
+        int from = o * l.n() + b * l.block();
+        int to = o * l.n() + Math.min(l.n(), (b + 1) * l.block());
+        quantizeRange(x, from, to, out, FastQuantize.amax(FastQuantize.PREFERRED, x, from, to - from), key);
+        blk++;
+      }
+    });
+  }
+
+  /** Quantizes x[from, to) that shares one scale or exponent derived from {@code amax}. */
+  private void quantizeRange(float[] x, int from, int to, float[] out, float amax, long key) {
+    int n = to - from;
+    if (format instanceof BlockFormat b) {
+      int e = b.sharedExponent(amax);
+      if (FastQuantize.supports(b, rounding)) {
+        FastQuantize.quantizeBlock(FastQuantize.PREFERRED, b, e, x, from, n, out, from);
+      } else {
+        for (int i = from; i < to; i++) {
+          double u = rounding.isStochastic() ? CounterRng.uniform(key, i) : 0;
+          out[i] = b.quantizeWithExponent(x[i], e, rounding, u);
+        }
+      }
+    } else {
+      IntFormat f = (IntFormat) format;
+      float scale = dynamicScale(f, amax);
+      if (rounding == Rounding.NEAREST_EVEN && f.maxCode() <= (1 << 22)) {
+        FastQuantize.quantizeInt(FastQuantize.PREFERRED, f, scale, x, from, n, out, from);
+      } else {
+        for (int i = from; i < to; i++) {
+          double u = rounding.isStochastic() ? CounterRng.uniform(key, i) : 0;
+          out[i] = f.quantizeWithScale(x[i], scale, rounding, u);
+        }
+      }
+    }
+  }
+
+  private static void parallel(int threads, int tasks, IntConsumer body) {
+    if (threads == 1 || tasks <= 1) {
+      for (int t = 0; t < tasks; t++) body.accept(t);
+      return;
+    }
+    ForkJoinPool pool = POOLS.computeIfAbsent(threads, ForkJoinPool::new);
+    pool.submit(() -> IntStream.range(0, tasks).parallel().forEach(body)).join();
+  }
+
+  // ---- storage ----------------------------------------------------------------------------------
+
+  /**
+   * Encodes to integer codes plus per-slice exponents or scales.
+   *
+   * @throws IllegalArgumentException when a value cannot be encoded (NaN or infinity where the
+   *     format has no such code, or a slice holding one)
+   */
+  public EncodedTensor encode(float[] x, int[] shape, long seed, long stream) {
+    Layout l = layout(shape, x.length);
+    long key = CounterRng.key(seed, stream);
+    int[] codes = new int[x.length];
+    if (!sharesScale()) {
+      ElementFormat f = (ElementFormat) format;
+      for (int i = 0; i < x.length; i++) {
+        try {
+          codes[i] = f.encodeValue(f.quantize(x[i], rounding, key, i));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("element " + i + ": " + e.getMessage(), e);
+        }
+      }
+      return new EncodedTensor(format, shape.clone(), granularity, codes, new int[0], new float[0]);
+    }
+    int slices = sliceCount(shape);
+    float[] amax = sliceAmax(x, l, slices);
+    int[] exps = new int[format instanceof BlockFormat ? slices : 0];
+    float[] scales = new float[format instanceof BlockFormat ? 0 : slices];
+    for (int s = 0; s < slices; s++) {
+      if (format instanceof BlockFormat b) exps[s] = b.sharedExponent(amax[s]);
+      else scales[s] = dynamicScale((IntFormat) format, amax[s]);
+    }
+    for (int idx = 0; idx < x.length; idx++) {
+      int s = sliceOf(l, idx);
+      double u = rounding.isStochastic() ? CounterRng.uniform(key, idx) : 0;
+      if (format instanceof BlockFormat b) {
+        codes[idx] = b.encodeWithExponent(x[idx], exps[s], rounding, u);
+      } else {
+        if (!Float.isFinite(scales[s])) {
+          throw new IllegalArgumentException("element " + idx + ": cannot encode in " + format.name()
+              + ": its slice holds NaN or infinity (element value " + x[idx] + ")");
+        }
+        IntFormat f = (IntFormat) format;
+        codes[idx] = (int) f.roundToCode(x[idx] / scales[s], rounding, u);
+      }
+    }
+    return new EncodedTensor(format, shape.clone(), granularity, codes, exps, scales);
+  }
+
+  /** The float values of an encoded tensor (equal to {@link #quantize} of the original). */
+  public float[] decode(EncodedTensor t) {
+    if (!t.format().equals(format) || !t.granularity().equals(granularity)) {
+      throw new IllegalArgumentException("tensor encoded as " + t.format().name() + " / "
+          + t.granularity() + " cannot be decoded as " + format.name() + " / " + granularity);
+    }
+    Layout l = layout(t.shape(), t.codes().length);
+    float[] out = new float[t.codes().length];
+    for (int idx = 0; idx < out.length; idx++) {
+      int c = t.codes()[idx];
+      if (!sharesScale()) {
+        out[idx] = ((ElementFormat) format).decode(c);
+      } else {
+        int s = sliceOf(l, idx);
+        out[idx] = format instanceof BlockFormat b ? b.decodeWithExponent(c, t.exponents()[s])
+            : (float) (c * (double) t.scales()[s]);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,170 @@
+package dev.lowbit.kernel;
+
+/**
+ * 2-D convolution (NCHW) by im2col + GEMM, forward and both backward passes. The im2col matrix
+ * {@code col} has C·KH·KW rows (row (c·KH + i)·KW + j) and N·OH·OW columns (column n·OH·OW + pixel);
+ * each group is a block of rows, so one GEMM per group does a whole batch. GEMMs go through the
+ * {@link Gemm} the caller passes (normally {@link Kernels#gemm()}).
+ *
+ * <p>Scratch {@code t} arrays hold an OC×(N·OH·OW) matrix (the output with channels outermost).
+ */
+public final class Conv {
+
+  private Conv() {}
+
+  /** Unfolds x (N×C×H×W) into col (C·KH·KW × N·OH·OW); padding reads as zero. */
+  public static void im2col(ConvSpec s, float[] x, float[] col) {
+    int oh = s.outH(), ow = s.outW(), ohw = oh * ow, cols = s.colCols();
+    for (int c = 0; c < s.inC(); c++) {
+      for (int i = 0; i < s.kH(); i++) {
+        for (int j = 0; j < s.kW(); j++) {
+          int row = (c * s.kH() + i) * s.kW() + j;
+          int rowBase = row * cols;
+          for (int n = 0; n < s.batch(); n++) {
+            int xBase = (n * s.inC() + c) * s.inH() * s.inW();
+            int cBase = rowBase + n * ohw;
+            for (int y = 0; y < oh; y++) {
+              int iy = y * s.strideH() - s.padH() + i * s.dilH();
+              int dst = cBase + y * ow;
+              if (iy < 0 || iy >= s.inH()) {
+                java.util.Arrays.fill(col, dst, dst + ow, 0f);
+                continue;
+              }
+              int xRow = xBase + iy * s.inW();
+              int ix0 = -s.padW() + j * s.dilW();
+              if (s.strideW() == 1 && ix0 >= 0 && ix0 + ow <= s.inW()) {
+                System.arraycopy(x, xRow + ix0, col, dst, ow);
+                continue;
+              }
+              for (int xx = 0; xx < ow; xx++) {
+                int ix = xx * s.strideW() + ix0;
+                col[dst + xx] = ix >= 0 && ix < s.inW() ? x[xRow + ix] : 0f;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** Folds col back onto dx (N×C×H×W), summing overlaps; dx is overwritten. */
+  public static void col2im(ConvSpec s, float[] col, float[] dx) {
+    java.util.Arrays.fill(dx, 0, s.inputSize(), 0f);
+    int oh = s.outH(), ow = s.outW(), ohw = oh * ow, cols = s.colCols();
+    // Loop order matches im2col so every dx element receives its terms in a fixed order.
+    for (int c = 0; c < s.inC(); c++) {
+      for (int i = 0; i < s.kH(); i++) {
+        for (int j = 0; j < s.kW(); j++) {
+          int rowBase = ((c * s.kH() + i) * s.kW() + j) * cols;
+          for (int n = 0; n < s.batch(); n++) {
+            int xBase = (n * s.inC() + c) * s.inH() * s.inW();
+            int cBase = rowBase + n * ohw;
+            for (int y = 0; y < oh; y++) {
+              int iy = y * s.strideH() - s.padH() + i * s.dilH();
+              if (iy < 0 || iy >= s.inH()) continue;
+              int xRow = xBase + iy * s.inW();
+              int src = cBase + y * ow;
+              int ix0 = -s.padW() + j * s.dilW();
+              for (int xx = 0; xx < ow; xx++) {
+                int ix = xx * s.strideW() + ix0;
+                if (ix >= 0 && ix < s.inW()) dx[xRow + ix] += col[src + xx];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * y = conv(x, w) + bias. {@code col} receives im2col(x) (keep it for the weight gradient);
+   * {@code t} is scratch of {@link ConvSpec#outputSize()} floats. bias may be null.
+   */
+  public static void forward(
+      Gemm gemm, ConvSpec s, float[] x, float[] w, float[] bias, float[] y, float[] col, float[] t) {
+    im2col(s, x, col);
+    forwardFromCol(gemm, s, col, w, bias, y, t);
+  }
+
+  /** The GEMM half of {@link #forward}: y from an existing im2col matrix. */
+  public static void forwardFromCol(
+      Gemm gemm, ConvSpec s, float[] col, float[] w, float[] bias, float[] y, float[] t) {
+    int g = s.groups(), ocg = s.outC() / g, kg = s.inC() / g * s.kH() * s.kW(), cols = s.colCols();
+    for (int gi = 0; gi < g; gi++) {
+      gemm.sgemm(false, false, ocg, cols, kg, 1f, w, gi * ocg * kg, kg,
+          col, gi * kg * cols, cols, 0f, t, gi * ocg * cols, cols);
+    }
+    channelsFirstToNchw(s, t, bias, y);
+  }
+
+  /** dx = conv-transpose(dy, w). {@code dcol} (colSize) and {@code t} (outputSize) are scratch. */
+  public static void backwardData(
+      Gemm gemm, ConvSpec s, float[] dy, float[] w, float[] dx, float[] dcol, float[] t) {
+    nchwToChannelsFirst(s, dy, t);
+    backwardDataFromT(gemm, s, t, w, dx, dcol);
+  }
+
+  /** {@link #backwardData} with dy already in channels-first layout t (OC × N·OH·OW). */
+  public static void backwardDataFromT(
+      Gemm gemm, ConvSpec s, float[] t, float[] w, float[] dx, float[] dcol) {
+    int g = s.groups(), ocg = s.outC() / g, kg = s.inC() / g * s.kH() * s.kW(), cols = s.colCols();
+    for (int gi = 0; gi < g; gi++) {
+      gemm.sgemm(true, false, kg, cols, ocg, 1f, w, gi * ocg * kg, kg,
+          t, gi * ocg * cols, cols, 0f, dcol, gi * kg * cols, cols);
+    }
+    col2im(s, dcol, dx);
+  }
+
+  /**
+   * dw = dy · colᵀ (overwritten), dbias = Σ dy over batch and pixels (overwritten; may be null).
+   * {@code t} must hold dy in channels-first layout (see {@link #nchwToChannelsFirst}).
+   */
+  public static void backwardWeightFromT(
+      Gemm gemm, ConvSpec s, float[] t, float[] col, float[] dw, float[] dbias) {
+    int g = s.groups(), ocg = s.outC() / g, kg = s.inC() / g * s.kH() * s.kW(), cols = s.colCols();
+    for (int gi = 0; gi < g; gi++) {
+      gemm.sgemm(false, true, ocg, kg, cols, 1f, t, gi * ocg * cols, cols,
+          col, gi * kg * cols, cols, 0f, dw, gi * ocg * kg, kg);
+    }
+    if (dbias != null) {
+      for (int oc = 0; oc < s.outC(); oc++) {
+        dbias[oc] = Reduce.sum(t, oc * cols, cols);
+      }
+    }
+  }
+
+  /** Full backward: dx (may be null to skip), dw, dbias (may be null) from dy and the forward col. */
+  public static void backward(
+      Gemm gemm, ConvSpec s, float[] dy, float[] w, float[] col,
+      float[] dx, float[] dw, float[] dbias, float[] dcol, float[] t) {
+    nchwToChannelsFirst(s, dy, t);
+    backwardWeightFromT(gemm, s, t, col, dw, dbias);
+    if (dx != null) backwardDataFromT(gemm, s, t, w, dx, dcol);
+  }
+
+  /** t[oc][n·OHW + p] (+ bias[oc]) → y[n][oc][p]. */
+  public static void channelsFirstToNchw(ConvSpec s, float[] t, float[] bias, float[] y) {
+    int ohw = s.outH() * s.outW(), cols = s.colCols();
+    for (int n = 0; n < s.batch(); n++) {
+      for (int oc = 0; oc < s.outC(); oc++) {
+        int src = oc * cols + n * ohw, dst = (n * s.outC() + oc) * ohw;
+        if (bias == null) {
+          System.arraycopy(t, src, y, dst, ohw);
+        } else {
+          float b = bias[oc];
+          for (int p = 0; p < ohw; p++) y[dst + p] = t[src + p] + b;
+        }
+      }
+    }
+  }
+
+  /** y[n][oc][p] → t[oc][n·OHW + p]. */
+  public static void nchwToChannelsFirst(ConvSpec s, float[] y, float[] t) {
+    int ohw = s.outH() * s.outW(), cols = s.colCols();
+    for (int n = 0; n < s.batch(); n++) {
+      for (int oc = 0; oc < s.outC(); oc++) {
+        System.arraycopy(y, (n * s.outC() + oc) * ohw, t, oc * cols + n * ohw, ohw);
+      }
+    }
+  }
+}

@@ -1,0 +1,121 @@
+package dev.lowbit.kernel;
+
+import java.util.Arrays;
+
+/**
+ * Max and average pooling over NCHW, forward and backward. Max pooling records the flat input
+ * index of each window's maximum (the first one on ties, like PyTorch) for the backward pass;
+ * average pooling divides by the full window including padding (PyTorch's default).
+ */
+public final class Pool {
+
+  private Pool() {}
+
+  public static void maxForward(PoolSpec s, float[] x, float[] y, int[] argmax) {
+    int oh = s.outH(), ow = s.outW(), planes = s.batch() * s.channels(), hw = s.inH() * s.inW();
+    if (s.padH() == 0 && s.padW() == 0) {
+      // Without padding every window lies inside the image (floor mode): no bounds checks.
+      int kh = s.kH(), kw = s.kW(), sh = s.strideH(), sw = s.strideW(), w = s.inW();
+      for (int pl = 0; pl < planes; pl++) {
+        int xb = pl * hw, yb = pl * oh * ow;
+        for (int oy = 0; oy < oh; oy++) {
+          for (int ox = 0; ox < ow; ox++) {
+            int arg = xb + oy * sh * w + ox * sw;
+            float best = x[arg];
+            for (int i = 0; i < kh; i++) {
+              int row = xb + (oy * sh + i) * w + ox * sw;
+              for (int j = 0; j < kw; j++) {
+                float v = x[row + j];
+                // NaN wins (v != v), as in PyTorch, and stays once taken.
+                if (v > best || v != v) {
+                  best = v;
+                  arg = row + j;
+                }
+              }
+            }
+            y[yb + oy * ow + ox] = best;
+            argmax[yb + oy * ow + ox] = arg;
+          }
+        }
+      }
+      return;
+    }
+    for (int pl = 0; pl < planes; pl++) {
+      int xb = pl * hw, yb = pl * oh * ow;
+      for (int oy = 0; oy < oh; oy++) {
+        for (int ox = 0; ox < ow; ox++) {
+          float best = Float.NEGATIVE_INFINITY;
+          int arg = -1;
+          for (int i = 0; i < s.kH(); i++) {
+            int iy = oy * s.strideH() - s.padH() + i;
+            if (iy < 0 || iy >= s.inH()) continue;
+            for (int j = 0; j < s.kW(); j++) {
+              int ix = ox * s.strideW() - s.padW() + j;
+              if (ix < 0 || ix >= s.inW()) continue;
+              int idx = xb + iy * s.inW() + ix;
+              float v = x[idx];
+              // NaN wins, as in PyTorch, so it propagates instead of vanishing.
+              if (arg < 0 || v > best || Float.isNaN(v) && !Float.isNaN(best)) {
+                best = v;
+                arg = idx;
+              }
+            }
+          }
+          y[yb + oy * ow + ox] = best;
+          argmax[yb + oy * ow + ox] = arg;
+        }
+      }
+    }
+  }
+
+  /** dx (overwritten) receives dy at each window's recorded maximum; overlaps add in output order. */
+  public static void maxBackward(PoolSpec s, float[] dy, int[] argmax, float[] dx) {
+    Arrays.fill(dx, 0, s.inputSize(), 0f);
+    int n = s.outputSize();
+    for (int o = 0; o < n; o++) dx[argmax[o]] += dy[o];
+  }
+
+  public static void avgForward(PoolSpec s, float[] x, float[] y) {
+    int oh = s.outH(), ow = s.outW(), planes = s.batch() * s.channels(), hw = s.inH() * s.inW();
+    float inv = 1f / (s.kH() * s.kW());
+    for (int pl = 0; pl < planes; pl++) {
+      int xb = pl * hw, yb = pl * oh * ow;
+      for (int oy = 0; oy < oh; oy++) {
+        for (int ox = 0; ox < ow; ox++) {
+          float sum = 0f;
+          for (int i = 0; i < s.kH(); i++) {
+            int iy = oy * s.strideH() - s.padH() + i;
+            if (iy < 0 || iy >= s.inH()) continue;
+            for (int j = 0; j < s.kW(); j++) {
+              int ix = ox * s.strideW() - s.padW() + j;
+              if (ix >= 0 && ix < s.inW()) sum += x[xb + iy * s.inW() + ix];
+            }
+          }
+          y[yb + oy * ow + ox] = sum * inv;
+        }
+      }
+    }
+  }
+
+  public static void avgBackward(PoolSpec s, float[] dy, float[] dx) {
+    Arrays.fill(dx, 0, s.inputSize(), 0f);
+    int oh = s.outH(), ow = s.outW(), planes = s.batch() * s.channels(), hw = s.inH() * s.inW();
+    float inv = 1f / (s.kH() * s.kW());
+    for (int pl = 0; pl < planes; pl++) {
+      int xb = pl * hw, yb = pl * oh * ow;
+      for (int oy = 0; oy < oh; oy++) {
+        for (int ox = 0; ox < ow; ox++) {
+          float g = dy[yb + oy * ow + ox] * inv;
+          for (int i = 0; i < s.kH(); i++) {
+            int iy = oy * s.strideH() - s.padH() + i;
+            if (iy < 0 || iy >= s.inH()) continue;
+            for (int j = 0; j < s.kW(); j++) {
+              int ix = ox * s.strideW() - s.padW() + j;
+              if (ix >= 0 && ix < s.inW()) dx[xb + iy * s.inW() + ix] += g;
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,45 @@
+package dev.lowbit.kernel;
+
+/** Geometry of 2-D pooling over an NCHW batch (PyTorch's output size rule, floor mode). */
+public record PoolSpec(
+    int batch, int channels, int inH, int inW, int kH, int kW,
+    int strideH, int strideW, int padH, int padW) {
+
+  public PoolSpec {
+    if (batch < 0 || channels <= 0 || inH <= 0 || inW <= 0 || kH <= 0 || kW <= 0
+        || strideH <= 0 || strideW <= 0 || padH < 0 || padW < 0) {
+      throw new IllegalArgumentException("pooling sizes must be positive (padding >= 0): " + this);
+    }
+    if (padH * 2 > kH || padW * 2 > kW) {
+      throw new IllegalArgumentException("pooling padding must be at most half the kernel: " + this);
+    }
+    if (inH + 2 * padH < kH || inW + 2 * padW < kW) {
+      throw new IllegalArgumentException("pooling kernel larger than padded input: " + this);
+    }
+  }
+
+  /** Square window k, stride k, no padding. */
+  public static PoolSpec of(int batch, int channels, int inH, int inW, int k) {
+    return new PoolSpec(batch, channels, inH, inW, k, k, k, k, 0, 0);
+  }
+
+  public PoolSpec withBatch(int n) {
+    return new PoolSpec(n, channels, inH, inW, kH, kW, strideH, strideW, padH, padW);
+  }
+
+  public int outH() {
+    return (inH + 2 * padH - kH) / strideH + 1;
+  }
+
+  public int outW() {
+    return (inW + 2 * padW - kW) / strideW + 1;
+  }
+
+  public int inputSize() {
+    return batch * channels * inH * inW;
+  }
+
+  public int outputSize() {
+    return batch * channels * outH() * outW();
+  }
+}

@@ -1,0 +1,128 @@
+package dev.lowbit.format;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Tensor-level quantization: fast path vs reference, granularities, encode/decode, threads. */
+class QuantizerTest {
+
+  static float[] gaussian(long seed, int n) {
+    SplittableRandom r = new SplittableRandom(seed);
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) x[i] = (float) (r.nextGaussian() * Math.exp(r.nextGaussian() * 2));
+    return x;
+  }
+
+  static void assertBits(float[] want, float[] got, String what) {
+    for (int i = 0; i < want.length; i++) {
+      if (!FastQuantizeTest.same(want[i], got[i])) {
+        fail(what + " at " + i + ": " + want[i] + " vs " + got[i]);
+      }
+    }
+  }
+
+  @Test
+  void fastEqualsReferenceAndDecodeOfEncode() {
+    int[][] shapes = {{37}, {6, 64}, {3, 5, 96}, {70000}};
+    String[] formats = {"int8", "uint4", "e4m3", "e5m2", "fp16", "bf16", "fixed<16,8>", "mxfp8",
+        "mxfp4", "mxint8", "dfp16/b64", "dfp16", "bfp8/b16", "mxfp6e3m2"};
+    for (String name : formats) {
+      NumberFormat f = NumberFormat.parse(name);
+      for (Rounding r : Rounding.values()) {
+        for (int[] shape : shapes) {
+          int n = 1;
+          for (int d : shape) n *= d;
+          float[] x = gaussian(name.hashCode() + n, n);
+          Quantizer q = Quantizer.of(f, r);
+          if (f instanceof BlockFormat b && b.blockSize() > shape[shape.length - 1] * 2) continue;
+          float[] ref = new float[n], fast = new float[n], two = new float[n];
+          q.quantizeReference(x, shape, ref, 7, 3);
+          q.quantize(x, shape, fast, 7, 3);
+          q.quantize(x, shape, two, 7, 3, 2);
+          String what = name + " " + r + " " + java.util.Arrays.toString(shape);
+          assertBits(ref, fast, what);
+          assertBits(ref, two, what + " 2 threads");
+          assertBits(ref, q.decode(q.encode(x, shape, 7, 3)), what + " decode(encode)");
+        }
+      }
+    }
+  }
+
+  @Test
+  void perChannelAndBlocksAlongOtherAxes() {
+    int[] shape = {4, 6, 5};
+    float[] x = gaussian(5, 120);
+    IntFormat int8 = IntFormat.signed(8);
+    // per channel along axis 1: each of the 6 channels has its own amax/127 scale
+    Quantizer q = new Quantizer(int8, Rounding.NEAREST_EVEN, Granularity.perChannel(1));
+    assertEquals(6, q.sliceCount(shape));
+    float[] out = new float[120];
+    q.quantize(x, shape, out, 0, 0);
+    for (int c = 0; c < 6; c++) {
+      float amax = 0;
+      for (int o = 0; o < 4; o++) for (int j = 0; j < 5; j++) amax = Math.max(amax, Math.abs(x[(o * 6 + c) * 5 + j]));
+      float s = amax / 127;
+      for (int o = 0; o < 4; o++) {
+        for (int j = 0; j < 5; j++) {
+          int i = (o * 6 + c) * 5 + j;
+          assertEquals((float) (Math.rint(x[i] / s) * s + 0.0), out[i], "channel " + c + " element " + i);
+        }
+      }
+    }
+    EncodedTensor t = q.encode(x, shape, 0, 0);
+    assertEquals(6, t.scales().length);
+    assertArrayEquals(out, q.decode(t));
+    byte[] bytes = t.codesAsBytes();
+    assertEquals(120, bytes.length);
+    // MX blocks of 4 along axis 0 (length 4: one block per (j,k) column)
+    Quantizer mx = new Quantizer(BlockFormat.mx(Formats.E2M1, 4), Rounding.NEAREST_EVEN,
+        Granularity.perBlock(4, 0));
+    assertEquals(30, mx.sliceCount(shape));
+    float[] a = new float[120], b = new float[120];
+    mx.quantize(x, shape, a, 0, 0);
+    mx.quantizeReference(x, shape, b, 0, 0);
+    assertArrayEquals(b, a);
+    float[] col = new float[4];
+    for (int o = 0; o < 4; o++) col[o] = x[o * 30 + 7];
+    float[] qcol = BlockFormat.mx(Formats.E2M1, 4).quantize(col, Rounding.NEAREST_EVEN, 0, 0);
+    for (int o = 0; o < 4; o++) assertEquals(qcol[o], a[o * 30 + 7]);
+  }
+
+  @Test
+  void mismatchedGranularityIsRejected() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new Quantizer(Formats.E4M3, Rounding.NEAREST_EVEN, Granularity.perChannel(0)));
+    assertTrue(e.getMessage().contains("e4m3"), e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> new Quantizer(Formats.MXFP8_E4M3, Rounding.NEAREST_EVEN, Granularity.perBlock(16, -1)));
+    Quantizer q = Quantizer.of(IntFormat.signed(8), Rounding.NEAREST_EVEN);
+    assertThrows(IllegalArgumentException.class, () -> q.quantize(new float[6], new int[] {2, 2}, new float[6], 0, 0));
+    assertThrows(IllegalArgumentException.class,
+        () -> new Quantizer(IntFormat.signed(8), Rounding.NEAREST_EVEN, Granularity.perChannel(3))
+            .quantize(new float[4], new int[] {2, 2}, new float[4], 0, 0));
+  }
+
+  @Test
+  void packingRoundTrips() {
+    SplittableRandom r = new SplittableRandom(4);
+    for (int bits = 1; bits <= 32; bits++) {
+      int[] codes = new int[101];
+      for (int i = 0; i < codes.length; i++) {
+        codes[i] = bits == 32 ? r.nextInt() : r.nextInt(1 << (bits - 1)) - (r.nextBoolean() ? (1 << (bits - 1)) : 0);
+      }
+      byte[] p = Packing.pack(codes, bits);
+      assertEquals((101 * bits + 7) / 8, p.length);
+      assertArrayEquals(codes, Packing.unpack(p, 101, bits, true), "bits " + bits);
+    }
+    // MXFP4: two codes per byte
+    Quantizer q = Quantizer.of(Formats.MXFP4, Rounding.NEAREST_EVEN);
+    EncodedTensor t = q.encode(gaussian(1, 64), new int[] {64}, 0, 0);
+    assertEquals(32, t.packed().length);
+  }
+}

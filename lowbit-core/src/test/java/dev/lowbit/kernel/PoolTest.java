@@ -1,0 +1,92 @@
+package dev.lowbit.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class PoolTest {
+
+  static final PoolSpec[] SPECS = {
+    PoolSpec.of(2, 3, 6, 6, 2),
+    new PoolSpec(1, 2, 7, 5, 3, 3, 2, 2, 1, 1),
+    new PoolSpec(2, 1, 5, 6, 2, 3, 1, 2, 0, 1),
+  };
+
+  @Test
+  void maxPoolMatchesDefinitionAndFiniteDifferences() {
+    SplittableRandom r = new SplittableRandom(3);
+    for (PoolSpec s : SPECS) {
+      float[] x = ConvTest.rand(r, s.inputSize());
+      float[] y = new float[s.outputSize()];
+      int[] arg = new int[s.outputSize()];
+      Pool.maxForward(s, x, y, arg);
+      for (int o = 0; o < y.length; o++) assertEquals(x[arg[o]], y[o]);
+      // Each output is the max over its window (checked directly).
+      int oh = s.outH(), ow = s.outW();
+      for (int pl = 0; pl < s.batch() * s.channels(); pl++)
+        for (int oy = 0; oy < oh; oy++)
+          for (int ox = 0; ox < ow; ox++) {
+            float m = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < s.kH(); i++)
+              for (int j = 0; j < s.kW(); j++) {
+                int iy = oy * s.strideH() - s.padH() + i, ix = ox * s.strideW() - s.padW() + j;
+                if (iy >= 0 && iy < s.inH() && ix >= 0 && ix < s.inW())
+                  m = Math.max(m, x[pl * s.inH() * s.inW() + iy * s.inW() + ix]);
+              }
+            assertEquals(m, y[(pl * oh + oy) * ow + ox]);
+          }
+      float[] dy = ConvTest.rand(r, s.outputSize());
+      float[] dx = new float[s.inputSize()];
+      Pool.maxBackward(s, dy, arg, dx);
+      float h = 1e-3f;
+      for (int i = 0; i < x.length; i++) {
+        float[] xp = x.clone(), xm = x.clone();
+        xp[i] += h;
+        xm[i] -= h;
+        double fd = (dot(maxOut(s, xp), dy) - dot(maxOut(s, xm), dy)) / (xp[i] - xm[i]);
+        assertEquals(fd, dx[i], 1e-3, "dx[" + i + "]");
+      }
+    }
+  }
+
+  @Test
+  void avgPoolMatchesFiniteDifferences() {
+    SplittableRandom r = new SplittableRandom(5);
+    for (PoolSpec s : SPECS) {
+      float[] x = ConvTest.rand(r, s.inputSize());
+      float[] y = new float[s.outputSize()];
+      Pool.avgForward(s, x, y);
+      float[] dy = ConvTest.rand(r, s.outputSize());
+      float[] dx = new float[s.inputSize()];
+      Pool.avgBackward(s, dy, dx);
+      for (int i = 0; i < x.length; i++) {
+        float[] xp = x.clone(), xm = x.clone();
+        xp[i] += 1e-2f;
+        xm[i] -= 1e-2f;
+        float[] yp = new float[y.length], ym = new float[y.length];
+        Pool.avgForward(s, xp, yp);
+        Pool.avgForward(s, xm, ym);
+        double fd = (dot(yp, dy) - dot(ym, dy)) / (xp[i] - xm[i]);
+        assertEquals(fd, dx[i], 1e-3, "dx[" + i + "]");
+      }
+    }
+    // A 2x2 average is the mean of the window.
+    float[] x = {1, 2, 3, 4};
+    float[] y = new float[1];
+    Pool.avgForward(PoolSpec.of(1, 1, 2, 2, 2), x, y);
+    assertEquals(2.5f, y[0]);
+  }
+
+  static float[] maxOut(PoolSpec s, float[] x) {
+    float[] y = new float[s.outputSize()];
+    Pool.maxForward(s, x, y, new int[y.length]);
+    return y;
+  }
+
+  static double dot(float[] a, float[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) s += (double) a[i] * b[i];
+    return s;
+  }
+}

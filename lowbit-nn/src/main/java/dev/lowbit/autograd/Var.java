@@ -1,0 +1,99 @@
+package dev.lowbit.autograd;
+
+import dev.lowbit.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * A value in the autograd graph: a tensor, and (when it requires a gradient) a gradient tensor of
+ * the same shape that backward passes accumulate into. Parameters keep their gradient array
+ * between steps (zeroed, not reallocated), so memory does not grow with training length.
+ */
+public final class Var {
+
+  private final Tensor value;
+  private final boolean requiresGrad;
+  private float[] grad;
+
+  public Var(Tensor value, boolean requiresGrad) {
+    this.value = value;
+    this.requiresGrad = requiresGrad;
+  }
+
+  /** A leaf that needs no gradient (inputs, labels). */
+  public static Var constant(Tensor t) {
+    return new Var(t, false);
+  }
+
+  /** A trainable leaf. */
+  public static Var parameter(Tensor t) {
+    return new Var(t, true);
+  }
+
+  public Tensor value() {
+    return value;
+  }
+
+  public float[] data() {
+    return value.data();
+  }
+
+  public int[] shape() {
+    return value.shape();
+  }
+
+  public int dim(int i) {
+    return value.dim(i);
+  }
+
+  public int size() {
+    return value.size();
+  }
+
+  public boolean requiresGrad() {
+    return requiresGrad;
+  }
+
+  /** The gradient, or null when none has flowed here yet. */
+  public float[] grad() {
+    return grad;
+  }
+
+  /** The gradient as a tensor of the value's shape, or null. */
+  public Tensor gradTensor() {
+    return grad == null ? null : new Tensor(grad, value.shape());
+  }
+
+  /** The gradient array, allocated as zeros on first use (for accumulation). */
+  public float[] gradForAccumulation() {
+    if (grad == null) grad = new float[value.size()];
+    return grad;
+  }
+
+  /** Sets every gradient entry to zero, keeping the array. */
+  public void zeroGrad() {
+    if (grad != null) Arrays.fill(grad, 0f);
+  }
+
+  /** Forgets the gradient array (for intermediates after backward). */
+  public void dropGrad() {
+    grad = null;
+  }
+
+  /** The scalar value of a one-element tensor. */
+  public float item() {
+    if (value.size() != 1) {
+      throw new IllegalArgumentException("item() needs a one-element tensor, got " + value.shapeString());
+    }
+    return value.data()[0];
+  }
+
+  /** Runs the recorded backward passes from this scalar (d this / d this = 1). */
+  public void backward() {
+    Tape.current().backward(this);
+  }
+
+  @Override
+  public String toString() {
+    return "Var" + value.shapeString() + (requiresGrad ? " (grad)" : "");
+  }
+}

@@ -1,0 +1,163 @@
+package dev.lowbit.models;
+
+import dev.lowbit.autograd.Ops;
+import dev.lowbit.autograd.Var;
+import dev.lowbit.nn.Activation;
+import dev.lowbit.nn.BatchNorm;
+import dev.lowbit.nn.Conv2d;
+import dev.lowbit.nn.Dropout;
+import dev.lowbit.nn.Init;
+import dev.lowbit.nn.LayerNorm;
+import dev.lowbit.nn.Linear;
+import dev.lowbit.nn.Module;
+import dev.lowbit.nn.MultiHeadSelfAttention;
+import dev.lowbit.nn.Pool2d;
+import dev.lowbit.nn.ResidualBlock;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** The model zoo for 1×28×28 images and 10 classes (Fashion-MNIST). */
+public final class Models {
+
+  public static final List<String> NAMES = List.of("mlp", "cnn", "resnet", "vit");
+
+  private Models() {}
+
+  /** Builds a model by name with seeded initialisation. */
+  public static Module create(String name, long seed) {
+    SplittableRandom rng = new SplittableRandom(seed);
+    return switch (name) {
+      case "mlp" -> new Mlp(rng);
+      case "cnn" -> new Cnn(rng);
+      case "resnet" -> new ResNet(rng);
+      case "vit" -> new Vit(rng, 7, 64, 4, 4, 2, seed);
+      default -> throw new IllegalArgumentException("unknown model '" + name + "'; known: " + String.join(", ", NAMES));
+    };
+  }
+
+  /** 784-256-256-10 with ReLU (names fc1..fc3 as in the PyTorch peer). */
+  public static final class Mlp extends Module {
+    private final Linear fc1, fc2, fc3;
+
+    public Mlp(SplittableRandom rng) {
+      fc1 = register("fc1", new Linear(784, 256, rng));
+      fc2 = register("fc2", new Linear(256, 256, rng));
+      fc3 = register("fc3", new Linear(256, 10, rng));
+    }
+
+    @Override
+    public Var forward(Var x) {
+      Var h = Ops.reshape(x, x.dim(0), -1);
+      return fc3.forward(Ops.relu(fc2.forward(Ops.relu(fc1.forward(h)))));
+    }
+  }
+
+  /** conv3×3(1→32)-ReLU-maxpool2, conv3×3(32→64)-ReLU-maxpool2, fc(3136→128)-ReLU, fc(128→10). */
+  public static final class Cnn extends Module {
+    private final Conv2d c1, c2;
+    private final Linear f1, f2;
+    private final Pool2d pool = Pool2d.max(2);
+
+    public Cnn(SplittableRandom rng) {
+      c1 = register("c1", new Conv2d(1, 32, 3, 1, 1, 28, 28, true, rng));
+      c2 = register("c2", new Conv2d(32, 64, 3, 1, 1, 14, 14, true, rng));
+      f1 = register("f1", new Linear(64 * 7 * 7, 128, rng));
+      f2 = register("f2", new Linear(128, 10, rng));
+      register("pool", pool);
+    }
+
+    @Override
+    public Var forward(Var x) {
+      Var h = pool.forward(Ops.relu(c1.forward(x)));
+      h = pool.forward(Ops.relu(c2.forward(h)));
+      return f2.forward(Ops.relu(f1.forward(Ops.flatten(h))));
+    }
+  }
+
+  /** A small ResNet: 3×3 stem (16), three basic blocks (16, 32/2, 64/2), global average pool, fc. */
+  public static final class ResNet extends Module {
+    private final Conv2d stem;
+    private final BatchNorm bn;
+    private final ResidualBlock b1, b2, b3;
+    private final Linear fc;
+
+    public ResNet(SplittableRandom rng) {
+      stem = register("stem", new Conv2d(1, 16, 3, 1, 1, 28, 28, false, rng));
+      bn = register("bn", new BatchNorm(16));
+      b1 = register("layer1", new ResidualBlock(16, 16, 1, 28, 28, rng));
+      b2 = register("layer2", new ResidualBlock(16, 32, 2, 28, 28, rng));
+      b3 = register("layer3", new ResidualBlock(32, 64, 2, 14, 14, rng));
+      fc = register("fc", new Linear(64, 10, rng));
+    }
+
+    @Override
+    public Var forward(Var x) {
+      Var h = Ops.relu(bn.forward(stem.forward(x)));
+      h = b3.forward(b2.forward(b1.forward(h)));
+      h = Ops.meanDim(Ops.reshape(h, h.dim(0), h.dim(1), -1), 2);
+      return fc.forward(h);
+    }
+  }
+
+  /**
+   * A tiny Vision Transformer (Dosovitskiy et al., "An Image is Worth 16x16 Words", 2021): patch
+   * embedding by a strided conv, learned position embeddings, pre-norm encoder blocks, mean-pooled
+   * tokens (no class token), LayerNorm, linear head.
+   */
+  public static final class Vit extends Module {
+    private final Conv2d patch;
+    private final Var pos;
+    private final List<Block> blocks;
+    private final LayerNorm norm;
+    private final Linear head;
+    private final int tokens, dim;
+
+    public Vit(SplittableRandom rng, int patchSize, int dim, int depth, int heads, int mlpRatio, long seed) {
+      if (28 % patchSize != 0) throw new IllegalArgumentException("patch size " + patchSize + " must divide 28");
+      this.dim = dim;
+      int g = 28 / patchSize;
+      tokens = g * g;
+      patch = register("patch", new Conv2d(1, dim, patchSize, patchSize, 0, 28, 28, true, rng));
+      pos = param("pos", Init.truncNormal(rng, 0.02f, tokens, dim));
+      Block[] bs = new Block[depth];
+      for (int i = 0; i < depth; i++) bs[i] = register("blocks." + i, new Block(dim, heads, mlpRatio, rng, seed));
+      blocks = List.of(bs);
+      norm = register("norm", new LayerNorm(dim));
+      head = register("head", new Linear(dim, 10, rng));
+    }
+
+    @Override
+    public Var forward(Var x) {
+      int b = x.dim(0);
+      Var h = patch.forward(x); // B×D×g×g
+      h = Ops.permute(Ops.reshape(h, b, dim, tokens), 0, 2, 1); // B×T×D
+      h = Ops.addTrailing(h, pos);
+      for (Block blk : blocks) h = blk.forward(h);
+      return head.forward(Ops.meanDim(norm.forward(h), 1));
+    }
+  }
+
+  /** Pre-norm transformer encoder block: x + attn(ln1 x), then x + mlp(ln2 x) with GELU. */
+  public static final class Block extends Module {
+    private final LayerNorm ln1, ln2;
+    private final MultiHeadSelfAttention attn;
+    private final Linear fc1, fc2;
+    private final Dropout drop;
+
+    public Block(int dim, int heads, int mlpRatio, SplittableRandom rng, long seed) {
+      ln1 = register("ln1", new LayerNorm(dim));
+      attn = register("attn", new MultiHeadSelfAttention(dim, heads, rng));
+      ln2 = register("ln2", new LayerNorm(dim));
+      fc1 = register("fc1", new Linear(dim, dim * mlpRatio, rng));
+      fc2 = register("fc2", new Linear(dim * mlpRatio, dim, rng));
+      drop = register("drop", new Dropout(0f, seed));
+    }
+
+    @Override
+    public Var forward(Var x) {
+      x = Ops.add(x, attn.forward(ln1.forward(x)));
+      Var m = fc2.forward(Ops.gelu(fc1.forward(ln2.forward(x)), false));
+      return Ops.add(x, drop.forward(m));
+    }
+  }
+}

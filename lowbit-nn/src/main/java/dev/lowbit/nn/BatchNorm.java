@@ -1,0 +1,34 @@
+package dev.lowbit.nn;
+
+import dev.lowbit.autograd.Ops;
+import dev.lowbit.autograd.Var;
+import dev.lowbit.tensor.Tensor;
+
+/** Batch normalization over channel dimension 1 of N×C (1-d) or N×C×H×W (2-d) inputs. */
+public final class BatchNorm extends Module {
+
+  public final Var weight;
+  public final Var bias;
+  private final Tensor runningMean;
+  private final Tensor runningVar;
+  private final float momentum;
+  private final float eps;
+
+  public BatchNorm(int channels) {
+    this(channels, 0.1f, 1e-5f);
+  }
+
+  public BatchNorm(int channels, float momentum, float eps) {
+    weight = param("weight", Init.filled(1f, channels));
+    bias = param("bias", Init.filled(0f, channels));
+    runningMean = buffer("running_mean", Tensor.zeros(channels));
+    runningVar = buffer("running_var", Init.filled(1f, channels));
+    this.momentum = momentum;
+    this.eps = eps;
+  }
+
+  @Override
+  public Var forward(Var x) {
+    return Ops.batchNorm(x, weight, bias, runningMean.data(), runningVar.data(), isTraining(), momentum, eps);
+  }
+}

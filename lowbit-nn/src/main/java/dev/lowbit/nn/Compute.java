@@ -1,0 +1,180 @@
+package dev.lowbit.nn;
+
+import dev.lowbit.autograd.Ops;
+import dev.lowbit.autograd.Tape;
+import dev.lowbit.autograd.Var;
+import dev.lowbit.kernel.Conv;
+import dev.lowbit.kernel.ConvSpec;
+import dev.lowbit.kernel.Gemm;
+import dev.lowbit.kernel.Kernels;
+import dev.lowbit.kernel.Reduce;
+import dev.lowbit.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * Every matrix product of the network — Linear, Conv2d and attention's batched products, forward
+ * and both backward passes — goes through {@link #gemm}, named by the layer and the product's
+ * {@link Product}. That single place is where a numerics policy will later quantize operands per
+ * role and pick the kernel; today it runs fp32 on {@link Kernels#gemm()}.
+ */
+public final class Compute {
+
+  private Compute() {}
+
+  /** Which of a layer's three training products a GEMM is. */
+  public enum Product {
+    /** activation × weight → output. */
+    FORWARD,
+    /** output gradient × weight → input gradient. */
+    BACKWARD_DATA,
+    /** output gradient × activation → weight gradient. */
+    BACKWARD_WEIGHT
+  }
+
+  /** C = op(A)·op(B) (+ C when accumulate), for layer {@code layer}. */
+  public static void gemm(
+      String layer, Product product, boolean transA, boolean transB, int m, int n, int k,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+      boolean accumulate, float[] c, int cOff, int ldc) {
+    Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb,
+        accumulate ? 1f : 0f, c, cOff, ldc);
+  }
+
+  /** y = x·Wᵀ + b for x of shape (…, in), W (out, in), b (out) or null. */
+  public static Var linear(String layer, Var x, Var w, Var b) {
+    int in = w.dim(1), out = w.dim(0);
+    if (x.dim(-1) != in) {
+      throw new IllegalArgumentException(
+          layer + ": input " + x.value().shapeString() + " does not end in " + in + " features");
+    }
+    int rows = x.size() / in;
+    float[] y = new float[rows * out];
+    gemm(layer, Product.FORWARD, false, true, rows, out, in, x.data(), 0, in, w.data(), 0, in, false, y, 0, out);
+    if (b != null) {
+      float[] bd = b.data();
+      for (int r = 0; r < rows; r++) for (int j = 0; j < out; j++) y[r * out + j] += bd[j];
+    }
+    int[] os = x.shape();
+    os[os.length - 1] = out;
+    Var o = new Var(new Tensor(y, os), Tape.needsGrad(x, w, b));
+    if (o.requiresGrad()) {
+      Tape.record(o, () -> {
+        float[] g = o.grad();
+        if (w.requiresGrad()) {
+          gemm(layer, Product.BACKWARD_WEIGHT, true, false, out, in, rows, g, 0, out, x.data(), 0, in,
+              true, w.gradForAccumulation(), 0, in);
+        }
+        if (b != null && b.requiresGrad()) {
+          float[] s = new float[out];
+          Reduce.columnSums(g, 0, rows, out, s);
+          Ops.addInto(b.gradForAccumulation(), s);
+        }
+        if (x.requiresGrad()) {
+          gemm(layer, Product.BACKWARD_DATA, false, false, rows, in, out, g, 0, out, w.data(), 0, in,
+              true, x.gradForAccumulation(), 0, in);
+        }
+      });
+    }
+    return o;
+  }
+
+  /** 2-D convolution of x (N×C×H×W) with W (OC×C/g×KH×KW) and bias (OC) or null. */
+  public static Var conv2d(String layer, Var x, Var w, Var b, ConvSpec geometry) {
+    ConvSpec s = geometry.withBatch(x.dim(0));
+    if (x.value().rank() != 4 || x.dim(1) != s.inC() || x.dim(2) != s.inH() || x.dim(3) != s.inW()) {
+      throw new IllegalArgumentException(layer + ": expects input N×" + s.inC() + "×" + s.inH() + "×" + s.inW()
+          + ", got " + x.value().shapeString());
+    }
+    if (w.size() != s.weightSize()) {
+      throw new IllegalArgumentException(layer + ": weight " + w.value().shapeString() + " does not fit " + s);
+    }
+    int g = s.groups(), ocg = s.outC() / g, kg = s.inC() / g * s.kH() * s.kW(), cols = s.colCols();
+    float[] col = new float[s.colSize()];
+    Conv.im2col(s, x.data(), col);
+    float[] t = new float[s.outputSize()];
+    for (int gi = 0; gi < g; gi++) {
+      gemm(layer, Product.FORWARD, false, false, ocg, cols, kg, w.data(), gi * ocg * kg, kg,
+          col, gi * kg * cols, cols, false, t, gi * ocg * cols, cols);
+    }
+    float[] y = new float[s.outputSize()];
+    Conv.channelsFirstToNchw(s, t, b == null ? null : b.data(), y);
+    Var o = new Var(new Tensor(y, s.batch(), s.outC(), s.outH(), s.outW()), Tape.needsGrad(x, w, b));
+    if (o.requiresGrad()) {
+      Tape.record(o, () -> {
+        float[] dt = t; // reuse the forward scratch for dy in channels-first layout
+        Conv.nchwToChannelsFirst(s, o.grad(), dt);
+        if (w.requiresGrad()) {
+          float[] dw = w.gradForAccumulation();
+          for (int gi = 0; gi < g; gi++) {
+            gemm(layer, Product.BACKWARD_WEIGHT, false, true, ocg, kg, cols, dt, gi * ocg * cols, cols,
+                col, gi * kg * cols, cols, true, dw, gi * ocg * kg, kg);
+          }
+        }
+        if (b != null && b.requiresGrad()) {
+          float[] db = b.gradForAccumulation();
+          for (int oc = 0; oc < s.outC(); oc++) db[oc] += Reduce.sum(dt, oc * cols, cols);
+        }
+        if (x.requiresGrad()) {
+          float[] dcol = col; // the columns are no longer needed once dW is done
+          for (int gi = 0; gi < g; gi++) {
+            gemm(layer, Product.BACKWARD_DATA, true, false, kg, cols, ocg, w.data(), gi * ocg * kg, kg,
+                dt, gi * ocg * cols, cols, false, dcol, gi * kg * cols, cols);
+          }
+          float[] dx = new float[s.inputSize()];
+          Conv.col2im(s, dcol, dx);
+          Ops.addInto(x.gradForAccumulation(), dx);
+        }
+      });
+    }
+    return o;
+  }
+
+  /**
+   * Batched product of activations: a (…, M, K) times b (…, K, N), or with bᵀ when {@code transB}
+   * (b then (…, N, K)); leading dimensions must match. Used by attention.
+   */
+  public static Var bmm(String layer, Var a, Var b, boolean transB) {
+    int[] as = a.shape(), bs = b.shape();
+    int r = as.length;
+    if (r < 2 || bs.length != r || !Arrays.equals(Arrays.copyOf(as, r - 2), Arrays.copyOf(bs, r - 2))) {
+      throw new IllegalArgumentException(layer + ": bmm shapes " + Arrays.toString(as) + " and " + Arrays.toString(bs));
+    }
+    int m = as[r - 2], k = as[r - 1];
+    int n = transB ? bs[r - 2] : bs[r - 1];
+    if ((transB ? bs[r - 1] : bs[r - 2]) != k) {
+      throw new IllegalArgumentException(layer + ": bmm inner sizes differ: " + Arrays.toString(as) + " and "
+          + Arrays.toString(bs) + (transB ? " (transposed)" : ""));
+    }
+    int batch = a.size() / (m * k);
+    int ldb = transB ? k : n;
+    float[] y = new float[batch * m * n];
+    for (int i = 0; i < batch; i++) {
+      gemm(layer, Product.FORWARD, false, transB, m, n, k, a.data(), i * m * k, k, b.data(), i * k * n, ldb,
+          false, y, i * m * n, n);
+    }
+    int[] os = as.clone();
+    os[r - 1] = n;
+    Var o = new Var(new Tensor(y, os), Tape.needsGrad(a, b));
+    if (o.requiresGrad()) {
+      Tape.record(o, () -> {
+        float[] g = o.grad();
+        for (int i = 0; i < batch; i++) {
+          if (a.requiresGrad()) { // dA = G·op(B)ᵀ
+            gemm(layer, Product.BACKWARD_DATA, false, !transB, m, k, n, g, i * m * n, n, b.data(), i * k * n, ldb,
+                true, a.gradForAccumulation(), i * m * k, k);
+          }
+          if (b.requiresGrad()) {
+            if (transB) { // dB (n×k) = Gᵀ·A
+              gemm(layer, Product.BACKWARD_WEIGHT, true, false, n, k, m, g, i * m * n, n, a.data(), i * m * k, k,
+                  true, b.gradForAccumulation(), i * k * n, k);
+            } else { // dB (k×n) = Aᵀ·G
+              gemm(layer, Product.BACKWARD_WEIGHT, true, false, k, n, m, a.data(), i * m * k, k, g, i * m * n, n,
+                  true, b.gradForAccumulation(), i * k * n, n);
+            }
+          }
+        }
+      });
+    }
+    return o;
+  }
+}

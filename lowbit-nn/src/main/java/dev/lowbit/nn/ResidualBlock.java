@@ -1,0 +1,41 @@
+package dev.lowbit.nn;
+
+import dev.lowbit.autograd.Ops;
+import dev.lowbit.autograd.Var;
+import java.util.SplittableRandom;
+
+/**
+ * ResNet's basic block (He et al., "Deep Residual Learning for Image Recognition", 2016):
+ * relu(bn2(conv2(relu(bn1(conv1 x)))) + shortcut x), the shortcut a strided 1×1 conv + BN when the
+ * shape changes.
+ */
+public final class ResidualBlock extends Module {
+
+  private final Conv2d conv1, conv2;
+  private final BatchNorm bn1, bn2;
+  private final Conv2d downConv;
+  private final BatchNorm downBn;
+
+  public ResidualBlock(int inC, int outC, int stride, int h, int w, SplittableRandom rng) {
+    conv1 = register("conv1", new Conv2d(inC, outC, 3, stride, 1, h, w, false, rng));
+    bn1 = register("bn1", new BatchNorm(outC));
+    int oh = conv1.spec.outH(), ow = conv1.spec.outW();
+    conv2 = register("conv2", new Conv2d(outC, outC, 3, 1, 1, oh, ow, false, rng));
+    bn2 = register("bn2", new BatchNorm(outC));
+    if (stride != 1 || inC != outC) {
+      downConv = register("down_conv", new Conv2d(inC, outC, 1, stride, 0, h, w, false, rng));
+      downBn = register("down_bn", new BatchNorm(outC));
+    } else {
+      downConv = null;
+      downBn = null;
+    }
+  }
+
+  @Override
+  public Var forward(Var x) {
+    Var y = Ops.relu(bn1.forward(conv1.forward(x)));
+    y = bn2.forward(conv2.forward(y));
+    Var s = downConv == null ? x : downBn.forward(downConv.forward(x));
+    return Ops.relu(Ops.add(y, s));
+  }
+}

@@ -1,0 +1,65 @@
+package dev.lowbit.train;
+
+import dev.lowbit.autograd.Var;
+import dev.lowbit.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * SGD with momentum, Nesterov momentum and (coupled, L2) weight decay, with PyTorch's update rule:
+ * g ← g + wd·w; b ← g on the first step, else μ·b + (1−dampening)·g; w ← w − lr·(g + μ·b if
+ * Nesterov else b).
+ */
+public final class Sgd extends Optimizer {
+
+  private final double momentum, dampening, weightDecay;
+  private final boolean nesterov;
+  private final LinkedHashMap<String, Tensor> buffers = new LinkedHashMap<>();
+
+  public Sgd(Map<String, Var> params, double lr, double momentum, double dampening, double weightDecay, boolean nesterov) {
+    super(params, lr);
+    if (momentum < 0 || weightDecay < 0) {
+      throw new IllegalArgumentException("momentum and weight decay must be >= 0, got " + momentum + ", " + weightDecay);
+    }
+    if (nesterov && (momentum <= 0 || dampening != 0)) {
+      throw new IllegalArgumentException("Nesterov momentum needs momentum > 0 and dampening 0");
+    }
+    this.momentum = momentum;
+    this.dampening = dampening;
+    this.weightDecay = weightDecay;
+    this.nesterov = nesterov;
+    if (momentum != 0) {
+      for (var e : this.params.entrySet()) buffers.put(e.getKey() + "/momentum", Tensor.zeros(e.getValue().shape()));
+    }
+  }
+
+  public Sgd(Map<String, Var> params, double lr, double momentum) {
+    this(params, lr, momentum, 0, 0, false);
+  }
+
+  @Override
+  protected void update(String name, float[] w, float[] g) {
+    float lrf = (float) lr, mu = (float) momentum, wd = (float) weightDecay, damp = (float) (1 - dampening);
+    float[] buf = momentum != 0 ? buffers.get(name + "/momentum").data() : null;
+    boolean first = steps == 1; // PyTorch starts the buffer at the first gradient, not at zero
+    for (int i = 0; i < w.length; i++) {
+      float d = g[i];
+      if (wd != 0) d += wd * w[i];
+      if (buf != null) {
+        buf[i] = first ? d : mu * buf[i] + damp * d;
+        d = nesterov ? d + mu * buf[i] : buf[i];
+      }
+      w[i] -= lrf * d;
+    }
+  }
+
+  @Override
+  public LinkedHashMap<String, Tensor> stateDict() {
+    return new LinkedHashMap<>(buffers);
+  }
+
+  @Override
+  public String describe() {
+    return "sgd(lr=" + lr + ", momentum=" + momentum + (nesterov ? ", nesterov" : "") + ", weight_decay=" + weightDecay + ")";
+  }
+}
