@@ -128,6 +128,34 @@ class EmulatedGemmTest {
   }
 
   @Test
+  void lmulTileWithNormalRowsIsBitExact() {
+    // op(A) all normal numbers (the register-tiled L-Mul path), B with every special value
+    Random r = new Random(15);
+    int m = 9, n = 165, k = 33;
+    float[] a = new float[m * k];
+    for (int i = 0; i < a.length; i++) {
+      float v = GemmData.finiteFloat(r, 1);
+      a[i] = v == 0 ? 0.5f : v;
+    }
+    a[5] = 1e30f; // large: products overflow to inf
+    a[7] = 1e-30f; // tiny: products underflow
+    float[] b = GemmData.floats(r, k * n, true, 1);
+    for (String mulSpec : new String[] {"lmul3", "lmul4:trunc", "lmul23", "lmul1"}) {
+      Multiplier mul = Multiplier.parse(mulSpec);
+      for (boolean tb : new boolean[] {false, true}) {
+        int ldb = tb ? k : n;
+        float[] ref = new float[m * n];
+        EmulatedGemm.scalar().gemm(mul, new Accumulator.Fp32Exact(), false, tb, m, n, k, a, 0, k, b, 0, ldb, ref, 0, n, 0);
+        for (EmulatedGemm fast : FAST) {
+          float[] got = new float[m * n];
+          fast.gemm(mul, new Accumulator.Fp32Exact(), false, tb, m, n, k, a, 0, k, b, 0, ldb, got, 0, n, 0);
+          assertFloatBits(ref, got, fast.name() + " " + mulSpec + " tB=" + tb);
+        }
+      }
+    }
+  }
+
+  @Test
   void stochasticRoundingDependsOnSeedOnly() {
     Random r = new Random(14);
     int m = 6, n = 40, k = 50;
