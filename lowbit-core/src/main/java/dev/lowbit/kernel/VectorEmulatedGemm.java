@@ -237,6 +237,8 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     }
   }
 
+  private static final float[] ZEROS = new float[16];
+
   /** Rows per register tile of the L-Mul / fp32 kernel. */
   private static final int TILE = 4;
 
@@ -269,7 +271,9 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     int upper = is.loopBound(n);
     int j = 0;
     for (; j < upper; j += len) {
-      FloatVector s0 = FloatVector.zero(fs);
+      // a load, not FloatVector.zero: with a species that is not a compile-time constant zero()
+      // is not intrinsified, and a boxed start value makes C2 box the sums on every iteration
+      FloatVector s0 = FloatVector.fromArray(fs, ZEROS, 0);
       FloatVector s1 = s0;
       FloatVector s2 = s0;
       FloatVector s3 = s0;
