@@ -111,16 +111,18 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
         !wide && lm != null ? new int[k * n] : null,
         wide && lm == null ? new double[k * n] : null,
         wide && lm != null ? new long[k * n] : null,
-        new double[k], new double[k], new boolean[] {true});
+        new double[k], new double[k], new boolean[k], new boolean[] {true});
     for (int p = 0; p < k; p++) {
       double maxAbs = 0;
       double minAbs = Double.POSITIVE_INFINITY;
+      boolean normal = true;
       for (int j = 0; j < n; j++) {
         float v = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
         if (!Float.isFinite(v)) bp.finite[0] = false;
         float av = Math.abs(lm != null ? LMul.roundOperand(v, lm.mantissaBits(), lm.rounding()) : v);
         maxAbs = Math.max(maxAbs, av);
         if (av != 0) minAbs = Math.min(minAbs, av);
+        if (!(av >= Float.MIN_NORMAL && av <= Float.MAX_VALUE)) normal = false;
         int q = packIndex(p, j, n, k);
         if (lm != null) {
           int bits = LMul.roundOperandBits(Float.floatToRawIntBits(v), lm.mantissaBits(), lm.rounding());
@@ -133,6 +135,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
       }
       bp.maxAbs[p] = maxAbs;
       bp.minAbs[p] = minAbs;
+      bp.normal[p] = normal;
     }
     for (int i = 0; i < m && bp.finite[0]; i++) {
       for (int p = 0; p < k; p++) {
@@ -150,13 +153,14 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
       row.outer = acc instanceof Chunked ch ? AccParams.of(ch.outer()) : null;
       boolean tile = lm != null && acc instanceof Fp32Exact;
       int[] tileA = tile ? new int[TILE * k] : null;
+      boolean[] tileLean = tile ? new boolean[k] : null;
       float[] tileC = tile ? new float[TILE * Math.min(n, STRIP)] : null;
       int offset = lm == null ? 0 : LMul.offset(lm.mantissaBits());
       for (int j0 = 0; j0 < n; j0 += STRIP) {
         int w = Math.min(STRIP, n - j0);
         for (int i = from; i < to; i++) {
-          if (tile && i + TILE <= to && tileRowsNormal(lm, transA, a, aOff, lda, i, k, tileA)) {
-            lmulFp32Tile(tileA, bp.bits32, j0 * k, w, k, offset, tileC);
+          if (tile && i + TILE <= to && loadTile(lm, transA, a, aOff, lda, i, k, bp, tileA, tileLean)) {
+            lmulFp32Tile(tileA, tileLean, bp.bits32, j0 * k, w, k, offset, tileC);
             for (int r = 0; r < TILE; r++) {
               System.arraycopy(tileC, r * w, c, cOff + (i + r) * ldc + j0, w);
             }
@@ -184,7 +188,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
    * nonzero |b| of each packed row, and whether every operand of A and B is finite.
    */
   private record Packed(float[] f32, int[] bits32, double[] f64, long[] bits64, double[] maxAbs,
-      double[] minAbs, boolean[] finite) {}
+      double[] minAbs, boolean[] normal, boolean[] finite) {}
 
   /** A {@link FloatAcc}'s constants for the lane code, decoded once per GEMM. */
   private static final class AccParams {
@@ -244,10 +248,13 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
 
   /**
    * Loads rows i..i+TILE−1 of op(A), rounded to the L-Mul grid, into tileA (row-major, TILE × k);
-   * true when every one is a normal number, which the tile kernel assumes.
+   * true when every one is a normal number, which the tile kernel assumes. lean[p] says that at
+   * step p every B operand is normal and every L-Mul result of the tile is a normal number (an
+   * L-Mul lies within [0.75, 2]× the exact product), so the guards can be skipped.
    */
-  private static boolean tileRowsNormal(Multiplier.LMul lm, boolean transA, float[] a, int aOff,
-      int lda, int i, int k, int[] tileA) {
+  private static boolean loadTile(Multiplier.LMul lm, boolean transA, float[] a, int aOff,
+      int lda, int i, int k, Packed bp, int[] tileA, boolean[] lean) {
+    java.util.Arrays.fill(lean, 0, k, true);
     for (int r = 0; r < TILE; r++) {
       for (int p = 0; p < k; p++) {
         float v = transA ? a[aOff + p * lda + i + r] : a[aOff + (i + r) * lda + p];
@@ -255,6 +262,10 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
         int ax = bits & 0x7FFFFFFF;
         if (ax < 0x00800000 || ax >= 0x7F800000) return false;
         tileA[r * k + p] = bits;
+        double aa = Math.abs(Float.intBitsToFloat(bits));
+        if (!(bp.normal[p] && aa * bp.maxAbs[p] <= 0x1p126 && aa * bp.minAbs[p] >= 0x1p-125)) {
+          lean[p] = false;
+        }
       }
     }
     return true;
@@ -266,7 +277,8 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
    * chain per output, k ascending, s = s + L-Mul(a, b) as in the reference), and the B lane
    * classification is shared by the TILE rows. Same lane formula as {@link #lmulRow}.
    */
-  private void lmulFp32Tile(int[] tileA, int[] b, int base, int n, int k, int offset, float[] out) {
+  private void lmulFp32Tile(int[] tileA, boolean[] lean, int[] b, int base, int n, int k, int offset,
+      float[] out) {
     int len = is.length();
     int upper = is.loopBound(n);
     int j = 0;
@@ -279,6 +291,19 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
       FloatVector s3 = s0;
       for (int p = 0; p < k; p++) {
         IntVector by = IntVector.fromArray(is, b, base + p * n + j);
+        if (lean[p]) {
+          // all operands and results normal: sign xor, one integer add per product
+          IntVector bv = by.sub(offset);
+          int a0 = tileA[p];
+          int a1 = tileA[k + p];
+          int a2 = tileA[2 * k + p];
+          int a3 = tileA[3 * k + p];
+          s0 = s0.add(bv.add(a0 & 0x7FFFFFFF).lanewise(VectorOperators.XOR, a0 & 0x80000000).reinterpretAsFloats());
+          s1 = s1.add(bv.add(a1 & 0x7FFFFFFF).lanewise(VectorOperators.XOR, a1 & 0x80000000).reinterpretAsFloats());
+          s2 = s2.add(bv.add(a2 & 0x7FFFFFFF).lanewise(VectorOperators.XOR, a2 & 0x80000000).reinterpretAsFloats());
+          s3 = s3.add(bv.add(a3 & 0x7FFFFFFF).lanewise(VectorOperators.XOR, a3 & 0x80000000).reinterpretAsFloats());
+          continue;
+        }
         IntVector bm = by.and(0x7FFFFFFF);
         IntVector bs = by.and(0x80000000);
         VectorMask<Integer> bInf = bm.compare(VectorOperators.EQ, 0x7F800000);

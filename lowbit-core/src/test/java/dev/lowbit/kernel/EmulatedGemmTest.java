@@ -139,16 +139,28 @@ class EmulatedGemmTest {
     }
     a[5] = 1e30f; // large: products overflow to inf
     a[7] = 1e-30f; // tiny: products underflow
+    // even rows of op(B) hold normal numbers only (the guard-free lane path), odd rows any value
     float[] b = GemmData.floats(r, k * n, true, 1);
+    float[] bt = new float[k * n];
+    for (int p = 0; p < k; p++) {
+      for (int j = 0; j < n; j++) {
+        if (p % 2 == 0) {
+          float v = (float) r.nextGaussian();
+          b[p * n + j] = v == 0 ? 1 : v;
+        }
+      }
+    }
+    for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) bt[j * k + p] = b[p * n + j];
     for (String mulSpec : new String[] {"lmul3", "lmul4:trunc", "lmul23", "lmul1"}) {
       Multiplier mul = Multiplier.parse(mulSpec);
       for (boolean tb : new boolean[] {false, true}) {
         int ldb = tb ? k : n;
         float[] ref = new float[m * n];
-        EmulatedGemm.scalar().gemm(mul, new Accumulator.Fp32Exact(), false, tb, m, n, k, a, 0, k, b, 0, ldb, ref, 0, n, 0);
+        float[] bb = tb ? bt : b;
+        EmulatedGemm.scalar().gemm(mul, new Accumulator.Fp32Exact(), false, tb, m, n, k, a, 0, k, bb, 0, ldb, ref, 0, n, 0);
         for (EmulatedGemm fast : FAST) {
           float[] got = new float[m * n];
-          fast.gemm(mul, new Accumulator.Fp32Exact(), false, tb, m, n, k, a, 0, k, b, 0, ldb, got, 0, n, 0);
+          fast.gemm(mul, new Accumulator.Fp32Exact(), false, tb, m, n, k, a, 0, k, bb, 0, ldb, got, 0, n, 0);
           assertFloatBits(ref, got, fast.name() + " " + mulSpec + " tB=" + tb);
         }
       }
