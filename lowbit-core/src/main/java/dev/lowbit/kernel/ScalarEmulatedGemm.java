@@ -49,7 +49,7 @@ public final class ScalarEmulatedGemm implements EmulatedGemm {
           double od = 0.0;
           int chunk = 0;
           for (int k0 = 0; k0 < k; k0 += ch.chunkSize(), chunk++) {
-            float v = floatChain(mul, ch.inner(), x, y, k0, Math.min(k, k0 + ch.chunkSize()), mix, out, ev);
+            float v = floatChain(mul, ch.inner(), x, y, k0, Math.min(k, k0 + ch.chunkSize()), mix, out, ev, null);
             if (ch.outer() instanceof FloatAcc fo) {
               od = accStep(fo, od, v, StochasticBits.bits(mix ^ StochasticBits.OUTER_SALT, out, chunk), ev);
             } else {
@@ -58,7 +58,7 @@ public final class ScalarEmulatedGemm implements EmulatedGemm {
           }
           r = ch.outer() instanceof FloatAcc ? (float) od : o32;
         } else {
-          r = floatChain(mul, acc, x, y, 0, k, mix, out, ev);
+          r = floatChain(mul, acc, x, y, 0, k, mix, out, ev, null);
         }
         c[cOff + i * ldc + j] = r;
       }
@@ -66,24 +66,75 @@ public final class ScalarEmulatedGemm implements EmulatedGemm {
     return new GemmStats(ev[0], ev[1], ev[2]);
   }
 
+  /** Step flag: the product underflowed or saturated in Q_prod (δq = 0 in spec §3.5). */
+  public static final byte PRODUCT_EVENT = 1;
+  /** Step flag: a nonzero product left the accumulator unchanged (swamping). */
+  public static final byte SWAMP = 2;
+  /** Step flag: the accumulator saturated at this step. */
+  public static final byte SATURATE = 4;
+  /** Step flag: the accumulator's sum flushed to zero at this step. */
+  public static final byte UNDERFLOW = 8;
+
+  /**
+   * One output's chain over {@code x[0..k)·y[0..k)} with the events of every step: flags[p] gets
+   * {@link #PRODUCT_EVENT}, {@link #SWAMP}, {@link #SATURATE} and {@link #UNDERFLOW} bits for the
+   * inner accumulator's step p (for {@link Chunked}, the inner chain; the chunk-combining stage is
+   * not flagged). These are the per-(output, k) indicators that backward passes through a
+   * quantized accumulation need (Blumenfeld et al. 2024, "fine-grained gradient
+   * approximations"). {@code out} is the output index i·n + j that keys stochastic rounding, so
+   * the value equals the GEMM's for that output. Returns the output value.
+   */
+  public static float chain(Multiplier mul, Accumulator acc, float[] x, float[] y, int k, long seed,
+      long out, byte[] flags) {
+    EmulatedGemm.check(acc, false, 1, 1, k);
+    if (flags.length < k) throw new IllegalArgumentException("flags holds " + flags.length + " < k = " + k);
+    long[] ev = new long[3];
+    long mix = StochasticBits.seedMix(seed);
+    if (acc instanceof Chunked ch) {
+      float o32 = 0f;
+      double od = 0.0;
+      int chunk = 0;
+      for (int k0 = 0; k0 < k; k0 += ch.chunkSize(), chunk++) {
+        float v = floatChain(mul, ch.inner(), x, y, k0, Math.min(k, k0 + ch.chunkSize()), mix, out, ev, flags);
+        if (ch.outer() instanceof FloatAcc fo) {
+          od = accStep(fo, od, v, StochasticBits.bits(mix ^ StochasticBits.OUTER_SALT, out, chunk), ev);
+        } else {
+          o32 = o32 + v;
+        }
+      }
+      return ch.outer() instanceof FloatAcc ? (float) od : o32;
+    }
+    return floatChain(mul, acc, x, y, 0, k, mix, out, ev, flags);
+  }
+
   private static float floatChain(
       Multiplier mul, Accumulator acc, float[] x, float[] y, int k0, int k1, long mix, long out,
-      long[] ev) {
+      long[] ev, byte[] flags) {
     if (acc instanceof Fp32Exact) {
       float s = 0f;
       for (int p = k0; p < k1; p++) {
         s = mul instanceof Multiplier.LMul lm ? s + LMul.multiply(x[p], y[p], lm) : Math.fma(x[p], y[p], s);
+        if (flags != null) flags[p] = 0;
       }
       return s;
     }
     FloatAcc fa = (FloatAcc) acc;
     double s = 0.0;
     for (int p = k0; p < k1; p++) {
+      long o0 = ev[0];
+      long u0 = ev[1];
       double prod = mul instanceof Multiplier.LMul lm ? LMul.multiply(x[p], y[p], lm) : (double) x[p] * y[p];
       prod = fa.product() == null
           ? (double) (float) prod
           : quantize(prod, fa.product(), Accumulator.AccRounding.RNE, fa.underflowToZero(), 0L, ev);
+      long o1 = ev[0];
+      long u1 = ev[1];
+      long w1 = ev[2];
       s = accStep(fa, s, prod, StochasticBits.bits(mix, out, p), ev);
+      if (flags != null) {
+        flags[p] = (byte) ((o1 != o0 || u1 != u0 ? PRODUCT_EVENT : 0)
+            | (ev[2] != w1 ? SWAMP : 0) | (ev[0] != o1 ? SATURATE : 0) | (ev[1] != u1 ? UNDERFLOW : 0));
+      }
     }
     return (float) s;
   }

@@ -16,6 +16,7 @@ import dev.lowbit.kernel.Accumulator.OverflowMode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** Accumulator values (parsing, printing) and event counts on constructed cases. */
@@ -215,6 +216,41 @@ class AccumulatorTest {
         }
       }
     }
+  }
+
+  @Test
+  void perStepEventFlags() {
+    Multiplier exact = new Multiplier.Exact();
+    byte[] f = new byte[4];
+    // 16, +0.5 swamps, +1 swamps (tie to even), +1000 saturates at 480
+    float v = ScalarEmulatedGemm.chain(exact, Accumulator.parse("e4m3:rne"),
+        new float[] {16, 0.5f, 1, 1000}, new float[] {1, 1, 1, 1}, 4, 0, 0, f);
+    assertEquals(480f, v);
+    assertArrayEquals(new byte[] {0, ScalarEmulatedGemm.SWAMP, ScalarEmulatedGemm.SWAMP,
+        ScalarEmulatedGemm.SATURATE}, f);
+    // products 0.001 and 0.01 underflow in Q_prod (e4m3, bias 7: min normal 2^-6); 0.03 survives
+    // as 0.029296875 and swamps against 2 (ulp 0.25)
+    v = ScalarEmulatedGemm.chain(exact, Accumulator.parse("e4m3:rne:p=e4m3"),
+        new float[] {0.001f, 2, 0.1f, 0.03f}, new float[] {1, 1, 0.1f, 1}, 4, 0, 0, f);
+    assertEquals(2f, v);
+    assertArrayEquals(new byte[] {ScalarEmulatedGemm.PRODUCT_EVENT, 0, ScalarEmulatedGemm.PRODUCT_EVENT,
+        ScalarEmulatedGemm.SWAMP}, f);
+    v = ScalarEmulatedGemm.chain(exact, Accumulator.parse("e4m3:rne"),
+        new float[] {0.1f}, new float[] {0.1f}, 1, 0, 0, f);
+    assertEquals(0f, v);
+    assertEquals(ScalarEmulatedGemm.UNDERFLOW, f[0]);
+    // the chain's value is the GEMM's value for the same output index (stochastic rounding too)
+    Random r = new Random(5);
+    int k = 40;
+    float[] a = GemmData.floats(r, 3 * k, false, 1);
+    float[] b = GemmData.floats(r, k * 5, false, 1);
+    float[] c = new float[15];
+    Accumulator acc = Accumulator.parse("e4m3:sr/c8/e5m6:sr");
+    EmulatedGemm.fast().gemm(exact, acc, false, false, 3, 5, k, a, 0, k, b, 0, 5, c, 0, 5, 77);
+    float[] y = new float[k];
+    for (int p = 0; p < k; p++) y[p] = b[p * 5 + 4];
+    float[] x = Arrays.copyOfRange(a, 2 * k, 3 * k);
+    assertEquals(c[2 * 5 + 4], ScalarEmulatedGemm.chain(exact, acc, x, y, k, 77, 2 * 5 + 4, new byte[k]));
   }
 
   @Test
