@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       FormatsCommand.class,
       BenchCommand.class,
+      BackendCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -1,0 +1,43 @@
+package dev.lowbit.cli;
+
+import dev.lowbit.kernel.Gemm;
+import dev.lowbit.kernel.LowPrecisionGemm;
+import dev.lowbit.onednn.OneDnn;
+import dev.lowbit.onednn.OneDnnGemm;
+import java.io.PrintWriter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+
+/** {@code lowbit backend}: which GEMM backend runs here, and which kernels it runs natively. */
+@Command(
+    name = "backend",
+    description = "Show the GEMM backend chosen by --backend and what it runs natively.",
+    mixinStandardHelpOptions = true)
+public final class BackendCommand implements Runnable {
+
+  @Mixin BackendOption backend;
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    Gemm g = backend.apply();
+    PrintWriter out = Main.out(spec);
+    out.println("requested:        " + backend.backend());
+    out.println("GEMM:             " + g.name());
+    out.println("low-precision:    " + LowPrecisionGemm.of(g).name());
+    if (g instanceof OneDnnGemm d) {
+      OneDnn rt = d.runtime();
+      out.println("oneDNN:           " + rt.version() + ", ISA " + rt.isa()
+          + ", threads " + (rt.threads() == 0 ? "OpenMP default" : rt.threads()));
+      out.println("int8 s8*s8:       " + (d.int8Native(false) ? "oneDNN for k <= " + OneDnnGemm.MAX_K_S8S8 + ", else Java" : "Java (self-test failed)"));
+      out.println("int8 u8*s8:       " + (d.int8Native(true) ? "oneDNN for k <= " + OneDnnGemm.MAX_K_U8S8 + ", else Java" : "Java (self-test failed)"));
+      out.println("int16 (digits):   " + (d.int8Native(false) && d.int8Native(true) ? "oneDNN for k <= " + OneDnnGemm.MAX_K_U8S8 + ", else Java" : "Java"));
+      out.println("bf16/fp16/fp8:    oneDNN where it has a non-reference implementation, else Java");
+      out.println("fp32:             Java");
+    } else {
+      out.println("all kernels:      Java");
+    }
+    out.flush();
+  }
+}

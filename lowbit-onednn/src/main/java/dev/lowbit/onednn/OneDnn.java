@@ -1,0 +1,389 @@
+package dev.lowbit.onednn;
+
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.dnnl.dnnl_version_t;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The process-wide oneDNN runtime: loads the natives once, owns the CPU engine and its stream,
+ * caches matmul primitives by shape and type, and runs them on native scratch buffers.
+ *
+ * <p>Thread safety: every native call runs under one lock. oneDNN already spreads one matmul over
+ * all its OpenMP threads, so running two at once would buy nothing, and the lock makes the shared
+ * stream and scratch buffers safe without per-thread copies.
+ *
+ * <p>Threads: the presets' oneDNN uses OpenMP (libgomp bundled in the jar). Its default team size
+ * is the number of CPUs or {@code OMP_NUM_THREADS}; {@link #setThreads} (or the system property
+ * {@code lowbit.onednn.threads}) overrides it by calling {@code omp_set_num_threads} on the calling
+ * thread before each run, since that setting is per calling thread in libgomp.
+ */
+public final class OneDnn {
+
+  /** Set to true to behave as if the natives were missing (tests, troubleshooting). */
+  public static final String DISABLE_PROPERTY = "lowbit.onednn.disable";
+  /** OpenMP threads for oneDNN; 0 or unset keeps OpenMP's default. */
+  public static final String THREADS_PROPERTY = "lowbit.onednn.threads";
+
+  private static final Logger LOG = LoggerFactory.getLogger(OneDnn.class);
+  private static final Object INIT = new Object();
+  private static volatile OneDnn instance;
+  private static Throwable failure;
+
+  final ReentrantLock lock = new ReentrantLock();
+  private final dnnl_engine engine;
+  private final dnnl_stream stream;
+  private final String version;
+  private final String isa;
+  private final Map<MatmulKey, Matmul> cache = new ConcurrentHashMap<>();
+  private final BytePointer[] buffers = new BytePointer[8];
+  private final Buffer[] views = new Buffer[8];
+  private final long[] bufferSizes = new long[8];
+  private final MethodHandle ompSetNumThreads;
+  private volatile int threads = Integer.getInteger(THREADS_PROPERTY, 0);
+
+  private OneDnn() {
+    Loader.load(org.bytedeco.dnnl.global.dnnl.class);
+    engine = new dnnl_engine();
+    check(dnnl_engine_create(engine, dnnl_cpu, 0), "dnnl_engine_create");
+    stream = new dnnl_stream();
+    check(dnnl_stream_create(stream, engine, dnnl_stream_default_flags), "dnnl_stream_create");
+    dnnl_version_t v = dnnl_version();
+    version = v.major() + "." + v.minor() + "." + v.patch();
+    isa = isaName(dnnl_get_effective_cpu_isa());
+    ompSetNumThreads = findOmpSetNumThreads();
+  }
+
+  /**
+   * The runtime, loading the natives on first use.
+   *
+   * @throws IllegalStateException naming the cause when the natives cannot load here (or are
+   *     disabled by {@value #DISABLE_PROPERTY}); the cause is remembered and thrown again
+   */
+  public static OneDnn get() {
+    if (Boolean.getBoolean(DISABLE_PROPERTY)) {
+      throw new IllegalStateException("oneDNN disabled by -D" + DISABLE_PROPERTY + "=true");
+    }
+    OneDnn r = instance;
+    if (r != null) return r;
+    synchronized (INIT) {
+      if (instance != null) return instance;
+      if (failure != null) {
+        throw new IllegalStateException("oneDNN natives did not load: " + failure, failure);
+      }
+      try {
+        instance = new OneDnn();
+        LOG.debug("oneDNN {} loaded, ISA {}", instance.version, instance.isa);
+        return instance;
+      } catch (Throwable t) { // UnsatisfiedLinkError, NoClassDefFoundError, a failed dnnl call
+        failure = t;
+        throw new IllegalStateException("oneDNN natives did not load: " + t, t);
+      }
+    }
+  }
+
+  /** The oneDNN version, e.g. "3.11.0". */
+  public String version() {
+    return version;
+  }
+
+  /** The instruction set oneDNN dispatches to here, e.g. "avx512_core_amx". */
+  public String isa() {
+    return isa;
+  }
+
+  /** OpenMP threads per oneDNN call; 0 keeps OpenMP's default. */
+  public int threads() {
+    return threads;
+  }
+
+  /** Sets the OpenMP team size for later calls (0 = OpenMP's default). */
+  public void setThreads(int n) {
+    if (n < 0) throw new IllegalArgumentException("oneDNN threads must be >= 0, got " + n);
+    if (n > 0 && ompSetNumThreads == null) {
+      LOG.warn("omp_set_num_threads not found; oneDNN keeps OpenMP's default thread count");
+    }
+    threads = n;
+  }
+
+  /** Primitives cached so far (for tests and logs). */
+  public int cachedPrimitives() {
+    return cache.size();
+  }
+
+  static void check(int status, String what) {
+    if (status != dnnl_success) {
+      throw new IllegalStateException(what + " failed with oneDNN status " + status);
+    }
+  }
+
+  private static String isaName(int isa) {
+    if (isa == dnnl_cpu_isa_avx512_core_amx_fp16) return "avx512_core_amx_fp16";
+    if (isa == dnnl_cpu_isa_avx512_core_amx) return "avx512_core_amx";
+    if (isa == dnnl_cpu_isa_avx512_core_fp16) return "avx512_core_fp16";
+    if (isa == dnnl_cpu_isa_avx512_core_vnni) return "avx512_core_vnni";
+    return "isa#" + Integer.toHexString(isa);
+  }
+
+  // libgomp is loaded by the presets as a dependency of libdnnl; look it up by its soname.
+  private static MethodHandle findOmpSetNumThreads() {
+    try {
+      Linker linker = Linker.nativeLinker();
+      Optional<MemorySegment> sym =
+          SymbolLookup.loaderLookup().find("omp_set_num_threads")
+              .or(() -> SymbolLookup.libraryLookup("libgomp.so.1", java.lang.foreign.Arena.global())
+                  .find("omp_set_num_threads"));
+      return sym.map(s -> linker.downcallHandle(s, FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT)))
+          .orElse(null);
+    } catch (RuntimeException | LinkageError e) {
+      LOG.debug("omp_set_num_threads unavailable: {}", e.toString());
+      return null;
+    }
+  }
+
+  private void applyThreads() {
+    int n = threads;
+    if (n > 0 && ompSetNumThreads != null) {
+      try {
+        ompSetNumThreads.invokeExact(n);
+      } catch (Throwable t) {
+        throw new IllegalStateException("omp_set_num_threads failed", t);
+      }
+    }
+  }
+
+  /**
+   * A native buffer of at least {@code bytes}, 64-byte aligned, reused across calls. Slots keep
+   * operands apart within one call. Call with the lock held.
+   */
+  Buffer buffer(int slot, long bytes) {
+    if (bufferSizes[slot] < bytes) {
+      if (buffers[slot] != null) buffers[slot].close();
+      long size = Math.max(bytes, bufferSizes[slot] * 3 / 2);
+      BytePointer p = new BytePointer(size + 64);
+      long aligned = (p.address() + 63) & ~63L;
+      buffers[slot] = p;
+      views[slot] = new Buffer(new Address(aligned), MemorySegment.ofAddress(aligned).reinterpret(size));
+      bufferSizes[slot] = size;
+    }
+    return views[slot];
+  }
+
+  /** A native scratch buffer seen both as a JavaCPP pointer (for oneDNN) and a memory segment. */
+  record Buffer(Pointer pointer, MemorySegment segment) {}
+
+  /** A JavaCPP pointer at a raw address, position 0 (the presets take Pointer for void*). */
+  private static final class Address extends Pointer {
+    Address(long address) {
+      this.address = address;
+    }
+  }
+
+  /** Shape, types and strides of one matmul; strides are in elements of each operand. */
+  record MatmulKey(
+      int srcType, int weiType, int dstType, int m, int n, int k,
+      long aRowStride, long aColStride, long bRowStride, long bColStride) {}
+
+  /** A created matmul primitive (or the reason oneDNN declined to create one). */
+  static final class Matmul {
+    final dnnl_primitive primitive;
+    final dnnl_memory_desc src;
+    /** B as the caller lays it out (plain, strided). */
+    final dnnl_memory_desc weiPlain;
+    /** B as the primitive wants it: weiPlain, or oneDNN's blocked layout filled by {@link #reorder}. */
+    final dnnl_memory_desc wei;
+    final dnnl_primitive reorder;
+    final long weiBytes;
+    final dnnl_memory_desc dst;
+    final String impl;
+    final String declined;
+
+    Matmul(dnnl_primitive p, dnnl_memory_desc s, dnnl_memory_desc wPlain, dnnl_memory_desc w,
+        dnnl_primitive reorder, dnnl_memory_desc d, String impl) {
+      this.primitive = p;
+      this.src = s;
+      this.weiPlain = wPlain;
+      this.wei = w;
+      this.reorder = reorder;
+      this.weiBytes = dnnl_memory_desc_get_size(w);
+      this.dst = d;
+      this.impl = impl;
+      this.declined = null;
+    }
+
+    Matmul(String declined) {
+      this.primitive = this.reorder = null;
+      this.src = this.weiPlain = this.wei = this.dst = null;
+      this.weiBytes = 0;
+      this.impl = null;
+      this.declined = declined;
+    }
+  }
+
+  /**
+   * The primitive for a key: created on first use and cached; null when oneDNN has no
+   * implementation for it (also cached, so the fallback is decided once per shape).
+   */
+  Matmul matmul(MatmulKey key) {
+    Matmul mm = cache.get(key);
+    if (mm == null) {
+      if (cache.size() > 512) cache.clear(); // bounded: shapes in a run are few
+      mm = createMatmul(key);
+      cache.put(key, mm);
+      if (mm.declined == null) {
+        LOG.debug("oneDNN matmul {}x{}x{} types {}/{}/{}: {}{}", key.m(), key.n(), key.k(),
+            key.srcType(), key.weiType(), key.dstType(), mm.impl, mm.reorder != null ? " (B packed)" : "");
+      } else {
+        LOG.debug("oneDNN declined {}: {}", key, mm.declined);
+      }
+    }
+    return mm.declined == null ? mm : null;
+  }
+
+  private Matmul createMatmul(MatmulKey key) {
+    long[] weiDims = {key.k(), key.n()};
+    dnnl_memory_desc src = md(new long[] {key.m(), key.k()}, key.srcType(),
+        new long[] {key.aRowStride(), key.aColStride()});
+    dnnl_memory_desc weiPlain = md(weiDims, key.weiType(), new long[] {key.bRowStride(), key.bColStride()});
+    dnnl_memory_desc weiAny = new dnnl_memory_desc();
+    check(dnnl_memory_desc_create_with_tag(weiAny, 2, weiDims, key.weiType(), dnnl_format_tag_any),
+        "dnnl_memory_desc_create_with_tag");
+    dnnl_memory_desc dst = md(new long[] {key.m(), key.n()}, key.dstType(), new long[] {key.n(), 1});
+    dnnl_primitive_desc pd = new dnnl_primitive_desc();
+    // B in oneDNN's own blocked layout: the path oneDNN's weight-prepacking users take
+    int st = dnnl_matmul_primitive_desc_create(pd, engine, src, weiAny, null, dst, (dnnl_primitive_attr) null);
+    dnnl_memory_desc_destroy(weiAny);
+    if (st != dnnl_success) {
+      dnnl_memory_desc_destroy(src);
+      dnnl_memory_desc_destroy(weiPlain);
+      dnnl_memory_desc_destroy(dst);
+      return new Matmul("no oneDNN implementation (status " + st + ")");
+    }
+    dnnl_primitive_desc rpd = null;
+    try {
+      return finishMatmul(pd, src, weiPlain, dst);
+    } catch (IllegalStateException e) {
+      return new Matmul(e.getMessage());
+    }
+  }
+
+  private Matmul finishMatmul(dnnl_primitive_desc pd, dnnl_memory_desc src, dnnl_memory_desc weiPlain,
+      dnnl_memory_desc dst) {
+    dnnl_primitive_desc rpd = null;
+    try {
+      PointerPointer<BytePointer> info = new PointerPointer<>(1);
+      check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, info), "query impl");
+      String impl = info.get(BytePointer.class, 0).getString();
+      if (impl.startsWith("ref")) {
+        // oneDNN's reference loops (e.g. FP8 on CPUs without AMX-FP16) are slower than the Java kernels
+        return new Matmul("only oneDNN's reference implementation (" + impl + ")");
+      }
+      dnnl_memory_desc wei = new dnnl_memory_desc();
+      check(dnnl_memory_desc_clone(wei, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)),
+          "dnnl_memory_desc_clone");
+      dnnl_primitive reorder = null;
+      if (dnnl_memory_desc_equal(wei, weiPlain) == 0) {
+        rpd = new dnnl_primitive_desc();
+        check(dnnl_reorder_primitive_desc_create(rpd, weiPlain, engine, wei, engine, null),
+            "dnnl_reorder_primitive_desc_create");
+        reorder = new dnnl_primitive();
+        check(dnnl_primitive_create(reorder, rpd), "dnnl_primitive_create(reorder)");
+      }
+      dnnl_primitive prim = new dnnl_primitive();
+      check(dnnl_primitive_create(prim, pd), "dnnl_primitive_create");
+      return new Matmul(prim, src, weiPlain, wei, reorder, dst, impl);
+    } finally {
+      dnnl_primitive_desc_destroy(pd);
+      if (rpd != null) dnnl_primitive_desc_destroy(rpd);
+    }
+  }
+
+  private static dnnl_memory_desc md(long[] dims, int type, long[] strides) {
+    dnnl_memory_desc md = new dnnl_memory_desc();
+    check(dnnl_memory_desc_create_with_strides(md, dims.length, dims, type, strides),
+        "dnnl_memory_desc_create_with_strides");
+    return md;
+  }
+
+  /**
+   * Runs {@code mm} on native buffers: src, B in the caller's plain layout, dst. B is first packed
+   * into oneDNN's layout in scratch slot {@value #PACK_SLOT} when the primitive wants that. Call
+   * with the lock held.
+   */
+  void execute(Matmul mm, Pointer src, Pointer weiPlain, Pointer dst) {
+    Pointer wei = weiPlain;
+    if (mm.reorder != null) {
+      wei = buffer(PACK_SLOT, mm.weiBytes).pointer();
+      run(mm.reorder, DNNL_ARG_FROM, mm.weiPlain, weiPlain, DNNL_ARG_TO, mm.wei, wei, 0, null, null);
+    }
+    executePacked(mm, src, wei, dst);
+  }
+
+  /** Runs {@code mm} with B already in {@code mm.wei}'s layout (see {@link #pack}). Lock held. */
+  void executePacked(Matmul mm, Pointer src, Pointer wei, Pointer dst) {
+    run(mm.primitive, DNNL_ARG_SRC, mm.src, src, DNNL_ARG_WEIGHTS, mm.wei, wei, DNNL_ARG_DST, mm.dst, dst);
+  }
+
+  /** Packs B (plain, {@code weiPlain}) into {@code packed}, sized {@code mm.weiBytes}. Lock held. */
+  void pack(Matmul mm, Pointer weiPlain, Pointer packed) {
+    if (mm.reorder == null) {
+      Pointer.memcpy(packed, weiPlain, mm.weiBytes);
+    } else {
+      run(mm.reorder, DNNL_ARG_FROM, mm.weiPlain, weiPlain, DNNL_ARG_TO, mm.wei, packed, 0, null, null);
+    }
+  }
+
+  static final int PACK_SLOT = 7;
+
+  private void run(dnnl_primitive prim, int arg0, dnnl_memory_desc md0, Pointer p0,
+      int arg1, dnnl_memory_desc md1, Pointer p1, int arg2, dnnl_memory_desc md2, Pointer p2) {
+    int nargs = md2 == null ? 2 : 3;
+    dnnl_memory[] mems = new dnnl_memory[nargs];
+    int[] argIds = {arg0, arg1, arg2};
+    dnnl_memory_desc[] mds = {md0, md1, md2};
+    Pointer[] ptrs = {p0, p1, p2};
+    try (dnnl_exec_arg_t args = new dnnl_exec_arg_t(nargs)) {
+      for (int i = 0; i < nargs; i++) {
+        mems[i] = new dnnl_memory();
+        check(dnnl_memory_create(mems[i], mds[i], engine, ptrs[i]), "dnnl_memory_create");
+        args.position(i).arg(argIds[i]).memory(mems[i]);
+      }
+      args.position(0);
+      applyThreads();
+      check(dnnl_primitive_execute(prim, stream, nargs, args), "dnnl_primitive_execute");
+      check(dnnl_stream_wait(stream), "dnnl_stream_wait");
+    } finally {
+      for (dnnl_memory m : mems) {
+        if (m != null && !m.isNull()) dnnl_memory_destroy(m);
+      }
+    }
+  }
+
+  /** The engine, for callers that build their own primitives. */
+  dnnl_engine engine() {
+    return engine;
+  }
+}

@@ -1,0 +1,35 @@
+package dev.lowbit.onednn;
+
+import dev.lowbit.kernel.Gemm;
+import dev.lowbit.kernel.GemmBackend;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The "onednn" {@link GemmBackend}: registered in META-INF/services so that
+ * {@code Kernels.useBackend("onednn" | "auto")} finds it. Loading fails with a readable message
+ * when the natives are missing, unsupported here, or disabled by {@code -Dlowbit.onednn.disable=true}.
+ */
+public final class OneDnnBackend implements GemmBackend {
+
+  private static final Logger LOG = LoggerFactory.getLogger(OneDnnBackend.class);
+
+  @Override
+  public String name() {
+    return "onednn";
+  }
+
+  @Override
+  public Gemm load(Gemm fallback) {
+    OneDnnGemm g = OneDnnGemm.create(fallback);
+    OneDnn rt = g.runtime();
+    LOG.info("oneDNN {} on ISA {}: int8 s8s8 {}, u8s8 {}, int16 by int8 digits {}, bf16/fp16/fp8 native"
+            + " where oneDNN implements them; fp32 and declined calls on {}",
+        rt.version(), rt.isa(),
+        g.int8Native(false) ? "native (k <= " + OneDnnGemm.MAX_K_S8S8 + ")" : "Java (self-test failed)",
+        g.int8Native(true) ? "native (k <= " + OneDnnGemm.MAX_K_U8S8 + ")" : "Java (self-test failed)",
+        g.int8Native(false) && g.int8Native(true) ? "native (k <= " + OneDnnGemm.MAX_K_U8S8 + ")" : "Java",
+        fallback.name());
+    return g;
+  }
+}

@@ -1,0 +1,543 @@
+package dev.lowbit.onednn;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import dev.lowbit.kernel.Gemm;
+import dev.lowbit.kernel.LowPrecisionGemm;
+import dev.lowbit.kernel.ScalarGemm;
+import dev.lowbit.kernel.ScalarLowPrecisionGemm;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link Gemm} and {@link LowPrecisionGemm} on oneDNN's matmul, for the calls whose numerics it
+ * reproduces; every other call goes to the pure-Java fallback.
+ *
+ * <p>What runs natively, and why it is exact:
+ * <ul>
+ *   <li>int8 (s8×s8, u8×s8 → s32): natively only while no int32 sum can overflow, i.e.
+ *       k·128·128 ≤ 2³¹−1 (k ≤ {@value #MAX_K_S8S8}) for s8×s8 and k·255·128 ≤ 2³¹−1
+ *       (k ≤ {@value #MAX_K_U8S8}) for u8×s8. Below these bounds every order of summation gives
+ *       the exact sum, so there is nothing to reproduce; above them the Java reference wraps while
+ *       oneDNN may saturate or convert through fp32, so those calls are declined. At load a
+ *       self-test on extreme operands (all −128, 255×127 pairs, k at the bound) compares each kernel
+ *       with {@link ScalarGemm}; a kernel that differs (e.g. a saturating VNNI-less path) is never
+ *       used.
+ *   <li>int16 (DFP16) by digits: each int16 splits into a signed high byte and an unsigned low byte,
+ *       a = 2⁸·a_h + a_l; b's low byte is shifted to signed, b_l = b_l' + 128, so two int8 GEMMs,
+ *       [A_h] and [A_l] times [B_h | B_l'], give every digit product, and
+ *       C = 2¹⁶·A_h·B_h + 2⁸·(A_h·B_l' + A_l·B_h) + A_l·B_l' + 128·rowsum(A), recombined in int64:
+ *       exact by construction (the identity IM-Unpack uses, Zeng et al. 2024), so overflow counts
+ *       are exact too. Declined for k > {@value #MAX_K_U8S8} (digit sums could overflow int32).
+ *   <li>bf16, fp16, FP8 → fp32: oneDNN's order of summation differs from the reference, so results
+ *       agree within {@link LowPrecisionGemm#reassociationBound} (not bit for bit); AMX also flushes
+ *       subnormals. Shapes or types for which oneDNN offers only its reference loops (FP8 on CPUs
+ *       without AMX-FP16, mixed E5M2×E4M3) are declined: the Java reference is as fast.
+ *   <li>fp32 {@code sgemm} always goes to the fallback: the project's fp32 semantics are the Java
+ *       kernels'.
+ * </ul>
+ */
+public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
+
+  /** Largest k for which k·128·128 fits int32: s8×s8 sums can never overflow. */
+  public static final int MAX_K_S8S8 = (int) (Integer.MAX_VALUE / (128L * 128));
+  /** Largest k for which k·255·128 fits int32: u8×s8 sums can never overflow. */
+  public static final int MAX_K_U8S8 = (int) (Integer.MAX_VALUE / (255L * 128));
+
+  private static final Logger LOG = LoggerFactory.getLogger(OneDnnGemm.class);
+
+  private final OneDnn rt;
+  private final Gemm fallback;
+  private final LowPrecisionGemm lowFallback;
+  private final boolean s8s8;
+  private final boolean u8s8;
+  private final AtomicLong nativeCalls = new AtomicLong();
+  private final AtomicLong declinedCalls = new AtomicLong();
+
+  OneDnnGemm(OneDnn rt, Gemm fallback, LowPrecisionGemm lowFallback) {
+    this.rt = rt;
+    this.fallback = fallback;
+    this.lowFallback = lowFallback;
+    this.s8s8 = selfTest(false);
+    this.u8s8 = selfTest(true);
+  }
+
+  /** The backend over the loaded runtime, falling back to {@code fallback} and the scalar float reference. */
+  public static OneDnnGemm create(Gemm fallback) {
+    return new OneDnnGemm(OneDnn.get(), fallback, ScalarLowPrecisionGemm.INSTANCE);
+  }
+
+  @Override
+  public String name() {
+    return "onednn-" + rt.version() + "-" + rt.isa() + "+" + fallback.name();
+  }
+
+  /** The runtime under this backend. */
+  public OneDnn runtime() {
+    return rt;
+  }
+
+  /** Calls run natively so far. */
+  public long nativeCalls() {
+    return nativeCalls.get();
+  }
+
+  /** Calls handed to the fallback so far (declined, or no oneDNN implementation). */
+  public long declinedCalls() {
+    return declinedCalls.get();
+  }
+
+  /** Whether the int8 kernels passed the load-time self-test here. */
+  public boolean int8Native(boolean unsignedA) {
+    return unsignedA ? u8s8 : s8s8;
+  }
+
+  private boolean selfTest(boolean unsignedA) {
+    Random r = new Random(42);
+    boolean ok = true;
+    // 1) a mid-size shape of extreme values, 2) one dot product at the largest allowed k
+    int[][] shapes = {{37, 45, 4099}, {2, 3, unsignedA ? MAX_K_U8S8 : MAX_K_S8S8}};
+    for (int[] s : shapes) {
+      int m = s[0], n = s[1], k = s[2];
+      byte[] a = new byte[m * k];
+      byte[] b = new byte[k * n];
+      boolean big = k > 10_000;
+      for (int i = 0; i < a.length; i++) {
+        a[i] = (byte) (big ? (unsignedA ? 255 : -128) : extreme(r, unsignedA));
+      }
+      for (int i = 0; i < b.length; i++) b[i] = (byte) (big ? (i % n == 0 ? 127 : -128) : extreme(r, false));
+      int[] want = new int[m * n];
+      int[] got = new int[m * n];
+      if (unsignedA) {
+        ScalarGemm.INSTANCE.gemmU8S8(false, false, m, n, k, a, 0, k, b, 0, n, want, 0, n);
+      } else {
+        ScalarGemm.INSTANCE.gemmS8S8(false, false, m, n, k, a, 0, k, b, 0, n, want, 0, n);
+      }
+      boolean ran = runInt8(unsignedA ? dnnl_u8 : dnnl_s8, false, false, m, n, k,
+          a, 0, k, b, 0, n, got, 0, n);
+      if (!ran || !java.util.Arrays.equals(want, got)) {
+        ok = false;
+        LOG.warn("oneDNN {} int8 GEMM {} the Java reference at {}x{}x{} on ISA {}; using Java for it",
+            unsignedA ? "u8s8" : "s8s8", ran ? "differs from" : "has no implementation matching",
+            m, n, k, rt.isa());
+        break;
+      }
+    }
+    return ok;
+  }
+
+  private static int extreme(Random r, boolean unsigned) {
+    int[] pool = unsigned ? new int[] {0, 1, 127, 128, 254, 255} : new int[] {-128, -127, -1, 0, 1, 126, 127};
+    return r.nextInt(4) == 0 ? r.nextInt(256) - (unsigned ? 0 : 128) : pool[r.nextInt(pool.length)];
+  }
+
+  // ---------------------------------------------------------------- fp32: Java semantics
+
+  @Override
+  public void sgemm(
+      boolean transA, boolean transB, int m, int n, int k,
+      float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+      float beta, float[] c, int cOff, int ldc) {
+    fallback.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+  }
+
+  // ---------------------------------------------------------------- int8
+
+  @Override
+  public void gemmS8S8(
+      boolean transA, boolean transB, int m, int n, int k,
+      byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, int[] c, int cOff, int ldc) {
+    checkShape(m, n, k);
+    if (s8s8 && k <= MAX_K_S8S8 && runInt8(dnnl_s8, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc)) {
+      nativeCalls.incrementAndGet();
+      return;
+    }
+    declinedCalls.incrementAndGet();
+    fallback.gemmS8S8(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  @Override
+  public void gemmU8S8(
+      boolean transA, boolean transB, int m, int n, int k,
+      byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, int[] c, int cOff, int ldc) {
+    checkShape(m, n, k);
+    if (u8s8 && k <= MAX_K_U8S8 && runInt8(dnnl_u8, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc)) {
+      nativeCalls.incrementAndGet();
+      return;
+    }
+    declinedCalls.incrementAndGet();
+    fallback.gemmU8S8(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  private static void checkShape(int m, int n, int k) {
+    if (m < 0 || n < 0 || k < 0) {
+      throw new IllegalArgumentException(
+          "GEMM dimensions must be non-negative, got m=" + m + " n=" + n + " k=" + k);
+    }
+  }
+
+  /** Elements a row-major view with these rows, columns and leading dimension spans. */
+  private static long span(int rows, int cols, int ld) {
+    return rows == 0 || cols == 0 ? 0 : (long) (rows - 1) * ld + cols;
+  }
+
+  private static boolean degenerate(int m, int n, int k) {
+    return m == 0 || n == 0 || k == 0;
+  }
+
+  /**
+   * The matmul for op(A) (strided as the caller lays it out) times a dense op(B): B is always
+   * copied compactly (row-major k×n, or n×k when transposed), because oneDNN has no reorder into
+   * its blocked weight layout from arbitrary strides.
+   */
+  private OneDnn.MatmulKey key(int srcT, int weiT, int dstT, boolean transA, boolean transB,
+      int m, int n, int k, int lda) {
+    return new OneDnn.MatmulKey(srcT, weiT, dstT, m, n, k,
+        transA ? 1 : lda, transA ? lda : 1, transB ? 1 : n, transB ? k : 1);
+  }
+
+  /** Copies op(B)'s storage compactly: rows × cols elements of {@code elem} bytes, row stride ld. */
+  private static void copyCompact(Object b, int bOff, int ld, int rows, int cols,
+      java.lang.foreign.ValueLayout layout, MemorySegment dst) {
+    long size = layout.byteSize();
+    if (ld == cols) {
+      copyIn(b, bOff, dst, layout, 0, rows * cols);
+    } else {
+      for (int r = 0; r < rows; r++) copyIn(b, bOff + r * ld, dst, layout, size * r * cols, cols);
+    }
+  }
+
+  private static void copyIn(Object src, int off, MemorySegment dst, java.lang.foreign.ValueLayout layout,
+      long dstOff, int count) {
+    switch (src) {
+      case byte[] x -> MemorySegment.copy(x, off, dst, (java.lang.foreign.ValueLayout.OfByte) layout, dstOff, count);
+      case short[] x -> MemorySegment.copy(x, off, dst, (java.lang.foreign.ValueLayout.OfShort) layout, dstOff, count);
+      default -> throw new IllegalArgumentException("unsupported array " + src.getClass());
+    }
+  }
+
+  private boolean runInt8(int srcType, boolean transA, boolean transB, int m, int n, int k,
+      byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, int[] c, int cOff, int ldc) {
+    if (degenerate(m, n, k)) {
+      fallback.gemmS8S8(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+      return true; // exact and cheap either way (zeros, or nothing)
+    }
+    OneDnn.MatmulKey key = key(srcType, dnnl_s8, dnnl_s32, transA, transB, m, n, k, lda);
+    long spanA = transA ? span(k, m, lda) : span(m, k, lda);
+    long spanB = transB ? span(n, k, ldb) : span(k, n, ldb);
+    rangeCheck(a.length, aOff, spanA, "A");
+    rangeCheck(b.length, bOff, spanB, "B");
+    rt.lock.lock();
+    try {
+      OneDnn.Matmul mm = rt.matmul(key);
+      if (mm == null) return false;
+      OneDnn.Buffer ba = rt.buffer(0, spanA);
+      OneDnn.Buffer bb = rt.buffer(1, (long) k * n);
+      OneDnn.Buffer bc = rt.buffer(2, 4L * m * n);
+      MemorySegment.copy(a, aOff, ba.segment(), JAVA_BYTE, 0, (int) spanA);
+      copyCompact(b, bOff, ldb, transB ? n : k, transB ? k : n, JAVA_BYTE, bb.segment());
+      rt.execute(mm, ba.pointer(), bb.pointer(), bc.pointer());
+      copyOut(bc.segment(), m, n, c, cOff, ldc);
+      return true;
+    } finally {
+      rt.lock.unlock();
+    }
+  }
+
+  /**
+   * Copies constant int8 weights B (op(B) is k×n) to native memory for {@link #gemmInt8Packed}.
+   */
+  public PackedInt8Weights packInt8Weights(boolean transB, int k, int n, byte[] b, int bOff, int ldb) {
+    checkShape(1, n, k);
+    rangeCheck(b.length, bOff, transB ? span(n, k, ldb) : span(k, n, ldb), "B");
+    return new PackedInt8Weights(transB, k, n, b, bOff, ldb);
+  }
+
+  /**
+   * C = op(A) · B for packed weights B: A is u8 ({@code unsignedA}) or s8; the same contract and
+   * exactness as {@link #gemmU8S8}/{@link #gemmS8S8}, and the same fallback when declined.
+   */
+  public void gemmInt8Packed(boolean unsignedA, boolean transA, int m, byte[] a, int aOff, int lda,
+      PackedInt8Weights w, int[] c, int cOff, int ldc) {
+    int n = w.n, k = w.k;
+    checkShape(m, n, k);
+    boolean ok = (unsignedA ? u8s8 && k <= MAX_K_U8S8 : s8s8 && k <= MAX_K_S8S8) && !degenerate(m, n, k);
+    if (ok) {
+      long spanA = transA ? span(k, m, lda) : span(m, k, lda);
+      rangeCheck(a.length, aOff, spanA, "A");
+      rangeCheck(c.length, cOff, span(m, n, ldc), "C");
+      OneDnn.MatmulKey key = key(unsignedA ? dnnl_u8 : dnnl_s8, dnnl_s8, dnnl_s32, transA, w.transB, m, n, k, lda);
+      rt.lock.lock();
+      try {
+        OneDnn.Matmul mm = rt.matmul(key);
+        if (mm != null) {
+          OneDnn.Buffer ba = rt.buffer(0, spanA);
+          OneDnn.Buffer bc = rt.buffer(2, 4L * m * n);
+          MemorySegment.copy(a, aOff, ba.segment(), JAVA_BYTE, 0, (int) spanA);
+          rt.executePacked(mm, ba.pointer(), w.forMatmul(rt, mm), bc.pointer());
+          copyOut(bc.segment(), m, n, c, cOff, ldc);
+          nativeCalls.incrementAndGet();
+          return;
+        }
+      } finally {
+        rt.lock.unlock();
+      }
+    }
+    declinedCalls.incrementAndGet();
+    byte[] b = w.toArray();
+    int ldb = w.transB ? k : n;
+    if (unsignedA) {
+      fallback.gemmU8S8(transA, w.transB, m, n, k, a, aOff, lda, b, 0, ldb, c, cOff, ldc);
+    } else {
+      fallback.gemmS8S8(transA, w.transB, m, n, k, a, aOff, lda, b, 0, ldb, c, cOff, ldc);
+    }
+  }
+
+  private static void rangeCheck(int length, int off, long span, String what) {
+    if (off < 0 || off + span > length) {
+      throw new ArrayIndexOutOfBoundsException(what + " needs elements [" + off + ", "
+          + (off + span) + ") but has " + length);
+    }
+  }
+
+  private static void copyOut(MemorySegment src, int m, int n, int[] c, int cOff, int ldc) {
+    rangeCheck(c.length, cOff, span(m, n, ldc), "C");
+    if (ldc == n) {
+      MemorySegment.copy(src, JAVA_INT, 0, c, cOff, m * n);
+    } else {
+      for (int i = 0; i < m; i++) {
+        MemorySegment.copy(src, JAVA_INT, 4L * i * n, c, cOff + i * ldc, n);
+      }
+    }
+  }
+
+  private static void copyOut(MemorySegment src, int m, int n, float[] c, int cOff, int ldc) {
+    rangeCheck(c.length, cOff, span(m, n, ldc), "C");
+    if (ldc == n) {
+      MemorySegment.copy(src, JAVA_FLOAT, 0, c, cOff, m * n);
+    } else {
+      for (int i = 0; i < m; i++) {
+        MemorySegment.copy(src, JAVA_FLOAT, 4L * i * n, c, cOff + i * ldc, n);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- int16 by int8 digits
+
+  @Override
+  public long gemmS16(
+      boolean transA, boolean transB, int m, int n, int k,
+      short[] a, int aOff, int lda, short[] b, int bOff, int ldb, int[] c, int cOff, int ldc,
+      boolean countOverflow) {
+    checkShape(m, n, k);
+    if (!degenerate(m, n, k) && s8s8 && u8s8 && k <= MAX_K_U8S8) {
+      long[] overflows = new long[1];
+      if (runS16(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, countOverflow, overflows)) {
+        nativeCalls.incrementAndGet();
+        return overflows[0];
+      }
+    }
+    declinedCalls.incrementAndGet();
+    return fallback.gemmS16(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, countOverflow);
+  }
+
+  private boolean runS16(boolean transA, boolean transB, int m, int n, int k,
+      short[] a, int aOff, int lda, short[] b, int bOff, int ldb, int[] c, int cOff, int ldc,
+      boolean countOverflow, long[] overflows) {
+    rangeCheck(a.length, aOff, transA ? span(k, m, lda) : span(m, k, lda), "A");
+    rangeCheck(b.length, bOff, transB ? span(n, k, ldb) : span(k, n, ldb), "B");
+    rangeCheck(c.length, cOff, span(m, n, ldc), "C");
+    int n2 = 2 * n;
+    OneDnn.MatmulKey hiKey = key(dnnl_s8, dnnl_s8, dnnl_s32, false, false, m, n2, k, k);
+    OneDnn.MatmulKey loKey = key(dnnl_u8, dnnl_s8, dnnl_s32, false, false, m, n2, k, k);
+    rt.lock.lock();
+    try {
+      OneDnn.Matmul hi = rt.matmul(hiKey);
+      OneDnn.Matmul lo = rt.matmul(loKey);
+      if (hi == null || lo == null) return false;
+      OneDnn.Buffer ah = rt.buffer(0, (long) m * k);
+      OneDnn.Buffer al = rt.buffer(3, (long) m * k);
+      OneDnn.Buffer bd = rt.buffer(1, (long) k * n2);
+      OneDnn.Buffer ph = rt.buffer(2, 4L * m * n2);
+      OneDnn.Buffer pl = rt.buffer(4, 4L * m * n2);
+      long[] rowSum = splitA(transA, m, k, a, aOff, lda, ah.segment(), al.segment());
+      splitB(transB, k, n, b, bOff, ldb, bd.segment());
+      rt.execute(hi, ah.pointer(), bd.pointer(), ph.pointer());
+      rt.execute(lo, al.pointer(), bd.pointer(), pl.pointer());
+      overflows[0] = combine(m, n, ph.segment(), pl.segment(), rowSum, c, cOff, ldc, countOverflow);
+      return true;
+    } finally {
+      rt.lock.unlock();
+    }
+  }
+
+  /** A's digits, row-major m×k: high (signed) byte and low (unsigned) byte; returns row sums of A. */
+  private static long[] splitA(boolean transA, int m, int k, short[] a, int aOff, int lda,
+      MemorySegment hi, MemorySegment lo) {
+    long[] rowSum = new long[m];
+    byte[] h = new byte[k];
+    byte[] l = new byte[k];
+    for (int i = 0; i < m; i++) {
+      long s = 0;
+      for (int p = 0; p < k; p++) {
+        int v = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+        h[p] = (byte) (v >> 8);
+        l[p] = (byte) v;
+        s += v;
+      }
+      rowSum[i] = s;
+      MemorySegment.copy(h, 0, hi, JAVA_BYTE, (long) i * k, k);
+      MemorySegment.copy(l, 0, lo, JAVA_BYTE, (long) i * k, k);
+    }
+    return rowSum;
+  }
+
+  /** B's digits side by side, row-major k×2n: [B_h | B_l − 128], both signed. */
+  private static void splitB(boolean transB, int k, int n, short[] b, int bOff, int ldb, MemorySegment dst) {
+    byte[] row = new byte[2 * n];
+    for (int p = 0; p < k; p++) {
+      for (int j = 0; j < n; j++) {
+        int v = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+        row[j] = (byte) (v >> 8);
+        row[n + j] = (byte) ((v & 0xFF) - 128);
+      }
+      MemorySegment.copy(row, 0, dst, JAVA_BYTE, (long) p * 2 * n, 2 * n);
+    }
+  }
+
+  private static long combine(int m, int n, MemorySegment ph, MemorySegment pl, long[] rowSum,
+      int[] c, int cOff, int ldc, boolean countOverflow) {
+    long overflows = 0;
+    int n2 = 2 * n;
+    int[] hiRow = new int[n2];
+    int[] loRow = new int[n2];
+    for (int i = 0; i < m; i++) {
+      MemorySegment.copy(ph, JAVA_INT, 4L * i * n2, hiRow, 0, n2);
+      MemorySegment.copy(pl, JAVA_INT, 4L * i * n2, loRow, 0, n2);
+      long bias = 128 * rowSum[i];
+      int base = cOff + i * ldc;
+      for (int j = 0; j < n; j++) {
+        long v = ((long) hiRow[j] << 16) + (((long) hiRow[n + j] + loRow[j]) << 8) + loRow[n + j] + bias;
+        int w = (int) v;
+        if (countOverflow && v != w) overflows++;
+        c[base + j] = w;
+      }
+    }
+    return overflows;
+  }
+
+  // ---------------------------------------------------------------- narrow floats → fp32
+
+  @Override
+  public void gemmBf16(
+      boolean transA, boolean transB, int m, int n, int k,
+      short[] a, int aOff, int lda, short[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    checkShape(m, n, k);
+    if (!degenerate(m, n, k) && runFloat16(dnnl_bf16, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc)) {
+      nativeCalls.incrementAndGet();
+      return;
+    }
+    declinedCalls.incrementAndGet();
+    lowFallback.gemmBf16(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  @Override
+  public void gemmF16(
+      boolean transA, boolean transB, int m, int n, int k,
+      short[] a, int aOff, int lda, short[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    checkShape(m, n, k);
+    if (!degenerate(m, n, k) && runFloat16(dnnl_f16, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc)) {
+      nativeCalls.incrementAndGet();
+      return;
+    }
+    declinedCalls.incrementAndGet();
+    lowFallback.gemmF16(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  @Override
+  public void gemmF8(
+      Fp8 aFormat, Fp8 bFormat, boolean transA, boolean transB, int m, int n, int k,
+      byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    checkShape(m, n, k);
+    if (aFormat == null || bFormat == null) {
+      throw new IllegalArgumentException(
+          "FP8 formats must be E4M3 or E5M2, got a=" + aFormat + " b=" + bFormat);
+    }
+    if (!degenerate(m, n, k) && runFp8(aFormat, bFormat, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc)) {
+      nativeCalls.incrementAndGet();
+      return;
+    }
+    declinedCalls.incrementAndGet();
+    lowFallback.gemmF8(aFormat, bFormat, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  private static int type(Fp8 f) {
+    return f == Fp8.E4M3 ? dnnl_f8_e4m3 : dnnl_f8_e5m2;
+  }
+
+  private boolean runFloat16(int type, boolean transA, boolean transB, int m, int n, int k,
+      short[] a, int aOff, int lda, short[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    OneDnn.MatmulKey key = key(type, type, dnnl_f32, transA, transB, m, n, k, lda);
+    long spanA = transA ? span(k, m, lda) : span(m, k, lda);
+    long spanB = transB ? span(n, k, ldb) : span(k, n, ldb);
+    rangeCheck(a.length, aOff, spanA, "A");
+    rangeCheck(b.length, bOff, spanB, "B");
+    rt.lock.lock();
+    try {
+      OneDnn.Matmul mm = rt.matmul(key);
+      if (mm == null) return false;
+      OneDnn.Buffer ba = rt.buffer(0, 2 * spanA);
+      OneDnn.Buffer bb = rt.buffer(1, 2L * k * n);
+      OneDnn.Buffer bc = rt.buffer(2, 4L * m * n);
+      MemorySegment.copy(a, aOff, ba.segment(), JAVA_SHORT, 0, (int) spanA);
+      copyCompact(b, bOff, ldb, transB ? n : k, transB ? k : n, JAVA_SHORT, bb.segment());
+      rt.execute(mm, ba.pointer(), bb.pointer(), bc.pointer());
+      copyOut(bc.segment(), m, n, c, cOff, ldc);
+      return true;
+    } finally {
+      rt.lock.unlock();
+    }
+  }
+
+  private boolean runFp8(Fp8 af, Fp8 bf, boolean transA, boolean transB, int m, int n, int k,
+      byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    OneDnn.MatmulKey key = key(type(af), type(bf), dnnl_f32, transA, transB, m, n, k, lda);
+    long spanA = transA ? span(k, m, lda) : span(m, k, lda);
+    long spanB = transB ? span(n, k, ldb) : span(k, n, ldb);
+    rangeCheck(a.length, aOff, spanA, "A");
+    rangeCheck(b.length, bOff, spanB, "B");
+    rt.lock.lock();
+    try {
+      OneDnn.Matmul mm = rt.matmul(key);
+      if (mm == null) return false;
+      OneDnn.Buffer ba = rt.buffer(0, spanA);
+      OneDnn.Buffer bb = rt.buffer(1, (long) k * n);
+      OneDnn.Buffer bc = rt.buffer(2, 4L * m * n);
+      MemorySegment.copy(a, aOff, ba.segment(), JAVA_BYTE, 0, (int) spanA);
+      copyCompact(b, bOff, ldb, transB ? n : k, transB ? k : n, JAVA_BYTE, bb.segment());
+      rt.execute(mm, ba.pointer(), bb.pointer(), bc.pointer());
+      copyOut(bc.segment(), m, n, c, cOff, ldc);
+      return true;
+    } finally {
+      rt.lock.unlock();
+    }
+  }
+
+  /** The implementation oneDNN picked for an int8 GEMM of this shape (for logs and benchmarks). */
+  public String implementation(boolean unsignedA, boolean transA, boolean transB, int m, int n, int k, int lda, int ldb) {
+    rt.lock.lock();
+    try {
+      OneDnn.Matmul mm = rt.matmul(key(unsignedA ? dnnl_u8 : dnnl_s8, dnnl_s8, dnnl_s32, transA, transB, m, n, k, lda));
+      return mm == null ? "none" : mm.impl;
+    } finally {
+      rt.lock.unlock();
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package dev.lowbit.onednn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lowbit.kernel.Gemm;
+import dev.lowbit.kernel.Kernels;
+import dev.lowbit.kernel.LowPrecisionGemm;
+import dev.lowbit.kernel.ScalarGemm;
+import dev.lowbit.kernel.ScalarLowPrecisionGemm;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The provider finds the backend through ServiceLoader, and without natives everything runs on Java. */
+class OneDnnBackendTest {
+
+  @AfterEach
+  void reset() {
+    System.clearProperty(OneDnn.DISABLE_PROPERTY);
+    Kernels.useBackend("java");
+  }
+
+  private static int[] s8Product(Gemm g) {
+    byte[] a = {1, -2, 3, -128, 127, 5};
+    byte[] b = {-128, 2, 7, -1, 0, 127};
+    int[] c = new int[4];
+    g.gemmS8S8(false, false, 2, 2, 3, a, 0, 3, b, 0, 2, c, 0, 2);
+    return c;
+  }
+
+  @Test
+  void serviceLoaderFindsOneDnnByNameAndByAuto() {
+    Gemm named = Kernels.useBackend("onednn");
+    assertInstanceOf(OneDnnGemm.class, named);
+    assertSame(named, Kernels.gemm());
+    assertSame(named, LowPrecisionGemm.of(Kernels.gemm()));
+    assertTrue(named.name().startsWith("onednn-"), named.name());
+    assertInstanceOf(OneDnnGemm.class, Kernels.useBackend("auto"));
+    assertArrayEquals(s8Product(ScalarGemm.INSTANCE), s8Product(Kernels.gemm()));
+    assertSame(Kernels.javaGemm(), Kernels.useBackend("java"));
+  }
+
+  @Test
+  void withoutNativesAutoRunsOnJavaAndNamedOneDnnSaysWhy() {
+    System.setProperty(OneDnn.DISABLE_PROPERTY, "true");
+    Gemm auto = Kernels.useBackend("auto");
+    assertSame(Kernels.javaGemm(), auto);
+    assertSame(ScalarLowPrecisionGemm.INSTANCE, LowPrecisionGemm.of(auto));
+    assertArrayEquals(s8Product(ScalarGemm.INSTANCE), s8Product(Kernels.gemm()));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Kernels.useBackend("onednn"));
+    assertTrue(e.getMessage().contains("onednn") && e.getMessage().contains(OneDnn.DISABLE_PROPERTY), e.getMessage());
+    IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> Kernels.useBackend("cuda"));
+    assertTrue(unknown.getMessage().contains("onednn"), unknown.getMessage());
+  }
+}
