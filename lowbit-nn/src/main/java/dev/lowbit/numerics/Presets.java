@@ -83,7 +83,7 @@ public final class Presets {
         *  accumulator              int32:wrap/c256
         """);
     TEXT.put("shiftquant4", """
-        # Guo et al., ShiftQuant and L1 normalization for sub-8-bit integer training, arXiv 2411.10948 (spec §2, reconstructed).
+        # Guo et al., ShiftQuant and L1 normalization for sub-8-bit integer training, arXiv 2411.10948 (2024; spec §2, reconstructed).
         # 4-bit per-tensor weights and activations (RNE); 4-bit errors with stochastic rounding and
         # per-channel scales restricted to s0·2^-k, k <= K = 8 - 4 (the per-channel int4 rule
         # below is what ShiftQuant approximates); L1 norm layers; int8 GEMMs into int32.
@@ -96,7 +96,7 @@ public final class Presets {
         *  accumulator        int32
         """);
     TEXT.put("shiftquant8", """
-        # Guo et al., ShiftQuant and L1 normalization for sub-8-bit integer training, arXiv 2411.10948 (spec §2, reconstructed).
+        # Guo et al., ShiftQuant and L1 normalization for sub-8-bit integer training, arXiv 2411.10948 (2024; spec §2, reconstructed).
         # 8-bit variant: K = 8 - b = 0 in an int8 container, so the errors' scale is per tensor;
         # raise shift-max only with an int16 GEMM container.
         policy shiftquant8

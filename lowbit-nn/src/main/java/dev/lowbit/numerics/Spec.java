@@ -123,8 +123,9 @@ public sealed interface Spec {
     } catch (NumberFormatException e) {
       // too many digits: reported below
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("granularity '" + token + "': " + e.getMessage()
-          + "; valid: " + GRANULARITIES, e);
+      if (!e.getMessage().startsWith("unknown granularity")) {
+        throw new IllegalArgumentException("granularity '" + token + "': " + e.getMessage(), e);
+      }
     }
     throw new IllegalArgumentException("unknown granularity '" + token + "'; valid: " + GRANULARITIES);
   }
