@@ -99,10 +99,25 @@ public final class FastQuantize {
   public static void quantizeBlocks(VectorSpecies<Float> s, BlockFormat f, int blockSize,
       float[] x, int off, int len, float[] out, int outOff) {
     int bs = blockSize == 0 ? Math.max(len, 1) : blockSize;
+    MiniConsts k = f.kind() == BlockFormat.Kind.MX && f.element() instanceof MiniFloat m
+        ? MiniConsts.of(m) : null;
+    int emax = f.kind() == BlockFormat.Kind.MX ? f.elementMaxExponent() : 0;
     for (int b = 0; b < len; b += bs) {
       int n = Math.min(bs, len - b);
-      int e = f.sharedExponent(amax(s, x, off + b, n));
-      quantizeBlock(s, f, e, x, off + b, n, out, outOff + b);
+      float a = amax(s, x, off + b, n);
+      int e;
+      if (k != null && a > 0 && a <= Float.MAX_VALUE) {
+        // MX scale exponent inline (as BlockFormat.sharedExponent) to keep per-block work small
+        e = Math.max(BlockFormat.MX_MIN_EXPONENT,
+            Math.min(BlockFormat.MX_MAX_EXPONENT, NumberFormat.floorLog2(a) - emax));
+      } else {
+        e = f.sharedExponent(a);
+      }
+      if (k != null && e != BlockFormat.NAN_EXPONENT) {
+        floatKernel(s, x, off + b, out, outOff + b, n, Math.scalb(1f, -e), Math.scalb(1f, e), k);
+      } else {
+        quantizeBlock(s, f, e, x, off + b, n, out, outOff + b);
+      }
     }
   }
 
@@ -137,6 +152,9 @@ public final class FastQuantize {
 
   /** Largest |x| over a range; NaN when any element is NaN (as {@link BlockFormat#amax}). */
   public static float amax(VectorSpecies<Float> s, float[] x, int off, int len) {
+    if (s == P) {
+      return amaxP(x, off, len);
+    }
     int n = s.length();
     int i = 0;
     float m = 0;
@@ -153,6 +171,10 @@ public final class FastQuantize {
   /** y = x·pre (or x / pre when divide), clamp to [lo, hi], round half even, times post. */
   static void intKernel(VectorSpecies<Float> s, float[] x, int off, float[] out, int outOff,
       int len, float pre, boolean divide, float post, long lo, long hi) {
+    if (s == P) {
+      intKernelP(x, off, out, outOff, len, pre, divide, post, lo, hi);
+      return;
+    }
     float flo = lo, fhi = hi;
     int n = s.length();
     int i = 0;
@@ -163,6 +185,12 @@ public final class FastQuantize {
       v = v.max(flo).min(fhi).add(MAGIC).sub(MAGIC).mul(post);
       v.intoArray(out, outOff + i);
     }
+    intTail(x, off, out, outOff, i, len, pre, divide, post, flo, fhi);
+  }
+
+  // scalar tails live in their own methods so the vector kernels stay small enough for C2 to inline
+  private static void intTail(float[] x, int off, float[] out, int outOff, int i, int len,
+      float pre, boolean divide, float post, float flo, float fhi) {
     for (; i < len; i++) {
       float y = divide ? x[off + i] / pre : x[off + i] * pre;
       y = Math.min(Math.max(y, flo), fhi);
@@ -170,22 +198,39 @@ public final class FastQuantize {
     }
   }
 
-  /** Minifloat nearest-even on float32 bit patterns; v = x·pre, result·post. */
+  /** Per-format constants of {@link #floatKernel}, computed once per call rather than per block. */
+  record MiniConsts(int sh, int addend, int keep, float magic, int minNormalBits, int maxBits,
+      int overBits, int infBits) {
+    static MiniConsts of(MiniFloat f) {
+      int m = f.mantissaBits();
+      int sh = 23 - m;
+      int emin = f.minExponent();
+      int q = f.subnormals() ? emin - m : emin;
+      int maxBits = Float.floatToRawIntBits((float) f.maxFinite());
+      return new MiniConsts(sh, (1 << (sh - 1)) - 1, -(1 << sh), Math.scalb(1.5f, q + 23),
+          Float.floatToRawIntBits(Math.scalb(1f, emin)), maxBits,
+          f.overflow() == MiniFloat.Overflow.SATURATE ? maxBits
+              : f.specials() == MiniFloat.Specials.IEEE ? 0x7F800000 : 0x7FC00000,
+          f.specials() == MiniFloat.Specials.IEEE ? 0x7F800000
+              : f.overflow() == MiniFloat.Overflow.SATURATE ? maxBits : 0x7FC00000);
+    }
+  }
+
   static void floatKernel(VectorSpecies<Float> s, float[] x, int off, float[] out, int outOff,
       int len, float pre, float post, MiniFloat f) {
-    int m = f.mantissaBits();
-    int sh = 23 - m;
-    int addend = (1 << (sh - 1)) - 1;
-    int keep = -(1 << sh);
-    int emin = f.minExponent();
-    int q = f.subnormals() ? emin - m : emin;
-    float magic = Math.scalb(1.5f, q + 23);
-    int minNormalBits = Float.floatToRawIntBits(Math.scalb(1f, emin));
-    int maxBits = Float.floatToRawIntBits((float) f.maxFinite());
-    int overBits = f.overflow() == MiniFloat.Overflow.SATURATE ? maxBits
-        : f.specials() == MiniFloat.Specials.IEEE ? 0x7F800000 : 0x7FC00000;
-    int infBits = f.specials() == MiniFloat.Specials.IEEE ? 0x7F800000
-        : f.overflow() == MiniFloat.Overflow.SATURATE ? maxBits : 0x7FC00000;
+    floatKernel(s, x, off, out, outOff, len, pre, post, MiniConsts.of(f));
+  }
+
+  /** Minifloat nearest-even on float32 bit patterns; v = x·pre, result·post. */
+  static void floatKernel(VectorSpecies<Float> s, float[] x, int off, float[] out, int outOff,
+      int len, float pre, float post, MiniConsts k) {
+    if (s == P) {
+      floatKernelP(x, off, out, outOff, len, pre, post, k);
+      return;
+    }
+    int sh = k.sh(), addend = k.addend(), keep = k.keep(), minNormalBits = k.minNormalBits();
+    int maxBits = k.maxBits(), overBits = k.overBits(), infBits = k.infBits();
+    float magic = k.magic();
     int n = s.length();
     int i = 0;
     int bound = s.loopBound(len);
@@ -204,6 +249,14 @@ public final class FastQuantize {
       r = r.blend(bits, nan);
       r.reinterpretAsFloats().mul(post).intoArray(out, outOff + i);
     }
+    floatTail(x, off, out, outOff, i, len, pre, post, k);
+  }
+
+  private static void floatTail(float[] x, int off, float[] out, int outOff, int i, int len,
+      float pre, float post, MiniConsts k) {
+    int sh = k.sh(), addend = k.addend(), keep = k.keep(), minNormalBits = k.minNormalBits();
+    int maxBits = k.maxBits(), overBits = k.overBits(), infBits = k.infBits();
+    float magic = k.magic();
     for (; i < len; i++) {
       float y = x[off + i] * pre;
       int bits = Float.floatToRawIntBits(y);
@@ -223,5 +276,67 @@ public final class FastQuantize {
       }
       out[outOff + i] = Float.intBitsToFloat(r) * post;
     }
+  }
+
+  // ---- copies of the kernels above with the preferred species as a compile-time constant --------
+  // C2 intrinsifies vector operations only when the species is a constant; a kernel that is
+  // compiled on its own (OSR, or not inlined) sees the species parameter as a variable and runs
+  // boxed, ~100x slower. These copies are what the library runs; the parameterized originals serve
+  // other widths, and tests hold both to the scalar reference.
+  private static final VectorSpecies<Float> P = FloatVector.SPECIES_PREFERRED;
+
+  private static float amaxP(float[] x, int off, int len) {
+    int n = P.length();
+    int i = 0;
+    float m = 0;
+    if (len >= n) {
+      FloatVector acc = FloatVector.zero(P);
+      int bound = P.loopBound(len);
+      for (; i < bound; i += n) acc = acc.max(FloatVector.fromArray(P, x, off + i).abs());
+      m = acc.reduceLanes(VectorOperators.MAX);
+    }
+    for (; i < len; i++) m = Math.max(m, Math.abs(x[off + i]));
+    return m;
+  }
+
+  static void intKernelP(float[] x, int off, float[] out, int outOff,
+      int len, float pre, boolean divide, float post, long lo, long hi) {
+    float flo = lo, fhi = hi;
+    int n = P.length();
+    int i = 0;
+    int bound = P.loopBound(len);
+    for (; i < bound; i += n) {
+      FloatVector v = FloatVector.fromArray(P, x, off + i);
+      v = divide ? v.div(pre) : v.mul(pre);
+      v = v.max(flo).min(fhi).add(MAGIC).sub(MAGIC).mul(post);
+      v.intoArray(out, outOff + i);
+    }
+    intTail(x, off, out, outOff, i, len, pre, divide, post, flo, fhi);
+  }
+
+  static void floatKernelP(float[] x, int off, float[] out, int outOff,
+      int len, float pre, float post, MiniConsts k) {
+    int sh = k.sh(), addend = k.addend(), keep = k.keep(), minNormalBits = k.minNormalBits();
+    int maxBits = k.maxBits(), overBits = k.overBits(), infBits = k.infBits();
+    float magic = k.magic();
+    int n = P.length();
+    int i = 0;
+    int bound = P.loopBound(len);
+    for (; i < bound; i += n) {
+      FloatVector v = FloatVector.fromArray(P, x, off + i).mul(pre);
+      IntVector bits = v.reinterpretAsInts();
+      IntVector abs = bits.and(0x7FFFFFFF);
+      IntVector rn = abs.add(abs.lanewise(VectorOperators.LSHR, sh).and(1)).add(addend).and(keep);
+      FloatVector af = abs.reinterpretAsFloats();
+      IntVector rs = af.add(magic).sub(magic).reinterpretAsInts();
+      IntVector r = rn.blend(rs, abs.lt(minNormalBits));
+      r = r.blend(overBits, r.compare(VectorOperators.GT, maxBits));
+      r = r.blend(infBits, abs.eq(0x7F800000));
+      r = r.or(bits.and(0x80000000));
+      VectorMask<Integer> nan = abs.compare(VectorOperators.GT, 0x7F800000);
+      r = r.blend(bits, nan);
+      r.reinterpretAsFloats().mul(post).intoArray(out, outOff + i);
+    }
+    floatTail(x, off, out, outOff, i, len, pre, post, k);
   }
 }
