@@ -10,6 +10,8 @@ import dev.lowbit.format.IntFormat;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class PresetsTest {
 
@@ -57,5 +59,24 @@ class PresetsTest {
     assertEquals(IntFormat.signed(4), sq.lookup("x", Role.ERROR).orElseThrow().format());
     assertEquals(Optional.of("0"), Presets.get("shiftquant8").option("shift-max"));
     assertEquals(Formats.E5M2.bits(), Presets.get("fp8").lookup("x", Role.ERROR).orElseThrow().format().bits());
+  }
+
+  @ParameterizedTest
+  @CsvSource(textBlock = """
+      fp32,        32,   32,   32
+      bf16,        16,   16,   16
+      fp16,        16,   16,   16
+      fp8,         8,    8,    8
+      mxfp8,       8.25, 8.25, 8.25
+      mxfp6,       6.25, 6.25, 6.25
+      mxfp4,       4.25, 4.25, 6.25
+      int8,        8,    8,    32
+      dfp16,       16,   16,   16
+      shiftquant4, 4,    4,    4
+      shiftquant8, 8,    8,    8
+      acc12,       32,   32,   32
+      """)
+  void bitsPerValueAsInTheReadmeTable(String name, double w, double a, double g) {
+    assertEquals(new Policy.Bits(w, a, g), Presets.get(name).bits());
   }
 }
