@@ -88,7 +88,7 @@ public final class Policy {
   private final String name;
   private final List<Rule> rules;
   private final Map<String, String> options;
-  private final transient Map<String, Optional<Spec>> cache = new ConcurrentHashMap<>();
+  private final Map<String, Optional<Spec>> cache = new ConcurrentHashMap<>();
 
   /**
    * A policy from parts; {@code options} are checked by {@link Options#check}.
