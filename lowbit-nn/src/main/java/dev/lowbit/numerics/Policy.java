@@ -348,7 +348,13 @@ public final class Policy {
         throw new IllegalArgumentException("expected '" + first + " SPEC [PRODUCTS]', got '"
             + String.join(" ", specTokens) + "'");
       }
-      String canonical = parsers.forRole(first).apply(specTokens.get(0));
+      String canonical;
+      try {
+        canonical = parsers.forRole(first).apply(specTokens.get(0));
+      } catch (IllegalArgumentException e) {
+        if (e.getMessage() != null && e.getMessage().contains(specTokens.get(0))) throw e;
+        throw new IllegalArgumentException(first + " '" + specTokens.get(0) + "': " + e.getMessage(), e);
+      }
       Set<Product> products = EnumSet.allOf(Product.class);
       if (specTokens.size() == 2) {
         products = EnumSet.noneOf(Product.class);

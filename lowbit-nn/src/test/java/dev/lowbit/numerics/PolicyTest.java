@@ -25,6 +25,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class PolicyTest {
 
+  static String acc(String s) {
+    return ArithmeticParsers.DEFAULT.accumulator().apply(s);
+  }
+
+  static String mul(String s) {
+    return ArithmeticParsers.DEFAULT.multiplier().apply(s);
+  }
+
   static final String EXAMPLE = """
       # comment
       policy example
@@ -49,7 +57,7 @@ class PolicyTest {
     assertEquals(Rounding.STOCHASTIC, e.rounding());
     assertEquals(Optional.empty(), p.lookup("conv1", Role.ERROR), "error of a non-fc layer stays fp32");
     assertEquals(Optional.empty(), p.lookup("fc2", Role.MASTER_WEIGHT));
-    assertEquals(Optional.of("int32"), p.arithmetic("fc2", Role.ACCUMULATOR, Product.BACKWARD_DATA));
+    assertEquals(Optional.of(acc("int32")), p.arithmetic("fc2", Role.ACCUMULATOR, Product.BACKWARD_DATA));
     assertEquals(Optional.empty(), p.arithmetic("fc2", Role.MULTIPLIER, Product.FORWARD));
   }
 
@@ -83,10 +91,10 @@ class PolicyTest {
         *     accumulator  e4m7/c16  forward
         *     multiplier   lmul3:rne  forward,backward-data
         """, "p");
-    assertEquals(Optional.of("fp32"), p.arithmetic("head", Role.ACCUMULATOR, Product.FORWARD));
-    assertEquals(Optional.of("e4m7/c16"), p.arithmetic("body", Role.ACCUMULATOR, Product.FORWARD));
+    assertEquals(Optional.of(acc("fp32")), p.arithmetic("head", Role.ACCUMULATOR, Product.FORWARD));
+    assertEquals(Optional.of(acc("e4m7/c16")), p.arithmetic("body", Role.ACCUMULATOR, Product.FORWARD));
     assertEquals(Optional.empty(), p.arithmetic("body", Role.ACCUMULATOR, Product.BACKWARD_WEIGHT));
-    assertEquals(Optional.of("lmul3:rne"), p.arithmetic("x", Role.MULTIPLIER, Product.BACKWARD_DATA));
+    assertEquals(Optional.of(mul("lmul3:rne")), p.arithmetic("x", Role.MULTIPLIER, Product.BACKWARD_DATA));
     assertEquals(Optional.empty(), p.arithmetic("x", Role.MULTIPLIER, Product.BACKWARD_WEIGHT));
     assertThrows(IllegalArgumentException.class, () -> p.lookup("x", Role.ACCUMULATOR));
     assertThrows(IllegalArgumentException.class, () -> p.arithmetic("x", Role.WEIGHT, Product.FORWARD));
@@ -164,8 +172,6 @@ class PolicyTest {
       * weight,accumulator int8            | policy line 2: roles weight,accumulator mix tensor roles with multiplier/accumulator
       * multiplier,accumulator exact       | policy line 2: multiplier and accumulator take different specs
       * weight,weight int8                 | policy line 2: role weight listed twice
-      * accumulator int33x                 | policy line 2: unknown accumulator 'int33x'; valid: fp32, int32
-      * multiplier lmul                    | policy line 2: unknown multiplier 'lmul'; valid: exact, lmulM[:rne|:trunc]
       * accumulator int32 sideways         | policy line 2: unknown product 'sideways'; valid: forward, backward-data, backward-weight
       * accumulator int32 forward,forward  | policy line 2: product forward listed twice
       * accumulator int32 forward extra    | policy line 2: expected 'accumulator SPEC [PRODUCTS]', got 'int32 forward extra'
@@ -195,6 +201,31 @@ class PolicyTest {
   }
 
   @Test
+  void badArithmeticSpecsCarryTheirParsersMessage() {
+    for (String[] c : new String[][] {{"accumulator", "int33x"}, {"accumulator", "e4m7/c0"},
+        {"multiplier", "lmul"}, {"multiplier", "exact:rne"}}) {
+      Role role = Role.parse(c[0]);
+      String parser;
+      try {
+        ArithmeticParsers.DEFAULT.forRole(role).apply(c[1]);
+        throw new AssertionError(c[1] + " parsed");
+      } catch (IllegalArgumentException e) {
+        parser = e.getMessage();
+      }
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Policy.parse("* weight int8\n* " + c[0] + " " + c[1], "p"));
+      // the line names the bad spec, whether or not the parser's message does
+      String expected = parser.contains(c[1]) ? parser : role + " '" + c[1] + "': " + parser;
+      assertEquals("policy line 2: " + expected, e.getMessage());
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Policy.parse(
+        "* accumulator x1", "p", new ArithmeticParsers(s -> {
+          throw new IllegalArgumentException("chunk size must be >= 1");
+        }, s -> s)));
+    assertEquals("policy line 1: accumulator 'x1': chunk size must be >= 1", e.getMessage());
+  }
+
+  @Test
   void unknownFormatCarriesTheFormatParsersMessage() {
     String parser;
     try {
@@ -221,7 +252,7 @@ class PolicyTest {
     assertEquals(text, back.toText());
     assertTrue(text.contains("option loss-scale 1024.0"), text);
     assertTrue(text.contains("mxfp6 stochastic per-block(32,-1)"), text);
-    assertTrue(text.contains("lmul4 backward-weight"), text);
+    assertTrue(text.contains(mul("lmul4") + " backward-weight"), text);
   }
 
   @Test
@@ -241,7 +272,7 @@ class PolicyTest {
     assertEquals(Granularity.perChannel(0), j.lookup("fc1", Role.WEIGHT).orElseThrow().granularity());
     assertEquals(Formats.E5M2, j.lookup("fc2", Role.ACTIVATION).orElseThrow().format());
     assertEquals(Optional.empty(), j.lookup("fc3", Role.ERROR));
-    assertEquals(Optional.of("e4m7/c16"), j.arithmetic("fc3", Role.ACCUMULATOR, Product.FORWARD));
+    assertEquals(Optional.of(acc("e4m7/c16")), j.arithmetic("fc3", Role.ACCUMULATOR, Product.FORWARD));
     assertEquals(j, Policy.fromJson(j.toJsonTree(), "x"));
     assertEquals(j, Policy.parse(j.toText(), "x"));
   }
