@@ -46,7 +46,7 @@ public class OneDnnGemmBench {
   short[] bBf16;
   int[] c;
   float[] cf;
-  dev.lowbit.onednn.PackedInt8Weights packed;
+  dev.lowbit.onednn.PackedWeights packed;
 
   @Setup(Level.Trial)
   public void setup() {

@@ -6,7 +6,7 @@ import dev.lowbit.kernel.LowPrecisionGemm;
 import dev.lowbit.kernel.ScalarLowPrecisionGemm;
 import dev.lowbit.kernel.VectorGemm;
 import dev.lowbit.onednn.OneDnnGemm;
-import dev.lowbit.onednn.PackedInt8Weights;
+import dev.lowbit.onednn.PackedWeights;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
     description = {
       "Times square GEMMs (m = n = k) of the pure-Java kernels: fp32 (sgemm), exact int8 (s8s8,"
           + " u8s8) and exact int16 (s16, s16-ovf with overflow counting); with a native backend"
-          + " also the same kernels on it, bf16 and f16 (fp32 out) and u8s8-packed (weights packed once).",
+          + " also the same kernels on it, bf16 and f16 (fp32 out), u8s8-packed and bf16-packed (weights packed once).",
       "Prints GOP/s (2 per multiply-add; GFLOP/s for fp32), the ratio to Java sgemm at the same size"
           + " and, for native kernels, the ratio to the Java kernel of the same contract (bf16/f16: sgemm)."
     })
@@ -44,9 +44,9 @@ public final class BenchGemmCommand implements Callable<Integer> {
 
   /** Kernels both backends run. */
   static final List<String> JAVA_KERNELS = List.of("sgemm", "s8s8", "u8s8", "s16", "s16-ovf");
-  /** Every kernel name; the last three run only on a native backend. */
+  /** Every kernel name; the last four run only on a native backend. */
   static final List<String> KERNELS =
-      List.of("sgemm", "s8s8", "u8s8", "s16", "s16-ovf", "u8s8-packed", "bf16", "f16");
+      List.of("sgemm", "s8s8", "u8s8", "s16", "s16-ovf", "u8s8-packed", "bf16", "bf16-packed", "f16");
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -121,7 +121,7 @@ public final class BenchGemmCommand implements Callable<Integer> {
         gemm.name(), nativeGemm == null ? "" : " and " + nativeGemm.name(), Runtime.version(),
         Runtime.getRuntime().availableProcessors(), minTime);
     if (nativeGemm == null && ks.stream().anyMatch(k -> !JAVA_KERNELS.contains(k))) {
-      out.println("(u8s8-packed, bf16, f16 need a native backend: skipped)");
+      out.println("(u8s8-packed, bf16, bf16-packed, f16 need a native backend: skipped)");
     }
     out.printf(Locale.ROOT, "%-11s %-7s %6s %10s %10s %8s %9s %8s%n",
         "kernel", "backend", "size", "GOP/s", "median", "ms", "vs sgemm", "vs java");
@@ -171,7 +171,7 @@ public final class BenchGemmCommand implements Callable<Integer> {
     List<Case> cs = new ArrayList<>();
     for (String k : JAVA_KERNELS) {
       boolean twinOfNative = nat != null
-          && (k.equals("sgemm") && (ks.contains("bf16") || ks.contains("f16"))
+          && (k.equals("sgemm") && ks.stream().anyMatch(x -> x.startsWith("bf16") || x.equals("f16"))
               || k.equals("u8s8") && ks.contains("u8s8-packed"));
       if (k.equals("sgemm") || ks.contains(k) || twinOfNative) {
         cs.add(new Case(k, "java", null, () -> in.run(java, k)));
@@ -183,10 +183,10 @@ public final class BenchGemmCommand implements Callable<Integer> {
       if (k.equals("sgemm")) continue; // fp32 always runs on Java (the project's fp32 semantics)
       String twin = switch (k) {
         case "u8s8-packed" -> "u8s8";
-        case "bf16", "f16" -> "sgemm";
+        case "bf16", "bf16-packed", "f16" -> "sgemm";
         default -> k;
       };
-      Runnable call = k.equals("u8s8-packed") ? in.packed(nat) : () -> in.run(nat, k);
+      Runnable call = k.endsWith("-packed") ? in.packed(nat, k) : () -> in.run(nat, k);
       if (call != null) cs.add(new Case(k, name, twin, call));
     }
     return cs;
@@ -291,9 +291,13 @@ public final class BenchGemmCommand implements Callable<Integer> {
      * u8×s8 against weights packed once (as a linear layer at inference), B transposed as
      * PyTorch's quantized linear keeps it; null when the backend has no packed weights.
      */
-    Runnable packed(Gemm g) {
+    Runnable packed(Gemm g, String kernel) {
       if (!(g instanceof OneDnnGemm d)) return null;
-      PackedInt8Weights w = d.packInt8Weights(true, n, n, b8, 0, n);
+      if (kernel.equals("bf16-packed")) {
+        PackedWeights w = d.packBf16Weights(false, n, n, bBf16, 0, n);
+        return () -> d.gemmBf16Packed(false, n, aBf16, 0, n, w, c, 0, n);
+      }
+      PackedWeights w = d.packInt8Weights(true, n, n, b8, 0, n);
       return () -> d.gemmInt8Packed(true, false, n, a8, 0, n, w, ci, 0, n);
     }
   }
