@@ -321,6 +321,11 @@ public final class OneDnn {
   /** A native scratch buffer seen both as a JavaCPP pointer (for oneDNN) and a memory segment. */
   record Buffer(Pointer pointer, MemorySegment segment) {}
 
+  /** A pointer to the first 64-byte aligned address inside {@code p} (allocate 64 bytes extra). */
+  static Pointer aligned(BytePointer p) {
+    return new Address((p.address() + 63) & ~63L);
+  }
+
   /** A JavaCPP pointer at a raw address, position 0 (the presets take Pointer for void*). */
   private static final class Address extends Pointer {
     Address(long address) {

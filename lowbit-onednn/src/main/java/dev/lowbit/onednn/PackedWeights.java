@@ -29,7 +29,8 @@ public final class PackedWeights implements AutoCloseable {
   private final BytePointer plain;
   private final List<Packed> packed = new ArrayList<>();
 
-  private record Packed(org.bytedeco.dnnl.dnnl_memory_desc md, BytePointer data) {}
+  /** {@code data} owns the memory; {@code at} is its first 64-byte aligned address (AMX tile loads). */
+  private record Packed(org.bytedeco.dnnl.dnnl_memory_desc md, BytePointer data, Pointer at) {}
 
   /** Copies op(B) compactly (row-major k×n, or n×k when transposed) from {@code b}, a byte[] or short[]. */
   PackedWeights(int type, boolean transB, int k, int n, Object b, int bOff, int ldb) {
@@ -55,12 +56,13 @@ public final class PackedWeights implements AutoCloseable {
   Pointer forMatmul(OneDnn rt, OneDnn.Matmul mm) {
     if (mm.reorder == null) return plain;
     for (Packed p : packed) {
-      if (dnnl_memory_desc_equal(p.md(), mm.wei) != 0) return p.data();
+      if (dnnl_memory_desc_equal(p.md(), mm.wei) != 0) return p.at();
     }
-    BytePointer data = new BytePointer(mm.weiBytes);
-    rt.pack(mm, plain, data);
-    packed.add(new Packed(mm.wei, data));
-    return data;
+    BytePointer data = new BytePointer(mm.weiBytes + 64);
+    Pointer at = OneDnn.aligned(data);
+    rt.pack(mm, plain, at);
+    packed.add(new Packed(mm.wei, data, at));
+    return at;
   }
 
   /** int8 weights back as a compact Java array (op(B) row-major k×n, or n×k when transposed). */
