@@ -46,7 +46,8 @@ public class OneDnnGemmBench {
   short[] bBf16;
   int[] c;
   float[] cf;
-  dev.lowbit.onednn.PackedInt8Weights packed;
+  dev.lowbit.onednn.PackedWeights packed;
+  dev.lowbit.onednn.PackedWeights packedBf16;
 
   @Setup(Level.Trial)
   public void setup() {
@@ -71,6 +72,7 @@ public class OneDnnGemmBench {
     c = new int[len];
     cf = new float[len];
     packed = onednn.packInt8Weights(true, n, n, b8, 0, n);
+    packedBf16 = onednn.packBf16Weights(false, n, n, bBf16, 0, n);
   }
 
   /** As {@link #int8U8S8OneDnn} with the weights packed once, as PyTorch's linear_prepack does. */
@@ -105,6 +107,13 @@ public class OneDnnGemmBench {
   public int[] int16Java() {
     java.gemmS16(false, false, n, n, n, a16, 0, n, b16, 0, n, c, 0, n, false);
     return c;
+  }
+
+  /** As {@link #bf16OneDnn} with the weights packed once. */
+  @Benchmark
+  public float[] bf16PackedOneDnn() {
+    onednn.gemmBf16Packed(false, n, aBf16, 0, n, packedBf16, cf, 0, n);
+    return cf;
   }
 
   @Benchmark

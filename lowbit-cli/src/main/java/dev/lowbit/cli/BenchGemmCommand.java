@@ -2,7 +2,11 @@ package dev.lowbit.cli;
 
 import dev.lowbit.kernel.Gemm;
 import dev.lowbit.kernel.Kernels;
+import dev.lowbit.kernel.LowPrecisionGemm;
+import dev.lowbit.kernel.ScalarLowPrecisionGemm;
 import dev.lowbit.kernel.VectorGemm;
+import dev.lowbit.onednn.OneDnnGemm;
+import dev.lowbit.onednn.PackedWeights;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -20,29 +24,40 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code lowbit bench gemm}: square GEMMs of each kernel in the Java GEMM family, reported in
- * GOP/s (2 operations per multiply-add) and as a ratio to our fp32 GEMM measured in the same run.
+ * {@code lowbit bench gemm}: square GEMMs of each kernel in the Java GEMM family and, when a native
+ * backend is active ({@code --backend onednn}, or {@code auto} where it loads), the same kernels
+ * through {@link Kernels#gemm()} plus the native-only ones (bf16, fp16, int8 with packed weights).
+ * Reported in GOP/s (2 operations per multiply-add), as a ratio to our fp32 GEMM and, for native
+ * kernels, to the Java kernel of the same contract, all measured in the same run.
  */
 @Command(
     name = "gemm",
     mixinStandardHelpOptions = true,
     description = {
       "Times square GEMMs (m = n = k) of the pure-Java kernels: fp32 (sgemm), exact int8 (s8s8,"
-          + " u8s8) and exact int16 (s16, s16-ovf with overflow counting).",
-      "Prints GOP/s (2 per multiply-add; GFLOP/s for fp32) and the ratio to sgemm at the same size."
+          + " u8s8) and exact int16 (s16, s16-ovf with overflow counting); with a native backend"
+          + " also the same kernels on it, bf16 and f16 (fp32 out), u8s8-packed and bf16-packed (weights packed once).",
+      "Prints GOP/s (2 per multiply-add; GFLOP/s for fp32), the ratio to Java sgemm at the same size"
+          + " and, for native kernels, the ratio to the Java kernel of the same contract (bf16/f16: sgemm)."
     })
 public final class BenchGemmCommand implements Callable<Integer> {
 
-  static final List<String> KERNELS = List.of("sgemm", "s8s8", "u8s8", "s16", "s16-ovf");
+  /** Kernels both backends run. */
+  static final List<String> JAVA_KERNELS = List.of("sgemm", "s8s8", "u8s8", "s16", "s16-ovf");
+  /** Every kernel name; the last four run only on a native backend. */
+  static final List<String> KERNELS =
+      List.of("sgemm", "s8s8", "u8s8", "s16", "s16-ovf", "u8s8-packed", "bf16", "bf16-packed", "f16");
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @CommandLine.Mixin BackendOption backend;
 
   @Option(names = "--sizes", split = ",", paramLabel = "N[,N...]",
       description = "Matrix sizes (default: ${DEFAULT-VALUE}).", defaultValue = "256,512,1024")
   List<String> sizes;
 
   @Option(names = "--threads", paramLabel = "T",
-      description = "Threads for the GEMM (default: -Dlowbit.threads or all processors).")
+      description = "Threads for the GEMM, Java and native (default: -Dlowbit.threads or all processors).")
   Integer threads;
 
   @Option(names = "--kernels", split = ",", paramLabel = "K[,K...]",
@@ -67,10 +82,20 @@ public final class BenchGemmCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * One kernel on one backend: {@code twin} is the Java kernel it is compared with (null for Java
+   * kernels themselves).
+   */
+  record Case(String kernel, String backend, String twin, Runnable call) {}
+
   /** One timed case. */
-  record Result(String kernel, int n, int reps, double bestSeconds, double medianSeconds) {
+  record Result(Case c, int n, int reps, double bestSeconds, double medianSeconds) {
     double gops(double seconds) {
       return 2.0 * n * n * (double) n / seconds / 1e9;
+    }
+
+    double bestGops() {
+      return gops(bestSeconds);
     }
   }
 
@@ -88,40 +113,83 @@ public final class BenchGemmCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--min-time must be in (0, 600] seconds, got " + minTime);
     }
     Gemm gemm = chooseGemm();
+    Gemm nativeGemm = backend.apply();
+    if (nativeGemm == Kernels.javaGemm()) nativeGemm = null;
+    if (nativeGemm instanceof OneDnnGemm d && threads != null) d.runtime().setThreads(threads);
     PrintWriter out = spec.commandLine().getOut();
-    out.printf(Locale.ROOT, "GEMM %s on JDK %s, %d processors; best of timed runs (%.1f s each)%n",
-        gemm.name(), Runtime.version(), Runtime.getRuntime().availableProcessors(), minTime);
-    out.printf(Locale.ROOT, "%-8s %6s %10s %10s %8s %9s%n",
-        "kernel", "size", "GOP/s", "median", "ms", "vs sgemm");
+    out.printf(Locale.ROOT, "GEMM %s%s on JDK %s, %d processors; best of timed runs (%.1f s each)%n",
+        gemm.name(), nativeGemm == null ? "" : " and " + nativeGemm.name(), Runtime.version(),
+        Runtime.getRuntime().availableProcessors(), minTime);
+    if (nativeGemm == null && ks.stream().anyMatch(k -> !JAVA_KERNELS.contains(k))) {
+      out.println("(u8s8-packed, bf16, bf16-packed, f16 need a native backend: skipped)");
+    }
+    out.printf(Locale.ROOT, "%-11s %-7s %6s %10s %10s %8s %9s %8s%n",
+        "kernel", "backend", "size", "GOP/s", "median", "ms", "vs sgemm", "vs java");
     out.flush();
     List<String> lines = new ArrayList<>();
     for (int n : ns) {
       Inputs in = new Inputs(n);
-      // sgemm always runs: every other kernel is reported relative to it
-      List<String> order = new ArrayList<>(ks);
-      order.remove("sgemm");
-      order.addFirst("sgemm");
-      Result[] rs = time(gemm, order, in);
-      double fp32 = rs[0].gops(rs[0].bestSeconds());
-      for (int i = 0; i < order.size(); i++) {
-        String k = order.get(i);
-        Result r = rs[i];
-        if (!ks.contains(k)) continue;
-        double gops = r.gops(r.bestSeconds());
+      List<Case> cases = cases(in, gemm, nativeGemm, ks);
+      Result[] rs = time(cases, n, minTime);
+      double fp32 = rs[0].bestGops(); // cases() puts Java sgemm first
+      for (Result r : rs) {
+        Case c = r.c();
+        if (!ks.contains(c.kernel())) continue;
+        double gops = r.bestGops();
         double ratio = gops / fp32;
-        out.printf(Locale.ROOT, "%-8s %6d %10.1f %10.1f %8.3f %8.2fx%n",
-            k, n, gops, r.gops(r.medianSeconds()), r.bestSeconds() * 1e3, ratio);
+        double vsJava = Double.NaN;
+        for (Result t : rs) {
+          if (c.twin() != null && t.c().twin() == null && t.c().kernel().equals(c.twin())) {
+            vsJava = gops / t.bestGops();
+          }
+        }
+        out.printf(Locale.ROOT, "%-11s %-7s %6d %10.1f %10.1f %8.3f %8.2fx %8s%n",
+            c.kernel(), c.backend(), n, gops, r.gops(r.medianSeconds()), r.bestSeconds() * 1e3, ratio,
+            Double.isNaN(vsJava) ? "" : String.format(Locale.ROOT, "%.2fx", vsJava));
         out.flush();
+        Gemm impl = c.twin() == null ? gemm : nativeGemm;
         lines.add(String.format(Locale.ROOT,
-            "{\"bench\":\"gemm\",\"kernel\":\"%s\",\"m\":%d,\"n\":%d,\"k\":%d,\"impl\":\"%s\","
-                + "\"threads\":%d,\"vector_bits\":%d,\"reps\":%d,\"best_gops\":%.3f,"
-                + "\"median_gops\":%.3f,\"best_ms\":%.4f,\"ratio_to_sgemm\":%.4f,\"jdk\":\"%s\"}",
-            k, n, n, n, gemm.name(), threadsOf(gemm), bitsOf(gemm), r.reps(), gops,
-            r.gops(r.medianSeconds()), r.bestSeconds() * 1e3, ratio, Runtime.version()));
+            "{\"bench\":\"gemm\",\"kernel\":\"%s\",\"backend\":\"%s\",\"m\":%d,\"n\":%d,\"k\":%d,"
+                + "\"impl\":\"%s\",\"threads\":%d,\"vector_bits\":%d,\"reps\":%d,\"best_gops\":%.3f,"
+                + "\"median_gops\":%.3f,\"best_ms\":%.4f,\"ratio_to_sgemm\":%.4f,%s\"jdk\":\"%s\"}",
+            c.kernel(), c.backend(), n, n, n, impl.name(), threadsOf(gemm), bitsOf(gemm), r.reps(),
+            gops, r.gops(r.medianSeconds()), r.bestSeconds() * 1e3, ratio,
+            Double.isNaN(vsJava) ? "" : String.format(Locale.ROOT, "\"ratio_to_java\":%.4f,", vsJava),
+            Runtime.version()));
       }
     }
     if (json != null) writeJson(lines);
     return 0;
+  }
+
+  /**
+   * The cases for one size: Java sgemm first (everything is relative to it), then the requested
+   * Java kernels, then the native ones. A native kernel's Java twin is timed even when not
+   * requested, so that its ratio can be printed.
+   */
+  private static List<Case> cases(Inputs in, Gemm java, Gemm nat, List<String> ks) {
+    List<Case> cs = new ArrayList<>();
+    for (String k : JAVA_KERNELS) {
+      boolean twinOfNative = nat != null
+          && (k.equals("sgemm") && ks.stream().anyMatch(x -> x.startsWith("bf16") || x.equals("f16"))
+              || k.equals("u8s8") && ks.contains("u8s8-packed"));
+      if (k.equals("sgemm") || ks.contains(k) || twinOfNative) {
+        cs.add(new Case(k, "java", null, () -> in.run(java, k)));
+      }
+    }
+    if (nat == null) return cs;
+    String name = nat instanceof OneDnnGemm ? "onednn" : "native";
+    for (String k : ks) {
+      if (k.equals("sgemm")) continue; // fp32 always runs on Java (the project's fp32 semantics)
+      String twin = switch (k) {
+        case "u8s8-packed" -> "u8s8";
+        case "bf16", "bf16-packed", "f16" -> "sgemm";
+        default -> k;
+      };
+      Runnable call = k.endsWith("-packed") ? in.packed(nat, k) : () -> in.run(nat, k);
+      if (call != null) cs.add(new Case(k, name, twin, call));
+    }
+    return cs;
   }
 
   private int[] parseSizes() {
@@ -170,6 +238,10 @@ public final class BenchGemmCommand implements Callable<Integer> {
     final byte[] b8;
     final short[] a16;
     final short[] b16;
+    final short[] aBf16;
+    final short[] bBf16;
+    final short[] aF16;
+    final short[] bF16;
     final int[] ci;
 
     Inputs(int n) {
@@ -184,6 +256,10 @@ public final class BenchGemmCommand implements Callable<Integer> {
       a16 = new short[len];
       b16 = new short[len];
       ci = new int[len];
+      aBf16 = new short[len];
+      bBf16 = new short[len];
+      aF16 = new short[len];
+      bF16 = new short[len];
       for (int i = 0; i < len; i++) {
         a[i] = (float) (r.nextDouble() * 2 - 1);
         b[i] = (float) (r.nextDouble() * 2 - 1);
@@ -191,6 +267,10 @@ public final class BenchGemmCommand implements Callable<Integer> {
         b8[i] = (byte) r.nextInt(256);
         a16[i] = (short) r.nextInt(65536);
         b16[i] = (short) r.nextInt(65536);
+        aBf16[i] = ScalarLowPrecisionGemm.floatToBf16(a[i]);
+        bBf16[i] = ScalarLowPrecisionGemm.floatToBf16(b[i]);
+        aF16[i] = ScalarLowPrecisionGemm.floatToF16(a[i]);
+        bF16[i] = ScalarLowPrecisionGemm.floatToF16(b[i]);
       }
     }
 
@@ -201,8 +281,24 @@ public final class BenchGemmCommand implements Callable<Integer> {
         case "u8s8" -> g.gemmU8S8(false, false, n, n, n, a8, 0, n, b8, 0, n, ci, 0, n);
         case "s16" -> g.gemmS16(false, false, n, n, n, a16, 0, n, b16, 0, n, ci, 0, n, false);
         case "s16-ovf" -> g.gemmS16(false, false, n, n, n, a16, 0, n, b16, 0, n, ci, 0, n, true);
+        case "bf16" -> LowPrecisionGemm.of(g).gemmBf16(false, false, n, n, n, aBf16, 0, n, bBf16, 0, n, c, 0, n);
+        case "f16" -> LowPrecisionGemm.of(g).gemmF16(false, false, n, n, n, aF16, 0, n, bF16, 0, n, c, 0, n);
         default -> throw new IllegalArgumentException("unknown kernel " + kernel);
       }
+    }
+
+    /**
+     * u8×s8 against weights packed once (as a linear layer at inference), B transposed as
+     * PyTorch's quantized linear keeps it; null when the backend has no packed weights.
+     */
+    Runnable packed(Gemm g, String kernel) {
+      if (!(g instanceof OneDnnGemm d)) return null;
+      if (kernel.equals("bf16-packed")) {
+        PackedWeights w = d.packBf16Weights(false, n, n, bBf16, 0, n);
+        return () -> d.gemmBf16Packed(false, n, aBf16, 0, n, w, c, 0, n);
+      }
+      PackedWeights w = d.packInt8Weights(true, n, n, b8, 0, n);
+      return () -> d.gemmInt8Packed(true, false, n, a8, 0, n, w, ci, 0, n);
     }
   }
 
@@ -212,8 +308,8 @@ public final class BenchGemmCommand implements Callable<Integer> {
    * rounds of about 50 ms each until each has had minTime seconds, so that a disturbance from
    * other processes hits every kernel alike and the ratios stay fair.
    */
-  private Result[] time(Gemm g, List<String> order, Inputs in) {
-    int nk = order.size();
+  private static Result[] time(List<Case> cases, int n, double minTime) {
+    int nk = cases.size();
     long warmNanos = (long) ((0.5 + minTime * 0.2) * 1e9);
     long[] perCall = new long[nk];
     for (int i = 0; i < nk; i++) {
@@ -222,7 +318,7 @@ public final class BenchGemmCommand implements Callable<Integer> {
       long last = 0;
       while (calls < 2 || System.nanoTime() - t0 < warmNanos) {
         long s = System.nanoTime();
-        in.run(g, order.get(i));
+        cases.get(i).call().run();
         last = System.nanoTime() - s;
         calls++;
       }
@@ -241,7 +337,7 @@ public final class BenchGemmCommand implements Callable<Integer> {
         long calls = Math.max(1, Math.min(1000, 50_000_000L / perCall[i]));
         for (long c = 0; c < calls; c++) {
           long s = System.nanoTime();
-          in.run(g, order.get(i));
+          cases.get(i).call().run();
           long t = System.nanoTime() - s;
           times.get(i).add(t);
           spent[i] += t;
@@ -251,7 +347,7 @@ public final class BenchGemmCommand implements Callable<Integer> {
     Result[] out = new Result[nk];
     for (int i = 0; i < nk; i++) {
       long[] t = times.get(i).stream().mapToLong(Long::longValue).sorted().toArray();
-      out[i] = new Result(order.get(i), in.n, t.length, t[0] / 1e9, t[t.length / 2] / 1e9);
+      out[i] = new Result(cases.get(i), n, t.length, t[0] / 1e9, t[t.length / 2] / 1e9);
     }
     return out;
   }

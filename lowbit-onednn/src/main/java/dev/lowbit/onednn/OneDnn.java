@@ -11,6 +11,10 @@ import java.lang.invoke.MethodHandle;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.locks.ReentrantLock;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
@@ -22,7 +26,10 @@ import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.dnnl_version_t;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.ShortPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.slf4j.Logger;
@@ -40,6 +47,17 @@ import org.slf4j.LoggerFactory;
  * is the number of CPUs or {@code OMP_NUM_THREADS}; {@link #setThreads} (or the system property
  * {@code lowbit.onednn.threads}) overrides it by calling {@code omp_set_num_threads} on the calling
  * thread before each run, since that setting is per calling thread in libgomp.
+ *
+ * <p>OpenMP waiting: libgomp's default lets idle team threads spin for a while after each
+ * parallel region, which takes a core from the Java threads that copy results out right after
+ * (and from other processes). Unless {@code OMP_WAIT_POLICY} is already in the environment, the
+ * runtime sets it to {@value #DEFAULT_WAIT_POLICY} (system property {@value #WAIT_POLICY_PROPERTY}
+ * overrides; empty keeps libgomp's default) through libc's {@code setenv} before libgomp loads,
+ * since libgomp reads it once at load.
+ *
+ * <p>Copies between Java arrays and native memory use JavaCPP's bulk {@code get/put} (JNI array
+ * regions, measured faster than {@code MemorySegment.copy} into heap arrays here) and are split
+ * across up to {@link #threads()} threads when large.
  */
 public final class OneDnn {
 
@@ -47,6 +65,12 @@ public final class OneDnn {
   public static final String DISABLE_PROPERTY = "lowbit.onednn.disable";
   /** OpenMP threads for oneDNN; 0 or unset keeps OpenMP's default. */
   public static final String THREADS_PROPERTY = "lowbit.onednn.threads";
+
+  /** OpenMP wait policy to set when the environment has none: "passive", "active", or empty. */
+  public static final String WAIT_POLICY_PROPERTY = "lowbit.onednn.waitPolicy";
+  static final String DEFAULT_WAIT_POLICY = "passive";
+  /** Copies below this many bytes run on the calling thread alone. */
+  static final long PARALLEL_COPY_BYTES = 256 * 1024;
 
   private static final Logger LOG = LoggerFactory.getLogger(OneDnn.class);
   private static final Object INIT = new Object();
@@ -65,7 +89,11 @@ public final class OneDnn {
   private final MethodHandle ompSetNumThreads;
   private volatile int threads = Integer.getInteger(THREADS_PROPERTY, 0);
 
+  private static volatile ExecutorService copyPool;
+  private static volatile int copyPoolThreads;
+
   private OneDnn() {
+    setWaitPolicy();
     Loader.load(org.bytedeco.dnnl.global.dnnl.class);
     engine = new dnnl_engine();
     check(dnnl_engine_create(engine, dnnl_cpu, 0), "dnnl_engine_create");
@@ -164,6 +192,104 @@ public final class OneDnn {
     }
   }
 
+  private static void setWaitPolicy() {
+    String policy = System.getProperty(WAIT_POLICY_PROPERTY, DEFAULT_WAIT_POLICY).trim();
+    if (policy.isEmpty() || System.getenv("OMP_WAIT_POLICY") != null) return;
+    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+      Linker linker = Linker.nativeLinker();
+      MethodHandle setenv = linker.downcallHandle(linker.defaultLookup().find("setenv").orElseThrow(),
+          FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+      int rc = (int) setenv.invokeExact(arena.allocateFrom("OMP_WAIT_POLICY"), arena.allocateFrom(policy), 0);
+      LOG.debug("OMP_WAIT_POLICY={} (setenv rc {})", policy, rc);
+    } catch (Throwable t) {
+      LOG.debug("could not set OMP_WAIT_POLICY: {}", t.toString());
+    }
+  }
+
+  /** Threads for copies and other Java-side work around a call: oneDNN's, else all processors. */
+  int copyThreads() {
+    int cpus = Runtime.getRuntime().availableProcessors();
+    int t = threads;
+    return Math.max(1, Math.min(t > 0 ? t : cpus, cpus));
+  }
+
+  /** Work on a range [from, to) of rows or elements. */
+  @FunctionalInterface
+  interface RangeTask {
+    void run(int from, int to);
+  }
+
+  /**
+   * Runs {@code task} over [0, count) in up to {@link #copyThreads()} contiguous parts, the first
+   * on the calling thread; one part when {@code bytes} is small. Parts never overlap, so any
+   * per-element work gives the same result however it is split.
+   */
+  void parallelFor(int count, long bytes, RangeTask task) {
+    int parts = (int) Math.min(Math.min(copyThreads(), count), Math.max(1, bytes / PARALLEL_COPY_BYTES));
+    if (parts <= 1) {
+      task.run(0, count);
+      return;
+    }
+    ExecutorService pool = pool(parts - 1);
+    @SuppressWarnings("unchecked")
+    Future<?>[] fs = new Future<?>[parts - 1];
+    for (int p = 1; p < parts; p++) {
+      int from = (int) ((long) count * p / parts);
+      int to = (int) ((long) count * (p + 1) / parts);
+      fs[p - 1] = pool.submit(() -> task.run(from, to));
+    }
+    task.run(0, (int) ((long) count / parts));
+    for (Future<?> f : fs) {
+      try {
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while copying", e);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof RuntimeException r) throw r;
+        throw new IllegalStateException(e.getCause());
+      }
+    }
+  }
+
+  private static ExecutorService pool(int threads) {
+    ExecutorService p = copyPool;
+    if (p != null && copyPoolThreads >= threads) return p;
+    synchronized (INIT) {
+      if (copyPool == null || copyPoolThreads < threads) {
+        ExecutorService old = copyPool;
+        copyPool = Executors.newFixedThreadPool(threads, r -> {
+          Thread t = new Thread(r, "lowbit-onednn-copy");
+          t.setDaemon(true);
+          return t;
+        });
+        copyPoolThreads = threads;
+        if (old != null) old.shutdown();
+      }
+      return copyPool;
+    }
+  }
+
+  /** Copies {@code count} elements of {@code src} (byte[] or short[]) from {@code off} to native element {@code index}. */
+  static void copyIn(Object src, int off, long address, long index, int count) {
+    Address at = new Address(address);
+    switch (src) {
+      case byte[] x -> new BytePointer(at).position(index).put(x, off, count);
+      case short[] x -> new ShortPointer(at).position(index).put(x, off, count);
+      default -> throw new IllegalArgumentException("unsupported array " + src.getClass());
+    }
+  }
+
+  /** Copies {@code count} elements from native element {@code index} into {@code dst} (int[] or float[]) at {@code off}. */
+  static void copyOut(long address, long index, Object dst, int off, int count) {
+    Address at = new Address(address);
+    switch (dst) {
+      case int[] x -> new IntPointer(at).position(index).get(x, off, count);
+      case float[] x -> new FloatPointer(at).position(index).get(x, off, count);
+      default -> throw new IllegalArgumentException("unsupported array " + dst.getClass());
+    }
+  }
+
   private void applyThreads() {
     int n = threads;
     if (n > 0 && ompSetNumThreads != null) {
@@ -194,6 +320,11 @@ public final class OneDnn {
 
   /** A native scratch buffer seen both as a JavaCPP pointer (for oneDNN) and a memory segment. */
   record Buffer(Pointer pointer, MemorySegment segment) {}
+
+  /** A pointer to the first 64-byte aligned address inside {@code p} (allocate 64 bytes extra). */
+  static Pointer aligned(BytePointer p) {
+    return new Address((p.address() + 63) & ~63L);
+  }
 
   /** A JavaCPP pointer at a raw address, position 0 (the presets take Pointer for void*). */
   private static final class Address extends Pointer {

@@ -13,6 +13,7 @@ import dev.lowbit.kernel.ScalarLowPrecisionGemm;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
+import org.bytedeco.javacpp.Pointer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -203,24 +204,40 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
         transA ? 1 : lda, transA ? lda : 1, transB ? 1 : n, transB ? k : 1);
   }
 
-  /** Copies op(B)'s storage compactly: rows × cols elements of {@code elem} bytes, row stride ld. */
-  private static void copyCompact(Object b, int bOff, int ld, int rows, int cols,
-      java.lang.foreign.ValueLayout layout, MemorySegment dst) {
-    long size = layout.byteSize();
-    if (ld == cols) {
-      copyIn(b, bOff, dst, layout, 0, rows * cols);
+  /**
+   * Copies {@code rows} × {@code cols} elements of {@code src} (byte[] or short[], row stride
+   * {@code ld}) compactly to native memory, split across the copy threads when large.
+   */
+  private void copyIn(Object src, int off, int ld, int rows, int cols, int elemBytes, OneDnn.Buffer dst) {
+    long address = dst.segment().address();
+    long bytes = (long) elemBytes * rows * cols;
+    if (ld == cols || rows == 1) {
+      int total = Math.multiplyExact(rows, cols);
+      rt.parallelFor(total, bytes, (from, to) -> OneDnn.copyIn(src, off + from, address, from, to - from));
     } else {
-      for (int r = 0; r < rows; r++) copyIn(b, bOff + r * ld, dst, layout, size * r * cols, cols);
+      rt.parallelFor(rows, bytes, (r0, r1) -> {
+        for (int r = r0; r < r1; r++) OneDnn.copyIn(src, off + r * ld, address, (long) r * cols, cols);
+      });
     }
   }
 
-  private static void copyIn(Object src, int off, MemorySegment dst, java.lang.foreign.ValueLayout layout,
-      long dstOff, int count) {
-    switch (src) {
-      case byte[] x -> MemorySegment.copy(x, off, dst, (java.lang.foreign.ValueLayout.OfByte) layout, dstOff, count);
-      case short[] x -> MemorySegment.copy(x, off, dst, (java.lang.foreign.ValueLayout.OfShort) layout, dstOff, count);
-      default -> throw new IllegalArgumentException("unsupported array " + src.getClass());
+  /** Copies a compact m×n native result into {@code c} (int[] or float[], row stride ldc). */
+  private void copyOut(OneDnn.Buffer src, int m, int n, Object c, int cLength, int cOff, int ldc) {
+    rangeCheck(cLength, cOff, span(m, n, ldc), "C");
+    long address = src.segment().address();
+    long bytes = 4L * m * n;
+    if (ldc == n || m == 1) {
+      rt.parallelFor(m * n, bytes, (from, to) -> OneDnn.copyOut(address, from, c, cOff + from, to - from));
+    } else {
+      rt.parallelFor(m, bytes, (i0, i1) -> {
+        for (int i = i0; i < i1; i++) OneDnn.copyOut(address, (long) i * n, c, cOff + i * ldc, n);
+      });
     }
+  }
+
+  /** A as the matmul key describes it: its whole span, strides kept (oneDNN reads it strided). */
+  private void copyInA(Object a, int aOff, long spanA, int elemBytes, OneDnn.Buffer dst) {
+    copyIn(a, aOff, (int) spanA, 1, (int) spanA, elemBytes, dst);
   }
 
   private boolean runInt8(int srcType, boolean transA, boolean transB, int m, int n, int k,
@@ -241,10 +258,10 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
       OneDnn.Buffer ba = rt.buffer(0, spanA);
       OneDnn.Buffer bb = rt.buffer(1, (long) k * n);
       OneDnn.Buffer bc = rt.buffer(2, 4L * m * n);
-      MemorySegment.copy(a, aOff, ba.segment(), JAVA_BYTE, 0, (int) spanA);
-      copyCompact(b, bOff, ldb, transB ? n : k, transB ? k : n, JAVA_BYTE, bb.segment());
+      copyInA(a, aOff, spanA, 1, ba);
+      copyIn(b, bOff, ldb, transB ? n : k, transB ? k : n, 1, bb);
       rt.execute(mm, ba.pointer(), bb.pointer(), bc.pointer());
-      copyOut(bc.segment(), m, n, c, cOff, ldc);
+      copyOut(bc, m, n, c, c.length, cOff, ldc);
       return true;
     } finally {
       rt.lock.unlock();
@@ -254,44 +271,49 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
   /**
    * Copies constant int8 weights B (op(B) is k×n) to native memory for {@link #gemmInt8Packed}.
    */
-  public PackedInt8Weights packInt8Weights(boolean transB, int k, int n, byte[] b, int bOff, int ldb) {
+  public PackedWeights packInt8Weights(boolean transB, int k, int n, byte[] b, int bOff, int ldb) {
     checkShape(1, n, k);
     rangeCheck(b.length, bOff, transB ? span(n, k, ldb) : span(k, n, ldb), "B");
-    return new PackedInt8Weights(transB, k, n, b, bOff, ldb);
+    return new PackedWeights(dnnl_s8, transB, k, n, b, bOff, ldb);
+  }
+
+  /** Copies constant bf16 weights B (op(B) is k×n) to native memory for {@link #gemmBf16Packed}. */
+  public PackedWeights packBf16Weights(boolean transB, int k, int n, short[] b, int bOff, int ldb) {
+    checkShape(1, n, k);
+    rangeCheck(b.length, bOff, transB ? span(n, k, ldb) : span(k, n, ldb), "B");
+    return new PackedWeights(dnnl_bf16, transB, k, n, b, bOff, ldb);
+  }
+
+  /** Copies constant fp16 weights B (op(B) is k×n) to native memory for {@link #gemmF16Packed}. */
+  public PackedWeights packF16Weights(boolean transB, int k, int n, short[] b, int bOff, int ldb) {
+    checkShape(1, n, k);
+    rangeCheck(b.length, bOff, transB ? span(n, k, ldb) : span(k, n, ldb), "B");
+    return new PackedWeights(dnnl_f16, transB, k, n, b, bOff, ldb);
+  }
+
+  private static void checkType(PackedWeights w, int type, String what) {
+    if (w.type != type) {
+      throw new IllegalArgumentException("a " + what + " GEMM needs weights packed as " + what
+          + ", got " + w.typeName());
+    }
   }
 
   /**
-   * C = op(A) · B for packed weights B: A is u8 ({@code unsignedA}) or s8; the same contract and
-   * exactness as {@link #gemmU8S8}/{@link #gemmS8S8}, and the same fallback when declined.
+   * C = op(A) · B for packed int8 weights B: A is u8 ({@code unsignedA}) or s8; the same contract
+   * and exactness as {@link #gemmU8S8}/{@link #gemmS8S8}, and the same fallback when declined.
    */
   public void gemmInt8Packed(boolean unsignedA, boolean transA, int m, byte[] a, int aOff, int lda,
-      PackedInt8Weights w, int[] c, int cOff, int ldc) {
+      PackedWeights w, int[] c, int cOff, int ldc) {
     int n = w.n, k = w.k;
     checkShape(m, n, k);
+    checkType(w, dnnl_s8, "s8");
     boolean ok = (unsignedA ? u8s8 && k <= MAX_K_U8S8 : s8s8 && k <= MAX_K_S8S8) && !degenerate(m, n, k);
-    if (ok) {
-      long spanA = transA ? span(k, m, lda) : span(m, k, lda);
-      rangeCheck(a.length, aOff, spanA, "A");
-      rangeCheck(c.length, cOff, span(m, n, ldc), "C");
-      OneDnn.MatmulKey key = key(unsignedA ? dnnl_u8 : dnnl_s8, dnnl_s8, dnnl_s32, transA, w.transB, m, n, k, lda);
-      rt.lock.lock();
-      try {
-        OneDnn.Matmul mm = rt.matmul(key);
-        if (mm != null) {
-          OneDnn.Buffer ba = rt.buffer(0, spanA);
-          OneDnn.Buffer bc = rt.buffer(2, 4L * m * n);
-          MemorySegment.copy(a, aOff, ba.segment(), JAVA_BYTE, 0, (int) spanA);
-          rt.executePacked(mm, ba.pointer(), w.forMatmul(rt, mm), bc.pointer());
-          copyOut(bc.segment(), m, n, c, cOff, ldc);
-          nativeCalls.incrementAndGet();
-          return;
-        }
-      } finally {
-        rt.lock.unlock();
-      }
+    if (ok && runPacked(unsignedA ? dnnl_u8 : dnnl_s8, dnnl_s32, 1, transA, m, a, a.length, aOff, lda,
+        w, c, c.length, cOff, ldc)) {
+      return;
     }
     declinedCalls.incrementAndGet();
-    byte[] b = w.toArray();
+    byte[] b = w.toBytes();
     int ldb = w.transB ? k : n;
     if (unsignedA) {
       fallback.gemmU8S8(transA, w.transB, m, n, k, a, aOff, lda, b, 0, ldb, c, cOff, ldc);
@@ -300,32 +322,69 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
     }
   }
 
+  /**
+   * C = op(A) · B for packed bf16 weights B: the same contract and bound as {@link #gemmBf16}; the
+   * same primitive runs on the same operands, so results equal the unpacked call's bit for bit.
+   */
+  public void gemmBf16Packed(boolean transA, int m, short[] a, int aOff, int lda, PackedWeights w,
+      float[] c, int cOff, int ldc) {
+    checkType(w, dnnl_bf16, "bf16");
+    gemmFloat16Packed(transA, m, a, aOff, lda, w, c, cOff, ldc);
+  }
+
+  /** C = op(A) · B for packed fp16 weights B: as {@link #gemmBf16Packed} for IEEE binary16. */
+  public void gemmF16Packed(boolean transA, int m, short[] a, int aOff, int lda, PackedWeights w,
+      float[] c, int cOff, int ldc) {
+    checkType(w, dnnl_f16, "f16");
+    gemmFloat16Packed(transA, m, a, aOff, lda, w, c, cOff, ldc);
+  }
+
+  private void gemmFloat16Packed(boolean transA, int m, short[] a, int aOff, int lda, PackedWeights w,
+      float[] c, int cOff, int ldc) {
+    int n = w.n, k = w.k;
+    checkShape(m, n, k);
+    if (!degenerate(m, n, k)
+        && runPacked(w.type, dnnl_f32, 2, transA, m, a, a.length, aOff, lda, w, c, c.length, cOff, ldc)) {
+      return;
+    }
+    declinedCalls.incrementAndGet();
+    short[] b = w.toShorts();
+    int ldb = w.transB ? k : n;
+    if (w.type == dnnl_bf16) {
+      lowFallback.gemmBf16(transA, w.transB, m, n, k, a, aOff, lda, b, 0, ldb, c, cOff, ldc);
+    } else {
+      lowFallback.gemmF16(transA, w.transB, m, n, k, a, aOff, lda, b, 0, ldb, c, cOff, ldc);
+    }
+  }
+
+  /** Runs op(A) · packed B natively; false when oneDNN has no implementation for the shape. */
+  private boolean runPacked(int srcType, int dstType, int elemBytes, boolean transA, int m,
+      Object a, int aLength, int aOff, int lda, PackedWeights w, Object c, int cLength, int cOff, int ldc) {
+    int n = w.n, k = w.k;
+    long spanA = transA ? span(k, m, lda) : span(m, k, lda);
+    rangeCheck(aLength, aOff, spanA, "A");
+    rangeCheck(cLength, cOff, span(m, n, ldc), "C");
+    OneDnn.MatmulKey key = key(srcType, w.type, dstType, transA, w.transB, m, n, k, lda);
+    rt.lock.lock();
+    try {
+      OneDnn.Matmul mm = rt.matmul(key);
+      if (mm == null) return false;
+      OneDnn.Buffer ba = rt.buffer(0, elemBytes * spanA);
+      OneDnn.Buffer bc = rt.buffer(2, 4L * m * n);
+      copyInA(a, aOff, spanA, elemBytes, ba);
+      rt.executePacked(mm, ba.pointer(), w.forMatmul(rt, mm), bc.pointer());
+      copyOut(bc, m, n, c, cLength, cOff, ldc);
+      nativeCalls.incrementAndGet();
+      return true;
+    } finally {
+      rt.lock.unlock();
+    }
+  }
+
   private static void rangeCheck(int length, int off, long span, String what) {
     if (off < 0 || off + span > length) {
       throw new ArrayIndexOutOfBoundsException(what + " needs elements [" + off + ", "
           + (off + span) + ") but has " + length);
-    }
-  }
-
-  private static void copyOut(MemorySegment src, int m, int n, int[] c, int cOff, int ldc) {
-    rangeCheck(c.length, cOff, span(m, n, ldc), "C");
-    if (ldc == n) {
-      MemorySegment.copy(src, JAVA_INT, 0, c, cOff, m * n);
-    } else {
-      for (int i = 0; i < m; i++) {
-        MemorySegment.copy(src, JAVA_INT, 4L * i * n, c, cOff + i * ldc, n);
-      }
-    }
-  }
-
-  private static void copyOut(MemorySegment src, int m, int n, float[] c, int cOff, int ldc) {
-    rangeCheck(c.length, cOff, span(m, n, ldc), "C");
-    if (ldc == n) {
-      MemorySegment.copy(src, JAVA_FLOAT, 0, c, cOff, m * n);
-    } else {
-      for (int i = 0; i < m; i++) {
-        MemorySegment.copy(src, JAVA_FLOAT, 4L * i * n, c, cOff + i * ldc, n);
-      }
     }
   }
 
@@ -369,8 +428,18 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
       OneDnn.Buffer pl = rt.buffer(4, 4L * m * n2);
       long[] rowSum = splitA(transA, m, k, a, aOff, lda, ah.segment(), al.segment());
       splitB(transB, k, n, b, bOff, ldb, bd.segment());
-      rt.execute(hi, ah.pointer(), bd.pointer(), ph.pointer());
-      rt.execute(lo, al.pointer(), bd.pointer(), pl.pointer());
+      // both digit GEMMs share B: reorder it once when they want the same layout
+      Pointer packedB = bd.pointer();
+      boolean shared = hi.reorder != null && dnnl_memory_desc_equal(hi.wei, lo.wei) != 0;
+      if (shared) {
+        packedB = rt.buffer(5, hi.weiBytes).pointer();
+        rt.pack(hi, bd.pointer(), packedB);
+        rt.executePacked(hi, ah.pointer(), packedB, ph.pointer());
+        rt.executePacked(lo, al.pointer(), packedB, pl.pointer());
+      } else {
+        rt.execute(hi, ah.pointer(), bd.pointer(), ph.pointer());
+        rt.execute(lo, al.pointer(), bd.pointer(), pl.pointer());
+      }
       overflows[0] = combine(m, n, ph.segment(), pl.segment(), rowSum, c, cOff, ldc, countOverflow);
       return true;
     } finally {
@@ -379,58 +448,66 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
   }
 
   /** A's digits, row-major m×k: high (signed) byte and low (unsigned) byte; returns row sums of A. */
-  private static long[] splitA(boolean transA, int m, int k, short[] a, int aOff, int lda,
+  private long[] splitA(boolean transA, int m, int k, short[] a, int aOff, int lda,
       MemorySegment hi, MemorySegment lo) {
     long[] rowSum = new long[m];
-    byte[] h = new byte[k];
-    byte[] l = new byte[k];
-    for (int i = 0; i < m; i++) {
-      long s = 0;
-      for (int p = 0; p < k; p++) {
-        int v = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
-        h[p] = (byte) (v >> 8);
-        l[p] = (byte) v;
-        s += v;
+    rt.parallelFor(m, 2L * m * k, (i0, i1) -> {
+      byte[] h = new byte[k];
+      byte[] l = new byte[k];
+      for (int i = i0; i < i1; i++) {
+        long s = 0;
+        for (int p = 0; p < k; p++) {
+          int v = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+          h[p] = (byte) (v >> 8);
+          l[p] = (byte) v;
+          s += v;
+        }
+        rowSum[i] = s;
+        MemorySegment.copy(h, 0, hi, JAVA_BYTE, (long) i * k, k);
+        MemorySegment.copy(l, 0, lo, JAVA_BYTE, (long) i * k, k);
       }
-      rowSum[i] = s;
-      MemorySegment.copy(h, 0, hi, JAVA_BYTE, (long) i * k, k);
-      MemorySegment.copy(l, 0, lo, JAVA_BYTE, (long) i * k, k);
-    }
+    });
     return rowSum;
   }
 
   /** B's digits side by side, row-major k×2n: [B_h | B_l − 128], both signed. */
-  private static void splitB(boolean transB, int k, int n, short[] b, int bOff, int ldb, MemorySegment dst) {
-    byte[] row = new byte[2 * n];
-    for (int p = 0; p < k; p++) {
-      for (int j = 0; j < n; j++) {
-        int v = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
-        row[j] = (byte) (v >> 8);
-        row[n + j] = (byte) ((v & 0xFF) - 128);
+  private void splitB(boolean transB, int k, int n, short[] b, int bOff, int ldb, MemorySegment dst) {
+    rt.parallelFor(k, 2L * k * n, (p0, p1) -> {
+      byte[] row = new byte[2 * n];
+      for (int p = p0; p < p1; p++) {
+        for (int j = 0; j < n; j++) {
+          int v = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+          row[j] = (byte) (v >> 8);
+          row[n + j] = (byte) ((v & 0xFF) - 128);
+        }
+        MemorySegment.copy(row, 0, dst, JAVA_BYTE, (long) p * 2 * n, 2 * n);
       }
-      MemorySegment.copy(row, 0, dst, JAVA_BYTE, (long) p * 2 * n, 2 * n);
-    }
+    });
   }
 
-  private static long combine(int m, int n, MemorySegment ph, MemorySegment pl, long[] rowSum,
+  private long combine(int m, int n, MemorySegment ph, MemorySegment pl, long[] rowSum,
       int[] c, int cOff, int ldc, boolean countOverflow) {
-    long overflows = 0;
+    AtomicLong overflows = new AtomicLong();
     int n2 = 2 * n;
-    int[] hiRow = new int[n2];
-    int[] loRow = new int[n2];
-    for (int i = 0; i < m; i++) {
-      MemorySegment.copy(ph, JAVA_INT, 4L * i * n2, hiRow, 0, n2);
-      MemorySegment.copy(pl, JAVA_INT, 4L * i * n2, loRow, 0, n2);
-      long bias = 128 * rowSum[i];
-      int base = cOff + i * ldc;
-      for (int j = 0; j < n; j++) {
-        long v = ((long) hiRow[j] << 16) + (((long) hiRow[n + j] + loRow[j]) << 8) + loRow[n + j] + bias;
-        int w = (int) v;
-        if (countOverflow && v != w) overflows++;
-        c[base + j] = w;
+    rt.parallelFor(m, 16L * m * n, (i0, i1) -> {
+      long over = 0;
+      int[] hiRow = new int[n2];
+      int[] loRow = new int[n2];
+      for (int i = i0; i < i1; i++) {
+        MemorySegment.copy(ph, JAVA_INT, 4L * i * n2, hiRow, 0, n2);
+        MemorySegment.copy(pl, JAVA_INT, 4L * i * n2, loRow, 0, n2);
+        long bias = 128 * rowSum[i];
+        int base = cOff + i * ldc;
+        for (int j = 0; j < n; j++) {
+          long v = ((long) hiRow[j] << 16) + (((long) hiRow[n + j] + loRow[j]) << 8) + loRow[n + j] + bias;
+          int w = (int) v;
+          if (countOverflow && v != w) over++;
+          c[base + j] = w;
+        }
       }
-    }
-    return overflows;
+      overflows.addAndGet(over);
+    });
+    return overflows.get();
   }
 
   // ---------------------------------------------------------------- narrow floats → fp32
@@ -496,10 +573,10 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
       OneDnn.Buffer ba = rt.buffer(0, 2 * spanA);
       OneDnn.Buffer bb = rt.buffer(1, 2L * k * n);
       OneDnn.Buffer bc = rt.buffer(2, 4L * m * n);
-      MemorySegment.copy(a, aOff, ba.segment(), JAVA_SHORT, 0, (int) spanA);
-      copyCompact(b, bOff, ldb, transB ? n : k, transB ? k : n, JAVA_SHORT, bb.segment());
+      copyInA(a, aOff, spanA, 2, ba);
+      copyIn(b, bOff, ldb, transB ? n : k, transB ? k : n, 2, bb);
       rt.execute(mm, ba.pointer(), bb.pointer(), bc.pointer());
-      copyOut(bc.segment(), m, n, c, cOff, ldc);
+      copyOut(bc, m, n, c, c.length, cOff, ldc);
       return true;
     } finally {
       rt.lock.unlock();
@@ -520,10 +597,10 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
       OneDnn.Buffer ba = rt.buffer(0, spanA);
       OneDnn.Buffer bb = rt.buffer(1, (long) k * n);
       OneDnn.Buffer bc = rt.buffer(2, 4L * m * n);
-      MemorySegment.copy(a, aOff, ba.segment(), JAVA_BYTE, 0, (int) spanA);
-      copyCompact(b, bOff, ldb, transB ? n : k, transB ? k : n, JAVA_BYTE, bb.segment());
+      copyInA(a, aOff, spanA, 1, ba);
+      copyIn(b, bOff, ldb, transB ? n : k, transB ? k : n, 1, bb);
       rt.execute(mm, ba.pointer(), bb.pointer(), bc.pointer());
-      copyOut(bc.segment(), m, n, c, cOff, ldc);
+      copyOut(bc, m, n, c, c.length, cOff, ldc);
       return true;
     } finally {
       rt.lock.unlock();

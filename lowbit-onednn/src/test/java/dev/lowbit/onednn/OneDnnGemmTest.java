@@ -152,7 +152,7 @@ class OneDnnGemmTest {
       for (boolean tB : new boolean[] {false, true}) {
         int ldb = (tB ? k : n) + r.nextInt(3);
         byte[] b = randomBytes(r, (tB ? n : k) * ldb, false, false);
-        try (PackedInt8Weights w = gemm.packInt8Weights(tB, k, n, b, 0, ldb)) {
+        try (PackedWeights w = gemm.packInt8Weights(tB, k, n, b, 0, ldb)) {
           for (int m : new int[] {s[0], s[0] + 5, s[0]}) { // reuse, a second layout, reuse again
             for (boolean unsigned : new boolean[] {false, true}) {
               boolean tA = r.nextBoolean();
@@ -348,6 +348,83 @@ class OneDnnGemmTest {
       }
     }
     assertEquals(2 * SHAPES.length, gemm.nativeCalls() - before, "bf16 and fp16 ran natively");
+  }
+
+  @Test
+  void packedBf16AndFp16WeightsGiveTheUnpackedBits() {
+    Random r = new Random(8);
+    for (boolean bf16 : new boolean[] {true, false}) {
+      for (int[] s : new int[][] {{17, 33, 65}, {67, 131, 259}, {300, 260, 70}}) {
+        int n = s[1], k = s[2];
+        for (boolean tB : new boolean[] {false, true}) {
+          int ldb = (tB ? k : n) + r.nextInt(3);
+          short[] b = new short[(tB ? n : k) * ldb];
+          for (int i = 0; i < b.length; i++) b[i] = half(bf16, (float) r.nextGaussian());
+          PackedWeights w = bf16 ? gemm.packBf16Weights(tB, k, n, b, 0, ldb) : gemm.packF16Weights(tB, k, n, b, 0, ldb);
+          try (w) {
+            for (int m : new int[] {s[0], s[0] + 3, s[0]}) { // reuse, a second shape, reuse again
+              boolean tA = r.nextBoolean();
+              int lda = (tA ? m : k) + r.nextInt(2);
+              short[] a = new short[(tA ? k : m) * lda];
+              for (int i = 0; i < a.length; i++) a[i] = half(bf16, (float) r.nextGaussian());
+              int ldc = n + r.nextInt(2);
+              float[] want = new float[m * ldc + 1];
+              float[] got = want.clone();
+              long before = gemm.nativeCalls();
+              if (bf16) {
+                gemm.gemmBf16(tA, tB, m, n, k, a, 0, lda, b, 0, ldb, want, 1, ldc);
+                gemm.gemmBf16Packed(tA, m, a, 0, lda, w, got, 1, ldc);
+              } else {
+                gemm.gemmF16(tA, tB, m, n, k, a, 0, lda, b, 0, ldb, want, 1, ldc);
+                gemm.gemmF16Packed(tA, m, a, 0, lda, w, got, 1, ldc);
+              }
+              assertEquals(before + 2, gemm.nativeCalls(), "both ran natively");
+              assertArrayEquals(want, got, () -> (bf16 ? "bf16 " : "fp16 ") + m + "x" + n + "x" + k + " tA=" + tA + " tB=" + tB);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private static short half(boolean bf16, float v) {
+    return bf16 ? ScalarLowPrecisionGemm.floatToBf16(v) : ScalarLowPrecisionGemm.floatToF16(v);
+  }
+
+  @Test
+  void packedWeightsOfAnotherTypeAreRejected() {
+    try (PackedWeights w = gemm.packBf16Weights(false, 4, 4, new short[16], 0, 4)) {
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> gemm.gemmInt8Packed(true, false, 2, new byte[8], 0, 4, w, new int[8], 0, 4));
+      assertTrue(e.getMessage().contains("bf16"), e.getMessage());
+    }
+  }
+
+  /** Results above the parallel-copy threshold: copies split across threads, strided and not. */
+  @Test
+  void largeResultsSplitAcrossCopyThreadsStayExact() {
+    Random r = new Random(9);
+    int m = 301, n = 263, k = 70; // 4·m·n > 256 KiB
+    for (boolean padded : new boolean[] {false, true}) {
+      int lda = k + (padded ? 3 : 0), ldb = n + (padded ? 2 : 0), ldc = n + (padded ? 5 : 0);
+      byte[] a = randomBytes(r, m * lda, false, true);
+      byte[] b = randomBytes(r, k * ldb, false, false);
+      int[] want = new int[m * ldc + 2];
+      int[] got = want.clone();
+      ScalarGemm.INSTANCE.gemmU8S8(false, false, m, n, k, a, 0, lda, b, 0, ldb, want, 2, ldc);
+      gemm.gemmU8S8(false, false, m, n, k, a, 0, lda, b, 0, ldb, got, 2, ldc);
+      assertArrayEquals(want, got, "u8s8 padded=" + padded);
+      short[] a16 = new short[m * lda];
+      short[] b16 = new short[k * ldb];
+      for (int i = 0; i < a16.length; i++) a16[i] = (short) r.nextInt();
+      for (int i = 0; i < b16.length; i++) b16[i] = (short) r.nextInt();
+      int[] want16 = new int[m * ldc + 2];
+      int[] got16 = want16.clone();
+      long wantOver = ScalarGemm.INSTANCE.gemmS16(false, false, m, n, k, a16, 0, lda, b16, 0, ldb, want16, 2, ldc, true);
+      long gotOver = gemm.gemmS16(false, false, m, n, k, a16, 0, lda, b16, 0, ldb, got16, 2, ldc, true);
+      assertArrayEquals(want16, got16, "s16 padded=" + padded);
+      assertEquals(wantOver, gotOver, "s16 overflow count padded=" + padded);
+    }
   }
 
   @Test

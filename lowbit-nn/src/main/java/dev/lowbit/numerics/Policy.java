@@ -1,0 +1,556 @@
+package dev.lowbit.numerics;
+
+import dev.lowbit.format.Quantizer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * A numerics policy: an ordered list of rules (layer-name patterns, roles) → {@link Spec}; for a
+ * (layer, role) the first matching rule wins and no match means the value stays fp32. Layers never
+ * name a format; they ask the policy ({@link #lookup}, {@link #arithmetic}).
+ *
+ * <p>Text form (one rule or directive per line, {@code #} starts a comment):
+ *
+ * <pre>
+ *   policy NAME                          the policy's name (optional, at most once)
+ *   option KEY VALUE                     a policy-wide setting, see {@link Options}
+ *   LAYERS ROLES FORMAT [ROUNDING] [GRANULARITY]     tensor roles
+ *   LAYERS ROLES SPEC [PRODUCTS]                     multiplier / accumulator
+ * </pre>
+ *
+ * LAYERS is a comma-separated list of globs over hierarchical layer names ({@code *} any run of
+ * characters, {@code ?} one character); ROLES a comma-separated list of {@link Role} names, all
+ * tensor roles or all arithmetic ones; FORMAT a {@link dev.lowbit.format.NumberFormat} string or
+ * {@code fp32} (keep); PRODUCTS a comma-separated list of {@link Product} names (default all).
+ * Immutable and safe to share between threads.
+ */
+public final class Policy {
+
+  /** One rule: which layers and roles, and what to do with them. */
+  public record Rule(List<String> layers, Set<Role> roles, Spec spec) {
+    public Rule {
+      if (layers == null || layers.isEmpty()) throw new IllegalArgumentException("a rule needs a layer pattern");
+      for (String p : layers) checkPattern(p);
+      layers = List.copyOf(layers);
+      if (roles == null || roles.isEmpty()) throw new IllegalArgumentException("a rule needs a role");
+      roles = Collections.unmodifiableSet(EnumSet.copyOf(roles));
+      Objects.requireNonNull(spec, "spec");
+      boolean tensor = roles.iterator().next().isTensor();
+      for (Role r : roles) {
+        if (r.isTensor() != tensor) {
+          throw new IllegalArgumentException("roles " + rolesText(roles) + " mix tensor roles with "
+              + "multiplier/accumulator; write them as separate rules");
+        }
+      }
+      if (roles.contains(Role.MULTIPLIER) && roles.contains(Role.ACCUMULATOR)) {
+        throw new IllegalArgumentException("multiplier and accumulator take different specs; "
+            + "write them as separate rules");
+      }
+      if (tensor == spec instanceof Spec.Arithmetic) {
+        throw new IllegalArgumentException("spec '" + spec.text() + "' does not fit roles " + rolesText(roles));
+      }
+    }
+
+    /** True when this rule covers {@code role} of layer {@code layer}. */
+    public boolean matches(String layer, Role role) {
+      if (!roles.contains(role)) return false;
+      for (String p : layers) if (glob(p, layer)) return true;
+      return false;
+    }
+
+    /** The rule as one line of a policy file. */
+    public String text() {
+      return String.join(",", layers) + "  " + rolesText(roles) + "  " + spec.text();
+    }
+  }
+
+  /** Storage bits per value of the main tensors (32 for fp32). */
+  public record Bits(double weight, double activation, double gradient) {}
+
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]*");
+  private static final Pattern LAYER = Pattern.compile("[^\\s,#]+");
+
+  private final String name;
+  private final List<Rule> rules;
+  private final Map<String, String> options;
+  private final Map<String, Optional<Spec>> cache = new ConcurrentHashMap<>();
+
+  /**
+   * A policy from parts; {@code options} are checked by {@link Options#check}.
+   *
+   * @throws IllegalArgumentException on a bad name or option
+   */
+  public Policy(String name, List<Rule> rules, Map<String, String> options) {
+    if (name == null || !NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("bad policy name '" + name
+          + "'; use letters, digits and . _ + - (starting with a letter or digit)");
+    }
+    this.name = name;
+    this.rules = List.copyOf(rules);
+    LinkedHashMap<String, String> o = new LinkedHashMap<>();
+    for (var e : options.entrySet()) o.put(e.getKey(), Options.check(e.getKey(), e.getValue()));
+    this.options = Collections.unmodifiableMap(o);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public List<Rule> rules() {
+    return rules;
+  }
+
+  /** Policy-wide settings (see {@link Options}), in file order. */
+  public Map<String, String> options() {
+    return options;
+  }
+
+  /** The value of an option, if set. */
+  public Optional<String> option(String key) {
+    return Optional.ofNullable(options.get(key));
+  }
+
+  /** A copy with another name. */
+  public Policy withName(String newName) {
+    return new Policy(newName, rules, options);
+  }
+
+  // ---- lookup -----------------------------------------------------------------------------------
+
+  /** The spec of the first rule covering (layer, role), or empty when none does. */
+  public Optional<Spec> spec(String layer, Role role) {
+    Objects.requireNonNull(layer, "layer");
+    Objects.requireNonNull(role, "role");
+    return cache.computeIfAbsent(role.label() + '\u0000' + layer, k -> {
+      for (Rule r : rules) if (r.matches(layer, role)) return Optional.of(r.spec());
+      return Optional.empty();
+    });
+  }
+
+  /**
+   * The quantizer for a tensor role of a layer; empty when the value stays fp32.
+   *
+   * @throws IllegalArgumentException for multiplier and accumulator (use {@link #arithmetic})
+   */
+  public Optional<Quantizer> lookup(String layer, Role role) {
+    if (!role.isTensor()) {
+      throw new IllegalArgumentException(role + " is not a tensor role; use arithmetic(layer, role, product)");
+    }
+    return spec(layer, role).flatMap(s -> s instanceof Spec.Quantize q ? Optional.of(q.quantizer()) : Optional.empty());
+  }
+
+  /**
+   * The multiplier or accumulator string for one GEMM of a layer; empty means the default (exact
+   * products, fp32 sums). The first rule covering (layer, role) decides, whether or not it lists
+   * {@code product}.
+   */
+  public Optional<String> arithmetic(String layer, Role role, Product product) {
+    if (role.isTensor()) {
+      throw new IllegalArgumentException(role + " is a tensor role; use lookup(layer, role)");
+    }
+    Objects.requireNonNull(product, "product");
+    return spec(layer, role).flatMap(s -> s instanceof Spec.Arithmetic a && a.products().contains(product)
+        ? Optional.of(a.spec()) : Optional.empty());
+  }
+
+  /** Bits per stored value of a tensor role of a layer (format bits incl. block exponents; 32 for fp32). */
+  public double bitsPerValue(String layer, Role role) {
+    return lookup(layer, role).map(q -> q.format().bitsPerValue()).orElse(32.0);
+  }
+
+  /**
+   * Bits per weight, activation and gradient (the error, dY) for a layer that no named rule
+   * singles out: the first rule for each role whose patterns include {@code *}.
+   */
+  public Bits bits() {
+    return new Bits(defaultBits(Role.WEIGHT), defaultBits(Role.ACTIVATION), defaultBits(Role.ERROR));
+  }
+
+  /** {@link #bits()} for one layer. */
+  public Bits bits(String layer) {
+    return new Bits(bitsPerValue(layer, Role.WEIGHT), bitsPerValue(layer, Role.ACTIVATION),
+        bitsPerValue(layer, Role.ERROR));
+  }
+
+  private double defaultBits(Role role) {
+    for (Rule r : rules) {
+      if (r.roles().contains(role) && r.layers().contains("*")) {
+        return r.spec() instanceof Spec.Quantize q ? q.quantizer().format().bitsPerValue() : 32.0;
+      }
+    }
+    return 32.0;
+  }
+
+  // ---- glob -------------------------------------------------------------------------------------
+
+  static void checkPattern(String p) {
+    if (p == null || !LAYER.matcher(p).matches()) {
+      throw new IllegalArgumentException("bad layer pattern '" + p
+          + "'; use a layer name with * (any characters) and ? (one character), no spaces, commas or #");
+    }
+  }
+
+  /** Glob match: {@code *} any run of characters (dots included), {@code ?} exactly one. */
+  static boolean glob(String pattern, String s) {
+    int p = 0, i = 0, star = -1, mark = 0;
+    while (i < s.length()) {
+      if (p < pattern.length() && (pattern.charAt(p) == '?' || pattern.charAt(p) == s.charAt(i))) {
+        p++;
+        i++;
+      } else if (p < pattern.length() && pattern.charAt(p) == '*') {
+        star = p++;
+        mark = i;
+      } else if (star >= 0) {
+        p = star + 1;
+        i = ++mark;
+      } else {
+        return false;
+      }
+    }
+    while (p < pattern.length() && pattern.charAt(p) == '*') p++;
+    return p == pattern.length();
+  }
+
+  // ---- text form --------------------------------------------------------------------------------
+
+  /**
+   * Parses the text form with the default {@link ArithmeticParsers}; {@code defaultName} is used
+   * when the text has no {@code policy} line.
+   *
+   * @throws IllegalArgumentException naming the line number and what is wrong
+   */
+  public static Policy parse(String text, String defaultName) {
+    return parse(text, defaultName, ArithmeticParsers.DEFAULT);
+  }
+
+  /** {@link #parse(String, String)} with the given multiplier/accumulator parsers. */
+  public static Policy parse(String text, String defaultName, ArithmeticParsers parsers) {
+    String name = null;
+    List<Rule> rules = new ArrayList<>();
+    LinkedHashMap<String, String> options = new LinkedHashMap<>();
+    String[] lines = text.split("\r?\n|\r", -1);
+    for (int n = 0; n < lines.length; n++) {
+      String line = lines[n];
+      int hash = line.indexOf('#');
+      if (hash >= 0) line = line.substring(0, hash);
+      line = line.strip();
+      if (line.isEmpty()) continue;
+      List<String> tok = Arrays.asList(line.split("\\s+"));
+      try {
+        switch (tok.get(0)) {
+          case "policy" -> {
+            if (tok.size() != 2) throw new IllegalArgumentException("expected 'policy NAME'");
+            if (name != null) throw new IllegalArgumentException("second policy name '" + tok.get(1) + "'");
+            name = tok.get(1);
+            if (!NAME.matcher(name).matches()) {
+              throw new IllegalArgumentException("bad policy name '" + name
+                  + "'; use letters, digits and . _ + - (starting with a letter or digit)");
+            }
+          }
+          case "option" -> {
+            if (tok.size() != 3) throw new IllegalArgumentException("expected 'option KEY VALUE'");
+            if (options.containsKey(tok.get(1))) {
+              throw new IllegalArgumentException("option '" + tok.get(1) + "' set twice");
+            }
+            options.put(tok.get(1), Options.check(tok.get(1), tok.get(2)));
+          }
+          default -> {
+            if (tok.size() < 3) {
+              throw new IllegalArgumentException("expected 'LAYERS ROLES FORMAT [ROUNDING] [GRANULARITY]' "
+                  + "or 'LAYERS accumulator|multiplier SPEC [PRODUCTS]', got '" + line + "'");
+            }
+            rules.add(rule(Arrays.asList(tok.get(0).split(",", -1)), parseRoles(tok.get(1)),
+                tok.subList(2, tok.size()), parsers));
+          }
+        }
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("policy line " + (n + 1) + ": " + e.getMessage(), e);
+      }
+    }
+    return new Policy(name != null ? name : defaultName, rules, options);
+  }
+
+  /**
+   * Reads a policy file: JSON when the name ends in {@code .json}, else the text form. The file name
+   * (without extension) is the default name.
+   *
+   * @param jsonParser parses JSON text into maps, lists, strings, numbers, booleans and null
+   * @throws IllegalArgumentException naming the file and the problem
+   */
+  public static Policy read(Path file, Function<String, Object> jsonParser) throws IOException {
+    String text = Files.readString(file, StandardCharsets.UTF_8);
+    String fn = file.getFileName().toString();
+    String base = fn.contains(".") ? fn.substring(0, fn.lastIndexOf('.')) : fn;
+    try {
+      if (fn.endsWith(".json")) return fromJson(jsonParser.apply(text), base);
+      return parse(text, NAME.matcher(base).matches() ? base : "policy");
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A preset name ({@link Presets#names()}) or a policy file.
+   *
+   * @throws IllegalArgumentException when it is neither
+   */
+  public static Policy resolve(String presetOrFile, Function<String, Object> jsonParser) throws IOException {
+    if (Presets.names().contains(presetOrFile)) return Presets.get(presetOrFile);
+    Path p = Path.of(presetOrFile);
+    if (Files.isRegularFile(p)) return read(p, jsonParser);
+    throw new IllegalArgumentException("unknown policy '" + presetOrFile + "': not a preset ("
+        + String.join(", ", Presets.names()) + ") and no such file");
+  }
+
+  static Set<Role> parseRoles(String s) {
+    EnumSet<Role> roles = EnumSet.noneOf(Role.class);
+    for (String r : s.split(",", -1)) {
+      Role role = Role.parse(r);
+      if (!roles.add(role)) throw new IllegalArgumentException("role " + role + " listed twice");
+    }
+    return roles;
+  }
+
+  private static Rule rule(List<String> layers, Set<Role> roles, List<String> specTokens,
+      ArithmeticParsers parsers) {
+    for (String p : layers) checkPattern(p);
+    Role first = roles.iterator().next();
+    Spec spec;
+    if (first.isTensor()) {
+      for (Role r : roles) {
+        if (!r.isTensor()) {
+          throw new IllegalArgumentException("roles " + rolesText(roles) + " mix tensor roles with "
+              + "multiplier/accumulator; write them as separate rules");
+        }
+      }
+      spec = Spec.parseTensor(specTokens);
+    } else {
+      if (roles.size() > 1) {
+        throw new IllegalArgumentException("multiplier and accumulator take different specs; "
+            + "write them as separate rules");
+      }
+      if (specTokens.size() > 2) {
+        throw new IllegalArgumentException("expected '" + first + " SPEC [PRODUCTS]', got '"
+            + String.join(" ", specTokens) + "'");
+      }
+      String canonical;
+      try {
+        canonical = parsers.forRole(first).apply(specTokens.get(0));
+      } catch (IllegalArgumentException e) {
+        if (e.getMessage() != null && e.getMessage().contains(specTokens.get(0))) throw e;
+        throw new IllegalArgumentException(first + " '" + specTokens.get(0) + "': " + e.getMessage(), e);
+      }
+      Set<Product> products = EnumSet.allOf(Product.class);
+      if (specTokens.size() == 2) {
+        products = EnumSet.noneOf(Product.class);
+        for (String p : specTokens.get(1).split(",", -1)) {
+          Product pr = Product.parse(p);
+          if (!products.add(pr)) throw new IllegalArgumentException("product " + pr + " listed twice");
+        }
+      }
+      spec = new Spec.Arithmetic(canonical, products);
+    }
+    return new Rule(layers, roles, spec);
+  }
+
+  static String rolesText(Set<Role> roles) {
+    StringBuilder sb = new StringBuilder();
+    for (Role r : roles) {
+      if (!sb.isEmpty()) sb.append(',');
+      sb.append(r.label());
+    }
+    return sb.toString();
+  }
+
+  /**
+   * The canonical text form: {@link #parse} of it gives back an equal policy. Every tensor rule
+   * spells out its rounding and granularity. Recorded in every run's summary.
+   */
+  public String toText() {
+    StringBuilder sb = new StringBuilder("policy ").append(name).append('\n');
+    for (var e : options.entrySet()) sb.append("option ").append(e.getKey()).append(' ').append(e.getValue()).append('\n');
+    int w0 = 1, w1 = 1;
+    for (Rule r : rules) {
+      w0 = Math.max(w0, String.join(",", r.layers()).length());
+      w1 = Math.max(w1, rolesText(r.roles()).length());
+    }
+    for (Rule r : rules) {
+      String l = String.join(",", r.layers()), ro = rolesText(r.roles());
+      sb.append(l).append(" ".repeat(w0 - l.length() + 2)).append(ro)
+          .append(" ".repeat(w1 - ro.length() + 2)).append(r.spec().text()).append('\n');
+    }
+    return sb.toString();
+  }
+
+  // ---- JSON form --------------------------------------------------------------------------------
+
+  /**
+   * The JSON tree of this policy (maps, lists and strings), ready for any JSON writer:
+   * {@code {"name": ..., "options": {...}, "rules": [{"layers": "*", "roles": "weight", "format":
+   * "int8", "rounding": "nearest-even", "granularity": "per-channel(0)"}, ...]}}. Arithmetic rules
+   * carry {@code "format"} (the spec string) and, when not all, {@code "products"}.
+   */
+  public Map<String, Object> toJsonTree() {
+    LinkedHashMap<String, Object> m = new LinkedHashMap<>();
+    m.put("name", name);
+    if (!options.isEmpty()) m.put("options", new LinkedHashMap<>(options));
+    List<Object> rs = new ArrayList<>();
+    for (Rule r : rules) {
+      LinkedHashMap<String, Object> j = new LinkedHashMap<>();
+      j.put("layers", String.join(",", r.layers()));
+      j.put("roles", rolesText(r.roles()));
+      switch (r.spec()) {
+        case Spec.Keep k -> j.put("format", "fp32");
+        case Spec.Quantize q -> {
+          j.put("format", q.quantizer().format().name());
+          j.put("rounding", q.quantizer().rounding().label());
+          j.put("granularity", Spec.granularityText(q.quantizer().granularity()));
+        }
+        case Spec.Arithmetic a -> {
+          j.put("format", a.spec());
+          if (!a.allProducts()) j.put("products", Spec.productsText(a.products()));
+        }
+      }
+      rs.add(j);
+    }
+    m.put("rules", rs);
+    return m;
+  }
+
+  /** Parses JSON text with the given parser (e.g. {@code dev.lowbit.io.Json::parse}). */
+  public static Policy parseJson(String text, Function<String, Object> jsonParser, String defaultName) {
+    return fromJson(jsonParser.apply(text), defaultName);
+  }
+
+  /** {@link #fromJson(Object, String, ArithmeticParsers)} with the default parsers. */
+  public static Policy fromJson(Object tree, String defaultName) {
+    return fromJson(tree, defaultName, ArithmeticParsers.DEFAULT);
+  }
+
+  /**
+   * A policy from a parsed JSON tree: an object with {@code rules} (a list of objects with {@code
+   * layers} (string or list; comma-separated globs), {@code role} or {@code roles} (string,
+   * comma-separated, or list), {@code format}, and optional {@code rounding}, {@code granularity}
+   * (tensor roles) or {@code products} (arithmetic roles)), optional {@code name} and {@code
+   * options} (object of strings or numbers).
+   *
+   * @throws IllegalArgumentException naming the JSON path and the problem
+   */
+  public static Policy fromJson(Object tree, String defaultName, ArithmeticParsers parsers) {
+    if (!(tree instanceof Map<?, ?> root)) throw new IllegalArgumentException("policy JSON: expected an object");
+    for (Object k : root.keySet()) {
+      if (!List.of("name", "options", "rules", "description").contains(k)) {
+        throw new IllegalArgumentException("policy JSON: unknown key '" + k + "'; valid: name, description, options, rules");
+      }
+    }
+    String name = defaultName;
+    if (root.get("name") != null) {
+      if (!(root.get("name") instanceof String s)) throw new IllegalArgumentException("policy JSON name: expected a string");
+      name = s;
+    }
+    LinkedHashMap<String, String> options = new LinkedHashMap<>();
+    if (root.get("options") != null) {
+      if (!(root.get("options") instanceof Map<?, ?> om)) {
+        throw new IllegalArgumentException("policy JSON options: expected an object");
+      }
+      for (var e : om.entrySet()) {
+        Object v = e.getValue();
+        if (!(v instanceof String || v instanceof Number || v instanceof Boolean)) {
+          throw new IllegalArgumentException("policy JSON options." + e.getKey() + ": expected a string or number");
+        }
+        try {
+          options.put(String.valueOf(e.getKey()), Options.check(String.valueOf(e.getKey()), String.valueOf(v)));
+        } catch (IllegalArgumentException ex) {
+          throw new IllegalArgumentException("policy JSON options." + e.getKey() + ": " + ex.getMessage(), ex);
+        }
+      }
+    }
+    if (!(root.get("rules") instanceof List<?> list)) {
+      throw new IllegalArgumentException("policy JSON: expected \"rules\": [ ... ]");
+    }
+    List<Rule> rules = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      String where = "policy JSON rules[" + i + "]";
+      try {
+        if (!(list.get(i) instanceof Map<?, ?> r)) throw new IllegalArgumentException("expected an object");
+        for (Object k : r.keySet()) {
+          if (!List.of("layers", "role", "roles", "format", "rounding", "granularity", "products").contains(k)) {
+            throw new IllegalArgumentException("unknown key '" + k
+                + "'; valid: layers, role(s), format, rounding, granularity, products");
+          }
+        }
+        if (r.containsKey("role") && r.containsKey("roles")) {
+          throw new IllegalArgumentException("give either role or roles, not both");
+        }
+        String layers = joined(r.get("layers"), "layers");
+        String roles = joined(r.containsKey("role") ? r.get("role") : r.get("roles"), "role");
+        if (!(r.get("format") instanceof String format)) throw new IllegalArgumentException("missing \"format\"");
+        Set<Role> rs = parseRoles(roles);
+        List<String> tokens = new ArrayList<>();
+        tokens.add(format.strip());
+        boolean tensor = rs.iterator().next().isTensor();
+        for (String k : tensor ? List.of("rounding", "granularity") : List.of("products")) {
+          if (r.get(k) != null) tokens.add(joined(r.get(k), k));
+        }
+        if (!tensor && (r.containsKey("rounding") || r.containsKey("granularity"))) {
+          throw new IllegalArgumentException("rounding and granularity apply to tensor roles only");
+        }
+        if (tensor && r.containsKey("products")) {
+          throw new IllegalArgumentException("products apply to multiplier and accumulator rules only");
+        }
+        // the text form tells rounding from granularity by their spelling; JSON names them
+        if (tensor && r.get("rounding") != null) dev.lowbit.format.Rounding.parse(joined(r.get("rounding"), "rounding"));
+        if (tensor && r.get("granularity") != null) Spec.parseGranularity(joined(r.get("granularity"), "granularity"));
+        rules.add(rule(Arrays.asList(layers.split(",", -1)), rs, tokens, parsers));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+      }
+    }
+    return new Policy(name, rules, options);
+  }
+
+  private static String joined(Object v, String key) {
+    if (v instanceof String s && !s.isBlank()) return s.strip().replace(" ", "");
+    if (v instanceof List<?> l && !l.isEmpty()) {
+      List<String> parts = new ArrayList<>();
+      for (Object o : l) {
+        if (!(o instanceof String s)) throw new IllegalArgumentException("\"" + key + "\": expected strings");
+        parts.add(s.strip());
+      }
+      return String.join(",", parts);
+    }
+    throw new IllegalArgumentException("missing or empty \"" + key + "\"");
+  }
+
+  // ---- value ------------------------------------------------------------------------------------
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Policy p && p.name.equals(name) && p.rules.equals(rules) && p.options.equals(options);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, rules, options);
+  }
+
+  @Override
+  public String toString() {
+    return "Policy[" + name + ", " + rules.size() + " rules]";
+  }
+}

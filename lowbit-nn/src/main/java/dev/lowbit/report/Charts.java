@@ -1,0 +1,104 @@
+package dev.lowbit.report;
+
+import java.awt.Color;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.internal.chartpart.Chart;
+import org.knowm.xchart.style.Styler;
+
+/** The report's plots, rendered headless by XChart into PNG bytes. */
+final class Charts {
+
+  static {
+    // before any AWT class loads: no display is needed or wanted
+    System.setProperty("java.awt.headless", "true");
+  }
+
+  private Charts() {}
+
+  static final int WIDTH = 760, HEIGHT = 440;
+
+  /** One rendered plot. */
+  record Png(String title, byte[] bytes, int width, int height) {}
+
+  /** Loss and accuracy curves per policy, final accuracy vs bits per weight, and time per policy. */
+  static List<Png> render(List<Report.Group> groups, boolean withModel) {
+    List<Png> out = new ArrayList<>();
+    XYChart loss = xy("Training loss per epoch (mean over seeds)", "epoch", "train loss");
+    XYChart acc = xy("Test accuracy per epoch (mean over seeds)", "epoch", "test accuracy (%)");
+    XYChart bits = xy("Final test accuracy vs bits per weight", "bits per weight", "test accuracy (%)");
+    bits.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+    bits.getStyler().setMarkerSize(10);
+    for (Report.Group g : groups) {
+      String label = g.label(withModel);
+      double[][] l = g.curve(EpochPoint::trainLoss);
+      if (l[0].length > 0) loss.addSeries(label, l[0], l[1]);
+      double[][] a = g.curve(EpochPoint::testAccuracy);
+      if (a[0].length > 0) acc.addSeries(label, a[0], scale(a[1], 100));
+      double m = g.accuracyMean();
+      if (!Double.isNaN(m)) {
+        bits.addSeries(label, new double[] {g.bitsWeight()}, new double[] {100 * m},
+            new double[] {100 * g.accuracyStd()});
+      }
+    }
+    add(out, "Training loss", loss);
+    add(out, "Test accuracy", acc);
+    add(out, "Accuracy vs bits per weight", bits);
+
+    boolean ratio = groups.stream().anyMatch(g -> !Double.isNaN(Report.timeRatio(g, groups)));
+    CategoryChart time = new CategoryChartBuilder().width(WIDTH).height(HEIGHT)
+        .title(ratio ? "Wall time relative to fp32" : "Wall time per run (no fp32 run to compare with)")
+        .xAxisTitle("policy").yAxisTitle(ratio ? "time / fp32" : "seconds").build();
+    style(time.getStyler());
+    time.getStyler().setLegendVisible(false);
+    List<String> names = new ArrayList<>();
+    List<Number> values = new ArrayList<>();
+    for (Report.Group g : groups) {
+      double v = ratio ? Report.timeRatio(g, groups) : g.secondsMean();
+      if (Double.isNaN(v)) continue;
+      names.add(g.label(withModel));
+      values.add(v);
+    }
+    if (!names.isEmpty()) {
+      time.addSeries("time", names, values);
+      add(out, ratio ? "Time relative to fp32" : "Wall time", time);
+    }
+    return out;
+  }
+
+  private static XYChart xy(String title, String x, String y) {
+    XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(x).yAxisTitle(y).build();
+    style(c.getStyler());
+    c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+    return c;
+  }
+
+  private static void style(Styler s) {
+    s.setChartBackgroundColor(Color.WHITE);
+    s.setAntiAlias(true);
+  }
+
+  private static double[] scale(double[] v, double f) {
+    double[] o = new double[v.length];
+    for (int i = 0; i < v.length; i++) o[i] = v[i] * f;
+    return o;
+  }
+
+  private static void add(List<Png> out, String title, Chart<?, ?> chart) {
+    if (chart.getSeriesMap().isEmpty()) return;
+    try {
+      out.add(new Png(title, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG),
+          chart.getWidth(), chart.getHeight()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("rendering the plot '" + title + "'", e);
+    }
+  }
+}

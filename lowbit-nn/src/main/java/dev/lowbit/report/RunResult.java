@@ -1,0 +1,45 @@
+package dev.lowbit.report;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What the report needs of one training run. {@link RunReader} builds it from a run directory;
+ * tests and sweeps may build it directly.
+ *
+ * @param model model name ("" when unknown)
+ * @param policy numerics policy name ({@code fp32} is the reference for time ratios)
+ * @param seed the run's seed
+ * @param epochs per-epoch points, in epoch order
+ * @param finalTestAccuracy test accuracy in [0, 1] at the end
+ * @param finalTrainLoss mean training loss of the last epoch
+ * @param finalTestLoss test loss at the end (NaN if not recorded)
+ * @param bitsWeight storage bits per weight
+ * @param bitsActivation storage bits per activation
+ * @param bitsGradient storage bits per gradient (the error dY flowing back)
+ * @param overflows event counts by name (e.g. accumulator overflow, swamping), possibly empty
+ * @param wallSeconds wall-clock time of the run
+ * @param source where the run came from (a directory), for the tables
+ */
+public record RunResult(String model, String policy, long seed, List<EpochPoint> epochs,
+    double finalTestAccuracy, double finalTrainLoss, double finalTestLoss, double bitsWeight,
+    double bitsActivation, double bitsGradient, Map<String, Long> overflows, double wallSeconds,
+    String source) {
+
+  public RunResult {
+    model = model == null ? "" : model;
+    Objects.requireNonNull(policy, "policy");
+    epochs = List.copyOf(epochs);
+    overflows = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(overflows));
+    source = source == null ? "" : source;
+  }
+
+  /** Sum of all overflow-type event counts. */
+  public long overflowTotal() {
+    long s = 0;
+    for (long v : overflows.values()) s += v;
+    return s;
+  }
+}

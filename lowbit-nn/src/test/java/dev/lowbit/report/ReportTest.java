@@ -1,0 +1,126 @@
+package dev.lowbit.report;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReportTest {
+
+  /** A run whose curve ends at {@code acc}, with {@code epochs} epochs. */
+  static RunResult run(String model, String policy, long seed, double acc, double seconds, int epochs,
+      double bitsW, Map<String, Long> overflows) {
+    List<EpochPoint> pts = new ArrayList<>();
+    for (int e = 1; e <= epochs; e++) {
+      pts.add(new EpochPoint(e, 100L * e, 1.0 / e + seed * 0.01, acc - 0.05 * (epochs - e), 0.1, 1000));
+    }
+    return new RunResult(model, policy, seed, pts, acc, 1.0 / epochs, 0.4, bitsW, bitsW, 32, overflows,
+        seconds, "runs/" + policy + "-" + seed);
+  }
+
+  static List<RunResult> sample() {
+    return List.of(
+        run("mlp", "fp32", 1, 0.90, 9, 3, 32, Map.of()),
+        run("mlp", "fp32", 2, 0.92, 10, 3, 32, Map.of()),
+        run("mlp", "fp32", 3, 0.94, 11, 3, 32, Map.of()),
+        run("mlp", "int8", 1, 0.89, 14, 3, 8, Map.of("accumulator", 2L)),
+        run("mlp", "int8", 2, 0.91, 16, 3, 8, Map.of("accumulator", 3L, "swamp", 1L)),
+        run("mlp", "mxfp4", 1, 0.80, 20, 2, 4.25, Map.of()));
+  }
+
+  @Test
+  void markdownAggregatesOverSeedsAndComparesTimeWithFp32() {
+    String md = Report.markdown(sample());
+    // fp32: mean 92, sample std 2 (0.90, 0.92, 0.94); int8: 90 ± 1.41; time 10 s vs 15 s
+    assertTrue(md.contains("| fp32 | 3 | 92.00 ± 2.00 |"), md);
+    assertTrue(md.contains("| int8 | 2 | 90.00 ± 1.41 |"), md);
+    assertTrue(md.contains("| 8 / 8 / 32 | accumulator 5, swamp 1 | 15.0 | 1.50× |"), md);
+    assertTrue(md.contains("| 4.25 / 4.25 / 32 | 0 | 20.0 | 2.00× |"), md);
+    assertTrue(md.contains("| 10.0 | 1.00× |"), md);
+    String noRef = Report.markdown(sample().subList(3, 6));
+    assertTrue(noRef.contains("| 15.0 | — |"), noRef);
+  }
+
+  @Test
+  void groupsSeparateModels() {
+    List<RunResult> runs = new ArrayList<>(sample());
+    runs.add(run("cnn", "fp32", 1, 0.95, 30, 2, 32, Map.of()));
+    runs.add(run("cnn", "int8", 1, 0.94, 45, 2, 8, Map.of()));
+    List<Report.Group> gs = Report.groups(runs);
+    assertEquals(5, gs.size());
+    Report.Group cnnInt8 = gs.get(4);
+    assertEquals("cnn/int8", cnnInt8.label(true));
+    assertEquals(1.5, Report.timeRatio(cnnInt8, gs), 1e-12, "the ratio uses the same model's fp32 runs");
+    String md = Report.markdown(runs);
+    assertTrue(md.contains("| cnn/int8 | 1 | 94.00 ± 0.00 |"), md);
+  }
+
+  @Test
+  void csvHasOneRowPerRun() {
+    String csv = Report.csv(sample());
+    String[] lines = csv.split("\n");
+    assertEquals(7, lines.length);
+    assertTrue(lines[0].startsWith("model,policy,seed,epochs,final_test_accuracy"));
+    assertEquals("mlp,int8,2,3,0.91,0.3333333333333333,0.4,8.0,8.0,32.0,accumulator=3;swamp=1,16.0,runs/int8-2",
+        lines[5]);
+    RunResult comma = new RunResult("a,b", "fp32", 0, List.of(), Double.NaN, Double.NaN, Double.NaN, 32, 32,
+        32, Map.of(), 1, "x\"y");
+    assertTrue(Report.csv(List.of(comma)).contains("\"a,b\",fp32,0,0,,,,32.0,32.0,32.0,,1.0,\"x\"\"y\""));
+  }
+
+  @Test
+  void htmlIsSelfContainedWithDecodablePlots() throws Exception {
+    String html = Report.html(sample());
+    assertFalse(html.contains("http://") || html.contains("https://") || html.contains("src=\"//"),
+        "no external references");
+    Matcher m = Pattern.compile("<img alt=\"[^\"]*\" width=\"(\\d+)\" height=\"(\\d+)\" src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\">")
+        .matcher(html);
+    int n = 0;
+    while (m.find()) {
+      byte[] png = Base64.getDecoder().decode(m.group(3));
+      assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(png, 4));
+      BufferedImage img = ImageIO.read(new ByteArrayInputStream(png));
+      assertEquals(Integer.parseInt(m.group(1)), img.getWidth());
+      assertEquals(Integer.parseInt(m.group(2)), img.getHeight());
+      n++;
+    }
+    assertEquals(4, n, "loss, accuracy, accuracy vs bits, time ratio");
+    assertEquals(n, html.split("<img ", -1).length - 1);
+    assertTrue(html.contains("<td>int8</td><td>2</td><td class=\"n\">90.00 ± 1.41</td>"), html);
+  }
+
+  @Test
+  void aSingleRunStillRenders() {
+    String html = Report.html(List.of(run("", "int4", 7, 0.5, 3, 1, 4, Map.of())));
+    // no fp32 run: time in seconds instead of a ratio
+    assertEquals(4, html.split("<img ", -1).length - 1);
+    assertTrue(html.contains("Wall time"));
+  }
+
+  @Test
+  void writesAllThreeFilesAtomically(@TempDir Path dir) throws Exception {
+    Path out = dir.resolve("report");
+    Report.write(sample(), out);
+    Report.write(sample(), out); // replaces
+    try (Stream<Path> s = Files.list(out)) {
+      assertEquals(List.of("report.html", "summary.csv", "summary.md"),
+          s.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary files left");
+    }
+    assertEquals(Report.csv(sample()), Files.readString(out.resolve("summary.csv")));
+  }
+}
