@@ -14,6 +14,7 @@ import dev.lowbit.train.Trainer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,9 +22,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code lowbit sweep}: one training run per (policy, seed) into {@code OUT/runs/POLICY-sSEED/},
@@ -40,7 +45,11 @@ import picocli.CommandLine.Option;
     })
 public final class SweepCommand implements Callable<Integer> {
 
+  private static final Logger LOG = LoggerFactory.getLogger(SweepCommand.class);
+
   @Mixin BackendOption backend;
+
+  @Spec CommandSpec spec;
 
   @Option(names = "--model", defaultValue = "mlp", description = "mlp, cnn, resnet or vit (default: ${DEFAULT-VALUE})")
   String model;
@@ -56,7 +65,7 @@ public final class SweepCommand implements Callable<Integer> {
   List<Long> seeds;
 
   @Option(names = "--out", defaultValue = "runs/sweep", description = "output directory (default: ${DEFAULT-VALUE})")
-  Path out;
+  Path outDir;
 
   @Option(names = "--shard", description = "k/N: run only jobs k, k+N, k+2N, ... (1-based) of the (policy, seed) list")
   String shard;
@@ -95,6 +104,7 @@ public final class SweepCommand implements Callable<Integer> {
     if (limitTrain < 0 || limitTest < 0) {
       throw new IllegalArgumentException("--limit-train/--limit-test must be >= 0, got " + limitTrain + ", " + limitTest);
     }
+    PrintWriter out = spec.commandLine().getOut();
     int[] kn = parseShard(shard);
     List<Job> jobs = jobs(); // resolves every policy before anything runs
     Kernels.setThreads(threads);
@@ -104,7 +114,7 @@ public final class SweepCommand implements Callable<Integer> {
     Dataset train = limitTrain > 0 ? splits.train().head(limitTrain) : splits.train();
     Dataset test = limitTest > 0 ? splits.test().head(limitTest) : splits.test();
     String source = splits.source() + "; using " + train.size() + " train / " + test.size() + " test";
-    System.out.println("lowbit sweep: model " + model + ", " + jobs.size() + " runs (" + policies.size()
+    out.println("lowbit sweep: model " + model + ", " + jobs.size() + " runs (" + policies.size()
         + " policies x " + seeds.size() + " seeds)" + (kn == null ? "" : ", shard " + kn[0] + "/" + kn[1])
         + ", " + epochs + " epoch(s), data: " + source);
     PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
@@ -115,14 +125,14 @@ public final class SweepCommand implements Callable<Integer> {
         anyToRun = true;
       }
     }
-    if (anyToRun) warmUp(train, test, quiet);
+    if (anyToRun) warmUp(jobs, train, test, quiet);
     int failed = 0;
     for (int j = 0; j < jobs.size(); j++) {
       Job job = jobs.get(j);
       String tag = String.format("[%d/%d] %s seed %d", j + 1, jobs.size(), job.policy().name(), job.seed());
       if (kn != null && j % kn[1] != kn[0] - 1) continue;
       if (Files.isRegularFile(job.dir().resolve("summary.json"))) {
-        System.out.println(tag + ": done already, skipped");
+        out.println(tag + ": done already, skipped");
         continue;
       }
       boolean resume = Files.isRegularFile(job.dir().resolve(Trainer.CHECKPOINT));
@@ -130,33 +140,39 @@ public final class SweepCommand implements Callable<Integer> {
           resume ? job.dir() : null, null, null, -1, 0, false, limitTrain, limitTest, 50);
       try {
         Trainer.Summary s = new Trainer(cfg, job.policy(), runLog, false).run(train, test, source);
-        System.out.printf("%s: test accuracy %.4f, loss %.4f, %.1f s%n", tag, s.testAccuracy(), s.testLoss(), s.seconds());
+        out.printf("%s: test accuracy %.4f, loss %.4f, %.1f s%n", tag, s.testAccuracy(), s.testLoss(), s.seconds());
       } catch (IllegalStateException e) { // a diverged run is a result of the sweep, not its end
         failed++;
-        System.out.println(tag + ": failed: " + e.getMessage());
+        out.println(tag + ": failed: " + e.getMessage());
       }
     }
-    List<RunResult> runs = readRuns(out.resolve("runs"));
-    if (runs.isEmpty()) throw new IllegalArgumentException("no finished runs under " + out.resolve("runs"));
-    Report.write(runs, out);
-    System.out.println("wrote " + out.resolve("summary.csv") + ", " + out.resolve("summary.md") + ", "
-        + out.resolve("report.html") + " (" + runs.size() + " runs)");
-    System.out.println();
-    System.out.print(Files.readString(out.resolve("summary.md")));
+    List<RunResult> runs = readRuns(outDir.resolve("runs"));
+    if (runs.isEmpty()) throw new IllegalArgumentException("no finished runs under " + outDir.resolve("runs"));
+    Report.write(runs, outDir);
+    out.println("wrote " + outDir.resolve("summary.csv") + ", " + outDir.resolve("summary.md") + ", "
+        + outDir.resolve("report.html") + " (" + runs.size() + " runs)");
+    out.println();
+    out.print(Files.readString(outDir.resolve("summary.md")));
+    out.flush();
     return failed == 0 ? 0 : 1;
   }
 
   /**
-   * A few untimed fp32 steps first, so the JIT's warm-up is not charged to whichever run comes
-   * first (that would skew every time ratio against fp32).
+   * A few untimed steps of every policy first, so the JIT's warm-up (GEMM and quantizer kernels)
+   * is not charged to whichever run meets it first (that would skew the time ratios).
    */
-  private void warmUp(Dataset train, Dataset test, PrintStream quiet) throws IOException {
+  private void warmUp(List<Job> jobs, Dataset train, Dataset test, PrintStream quiet) throws IOException {
     Path tmp = Files.createTempDirectory("lowbit-sweep-warmup");
     try {
-      TrainConfig cfg = new TrainConfig(model, 1, batch, lr, 0, threads, tmp, data, null, null, null, -1, 0,
-          false, 0, 0, 50);
-      new Trainer(cfg, quiet, false).run(train.head(Math.min(train.size(), 4 * batch)),
-          test.head(Math.min(test.size(), 100)), "warm-up");
+      LinkedHashMap<String, Policy> distinct = new LinkedHashMap<>();
+      for (Job j : jobs) distinct.putIfAbsent(j.policy().name(), j.policy());
+      for (Policy p : distinct.values()) {
+        Path dir = tmp.resolve(p.name());
+        TrainConfig cfg = new TrainConfig(model, 1, batch, lr, 0, threads, dir, data, null, null, null, -1, 0,
+            false, 0, 0, 50);
+        new Trainer(cfg, p, quiet, false).run(train.head(Math.min(train.size(), 3 * batch)),
+            test.head(Math.min(test.size(), 100)), "warm-up");
+      }
     } finally {
       try (Stream<Path> s = Files.walk(tmp)) {
         for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
@@ -177,7 +193,7 @@ public final class SweepCommand implements Callable<Integer> {
     }
     List<Job> jobs = new ArrayList<>();
     for (Policy p : byName.values()) {
-      for (long s : seeds) jobs.add(new Job(p, s, out.resolve("runs").resolve(p.name() + "-s" + s)));
+      for (long s : seeds) jobs.add(new Job(p, s, outDir.resolve("runs").resolve(p.name() + "-s" + s)));
     }
     return jobs;
   }
@@ -209,7 +225,7 @@ public final class SweepCommand implements Callable<Integer> {
       try {
         runs.add(RunReader.read(d, Json::parse));
       } catch (IllegalArgumentException e) {
-        System.err.println("lowbit sweep: skipping " + d + ": " + e.getMessage());
+        LOG.warn("skipping {}: {}", d, e.getMessage());
       }
     }
     return runs;
