@@ -27,6 +27,7 @@ public final class Compute {
 
   private static volatile Numerics numerics;
   static volatile Numerics.Observer observer; // tests only
+  static volatile boolean integerPathOff; // tests only: compare the integer path with fake quantization
 
   /** Installs the numerics every later product uses; null for plain fp32. */
   public static void setNumerics(Numerics n) {
@@ -43,6 +44,9 @@ public final class Compute {
    * say what the operands are to the layer (weight, activation, error) and {@code roleC} what the
    * result is ({@link Role#WEIGHT_GRADIENT} or null): under a numerics policy each is quantized
    * as the policy says for (layer, role); with none installed, or no rule, the product is fp32.
+   * When both operands are dynamic integers with scales that factor out of the sum (int8 per tensor
+   * or per output channel), the product runs on the integer kernels instead ({@link
+   * Numerics#integerGemm}).
    */
   public static void gemm(
       String layer, Product product, Role roleA, Role roleB, Role roleC,
@@ -51,6 +55,10 @@ public final class Compute {
       boolean accumulate, float[] c, int cOff, int ldc) {
     Numerics q = numerics;
     if (q != null) {
+      if (roleC == null && !integerPathOff
+          && q.integerGemm(layer, roleA, roleB, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc)) {
+        return;
+      }
       Numerics.Observer obs = observer;
       Optional<Quantizer> qa = q.lookup(layer, roleA), qb = q.lookup(layer, roleB), qc = q.lookup(layer, roleC);
       if (qa.isPresent()) { // quantize the stored matrix: rows × cols as laid out in memory

@@ -319,7 +319,10 @@ public final class Trainer {
     b.put("activation", bits.activation());
     b.put("gradient", bits.gradient());
     m.put("bits", b);
-    m.put("overflows", new LinkedHashMap<String, Object>()); // no integer-kernel path yet: nothing can overflow
+    LinkedHashMap<String, Object> overflows = new LinkedHashMap<>();
+    if (numerics.integerGemms() > 0) overflows.put("int32_accumulator", numerics.int32Overflows());
+    m.put("overflows", overflows);
+    m.put("integer_gemms", numerics.integerGemms());
     m.put("quantized_tensors", numerics.quantizedTensors());
     m.put("jdk", Runtime.version().toString());
     m.put("vm", System.getProperty("java.vm.name"));

@@ -34,6 +34,7 @@ class ComputePolicyTest {
   void clear() {
     Compute.setNumerics(null);
     Compute.observer = null;
+    Compute.integerPathOff = false;
   }
 
   /** Runs forward and backward of a Linear and a Conv2d; returns every output and gradient, concatenated. */
@@ -150,5 +151,55 @@ class ComputePolicyTest {
     assertFalse(java.util.Arrays.equals(a, forwardBackward(9)), "another step drew the same random numbers");
     Compute.setNumerics(new Numerics(p, 6));
     assertFalse(java.util.Arrays.equals(a, forwardBackward(9)), "another seed drew the same random numbers");
+  }
+
+  @Test
+  void int8ForwardRunsOnTheIntegerKernelsAndMatchesFakeQuantization() {
+    Numerics n = new Numerics(Presets.get("int8"), 1);
+    Compute.setNumerics(n);
+    float[] integer = forwardBackward(11);
+    assertEquals(2, n.integerGemms(), "linear and conv forward");
+    assertEquals(0, n.int32Overflows());
+    Compute.integerPathOff = true;
+    Numerics fake = new Numerics(Presets.get("int8"), 1);
+    Compute.setNumerics(fake);
+    float[] fq = forwardBackward(11);
+    assertEquals(0, fake.integerGemms());
+    assertClose(fq, integer, 1e-5);
+    Compute.setNumerics(null);
+    float[] plain = forwardBackward(11);
+    assertFalse(java.util.Arrays.equals(plain, integer), "int8 changed nothing");
+  }
+
+  @Test
+  void int16PathCountsInt32Overflows() {
+    Policy p = Policy.parse("*  weight,activation  int16  rne\n", "int16");
+    Numerics n = new Numerics(p, 1);
+    Compute.setNumerics(n);
+    float[] moderate = forwardBackward(4);
+    assertEquals(2, n.integerGemms());
+    assertEquals(0, n.int32Overflows(), "random data stays well inside int32");
+    Compute.integerPathOff = true;
+    Compute.setNumerics(new Numerics(p, 1));
+    assertClose(forwardBackward(4), moderate, 1e-5);
+    Compute.integerPathOff = false;
+    // every code at the top of the range: 12 products of 32767² each overflow int32
+    Compute.setNumerics(n);
+    float[] ones = new float[5 * 12], w = new float[6 * 12], y = new float[5 * 6];
+    java.util.Arrays.fill(ones, 1f);
+    java.util.Arrays.fill(w, 1f);
+    Compute.gemm("fc1", Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true, 5, 6, 12,
+        ones, 0, 12, w, 0, 12, false, y, 0, 6);
+    assertEquals(3, n.integerGemms());
+    assertEquals(30, n.int32Overflows());
+  }
+
+  static void assertClose(float[] expected, float[] actual, double rel) {
+    assertEquals(expected.length, actual.length);
+    double scale = 0;
+    for (float v : expected) scale = Math.max(scale, Math.abs(v));
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], actual[i], rel * scale + 1e-30, "element " + i);
+    }
   }
 }

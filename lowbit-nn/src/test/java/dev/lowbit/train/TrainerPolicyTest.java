@@ -69,12 +69,15 @@ class TrainerPolicyTest {
     assertEquals("int8", sum.get("policy"));
     assertEquals(Presets.get("int8"), Policy.parse((String) sum.get("policy_text"), "int8"));
     assertTrue(((Number) sum.get("quantized_tensors")).longValue() > 0);
+    assertTrue(((Number) sum.get("integer_gemms")).longValue() > 0, "int8 forward products run on the integer kernels");
+    assertEquals(Map.of("int32_accumulator", 0L), sum.get("overflows"));
     RunResult r = RunReader.read(out, Json::parse);
     assertEquals("int8", r.policy());
     assertEquals(8, r.bitsWeight());
     assertEquals(8, r.bitsActivation());
     assertEquals(32, r.bitsGradient());
     assertEquals(3, r.seed());
+    assertEquals(Map.of("int32_accumulator", 0L), r.overflows());
     assertEquals(1, r.epochs().size());
     assertEquals(s.testAccuracy(), r.finalTestAccuracy(), 1e-12);
     double fp32 = run(dir.resolve("fp32"), null).testAccuracy();
