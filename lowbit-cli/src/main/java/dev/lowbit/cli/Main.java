@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       BackendCommand.class,
       TrainCommand.class,
+      SweepCommand.class,
     })
 public final class Main implements Runnable {
 

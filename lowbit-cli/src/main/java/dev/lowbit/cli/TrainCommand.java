@@ -1,6 +1,8 @@
 package dev.lowbit.cli;
 
+import dev.lowbit.io.Json;
 import dev.lowbit.kernel.Kernels;
+import dev.lowbit.numerics.Policy;
 
 import dev.lowbit.train.TrainConfig;
 import dev.lowbit.train.Trainer;
@@ -15,7 +17,7 @@ import picocli.CommandLine.Option;
     name = "train",
     mixinStandardHelpOptions = true,
     description = {
-      "Train a model on Fashion-MNIST (FP32).",
+      "Train a model on Fashion-MNIST (FP32, or the numerics of --policy).",
       "Data: --data DIR, else /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist),"
           + " else the 2,000/500-image subset embedded in the jar.",
       "Writes OUT/metrics.jsonl, OUT/summary.json and OUT/checkpoint.safetensors (after every epoch)."
@@ -72,6 +74,10 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--limit-test", defaultValue = "0", description = "use only the first N test images (0: all)")
   int limitTest;
 
+  @Option(names = "--policy", defaultValue = "fp32",
+      description = "numerics policy: a preset (lowbit policies / README) or a policy file (.policy text or .json) (default: ${DEFAULT-VALUE})")
+  String policy;
+
   @Option(names = "--log-every", defaultValue = "50", description = "steps between metrics lines (default: ${DEFAULT-VALUE})")
   int logEvery;
 
@@ -83,8 +89,9 @@ public final class TrainCommand implements Callable<Integer> {
     if (logEvery <= 0) throw new IllegalArgumentException("--log-every must be > 0, got " + logEvery);
     TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, seed, threads, out, data, resume, optimizer,
         schedule, weightDecay, labelSmoothing, augment, limitTrain, limitTest, logEvery);
+    Policy pol = Policy.resolve(policy, Json::parse);
     boolean tty = System.console() != null && System.console().isTerminal();
-    Trainer.Summary s = new Trainer(cfg, System.err, tty).run();
+    Trainer.Summary s = new Trainer(cfg, pol, System.err, tty).run();
     System.out.printf("test accuracy %.4f after %d epochs (%.1f s, %.0f training samples/s); wrote %s%n",
         s.testAccuracy(), s.epochs(), s.seconds(), s.samplesPerSecond(), out);
     return 0;

@@ -8,34 +8,89 @@ import dev.lowbit.kernel.ConvSpec;
 import dev.lowbit.kernel.Gemm;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.Reduce;
+import dev.lowbit.format.Quantizer;
+import dev.lowbit.numerics.Product;
+import dev.lowbit.numerics.Role;
 import dev.lowbit.tensor.Tensor;
 import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * Every matrix product of the network — Linear, Conv2d and attention's batched products, forward
  * and both backward passes — goes through {@link #gemm}, named by the layer and the product's
- * {@link Product}. That single place is where a numerics policy will later quantize operands per
- * role and pick the kernel; today it runs fp32 on {@link Kernels#gemm()}.
+ * {@link Product}. That single place is where the installed {@link Numerics} policy quantizes operands
+ * and results per {@link Role}; the arithmetic itself runs fp32 on {@link Kernels#gemm()}.
  */
 public final class Compute {
 
   private Compute() {}
 
-  /** Which of a layer's three training products a GEMM is. */
-  public enum Product {
-    /** activation × weight → output. */
-    FORWARD,
-    /** output gradient × weight → input gradient. */
-    BACKWARD_DATA,
-    /** output gradient × activation → weight gradient. */
-    BACKWARD_WEIGHT
+  private static volatile Numerics numerics;
+  static volatile Numerics.Observer observer; // tests only
+  static volatile boolean integerPathOff; // tests only: compare the integer path with fake quantization
+
+  /** Installs the numerics every later product uses; null for plain fp32. */
+  public static void setNumerics(Numerics n) {
+    numerics = n;
   }
 
-  /** C = op(A)·op(B) (+ C when accumulate), for layer {@code layer}. */
+  /** The installed numerics, or null (plain fp32). */
+  public static Numerics numerics() {
+    return numerics;
+  }
+
+  /**
+   * C = op(A)·op(B) (+ C when accumulate), for layer {@code layer}. {@code roleA} and {@code roleB}
+   * say what the operands are to the layer (weight, activation, error) and {@code roleC} what the
+   * result is ({@link Role#WEIGHT_GRADIENT} or null): under a numerics policy each is quantized
+   * as the policy says for (layer, role); with none installed, or no rule, the product is fp32.
+   * When both operands are dynamic integers with scales that factor out of the sum (int8 per tensor
+   * or per output channel), the product runs on the integer kernels instead ({@link
+   * Numerics#integerGemm}).
+   */
   public static void gemm(
-      String layer, Product product, boolean transA, boolean transB, int m, int n, int k,
+      String layer, Product product, Role roleA, Role roleB, Role roleC,
+      boolean transA, boolean transB, int m, int n, int k,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
       boolean accumulate, float[] c, int cOff, int ldc) {
+    Numerics q = numerics;
+    if (q != null) {
+      if (roleC == null && !integerPathOff
+          && q.integerGemm(layer, roleA, roleB, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc)) {
+        return;
+      }
+      Numerics.Observer obs = observer;
+      Optional<Quantizer> qa = q.lookup(layer, roleA), qb = q.lookup(layer, roleB), qc = q.lookup(layer, roleC);
+      if (qa.isPresent()) { // quantize the stored matrix: rows × cols as laid out in memory
+        int rows = transA ? k : m, cols = transA ? m : k;
+        a = q.quantize(qa.get(), layer, roleA, a, aOff, lda, rows, cols);
+        aOff = 0;
+        lda = cols;
+        if (obs != null) obs.tensor(layer, product, roleA, a, new int[] {rows, cols});
+      }
+      if (qb.isPresent()) {
+        int rows = transB ? n : k, cols = transB ? k : n;
+        b = q.quantize(qb.get(), layer, roleB, b, bOff, ldb, rows, cols);
+        bOff = 0;
+        ldb = cols;
+        if (obs != null) obs.tensor(layer, product, roleB, b, new int[] {rows, cols});
+      }
+      if (qc.isPresent()) { // the product alone is quantized, then accumulated in fp32
+        float[] t = new float[m * n];
+        Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 0f, t, 0, n);
+        q.quantizeInPlace(qc.get(), layer, roleC, t, cOff, m, n);
+        if (obs != null) obs.tensor(layer, product, roleC, t, new int[] {m, n});
+        for (int i = 0; i < m; i++) {
+          int co = cOff + i * ldc, to = i * n;
+          if (accumulate) {
+            for (int j = 0; j < n; j++) c[co + j] += t[to + j];
+          } else {
+            System.arraycopy(t, to, c, co, n);
+          }
+        }
+        return;
+      }
+    }
     Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb,
         accumulate ? 1f : 0f, c, cOff, ldc);
   }
@@ -49,7 +104,7 @@ public final class Compute {
     }
     int rows = x.size() / in;
     float[] y = new float[rows * out];
-    gemm(layer, Product.FORWARD, false, true, rows, out, in, x.data(), 0, in, w.data(), 0, in, false, y, 0, out);
+    gemm(layer, Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true, rows, out, in, x.data(), 0, in, w.data(), 0, in, false, y, 0, out);
     if (b != null) {
       float[] bd = b.data();
       for (int r = 0; r < rows; r++) for (int j = 0; j < out; j++) y[r * out + j] += bd[j];
@@ -61,7 +116,8 @@ public final class Compute {
       Tape.record(o, () -> {
         float[] g = o.grad();
         if (w.requiresGrad()) {
-          gemm(layer, Product.BACKWARD_WEIGHT, true, false, out, in, rows, g, 0, out, x.data(), 0, in,
+          gemm(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, Role.WEIGHT_GRADIENT,
+              true, false, out, in, rows, g, 0, out, x.data(), 0, in,
               true, w.gradForAccumulation(), 0, in);
         }
         if (b != null && b.requiresGrad()) {
@@ -70,7 +126,8 @@ public final class Compute {
           Ops.addInto(b.gradForAccumulation(), s);
         }
         if (x.requiresGrad()) {
-          gemm(layer, Product.BACKWARD_DATA, false, false, rows, in, out, g, 0, out, w.data(), 0, in,
+          gemm(layer, Product.BACKWARD_DATA, Role.ERROR, Role.WEIGHT, null,
+              false, false, rows, in, out, g, 0, out, w.data(), 0, in,
               true, x.gradForAccumulation(), 0, in);
         }
       });
@@ -93,7 +150,7 @@ public final class Compute {
     Conv.im2col(s, x.data(), col);
     float[] t = new float[s.outputSize()];
     for (int gi = 0; gi < g; gi++) {
-      gemm(layer, Product.FORWARD, false, false, ocg, cols, kg, w.data(), gi * ocg * kg, kg,
+      gemm(layer, Product.FORWARD, Role.WEIGHT, Role.ACTIVATION, null, false, false, ocg, cols, kg, w.data(), gi * ocg * kg, kg,
           col, gi * kg * cols, cols, false, t, gi * ocg * cols, cols);
     }
     float[] y = new float[s.outputSize()];
@@ -106,7 +163,8 @@ public final class Compute {
         if (w.requiresGrad()) {
           float[] dw = w.gradForAccumulation();
           for (int gi = 0; gi < g; gi++) {
-            gemm(layer, Product.BACKWARD_WEIGHT, false, true, ocg, kg, cols, dt, gi * ocg * cols, cols,
+            gemm(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, Role.WEIGHT_GRADIENT,
+                false, true, ocg, kg, cols, dt, gi * ocg * cols, cols,
                 col, gi * kg * cols, cols, true, dw, gi * ocg * kg, kg);
           }
         }
@@ -117,7 +175,8 @@ public final class Compute {
         if (x.requiresGrad()) {
           float[] dcol = col; // the columns are no longer needed once dW is done
           for (int gi = 0; gi < g; gi++) {
-            gemm(layer, Product.BACKWARD_DATA, true, false, kg, cols, ocg, w.data(), gi * ocg * kg, kg,
+            gemm(layer, Product.BACKWARD_DATA, Role.WEIGHT, Role.ERROR, null,
+                true, false, kg, cols, ocg, w.data(), gi * ocg * kg, kg,
                 dt, gi * ocg * cols, cols, false, dcol, gi * kg * cols, cols);
           }
           float[] dx = new float[s.inputSize()];
@@ -149,7 +208,7 @@ public final class Compute {
     int ldb = transB ? k : n;
     float[] y = new float[batch * m * n];
     for (int i = 0; i < batch; i++) {
-      gemm(layer, Product.FORWARD, false, transB, m, n, k, a.data(), i * m * k, k, b.data(), i * k * n, ldb,
+      gemm(layer, Product.FORWARD, Role.ACTIVATION, Role.ACTIVATION, null, false, transB, m, n, k, a.data(), i * m * k, k, b.data(), i * k * n, ldb,
           false, y, i * m * n, n);
     }
     int[] os = as.clone();
@@ -160,15 +219,15 @@ public final class Compute {
         float[] g = o.grad();
         for (int i = 0; i < batch; i++) {
           if (a.requiresGrad()) { // dA = G·op(B)ᵀ
-            gemm(layer, Product.BACKWARD_DATA, false, !transB, m, k, n, g, i * m * n, n, b.data(), i * k * n, ldb,
+            gemm(layer, Product.BACKWARD_DATA, Role.ERROR, Role.ACTIVATION, null, false, !transB, m, k, n, g, i * m * n, n, b.data(), i * k * n, ldb,
                 true, a.gradForAccumulation(), i * m * k, k);
           }
           if (b.requiresGrad()) {
             if (transB) { // dB (n×k) = Gᵀ·A
-              gemm(layer, Product.BACKWARD_WEIGHT, true, false, n, k, m, g, i * m * n, n, a.data(), i * m * k, k,
+              gemm(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, null, true, false, n, k, m, g, i * m * n, n, a.data(), i * m * k, k,
                   true, b.gradForAccumulation(), i * k * n, k);
             } else { // dB (k×n) = Aᵀ·G
-              gemm(layer, Product.BACKWARD_WEIGHT, true, false, k, n, m, a.data(), i * m * k, k, g, i * m * n, n,
+              gemm(layer, Product.BACKWARD_WEIGHT, Role.ACTIVATION, Role.ERROR, null, true, false, k, n, m, a.data(), i * m * k, k, g, i * m * n, n,
                   true, b.gradForAccumulation(), i * k * n, n);
             }
           }

@@ -11,7 +11,11 @@ import dev.lowbit.io.Safetensors;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.Reduce;
 import dev.lowbit.models.Models;
+import dev.lowbit.nn.Compute;
 import dev.lowbit.nn.Module;
+import dev.lowbit.nn.Numerics;
+import dev.lowbit.numerics.Policy;
+import dev.lowbit.numerics.Presets;
 import dev.lowbit.tensor.Tensor;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -30,6 +34,10 @@ import org.slf4j.LoggerFactory;
  * {@code metrics.jsonl}, a checkpoint after every epoch, {@code summary.json} at the end. Resuming
  * from a checkpoint continues bit-identically: data order is keyed by (seed, epoch), dropout by
  * (seed, step), and the checkpoint holds weights, buffers and optimizer state.
+ *
+ * <p>A numerics {@link Policy} (default {@code fp32}: no rules, plain fp32) is installed in {@link
+ * Compute} for the run and in the optimizer, and recorded in {@code summary.json} ({@code policy},
+ * {@code policy_text}, {@code bits}, {@code overflows}).
  */
 public final class Trainer {
 
@@ -42,11 +50,19 @@ public final class Trainer {
       double samplesPerSecond, int epochs, long steps, String dataSource) {}
 
   private final TrainConfig cfg;
+  private final Policy policy;
   private final PrintStream progress;
   private final boolean tty;
+  private Numerics numerics;
 
   public Trainer(TrainConfig cfg, PrintStream progress, boolean tty) {
+    this(cfg, Presets.get("fp32"), progress, tty);
+  }
+
+  /** A trainer that applies {@code policy} to every layer's products and the optimizer. */
+  public Trainer(TrainConfig cfg, Policy policy, PrintStream progress, boolean tty) {
     this.cfg = cfg;
+    this.policy = java.util.Objects.requireNonNull(policy, "policy");
     this.progress = progress;
     this.tty = tty;
   }
@@ -62,11 +78,23 @@ public final class Trainer {
 
   /** Trains on the given sets (tests pass small ones). */
   public Summary run(Dataset train, Dataset test, String source) throws IOException {
+    numerics = new Numerics(policy, cfg.seed());
+    Numerics before = Compute.numerics();
+    Compute.setNumerics(numerics);
+    try {
+      return runWithNumerics(train, test, source);
+    } finally {
+      Compute.setNumerics(before);
+    }
+  }
+
+  private Summary runWithNumerics(Dataset train, Dataset test, String source) throws IOException {
     long t0 = System.nanoTime();
     Module model = Models.create(cfg.model(), cfg.seed());
     Optimizer opt = cfg.effectiveOptimizer().equals("adamw")
         ? new AdamW(model.namedParameters(), cfg.effectiveLr(), cfg.effectiveWeightDecay())
         : new Sgd(model.namedParameters(), cfg.effectiveLr(), 0.9, 0, cfg.effectiveWeightDecay(), false);
+    opt.setNumerics(numerics);
     DataLoader loader = new DataLoader(train, cfg.batch(), true, cfg.seed(), cfg.augment() ? 2 : 0, false);
     int perEpoch = loader.batchesPerEpoch();
     long total = (long) perEpoch * cfg.epochs();
@@ -85,7 +113,8 @@ public final class Trainer {
     Files.createDirectories(cfg.out()); // only once the inputs are known to be good
     String hdr = "lowbit train: model " + cfg.model() + " (" + model.parameterCount() + " parameters), "
         + opt.describe() + ", schedule " + cfg.effectiveSchedule() + ", batch " + cfg.batch()
-        + ", seed " + cfg.seed() + ", threads " + cfg.threads() + ", GEMM " + Kernels.gemm().name();
+        + ", seed " + cfg.seed() + ", threads " + cfg.threads() + ", GEMM " + Kernels.gemm().name()
+        + ", policy " + policy.name();
     progress.println(hdr);
     progress.println("data: " + source);
     if (startEpoch > 0) progress.println("resuming after epoch " + startEpoch + " from " + cfg.resume());
@@ -101,7 +130,7 @@ public final class Trainer {
       if (!append || startEpoch == 0) {
         LinkedHashMap<String, Object> start = new LinkedHashMap<>();
         start.put("event", "start");
-        start.put("config", cfg.toMap());
+        start.put("config", config());
         start.put("data", source);
         start.put("parameters", model.parameterCount());
         line(log, start);
@@ -117,6 +146,7 @@ public final class Trainer {
           opt.setLr(schedule.lr(step));
           DataLoader.Batch batch = loader.batch(epoch, bi);
           model.setStep(step);
+          numerics.setStep(step);
           opt.zeroGrad();
           Var logits = model.forward(Var.constant(batch.x()));
           Var loss = Ops.crossEntropy(logits, batch.labels(), (float) cfg.labelSmoothing());
@@ -227,7 +257,7 @@ public final class Trainer {
     meta.put("epoch", Integer.toString(epoch));
     meta.put("step", Long.toString(step));
     meta.put("optimizer_steps", Long.toString(opt.steps()));
-    meta.put("identity", Json.write(cfg.identity()));
+    meta.put("identity", Json.write(identity()));
     Safetensors.write(cfg.out().resolve(CHECKPOINT), all, meta);
   }
 
@@ -244,7 +274,7 @@ public final class Trainer {
       throw new IllegalArgumentException(file + ": checkpoint is for model '" + meta.get("model")
           + "', not '" + cfg.model() + "'");
     }
-    String want = Json.write(cfg.identity());
+    String want = Json.write(identity());
     if (!want.equals(meta.get("identity"))) {
       throw new IllegalArgumentException(file + ": checkpoint settings " + meta.get("identity")
           + " differ from this run's " + want + "; resume with the same settings");
@@ -280,7 +310,20 @@ public final class Trainer {
     m.put("train_samples_per_s", s.samplesPerSecond());
     m.put("parameters", model.parameterCount());
     m.put("data", s.dataSource());
-    m.put("config", cfg.toMap());
+    m.put("config", config());
+    m.put("policy", policy.name());
+    m.put("policy_text", policy.toText());
+    Policy.Bits bits = policy.bits();
+    LinkedHashMap<String, Object> b = new LinkedHashMap<>();
+    b.put("weight", bits.weight());
+    b.put("activation", bits.activation());
+    b.put("gradient", bits.gradient());
+    m.put("bits", b);
+    LinkedHashMap<String, Object> overflows = new LinkedHashMap<>();
+    if (numerics.integerGemms() > 0) overflows.put("int32_accumulator", numerics.int32Overflows());
+    m.put("overflows", overflows);
+    m.put("integer_gemms", numerics.integerGemms());
+    m.put("quantized_tensors", numerics.quantizedTensors());
     m.put("jdk", Runtime.version().toString());
     m.put("vm", System.getProperty("java.vm.name"));
     m.put("vector_bits", vectorBits());
@@ -294,6 +337,20 @@ public final class Trainer {
     } finally {
       Files.deleteIfExists(tmp);
     }
+  }
+
+  /** The run's config with the policy name, for metrics.jsonl and summary.json. */
+  private Map<String, Object> config() {
+    LinkedHashMap<String, Object> m = new LinkedHashMap<>(cfg.toMap());
+    m.put("policy", policy.name());
+    return m;
+  }
+
+  /** What must match to resume: the config's identity, and the policy when it has rules (fp32 has none). */
+  private Map<String, Object> identity() {
+    LinkedHashMap<String, Object> m = new LinkedHashMap<>(cfg.identity());
+    if (!policy.rules().isEmpty() || !policy.options().isEmpty()) m.put("policy", policy.toText());
+    return m;
   }
 
   static int vectorBits() {

@@ -7,33 +7,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lowbit.numerics.Presets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import dev.lowbit.io.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/**
- * The reader over files as {@code lowbit train} writes them. No JSON parser is on this branch yet
- * (dev.lowbit.io.Json lands with the trainer), so each file's text is "parsed" by looking up the
- * tree the test registered for it: what is tested is the reader's use of the trees and files.
- */
+/** The reader over files as {@code lowbit train} writes them, parsed with the real {@link Json}. */
 class RunReaderTest {
 
-  private final Map<String, Object> trees = new HashMap<>();
-  private final Function<String, Object> parser = text -> {
-    Object t = trees.get(text.strip());
-    if (t == null) throw new IllegalArgumentException("bad JSON at offset 0: unexpected token");
-    return t;
-  };
+  private final Function<String, Object> parser = Json::parse;
 
-  /** Registers {@code tree} under a unique stand-in text and returns that text. */
-  private String json(Map<String, Object> tree) {
-    String key = "{\"#\":" + trees.size() + "}";
-    trees.put(key, tree);
-    return key;
+  /** The JSON text of {@code tree}. */
+  private static String json(Map<String, Object> tree) {
+    return Json.write(tree);
   }
 
   private static Map<String, Object> map(Object... kv) {

@@ -1,0 +1,233 @@
+package dev.lowbit.cli;
+
+import dev.lowbit.data.Dataset;
+import dev.lowbit.data.FashionMnist;
+import dev.lowbit.io.Json;
+import dev.lowbit.kernel.Kernels;
+import dev.lowbit.models.Models;
+import dev.lowbit.numerics.Policy;
+import dev.lowbit.report.Report;
+import dev.lowbit.report.RunReader;
+import dev.lowbit.report.RunResult;
+import dev.lowbit.train.TrainConfig;
+import dev.lowbit.train.Trainer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code lowbit sweep}: one training run per (policy, seed) into {@code OUT/runs/POLICY-sSEED/},
+ * skipping runs that already have a {@code summary.json} (so a killed sweep resumes), then a
+ * report over every run found under {@code OUT/runs} (other shards' included).
+ */
+@Command(
+    name = "sweep",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Train one run per (policy, seed) and write OUT/summary.csv, OUT/summary.md and OUT/report.html.",
+      "Runs go to OUT/runs/POLICY-sSEED/; finished ones (with summary.json) are skipped on restart.",
+      "With no arguments: mlp, 1 epoch, five presets, on the first 6,000/1,000 images (a few minutes)."
+    })
+public final class SweepCommand implements Callable<Integer> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SweepCommand.class);
+
+  @Mixin BackendOption backend;
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--model", defaultValue = "mlp", description = "mlp, cnn, resnet or vit (default: ${DEFAULT-VALUE})")
+  String model;
+
+  @Option(names = "--policies", defaultValue = "fp32,bf16,fp8,int8,mxfp4", split = ",",
+      description = "comma-separated presets or policy files (default: ${DEFAULT-VALUE})")
+  List<String> policies;
+
+  @Option(names = "--epochs", defaultValue = "1", description = "epochs per run (default: ${DEFAULT-VALUE})")
+  int epochs;
+
+  @Option(names = "--seeds", defaultValue = "1", split = ",", description = "comma-separated seeds (default: ${DEFAULT-VALUE})")
+  List<Long> seeds;
+
+  @Option(names = "--out", defaultValue = "runs/sweep", description = "output directory (default: ${DEFAULT-VALUE})")
+  Path outDir;
+
+  @Option(names = "--shard", description = "k/N: run only jobs k, k+N, k+2N, ... (1-based) of the (policy, seed) list")
+  String shard;
+
+  @Option(names = "--data", description = "directory with the four Fashion-MNIST IDX files (default: Debian's, else embedded)")
+  Path data;
+
+  @Option(names = "--batch", defaultValue = "128", description = "batch size (default: ${DEFAULT-VALUE})")
+  int batch;
+
+  @Option(names = "--lr", description = "learning rate (default: the model's, as lowbit train)")
+  Double lr;
+
+  @Option(names = "--threads", defaultValue = "2", description = "worker threads (default: ${DEFAULT-VALUE})")
+  int threads;
+
+  @Option(names = "--limit-train", defaultValue = "6000", description = "use the first N training images, 0: all (default: ${DEFAULT-VALUE})")
+  int limitTrain;
+
+  @Option(names = "--limit-test", defaultValue = "1000", description = "use the first N test images, 0: all (default: ${DEFAULT-VALUE})")
+  int limitTest;
+
+  @Option(names = "--verbose", description = "show each run's training progress on stderr")
+  boolean verbose;
+
+  /** One (policy, seed) run. */
+  record Job(Policy policy, long seed, Path dir) {}
+
+  @Override
+  public Integer call() throws Exception {
+    if (!Models.NAMES.contains(model)) {
+      throw new IllegalArgumentException("unknown model '" + model + "'; known: " + String.join(", ", Models.NAMES));
+    }
+    if (epochs <= 0) throw new IllegalArgumentException("--epochs must be > 0, got " + epochs);
+    if (threads <= 0) throw new IllegalArgumentException("--threads must be > 0, got " + threads);
+    if (limitTrain < 0 || limitTest < 0) {
+      throw new IllegalArgumentException("--limit-train/--limit-test must be >= 0, got " + limitTrain + ", " + limitTest);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    int[] kn = parseShard(shard);
+    List<Job> jobs = jobs(); // resolves every policy before anything runs
+    Kernels.setThreads(threads);
+    backend.apply();
+
+    FashionMnist.Splits splits = FashionMnist.load(data);
+    Dataset train = limitTrain > 0 ? splits.train().head(limitTrain) : splits.train();
+    Dataset test = limitTest > 0 ? splits.test().head(limitTest) : splits.test();
+    String source = splits.source() + "; using " + train.size() + " train / " + test.size() + " test";
+    out.println("lowbit sweep: model " + model + ", " + jobs.size() + " runs (" + policies.size()
+        + " policies x " + seeds.size() + " seeds)" + (kn == null ? "" : ", shard " + kn[0] + "/" + kn[1])
+        + ", " + epochs + " epoch(s), data: " + source);
+    PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+    PrintStream runLog = verbose ? System.err : quiet;
+    boolean anyToRun = false;
+    for (int j = 0; j < jobs.size(); j++) {
+      if ((kn == null || j % kn[1] == kn[0] - 1) && !Files.isRegularFile(jobs.get(j).dir().resolve("summary.json"))) {
+        anyToRun = true;
+      }
+    }
+    if (anyToRun) warmUp(jobs, train, test, quiet);
+    int failed = 0;
+    for (int j = 0; j < jobs.size(); j++) {
+      Job job = jobs.get(j);
+      String tag = String.format("[%d/%d] %s seed %d", j + 1, jobs.size(), job.policy().name(), job.seed());
+      if (kn != null && j % kn[1] != kn[0] - 1) continue;
+      if (Files.isRegularFile(job.dir().resolve("summary.json"))) {
+        out.println(tag + ": done already, skipped");
+        continue;
+      }
+      boolean resume = Files.isRegularFile(job.dir().resolve(Trainer.CHECKPOINT));
+      TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, job.seed(), threads, job.dir(), data,
+          resume ? job.dir() : null, null, null, -1, 0, false, limitTrain, limitTest, 50);
+      try {
+        Trainer.Summary s = new Trainer(cfg, job.policy(), runLog, false).run(train, test, source);
+        out.printf("%s: test accuracy %.4f, loss %.4f, %.1f s%n", tag, s.testAccuracy(), s.testLoss(), s.seconds());
+      } catch (IllegalStateException e) { // a diverged run is a result of the sweep, not its end
+        failed++;
+        out.println(tag + ": failed: " + e.getMessage());
+      }
+    }
+    List<RunResult> runs = readRuns(outDir.resolve("runs"));
+    if (runs.isEmpty()) throw new IllegalArgumentException("no finished runs under " + outDir.resolve("runs"));
+    Report.write(runs, outDir);
+    out.println("wrote " + outDir.resolve("summary.csv") + ", " + outDir.resolve("summary.md") + ", "
+        + outDir.resolve("report.html") + " (" + runs.size() + " runs)");
+    out.println();
+    out.print(Files.readString(outDir.resolve("summary.md")));
+    out.flush();
+    return failed == 0 ? 0 : 1;
+  }
+
+  /**
+   * A few untimed steps of every policy first, so the JIT's warm-up (GEMM and quantizer kernels)
+   * is not charged to whichever run meets it first (that would skew the time ratios).
+   */
+  private void warmUp(List<Job> jobs, Dataset train, Dataset test, PrintStream quiet) throws IOException {
+    Path tmp = Files.createTempDirectory("lowbit-sweep-warmup");
+    try {
+      LinkedHashMap<String, Policy> distinct = new LinkedHashMap<>();
+      for (Job j : jobs) distinct.putIfAbsent(j.policy().name(), j.policy());
+      for (Policy p : distinct.values()) {
+        Path dir = tmp.resolve(p.name());
+        TrainConfig cfg = new TrainConfig(model, 1, batch, lr, 0, threads, dir, data, null, null, null, -1, 0,
+            false, 0, 0, 50);
+        new Trainer(cfg, p, quiet, false).run(train.head(Math.min(train.size(), 3 * batch)),
+            test.head(Math.min(test.size(), 100)), "warm-up");
+      }
+    } finally {
+      try (Stream<Path> s = Files.walk(tmp)) {
+        for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /** Every (policy, seed) in order, policies outer; two policies with one name are an error. */
+  List<Job> jobs() throws IOException {
+    if (policies.isEmpty()) throw new IllegalArgumentException("--policies is empty");
+    if (seeds.isEmpty()) throw new IllegalArgumentException("--seeds is empty");
+    LinkedHashMap<String, Policy> byName = new LinkedHashMap<>();
+    for (String p : policies) {
+      Policy pol = Policy.resolve(p.strip(), Json::parse);
+      if (byName.put(pol.name(), pol) != null) {
+        throw new IllegalArgumentException("--policies names policy '" + pol.name() + "' twice");
+      }
+    }
+    List<Job> jobs = new ArrayList<>();
+    for (Policy p : byName.values()) {
+      for (long s : seeds) jobs.add(new Job(p, s, outDir.resolve("runs").resolve(p.name() + "-s" + s)));
+    }
+    return jobs;
+  }
+
+  /** "k/N" with 1 <= k <= N, or null for no sharding. */
+  static int[] parseShard(String s) {
+    if (s == null) return null;
+    String[] p = s.split("/", -1);
+    try {
+      if (p.length == 2) {
+        int k = Integer.parseInt(p[0].strip()), n = Integer.parseInt(p[1].strip());
+        if (n >= 1 && k >= 1 && k <= n) return new int[] {k, n};
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the message below
+    }
+    throw new IllegalArgumentException("bad --shard '" + s + "'; expected k/N with 1 <= k <= N, e.g. 2/4");
+  }
+
+  /** The readable runs under {@code root}; an unreadable one (killed before its first epoch) is skipped. */
+  static List<RunResult> readRuns(Path root) throws IOException {
+    List<RunResult> runs = new ArrayList<>();
+    if (!Files.isDirectory(root)) return runs;
+    List<Path> dirs;
+    try (Stream<Path> s = Files.walk(root, 2)) {
+      dirs = s.filter(Files::isDirectory).filter(RunReader::isRun).sorted().toList();
+    }
+    for (Path d : dirs) {
+      try {
+        runs.add(RunReader.read(d, Json::parse));
+      } catch (IllegalArgumentException e) {
+        LOG.warn("skipping {}: {}", d, e.getMessage());
+      }
+    }
+    return runs;
+  }
+}

@@ -1,0 +1,177 @@
+package dev.lowbit.nn;
+
+import dev.lowbit.format.EncodedTensor;
+import dev.lowbit.format.Granularity;
+import dev.lowbit.format.IntFormat;
+import dev.lowbit.format.Quantizer;
+import dev.lowbit.kernel.IntGemmEpilogue;
+import dev.lowbit.kernel.Kernels;
+import dev.lowbit.numerics.Policy;
+import dev.lowbit.numerics.Product;
+import dev.lowbit.numerics.Role;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The numerics a run applies in {@link Compute}: a {@link Policy}, the run's seed and the current
+ * step (stochastic rounding draws from (seed, a stream keyed by layer, role, operand offset and
+ * step), so runs are deterministic), and counters of what was quantized. Install with {@link
+ * Compute#setNumerics}; none installed means plain fp32.
+ */
+public final class Numerics {
+
+  /** Sees every operand and result after quantization (tests check the values are representable). */
+  interface Observer {
+    void tensor(String layer, Product product, Role role, float[] values, int[] shape);
+  }
+
+  private final Policy policy;
+  private final long seed;
+  private volatile long step;
+  private final AtomicLong quantizedTensors = new AtomicLong();
+  private final AtomicLong integerGemms = new AtomicLong();
+  private final AtomicLong int32Overflows = new AtomicLong();
+
+  public Numerics(Policy policy, long seed) {
+    this.policy = Objects.requireNonNull(policy, "policy");
+    this.seed = seed;
+  }
+
+  public Policy policy() {
+    return policy;
+  }
+
+  public long seed() {
+    return seed;
+  }
+
+  /** Sets the training step that keys stochastic rounding (the trainer calls this every step). */
+  public void setStep(long step) {
+    this.step = step;
+  }
+
+  public long step() {
+    return step;
+  }
+
+  /** How many tensors (GEMM operands and weight-gradient results) were quantized so far. */
+  public long quantizedTensors() {
+    return quantizedTensors.get();
+  }
+
+  /** How many products ran on the integer kernels (int8 or int16 codes, int32 sums). */
+  public long integerGemms() {
+    return integerGemms.get();
+  }
+
+  /** Integer-GEMM results whose true sum left the int32 range (int16 kernels; int8 ones cannot overflow). */
+  public long int32Overflows() {
+    return int32Overflows.get();
+  }
+
+  /** The quantizer for (layer, role), or empty (fp32) for a null role. */
+  Optional<Quantizer> lookup(String layer, Role role) {
+    return role == null ? Optional.empty() : policy.lookup(layer, role);
+  }
+
+  /**
+   * A compact (rows × cols) copy of the stored matrix at {@code src[off…]} with leading dimension
+   * {@code ld}, quantized. The stored layout (not the transposed view) is what gets quantized, so
+   * an operand quantizes the same way in every product that uses it (W in forward and
+   * backward-data, X in forward and backward-weight, dY in both backward products).
+   */
+  float[] quantize(Quantizer q, String layer, Role role, float[] src, int off, int ld, int rows, int cols) {
+    float[] x = new float[rows * cols];
+    for (int r = 0; r < rows; r++) System.arraycopy(src, off + r * ld, x, r * cols, cols);
+    q.quantize(x, new int[] {rows, cols}, x, seed, stream(layer, role, off));
+    quantizedTensors.incrementAndGet();
+    return x;
+  }
+
+  /** Quantizes a compact (rows × cols) result in place. */
+  void quantizeInPlace(Quantizer q, String layer, Role role, float[] x, int off, int rows, int cols) {
+    q.quantize(x, new int[] {rows, cols}, x, seed, stream(layer, role, off));
+    quantizedTensors.incrementAndGet();
+  }
+
+  /** A quantizer stream id from (layer, role, offset, step); String.hashCode is specified, so stable. */
+  public long stream(String layer, Role role, int off) {
+    long h = layer.hashCode() * 0x9E3779B97F4A7C15L;
+    h ^= (role.ordinal() + 1L) * 0xC2B2AE3D27D4EB4FL;
+    h = Long.rotateLeft(h, 29) ^ off * 0x165667B19E3779F9L;
+    return Long.rotateLeft(h, 17) ^ step * 0xD6E8FEB86659FD93L;
+  }
+
+  /**
+   * Runs C = op(A)·op(B) (+ C) on the integer kernels when both operands' quantizers are dynamic
+   * integers (codes × one scale per tensor or per channel) and their scales do not vary along the
+   * reduction dimension, so that the product factors as (Σ codeA·codeB) · scaleA[i] · scaleB[j]
+   * (Jacob et al., CVPR 2018). Codes of at most 8 bits use the exact s8×s8→int32 kernel, up to 16
+   * bits the int16 kernel with overflow counting. Returns false (nothing done) otherwise, or when an
+   * operand holds NaN or infinity (the float path then carries it to the loss).
+   */
+  boolean integerGemm(String layer, Role roleA, Role roleB, boolean transA, boolean transB, int m, int n, int k,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
+    Optional<Quantizer> oqa = lookup(layer, roleA), oqb = lookup(layer, roleB);
+    if (oqa.isEmpty() || oqb.isEmpty()) return false;
+    Quantizer qa = oqa.get(), qb = oqb.get();
+    int width = Math.max(codeWidth(qa), codeWidth(qb));
+    // op(A) is m×k: its scale may follow m (stored rows when not transposed, stored columns when transposed)
+    int sa = scaleAxis(qa), sb = scaleAxis(qb);
+    boolean aOk = sa == -1 || sa == (transA ? 1 : 0);
+    boolean bOk = sb == -1 || sb == (transB ? 0 : 1);
+    if (width == 0 || !aOk || !bOk) return false;
+    int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
+    EncodedTensor ea, eb;
+    try {
+      ea = qa.encode(compact(a, aOff, lda, aRows, aCols), new int[] {aRows, aCols}, seed, stream(layer, roleA, aOff));
+      eb = qb.encode(compact(b, bOff, ldb, bRows, bCols), new int[] {bRows, bCols}, seed, stream(layer, roleB, bOff));
+    } catch (IllegalArgumentException nonFinite) {
+      return false;
+    }
+    int[] acc = new int[m * n];
+    if (width == 8) {
+      Kernels.gemm().gemmS8S8(transA, transB, m, n, k, ea.codesAsBytes(), 0, aCols, eb.codesAsBytes(), 0, bCols,
+          acc, 0, n);
+    } else {
+      int32Overflows.addAndGet(Kernels.gemm().gemmS16(transA, transB, m, n, k, ea.codesAsShorts(), 0, aCols,
+          eb.codesAsShorts(), 0, bCols, acc, 0, n, true));
+    }
+    integerGemms.incrementAndGet();
+    quantizedTensors.addAndGet(2);
+    float scale = (sa == -1 ? ea.scales()[0] : 1f) * (sb == -1 ? eb.scales()[0] : 1f);
+    float[] rowScale = sa == -1 ? null : ea.scales(), colScale = sb == -1 ? null : eb.scales();
+    if (!accumulate) {
+      IntGemmEpilogue.dequantize(m, n, acc, 0, n, scale, rowScale, colScale, c, cOff, ldc);
+    } else {
+      float[] t = new float[m * n];
+      IntGemmEpilogue.dequantize(m, n, acc, 0, n, scale, rowScale, colScale, t, 0, n);
+      for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c[cOff + i * ldc + j] += t[i * n + j];
+    }
+    return true;
+  }
+
+  /** 8 or 16 for a dynamic signed integer whose codes fit int8 / int16; 0 when the integer path does not apply. */
+  private static int codeWidth(Quantizer q) {
+    if (!(q.format() instanceof IntFormat f) || !f.isDynamic()) return 0;
+    if (f.minCode() >= -128 && f.maxCode() <= 127) return 8;
+    if (f.minCode() >= -32768 && f.maxCode() <= 32767) return 16;
+    return 0;
+  }
+
+  /** For a stored 2-D matrix: -1 for one scale, 0 for one per row, 1 for one per column, 2 for blocks. */
+  private static int scaleAxis(Quantizer q) {
+    return switch (q.granularity()) {
+      case Granularity.PerTensor t -> -1;
+      case Granularity.PerChannel ch -> ch.axis() < 0 ? ch.axis() + 2 : ch.axis();
+      case Granularity.PerBlock bl -> 2;
+    };
+  }
+
+  private static float[] compact(float[] src, int off, int ld, int rows, int cols) {
+    float[] x = new float[rows * cols];
+    for (int r = 0; r < rows; r++) System.arraycopy(src, off + r * ld, x, r * cols, cols);
+    return x;
+  }
+}

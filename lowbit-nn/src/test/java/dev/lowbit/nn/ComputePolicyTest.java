@@ -1,0 +1,205 @@
+package dev.lowbit.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lowbit.autograd.Ops;
+import dev.lowbit.autograd.Var;
+import dev.lowbit.format.Quantizer;
+import dev.lowbit.kernel.ConvSpec;
+import dev.lowbit.numerics.Policy;
+import dev.lowbit.numerics.Presets;
+import dev.lowbit.numerics.Product;
+import dev.lowbit.numerics.Role;
+import dev.lowbit.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The policy hooks of {@link Compute}: each role's values are really in its format; fp32 is untouched. */
+class ComputePolicyTest {
+
+  record Seen(String layer, Product product, Role role, float[] values, int[] shape) {}
+
+  final List<Seen> seen = new ArrayList<>();
+
+  @AfterEach
+  void clear() {
+    Compute.setNumerics(null);
+    Compute.observer = null;
+    Compute.integerPathOff = false;
+  }
+
+  /** Runs forward and backward of a Linear and a Conv2d; returns every output and gradient, concatenated. */
+  static float[] forwardBackward(long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    Var w = Var.parameter(randn(r, 6, 12)), b = Var.parameter(randn(r, 6));
+    ConvSpec spec = new ConvSpec(2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+    Var cw = Var.parameter(randn(r, 4, 3, 3, 3)), cb = Var.parameter(randn(r, 4));
+    Var x = new Var(randn(r, 5, 12), true);
+    Var xi = new Var(randn(r, 2, 3, 6, 6), true);
+    Var y = Compute.linear("fc1", x, w, b);
+    Var z = Compute.conv2d("conv1", xi, cw, cb, spec);
+    Var loss = Ops.add(Ops.mse(y, new Tensor(new float[y.size()], y.shape())),
+        Ops.mse(z, new Tensor(new float[z.size()], z.shape())));
+    loss.backward();
+    List<float[]> parts = List.of(y.data(), z.data(), x.grad(), xi.grad(), w.grad(), b.grad(), cw.grad(), cb.grad());
+    int n = 0;
+    for (float[] p : parts) n += p.length;
+    float[] all = new float[n];
+    int o = 0;
+    for (float[] p : parts) {
+      System.arraycopy(p, 0, all, o, p.length);
+      o += p.length;
+    }
+    return all;
+  }
+
+  static Tensor randn(SplittableRandom r, int... shape) {
+    int n = 1;
+    for (int d : shape) n *= d;
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) v[i] = (float) (r.nextGaussian() * (1 + 3 * r.nextDouble()));
+    return new Tensor(v, shape);
+  }
+
+  @Test
+  void fp32PolicyIsBitIdenticalToNoPolicy() {
+    float[] plain = forwardBackward(7);
+    Numerics n = new Numerics(Presets.get("fp32"), 1);
+    Compute.setNumerics(n);
+    float[] withFp32 = forwardBackward(7);
+    assertEquals(plain.length, withFp32.length);
+    for (int i = 0; i < plain.length; i++) {
+      assertEquals(Float.floatToRawIntBits(plain[i]), Float.floatToRawIntBits(withFp32[i]), "element " + i);
+    }
+    assertEquals(0, n.quantizedTensors());
+  }
+
+  @Test
+  void everyRoleIsRepresentableInE4m3() {
+    Policy p = Policy.parse("*  weight,activation,error,weight-gradient  e4m3  rne\n", "e4m3-all");
+    Compute.setNumerics(new Numerics(p, 1));
+    Compute.observer = (layer, product, role, values, shape) -> seen.add(new Seen(layer, product, role, values.clone(), shape));
+    float[] quantized = forwardBackward(7);
+    Compute.setNumerics(null);
+    float[] plain = forwardBackward(7);
+    assertFalse(java.util.Arrays.equals(plain, quantized), "quantization changed nothing");
+    Set<Role> roles = EnumSet.noneOf(Role.class);
+    Set<Product> products = EnumSet.noneOf(Product.class);
+    for (Seen s : seen) {
+      roles.add(s.role);
+      products.add(s.product);
+      Quantizer q = p.lookup(s.layer, s.role).orElseThrow();
+      float[] again = new float[s.values.length];
+      q.quantizeReference(s.values, s.shape, again, 0, 0);
+      assertArrayEquals(s.values, again, s.layer + " " + s.product + " " + s.role + " holds values outside e4m3");
+    }
+    assertEquals(EnumSet.of(Role.WEIGHT, Role.ACTIVATION, Role.ERROR, Role.WEIGHT_GRADIENT), roles);
+    assertEquals(EnumSet.allOf(Product.class), products);
+    // each layer's products: forward sees W and X, backward-data W and dY, backward-weight dY, X and dW
+    assertEquals(2 * 2 + 2 * 2 + 2 * 3, seen.size());
+  }
+
+  @Test
+  void int8PresetGivesAtMost255LevelsPerScale() {
+    Policy p = Presets.get("int8");
+    Compute.setNumerics(new Numerics(p, 1));
+    Compute.observer = (layer, product, role, values, shape) -> seen.add(new Seen(layer, product, role, values.clone(), shape));
+    forwardBackward(3);
+    Set<Role> roles = EnumSet.noneOf(Role.class);
+    for (Seen s : seen) {
+      roles.add(s.role);
+      Quantizer q = p.lookup(s.layer, s.role).orElseThrow();
+      int slices = q.sliceCount(s.shape);
+      List<Set<Float>> levels = new ArrayList<>();
+      float[] amax = new float[slices];
+      for (int i = 0; i < slices; i++) levels.add(new HashSet<>());
+      for (int i = 0; i < s.values.length; i++) {
+        int sl = q.sliceOf(s.shape, i);
+        levels.get(sl).add(s.values[i]);
+        amax[sl] = Math.max(amax[sl], Math.abs(s.values[i]));
+      }
+      for (int sl = 0; sl < slices; sl++) {
+        assertTrue(levels.get(sl).size() <= 255, s.role + " slice " + sl + " has " + levels.get(sl).size() + " levels");
+        float step = amax[sl] / 127;
+        for (float v : levels.get(sl)) {
+          double k = v / step;
+          assertEquals(Math.rint(k), k, 1e-3, s.layer + " " + s.role + ": " + v + " is not a multiple of " + step);
+        }
+      }
+    }
+    assertEquals(EnumSet.of(Role.WEIGHT, Role.ACTIVATION), roles); // int8 keeps gradients fp32
+  }
+
+  @Test
+  void stochasticRoundingIsKeyedBySeedAndStep() {
+    Policy p = Policy.parse("*  weight,activation,error  e5m2  sr\n", "sr");
+    Numerics n = new Numerics(p, 5);
+    Compute.setNumerics(n);
+    float[] a = forwardBackward(9);
+    float[] b = forwardBackward(9);
+    assertArrayEquals(a, b);
+    n.setStep(1);
+    assertFalse(java.util.Arrays.equals(a, forwardBackward(9)), "another step drew the same random numbers");
+    Compute.setNumerics(new Numerics(p, 6));
+    assertFalse(java.util.Arrays.equals(a, forwardBackward(9)), "another seed drew the same random numbers");
+  }
+
+  @Test
+  void int8ForwardRunsOnTheIntegerKernelsAndMatchesFakeQuantization() {
+    Numerics n = new Numerics(Presets.get("int8"), 1);
+    Compute.setNumerics(n);
+    float[] integer = forwardBackward(11);
+    assertEquals(2, n.integerGemms(), "linear and conv forward");
+    assertEquals(0, n.int32Overflows());
+    Compute.integerPathOff = true;
+    Numerics fake = new Numerics(Presets.get("int8"), 1);
+    Compute.setNumerics(fake);
+    float[] fq = forwardBackward(11);
+    assertEquals(0, fake.integerGemms());
+    assertClose(fq, integer, 1e-5);
+    Compute.setNumerics(null);
+    float[] plain = forwardBackward(11);
+    assertFalse(java.util.Arrays.equals(plain, integer), "int8 changed nothing");
+  }
+
+  @Test
+  void int16PathCountsInt32Overflows() {
+    Policy p = Policy.parse("*  weight,activation  int16  rne\n", "int16");
+    Numerics n = new Numerics(p, 1);
+    Compute.setNumerics(n);
+    float[] moderate = forwardBackward(4);
+    assertEquals(2, n.integerGemms());
+    assertEquals(0, n.int32Overflows(), "random data stays well inside int32");
+    Compute.integerPathOff = true;
+    Compute.setNumerics(new Numerics(p, 1));
+    assertClose(forwardBackward(4), moderate, 1e-5);
+    Compute.integerPathOff = false;
+    // every code at the top of the range: 12 products of 32767² each overflow int32
+    Compute.setNumerics(n);
+    float[] ones = new float[5 * 12], w = new float[6 * 12], y = new float[5 * 6];
+    java.util.Arrays.fill(ones, 1f);
+    java.util.Arrays.fill(w, 1f);
+    Compute.gemm("fc1", Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true, 5, 6, 12,
+        ones, 0, 12, w, 0, 12, false, y, 0, 6);
+    assertEquals(3, n.integerGemms());
+    assertEquals(30, n.int32Overflows());
+  }
+
+  static void assertClose(float[] expected, float[] actual, double rel) {
+    assertEquals(expected.length, actual.length);
+    double scale = 0;
+    for (float v : expected) scale = Math.max(scale, Math.abs(v));
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], actual[i], rel * scale + 1e-30, "element " + i);
+    }
+  }
+}
