@@ -555,6 +555,36 @@ public final class OneDnn {
 
   static final int PACK_SLOT = 7;
 
+  /** A cached element-type conversion of a compact m×n matrix (oneDNN reorder). */
+  record Convert(dnnl_primitive reorder, dnnl_memory_desc from, dnnl_memory_desc to) {}
+
+  private final Map<Long, Convert> converts = new ConcurrentHashMap<>();
+
+  /**
+   * Converts a compact row-major m×n matrix from {@code fromType} to {@code toType} natively
+   * (oneDNN's reorder, run on its threads). Lock held.
+   */
+  void convert(int m, int n, int fromType, int toType, Pointer from, Pointer to) {
+    long id = ((long) m << 32 | n) * 31 * 31 + fromType * 31L + toType;
+    Convert c = converts.get(id);
+    if (c == null) {
+      if (converts.size() > 64) converts.clear();
+      dnnl_memory_desc f = md(new long[] {m, n}, fromType, new long[] {n, 1});
+      dnnl_memory_desc t = md(new long[] {m, n}, toType, new long[] {n, 1});
+      dnnl_primitive_desc rpd = new dnnl_primitive_desc();
+      check(dnnl_reorder_primitive_desc_create(rpd, f, engine, t, engine, null), "reorder pd (convert)");
+      dnnl_primitive r = new dnnl_primitive();
+      try {
+        check(dnnl_primitive_create(r, rpd), "dnnl_primitive_create(convert)");
+      } finally {
+        dnnl_primitive_desc_destroy(rpd);
+      }
+      c = new Convert(r, f, t);
+      converts.put(id, c);
+    }
+    run(c.reorder(), DNNL_ARG_FROM, c.from(), from, DNNL_ARG_TO, c.to(), to, 0, null, null);
+  }
+
   private void run(dnnl_primitive prim, int arg0, dnnl_memory_desc md0, Pointer p0,
       int arg1, dnnl_memory_desc md1, Pointer p1, int arg2, dnnl_memory_desc md2, Pointer p2) {
     runArgs(prim, md2 == null ? 2 : 3, new int[] {arg0, arg1, arg2},

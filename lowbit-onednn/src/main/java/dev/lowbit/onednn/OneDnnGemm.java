@@ -369,15 +369,19 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
    * Guarantee: C[i, j] = {@link ScalarLowPrecisionGemm#floatToBf16}(z) for an fp32 z that is
    * within {@link LowPrecisionGemm#reassociationBound} of the Java reference's fp32 result (the
    * fallback computes exactly that with z = the reference). Tested: equal bit for bit to the bf16
-   * rounding of this backend's own fp32 result for the same call.
+   * rounding of this backend's own fp32 result for the same call. Exception: z in fp32's subnormal
+   * range may come back as ±0 (the conversion instruction, VCVTNEPS2BF16, flushes subnormals; not
+   * exercised by the tests). Runs as the fp32-output matmul plus a native f32 → bf16 reorder
+   * ({@code -Dlowbit.onednn.bf16OutDirect=true}: a matmul with bf16 output instead).
    */
   public void gemmBf16PackedBf16Out(boolean transA, int m, short[] a, int aOff, int lda,
       PackedWeights w, short[] c, int cOff, int ldc) {
     checkType(w, dnnl_bf16, "bf16");
     int n = w.n, k = w.k;
     checkShape(m, n, k);
-    if (!degenerate(m, n, k)
-        && runPacked(dnnl_bf16, dnnl_bf16, 2, transA, m, a, a.length, aOff, lda, w, c, c.length, cOff, ldc)) {
+    if (!degenerate(m, n, k) && (VIA_F32
+        ? runPackedBf16ViaF32(transA, m, a, aOff, lda, w, c, cOff, ldc)
+        : runPacked(dnnl_bf16, dnnl_bf16, 2, transA, m, a, a.length, aOff, lda, w, c, c.length, cOff, ldc))) {
       return;
     }
     declinedCalls.incrementAndGet();
@@ -386,6 +390,38 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
     lowFallback.gemmBf16(transA, w.transB, m, n, k, a, aOff, lda, w.toShorts(), 0, w.transB ? k : n, f, 0, n);
     for (int i = 0; i < m; i++) {
       for (int j = 0; j < n; j++) c[cOff + i * ldc + j] = ScalarLowPrecisionGemm.floatToBf16(f[i * n + j]);
+    }
+  }
+
+  static final boolean VIA_F32 = !Boolean.getBoolean("lowbit.onednn.bf16OutDirect");
+
+  /**
+   * bf16 output through the fp32-output matmul and a native f32 → bf16 reorder: oneDNN 3.11's
+   * matmul with a bf16 destination ran slower here (1.25 vs 0.87 ms at 1024³, 2 threads) than the
+   * fp32 one plus the conversion.
+   */
+  private boolean runPackedBf16ViaF32(boolean transA, int m, short[] a, int aOff, int lda,
+      PackedWeights w, short[] c, int cOff, int ldc) {
+    int n = w.n, k = w.k;
+    long spanA = transA ? span(k, m, lda) : span(m, k, lda);
+    rangeCheck(a.length, aOff, spanA, "A");
+    rangeCheck(c.length, cOff, span(m, n, ldc), "C");
+    OneDnn.MatmulKey key = key(dnnl_bf16, dnnl_bf16, dnnl_f32, transA, w.transB, m, n, k, lda);
+    rt.lock.lock();
+    try {
+      OneDnn.Matmul mm = rt.matmul(key);
+      if (mm == null) return false;
+      OneDnn.Buffer ba = rt.buffer(0, 2 * spanA);
+      OneDnn.Buffer bf = rt.buffer(2, 4L * m * n);
+      OneDnn.Buffer bc = rt.buffer(3, 2L * m * n);
+      copyInA(a, aOff, spanA, 2, ba);
+      rt.executePacked(mm, ba.pointer(), w.forMatmul(rt, mm), bf.pointer());
+      rt.convert(m, n, dnnl_f32, dnnl_bf16, bf.pointer(), bc.pointer());
+      copyOut(bc, m, n, 2, c, c.length, cOff, ldc);
+      nativeCalls.incrementAndGet();
+      return true;
+    } finally {
+      rt.lock.unlock();
     }
   }
 
