@@ -46,6 +46,9 @@ public class OneDnnGemmBench {
   short[] bBf16;
   int[] c;
   float[] cf;
+  byte[] cq;
+  short[] cBf16;
+  float[] qScale;
   dev.lowbit.onednn.PackedWeights packed;
   dev.lowbit.onednn.PackedWeights packedBf16;
 
@@ -71,6 +74,9 @@ public class OneDnnGemmBench {
     }
     c = new int[len];
     cf = new float[len];
+    cq = new byte[len];
+    cBf16 = new short[len];
+    qScale = new float[] {(float) (127.0 / (3 * 74 * 74 * Math.sqrt(n)))};
     packed = onednn.packInt8Weights(true, n, n, b8, 0, n);
     packedBf16 = onednn.packBf16Weights(false, n, n, bBf16, 0, n);
   }
@@ -80,6 +86,16 @@ public class OneDnnGemmBench {
   public int[] int8U8S8PackedOneDnn() {
     onednn.gemmInt8Packed(true, false, n, a8, 0, n, packed, c, 0, n);
     return c;
+  }
+
+  /**
+   * The whole of PyTorch's static quantized.linear: u8 input with zero point 128, packed s8
+   * weights, per-tensor multiplier, requantized u8 output with zero point 128 (m×n bytes back).
+   */
+  @Benchmark
+  public byte[] int8U8S8RequantizedPackedOneDnn() {
+    onednn.linearU8S8Packed(n, a8, 0, n, 128, packed, qScale, 128, false, cq, 0, n);
+    return cq;
   }
 
   /** Like PyTorch's static quantized linear: u8 activations × s8 weights (weights transposed). */
@@ -114,6 +130,13 @@ public class OneDnnGemmBench {
   public float[] bf16PackedOneDnn() {
     onednn.gemmBf16Packed(false, n, aBf16, 0, n, packedBf16, cf, 0, n);
     return cf;
+  }
+
+  /** bf16 × packed bf16 weights with bf16 output, as PyTorch's bf16 matmul returns. */
+  @Benchmark
+  public short[] bf16Bf16OutPackedOneDnn() {
+    onednn.gemmBf16PackedBf16Out(false, n, aBf16, 0, n, packedBf16, cBf16, 0, n);
+    return cBf16;
   }
 
   @Benchmark

@@ -36,7 +36,9 @@ import picocli.CommandLine.Option;
     description = {
       "Times square GEMMs (m = n = k) of the pure-Java kernels: fp32 (sgemm), exact int8 (s8s8,"
           + " u8s8) and exact int16 (s16, s16-ovf with overflow counting); with a native backend"
-          + " also the same kernels on it, bf16 and f16 (fp32 out), u8s8-packed and bf16-packed (weights packed once).",
+          + " also the same kernels on it, bf16 and f16 (fp32 out), u8s8-packed and bf16-packed (weights packed once),"
+          + " and the fused ones: u8s8-q8-packed (u8 in, zero point 128, per-tensor scale, requantized u8"
+          + " out, as PyTorch's quantized.linear) and bf16-bf16out-packed (bf16 out).",
       "Prints GOP/s (2 per multiply-add; GFLOP/s for fp32), the ratio to Java sgemm at the same size"
           + " and, for native kernels, the ratio to the Java kernel of the same contract (bf16/f16: sgemm)."
     })
@@ -44,9 +46,10 @@ public final class BenchGemmCommand implements Callable<Integer> {
 
   /** Kernels both backends run. */
   static final List<String> JAVA_KERNELS = List.of("sgemm", "s8s8", "u8s8", "s16", "s16-ovf");
-  /** Every kernel name; the last four run only on a native backend. */
+  /** Every kernel name; those not in {@link #JAVA_KERNELS} run only on a native backend. */
   static final List<String> KERNELS =
-      List.of("sgemm", "s8s8", "u8s8", "s16", "s16-ovf", "u8s8-packed", "bf16", "bf16-packed", "f16");
+      List.of("sgemm", "s8s8", "u8s8", "s16", "s16-ovf", "u8s8-packed", "u8s8-q8-packed", "bf16",
+          "bf16-packed", "bf16-bf16out-packed", "f16");
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -121,9 +124,9 @@ public final class BenchGemmCommand implements Callable<Integer> {
         gemm.name(), nativeGemm == null ? "" : " and " + nativeGemm.name(), Runtime.version(),
         Runtime.getRuntime().availableProcessors(), minTime);
     if (nativeGemm == null && ks.stream().anyMatch(k -> !JAVA_KERNELS.contains(k))) {
-      out.println("(u8s8-packed, bf16, bf16-packed, f16 need a native backend: skipped)");
+      out.println("(kernels other than " + String.join(", ", JAVA_KERNELS) + " need a native backend: skipped)");
     }
-    out.printf(Locale.ROOT, "%-11s %-7s %6s %10s %10s %8s %9s %8s%n",
+    out.printf(Locale.ROOT, "%-19s %-7s %6s %10s %10s %8s %9s %8s%n",
         "kernel", "backend", "size", "GOP/s", "median", "ms", "vs sgemm", "vs java");
     out.flush();
     List<String> lines = new ArrayList<>();
@@ -143,7 +146,7 @@ public final class BenchGemmCommand implements Callable<Integer> {
             vsJava = gops / t.bestGops();
           }
         }
-        out.printf(Locale.ROOT, "%-11s %-7s %6d %10.1f %10.1f %8.3f %8.2fx %8s%n",
+        out.printf(Locale.ROOT, "%-19s %-7s %6d %10.1f %10.1f %8.3f %8.2fx %8s%n",
             c.kernel(), c.backend(), n, gops, r.gops(r.medianSeconds()), r.bestSeconds() * 1e3, ratio,
             Double.isNaN(vsJava) ? "" : String.format(Locale.ROOT, "%.2fx", vsJava));
         out.flush();
@@ -172,7 +175,7 @@ public final class BenchGemmCommand implements Callable<Integer> {
     for (String k : JAVA_KERNELS) {
       boolean twinOfNative = nat != null
           && (k.equals("sgemm") && ks.stream().anyMatch(x -> x.startsWith("bf16") || x.equals("f16"))
-              || k.equals("u8s8") && ks.contains("u8s8-packed"));
+              || k.equals("u8s8") && ks.stream().anyMatch(x -> x.startsWith("u8s8-")));
       if (k.equals("sgemm") || ks.contains(k) || twinOfNative) {
         cs.add(new Case(k, "java", null, () -> in.run(java, k)));
       }
@@ -182,8 +185,8 @@ public final class BenchGemmCommand implements Callable<Integer> {
     for (String k : ks) {
       if (k.equals("sgemm")) continue; // fp32 always runs on Java (the project's fp32 semantics)
       String twin = switch (k) {
-        case "u8s8-packed" -> "u8s8";
-        case "bf16", "bf16-packed", "f16" -> "sgemm";
+        case "u8s8-packed", "u8s8-q8-packed" -> "u8s8";
+        case "bf16", "bf16-packed", "bf16-bf16out-packed", "f16" -> "sgemm";
         default -> k;
       };
       Runnable call = k.endsWith("-packed") ? in.packed(nat, k) : () -> in.run(nat, k);
@@ -243,6 +246,7 @@ public final class BenchGemmCommand implements Callable<Integer> {
     final short[] aF16;
     final short[] bF16;
     final int[] ci;
+    final byte[] cq;
 
     Inputs(int n) {
       this.n = n;
@@ -256,6 +260,7 @@ public final class BenchGemmCommand implements Callable<Integer> {
       a16 = new short[len];
       b16 = new short[len];
       ci = new int[len];
+      cq = new byte[len];
       aBf16 = new short[len];
       bBf16 = new short[len];
       aF16 = new short[len];
@@ -297,7 +302,17 @@ public final class BenchGemmCommand implements Callable<Integer> {
         PackedWeights w = d.packBf16Weights(false, n, n, bBf16, 0, n);
         return () -> d.gemmBf16Packed(false, n, aBf16, 0, n, w, c, 0, n);
       }
+      if (kernel.equals("bf16-bf16out-packed")) {
+        PackedWeights w = d.packBf16Weights(false, n, n, bBf16, 0, n);
+        short[] out = new short[n * n];
+        return () -> d.gemmBf16PackedBf16Out(false, n, aBf16, 0, n, w, out, 0, n);
+      }
       PackedWeights w = d.packInt8Weights(true, n, n, b8, 0, n);
+      if (kernel.equals("u8s8-q8-packed")) {
+        // PyTorch's peer: input zero point 128, per-tensor multiplier spreading outputs over u8, output zero point 128
+        float[] scale = {(float) (127.0 / (3 * 74 * 74 * Math.sqrt(n)))};
+        return () -> d.linearU8S8Packed(n, a8, 0, n, 128, w, scale, 128, false, cq, 0, n);
+      }
       return () -> d.gemmInt8Packed(true, false, n, a8, 0, n, w, ci, 0, n);
     }
   }

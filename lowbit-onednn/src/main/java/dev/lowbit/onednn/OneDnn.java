@@ -280,12 +280,14 @@ public final class OneDnn {
     }
   }
 
-  /** Copies {@code count} elements from native element {@code index} into {@code dst} (int[] or float[]) at {@code off}. */
+  /** Copies {@code count} elements from native element {@code index} into {@code dst} (int[], float[], byte[] or short[]) at {@code off}. */
   static void copyOut(long address, long index, Object dst, int off, int count) {
     Address at = new Address(address);
     switch (dst) {
       case int[] x -> new IntPointer(at).position(index).get(x, off, count);
       case float[] x -> new FloatPointer(at).position(index).get(x, off, count);
+      case byte[] x -> new BytePointer(at).position(index).get(x, off, count);
+      case short[] x -> new ShortPointer(at).position(index).get(x, off, count);
       default -> throw new IllegalArgumentException("unsupported array " + dst.getClass());
     }
   }
@@ -336,7 +338,16 @@ public final class OneDnn {
   /** Shape, types and strides of one matmul; strides are in elements of each operand. */
   record MatmulKey(
       int srcType, int weiType, int dstType, int m, int n, int k,
-      long aRowStride, long aColStride, long bRowStride, long bColStride) {}
+      long aRowStride, long aColStride, long bRowStride, long bColStride, int quant) {
+
+    MatmulKey(int srcType, int weiType, int dstType, int m, int n, int k,
+        long aRowStride, long aColStride, long bRowStride, long bColStride) {
+      this(srcType, weiType, dstType, m, n, k, aRowStride, aColStride, bRowStride, bColStride, 0);
+    }
+  }
+
+  /** {@link MatmulKey#quant} bits: runtime weight scales per tensor / per column, src and dst zero points. */
+  static final int Q_SCALE = 1, Q_SCALE_PER_COLUMN = 2, Q_SRC_ZP = 4, Q_DST_ZP = 8;
 
   /** A created matmul primitive (or the reason oneDNN declined to create one). */
   static final class Matmul {
@@ -351,6 +362,9 @@ public final class OneDnn {
     final dnnl_memory_desc dst;
     final String impl;
     final String declined;
+    /** Descriptors of the runtime scale (f32) and zero-point (s32) arguments, or null. */
+    dnnl_memory_desc scaleMd;
+    dnnl_memory_desc zpMd;
 
     Matmul(dnnl_primitive p, dnnl_memory_desc s, dnnl_memory_desc wPlain, dnnl_memory_desc w,
         dnnl_primitive reorder, dnnl_memory_desc d, String impl) {
@@ -404,9 +418,11 @@ public final class OneDnn {
         "dnnl_memory_desc_create_with_tag");
     dnnl_memory_desc dst = md(new long[] {key.m(), key.n()}, key.dstType(), new long[] {key.n(), 1});
     dnnl_primitive_desc pd = new dnnl_primitive_desc();
+    dnnl_primitive_attr attr = quantAttr(key.quant());
     // B in oneDNN's own blocked layout: the path oneDNN's weight-prepacking users take
-    int st = dnnl_matmul_primitive_desc_create(pd, engine, src, weiAny, null, dst, (dnnl_primitive_attr) null);
+    int st = dnnl_matmul_primitive_desc_create(pd, engine, src, weiAny, null, dst, attr);
     dnnl_memory_desc_destroy(weiAny);
+    if (attr != null) dnnl_primitive_attr_destroy(attr);
     if (st != dnnl_success) {
       dnnl_memory_desc_destroy(src);
       dnnl_memory_desc_destroy(weiPlain);
@@ -415,7 +431,13 @@ public final class OneDnn {
     }
     dnnl_primitive_desc rpd = null;
     try {
-      return finishMatmul(pd, src, weiPlain, dst);
+      Matmul mm = finishMatmul(pd, src, weiPlain, dst);
+      if (key.quant() != 0 && mm.declined == null) {
+        long scales = (key.quant() & Q_SCALE_PER_COLUMN) != 0 ? key.n() : 1;
+        mm.scaleMd = md(new long[] {scales}, dnnl_f32, new long[] {1});
+        mm.zpMd = md(new long[] {1}, dnnl_s32, new long[] {1});
+      }
+      return mm;
     } catch (IllegalStateException e) {
       return new Matmul(e.getMessage());
     }
@@ -452,6 +474,27 @@ public final class OneDnn {
     }
   }
 
+  /**
+   * Attributes for a requantizing int8 matmul: weight scales set at run time (mask 0 per tensor,
+   * mask 2 = per column of B), s32 zero points for src and dst (one each); null when none.
+   */
+  private static dnnl_primitive_attr quantAttr(int quant) {
+    if (quant == 0) return null;
+    dnnl_primitive_attr attr = new dnnl_primitive_attr();
+    check(dnnl_primitive_attr_create(attr), "dnnl_primitive_attr_create");
+    if ((quant & (Q_SCALE | Q_SCALE_PER_COLUMN)) != 0) {
+      check(dnnl_primitive_attr_set_scales_mask(attr, DNNL_ARG_WEIGHTS,
+          (quant & Q_SCALE_PER_COLUMN) != 0 ? 1 << 1 : 0), "set_scales_mask");
+    }
+    if ((quant & Q_SRC_ZP) != 0) {
+      check(dnnl_primitive_attr_set_zero_points_mask(attr, DNNL_ARG_SRC, 0), "set_zero_points_mask(src)");
+    }
+    if ((quant & Q_DST_ZP) != 0) {
+      check(dnnl_primitive_attr_set_zero_points_mask(attr, DNNL_ARG_DST, 0), "set_zero_points_mask(dst)");
+    }
+    return attr;
+  }
+
   private static dnnl_memory_desc md(long[] dims, int type, long[] strides) {
     dnnl_memory_desc md = new dnnl_memory_desc();
     check(dnnl_memory_desc_create_with_strides(md, dims.length, dims, type, strides),
@@ -478,6 +521,29 @@ public final class OneDnn {
     run(mm.primitive, DNNL_ARG_SRC, mm.src, src, DNNL_ARG_WEIGHTS, mm.wei, wei, DNNL_ARG_DST, mm.dst, dst);
   }
 
+  /**
+   * As {@link #executePacked} for a requantizing matmul: {@code scales} (f32), {@code srcZp} and
+   * {@code dstZp} (one s32 each) in native memory, null where the key has none. Lock held.
+   */
+  void executeQuantized(Matmul mm, Pointer src, Pointer wei, Pointer dst, Pointer scales,
+      Pointer srcZp, Pointer dstZp) {
+    int[] ids = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST,
+        DNNL_ARG_ATTR_SCALES | DNNL_ARG_WEIGHTS, DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC,
+        DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_DST};
+    dnnl_memory_desc[] mds = {mm.src, mm.wei, mm.dst, mm.scaleMd, mm.zpMd, mm.zpMd};
+    Pointer[] ptrs = {src, wei, dst, scales, srcZp, dstZp};
+    int count = 0;
+    for (int i = 0; i < ids.length; i++) {
+      if (ptrs[i] != null) {
+        ids[count] = ids[i];
+        mds[count] = mds[i];
+        ptrs[count] = ptrs[i];
+        count++;
+      }
+    }
+    runArgs(mm.primitive, count, ids, mds, ptrs);
+  }
+
   /** Packs B (plain, {@code weiPlain}) into {@code packed}, sized {@code mm.weiBytes}. Lock held. */
   void pack(Matmul mm, Pointer weiPlain, Pointer packed) {
     if (mm.reorder == null) {
@@ -489,13 +555,44 @@ public final class OneDnn {
 
   static final int PACK_SLOT = 7;
 
+  /** A cached element-type conversion of a compact m×n matrix (oneDNN reorder). */
+  record Convert(dnnl_primitive reorder, dnnl_memory_desc from, dnnl_memory_desc to) {}
+
+  private final Map<Long, Convert> converts = new ConcurrentHashMap<>();
+
+  /**
+   * Converts a compact row-major m×n matrix from {@code fromType} to {@code toType} natively
+   * (oneDNN's reorder, run on its threads). Lock held.
+   */
+  void convert(int m, int n, int fromType, int toType, Pointer from, Pointer to) {
+    long id = ((long) m << 32 | n) * 31 * 31 + fromType * 31L + toType;
+    Convert c = converts.get(id);
+    if (c == null) {
+      if (converts.size() > 64) converts.clear();
+      dnnl_memory_desc f = md(new long[] {m, n}, fromType, new long[] {n, 1});
+      dnnl_memory_desc t = md(new long[] {m, n}, toType, new long[] {n, 1});
+      dnnl_primitive_desc rpd = new dnnl_primitive_desc();
+      check(dnnl_reorder_primitive_desc_create(rpd, f, engine, t, engine, null), "reorder pd (convert)");
+      dnnl_primitive r = new dnnl_primitive();
+      try {
+        check(dnnl_primitive_create(r, rpd), "dnnl_primitive_create(convert)");
+      } finally {
+        dnnl_primitive_desc_destroy(rpd);
+      }
+      c = new Convert(r, f, t);
+      converts.put(id, c);
+    }
+    run(c.reorder(), DNNL_ARG_FROM, c.from(), from, DNNL_ARG_TO, c.to(), to, 0, null, null);
+  }
+
   private void run(dnnl_primitive prim, int arg0, dnnl_memory_desc md0, Pointer p0,
       int arg1, dnnl_memory_desc md1, Pointer p1, int arg2, dnnl_memory_desc md2, Pointer p2) {
-    int nargs = md2 == null ? 2 : 3;
+    runArgs(prim, md2 == null ? 2 : 3, new int[] {arg0, arg1, arg2},
+        new dnnl_memory_desc[] {md0, md1, md2}, new Pointer[] {p0, p1, p2});
+  }
+
+  private void runArgs(dnnl_primitive prim, int nargs, int[] argIds, dnnl_memory_desc[] mds, Pointer[] ptrs) {
     dnnl_memory[] mems = new dnnl_memory[nargs];
-    int[] argIds = {arg0, arg1, arg2};
-    dnnl_memory_desc[] mds = {md0, md1, md2};
-    Pointer[] ptrs = {p0, p1, p2};
     try (dnnl_exec_arg_t args = new dnnl_exec_arg_t(nargs)) {
       for (int i = 0; i < nargs; i++) {
         mems[i] = new dnnl_memory();

@@ -8,6 +8,7 @@ import static org.bytedeco.dnnl.global.dnnl.*;
 
 import dev.lowbit.kernel.Gemm;
 import dev.lowbit.kernel.LowPrecisionGemm;
+import dev.lowbit.kernel.QuantizedLinear;
 import dev.lowbit.kernel.ScalarGemm;
 import dev.lowbit.kernel.ScalarLowPrecisionGemm;
 import java.lang.foreign.MemorySegment;
@@ -223,9 +224,14 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
 
   /** Copies a compact m×n native result into {@code c} (int[] or float[], row stride ldc). */
   private void copyOut(OneDnn.Buffer src, int m, int n, Object c, int cLength, int cOff, int ldc) {
+    copyOut(src, m, n, 4, c, cLength, cOff, ldc);
+  }
+
+  /** As above for any element size (byte[] 1, short[] 2, int[]/float[] 4). */
+  private void copyOut(OneDnn.Buffer src, int m, int n, int elemBytes, Object c, int cLength, int cOff, int ldc) {
     rangeCheck(cLength, cOff, span(m, n, ldc), "C");
     long address = src.segment().address();
-    long bytes = 4L * m * n;
+    long bytes = (long) elemBytes * m * n;
     if (ldc == n || m == 1) {
       rt.parallelFor(m * n, bytes, (from, to) -> OneDnn.copyOut(address, from, c, cOff + from, to - from));
     } else {
@@ -357,6 +363,124 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
     }
   }
 
+  /**
+   * C = bf16(op(A) · B) for packed bf16 weights: the fp32 accumulation of {@link #gemmBf16Packed}
+   * rounded once to bf16, nearest even, inside oneDNN's epilogue (C holds bf16 bit patterns).
+   * Guarantee: C[i, j] = {@link ScalarLowPrecisionGemm#floatToBf16}(z) for an fp32 z that is
+   * within {@link LowPrecisionGemm#reassociationBound} of the Java reference's fp32 result (the
+   * fallback computes exactly that with z = the reference). Tested: equal bit for bit to the bf16
+   * rounding of this backend's own fp32 result for the same call. Exception: z in fp32's subnormal
+   * range may come back as ±0 (the conversion instruction, VCVTNEPS2BF16, flushes subnormals; not
+   * exercised by the tests). Runs as the fp32-output matmul plus a native f32 → bf16 reorder
+   * ({@code -Dlowbit.onednn.bf16OutDirect=true}: a matmul with bf16 output instead).
+   */
+  public void gemmBf16PackedBf16Out(boolean transA, int m, short[] a, int aOff, int lda,
+      PackedWeights w, short[] c, int cOff, int ldc) {
+    checkType(w, dnnl_bf16, "bf16");
+    int n = w.n, k = w.k;
+    checkShape(m, n, k);
+    if (!degenerate(m, n, k) && (VIA_F32
+        ? runPackedBf16ViaF32(transA, m, a, aOff, lda, w, c, cOff, ldc)
+        : runPacked(dnnl_bf16, dnnl_bf16, 2, transA, m, a, a.length, aOff, lda, w, c, c.length, cOff, ldc))) {
+      return;
+    }
+    declinedCalls.incrementAndGet();
+    rangeCheck(c.length, cOff, span(m, n, ldc), "C");
+    float[] f = new float[m * n];
+    lowFallback.gemmBf16(transA, w.transB, m, n, k, a, aOff, lda, w.toShorts(), 0, w.transB ? k : n, f, 0, n);
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) c[cOff + i * ldc + j] = ScalarLowPrecisionGemm.floatToBf16(f[i * n + j]);
+    }
+  }
+
+  static final boolean VIA_F32 = !Boolean.getBoolean("lowbit.onednn.bf16OutDirect");
+
+  /**
+   * bf16 output through the fp32-output matmul and a native f32 → bf16 reorder: oneDNN 3.11's
+   * matmul with a bf16 destination ran slower here (1.25 vs 0.87 ms at 1024³, 2 threads) than the
+   * fp32 one plus the conversion.
+   */
+  private boolean runPackedBf16ViaF32(boolean transA, int m, short[] a, int aOff, int lda,
+      PackedWeights w, short[] c, int cOff, int ldc) {
+    int n = w.n, k = w.k;
+    long spanA = transA ? span(k, m, lda) : span(m, k, lda);
+    rangeCheck(a.length, aOff, spanA, "A");
+    rangeCheck(c.length, cOff, span(m, n, ldc), "C");
+    OneDnn.MatmulKey key = key(dnnl_bf16, dnnl_bf16, dnnl_f32, transA, w.transB, m, n, k, lda);
+    rt.lock.lock();
+    try {
+      OneDnn.Matmul mm = rt.matmul(key);
+      if (mm == null) return false;
+      OneDnn.Buffer ba = rt.buffer(0, 2 * spanA);
+      OneDnn.Buffer bf = rt.buffer(2, 4L * m * n);
+      OneDnn.Buffer bc = rt.buffer(3, 2L * m * n);
+      copyInA(a, aOff, spanA, 2, ba);
+      rt.executePacked(mm, ba.pointer(), w.forMatmul(rt, mm), bf.pointer());
+      rt.convert(m, n, dnnl_f32, dnnl_bf16, bf.pointer(), bc.pointer());
+      copyOut(bc, m, n, 2, c, c.length, cOff, ldc);
+      nativeCalls.incrementAndGet();
+      return true;
+    } finally {
+      rt.lock.unlock();
+    }
+  }
+
+  /**
+   * The requantizing int8 linear layer of {@link QuantizedLinear#linearU8S8} on packed s8 weights,
+   * bit for bit: u8 A (m×k, row stride lda) with zero point {@code aZeroPoint}, output multiplier
+   * {@code scale} (1 entry or n), output zero point, u8 or s8 ({@code signedOut}) result written to
+   * {@code c}. Runs as one oneDNN matmul with run-time weight scales and src/dst zero points, so
+   * only the m×n bytes come back; declined (Java reference) for k > {@value #MAX_K_U8S8} or when
+   * the u8×s8 kernel failed its self-test.
+   */
+  public void linearU8S8Packed(int m, byte[] a, int aOff, int lda, int aZeroPoint, PackedWeights w,
+      float[] scale, int outZeroPoint, boolean signedOut, byte[] c, int cOff, int ldc) {
+    int n = w.n, k = w.k;
+    checkType(w, dnnl_s8, "s8");
+    QuantizedLinear.check(m, n, k, aZeroPoint, scale, outZeroPoint, signedOut);
+    if (u8s8 && k <= MAX_K_U8S8 && !degenerate(m, n, k)
+        && runQuantized(m, a, aOff, lda, aZeroPoint, w, scale, outZeroPoint, signedOut, c, cOff, ldc)) {
+      return;
+    }
+    declinedCalls.incrementAndGet();
+    QuantizedLinear.linearU8S8(m, n, k, a, aOff, lda, aZeroPoint, w.transB, w.toBytes(), 0,
+        w.transB ? k : n, scale, outZeroPoint, signedOut, c, cOff, ldc);
+  }
+
+  private boolean runQuantized(int m, byte[] a, int aOff, int lda, int aZeroPoint, PackedWeights w,
+      float[] scale, int outZeroPoint, boolean signedOut, byte[] c, int cOff, int ldc) {
+    int n = w.n, k = w.k;
+    long spanA = span(m, k, lda);
+    rangeCheck(a.length, aOff, spanA, "A");
+    rangeCheck(c.length, cOff, span(m, n, ldc), "C");
+    boolean perColumn = scale.length != 1;
+    int quant = (perColumn ? OneDnn.Q_SCALE_PER_COLUMN : OneDnn.Q_SCALE)
+        | (aZeroPoint != 0 ? OneDnn.Q_SRC_ZP : 0) | (outZeroPoint != 0 ? OneDnn.Q_DST_ZP : 0);
+    OneDnn.MatmulKey key = new OneDnn.MatmulKey(dnnl_u8, dnnl_s8, signedOut ? dnnl_s8 : dnnl_u8,
+        m, n, k, lda, 1, w.transB ? 1 : n, w.transB ? k : 1, quant);
+    rt.lock.lock();
+    try {
+      OneDnn.Matmul mm = rt.matmul(key);
+      if (mm == null) return false;
+      OneDnn.Buffer ba = rt.buffer(0, spanA);
+      OneDnn.Buffer bc = rt.buffer(2, (long) m * n);
+      OneDnn.Buffer bs = rt.buffer(3, 4L * scale.length);
+      OneDnn.Buffer za = rt.buffer(4, 4);
+      OneDnn.Buffer zc = rt.buffer(5, 4);
+      MemorySegment.copy(scale, 0, bs.segment(), JAVA_FLOAT, 0, scale.length);
+      za.segment().set(JAVA_INT, 0, aZeroPoint);
+      zc.segment().set(JAVA_INT, 0, outZeroPoint);
+      copyInA(a, aOff, spanA, 1, ba);
+      rt.executeQuantized(mm, ba.pointer(), w.forMatmul(rt, mm), bc.pointer(), bs.pointer(),
+          aZeroPoint != 0 ? za.pointer() : null, outZeroPoint != 0 ? zc.pointer() : null);
+      copyOut(bc, m, n, 1, c, c.length, cOff, ldc);
+      nativeCalls.incrementAndGet();
+      return true;
+    } finally {
+      rt.lock.unlock();
+    }
+  }
+
   /** Runs op(A) · packed B natively; false when oneDNN has no implementation for the shape. */
   private boolean runPacked(int srcType, int dstType, int elemBytes, boolean transA, int m,
       Object a, int aLength, int aOff, int lda, PackedWeights w, Object c, int cLength, int cOff, int ldc) {
@@ -369,11 +493,12 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
     try {
       OneDnn.Matmul mm = rt.matmul(key);
       if (mm == null) return false;
+      int outBytes = dstType == dnnl_bf16 || dstType == dnnl_f16 ? 2 : 4;
       OneDnn.Buffer ba = rt.buffer(0, elemBytes * spanA);
-      OneDnn.Buffer bc = rt.buffer(2, 4L * m * n);
+      OneDnn.Buffer bc = rt.buffer(2, (long) outBytes * m * n);
       copyInA(a, aOff, spanA, elemBytes, ba);
       rt.executePacked(mm, ba.pointer(), w.forMatmul(rt, mm), bc.pointer());
-      copyOut(bc, m, n, c, cLength, cOff, ldc);
+      copyOut(bc, m, n, outBytes, c, cLength, cOff, ldc);
       nativeCalls.incrementAndGet();
       return true;
     } finally {
