@@ -62,6 +62,11 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
   private final boolean u8s8;
   private final AtomicLong nativeCalls = new AtomicLong();
   private final AtomicLong declinedCalls = new AtomicLong();
+  /**
+   * Integer products smaller than this many multiply-adds stay on Java: a oneDNN call costs
+   * copies in and out and a lock, which dwarf tiny products such as attention's per-head ones.
+   */
+  private volatile long minNativeMacs = Long.getLong("lowbit.onednn.minMacs", 1L << 18);
 
   OneDnnGemm(OneDnn rt, Gemm fallback, LowPrecisionGemm lowFallback) {
     this.rt = rt;
@@ -157,7 +162,7 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
       boolean transA, boolean transB, int m, int n, int k,
       byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, int[] c, int cOff, int ldc) {
     checkShape(m, n, k);
-    if (s8s8 && k <= MAX_K_S8S8 && runInt8(dnnl_s8, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc)) {
+    if (s8s8 && k <= MAX_K_S8S8 && worthNative(m, n, k) && runInt8(dnnl_s8, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc)) {
       nativeCalls.incrementAndGet();
       return;
     }
@@ -170,7 +175,7 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
       boolean transA, boolean transB, int m, int n, int k,
       byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, int[] c, int cOff, int ldc) {
     checkShape(m, n, k);
-    if (u8s8 && k <= MAX_K_U8S8 && runInt8(dnnl_u8, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc)) {
+    if (u8s8 && k <= MAX_K_U8S8 && worthNative(m, n, k) && runInt8(dnnl_u8, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc)) {
       nativeCalls.incrementAndGet();
       return;
     }
@@ -192,6 +197,17 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
 
   private static boolean degenerate(int m, int n, int k) {
     return m == 0 || n == 0 || k == 0;
+  }
+
+  /** Whether an integer product is big enough to be worth a native call. */
+  private boolean worthNative(int m, int n, int k) {
+    return (long) m * n * k >= minNativeMacs;
+  }
+
+  /** Sets the smallest integer product (in multiply-adds) run natively; tests use 0. */
+  void setMinNativeMacs(long macs) {
+    if (macs < 0) throw new IllegalArgumentException("minimum native multiply-adds must be >= 0, got " + macs);
+    minNativeMacs = macs;
   }
 
   /**
@@ -521,7 +537,7 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
       short[] a, int aOff, int lda, short[] b, int bOff, int ldb, int[] c, int cOff, int ldc,
       boolean countOverflow) {
     checkShape(m, n, k);
-    if (!degenerate(m, n, k) && s8s8 && u8s8 && k <= MAX_K_U8S8) {
+    if (!degenerate(m, n, k) && worthNative(m, n, k) && s8s8 && u8s8 && k <= MAX_K_U8S8) {
       long[] overflows = new long[1];
       if (runS16(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, countOverflow, overflows)) {
         nativeCalls.incrementAndGet();

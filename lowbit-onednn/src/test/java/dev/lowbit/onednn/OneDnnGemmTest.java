@@ -2,6 +2,7 @@ package dev.lowbit.onednn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowbit.kernel.Gemm;
@@ -66,6 +67,7 @@ class OneDnnGemmTest {
     try {
       fallback = new CountingGemm();
       gemm = OneDnnGemm.create(fallback);
+      gemm.setMinNativeMacs(0); // every shape native, however small
     } catch (IllegalStateException e) {
       // the module ships linux-x86_64 natives only: elsewhere there is nothing to test
       org.junit.jupiter.api.Assumptions.assumeFalse(linuxX64, "natives must load on linux-x86_64: " + e);
@@ -109,6 +111,26 @@ class OneDnnGemmTest {
       x[i] = (byte) (extreme ? ext[r.nextInt(ext.length)] : r.nextInt(256));
     }
     return x;
+  }
+
+  @Test
+  void smallIntegerProductsStayOnJavaBelowTheCutoff() {
+    OneDnnGemm g = OneDnnGemm.create(fallback);
+    g.setMinNativeMacs(1000);
+    byte[] a = new byte[9 * 10], b = new byte[10 * 11];
+    for (int i = 0; i < a.length; i++) a[i] = (byte) (i * 37);
+    for (int i = 0; i < b.length; i++) b[i] = (byte) (i * 91);
+    int[] want = new int[9 * 11], got = new int[9 * 11];
+    ScalarGemm.INSTANCE.gemmS8S8(false, false, 9, 11, 10, a, 0, 10, b, 0, 11, want, 0, 11);
+    int before = fallback.calls.get();
+    long nativeBefore = g.nativeCalls();
+    g.gemmS8S8(false, false, 9, 11, 10, a, 0, 10, b, 0, 11, got, 0, 11); // 990 multiply-adds
+    assertArrayEquals(want, got);
+    assertEquals(before + 1, fallback.calls.get());
+    assertEquals(nativeBefore, g.nativeCalls());
+    g.gemmS8S8(false, false, 10, 11, 10, new byte[100], 0, 10, b, 0, 11, new int[110], 0, 11); // 1100
+    assertEquals(nativeBefore + 1, g.nativeCalls());
+    assertThrows(IllegalArgumentException.class, () -> g.setMinNativeMacs(-1));
   }
 
   @Test
