@@ -224,7 +224,10 @@ public final class FastQuantize {
     for (; i < bound; i += n) {
       FloatVector v = FloatVector.fromArray(s, x, off + i);
       v = divide ? v.div(pre) : v.mul(pre);
-      v = v.max(flo).min(fhi).add(MAGIC).sub(MAGIC).mul(post);
+      // clamp by compare and blend: cheaper than max/min with Math.max's NaN and -0 rules, and
+      // the same result here (NaN stays NaN, -0 and +0 both round to +0)
+      v = v.blend(flo, v.lt(flo)).blend(fhi, v.compare(VectorOperators.GT, fhi));
+      v = v.add(MAGIC).sub(MAGIC).mul(post);
       v.intoArray(out, outOff + i);
     }
     intTail(x, off, out, outOff, i, len, pre, divide, post, flo, fhi);
@@ -397,7 +400,10 @@ public final class FastQuantize {
     for (; i < bound; i += n) {
       FloatVector v = FloatVector.fromArray(P, x, off + i);
       v = divide ? v.div(pre) : v.mul(pre);
-      v = v.max(flo).min(fhi).add(MAGIC).sub(MAGIC).mul(post);
+      // clamp by compare and blend: cheaper than max/min with Math.max's NaN and -0 rules, and
+      // the same result here (NaN stays NaN, -0 and +0 both round to +0)
+      v = v.blend(flo, v.lt(flo)).blend(fhi, v.compare(VectorOperators.GT, fhi));
+      v = v.add(MAGIC).sub(MAGIC).mul(post);
       v.intoArray(out, outOff + i);
     }
     intTail(x, off, out, outOff, i, len, pre, divide, post, flo, fhi);
