@@ -103,7 +103,8 @@ public final class FastQuantize {
         ? MiniConsts.of(m) : null;
     int emax = f.kind() == BlockFormat.Kind.MX ? f.elementMaxExponent() : 0;
     int b = 0;
-    if (k != null && bs % s.length() == 0 && bs <= FUSED_MAX_BLOCK) {
+    if (k != null && bs % s.length() == 0 && bs <= FUSED_MAX_BLOCK
+        && ((MiniFloat) f.element()).subnormals() && ((MiniFloat) f.element()).mantissaBits() <= 21) {
       b = len - len % bs;
       if (s == P) {
         mxKernelP(x, off, out, outOff, b, bs, emax, k);
@@ -329,14 +330,17 @@ public final class FastQuantize {
    * from L1), the E8M0 exponent from those bits ({@link #mxExponent}), exact power-of-two scales
    * built from bits, and the rounding of {@link #floatKernel}. In a block without NaN or infinity
    * every scaled value is finite and at most 2^(emax+1), so the NaN and infinity cases drop out
-   * and saturation (MX elements saturate) is an integer minimum. {@code len} is a multiple of
-   * {@code bs}, and {@code bs} of the vector length.
+   * and saturation (MX elements saturate) is an integer minimum. Rounding is one magic-number
+   * addition for normals and subnormals alike: add and subtract 1.5·2^(q+23) for the quantum q =
+   * max(binade - m, subnormal quantum), built from the exponent bits; this needs element
+   * subnormals (else the quantum jumps at the smallest normal) and m <= 21 (the sum must stay in
+   * one binade). {@code len} is a multiple of {@code bs}, and {@code bs} of the vector length.
    */
   static void mxKernel(VectorSpecies<Float> s, float[] x, int off, float[] out, int outOff,
       int len, int bs, int emax, MiniConsts k) {
-    int sh = k.sh(), addend = k.addend(), keep = k.keep(), minNormalBits = k.minNormalBits();
+    // 1.5·2^(q+23) for the quantum q of a binade: exponent field plus sh, mantissa 0.5
+    int cAdd = (k.sh() << 23) + 0x00400000, magicBits = Float.floatToRawIntBits(k.magic());
     int maxBits = k.maxBits();
-    float magic = k.magic();
     int n = s.length();
     for (int b = 0; b < len; b += bs) {
       int xb = off + b, ob = outOff + b;
@@ -351,10 +355,9 @@ public final class FastQuantize {
       for (int j = 0; j < bs; j += n) {
         IntVector bits = FloatVector.fromArray(s, x, xb + j).mul(pre).reinterpretAsInts();
         IntVector abs = bits.and(0x7FFFFFFF);
-        IntVector rn = abs.add(abs.lanewise(VectorOperators.LSHR, sh).and(1)).add(addend).and(keep);
-        IntVector rs = abs.reinterpretAsFloats().add(magic).sub(magic).reinterpretAsInts();
-        IntVector r = rn.blend(rs, abs.lt(minNormalBits)).min(maxBits).or(bits.and(0x80000000));
-        r.reinterpretAsFloats().mul(post).intoArray(out, ob + j);
+        FloatVector c = abs.and(0x7F800000).add(cAdd).max(magicBits).reinterpretAsFloats();
+        IntVector r = abs.reinterpretAsFloats().add(c).sub(c).reinterpretAsInts();
+        r.min(maxBits).or(bits.and(0x80000000)).reinterpretAsFloats().mul(post).intoArray(out, ob + j);
       }
     }
   }
@@ -437,9 +440,9 @@ public final class FastQuantize {
 
   static void mxKernelP(float[] x, int off, float[] out, int outOff,
       int len, int bs, int emax, MiniConsts k) {
-    int sh = k.sh(), addend = k.addend(), keep = k.keep(), minNormalBits = k.minNormalBits();
+    // 1.5·2^(q+23) for the quantum q of a binade: exponent field plus sh, mantissa 0.5
+    int cAdd = (k.sh() << 23) + 0x00400000, magicBits = Float.floatToRawIntBits(k.magic());
     int maxBits = k.maxBits();
-    float magic = k.magic();
     int n = P.length();
     for (int b = 0; b < len; b += bs) {
       int xb = off + b, ob = outOff + b;
@@ -454,10 +457,9 @@ public final class FastQuantize {
       for (int j = 0; j < bs; j += n) {
         IntVector bits = FloatVector.fromArray(P, x, xb + j).mul(pre).reinterpretAsInts();
         IntVector abs = bits.and(0x7FFFFFFF);
-        IntVector rn = abs.add(abs.lanewise(VectorOperators.LSHR, sh).and(1)).add(addend).and(keep);
-        IntVector rs = abs.reinterpretAsFloats().add(magic).sub(magic).reinterpretAsInts();
-        IntVector r = rn.blend(rs, abs.lt(minNormalBits)).min(maxBits).or(bits.and(0x80000000));
-        r.reinterpretAsFloats().mul(post).intoArray(out, ob + j);
+        FloatVector c = abs.and(0x7F800000).add(cAdd).max(magicBits).reinterpretAsFloats();
+        IntVector r = abs.reinterpretAsFloats().add(c).sub(c).reinterpretAsInts();
+        r.min(maxBits).or(bits.and(0x80000000)).reinterpretAsFloats().mul(post).intoArray(out, ob + j);
       }
     }
   }
