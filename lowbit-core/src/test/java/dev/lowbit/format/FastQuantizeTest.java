@@ -191,7 +191,7 @@ class FastQuantizeTest {
   @Test
   void fusedMxBlocksMatchTheReference() {
     String[] names = {"mxfp8", "mxfp8e5m2", "mxfp6", "mxfp6e3m2", "mxfp4", "mx<e3m4>/b16",
-        "mxfp8/b64", "mx<e4m3:bias=10>", "mxfp8/b128", "mx<e4m3:nosub:sat>", "mx<e2m1:bias=4>"};
+        "mxfp8/b64", "mx<e4m3:bias=10>", "mxfp8/b128", "mx<e4m3:nosub:sat>", "mx<e2m1:bias=4>", "mxfp8/b8"};
     SplittableRandom r = new SplittableRandom(17);
     for (String name : names) {
       BlockFormat f = (BlockFormat) NumberFormat.parse(name);
