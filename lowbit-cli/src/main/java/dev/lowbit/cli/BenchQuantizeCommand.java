@@ -51,7 +51,7 @@ public final class BenchQuantizeCommand implements Runnable {
   List<String> roundings;
 
   @Option(names = "--seconds", defaultValue = "0.3",
-      description = "Measured time per case after an equal warm-up (default: ${DEFAULT-VALUE}).")
+      description = "Measured time per case, after a warm-up of at least 1 s that lasts until the JIT has settled (default: ${DEFAULT-VALUE}).")
   double seconds;
 
   @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
@@ -123,18 +123,34 @@ public final class BenchQuantizeCommand implements Runnable {
     if (json != null) writeJson(results);
   }
 
-  /** Elements per second of {@code body} over a time budget, after an equal warm-up. */
+  /**
+   * Elements per second of {@code body} over a time budget, after a warm-up of at least the budget
+   * and at least a second that goes on (up to 10 s) while the rate still climbs by more than 30%
+   * from one window to the next: C2 compiles a vector kernel only after enough calls, on a busy
+   * machine late, and until then the kernel runs boxed in C1 code, 100x slower at a steady rate.
+   */
   private double rate(int n, Runnable body) {
     long budget = (long) (seconds * 1e9);
-    long t0 = System.nanoTime();
-    while (System.nanoTime() - t0 < budget) body.run();
+    long minWarm = Math.max(budget, 1_000_000_000L);
+    long start = System.nanoTime();
+    double prev = 0;
+    while (true) {
+      double r = window(n, body, Math.min(budget, 250_000_000L));
+      long elapsed = System.nanoTime() - start;
+      if ((elapsed >= minWarm && r <= 1.3 * prev) || elapsed >= Math.max(10 * budget, 10_000_000_000L)) break;
+      prev = r;
+    }
+    return window(n, body, budget);
+  }
+
+  private static double window(int n, Runnable body, long nanos) {
     long reps = 0;
     long start = System.nanoTime(), now;
     do {
       body.run();
       reps++;
       now = System.nanoTime();
-    } while (now - start < budget);
+    } while (now - start < nanos);
     return reps * (double) n / ((now - start) * 1e-9);
   }
 

@@ -102,23 +102,48 @@ public final class FastQuantize {
     MiniConsts k = f.kind() == BlockFormat.Kind.MX && f.element() instanceof MiniFloat m
         ? MiniConsts.of(m) : null;
     int emax = f.kind() == BlockFormat.Kind.MX ? f.elementMaxExponent() : 0;
-    for (int b = 0; b < len; b += bs) {
+    int b = 0;
+    if (k != null && bs % s.length() == 0 && bs <= FUSED_MAX_BLOCK
+        && ((MiniFloat) f.element()).subnormals() && ((MiniFloat) f.element()).mantissaBits() <= 21) {
+      b = len - len % bs;
+      if (s == P) {
+        mxKernelP(x, off, out, outOff, b, bs, emax, k);
+      } else {
+        mxKernel(s, x, off, out, outOff, b, bs, emax, k);
+      }
+    }
+    for (; b < len; b += bs) {
       int n = Math.min(bs, len - b);
       float a = amax(s, x, off + b, n);
-      int e;
-      if (k != null && a > 0 && a <= Float.MAX_VALUE) {
-        // MX scale exponent inline (as BlockFormat.sharedExponent) to keep per-block work small
-        e = Math.max(BlockFormat.MX_MIN_EXPONENT,
-            Math.min(BlockFormat.MX_MAX_EXPONENT, NumberFormat.floorLog2(a) - emax));
-      } else {
-        e = f.sharedExponent(a);
-      }
+      int e = k != null ? mxExponent(Float.floatToRawIntBits(a), emax) : f.sharedExponent(a);
       if (k != null && e != BlockFormat.NAN_EXPONENT) {
-        floatKernel(s, x, off + b, out, outOff + b, n, Math.scalb(1f, -e), Math.scalb(1f, e), k);
+        floatKernel(s, x, off + b, out, outOff + b, n, pow2(-e), pow2(e), k);
       } else {
         quantizeBlock(s, f, e, x, off + b, n, out, outOff + b);
       }
     }
+  }
+
+  /** Largest block {@link #mxKernel} fuses: the block is read twice, the second time from L1. */
+  private static final int FUSED_MAX_BLOCK = 2048;
+
+  /**
+   * The MX shared exponent (as {@link BlockFormat#sharedExponent}) from the raw bits of a block's
+   * largest magnitude: floor(log2 amax) is the exponent field for normal floats and comes from the
+   * leading one of the fraction for subnormal ones; NaN or infinity gives {@link
+   * BlockFormat#NAN_EXPONENT}.
+   */
+  static int mxExponent(int amaxBits, int emax) {
+    if (amaxBits >= 0x7F800000) return BlockFormat.NAN_EXPONENT;
+    if (amaxBits == 0) return BlockFormat.MX_MIN_EXPONENT;
+    int log2 = amaxBits >= 0x00800000 ? (amaxBits >>> 23) - 127
+        : -118 - Integer.numberOfLeadingZeros(amaxBits); // m·2^-149 with m < 2^23
+    return Math.max(BlockFormat.MX_MIN_EXPONENT, Math.min(BlockFormat.MX_MAX_EXPONENT, log2 - emax));
+  }
+
+  /** Exactly 2^e for -149 <= e <= 127, from bits (subnormal below -126). */
+  static float pow2(int e) {
+    return Float.intBitsToFloat(e >= -126 ? (e + 127) << 23 : 1 << (e + 149));
   }
 
   /** One block with a known shared exponent. */
@@ -155,17 +180,35 @@ public final class FastQuantize {
     if (s == P) {
       return amaxP(x, off, len);
     }
+    // integer maximum of the bits of |x|: the order of non-negative floats, with every NaN above
+    // infinity; four accumulators so that the loop is not bound by the latency of one chain
     int n = s.length();
     int i = 0;
-    float m = 0;
-    if (len >= n) {
-      FloatVector acc = FloatVector.zero(s);
+    int m = 0;
+    if (len >= 4 * n) {
+      IntVector a0 = absBits(s, x, off), a1 = absBits(s, x, off + n);
+      IntVector a2 = absBits(s, x, off + 2 * n), a3 = absBits(s, x, off + 3 * n);
+      int bound4 = len - len % (4 * n);
+      for (i = 4 * n; i < bound4; i += 4 * n) {
+        a0 = a0.max(absBits(s, x, off + i));
+        a1 = a1.max(absBits(s, x, off + i + n));
+        a2 = a2.max(absBits(s, x, off + i + 2 * n));
+        a3 = a3.max(absBits(s, x, off + i + 3 * n));
+      }
       int bound = s.loopBound(len);
-      for (; i < bound; i += n) acc = acc.max(FloatVector.fromArray(s, x, off + i).abs());
-      m = acc.reduceLanes(VectorOperators.MAX);
+      for (; i < bound; i += n) a0 = a0.max(absBits(s, x, off + i));
+      m = a0.max(a1).max(a2.max(a3)).reduceLanes(VectorOperators.MAX);
     }
-    for (; i < len; i++) m = Math.max(m, Math.abs(x[off + i]));
-    return m;
+    return amaxTail(x, off, i, len, m);
+  }
+
+  private static IntVector absBits(VectorSpecies<Float> s, float[] x, int i) {
+    return FloatVector.fromArray(s, x, i).reinterpretAsInts().and(0x7FFFFFFF);
+  }
+
+  private static float amaxTail(float[] x, int off, int i, int len, int m) {
+    for (; i < len; i++) m = Math.max(m, Float.floatToRawIntBits(x[off + i]) & 0x7FFFFFFF);
+    return m > 0x7F800000 ? Float.NaN : Float.intBitsToFloat(m);
   }
 
   /** y = x·pre (or x / pre when divide), clamp to [lo, hi], round half even, times post. */
@@ -182,7 +225,10 @@ public final class FastQuantize {
     for (; i < bound; i += n) {
       FloatVector v = FloatVector.fromArray(s, x, off + i);
       v = divide ? v.div(pre) : v.mul(pre);
-      v = v.max(flo).min(fhi).add(MAGIC).sub(MAGIC).mul(post);
+      // clamp by compare and blend: cheaper than max/min with Math.max's NaN and -0 rules, and
+      // the same result here (NaN stays NaN, -0 and +0 both round to +0)
+      v = v.blend(flo, v.lt(flo)).blend(fhi, v.compare(VectorOperators.GT, fhi));
+      v = v.add(MAGIC).sub(MAGIC).mul(post);
       v.intoArray(out, outOff + i);
     }
     intTail(x, off, out, outOff, i, len, pre, divide, post, flo, fhi);
@@ -278,6 +324,70 @@ public final class FastQuantize {
     }
   }
 
+  /**
+   * Whole MX blocks of a minifloat element with the shared exponent fused in: per block, the
+   * largest |x| as the integer maximum of the float bits (in registers; the block is read again
+   * from L1), the E8M0 exponent from those bits ({@link #mxExponent}), exact power-of-two scales
+   * built from bits, and the rounding of {@link #floatKernel}. In a block without NaN or infinity
+   * every scaled value is finite and at most 2^(emax+1), so the NaN and infinity cases drop out
+   * and saturation (MX elements saturate) is an integer minimum. Rounding is one magic-number
+   * addition for normals and subnormals alike: add and subtract 1.5·2^(q+23) for the quantum q =
+   * max(binade - m, subnormal quantum), built from the exponent bits; this needs element
+   * subnormals (else the quantum jumps at the smallest normal) and m <= 21 (the sum must stay in
+   * one binade). {@code len} is a multiple of {@code bs}, and {@code bs} of the vector length.
+   */
+  static void mxKernel(VectorSpecies<Float> s, float[] x, int off, float[] out, int outOff,
+      int len, int bs, int emax, MiniConsts k) {
+    // 1.5·2^(q+23) for the quantum q of a binade: exponent field plus sh, mantissa 0.5
+    int cAdd = (k.sh() << 23) + 0x00400000, magicBits = Float.floatToRawIntBits(k.magic());
+    int maxBits = k.maxBits();
+    int n = s.length();
+    if (bs == 2 * n) {
+      // the common case (block 32 at 512 bits, 16 at 256): straight-line code, each vector loaded
+      // once; with C2's loop set-up for two-trip inner loops the kernel ran ~25% slower in L2
+      for (int b = 0; b < len; b += bs) {
+        int xb = off + b, ob = outOff + b;
+        IntVector b0 = FloatVector.fromArray(s, x, xb).reinterpretAsInts();
+        IntVector b1 = FloatVector.fromArray(s, x, xb + n).reinterpretAsInts();
+        int e = mxExponent(b0.and(0x7FFFFFFF).max(b1.and(0x7FFFFFFF)).reduceLanes(VectorOperators.MAX), emax);
+        if (e == BlockFormat.NAN_EXPONENT) {
+          java.util.Arrays.fill(out, ob, ob + bs, Float.NaN);
+          continue;
+        }
+        float pre = pow2(-e), post = pow2(e);
+        IntVector bits = b0.reinterpretAsFloats().mul(pre).reinterpretAsInts();
+        IntVector abs = bits.and(0x7FFFFFFF);
+        FloatVector c = abs.and(0x7F800000).add(cAdd).max(magicBits).reinterpretAsFloats();
+        IntVector r = abs.reinterpretAsFloats().add(c).sub(c).reinterpretAsInts();
+        r.min(maxBits).or(bits.and(0x80000000)).reinterpretAsFloats().mul(post).intoArray(out, ob);
+        bits = b1.reinterpretAsFloats().mul(pre).reinterpretAsInts();
+        abs = bits.and(0x7FFFFFFF);
+        c = abs.and(0x7F800000).add(cAdd).max(magicBits).reinterpretAsFloats();
+        r = abs.reinterpretAsFloats().add(c).sub(c).reinterpretAsInts();
+        r.min(maxBits).or(bits.and(0x80000000)).reinterpretAsFloats().mul(post).intoArray(out, ob + n);
+      }
+      return;
+    }
+    for (int b = 0; b < len; b += bs) {
+      int xb = off + b, ob = outOff + b;
+      IntVector m = absBits(s, x, xb);
+      for (int j = n; j < bs; j += n) m = m.max(absBits(s, x, xb + j));
+      int e = mxExponent(m.reduceLanes(VectorOperators.MAX), emax);
+      if (e == BlockFormat.NAN_EXPONENT) {
+        java.util.Arrays.fill(out, ob, ob + bs, Float.NaN);
+        continue;
+      }
+      float pre = pow2(-e), post = pow2(e);
+      for (int j = 0; j < bs; j += n) {
+        IntVector bits = FloatVector.fromArray(s, x, xb + j).mul(pre).reinterpretAsInts();
+        IntVector abs = bits.and(0x7FFFFFFF);
+        FloatVector c = abs.and(0x7F800000).add(cAdd).max(magicBits).reinterpretAsFloats();
+        IntVector r = abs.reinterpretAsFloats().add(c).sub(c).reinterpretAsInts();
+        r.min(maxBits).or(bits.and(0x80000000)).reinterpretAsFloats().mul(post).intoArray(out, ob + j);
+      }
+    }
+  }
+
   // ---- copies of the kernels above with the preferred species as a compile-time constant --------
   // C2 intrinsifies vector operations only when the species is a constant; a kernel that is
   // compiled on its own (OSR, or not inlined) sees the species parameter as a variable and runs
@@ -288,15 +398,26 @@ public final class FastQuantize {
   private static float amaxP(float[] x, int off, int len) {
     int n = P.length();
     int i = 0;
-    float m = 0;
-    if (len >= n) {
-      FloatVector acc = FloatVector.zero(P);
+    int m = 0;
+    if (len >= 4 * n) {
+      IntVector a0 = absBitsP(x, off), a1 = absBitsP(x, off + n);
+      IntVector a2 = absBitsP(x, off + 2 * n), a3 = absBitsP(x, off + 3 * n);
+      int bound4 = len - len % (4 * n);
+      for (i = 4 * n; i < bound4; i += 4 * n) {
+        a0 = a0.max(absBitsP(x, off + i));
+        a1 = a1.max(absBitsP(x, off + i + n));
+        a2 = a2.max(absBitsP(x, off + i + 2 * n));
+        a3 = a3.max(absBitsP(x, off + i + 3 * n));
+      }
       int bound = P.loopBound(len);
-      for (; i < bound; i += n) acc = acc.max(FloatVector.fromArray(P, x, off + i).abs());
-      m = acc.reduceLanes(VectorOperators.MAX);
+      for (; i < bound; i += n) a0 = a0.max(absBitsP(x, off + i));
+      m = a0.max(a1).max(a2.max(a3)).reduceLanes(VectorOperators.MAX);
     }
-    for (; i < len; i++) m = Math.max(m, Math.abs(x[off + i]));
-    return m;
+    return amaxTail(x, off, i, len, m);
+  }
+
+  private static IntVector absBitsP(float[] x, int i) {
+    return FloatVector.fromArray(P, x, i).reinterpretAsInts().and(0x7FFFFFFF);
   }
 
   static void intKernelP(float[] x, int off, float[] out, int outOff,
@@ -308,7 +429,10 @@ public final class FastQuantize {
     for (; i < bound; i += n) {
       FloatVector v = FloatVector.fromArray(P, x, off + i);
       v = divide ? v.div(pre) : v.mul(pre);
-      v = v.max(flo).min(fhi).add(MAGIC).sub(MAGIC).mul(post);
+      // clamp by compare and blend: cheaper than max/min with Math.max's NaN and -0 rules, and
+      // the same result here (NaN stays NaN, -0 and +0 both round to +0)
+      v = v.blend(flo, v.lt(flo)).blend(fhi, v.compare(VectorOperators.GT, fhi));
+      v = v.add(MAGIC).sub(MAGIC).mul(post);
       v.intoArray(out, outOff + i);
     }
     intTail(x, off, out, outOff, i, len, pre, divide, post, flo, fhi);
@@ -338,5 +462,57 @@ public final class FastQuantize {
       r.reinterpretAsFloats().mul(post).intoArray(out, outOff + i);
     }
     floatTail(x, off, out, outOff, i, len, pre, post, k);
+  }
+
+  static void mxKernelP(float[] x, int off, float[] out, int outOff,
+      int len, int bs, int emax, MiniConsts k) {
+    // 1.5·2^(q+23) for the quantum q of a binade: exponent field plus sh, mantissa 0.5
+    int cAdd = (k.sh() << 23) + 0x00400000, magicBits = Float.floatToRawIntBits(k.magic());
+    int maxBits = k.maxBits();
+    int n = P.length();
+    if (bs == 2 * n) {
+      // the common case (block 32 at 512 bits, 16 at 256): straight-line code, each vector loaded
+      // once; with C2's loop set-up for two-trip inner loops the kernel ran ~25% slower in L2
+      for (int b = 0; b < len; b += bs) {
+        int xb = off + b, ob = outOff + b;
+        IntVector b0 = FloatVector.fromArray(P, x, xb).reinterpretAsInts();
+        IntVector b1 = FloatVector.fromArray(P, x, xb + n).reinterpretAsInts();
+        int e = mxExponent(b0.and(0x7FFFFFFF).max(b1.and(0x7FFFFFFF)).reduceLanes(VectorOperators.MAX), emax);
+        if (e == BlockFormat.NAN_EXPONENT) {
+          java.util.Arrays.fill(out, ob, ob + bs, Float.NaN);
+          continue;
+        }
+        float pre = pow2(-e), post = pow2(e);
+        IntVector bits = b0.reinterpretAsFloats().mul(pre).reinterpretAsInts();
+        IntVector abs = bits.and(0x7FFFFFFF);
+        FloatVector c = abs.and(0x7F800000).add(cAdd).max(magicBits).reinterpretAsFloats();
+        IntVector r = abs.reinterpretAsFloats().add(c).sub(c).reinterpretAsInts();
+        r.min(maxBits).or(bits.and(0x80000000)).reinterpretAsFloats().mul(post).intoArray(out, ob);
+        bits = b1.reinterpretAsFloats().mul(pre).reinterpretAsInts();
+        abs = bits.and(0x7FFFFFFF);
+        c = abs.and(0x7F800000).add(cAdd).max(magicBits).reinterpretAsFloats();
+        r = abs.reinterpretAsFloats().add(c).sub(c).reinterpretAsInts();
+        r.min(maxBits).or(bits.and(0x80000000)).reinterpretAsFloats().mul(post).intoArray(out, ob + n);
+      }
+      return;
+    }
+    for (int b = 0; b < len; b += bs) {
+      int xb = off + b, ob = outOff + b;
+      IntVector m = absBitsP(x, xb);
+      for (int j = n; j < bs; j += n) m = m.max(absBitsP(x, xb + j));
+      int e = mxExponent(m.reduceLanes(VectorOperators.MAX), emax);
+      if (e == BlockFormat.NAN_EXPONENT) {
+        java.util.Arrays.fill(out, ob, ob + bs, Float.NaN);
+        continue;
+      }
+      float pre = pow2(-e), post = pow2(e);
+      for (int j = 0; j < bs; j += n) {
+        IntVector bits = FloatVector.fromArray(P, x, xb + j).mul(pre).reinterpretAsInts();
+        IntVector abs = bits.and(0x7FFFFFFF);
+        FloatVector c = abs.and(0x7F800000).add(cAdd).max(magicBits).reinterpretAsFloats();
+        IntVector r = abs.reinterpretAsFloats().add(c).sub(c).reinterpretAsInts();
+        r.min(maxBits).or(bits.and(0x80000000)).reinterpretAsFloats().mul(post).intoArray(out, ob + j);
+      }
+    }
   }
 }
