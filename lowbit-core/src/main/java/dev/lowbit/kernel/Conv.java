@@ -14,8 +14,13 @@ public final class Conv {
 
   /** Unfolds x (N×C×H×W) into col (C·KH·KW × N·OH·OW); padding reads as zero. */
   public static void im2col(ConvSpec s, float[] x, float[] col) {
+    // Input channels own disjoint rows of col: split them over threads.
+    Parallel.forRange(s.inC(), (long) s.kH() * s.kW() * s.colCols(), (c0, c1) -> im2col(s, x, col, c0, c1));
+  }
+
+  private static void im2col(ConvSpec s, float[] x, float[] col, int c0, int c1) {
     int oh = s.outH(), ow = s.outW(), ohw = oh * ow, cols = s.colCols();
-    for (int c = 0; c < s.inC(); c++) {
+    for (int c = c0; c < c1; c++) {
       for (int i = 0; i < s.kH(); i++) {
         for (int j = 0; j < s.kW(); j++) {
           int row = (c * s.kH() + i) * s.kW() + j;
@@ -50,9 +55,15 @@ public final class Conv {
   /** Folds col back onto dx (N×C×H×W), summing overlaps; dx is overwritten. */
   public static void col2im(ConvSpec s, float[] col, float[] dx) {
     java.util.Arrays.fill(dx, 0, s.inputSize(), 0f);
+    // Channel c's rows of col fold only onto channel c of dx: channels split over threads, each
+    // dx element still receives its terms in the serial order.
+    Parallel.forRange(s.inC(), (long) s.kH() * s.kW() * s.colCols(), (c0, c1) -> col2im(s, col, dx, c0, c1));
+  }
+
+  private static void col2im(ConvSpec s, float[] col, float[] dx, int c0, int c1) {
     int oh = s.outH(), ow = s.outW(), ohw = oh * ow, cols = s.colCols();
     // Loop order matches im2col so every dx element receives its terms in a fixed order.
-    for (int c = 0; c < s.inC(); c++) {
+    for (int c = c0; c < c1; c++) {
       for (int i = 0; i < s.kH(); i++) {
         for (int j = 0; j < s.kW(); j++) {
           int rowBase = ((c * s.kH() + i) * s.kW() + j) * cols;
@@ -145,7 +156,8 @@ public final class Conv {
   /** t[oc][n·OHW + p] (+ bias[oc]) → y[n][oc][p]. */
   public static void channelsFirstToNchw(ConvSpec s, float[] t, float[] bias, float[] y) {
     int ohw = s.outH() * s.outW(), cols = s.colCols();
-    for (int n = 0; n < s.batch(); n++) {
+    Parallel.forRange(s.batch(), (long) s.outC() * ohw, (n0, n1) -> {
+    for (int n = n0; n < n1; n++) {
       for (int oc = 0; oc < s.outC(); oc++) {
         int src = oc * cols + n * ohw, dst = (n * s.outC() + oc) * ohw;
         if (bias == null) {
@@ -156,15 +168,18 @@ public final class Conv {
         }
       }
     }
+    });
   }
 
   /** y[n][oc][p] → t[oc][n·OHW + p]. */
   public static void nchwToChannelsFirst(ConvSpec s, float[] y, float[] t) {
     int ohw = s.outH() * s.outW(), cols = s.colCols();
-    for (int n = 0; n < s.batch(); n++) {
-      for (int oc = 0; oc < s.outC(); oc++) {
-        System.arraycopy(y, (n * s.outC() + oc) * ohw, t, oc * cols + n * ohw, ohw);
+    Parallel.forRange(s.batch(), (long) s.outC() * ohw, (n0, n1) -> {
+      for (int n = n0; n < n1; n++) {
+        for (int oc = 0; oc < s.outC(); oc++) {
+          System.arraycopy(y, (n * s.outC() + oc) * ohw, t, oc * cols + n * ohw, ohw);
+        }
       }
-    }
+    });
   }
 }

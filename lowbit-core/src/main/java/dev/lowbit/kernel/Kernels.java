@@ -73,6 +73,7 @@ public final class Kernels {
     }
     Gemm old = java;
     java = chooseJava(threads);
+    Parallel.setThreads(threads);
     if (active == old) active = java;
     return java;
   }

@@ -12,11 +12,17 @@ public final class Pool {
   private Pool() {}
 
   public static void maxForward(PoolSpec s, float[] x, float[] y, int[] argmax) {
-    int oh = s.outH(), ow = s.outW(), planes = s.batch() * s.channels(), hw = s.inH() * s.inW();
+    // Planes are independent: split them over threads (identical results for any split).
+    int hw = s.inH() * s.inW();
+    Parallel.forRange(s.batch() * s.channels(), hw, (p0, p1) -> maxForward(s, x, y, argmax, p0, p1));
+  }
+
+  private static void maxForward(PoolSpec s, float[] x, float[] y, int[] argmax, int p0, int p1) {
+    int oh = s.outH(), ow = s.outW(), hw = s.inH() * s.inW();
     if (s.padH() == 0 && s.padW() == 0) {
       // Without padding every window lies inside the image (floor mode): no bounds checks.
       int kh = s.kH(), kw = s.kW(), sh = s.strideH(), sw = s.strideW(), w = s.inW();
-      for (int pl = 0; pl < planes; pl++) {
+      for (int pl = p0; pl < p1; pl++) {
         int xb = pl * hw, yb = pl * oh * ow;
         for (int oy = 0; oy < oh; oy++) {
           for (int ox = 0; ox < ow; ox++) {
@@ -40,7 +46,7 @@ public final class Pool {
       }
       return;
     }
-    for (int pl = 0; pl < planes; pl++) {
+    for (int pl = p0; pl < p1; pl++) {
       int xb = pl * hw, yb = pl * oh * ow;
       for (int oy = 0; oy < oh; oy++) {
         for (int ox = 0; ox < ow; ox++) {
@@ -70,9 +76,13 @@ public final class Pool {
 
   /** dx (overwritten) receives dy at each window's recorded maximum; overlaps add in output order. */
   public static void maxBackward(PoolSpec s, float[] dy, int[] argmax, float[] dx) {
-    Arrays.fill(dx, 0, s.inputSize(), 0f);
-    int n = s.outputSize();
-    for (int o = 0; o < n; o++) dx[argmax[o]] += dy[o];
+    // Each window's maximum lies in its own plane, so planes split over threads touch disjoint
+    // parts of dx and each plane adds in output order, as the serial loop does.
+    int ohw = s.outH() * s.outW(), hw = s.inH() * s.inW();
+    Parallel.forRange(s.batch() * s.channels(), hw, (p0, p1) -> {
+      Arrays.fill(dx, p0 * hw, p1 * hw, 0f);
+      for (int o = p0 * ohw, end = p1 * ohw; o < end; o++) dx[argmax[o]] += dy[o];
+    });
   }
 
   public static void avgForward(PoolSpec s, float[] x, float[] y) {

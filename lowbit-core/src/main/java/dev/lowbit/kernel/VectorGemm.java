@@ -353,6 +353,11 @@ public final class VectorGemm implements Gemm {
     void packF(float[] dst, int i0, int len, int p0, int kc, int w) {
       for (int i = 0, base = 0; i < len; i += w, base += kc * w) {
         int rows = Math.min(w, len - i);
+        if (rows < w) {
+          // One fill for the whole padded panel (the rows are overwritten below): a fill per
+          // depth step cost more than the copying for narrow operands.
+          java.util.Arrays.fill(dst, base, base + kc * w, 0f);
+        }
         if (!strided) {
           for (int r = 0; r < rows; r++) {
             int s = off + (i0 + i + r) * ld + p0;
@@ -387,11 +392,6 @@ public final class VectorGemm implements Gemm {
                 for (int r = 0; r < rows; r++) dst[d + r] = x[s + r] & 0xFF;
               }
             }
-          }
-        }
-        if (rows < w) {
-          for (int p = 0; p < kc; p++) {
-            java.util.Arrays.fill(dst, base + p * w + rows, base + (p + 1) * w, 0f);
           }
         }
       }

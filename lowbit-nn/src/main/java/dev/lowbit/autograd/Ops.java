@@ -1,5 +1,6 @@
 package dev.lowbit.autograd;
 
+import dev.lowbit.kernel.Parallel;
 import dev.lowbit.kernel.Pool;
 import dev.lowbit.kernel.PoolSpec;
 import dev.lowbit.kernel.Reduce;
@@ -176,12 +177,26 @@ public final class Ops {
 
   public static Var relu(Var a) {
     float[] x = a.data(), z = new float[x.length];
-    for (int i = 0; i < z.length; i++) z[i] = x[i] > 0f ? x[i] : 0f;
+    Parallel.forRange(z.length, 1, (lo, hi) -> {
+      for (int i = lo; i < hi; i++) z[i] = x[i] > 0f ? x[i] : 0f;
+    });
     Var o = out(new Tensor(z, a.shape()), a);
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
-        float[] g = o.grad(), ga = a.gradForAccumulation();
-        for (int i = 0; i < g.length; i++) if (x[i] > 0f) ga[i] += g[i];
+        float[] g = o.grad();
+        if (a.grad() == null) {
+          // First gradient to reach a: write it instead of adding to a zeroed array.
+          float[] ga = new float[g.length];
+          Parallel.forRange(g.length, 1, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) ga[i] = x[i] > 0f ? g[i] : 0f;
+          });
+          a.setGrad(ga);
+        } else {
+          float[] ga = a.gradForAccumulation();
+          Parallel.forRange(g.length, 1, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) if (x[i] > 0f) ga[i] += g[i];
+          });
+        }
       });
     }
     return o;
@@ -571,9 +586,10 @@ public final class Ops {
     Var o = out(new Tensor(z, s.batch(), s.channels(), s.outH(), s.outW()), a);
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
-        float[] dx = new float[s.inputSize()];
+        boolean fresh = a.grad() == null; // maxBackward overwrites: no temporary needed
+        float[] dx = fresh ? a.gradForAccumulation() : new float[s.inputSize()];
         Pool.maxBackward(s, o.grad(), arg, dx);
-        addInto(a.gradForAccumulation(), dx);
+        if (!fresh) addInto(a.gradForAccumulation(), dx);
       });
     }
     return o;
@@ -604,7 +620,9 @@ public final class Ops {
 
   /** acc += g. */
   public static void addInto(float[] acc, float[] g) {
-    for (int i = 0; i < g.length; i++) acc[i] += g[i];
+    Parallel.forRange(g.length, 1, (lo, hi) -> {
+      for (int i = lo; i < hi; i++) acc[i] += g[i];
+    });
   }
 
   static void addInto(float[] acc, double[] g) {

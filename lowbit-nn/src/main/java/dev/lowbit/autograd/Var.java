@@ -69,6 +69,20 @@ public final class Var {
     return grad;
   }
 
+  /**
+   * Installs {@code g} as the gradient when none has flowed here yet (a backward step that would
+   * otherwise add its first contribution to a fresh zero array).
+   *
+   * @throws IllegalStateException when a gradient is already present
+   */
+  public void setGrad(float[] g) {
+    if (grad != null) throw new IllegalStateException("gradient already present");
+    if (g.length != value.size()) {
+      throw new IllegalArgumentException("gradient has " + g.length + " values, expected " + value.size());
+    }
+    grad = g;
+  }
+
   /** Sets every gradient entry to zero, keeping the array. */
   public void zeroGrad() {
     if (grad != null) Arrays.fill(grad, 0f);

@@ -7,6 +7,7 @@ import dev.lowbit.kernel.Conv;
 import dev.lowbit.kernel.ConvSpec;
 import dev.lowbit.kernel.Gemm;
 import dev.lowbit.kernel.Kernels;
+import dev.lowbit.kernel.Parallel;
 import dev.lowbit.kernel.Reduce;
 import dev.lowbit.format.Quantizer;
 import dev.lowbit.numerics.Product;
@@ -170,7 +171,9 @@ public final class Compute {
         }
         if (b != null && b.requiresGrad()) {
           float[] db = b.gradForAccumulation();
-          for (int oc = 0; oc < s.outC(); oc++) db[oc] += Reduce.sum(dt, oc * cols, cols);
+          Parallel.forRange(s.outC(), cols, (o0, o1) -> {
+            for (int oc = o0; oc < o1; oc++) db[oc] += Reduce.sum(dt, oc * cols, cols);
+          });
         }
         if (x.requiresGrad()) {
           float[] dcol = col; // the columns are no longer needed once dW is done
@@ -179,9 +182,10 @@ public final class Compute {
                 true, false, kg, cols, ocg, w.data(), gi * ocg * kg, kg,
                 dt, gi * ocg * cols, cols, false, dcol, gi * kg * cols, cols);
           }
-          float[] dx = new float[s.inputSize()];
+          boolean fresh = x.grad() == null; // col2im overwrites: no temporary needed
+          float[] dx = fresh ? x.gradForAccumulation() : new float[s.inputSize()];
           Conv.col2im(s, dcol, dx);
-          Ops.addInto(x.gradForAccumulation(), dx);
+          if (!fresh) Ops.addInto(x.gradForAccumulation(), dx);
         }
       });
     }

@@ -1,0 +1,94 @@
+package dev.lowbit.kernel;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Static-split parallel loops for the non-GEMM kernels (im2col, pooling, layout changes,
+ * elementwise ops). {@code [0, n)} is cut into at most {@link #threads()} contiguous ranges that
+ * depend only on n and the thread count, and callers only use it where every output element is
+ * written by exactly one range with the same operations as a serial loop: results are identical
+ * for any thread count.
+ */
+public final class Parallel {
+
+  /** Below this many elements (of roughly unit cost) a loop runs on the calling thread. */
+  public static final long MIN_WORK = 1L << 15;
+
+  private static volatile int threads = Kernels.defaultThreads();
+
+  private Parallel() {}
+
+  /** A loop body over the index range [lo, hi). */
+  @FunctionalInterface
+  public interface Range {
+    void run(int lo, int hi);
+  }
+
+  private static final class Pool {
+    static final ExecutorService EXEC =
+        Executors.newFixedThreadPool(
+            Math.max(1, Runtime.getRuntime().availableProcessors()),
+            r -> {
+              Thread t = new Thread(r, "lowbit-loop");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Threads a loop uses at most (set with the GEMM's by {@link Kernels#setThreads}). */
+  public static int threads() {
+    return threads;
+  }
+
+  static void setThreads(int t) {
+    if (t < 1) throw new IllegalArgumentException("threads must be >= 1, got " + t);
+    threads = t;
+  }
+
+  /**
+   * Runs body over [0, n) split into contiguous ranges, the first on the calling thread;
+   * {@code costPerItem} (elements touched per index) decides whether splitting pays.
+   */
+  public static void forRange(int n, long costPerItem, Range body) {
+    int parts = (int) Math.min(threads, n);
+    if (parts <= 1 || (long) n * Math.max(1, costPerItem) < MIN_WORK) {
+      body.run(0, n);
+      return;
+    }
+    int per = (n + parts - 1) / parts;
+    @SuppressWarnings("unchecked")
+    Future<?>[] fs = new Future<?>[parts - 1];
+    for (int p = 1; p < parts; p++) {
+      int lo = Math.min(n, p * per), hi = Math.min(n, (p + 1) * per);
+      fs[p - 1] = lo < hi ? Pool.EXEC.submit(() -> body.run(lo, hi)) : null;
+    }
+    RuntimeException failure = null;
+    try {
+      body.run(0, Math.min(n, per));
+    } catch (RuntimeException e) {
+      failure = e;
+    }
+    boolean interrupted = false;
+    for (Future<?> f : fs) {
+      if (f == null) continue;
+      while (true) {
+        try {
+          f.get();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true; // keep waiting: the workers write into the caller's arrays
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (failure == null) {
+            failure = e.getCause() instanceof RuntimeException re ? re
+                : new IllegalStateException("parallel loop failed", e.getCause());
+          }
+          break;
+        }
+      }
+    }
+    if (interrupted) Thread.currentThread().interrupt();
+    if (failure != null) throw failure;
+  }
+}
