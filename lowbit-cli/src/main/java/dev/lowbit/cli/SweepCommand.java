@@ -2,6 +2,7 @@ package dev.lowbit.cli;
 
 import dev.lowbit.data.Dataset;
 import dev.lowbit.data.FashionMnist;
+import dev.lowbit.io.AtomicFiles;
 import dev.lowbit.io.Json;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.models.Models;
@@ -44,6 +45,10 @@ import picocli.CommandLine.Spec;
       "With no arguments: mlp, 3 epochs, six presets, on the first 10,000/2,000 images (about a minute)."
     })
 public final class SweepCommand implements Callable<Integer> {
+
+  /** Marks a run that failed (diverged, or could not resume), with the reason. */
+  static final String FAILED = "failed.txt";
+
 
   private static final Logger LOG = LoggerFactory.getLogger(SweepCommand.class);
 
@@ -135,14 +140,18 @@ public final class SweepCommand implements Callable<Integer> {
         out.println(tag + ": done already, skipped");
         continue;
       }
+      Files.deleteIfExists(job.dir().resolve(FAILED)); // a failed run is retried
       boolean resume = Files.isRegularFile(job.dir().resolve(Trainer.CHECKPOINT));
       TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, job.seed(), threads, job.dir(), data,
           resume ? job.dir() : null, null, null, -1, 0, false, limitTrain, limitTest, 50);
       try {
         Trainer.Summary s = new Trainer(cfg, job.policy(), runLog, false).run(train, test, source);
         out.printf("%s: test accuracy %.4f, loss %.4f, %.1f s%n", tag, s.testAccuracy(), s.testLoss(), s.seconds());
-      } catch (IllegalStateException e) { // a diverged run is a result of the sweep, not its end
+      } catch (IllegalStateException | IllegalArgumentException e) {
+        // a diverged run, or one whose directory cannot be resumed, is a result of the sweep, not its
+        // end: it is marked failed (and left out of the report) and the sweep goes on
         failed++;
+        AtomicFiles.writeString(job.dir().resolve(FAILED), e.getMessage() + "\n");
         out.println(tag + ": failed: " + e.getMessage());
       }
     }
@@ -222,6 +231,10 @@ public final class SweepCommand implements Callable<Integer> {
       dirs = s.filter(Files::isDirectory).filter(RunReader::isRun).sorted().toList();
     }
     for (Path d : dirs) {
+      if (Files.isRegularFile(d.resolve(FAILED))) {
+        LOG.warn("leaving failed run {} out of the report: {}", d, Files.readString(d.resolve(FAILED)).strip());
+        continue;
+      }
       try {
         runs.add(RunReader.read(d, Json::parse));
       } catch (IllegalArgumentException e) {

@@ -1,5 +1,6 @@
 package dev.lowbit.report;
 
+import dev.lowbit.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;

@@ -6,6 +6,7 @@ import dev.lowbit.autograd.Var;
 import dev.lowbit.data.DataLoader;
 import dev.lowbit.data.Dataset;
 import dev.lowbit.data.FashionMnist;
+import dev.lowbit.io.AtomicFiles;
 import dev.lowbit.io.Json;
 import dev.lowbit.io.Safetensors;
 import dev.lowbit.kernel.Kernels;
@@ -335,14 +336,7 @@ public final class Trainer {
     m.put("vector_bits", vectorBits());
     m.put("gemm", Kernels.gemm().name());
     m.put("cpus", Runtime.getRuntime().availableProcessors());
-    Path f = cfg.out().resolve("summary.json");
-    Path tmp = Files.createTempFile(cfg.out(), "summary.json", ".tmp");
-    try {
-      Files.writeString(tmp, Json.write(m) + "\n");
-      Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    AtomicFiles.writeString(cfg.out().resolve("summary.json"), Json.write(m) + "\n");
   }
 
   /** The run's config with the policy name, for metrics.jsonl and summary.json. */

@@ -1,4 +1,4 @@
-package dev.lowbit.report;
+package dev.lowbit.io;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
