@@ -28,6 +28,8 @@ public final class PackedWeights implements AutoCloseable {
   final int type;
   private final BytePointer plain;
   private final List<Packed> packed = new ArrayList<>();
+  /** Set by {@link #close()}; any later use throws instead of handing freed memory to oneDNN. */
+  private volatile boolean closed;
 
   /** {@code data} owns the memory; {@code at} is its first 64-byte aligned address (AMX tile loads). */
   private record Packed(org.bytedeco.dnnl.dnnl_memory_desc md, BytePointer data, Pointer at) {}
@@ -54,6 +56,7 @@ public final class PackedWeights implements AutoCloseable {
 
   /** B in {@code mm}'s layout, packing it the first time this layout is asked for. Lock held. */
   Pointer forMatmul(OneDnn rt, OneDnn.Matmul mm) {
+    checkOpen();
     if (mm.reorder == null) return plain;
     for (Packed p : packed) {
       if (dnnl_memory_desc_equal(p.md(), mm.wei) != 0) return p.at();
@@ -67,6 +70,7 @@ public final class PackedWeights implements AutoCloseable {
 
   /** int8 weights back as a compact Java array (op(B) row-major k×n, or n×k when transposed). */
   byte[] toBytes() {
+    checkOpen();
     byte[] out = new byte[Math.multiplyExact(k, n)];
     plain.position(0).get(out);
     return out;
@@ -74,15 +78,22 @@ public final class PackedWeights implements AutoCloseable {
 
   /** 16-bit weights back as a compact Java array of bit patterns. */
   short[] toShorts() {
+    checkOpen();
     short[] out = new short[Math.multiplyExact(k, n)];
     new ShortPointer(plain).position(0).get(out);
     return out;
+  }
+
+  private void checkOpen() {
+    if (closed) throw new IllegalStateException("packed weights used after close()");
   }
 
   @Override
   public void close() {
     OneDnn.get().lock.lock();
     try {
+      if (closed) return;
+      closed = true;
       plain.close();
       for (Packed p : packed) p.data().close();
       packed.clear();

@@ -422,6 +422,15 @@ class OneDnnGemmTest {
     }
   }
 
+  @Test
+  void packedWeightsUsedAfterCloseThrowInsteadOfReadingFreedMemory() {
+    PackedWeights w = gemm.packInt8Weights(false, 64, 64, new byte[64 * 64], 0, 64);
+    w.close();
+    w.close(); // idempotent
+    assertThrows(IllegalStateException.class,
+        () -> gemm.gemmInt8Packed(true, false, 64, new byte[64 * 64], 0, 64, w, new int[64 * 64], 0, 64));
+  }
+
   /** Results above the parallel-copy threshold: copies split across threads, strided and not. */
   @Test
   void largeResultsSplitAcrossCopyThreadsStayExact() {
