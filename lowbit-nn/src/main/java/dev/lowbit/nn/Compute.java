@@ -71,7 +71,7 @@ public final class Compute {
       }
       if (qb.isPresent()) {
         int rows = transB ? n : k, cols = transB ? k : n;
-        b = q.quantize(qb.get(), layer, roleB, b, bOff, ldb, rows, cols);
+        b = q.quantize(qb.get(), layer, roleB, b, bOff, ldb, rows, cols, roleA == roleB ? 1 : 0);
         bOff = 0;
         ldb = cols;
         if (obs != null) obs.tensor(layer, product, roleB, b, new int[] {rows, cols});

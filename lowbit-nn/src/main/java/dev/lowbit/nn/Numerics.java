@@ -82,9 +82,19 @@ public final class Numerics {
    * backward-data, X in forward and backward-weight, dY in both backward products).
    */
   float[] quantize(Quantizer q, String layer, Role role, float[] src, int off, int ld, int rows, int cols) {
+    return quantize(q, layer, role, src, off, ld, rows, cols, 0);
+  }
+
+  /**
+   * As above, with {@code salt} mixed into the stochastic-rounding stream: a product whose two
+   * operands share layer, role and offset (attention's Q·Kᵀ) passes 1 for B so the operands do not
+   * draw the same random numbers.
+   */
+  float[] quantize(Quantizer q, String layer, Role role, float[] src, int off, int ld, int rows, int cols,
+      long salt) {
     float[] x = new float[rows * cols];
     for (int r = 0; r < rows; r++) System.arraycopy(src, off + r * ld, x, r * cols, cols);
-    q.quantize(x, new int[] {rows, cols}, x, seed, stream(layer, role, off));
+    q.quantize(x, new int[] {rows, cols}, x, seed, stream(layer, role, off) ^ salt * 0x9E3779B97F4A7C15L);
     quantizedTensors.incrementAndGet();
     return x;
   }
