@@ -9,6 +9,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$here/runs/reproduce-training}
+peers="$here/../shared/peers"
 mkdir -p "$out"
 threads=${THREADS:-2}
 run() { # name epochs extra...
@@ -24,7 +25,7 @@ print(f"lowbit {s['model']:6s} epochs {s['epochs']:2d} test_acc {s['test_accurac
 PY
 }
 peer() { # model epochs
-  /usr/bin/time -v -o "$out/torch-$1.time" /usr/bin/python3 /work/shared/peers/torch_train.py \
+  /usr/bin/time -v -o "$out/torch-$1.time" /usr/bin/python3 "$peers/torch_train.py" \
     --model "$1" --epochs "$2" --threads "$threads" >"$out/torch-$1.jsonl" 2>"$out/torch-$1.err"
   python3 - "$out/torch-$1.jsonl" "$out/torch-$1.time" "$1" <<'PY'
 import json, re, sys

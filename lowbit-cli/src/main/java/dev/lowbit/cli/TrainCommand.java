@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code lowbit train}: trains a model on Fashion-MNIST in FP32. */
+/** {@code lowbit train}: trains a model on Fashion-MNIST in FP32 or under a numerics policy. */
 @Command(
     name = "train",
     mixinStandardHelpOptions = true,
@@ -75,7 +75,7 @@ public final class TrainCommand implements Callable<Integer> {
   int limitTest;
 
   @Option(names = "--policy", defaultValue = "fp32",
-      description = "numerics policy: a preset (lowbit policies / README) or a policy file (.policy text or .json) (default: ${DEFAULT-VALUE})")
+      description = "numerics policy: a preset (fp32, bf16, fp16, fp8, mxfp8, mxfp6, mxfp4, int8, dfp16, shiftquant4, shiftquant8, acc12; see README) or a policy file (.policy text or .json) (default: ${DEFAULT-VALUE})")
   String policy;
 
   @Option(names = "--log-every", defaultValue = "50", description = "steps between metrics lines (default: ${DEFAULT-VALUE})")
