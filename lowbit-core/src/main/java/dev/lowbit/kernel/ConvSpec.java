@@ -10,19 +10,27 @@ public record ConvSpec(
 
   public ConvSpec {
     if (batch < 0 || inC <= 0 || inH <= 0 || inW <= 0 || outC <= 0 || kH <= 0 || kW <= 0) {
-      throw new IllegalArgumentException("convolution sizes must be positive: " + this);
+      throw new IllegalArgumentException("convolution sizes must be positive: " + describe(batch, inC, inH, inW, outC, kH, kW, strideH, strideW, padH, padW, dilH, dilW));
     }
     if (strideH <= 0 || strideW <= 0 || dilH <= 0 || dilW <= 0 || padH < 0 || padW < 0) {
       throw new IllegalArgumentException(
-          "stride and dilation must be >= 1 and padding >= 0: " + this);
+          "stride and dilation must be >= 1 and padding >= 0: " + describe(batch, inC, inH, inW, outC, kH, kW, strideH, strideW, padH, padW, dilH, dilW));
     }
     if (groups <= 0 || inC % groups != 0 || outC % groups != 0) {
       throw new IllegalArgumentException(
           "groups=" + groups + " must divide inC=" + inC + " and outC=" + outC);
     }
     if (inH + 2 * padH - dilH * (kH - 1) - 1 < 0 || inW + 2 * padW - dilW * (kW - 1) - 1 < 0) {
-      throw new IllegalArgumentException("kernel larger than padded input: " + this);
+      throw new IllegalArgumentException("kernel larger than padded input: " + describe(batch, inC, inH, inW, outC, kH, kW, strideH, strideW, padH, padW, dilH, dilW));
     }
+  }
+
+  // the fields are not assigned yet inside the compact constructor, so messages use the parameters
+  private static String describe(int batch, int inC, int inH, int inW, int outC, int kH, int kW,
+      int strideH, int strideW, int padH, int padW, int dilH, int dilW) {
+    return "batch=" + batch + " inC=" + inC + " input=" + inH + "x" + inW + " outC=" + outC
+        + " kernel=" + kH + "x" + kW + " stride=" + strideH + "x" + strideW + " padding=" + padH + "x" + padW
+        + " dilation=" + dilH + "x" + dilW;
   }
 
   /** Square kernel, same stride/padding both ways, no dilation, one group. */

@@ -32,8 +32,8 @@ public final class Pool {
               int row = xb + (oy * sh + i) * w + ox * sw;
               for (int j = 0; j < kw; j++) {
                 float v = x[row + j];
-                // NaN wins (v != v), as in PyTorch, and stays once taken.
-                if (v > best || v != v) {
+                // NaN wins, as in PyTorch, and the first NaN stays (as in the padded path).
+                if (v > best || v != v && best == best) {
                   best = v;
                   arg = row + j;
                 }

@@ -8,14 +8,21 @@ public record PoolSpec(
   public PoolSpec {
     if (batch < 0 || channels <= 0 || inH <= 0 || inW <= 0 || kH <= 0 || kW <= 0
         || strideH <= 0 || strideW <= 0 || padH < 0 || padW < 0) {
-      throw new IllegalArgumentException("pooling sizes must be positive (padding >= 0): " + this);
+      throw new IllegalArgumentException("pooling sizes must be positive (padding >= 0): " + describe(batch, channels, inH, inW, kH, kW, strideH, strideW, padH, padW));
     }
     if (padH * 2 > kH || padW * 2 > kW) {
-      throw new IllegalArgumentException("pooling padding must be at most half the kernel: " + this);
+      throw new IllegalArgumentException("pooling padding must be at most half the kernel: " + describe(batch, channels, inH, inW, kH, kW, strideH, strideW, padH, padW));
     }
     if (inH + 2 * padH < kH || inW + 2 * padW < kW) {
-      throw new IllegalArgumentException("pooling kernel larger than padded input: " + this);
+      throw new IllegalArgumentException("pooling kernel larger than padded input: " + describe(batch, channels, inH, inW, kH, kW, strideH, strideW, padH, padW));
     }
+  }
+
+  // the fields are not assigned yet inside the compact constructor, so messages use the parameters
+  private static String describe(int batch, int channels, int inH, int inW, int kH, int kW,
+      int strideH, int strideW, int padH, int padW) {
+    return "batch=" + batch + " channels=" + channels + " input=" + inH + "x" + inW + " kernel=" + kH + "x" + kW
+        + " stride=" + strideH + "x" + strideW + " padding=" + padH + "x" + padW;
   }
 
   /** Square window k, stride k, no padding. */

@@ -1,6 +1,8 @@
 package dev.lowbit.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -88,5 +90,29 @@ class PoolTest {
     double s = 0;
     for (int i = 0; i < a.length; i++) s += (double) a[i] * b[i];
     return s;
+  }
+
+  @Test
+  void theFirstNaNOfAWindowWinsWithAndWithoutPadding() {
+    // one 1x1x2x2 plane, two NaNs in the window: the gradient goes to the first, as in PyTorch
+    float[] x = {1f, Float.NaN, Float.NaN, 2f};
+    for (PoolSpec s : new PoolSpec[] {
+        new PoolSpec(1, 1, 2, 2, 2, 2, 2, 2, 0, 0), new PoolSpec(1, 1, 2, 2, 3, 3, 1, 1, 1, 1)}) {
+      int[] arg = new int[s.outH() * s.outW()];
+      float[] y = new float[arg.length];
+      Pool.maxForward(s, x, y, arg);
+      assertTrue(Float.isNaN(y[0]), s.toString());
+      assertEquals(1, arg[0], s.toString());
+    }
+  }
+
+  @Test
+  void badGeometryErrorsNameTheValues() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new PoolSpec(1, 3, 5, 5, 0, 2, 1, 1, 0, 0));
+    assertTrue(e.getMessage().contains("channels=3") && e.getMessage().contains("kernel=0x2"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> new ConvSpec(2, 3, 4, 4, 8, 7, 7, 1, 1, 0, 0, 1, 1, 1));
+    assertTrue(e.getMessage().contains("input=4x4") && e.getMessage().contains("kernel=7x7"), e.getMessage());
   }
 }
