@@ -57,6 +57,20 @@ public final class Parallel {
       body.run(0, n);
       return;
     }
+    forParts(parts, n, body);
+  }
+
+  /**
+   * Runs body over [0, n) in exactly {@code parts} contiguous ranges (fewer when n is smaller),
+   * the first on the calling thread, and waits for all of them before returning or rethrowing the
+   * first failure: workers never outlive the call that owns their output arrays.
+   */
+  public static void forParts(int parts, int n, Range body) {
+    parts = Math.min(parts, n);
+    if (parts <= 1) {
+      body.run(0, n);
+      return;
+    }
     int per = (n + parts - 1) / parts;
     @SuppressWarnings("unchecked")
     Future<?>[] fs = new Future<?>[parts - 1];
