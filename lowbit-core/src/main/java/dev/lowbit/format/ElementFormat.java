@@ -51,7 +51,10 @@ public sealed interface ElementFormat extends NumberFormat permits IntFormat, Fi
     return 1L << bits();
   }
 
-  /** The i-th code, i in [0, codeCount()): codes in ascending bit-pattern order. */
+  /**
+   * The i-th code, i in [0, codeCount()): every code exactly once (ascending bit patterns for
+   * floats and fixed point, ascending values for integers).
+   */
   int codeAt(long i);
 
   @Override

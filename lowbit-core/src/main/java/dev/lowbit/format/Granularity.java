@@ -39,7 +39,7 @@ public sealed interface Granularity {
    * (default axis -1).
    */
   static Granularity parse(String s) {
-    String[] p = s == null ? new String[] {""} : s.trim().toLowerCase(Locale.ROOT).split(":");
+    String[] p = s == null ? new String[] {""} : s.trim().toLowerCase(Locale.ROOT).split(":", -1);
     try {
       switch (p[0]) {
         case "tensor" -> {

@@ -4,8 +4,10 @@ package dev.lowbit.kernel;
  * Output scaling for integer GEMMs in dynamic fixed point: the int32 result of an int8/int16 GEMM
  * times the scales its operands were quantized with, per tensor, per row (of A), per column (of
  * B) or per block of C. Each value is computed as {@code (float) (c · s)} in double, where s is
- * the product of the applicable scales in double: one rounding to float at the end, and exact
- * whenever the true value fits in a float.
+ * the product of the applicable scales in double. With one scale (or power-of-two scales, as in
+ * DFP) that is a single rounding to float; with several non-power-of-two scales the double
+ * products may round first, so the result is within a few ulps of double of the exact value
+ * before the final rounding to float.
  */
 public final class IntGemmEpilogue {
 

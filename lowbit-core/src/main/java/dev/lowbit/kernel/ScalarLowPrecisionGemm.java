@@ -6,8 +6,8 @@ package dev.lowbit.kernel;
  * rounded once to fp32, nearest-even (for bf16, fp16 and FP8 the product itself is exact in fp32
  * except where a bf16 product leaves fp32's range).
  *
- * <p>The codecs here are deliberately local and minimal; they should later defer to the number-format
- * layer ({@code dev.lowbit.format}) once it lands.
+ * <p>The codecs here are local and minimal and duplicate what {@code dev.lowbit.format.MiniFloat}
+ * does for bf16, fp16 and FP8; moving them onto the format layer is an open clean-up.
  */
 public final class ScalarLowPrecisionGemm implements LowPrecisionGemm {
 

@@ -113,6 +113,8 @@ class StochasticAndParseTest {
     assertEquals(Rounding.STOCHASTIC, Rounding.parse("sr"));
     assertEquals(Rounding.NEAREST_AWAY, Rounding.parse("nearest-away"));
     assertThrows(IllegalArgumentException.class, () -> Granularity.parse("row"));
+    assertThrows(IllegalArgumentException.class, () -> Granularity.parse("channel:"));
+    assertThrows(IllegalArgumentException.class, () -> Granularity.parse("block:8:"));
     assertEquals(Granularity.perBlock(32, -1), Granularity.parse("block:32"));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> Formats.E4M3.encodeValue(0.3f));
