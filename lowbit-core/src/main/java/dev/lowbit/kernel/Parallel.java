@@ -31,10 +31,17 @@ public final class Parallel {
         Executors.newFixedThreadPool(
             Math.max(1, Runtime.getRuntime().availableProcessors()),
             r -> {
-              Thread t = new Thread(r, "lowbit-loop");
+              Thread t = new LoopThread(r);
               t.setDaemon(true);
               return t;
             });
+  }
+
+  /** A pool thread: a loop started on one runs serially, so nested loops cannot starve the pool. */
+  private static final class LoopThread extends Thread {
+    LoopThread(Runnable r) {
+      super(r, "lowbit-loop");
+    }
   }
 
   /** Threads a loop uses at most (set with the GEMM's by {@link Kernels#setThreads}). */
@@ -67,7 +74,7 @@ public final class Parallel {
    */
   public static void forParts(int parts, int n, Range body) {
     parts = Math.min(parts, n);
-    if (parts <= 1) {
+    if (parts <= 1 || Thread.currentThread() instanceof LoopThread) {
       body.run(0, n);
       return;
     }
