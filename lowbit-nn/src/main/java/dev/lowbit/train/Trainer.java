@@ -123,6 +123,7 @@ public final class Trainer {
     Path metrics = cfg.out().resolve("metrics.jsonl");
     boolean append = cfg.resume() != null && cfg.resume().toAbsolutePath().normalize()
         .equals(cfg.out().toAbsolutePath().normalize());
+    if (append && startEpoch > 0) trimMetrics(metrics, startEpoch);
     double lastTestAcc = Double.NaN, lastTestLoss = Double.NaN, lastTrainLoss = Double.NaN;
     double trainSeconds = 0;
     long samples = 0;
@@ -337,6 +338,34 @@ public final class Trainer {
     m.put("gemm", Kernels.gemm().name());
     m.put("cpus", Runtime.getRuntime().availableProcessors());
     AtomicFiles.writeString(cfg.out().resolve("summary.json"), Json.write(m) + "\n");
+  }
+
+  /**
+   * Before a resume appends to {@code metrics.jsonl}, cuts it back to the end of the checkpoint's
+   * epoch: a run killed mid-epoch leaves that epoch's step lines and perhaps half a line, which
+   * would otherwise be duplicated or glued to the next line. Rewritten atomically.
+   */
+  static void trimMetrics(Path metrics, int startEpoch) throws IOException {
+    if (!Files.isRegularFile(metrics)) return;
+    java.util.List<String> lines = Files.readAllLines(metrics, StandardCharsets.UTF_8);
+    int keep = 0;
+    for (int i = 0; i < lines.size(); i++) {
+      Object o;
+      try {
+        o = Json.parse(lines.get(i));
+      } catch (RuntimeException e) {
+        break; // a torn line: nothing after it can be trusted
+      }
+      if (o instanceof Map<?, ?> m && "start".equals(m.get("event"))) keep = Math.max(keep, i + 1);
+      if (o instanceof Map<?, ?> m && "epoch".equals(m.get("event"))
+          && m.get("epoch") instanceof Number n && n.intValue() <= startEpoch) {
+        keep = i + 1;
+      }
+    }
+    if (keep == lines.size()) return;
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < keep; i++) sb.append(lines.get(i)).append('\n');
+    AtomicFiles.writeString(metrics, sb.toString());
   }
 
   /** The run's config with the policy name, for metrics.jsonl and summary.json. */

@@ -125,4 +125,15 @@ class TrainerTest {
     assertTrue(e.getMessage().contains("checkpoint.safetensors") && e.getMessage().contains("header"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> cfg("lenet", 1, a));
   }
+
+  @Test
+  void resumeCutsMetricsBackToTheCheckpointsEpoch() throws Exception {
+    Path f = dir.resolve("metrics.jsonl");
+    String kept = "{\"event\":\"start\"}\n{\"event\":\"step\",\"epoch\":1}\n{\"event\":\"epoch\",\"epoch\":1}\n";
+    Files.writeString(f, kept + "{\"event\":\"step\",\"epoch\":2}\n{\"event\":\"st");
+    Trainer.trimMetrics(f, 1);
+    assertEquals(kept, Files.readString(f));
+    Trainer.trimMetrics(f, 1); // nothing to cut: unchanged
+    assertEquals(kept, Files.readString(f));
+  }
 }
