@@ -269,25 +269,8 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
       return true; // exact and cheap either way (zeros, or nothing)
     }
     OneDnn.MatmulKey key = key(srcType, dnnl_s8, dnnl_s32, transA, transB, m, n, k, lda);
-    long spanA = transA ? span(k, m, lda) : span(m, k, lda);
-    long spanB = transB ? span(n, k, ldb) : span(k, n, ldb);
-    rangeCheck(a.length, aOff, spanA, "A");
-    rangeCheck(b.length, bOff, spanB, "B");
-    rt.lock.lock();
-    try {
-      OneDnn.Matmul mm = rt.matmul(key);
-      if (mm == null) return false;
-      OneDnn.Buffer ba = rt.buffer(0, spanA);
-      OneDnn.Buffer bb = rt.buffer(1, (long) k * n);
-      OneDnn.Buffer bc = rt.buffer(2, 4L * m * n);
-      copyInA(a, aOff, spanA, 1, ba);
-      copyIn(b, bOff, ldb, transB ? n : k, transB ? k : n, 1, bb);
-      rt.execute(mm, ba.pointer(), bb.pointer(), bc.pointer());
-      copyOut(bc, m, n, c, c.length, cOff, ldc);
-      return true;
-    } finally {
-      rt.lock.unlock();
-    }
+    return runByteOperands(key, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb,
+        bc -> copyOut(bc, m, n, c, c.length, cOff, ldc));
   }
 
   /**
@@ -727,6 +710,17 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
   private boolean runFp8(Fp8 af, Fp8 bf, boolean transA, boolean transB, int m, int n, int k,
       byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
     OneDnn.MatmulKey key = key(type(af), type(bf), dnnl_f32, transA, transB, m, n, k, lda);
+    return runByteOperands(key, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb,
+        bc -> copyOut(bc, m, n, c, c.length, cOff, ldc));
+  }
+
+  /**
+   * One matmul on byte operands (int8 or FP8) with a 4-byte-per-element result, which
+   * {@code copyOut} moves into the caller's array; false when oneDNN has no implementation.
+   */
+  private boolean runByteOperands(OneDnn.MatmulKey key, boolean transA, boolean transB, int m, int n,
+      int k, byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb,
+      java.util.function.Consumer<OneDnn.Buffer> copyOut) {
     long spanA = transA ? span(k, m, lda) : span(m, k, lda);
     long spanB = transB ? span(n, k, ldb) : span(k, n, ldb);
     rangeCheck(a.length, aOff, spanA, "A");
@@ -741,7 +735,7 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
       copyInA(a, aOff, spanA, 1, ba);
       copyIn(b, bOff, ldb, transB ? n : k, transB ? k : n, 1, bb);
       rt.execute(mm, ba.pointer(), bb.pointer(), bc.pointer());
-      copyOut(bc, m, n, c, c.length, cOff, ldc);
+      copyOut.accept(bc);
       return true;
     } finally {
       rt.lock.unlock();
