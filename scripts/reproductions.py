@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Rewrites the measured block of REPRODUCTIONS.md from a `lowbit sweep` directory.
+
+usage: reproductions.py SWEEP_DIR REPRODUCTIONS.md COMMAND
+
+Reads SWEEP_DIR/runs/*/summary.json, averages test accuracy over seeds per policy, compares each
+policy with fp32 against the acceptance margin of the issue, and replaces the text between
+<!-- measured:begin --> and <!-- measured:end --> (written to a temporary file, then renamed).
+"""
+import glob, json, os, statistics, sys, datetime
+
+MARGIN = {"dfp16": 0.5, "int8": 1.0, "fp8": 1.0, "mxfp8": 1.0, "shiftquant4": 2.0, "acc12": 1.0}
+
+
+def main():
+    sweep, target, command = sys.argv[1], sys.argv[2], sys.argv[3]
+    runs = {}
+    for f in sorted(glob.glob(os.path.join(sweep, "runs", "*", "summary.json"))):
+        s = json.load(open(f))
+        runs.setdefault(s["policy"], []).append(s)
+    if "fp32" not in runs:
+        sys.exit("reproductions.py: no finished fp32 run in " + sweep)
+    acc = {p: 100 * statistics.mean(r["test_accuracy"] for r in rs) for p, rs in runs.items()}
+    secs = {p: statistics.mean(r["seconds"] for r in rs) for p, rs in runs.items()}
+    ref = acc["fp32"]
+    first = next(iter(runs["fp32"]))
+    lines = [
+        f"Measured {datetime.date.today()} with `{command}`: model {first['model']}, "
+        f"{first['epochs']} epochs, {len(runs['fp32'])} seed(s), {first['data']}, "
+        f"{first['cpus']} CPUs, GEMM {first['gemm']}.",
+        "",
+        "| policy | test accuracy (%) | Δ vs fp32 (pt) | acceptance | met | bits W/A/G | overflow events | time / fp32 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for p, rs in runs.items():
+        d = acc[p] - ref
+        b = rs[0].get("bits", {})
+        bits = "/".join(f"{b.get(k, 32):g}" for k in ("weight", "activation", "gradient"))
+        ov = {}
+        for r in rs:
+            for k, v in (r.get("overflows") or {}).items():
+                ov[k] = ov.get(k, 0) + v
+        ovs = ", ".join(f"{k} {v}" for k, v in sorted(ov.items())) or "0"
+        cell = f"{acc[p]:.2f}"
+        crit, met = "—", "—"
+        if p in MARGIN:
+            crit = f"within {MARGIN[p]:g}"
+            met = "yes" if d >= -MARGIN[p] else "**no**"
+        before = [r["accuracy_before_finetune"] for r in rs if "accuracy_before_finetune" in r]
+        if before:
+            bm = 100 * statistics.mean(before)
+            cell = f"{acc[p]:.2f} (before fine-tuning {bm:.2f})"
+            crit += "; without fine-tuning worse"
+            if met == "yes" and not bm < acc[p]:
+                met = "**no**"
+        ratio = secs[p] / secs["fp32"] if secs["fp32"] > 0 else float("nan")
+        lines.append(f"| {p} | {cell} | {d:+.2f} | {crit} | {met} | {bits} | {ovs} | {ratio:.2f}× |")
+    block = "\n".join(lines)
+    text = open(target).read()
+    a, b = "<!-- measured:begin -->", "<!-- measured:end -->"
+    if a not in text or b not in text:
+        sys.exit(f"reproductions.py: {target} lacks the {a} ... {b} markers")
+    head, rest = text.split(a, 1)
+    _, tail = rest.split(b, 1)
+    tmp = target + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(head + a + "\n" + block + "\n" + b + tail)
+    os.replace(tmp, target)
+    print(block)
+
+
+if __name__ == "__main__":
+    main()
