@@ -45,6 +45,10 @@ public final class FormatsCommand implements Runnable {
         out.printf(Locale.ROOT, "%-14s %5d %9.3f %13.6g %13.6g %13.6g %11.4g %7.2f%n", f.name(), f.bits(),
             f.bitsPerValue(), f.maxFinite(), f.minNormal(), f.minSubnormal(), f.epsilon(), f.decimalDigits());
       }
+      if (list.stream().anyMatch(f -> f instanceof dev.lowbit.format.MiniFloat)) {
+        out.println("minifloats scaled per tensor (granularity tensor:amax, in policies per-tensor(amax)):"
+            + " s*Q(x/s), s = amax/max in fp32, so the range above moves with each tensor");
+      }
       out.flush();
       return;
     }

@@ -4,7 +4,9 @@ package dev.lowbit.format;
  * A tensor in real storage: one integer code per element (row-major, like the float tensor it came
  * from) plus what the elements share. For block formats {@code exponents[s]} is slice {@code s}'s
  * shared exponent (DFP/BFP: value = mantissa · 2^e; MX: the E8M0 scale exponent); for integers
- * with a dynamic scale {@code scales[s]} is slice {@code s}'s scale. Slices are numbered as in
+ * with a dynamic scale {@code scales[s]} is slice {@code s}'s scale; for minifloats scaled per
+ * tensor by amax ({@link Granularity.Scaling#AMAX}) {@code scales[0]} is the fp32 scale and the
+ * codes are bit patterns (value = decode(code) · scale). Slices are numbered as in
  * {@link Quantizer#sliceOf}. Element codes follow {@link ElementFormat}: integer values for
  * integers and DFP/BFP mantissas, bit patterns for minifloats.
  */

@@ -49,6 +49,11 @@ public final class FastQuantize {
         && (!scaled || q >= -100);
   }
 
+  /** Whether {@link #quantizeScaled} has a vector path for this (saturating) minifloat and rounding. */
+  public static boolean supportsScaled(MiniFloat m, Rounding r) {
+    return r == Rounding.NEAREST_EVEN && supportsFloat(m, true);
+  }
+
   /** Whether {@link #quantizeBlocks} has a vector path for this block format and rounding. */
   public static boolean supports(BlockFormat f, Rounding r) {
     if (r != Rounding.NEAREST_EVEN) return false;
@@ -89,6 +94,16 @@ public final class FastQuantize {
   public static void quantizeInt(VectorSpecies<Float> s, IntFormat f, float scale, float[] x,
       int off, int len, float[] out, int outOff) {
     intKernel(s, x, off, out, outOff, len, scale, true, scale, f.minCode(), f.maxCode());
+  }
+
+  /**
+   * Nearest-even quantization of an amax-scaled minifloat tensor with a known fp32 scale, as {@link
+   * Quantizer#amaxScaledValue}: {@code x·(1/scale)} rounded by {@code sat} (the format's saturating
+   * variant; must be {@link #supports}ed), times {@code scale}. The scale must be finite.
+   */
+  public static void quantizeScaled(VectorSpecies<Float> s, MiniFloat sat, float scale, float[] x,
+      int off, int len, float[] out, int outOff) {
+    floatKernel(s, x, off, out, outOff, len, 1f / scale, scale, MiniConsts.of(sat));
   }
 
   /**

@@ -9,8 +9,30 @@ import java.util.Locale;
  */
 public sealed interface Granularity {
 
-  /** One scale for the whole tensor. */
-  record PerTensor() implements Granularity {}
+  /**
+   * How a fixed-grid minifloat is scaled: {@link #NONE} uses its grid as it is; {@link #AMAX}
+   * divides the tensor by one fp32 scale {@code s = amax / maxFinite} first, so that the tensor's
+   * largest magnitude lands on the format's largest finite value (the per-tensor scaling of FP8
+   * training, Micikevicius et al., "FP8 Formats for Deep Learning", arXiv 2209.05433, 2022).
+   */
+  enum Scaling { NONE, AMAX }
+
+  /** One scale for the whole tensor; {@code scaling} says how a minifloat's scale is chosen. */
+  record PerTensor(Scaling scaling) implements Granularity {
+    public PerTensor {
+      java.util.Objects.requireNonNull(scaling, "scaling");
+    }
+
+    /** Per tensor without a minifloat scale (the grid as it is, or an integer's dynamic scale). */
+    public PerTensor() {
+      this(Scaling.NONE);
+    }
+
+    @Override
+    public String toString() {
+      return scaling == Scaling.NONE ? "PerTensor[]" : "PerTensor[" + scaling.name().toLowerCase(Locale.ROOT) + "]";
+    }
+  }
 
   /** One scale per index along {@code axis}. */
   record PerChannel(int axis) implements Granularity {}
@@ -26,6 +48,11 @@ public sealed interface Granularity {
     return new PerTensor();
   }
 
+  /** Per tensor with a minifloat scale from the tensor's largest magnitude. */
+  static Granularity perTensorAmax() {
+    return new PerTensor(Scaling.AMAX);
+  }
+
   static Granularity perChannel(int axis) {
     return new PerChannel(axis);
   }
@@ -35,8 +62,9 @@ public sealed interface Granularity {
   }
 
   /**
-   * Parses {@code tensor}, {@code channel[:AXIS]} (default axis 0) or {@code block:SIZE[:AXIS]}
-   * (default axis -1).
+   * Parses {@code tensor}, {@code tensor:amax} (minifloats scaled by the tensor's largest
+   * magnitude), {@code channel[:AXIS]} (default axis 0) or {@code block:SIZE[:AXIS]} (default axis
+   * -1).
    */
   static Granularity parse(String s) {
     String[] p = s == null ? new String[] {""} : s.trim().toLowerCase(Locale.ROOT).split(":", -1);
@@ -44,6 +72,11 @@ public sealed interface Granularity {
       switch (p[0]) {
         case "tensor" -> {
           if (p.length == 1) return perTensor();
+          if (p.length == 2 && p[1].equals("amax")) return perTensorAmax();
+          if (p.length == 2) {
+            throw new IllegalArgumentException("unknown per-tensor scaling '" + p[1] + "' in '" + s
+                + "'; valid: tensor, tensor:amax");
+          }
         }
         case "channel" -> {
           if (p.length <= 2) return perChannel(p.length == 2 ? Integer.parseInt(p[1]) : 0);
@@ -59,7 +92,7 @@ public sealed interface Granularity {
       // falls through to the error below
     }
     throw new IllegalArgumentException("unknown granularity '" + s
-        + "'; valid: tensor, channel[:AXIS], block:SIZE[:AXIS]");
+        + "'; valid: tensor, tensor:amax, channel[:AXIS], block:SIZE[:AXIS]");
   }
 
   /** Resolves a possibly negative axis against a rank. */

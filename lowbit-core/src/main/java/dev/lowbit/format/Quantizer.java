@@ -14,7 +14,9 @@ import java.util.stream.IntStream;
  * Quantizes whole row-major tensors: a format, a rounding and a granularity (which elements share
  * a scale or exponent). Element formats with a fixed grid (minifloats, fixed point, integers with
  * a fixed scale) are per tensor; integers with a {@link IntFormat#DYNAMIC} scale take their scale
- * from the largest magnitude of each slice; block formats share one exponent per slice.
+ * from the largest magnitude of each slice; block formats share one exponent per slice. A
+ * minifloat with {@link Granularity.Scaling#AMAX} per-tensor scaling is quantized as {@code
+ * s·Q(x/s)} with one fp32 scale {@code s = amax / maxFinite} (see {@link #amaxScale}).
  *
  * <p>Stochastic rounding draws element {@code i}'s number from (seed, stream, flat index i), so the
  * result is the same for any thread count. {@link #quantizeReference} is the plain scalar
@@ -31,6 +33,12 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
     Objects.requireNonNull(rounding, "rounding");
     Objects.requireNonNull(granularity, "granularity");
     boolean scaled = format instanceof IntFormat i && i.isDynamic();
+    if (granularity instanceof PerTensor t && t.scaling() != Granularity.Scaling.NONE
+        && !(format instanceof MiniFloat)) {
+      throw new IllegalArgumentException("per-tensor amax scaling applies to minifloats (e4m3, e5m2, "
+          + "eXmY), not " + format.name() + (format instanceof IntFormat i && i.isDynamic()
+              ? ", which already takes its scale from amax: write it per-tensor" : ""));
+    }
     if (format instanceof BlockFormat b) {
       int bs = b.blockSize();
       boolean ok = switch (granularity) {
@@ -58,7 +66,13 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
   }
 
   private boolean sharesScale() {
-    return format instanceof BlockFormat || (format instanceof IntFormat i && i.isDynamic());
+    return format instanceof BlockFormat || (format instanceof IntFormat i && i.isDynamic())
+        || amaxScaled();
+  }
+
+  /** True for a minifloat scaled per tensor by its largest magnitude. */
+  public boolean amaxScaled() {
+    return granularity instanceof PerTensor t && t.scaling() == Granularity.Scaling.AMAX;
   }
 
   // ---- slices ---------------------------------------------------------------------------------
@@ -152,6 +166,28 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
     return Math.max(amax / f.dynamicDivisor(), Float.MIN_VALUE);
   }
 
+  /**
+   * The fp32 scale of an amax-scaled minifloat tensor whose largest magnitude is {@code amax}:
+   * {@code amax / maxFinite}, so that amax lands on the largest finite value; 1 for an all-zero
+   * tensor; at least 2^-126 so that its reciprocal is finite; NaN when amax is NaN or infinite (the
+   * tensor holds NaN or infinity: every element quantizes to NaN and encoding fails).
+   */
+  public static float amaxScale(MiniFloat f, float amax) {
+    if (!Float.isFinite(amax)) return Float.NaN;
+    if (amax == 0) return 1f;
+    return Math.max(amax / (float) f.maxFinite(), Float.MIN_NORMAL);
+  }
+
+  /**
+   * One element of an amax-scaled minifloat tensor: {@code x·(1/s)} in fp32, rounded by the
+   * saturating variant of the format ({@code sat}; no finite input overflows to infinity or NaN),
+   * times {@code s} in fp32. The value before the final product is the element's code value.
+   */
+  static float amaxScaledValue(MiniFloat sat, float x, float scale, Rounding r, double u) {
+    if (scale != scale) return Float.NaN;
+    return (float) sat.roundValue(x * (1f / scale), r, u) * scale;
+  }
+
   // ---- scalar reference -------------------------------------------------------------------------
 
   /** The plain scalar definition of {@link #quantize}. */
@@ -166,6 +202,15 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
     }
     int slices = sliceCount(shape);
     float[] amax = sliceAmax(x, l, slices);
+    if (amaxScaled()) {
+      MiniFloat sat = ((MiniFloat) format).withOverflow(MiniFloat.Overflow.SATURATE);
+      float scale = amaxScale((MiniFloat) format, amax[0]);
+      for (int idx = 0; idx < x.length; idx++) {
+        double u = rounding.isStochastic() ? CounterRng.uniform(key, idx) : 0;
+        out[idx] = amaxScaledValue(sat, x[idx], scale, rounding, u);
+      }
+      return;
+    }
     for (int idx = 0; idx < x.length; idx++) {
       int s = sliceOf(l, idx);
       double u = rounding.isStochastic() ? CounterRng.uniform(key, idx) : 0;
@@ -265,6 +310,19 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
           out[i] = b.quantizeWithExponent(x[i], e, rounding, u);
         }
       }
+    } else if (format instanceof MiniFloat m) {
+      MiniFloat sat = m.withOverflow(MiniFloat.Overflow.SATURATE);
+      float scale = amaxScale(m, amax);
+      if (scale != scale) {
+        Arrays.fill(out, from, to, Float.NaN);
+      } else if (FastQuantize.supportsScaled(sat, rounding)) {
+        FastQuantize.quantizeScaled(FastQuantize.PREFERRED, sat, scale, x, from, n, out, from);
+      } else {
+        for (int i = from; i < to; i++) {
+          double u = rounding.isStochastic() ? CounterRng.uniform(key, i) : 0;
+          out[i] = amaxScaledValue(sat, x[i], scale, rounding, u);
+        }
+      }
     } else {
       IntFormat f = (IntFormat) format;
       float scale = dynamicScale(f, amax);
@@ -313,6 +371,20 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
     }
     int slices = sliceCount(shape);
     float[] amax = sliceAmax(x, l, slices);
+    if (amaxScaled()) {
+      MiniFloat m = (MiniFloat) format, sat = m.withOverflow(MiniFloat.Overflow.SATURATE);
+      float scale = amaxScale(m, amax[0]);
+      if (scale != scale) {
+        throw new IllegalArgumentException("cannot encode in " + format.name() + " scaled per tensor: "
+            + "the tensor holds NaN or infinity (largest magnitude " + amax[0] + ")");
+      }
+      float inv = 1f / scale;
+      for (int idx = 0; idx < x.length; idx++) {
+        double u = rounding.isStochastic() ? CounterRng.uniform(key, idx) : 0;
+        codes[idx] = m.encodeValue((float) sat.roundValue(x[idx] * inv, rounding, u));
+      }
+      return new EncodedTensor(format, shape.clone(), granularity, codes, new int[0], new float[] {scale});
+    }
     int[] exps = new int[format instanceof BlockFormat ? slices : 0];
     float[] scales = new float[format instanceof BlockFormat ? 0 : slices];
     for (int s = 0; s < slices; s++) {
@@ -348,6 +420,8 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
       int c = t.codes()[idx];
       if (!sharesScale()) {
         out[idx] = ((ElementFormat) format).decode(c);
+      } else if (amaxScaled()) {
+        out[idx] = ((MiniFloat) format).decode(c) * t.scales()[0];
       } else {
         int s = sliceOf(l, idx);
         out[idx] = format instanceof BlockFormat b ? b.decodeWithExponent(c, t.exponents()[s])

@@ -59,13 +59,18 @@ public final class Tape {
   }
 
   void backward(Var loss) {
+    backward(loss, 1f);
+  }
+
+  /** Backward from {@code seed}·d loss (loss scaling starts the pass from the scale, not 1). */
+  void backward(Var loss, float seed) {
     if (loss.size() != 1) {
       throw new IllegalArgumentException("backward() needs a scalar loss, got " + loss.value().shapeString());
     }
     if (!loss.requiresGrad()) {
       throw new IllegalArgumentException("backward() on a value that does not require a gradient");
     }
-    loss.gradForAccumulation()[0] += 1f;
+    loss.gradForAccumulation()[0] += seed;
     try {
       for (int i = entries.size() - 1; i >= 0; i--) {
         Entry e = entries.get(i);

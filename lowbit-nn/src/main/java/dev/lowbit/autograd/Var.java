@@ -106,6 +106,14 @@ public final class Var {
     Tape.current().backward(this);
   }
 
+  /**
+   * Runs the recorded backward passes from {@code seed} instead of 1: every gradient comes out
+   * multiplied by {@code seed} (loss scaling, Micikevicius et al., ICLR 2018).
+   */
+  public void backward(float seed) {
+    Tape.current().backward(this, seed);
+  }
+
   @Override
   public String toString() {
     return "Var" + value.shapeString() + (requiresGrad ? " (grad)" : "");

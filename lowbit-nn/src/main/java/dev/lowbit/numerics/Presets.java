@@ -29,18 +29,20 @@ public final class Presets {
         """);
     TEXT.put("fp16", """
         # Micikevicius et al., "Mixed Precision Training", ICLR 2018.
-        # fp16 weights, activations and gradients; fp32 master weights; dynamic loss scaling.
+        # fp16 weights, activations and gradients; fp32 master weights; dynamic loss scaling (the
+        # errors and fp16 weight gradients hold S·gradient; unscaled in fp32 before the update).
         policy fp16
         option loss-scale dynamic
         *  weight,activation,error,weight-gradient  fp16  rne
         """);
     TEXT.put("fp8", """
         # Micikevicius et al., "FP8 Formats for Deep Learning", arXiv 2209.05433 (2022).
-        # E4M3 forward (weights, activations), E5M2 backward (errors), one power-of-two scale per
-        # tensor: an MX scale over the whole tensor (/b0), elements saturating.
+        # E4M3 forward (weights, activations), E5M2 backward (errors); each tensor scaled by one
+        # fp32 factor amax/maxFinite (current amax, no history) so its largest value lands on 448
+        # (E4M3) or 57344 (E5M2); fp32 products, sums, weight gradients and master weights.
         policy fp8
-        *  weight,activation  mxfp8/b0      rne  per-tensor
-        *  error              mxfp8e5m2/b0  rne  per-tensor
+        *  weight,activation  e4m3  rne  per-tensor(amax)
+        *  error              e5m2  rne  per-tensor(amax)
         """);
     TEXT.put("mxfp8", """
         # Rouhani et al., "Microscaling Data Formats for Deep Learning", arXiv 2310.10537 (2023).

@@ -84,13 +84,13 @@ public sealed interface Spec {
   /** Canonical text of a granularity: {@code per-tensor}, {@code per-channel(A)}, {@code per-block(S,A)}. */
   static String granularityText(Granularity g) {
     return switch (g) {
-      case PerTensor t -> "per-tensor";
+      case PerTensor t -> t.scaling() == Granularity.Scaling.AMAX ? "per-tensor(amax)" : "per-tensor";
       case PerChannel c -> "per-channel(" + c.axis() + ")";
       case PerBlock b -> "per-block(" + b.size() + "," + b.axis() + ")";
     };
   }
 
-  String GRANULARITIES = "per-tensor, per-channel(AXIS) (AXIS default 0), per-block(SIZE[,AXIS]) "
+  String GRANULARITIES = "per-tensor, per-tensor(amax) (minifloats scaled by amax), per-channel(AXIS) (AXIS default 0), per-block(SIZE[,AXIS]) "
       + "(AXIS default -1); also tensor, channel[:AXIS], block:SIZE[:AXIS]";
 
   Pattern PER_CHANNEL = Pattern.compile("per-channel(?:\\((-?\\d+)\\))?");
@@ -99,7 +99,7 @@ public sealed interface Spec {
   /** True when {@code token} is meant as a granularity (it may still be malformed). */
   static boolean looksLikeGranularity(String token) {
     String t = token.toLowerCase(Locale.ROOT);
-    return t.startsWith("per-") || t.startsWith("per_") || t.equals("tensor")
+    return t.startsWith("per-") || t.startsWith("per_") || t.startsWith("tensor")
         || t.startsWith("channel") || t.startsWith("block");
   }
 
@@ -112,6 +112,12 @@ public sealed interface Spec {
     String t = token.trim().toLowerCase(Locale.ROOT).replace('_', '-').replace(" ", "");
     try {
       if (t.equals("per-tensor")) return Granularity.perTensor();
+      if (t.equals("per-tensor(amax)")) return Granularity.perTensorAmax();
+      if (t.startsWith("per-tensor(") && t.endsWith(")")) {
+        throw new IllegalArgumentException("unknown per-tensor scaling '"
+            + t.substring("per-tensor(".length(), t.length() - 1) + "' in '" + token
+            + "'; valid: per-tensor, per-tensor(amax)");
+      }
       Matcher m = PER_CHANNEL.matcher(t);
       if (m.matches()) return Granularity.perChannel(m.group(1) == null ? 0 : Integer.parseInt(m.group(1)));
       m = PER_BLOCK.matcher(t);

@@ -55,6 +55,7 @@ public final class Trainer {
   private final PrintStream progress;
   private final boolean tty;
   private Numerics numerics;
+  private LossScaler scaler;
 
   public Trainer(TrainConfig cfg, PrintStream progress, boolean tty) {
     this(cfg, Presets.get("fp32"), progress, tty);
@@ -96,6 +97,7 @@ public final class Trainer {
         ? new AdamW(model.namedParameters(), cfg.effectiveLr(), cfg.effectiveWeightDecay())
         : new Sgd(model.namedParameters(), cfg.effectiveLr(), 0.9, 0, cfg.effectiveWeightDecay(), false);
     opt.setNumerics(numerics);
+    scaler = LossScaler.of(policy, model.namedParameters().values());
     DataLoader loader = new DataLoader(train, cfg.batch(), true, cfg.seed(), cfg.augment() ? 2 : 0, false);
     int perEpoch = loader.batchesPerEpoch();
     long total = (long) perEpoch * cfg.epochs();
@@ -152,8 +154,8 @@ public final class Trainer {
           opt.zeroGrad();
           Var logits = model.forward(Var.constant(batch.x()));
           Var loss = Ops.crossEntropy(logits, batch.labels(), (float) cfg.labelSmoothing());
-          loss.backward();
-          opt.step();
+          scaler.backward(loss);
+          if (scaler.unscaleAndUpdate()) opt.step();
           float l = loss.item();
           if (!Float.isFinite(l)) {
             throw new IllegalStateException("training diverged: loss " + l + " at epoch " + epoch + " step " + step
@@ -174,6 +176,7 @@ public final class Trainer {
             m.put("accuracy", (double) bc / batch.size());
             m.put("lr", opt.lr());
             m.put("samples_per_s", windowSamples / ((now - w0) / 1e9));
+            scaler.log(m);
             line(log, m);
             w0 = now;
             windowSamples = 0;
@@ -266,6 +269,7 @@ public final class Trainer {
     meta.put("step", Long.toString(step));
     meta.put("optimizer_steps", Long.toString(opt.steps()));
     meta.put("identity", Json.write(identity()));
+    scaler.save(meta);
     Safetensors.write(cfg.out().resolve(CHECKPOINT), all, meta);
   }
 
@@ -294,6 +298,7 @@ public final class Trainer {
     }
     model.loadStateDict(modelState, file.toString());
     opt.loadStateDict(optState, parseLong(meta, "optimizer_steps", file), file.toString());
+    scaler.load(meta, file.toString());
     LOG.info("resumed {} at epoch {}", file, meta.get("epoch"));
     return (int) parseLong(meta, "epoch", file);
   }
@@ -332,6 +337,7 @@ public final class Trainer {
     m.put("overflows", overflows);
     m.put("integer_gemms", numerics.integerGemms());
     m.put("quantized_tensors", numerics.quantizedTensors());
+    scaler.log(m);
     m.put("jdk", Runtime.version().toString());
     m.put("vm", System.getProperty("java.vm.name"));
     m.put("vector_bits", vectorBits());

@@ -140,6 +140,44 @@ class ComputePolicyTest {
   }
 
   @Test
+  void stochasticRoundingAppliesToEachComputeRoleAlone() {
+    for (Role role : List.of(Role.WEIGHT, Role.ACTIVATION, Role.ERROR, Role.WEIGHT_GRADIENT)) {
+      List<List<Seen>> runs = new ArrayList<>();
+      for (String rounding : List.of("sr", "rne")) {
+        Policy p = Policy.parse("*  " + role.label() + "  e5m2  " + rounding + "\n", "x");
+        List<Seen> mine = new ArrayList<>();
+        Compute.setNumerics(new Numerics(p, 3));
+        Compute.observer = (layer, product, r, values, shape) -> mine.add(new Seen(layer, product, r, values.clone(), shape));
+        forwardBackward(11);
+        runs.add(mine);
+      }
+      List<Seen> sr = runs.get(0), rne = runs.get(1);
+      assertEquals(rne.size(), sr.size(), role.label());
+      assertFalse(sr.isEmpty(), role.label());
+      Quantizer e5m2 = Policy.parse("* weight e5m2 rne\n", "y").lookup("l", Role.WEIGHT).orElseThrow();
+      int differ = 0, total = 0;
+      for (int t = 0; t < sr.size(); t++) {
+        Seen a = sr.get(t), b = rne.get(t);
+        assertEquals(role, a.role);
+        float[] again = new float[a.values.length];
+        e5m2.quantizeReference(a.values, a.shape, again, 0, 0);
+        assertArrayEquals(a.values, again, role.label() + " under sr holds values outside e5m2");
+        for (int i = 0; i < a.values.length; i++) {
+          total++;
+          if (a.values[i] != b.values[i]) {
+            differ++;
+            // the two roundings of one value are neighbours on the e5m2 grid
+            assertTrue(Math.abs(a.values[i] - b.values[i]) <= 0.5 * Math.max(Math.abs(a.values[i]), Math.abs(b.values[i])),
+                role.label() + ": sr " + a.values[i] + " vs rne " + b.values[i]);
+          }
+        }
+      }
+      // with 2 mantissa bits about a quarter of the values round the other way under sr
+      assertTrue(differ > total / 10, role.label() + ": sr changed only " + differ + " of " + total);
+    }
+  }
+
+  @Test
   void stochasticRoundingIsKeyedBySeedAndStep() {
     Policy p = Policy.parse("*  weight,activation,error  e5m2  sr\n", "sr");
     Numerics n = new Numerics(p, 5);

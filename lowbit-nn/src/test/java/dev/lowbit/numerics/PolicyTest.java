@@ -376,13 +376,35 @@ class PolicyTest {
   }
 
   @Test
-  void fpWithPerTensorScaleIsAWholeTensorMxBlock() {
+  void fp8PresetScalesEachTensorByItsAmax() {
     Quantizer q = Presets.get("fp8").lookup("x", Role.WEIGHT).orElseThrow();
-    assertTrue(q.format() instanceof BlockFormat b && b.blockSize() == 0 && b.kind() == BlockFormat.Kind.MX);
+    assertEquals(dev.lowbit.format.Formats.E4M3, q.format());
+    assertTrue(q.amaxScaled(), q.granularity().toString());
+    assertTrue(Presets.get("fp8").lookup("x", Role.ERROR).orElseThrow().amaxScaled());
     float[] x = {1e-3f, 2e-3f, -4e-3f};
     float[] out = new float[3];
     q.quantize(x, new int[] {3}, out, 0, 0);
     // the scale lifts tiny values into E4M3's range: all three survive with 4 significant bits
     for (int i = 0; i < 3; i++) assertEquals(x[i], out[i], Math.abs(x[i]) / 16);
+    assertEquals(-4e-3f, out[2], Math.ulp(4e-3f), "amax lands on 448 and comes back");
+  }
+
+  @Test
+  void amaxScalingParsesInBothSyntaxesAndRoundTrips() {
+    Policy p = Policy.parse("*  error  e5m2  per-tensor(amax)  sr\nfc1  weight  e4m3  tensor:amax\n", "p");
+    Quantizer e = p.lookup("fc2", Role.ERROR).orElseThrow();
+    assertTrue(e.amaxScaled());
+    assertEquals(dev.lowbit.format.Rounding.STOCHASTIC, e.rounding());
+    assertTrue(p.lookup("fc1", Role.WEIGHT).orElseThrow().amaxScaled());
+    assertTrue(p.toText().contains("e5m2 stochastic per-tensor(amax)"), p.toText());
+    assertEquals(p, Policy.parse(p.toText(), "x"));
+    assertEquals(p, Policy.fromJson(p.toJsonTree(), "x"));
+    IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+        () -> Policy.parse("* error e5m2 per-tensor(max)", "p"));
+    assertTrue(ex.getMessage().contains("'max'") && ex.getMessage().contains("per-tensor(amax)"), ex.getMessage());
+    ex = assertThrows(IllegalArgumentException.class, () -> Policy.parse("* weight int8 per-tensor(amax)", "p"));
+    assertTrue(ex.getMessage().contains("policy line 1") && ex.getMessage().contains("int8"), ex.getMessage());
+    ex = assertThrows(IllegalArgumentException.class, () -> Policy.parse("* weight e4m3 tensor:amx", "p"));
+    assertTrue(ex.getMessage().contains("'amx'"), ex.getMessage());
   }
 }

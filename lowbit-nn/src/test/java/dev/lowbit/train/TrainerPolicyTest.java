@@ -108,4 +108,32 @@ class TrainerPolicyTest {
     run(plain, null);
     assertNotEquals(TrainerTest.metrics(plain), TrainerTest.metrics(out));
   }
+
+  @Test
+  void stochasticRoundingAppliesToMasterWeightsAndOptimizerState() throws Exception {
+    for (String role : new String[] {"master-weight", "optimizer-state"}) {
+      Policy sr = Policy.parse("*  " + role + "  e5m2  sr\n", "sr");
+      Policy rne = Policy.parse("*  " + role + "  e5m2  rne\n", "rne");
+      run(dir.resolve(role + "-sr"), sr);
+      run(dir.resolve(role + "-rne"), rne);
+      Map<String, Tensor> a = Safetensors.read(dir.resolve(role + "-sr").resolve(Trainer.CHECKPOINT)).tensors();
+      Map<String, Tensor> b = Safetensors.read(dir.resolve(role + "-rne").resolve(Trainer.CHECKPOINT)).tensors();
+      Quantizer q = rne.lookup("fc1", Role.parse(role)).orElseThrow();
+      int checked = 0;
+      for (var e : a.entrySet()) {
+        boolean state = e.getKey().startsWith(Trainer.OPT_PREFIX);
+        if (state != role.equals("optimizer-state")) continue;
+        float[] v = e.getValue().data(), again = new float[v.length];
+        q.quantizeReference(v, e.getValue().shape(), again, 0, 0);
+        assertArrayEquals(v, again, e.getKey() + " under sr holds values outside e5m2");
+        checked++;
+      }
+      assertTrue(checked >= 6, role + ": " + checked);
+      // rne keeps an update below half a step from moving the weight; sr moves it with that probability
+      assertNotEquals(TrainerTest.metrics(dir.resolve(role + "-sr")), TrainerTest.metrics(dir.resolve(role + "-rne")), role);
+      int differ = 0;
+      for (String k : a.keySet()) if (!java.util.Arrays.equals(a.get(k).data(), b.get(k).data())) differ++;
+      assertTrue(differ >= 6, role + ": sr and rne runs differ in only " + differ + " tensors");
+    }
+  }
 }

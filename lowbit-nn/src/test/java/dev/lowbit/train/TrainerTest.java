@@ -89,6 +89,49 @@ class TrainerTest {
   }
 
   @Test
+  void lossScaledResumeIsBitIdentical() throws Exception {
+    // fp16 (no overflow at 2^16 here) and E4M3 errors (max 448: the first steps overflow, are
+    // skipped and halve the scale, so the scale that crosses the checkpoint is not the initial one)
+    for (String text : new String[] {dev.lowbit.numerics.Presets.text("fp16"),
+        "policy e4m3err\noption loss-scale dynamic\n*  error  e4m3  rne\n"}) {
+      dev.lowbit.numerics.Policy p = dev.lowbit.numerics.Policy.parse(text, "p");
+      Path a = dir.resolve(p.name() + "a"), c = dir.resolve(p.name() + "c");
+      Dataset small = train.head(256);
+      java.util.function.Consumer<TrainConfig> go = cf -> {
+        try {
+          new Trainer(cf, p, new PrintStream(new ByteArrayOutputStream()), false).run(small, test.head(50), "t");
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      };
+      go.accept(cfg("mlp", 2, a));
+      go.accept(cfg("mlp", 1, c));
+      go.accept(cfg("mlp", 2, c).withOut(c, c));
+      assertEquals(metrics(a), metrics(c), p.name());
+      assertTrue(metrics(a).stream().filter(l -> l.contains("\"event\":\"step\"")).allMatch(l -> l.contains("\"loss_scale\":")));
+      Map<String, Tensor> wa = Safetensors.read(a.resolve(Trainer.CHECKPOINT)).tensors();
+      Map<String, Tensor> wc = Safetensors.read(c.resolve(Trainer.CHECKPOINT)).tensors();
+      assertEquals(wa.keySet(), wc.keySet());
+      for (String k : wa.keySet()) assertArrayEquals(wa.get(k).data(), wc.get(k).data(), k);
+      Map<String, String> meta = Safetensors.read(a.resolve(Trainer.CHECKPOINT)).metadata();
+      assertEquals(meta.get("loss_scale"), Safetensors.read(c.resolve(Trainer.CHECKPOINT)).metadata().get("loss_scale"));
+      @SuppressWarnings("unchecked")
+      Map<String, Object> sum = (Map<String, Object>) dev.lowbit.io.Json.parse(Files.readString(a.resolve("summary.json")));
+      long skipped = ((Number) sum.get("skipped_steps")).longValue();
+      double scale = ((Number) sum.get("loss_scale")).doubleValue();
+      assertEquals(Float.parseFloat(meta.get("loss_scale")), scale, 0);
+      if (p.name().equals("fp16")) {
+        assertEquals(0, skipped);
+        assertEquals(65536.0, scale);
+        assertEquals("8", meta.get("loss_scale_good_steps"), "two epochs of 4 steps");
+      } else {
+        assertTrue(skipped > 0 && scale < 65536.0, "skipped " + skipped + ", scale " + scale);
+        assertEquals(8 - skipped, Long.parseLong(meta.get("optimizer_steps")), "skipped steps do not step");
+      }
+    }
+  }
+
+  @Test
   void resumeOfDropoutAndBatchNormModelsIsBitIdentical() throws Exception {
     Path a = dir.resolve("a"), c = dir.resolve("c");
     TrainConfig base = new TrainConfig("resnet", 2, 100, null, 1, 2, a, null, null, null, "cosine", -1, 0.1, true, 0, 0, 2);
