@@ -107,6 +107,7 @@ final class ShiftQuantGemm {
     }
     int bits = ef.bits();
     int maxShift = maxShiftOption >= 0 ? maxShiftOption : ShiftQuant.defaultMaxShift(bits);
+    ShiftQuant.checkParameters(bits, maxShift); // a bad shift-max is an error, not a silent fallback
     boolean tE = errA ? transA : transB;
     int eRows = errA ? (transA ? k : m) : (transB ? n : k);
     int eCols = errA ? (transA ? m : k) : (transB ? k : n);

@@ -5,8 +5,8 @@ import dev.lowbit.format.Rounding;
 import dev.lowbit.kernel.Parallel;
 
 /**
- * ShiftQuant gradient quantization (Guo et al., "Towards Accurate and Efficient Sub-8-Bit Integer
- * Training", arXiv 2411.10948, 2024). The paper body could not be read; this is the
+ * ShiftQuant gradient quantization (Guo et al., arXiv 2411.10948, 2024: sub-8-bit integer
+ * training). The paper body could not be read; this is the
  * <b>reconstructed</b> rule of spec training-numerics §2.4, implemented as written there.
  *
  * <p>For a matrix G (rows × cols, row-major) with channels along {@code axis} (1: one channel per
@@ -98,6 +98,15 @@ public final class ShiftQuant {
       throw new IllegalArgumentException("shape " + rows + "×" + cols + " does not hold " + length + " elements");
     }
     if (axis != 0 && axis != 1) throw new IllegalArgumentException("channel axis " + axis + " must be 0 (rows) or 1 (columns)");
+    checkParameters(bits, maxShift);
+  }
+
+  /**
+   * Checks bits (2..8) and the largest shift (0..16, with L·2^K within an int16 container).
+   *
+   * @throws IllegalArgumentException naming the bad value and what is valid
+   */
+  public static void checkParameters(int bits, int maxShift) {
     if (bits < 2 || bits > 8) throw new IllegalArgumentException("ShiftQuant bits " + bits + " must be in 2..8");
     if (maxShift < 0 || maxShift > 16) throw new IllegalArgumentException("ShiftQuant max shift " + maxShift + " must be in 0..16");
     long top = ((1L << (bits - 1)) - 1) << maxShift;
