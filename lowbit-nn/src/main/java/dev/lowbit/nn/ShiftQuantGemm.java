@@ -74,6 +74,9 @@ final class ShiftQuantGemm {
   }
 
   private synchronized void remember(Entry e) {
+    for (int i = 0; i < cache.length; i++) {
+      if (cache[i] != null && cache[i].step != e.step) cache[i] = null; // an earlier step's errors are done with
+    }
     cache[next] = e;
     next = (next + 1) % cache.length;
   }
