@@ -11,6 +11,7 @@ import dev.lowbit.nn.LayerNorm;
 import dev.lowbit.nn.Linear;
 import dev.lowbit.nn.Module;
 import dev.lowbit.nn.MultiHeadSelfAttention;
+import dev.lowbit.nn.Normalization;
 import dev.lowbit.nn.Pool2d;
 import dev.lowbit.nn.ResidualBlock;
 import java.util.List;
@@ -25,12 +26,21 @@ public final class Models {
 
   /** Builds a model by name with seeded initialisation. */
   public static Module create(String name, long seed) {
+    return create(name, seed, Normalization.L2);
+  }
+
+  /**
+   * Builds a model by name with seeded initialisation and the norm layers {@code norm} builds
+   * (resnet's batch norms, vit's layer norms; mlp and cnn have no norm layers, so it changes
+   * nothing there).
+   */
+  public static Module create(String name, long seed, Normalization norm) {
     SplittableRandom rng = new SplittableRandom(seed);
     return switch (name) {
       case "mlp" -> new Mlp(rng);
       case "cnn" -> new Cnn(rng);
-      case "resnet" -> new ResNet(rng);
-      case "vit" -> new Vit(rng, 7, 64, 4, 4, 2, seed);
+      case "resnet" -> new ResNet(rng, norm);
+      case "vit" -> new Vit(rng, 7, 64, 4, 4, 2, seed, norm);
       default -> throw new IllegalArgumentException("unknown model '" + name + "'; known: " + String.join(", ", NAMES));
     };
   }
@@ -77,16 +87,20 @@ public final class Models {
   /** A small ResNet: 3×3 stem (16), three basic blocks (16, 32/2, 64/2), global average pool, fc. */
   public static final class ResNet extends Module {
     private final Conv2d stem;
-    private final BatchNorm bn;
+    private final Module bn;
     private final ResidualBlock b1, b2, b3;
     private final Linear fc;
 
     public ResNet(SplittableRandom rng) {
+      this(rng, Normalization.L2);
+    }
+
+    public ResNet(SplittableRandom rng, Normalization norm) {
       stem = register("stem", new Conv2d(1, 16, 3, 1, 1, 28, 28, false, rng));
-      bn = register("bn", new BatchNorm(16));
-      b1 = register("layer1", new ResidualBlock(16, 16, 1, 28, 28, rng));
-      b2 = register("layer2", new ResidualBlock(16, 32, 2, 28, 28, rng));
-      b3 = register("layer3", new ResidualBlock(32, 64, 2, 14, 14, rng));
+      bn = register("bn", norm.batchNorm(16));
+      b1 = register("layer1", new ResidualBlock(16, 16, 1, 28, 28, rng, norm));
+      b2 = register("layer2", new ResidualBlock(16, 32, 2, 28, 28, rng, norm));
+      b3 = register("layer3", new ResidualBlock(32, 64, 2, 14, 14, rng, norm));
       fc = register("fc", new Linear(64, 10, rng));
     }
 
@@ -108,11 +122,16 @@ public final class Models {
     private final Conv2d patch;
     private final Var pos;
     private final List<Block> blocks;
-    private final LayerNorm norm;
+    private final Module norm;
     private final Linear head;
     private final int tokens, dim;
 
     public Vit(SplittableRandom rng, int patchSize, int dim, int depth, int heads, int mlpRatio, long seed) {
+      this(rng, patchSize, dim, depth, heads, mlpRatio, seed, Normalization.L2);
+    }
+
+    public Vit(SplittableRandom rng, int patchSize, int dim, int depth, int heads, int mlpRatio, long seed,
+        Normalization normKind) {
       if (28 % patchSize != 0) throw new IllegalArgumentException("patch size " + patchSize + " must divide 28");
       this.dim = dim;
       int g = 28 / patchSize;
@@ -120,9 +139,9 @@ public final class Models {
       patch = register("patch", new Conv2d(1, dim, patchSize, patchSize, 0, 28, 28, true, rng));
       pos = param("pos", Init.truncNormal(rng, 0.02f, tokens, dim));
       Block[] bs = new Block[depth];
-      for (int i = 0; i < depth; i++) bs[i] = register("blocks." + i, new Block(dim, heads, mlpRatio, rng, seed));
+      for (int i = 0; i < depth; i++) bs[i] = register("blocks." + i, new Block(dim, heads, mlpRatio, rng, seed, normKind));
       blocks = List.of(bs);
-      norm = register("norm", new LayerNorm(dim));
+      norm = register("norm", normKind.layerNorm(dim));
       head = register("head", new Linear(dim, 10, rng));
     }
 
@@ -139,15 +158,19 @@ public final class Models {
 
   /** Pre-norm transformer encoder block: x + attn(ln1 x), then x + mlp(ln2 x) with GELU. */
   public static final class Block extends Module {
-    private final LayerNorm ln1, ln2;
+    private final Module ln1, ln2;
     private final MultiHeadSelfAttention attn;
     private final Linear fc1, fc2;
     private final Dropout drop;
 
     public Block(int dim, int heads, int mlpRatio, SplittableRandom rng, long seed) {
-      ln1 = register("ln1", new LayerNorm(dim));
+      this(dim, heads, mlpRatio, rng, seed, Normalization.L2);
+    }
+
+    public Block(int dim, int heads, int mlpRatio, SplittableRandom rng, long seed, Normalization norm) {
+      ln1 = register("ln1", norm.layerNorm(dim));
       attn = register("attn", new MultiHeadSelfAttention(dim, heads, rng));
-      ln2 = register("ln2", new LayerNorm(dim));
+      ln2 = register("ln2", norm.layerNorm(dim));
       fc1 = register("fc1", new Linear(dim, dim * mlpRatio, rng));
       fc2 = register("fc2", new Linear(dim * mlpRatio, dim, rng));
       drop = register("drop", new Dropout(0f, seed));

@@ -32,10 +32,12 @@ public final class Numerics {
   private final AtomicLong quantizedTensors = new AtomicLong();
   private final AtomicLong integerGemms = new AtomicLong();
   private final AtomicLong int32Overflows = new AtomicLong();
+  final ShiftQuantGemm shiftQuant; // null unless the policy asks for ShiftQuant errors
 
   public Numerics(Policy policy, long seed) {
     this.policy = Objects.requireNonNull(policy, "policy");
     this.seed = seed;
+    this.shiftQuant = ShiftQuantGemm.of(policy);
   }
 
   public Policy policy() {
@@ -68,6 +70,18 @@ public final class Numerics {
   /** Integer-GEMM results whose true sum left the int32 range (int16 kernels; int8 ones cannot overflow). */
   public long int32Overflows() {
     return int32Overflows.get();
+  }
+
+  /** Counts tensors quantized outside this class (ShiftQuant's errors). */
+  void countQuantized(int tensors) {
+    quantizedTensors.addAndGet(tensors);
+  }
+
+  /** Counts a product run on the integer kernels outside {@link #integerGemm} (ShiftQuant's backward). */
+  void countIntegerGemm(int quantizedOperands, long overflows) {
+    integerGemms.incrementAndGet();
+    quantizedTensors.addAndGet(quantizedOperands);
+    int32Overflows.addAndGet(overflows);
   }
 
   /** The quantizer for (layer, role), or empty (fp32) for a null role. */

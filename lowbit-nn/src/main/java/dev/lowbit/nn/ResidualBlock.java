@@ -12,19 +12,24 @@ import java.util.SplittableRandom;
 public final class ResidualBlock extends Module {
 
   private final Conv2d conv1, conv2;
-  private final BatchNorm bn1, bn2;
+  private final Module bn1, bn2;
   private final Conv2d downConv;
-  private final BatchNorm downBn;
+  private final Module downBn;
 
   public ResidualBlock(int inC, int outC, int stride, int h, int w, SplittableRandom rng) {
+    this(inC, outC, stride, h, w, rng, Normalization.L2);
+  }
+
+  /** With the norm layers {@code norm} builds (L1 norms for ShiftQuant-style training). */
+  public ResidualBlock(int inC, int outC, int stride, int h, int w, SplittableRandom rng, Normalization norm) {
     conv1 = register("conv1", new Conv2d(inC, outC, 3, stride, 1, h, w, false, rng));
-    bn1 = register("bn1", new BatchNorm(outC));
+    bn1 = register("bn1", norm.batchNorm(outC));
     int oh = conv1.spec.outH(), ow = conv1.spec.outW();
     conv2 = register("conv2", new Conv2d(outC, outC, 3, 1, 1, oh, ow, false, rng));
-    bn2 = register("bn2", new BatchNorm(outC));
+    bn2 = register("bn2", norm.batchNorm(outC));
     if (stride != 1 || inC != outC) {
       downConv = register("down_conv", new Conv2d(inC, outC, 1, stride, 0, h, w, false, rng));
-      downBn = register("down_bn", new BatchNorm(outC));
+      downBn = register("down_bn", norm.batchNorm(outC));
     } else {
       downConv = null;
       downBn = null;

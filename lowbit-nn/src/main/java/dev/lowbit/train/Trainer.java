@@ -92,7 +92,8 @@ public final class Trainer {
 
   private Summary runWithNumerics(Dataset train, Dataset test, String source) throws IOException {
     long t0 = System.nanoTime();
-    Module model = Models.create(cfg.model(), cfg.seed());
+    Module model = Models.create(cfg.model(), cfg.seed(),
+        dev.lowbit.nn.Normalization.parse(policy.option("normalization").orElse("l2")));
     Optimizer opt = cfg.effectiveOptimizer().equals("adamw")
         ? new AdamW(model.namedParameters(), cfg.effectiveLr(), cfg.effectiveWeightDecay())
         : new Sgd(model.namedParameters(), cfg.effectiveLr(), 0.9, 0, cfg.effectiveWeightDecay(), false);
