@@ -70,6 +70,13 @@ public final class Numerics {
     return int32Overflows.get();
   }
 
+  /** Records one product run by {@link IntegerProducts} (two operands encoded) and its overflow events. */
+  void countIntegerGemm(long overflows) {
+    integerGemms.incrementAndGet();
+    quantizedTensors.addAndGet(2);
+    int32Overflows.addAndGet(overflows);
+  }
+
   /** The quantizer for (layer, role), or empty (fp32) for a null role. */
   Optional<Quantizer> lookup(String layer, Role role) {
     return role == null ? Optional.empty() : policy.lookup(layer, role);
