@@ -124,6 +124,8 @@ class ChainedIntGemmTest {
     float[] x = new float[m * k], w = new float[k * n];
     for (int i = 0; i < x.length; i++) x[i] = (float) Math.max(0, r.nextGaussian());
     for (int i = 0; i < w.length; i++) w[i] = (float) (0.1 + r.nextGaussian());
+    x[1] = 7.5f; // both shared exponents from the binade [4, 8), whatever the draw
+    w[1] = 7.5f;
     long[][] events = new long[3][2];
     for (int h = 0; h <= 2; h++) {
       BlockFormat f = BlockFormat.dfp(16, 0, h);
