@@ -133,7 +133,6 @@ final class IntegerProducts {
       events = ChainedIntGemm.gemmS16(ch.mode(), ch.length(), transA, transB, m, n, k, s.a, 0, aCols, s.b, 0, bCols,
           scale, rowScale, colScale, accumulate, c, cOff, ldc);
     }
-    if (events > 0 && System.getenv("DFPDBG") != null) System.err.println("DBG " + layer + " " + product + " m=" + m + " n=" + n + " k=" + k + " ev=" + events);
     q.countIntegerGemm(events);
     return true;
   }
