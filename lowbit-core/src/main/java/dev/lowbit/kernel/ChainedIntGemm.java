@@ -31,6 +31,8 @@ public final class ChainedIntGemm {
     int[] acc = new int[0];
     short[] absA = new short[0];
     short[] absB = new short[0];
+    byte[] aH = new byte[0], aL = new byte[0], bH = new byte[0], bL = new byte[0];
+    int[] hh = new int[0], hl = new int[0], lh = new int[0];
   }
 
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -104,6 +106,11 @@ public final class ChainedIntGemm {
     if (s.acc.length < m * n) s.acc = new int[m * n];
     int[] acc = s.acc;
     Gemm g = Kernels.gemm();
+    if (mode == Accumulator.OverflowMode.WRAP && Math.min(chain, k) < (1 << 16) && g.name().startsWith("onednn")) {
+      long ev = split(s, g, chain, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, scale, rowScale, colScale,
+          accumulate, c, cOff, ldc);
+      if (ev >= 0) return ev;
+    }
     long events = 0;
     for (int k0 = 0; k0 < k; k0 += Math.min(chain, k - k0)) {
       int len = Math.min(chain, k - k0);
@@ -114,6 +121,78 @@ public final class ChainedIntGemm {
       } else if (mayClamp(s, transA, transB, m, n, len, a, ao, lda, b, bo, ldb)) {
         // some output's running sum may leave int32: this chain by the definition
         events += saturatedChain(transA, transB, m, n, len, a, ao, lda, b, bo, ldb, acc);
+      }
+      spill(m, n, acc, scale, rowScale, colScale, accumulate || k0 > 0, c, cOff, ldc);
+    }
+    return events;
+  }
+
+  /** {@link #split} on a given int8 kernel (tests hold it to the reference on the Java kernels). */
+  static long gemmS16Split(Gemm g, int chain, boolean transA, boolean transB, int m, int n, int k,
+      short[] a, int aOff, int lda, short[] b, int bOff, int ldb,
+      double scale, float[] rowScale, float[] colScale, boolean accumulate, float[] c, int cOff, int ldc) {
+    check(chain, m, n, k, rowScale, colScale);
+    Scratch s = SCRATCH.get();
+    if (s.acc.length < m * n) s.acc = new int[m * n];
+    return split(s, g, chain, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, scale, rowScale, colScale,
+        accumulate, c, cOff, ldc);
+  }
+
+  /**
+   * Wrapping chains as four exact int8 GEMMs on a native int8 kernel: a = aH·256 + aL (aH signed,
+   * aL unsigned byte), b = bH·256 + bL (both signed bytes, needs |b| <= 32639), so a·b = aH·bH·2^16
+   * + (aH·bL + aL·bH)·2^8 + aL·bL; every partial chain sum stays inside int32 for chains below
+   * 2^16 products, and the exact chain sum is recombined in long. Returns -1 (nothing written)
+   * when B holds a code the split cannot take.
+   */
+  private static long split(Scratch s, Gemm g, int chain, boolean transA, boolean transB, int m, int n, int k,
+      short[] a, int aOff, int lda, short[] b, int bOff, int ldb,
+      double scale, float[] rowScale, float[] colScale, boolean accumulate, float[] c, int cOff, int ldc) {
+    int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
+    if (s.bH.length < bRows * bCols) {
+      s.bH = new byte[bRows * bCols];
+      s.bL = new byte[bRows * bCols];
+    }
+    for (int r = 0; r < bRows; r++) {
+      int src = bOff + r * ldb, d = r * bCols;
+      for (int j = 0; j < bCols; j++) {
+        int v = b[src + j];
+        if (v > 32639 || v < -32767) return -1;
+        byte lo = (byte) v;
+        s.bL[d + j] = lo;
+        s.bH[d + j] = (byte) ((v - lo) >> 8);
+      }
+    }
+    if (s.aH.length < aRows * aCols) {
+      s.aH = new byte[aRows * aCols];
+      s.aL = new byte[aRows * aCols];
+    }
+    for (int r = 0; r < aRows; r++) {
+      int src = aOff + r * lda, d = r * aCols;
+      for (int j = 0; j < aCols; j++) {
+        int v = a[src + j];
+        s.aH[d + j] = (byte) (v >> 8);
+        s.aL[d + j] = (byte) v;
+      }
+    }
+    if (s.hh.length < m * n) {
+      s.hh = new int[m * n];
+      s.hl = new int[m * n];
+      s.lh = new int[m * n];
+    }
+    int[] acc = s.acc, hh = s.hh, hl = s.hl, lh = s.lh;
+    long events = 0;
+    for (int k0 = 0; k0 < k; k0 += Math.min(chain, k - k0)) {
+      int len = Math.min(chain, k - k0);
+      int ao = transA ? k0 * aCols : k0, bo = transB ? k0 : k0 * bCols;
+      g.gemmS8S8(transA, transB, m, n, len, s.aH, ao, aCols, s.bH, bo, bCols, hh, 0, n);
+      g.gemmS8S8(transA, transB, m, n, len, s.aH, ao, aCols, s.bL, bo, bCols, hl, 0, n);
+      g.gemmU8S8(transA, transB, m, n, len, s.aL, ao, aCols, s.bH, bo, bCols, lh, 0, n);
+      g.gemmU8S8(transA, transB, m, n, len, s.aL, ao, aCols, s.bL, bo, bCols, acc, 0, n);
+      for (int i = 0; i < m * n; i++) {
+        long sum = ((long) hh[i] << 16) + ((long) hl[i] + lh[i]) * 256 + acc[i];
+        if (sum != (int) sum) events++;
+        acc[i] = (int) sum;
       }
       spill(m, n, acc, scale, rowScale, colScale, accumulate || k0 > 0, c, cOff, ldc);
     }

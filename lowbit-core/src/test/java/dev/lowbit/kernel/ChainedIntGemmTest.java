@@ -61,6 +61,35 @@ class ChainedIntGemmTest {
   }
 
   @Test
+  void int8SplitEqualsReferenceBitForBit() {
+    SplittableRandom r = new SplittableRandom(9);
+    long eventsSeen = 0;
+    for (int trial = 0; trial < 30; trial++) {
+      int m = 1 + r.nextInt(20), n = 1 + r.nextInt(20), k = 1 + r.nextInt(300);
+      boolean ta = r.nextBoolean(), tb = r.nextBoolean(), acc = r.nextBoolean();
+      int chain = new int[] {1, 7, 100, ChainedIntGemm.UNBOUNDED}[trial % 4];
+      int max = trial % 2 == 0 ? 32639 : 4000;
+      int lda = (ta ? m : k) + r.nextInt(3), ldb = (tb ? k : n) + r.nextInt(3);
+      int aOff = r.nextInt(4), bOff = r.nextInt(4);
+      short[] a = codes(r, aOff + (ta ? k : m) * lda, 32767), b = codes(r, bOff + (tb ? n : k) * ldb, max);
+      a[aOff] = Short.MIN_VALUE; // the whole int16 range of A splits
+      float[] colScale = trial % 3 == 0 ? floats(r, n) : null;
+      float[] want = floats(r, m * n), got = want.clone();
+      long we = ChainedIntGemm.reference(OverflowMode.WRAP, chain, ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb, 0.25,
+          null, colScale, acc, want, 0, n);
+      long ge = ChainedIntGemm.gemmS16Split(Kernels.javaGemm(), chain, ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb,
+          0.25, null, colScale, acc, got, 0, n);
+      assertArrayEquals(want, got, "trial " + trial);
+      assertEquals(we, ge, "trial " + trial);
+      eventsSeen += we;
+    }
+    assertTrue(eventsSeen > 0);
+    short[] top = {32767};
+    assertEquals(-1, ChainedIntGemm.gemmS16Split(Kernels.javaGemm(), 1, false, false, 1, 1, 1, top, 0, 1, top, 0, 1,
+        1, null, null, false, new float[1], 0, 1), "B = 32767 has no signed-byte high part");
+  }
+
+  @Test
   void int8FastEqualsReferenceOnWidenedCodes() {
     SplittableRandom r = new SplittableRandom(8);
     for (int trial = 0; trial < 24; trial++) {
