@@ -23,6 +23,13 @@ public final class ChainedIntGemm {
 
   private ChainedIntGemm() {}
 
+  /**
+   * Whether int16 chains run as four int8 GEMMs on a native int8 backend ({@code
+   * -Dlowbit.dfp.split=true}); off by default: on the MLP's shapes the sixteen native calls per
+   * product cost more than the Java int16 kernel saves (BENCHMARKS.md, training section).
+   */
+  static final boolean SPLIT = Boolean.getBoolean("lowbit.dfp.split");
+
   /** A chain limit meaning "one chain over all of k". */
   public static final int UNBOUNDED = Integer.MAX_VALUE;
 
@@ -106,7 +113,7 @@ public final class ChainedIntGemm {
     if (s.acc.length < m * n) s.acc = new int[m * n];
     int[] acc = s.acc;
     Gemm g = Kernels.gemm();
-    if (mode == Accumulator.OverflowMode.WRAP && Math.min(chain, k) < (1 << 16) && g.name().startsWith("onednn")) {
+    if (SPLIT && mode == Accumulator.OverflowMode.WRAP && Math.min(chain, k) < (1 << 16) && g.name().startsWith("onednn")) {
       long ev = split(s, g, chain, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, scale, rowScale, colScale,
           accumulate, c, cOff, ldc);
       if (ev >= 0) return ev;
