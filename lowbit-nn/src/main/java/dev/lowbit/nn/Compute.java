@@ -60,6 +60,10 @@ public final class Compute {
           transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc)) {
         return; // ShiftQuant errors in both backward products (ShiftQuantGemm)
       }
+      if (!integerPathOff && IntegerProducts.gemm(q, layer, product, roleA, roleB, roleC,
+          transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc)) {
+        return;
+      }
       if (roleC == null && !integerPathOff
           && q.integerGemm(layer, roleA, roleB, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc)) {
         return;

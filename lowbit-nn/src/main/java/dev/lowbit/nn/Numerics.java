@@ -84,6 +84,11 @@ public final class Numerics {
     int32Overflows.addAndGet(overflows);
   }
 
+  /** Records one product run by {@link IntegerProducts} (two operands encoded) and its overflow events. */
+  void countIntegerGemm(long overflows) {
+    countIntegerGemm(2, overflows);
+  }
+
   /** The quantizer for (layer, role), or empty (fp32) for a null role. */
   Optional<Quantizer> lookup(String layer, Role role) {
     return role == null ? Optional.empty() : policy.lookup(layer, role);

@@ -76,12 +76,12 @@ public final class Presets {
         """);
     TEXT.put("dfp16", """
         # Das et al., "Mixed Precision Training of Convolutional Neural Networks using Integer Operations", ICLR 2018 (spec §1).
-        # DFP16 (int16 mantissas, one shared exponent per tensor, 1 headroom bit) for weights,
+        # DFP16 (int16 mantissas, one shared exponent per tensor, 2 headroom bits as the reference sample) for weights,
         # activations and errors in all three GEMMs; int16 products summed in int32 chains of at
         # most 256 products, chains summed exactly; master weights, BN, loss and SGD fp32. The
         # spec keeps the first layer fp32: add e.g. 'c1  weight,activation,error  fp32' first.
         policy dfp16
-        *  weight,activation,error  dfp16/h1  rne  per-tensor
+        *  weight,activation,error  dfp16/h2  rne  per-tensor
         *  accumulator              int32:wrap/c256
         """);
     TEXT.put("shiftquant4", """

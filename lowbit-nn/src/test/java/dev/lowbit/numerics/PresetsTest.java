@@ -55,7 +55,7 @@ class PresetsTest {
     assertEquals(Optional.of(acc("int32")), Presets.get("int8").arithmetic("x", Role.ACCUMULATOR, Product.FORWARD));
     assertEquals(Optional.of(acc("int32:wrap/c256")),
         Presets.get("dfp16").arithmetic("x", Role.ACCUMULATOR, Product.BACKWARD_WEIGHT));
-    assertEquals("dfp16/h1", Presets.get("dfp16").lookup("x", Role.ERROR).orElseThrow().format().name());
+    assertEquals("dfp16/h2", Presets.get("dfp16").lookup("x", Role.ERROR).orElseThrow().format().name());
     assertEquals(Optional.of(acc("e4m7/c16")), Presets.get("acc12").arithmetic("x", Role.ACCUMULATOR, Product.FORWARD));
     assertEquals(Optional.empty(), Presets.get("acc12").arithmetic("x", Role.ACCUMULATOR, Product.BACKWARD_DATA));
     Policy sq = Presets.get("shiftquant4");

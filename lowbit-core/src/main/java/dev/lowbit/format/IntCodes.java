@@ -1,0 +1,135 @@
+package dev.lowbit.format;
+
+/**
+ * Fast encoding of a strided fp32 matrix into compact int16 or int8 codes for the integer GEMMs,
+ * for nearest-even quantizers with one scale (or shared exponent) per tensor, per row or per
+ * column. The codes equal those of {@link Quantizer#encode} on the compact matrix bit for bit
+ * (tests hold them to it); the loops are plain Java that C2 auto-vectorizes (multiply or divide,
+ * clamp, 1.5·2^23 magic-number rounding, narrowing store) and write into caller-owned buffers, so
+ * an encode allocates nothing.
+ *
+ * <p>DFP (Das et al., ICLR 2018): {@code I = clamp(rint(x · 2^-Es), ±(2^(P-1) - 1))} with
+ * {@code Es} from {@link BlockFormat#sharedExponent}. Dynamic integers: {@code code =
+ * clamp(rint(x / scale))} with {@code scale = amax / (2^(b-1) - 1)} (float division, as {@link
+ * Quantizer#encode}).
+ */
+public final class IntCodes {
+
+  private IntCodes() {}
+
+  private static final float MAGIC = 12582912f; // 1.5·2^23: (v + MAGIC) - MAGIC = rint(v) for |v| <= 2^22
+
+  /** Largest |x| of a rows × cols matrix at {@code x[off…]} with leading dimension ld; NaN if any is NaN. */
+  public static float amax(float[] x, int off, int ld, int rows, int cols) {
+    float m = 0;
+    for (int r = 0; r < rows; r++) {
+      float a = FastQuantize.amax(FastQuantize.PREFERRED, x, off + r * ld, cols);
+      if (a != a) return Float.NaN;
+      if (a > m) m = a;
+    }
+    return m;
+  }
+
+  /**
+   * DFP codes of the whole matrix with the shared exponent of its largest magnitude; returns the
+   * exponent, or {@link BlockFormat#NAN_EXPONENT} (nothing written) when the matrix holds NaN or an
+   * infinity.
+   *
+   * @throws IllegalArgumentException when the format is not DFP with at most 16-bit mantissas
+   */
+  public static int encodeDfp(BlockFormat f, float[] x, int off, int ld, int rows, int cols, short[] dst) {
+    if (f.kind() != BlockFormat.Kind.DFP || f.bits() > 16) {
+      throw new IllegalArgumentException("encodeDfp needs a DFP format of at most 16 bits, not " + f.name());
+    }
+    float amax = amax(x, off, ld, rows, cols);
+    int e = f.sharedExponent(amax);
+    if (e == BlockFormat.NAN_EXPONENT || amax == Float.POSITIVE_INFINITY) return BlockFormat.NAN_EXPONENT;
+    float hi = f.maxMantissa(), lo = -hi;
+    if (-e >= -149 && -e <= 127) {
+      float mul = Math.scalb(1f, -e); // exact power of two: x·mul is x·2^-Es correctly rounded
+      for (int r = 0; r < rows; r++) mulRow(x, off + r * ld, cols, mul, lo, hi, dst, r * cols);
+    } else { // 2^-Es is no float (|x| below 2^-113): the scalar definition
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c++) {
+          dst[r * cols + c] = (short) f.encodeWithExponent(x[off + r * ld + c], e, Rounding.NEAREST_EVEN, 0);
+        }
+      }
+    }
+    return e;
+  }
+
+  private static void mulRow(float[] x, int s, int n, float mul, float lo, float hi, short[] dst, int d) {
+    for (int c = 0; c < n; c++) {
+      float v = Math.min(hi, Math.max(lo, x[s + c] * mul));
+      dst[d + c] = (short) (int) ((v + MAGIC) - MAGIC);
+    }
+  }
+
+  /** The dynamic scale of {@link Quantizer#dynamicScale} for the largest magnitude {@code amax}. */
+  public static float scale(IntFormat f, float amax) {
+    return Quantizer.dynamicScale(f, amax);
+  }
+
+  /**
+   * Codes {@code clamp(rint(x / scale[slice]))} of a dynamic signed integer format of at most 16
+   * bits, where the slice is 0 ({@code axis} -1: one scale), the row ({@code axis} 0) or the column
+   * ({@code axis} 1). The scales (one per slice) are written to {@code scales}. Returns false
+   * (codes unspecified) when a slice holds NaN or an infinity.
+   */
+  public static boolean encodeInt(IntFormat f, int axis, float[] x, int off, int ld, int rows, int cols,
+      short[] dst, float[] scales) {
+    if (!f.signed() || !f.isDynamic() || f.bits() > 16) {
+      throw new IllegalArgumentException("encodeInt needs a dynamic signed integer of at most 16 bits, not " + f.name());
+    }
+    float lo = f.minCode(), hi = f.maxCode();
+    switch (axis) {
+      case -1 -> {
+        float s = scale(f, amax(x, off, ld, rows, cols));
+        if (!Float.isFinite(s)) return false;
+        scales[0] = s;
+        for (int r = 0; r < rows; r++) divRow(x, off + r * ld, cols, s, lo, hi, dst, r * cols);
+      }
+      case 0 -> {
+        for (int r = 0; r < rows; r++) {
+          float s = scale(f, FastQuantize.amax(FastQuantize.PREFERRED, x, off + r * ld, cols));
+          if (!Float.isFinite(s)) return false;
+          scales[r] = s;
+          divRow(x, off + r * ld, cols, s, lo, hi, dst, r * cols);
+        }
+      }
+      case 1 -> {
+        java.util.Arrays.fill(scales, 0, cols, 0f);
+        for (int r = 0; r < rows; r++) {
+          int s = off + r * ld;
+          for (int c = 0; c < cols; c++) {
+            float a = Math.abs(x[s + c]);
+            if (!(a <= Float.MAX_VALUE)) return false;
+            if (a > scales[c]) scales[c] = a;
+          }
+        }
+        for (int c = 0; c < cols; c++) scales[c] = scale(f, scales[c]);
+        for (int r = 0; r < rows; r++) {
+          int s = off + r * ld, d = r * cols;
+          for (int c = 0; c < cols; c++) {
+            float v = Math.min(hi, Math.max(lo, x[s + c] / scales[c]));
+            dst[d + c] = (short) (int) ((v + MAGIC) - MAGIC);
+          }
+        }
+      }
+      default -> throw new IllegalArgumentException("axis " + axis + " is invalid; valid: -1, 0, 1");
+    }
+    return true;
+  }
+
+  private static void divRow(float[] x, int s, int n, float div, float lo, float hi, short[] dst, int d) {
+    for (int c = 0; c < n; c++) {
+      float v = Math.min(hi, Math.max(lo, x[s + c] / div));
+      dst[d + c] = (short) (int) ((v + MAGIC) - MAGIC);
+    }
+  }
+
+  /** The low bytes of {@code src[0, n)} (int8 codes held in shorts) into {@code dst}. */
+  public static void narrow(short[] src, int n, byte[] dst) {
+    for (int i = 0; i < n; i++) dst[i] = (byte) src[i];
+  }
+}

@@ -1,0 +1,88 @@
+package dev.lowbit.format;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** {@link IntCodes} gives the codes of {@link Quantizer#encode}, bit for bit, and the spec's DFP vectors. */
+class IntCodesTest {
+
+  /** Spec training-numerics §1.7. */
+  @Test
+  void specWorkedVectors() {
+    float[] x = {0.75f, -0.1f, 3.2f};
+    short[] i = new short[3];
+    assertEquals(-13, IntCodes.encodeDfp(BlockFormat.dfp(16, 0, 0), x, 0, 3, 1, 3, i));
+    assertArrayEquals(new short[] {6144, -819, 26214}, i);
+    assertEquals(-12, IntCodes.encodeDfp(BlockFormat.dfp(16, 0, 1), x, 0, 3, 1, 3, i));
+    assertArrayEquals(new short[] {3072, -410, 13107}, i);
+    // 8·(1 − 2^-17) rounds to 32768 at h = 0: clamped to 32767, not wrapped to −32768
+    float[] edge = {(float) (8 * (1 - Math.scalb(1.0, -17))), 1f, -3f};
+    assertEquals(-12, IntCodes.encodeDfp(BlockFormat.dfp(16, 0, 0), edge, 0, 3, 1, 3, i));
+    assertArrayEquals(new short[] {32767, 4096, -12288}, i);
+    // zero tensor: Es = 0, all codes 0; NaN or infinity: no exponent
+    assertEquals(0, IntCodes.encodeDfp(BlockFormat.dfp(16, 0, 1), new float[3], 0, 3, 1, 3, i));
+    assertArrayEquals(new short[3], i);
+    assertEquals(BlockFormat.NAN_EXPONENT, IntCodes.encodeDfp(BlockFormat.dfp(16, 0, 1),
+        new float[] {1, Float.NaN, 2}, 0, 3, 1, 3, i));
+    assertEquals(BlockFormat.NAN_EXPONENT, IntCodes.encodeDfp(BlockFormat.dfp(16, 0, 1),
+        new float[] {1, Float.NEGATIVE_INFINITY, 2}, 0, 3, 1, 3, i));
+  }
+
+  static float[] data(SplittableRandom r, int n, double scale) {
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      double v = r.nextGaussian() * scale;
+      // ties and exact multiples of the step appear: snap some values to a coarse grid
+      x[i] = (float) (r.nextInt(4) == 0 ? Math.rint(v * 64) / 64 : v);
+    }
+    return x;
+  }
+
+  @Test
+  void dfpCodesEqualQuantizerEncode() {
+    SplittableRandom r = new SplittableRandom(5);
+    double[] scales = {1, 1e-3, 3e5, 1e-36, 1e-42};
+    for (int trial = 0; trial < 40; trial++) {
+      int rows = 1 + r.nextInt(9), cols = 1 + r.nextInt(70), ld = cols + r.nextInt(3), off = r.nextInt(3);
+      BlockFormat f = BlockFormat.dfp(trial % 4 == 0 ? 8 : 16, 0, r.nextInt(3));
+      float[] x = data(r, off + rows * ld, scales[trial % scales.length]);
+      float[] compact = new float[rows * cols];
+      for (int i = 0; i < rows; i++) System.arraycopy(x, off + i * ld, compact, i * cols, cols);
+      EncodedTensor want = new Quantizer(f, Rounding.NEAREST_EVEN, Granularity.perTensor())
+          .encode(compact, new int[] {rows, cols}, 0, 0);
+      short[] got = new short[rows * cols];
+      int e = IntCodes.encodeDfp(f, x, off, ld, rows, cols, got);
+      assertEquals(want.exponents()[0], e, "trial " + trial);
+      for (int i = 0; i < got.length; i++) assertEquals(want.codes()[i], got[i], "trial " + trial + " element " + i);
+    }
+  }
+
+  @Test
+  void intCodesEqualQuantizerEncodePerTensorRowAndColumn() {
+    SplittableRandom r = new SplittableRandom(6);
+    for (int trial = 0; trial < 36; trial++) {
+      int rows = 1 + r.nextInt(9), cols = 1 + r.nextInt(70), ld = cols + r.nextInt(3), off = r.nextInt(3);
+      IntFormat f = IntFormat.signed(new int[] {4, 8, 16}[trial % 3]);
+      int axis = trial / 3 % 3 - 1;
+      float[] x = data(r, off + rows * ld, trial % 2 == 0 ? 1 : 1e-20);
+      if (trial % 5 == 0) java.util.Arrays.fill(x, off, off + cols, 0f); // a zero row
+      float[] compact = new float[rows * cols];
+      for (int i = 0; i < rows; i++) System.arraycopy(x, off + i * ld, compact, i * cols, cols);
+      Granularity g = axis == -1 ? Granularity.perTensor() : Granularity.perChannel(axis);
+      EncodedTensor want = new Quantizer(f, Rounding.NEAREST_EVEN, g).encode(compact, new int[] {rows, cols}, 0, 0);
+      short[] got = new short[rows * cols];
+      float[] scales = new float[Math.max(rows, cols)];
+      assertEquals(true, IntCodes.encodeInt(f, axis, x, off, ld, rows, cols, got, scales));
+      for (int s = 0; s < want.scales().length; s++) assertEquals(want.scales()[s], scales[s], "trial " + trial);
+      for (int i = 0; i < got.length; i++) assertEquals(want.codes()[i], got[i], "trial " + trial + " element " + i);
+    }
+    float[] bad = {1, 2, Float.POSITIVE_INFINITY, 3};
+    for (int axis = -1; axis <= 1; axis++) {
+      assertFalse(IntCodes.encodeInt(IntFormat.signed(8), axis, bad, 0, 2, 2, 2, new short[4], new float[2]));
+    }
+  }
+}

@@ -1,0 +1,153 @@
+package dev.lowbit.nn;
+
+import dev.lowbit.format.BlockFormat;
+import dev.lowbit.format.Granularity;
+import dev.lowbit.format.IntCodes;
+import dev.lowbit.format.IntFormat;
+import dev.lowbit.format.Quantizer;
+import dev.lowbit.format.Rounding;
+import dev.lowbit.kernel.Accumulator;
+import dev.lowbit.kernel.ChainedIntGemm;
+import dev.lowbit.numerics.Product;
+import dev.lowbit.numerics.Role;
+import java.util.Optional;
+
+/**
+ * Runs a product of {@link Compute#gemm} on the integer kernels when both operands' quantizers
+ * give integer codes whose scales factor out of the sum: DFP with one shared exponent per tensor
+ * (Das et al., "Mixed Precision Training of Convolutional Neural Networks using Integer
+ * Operations", ICLR 2018; spec training-numerics §1) and dynamic signed integers of at most 16
+ * bits per tensor or per output channel (Jacob et al., CVPR 2018), both with nearest-even
+ * rounding. Codes are encoded straight from the strided operands into per-thread buffers
+ * ({@link IntCodes}); the product runs as int32 chains spilled into fp32 ({@link ChainedIntGemm}),
+ * with the chain length and wrap/saturate from the policy's accumulator rule for the product:
+ *
+ * <ul>
+ *   <li>none, {@code int32}, {@code int32:wrap|sat}: one chain over all of k;
+ *   <li>{@code int32[:wrap|:sat]/cL}: chains of at most L products, each spilled into the fp32
+ *       output (the DFP16 kernels' bounded chain; the outer sum is fp32 whatever the rule names);
+ *   <li>anything else (narrower integers, float accumulators): not handled here.
+ * </ul>
+ *
+ * Backward-weight products run here too unless the policy quantizes the weight gradient.
+ * Everything this class declines (other roundings, other granularities, policies with their own
+ * error quantizer such as ShiftQuant, NaN or infinity in an operand) falls through to {@link
+ * Numerics#integerGemm} and then to fake quantization.
+ */
+final class IntegerProducts {
+
+  private IntegerProducts() {}
+
+  /** Per-thread code and scale buffers, grown on demand and reused across products. */
+  private static final class Scratch {
+    short[] a = new short[0];
+    short[] b = new short[0];
+    byte[] a8 = new byte[0];
+    byte[] b8 = new byte[0];
+    float[] sa = new float[0];
+    float[] sb = new float[0];
+  }
+
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+  /** The chain length and overflow mode of an accumulator rule, or null when not an int32 rule. */
+  record Chains(int length, Accumulator.OverflowMode mode) {}
+
+  /** Chains for an accumulator spec string (empty: the default int32 sum). */
+  static Chains chains(Optional<String> spec) {
+    if (spec.isEmpty()) return new Chains(ChainedIntGemm.UNBOUNDED, Accumulator.OverflowMode.WRAP);
+    Accumulator acc = Accumulator.parse(spec.get());
+    int length = ChainedIntGemm.UNBOUNDED;
+    if (acc instanceof Accumulator.Chunked ch) {
+      length = ch.chunkSize();
+      acc = ch.inner();
+    }
+    return switch (acc) {
+      case Accumulator.Int32Exact e -> new Chains(length, Accumulator.OverflowMode.WRAP);
+      case Accumulator.IntN in when in.bits() == 32 -> new Chains(length, in.mode());
+      default -> null;
+    };
+  }
+
+  /** Whether a quantizer's codes can go to the integer kernels: 0 no, else the code bits (8 or 16). */
+  static int codeBits(Quantizer q) {
+    if (q.rounding() != Rounding.NEAREST_EVEN) return 0;
+    if (q.format() instanceof BlockFormat bf) {
+      boolean ok = bf.kind() == BlockFormat.Kind.DFP && bf.bits() <= 16 && bf.blockSize() == 0
+          && q.granularity() instanceof Granularity.PerTensor;
+      return ok ? (bf.bits() <= 8 ? 8 : 16) : 0;
+    }
+    if (q.format() instanceof IntFormat f && f.isDynamic() && f.signed() && f.bits() <= 16
+        && !(q.granularity() instanceof Granularity.PerBlock)) {
+      return f.bits() <= 8 ? 8 : 16;
+    }
+    return 0;
+  }
+
+  /** -1 for one scale, 0 per stored row, 1 per stored column. */
+  private static int axis(Quantizer q) {
+    return q.granularity() instanceof Granularity.PerChannel ch ? (ch.axis() < 0 ? ch.axis() + 2 : ch.axis()) : -1;
+  }
+
+  /**
+   * C = op(A)·op(B) (+ C) on the integer kernels when the numerics allow (see the class comment);
+   * false (nothing written) otherwise.
+   */
+  static boolean gemm(Numerics q, String layer, Product product, Role roleA, Role roleB, Role roleC,
+      boolean transA, boolean transB, int m, int n, int k,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
+    if (roleC != null && q.lookup(layer, roleC).isPresent()) return false;
+    if (q.policy().option("error-quantizer").isPresent()) return false; // ShiftQuant runs its own path
+    Optional<Quantizer> oqa = q.lookup(layer, roleA), oqb = q.lookup(layer, roleB);
+    if (oqa.isEmpty() || oqb.isEmpty()) return false;
+    Quantizer qa = oqa.get(), qb = oqb.get();
+    int bitsA = codeBits(qa), bitsB = codeBits(qb);
+    if (bitsA == 0 || bitsB == 0) return false;
+    int axA = axis(qa), axB = axis(qb);
+    // op(A) is m×k: its scale may follow m only; op(B) is k×n: its scale may follow n only
+    if (axA != -1 && axA != (transA ? 1 : 0)) return false;
+    if (axB != -1 && axB != (transB ? 0 : 1)) return false;
+    Chains ch = chains(q.policy().arithmetic(layer, Role.ACCUMULATOR, product));
+    if (ch == null) return false;
+    int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
+    Scratch s = SCRATCH.get();
+    if (s.a.length < aRows * aCols) s.a = new short[aRows * aCols];
+    if (s.b.length < bRows * bCols) s.b = new short[bRows * bCols];
+    if (s.sa.length < Math.max(aRows, aCols)) s.sa = new float[Math.max(aRows, aCols)];
+    if (s.sb.length < Math.max(bRows, bCols)) s.sb = new float[Math.max(bRows, bCols)];
+    double scA = encode(qa, axA, a, aOff, lda, aRows, aCols, s.a, s.sa);
+    if (Double.isNaN(scA)) return false;
+    double scB = encode(qb, axB, b, bOff, ldb, bRows, bCols, s.b, s.sb);
+    if (Double.isNaN(scB)) return false;
+    double scale = scA * scB;
+    float[] rowScale = axA == -1 ? null : s.sa, colScale = axB == -1 ? null : s.sb;
+    long events;
+    if (bitsA == 8 && bitsB == 8) {
+      if (s.a8.length < aRows * aCols) s.a8 = new byte[aRows * aCols];
+      if (s.b8.length < bRows * bCols) s.b8 = new byte[bRows * bCols];
+      IntCodes.narrow(s.a, aRows * aCols, s.a8);
+      IntCodes.narrow(s.b, bRows * bCols, s.b8);
+      events = ChainedIntGemm.gemmS8(ch.mode(), ch.length(), transA, transB, m, n, k, s.a8, 0, aCols, s.b8, 0, bCols,
+          scale, rowScale, colScale, accumulate, c, cOff, ldc);
+    } else {
+      events = ChainedIntGemm.gemmS16(ch.mode(), ch.length(), transA, transB, m, n, k, s.a, 0, aCols, s.b, 0, bCols,
+          scale, rowScale, colScale, accumulate, c, cOff, ldc);
+    }
+    q.countIntegerGemm(events);
+    return true;
+  }
+
+  /**
+   * Encodes the stored rows × cols matrix into {@code codes}; returns the per-tensor scale (1 when
+   * the scales are per channel, written to {@code scales}), or NaN when it holds NaN or infinity.
+   */
+  private static double encode(Quantizer q, int axis, float[] x, int off, int ld, int rows, int cols,
+      short[] codes, float[] scales) {
+    if (q.format() instanceof BlockFormat bf) {
+      int e = IntCodes.encodeDfp(bf, x, off, ld, rows, cols, codes);
+      return e == BlockFormat.NAN_EXPONENT ? Double.NaN : Math.scalb(1.0, e);
+    }
+    if (!IntCodes.encodeInt((IntFormat) q.format(), axis, x, off, ld, rows, cols, codes, scales)) return Double.NaN;
+    return axis == -1 ? scales[0] : 1.0;
+  }
+}
