@@ -32,6 +32,7 @@ public final class Numerics {
   private final AtomicLong quantizedTensors = new AtomicLong();
   private final AtomicLong integerGemms = new AtomicLong();
   private final AtomicLong int32Overflows = new AtomicLong();
+  private volatile EmulatedProducts emulated;
 
   public Numerics(Policy policy, long seed) {
     this.policy = Objects.requireNonNull(policy, "policy");
@@ -68,6 +69,18 @@ public final class Numerics {
   /** Integer-GEMM results whose true sum left the int32 range (int16 kernels; int8 ones cannot overflow). */
   public long int32Overflows() {
     return int32Overflows.get();
+  }
+
+  /** Products on emulated multipliers / narrow accumulators: their events, biases and stage switch. */
+  public EmulatedProducts emulated() {
+    EmulatedProducts e = emulated;
+    if (e == null) {
+      synchronized (this) {
+        if (emulated == null) emulated = new EmulatedProducts(this);
+        e = emulated;
+      }
+    }
+    return e;
   }
 
   /** The quantizer for (layer, role), or empty (fp32) for a null role. */
