@@ -213,7 +213,7 @@ public final class EmulatedProducts {
     float[] t = new float[m * n];
     GemmStats st = emulated().gemm(ar.mul, acc, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, t, 0, n, seed);
     count(key, st);
-    if (product == Product.FORWARD && gradient != GradientMode.IDENTITY) {
+    if (product == Product.FORWARD && gradient != GradientMode.IDENTITY && dev.lowbit.autograd.Tape.recording()) {
       save(layer, ar.mul, acc, seed, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, a0, aOff0, b0, bOff0);
     }
     if (qc.isPresent()) {
@@ -329,7 +329,7 @@ public final class EmulatedProducts {
    * A forward product kept for the backward pass: the operands as the GEMM saw them (compact,
    * logical op(A) m×k and op(B) k×n) and the gradient factor per (i, j, p), 1 or 0.
    */
-  private record Saved(float[] a, int aOff, float[] b, int bOff, int m, int n, int k,
+  private record Saved(long step, float[] a, int aOff, float[] b, int bOff, int m, int n, int k,
       float[] opA, float[] opB, byte[] pass) {}
 
   private void save(String layer, Multiplier mul, Accumulator acc, long seed,
@@ -340,8 +340,10 @@ public final class EmulatedProducts {
     for (int i = 0; i < m; i++) for (int p = 0; p < k; p++) opA[i * k + p] = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
     for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) opB[p * n + j] = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
     byte[] pass = factors(gradient, mul, acc, seed, m, n, k, opA, opB);
-    saved.computeIfAbsent(layer, x -> new ConcurrentHashMap<>())
-        .put(System.identityHashCode(a0) * 31L + aOff0, new Saved(a0, aOff0, b0, bOff0, m, n, k, opA, opB, pass));
+    long step = numerics.step();
+    Map<Long, Saved> mine = saved.computeIfAbsent(layer, x -> new ConcurrentHashMap<>());
+    mine.values().removeIf(s -> s.step() != step); // only this step's forwards can still be backpropagated
+    mine.put(System.identityHashCode(a0) * 31L + aOff0, new Saved(step, a0, aOff0, b0, bOff0, m, n, k, opA, opB, pass));
   }
 
   /**
@@ -400,13 +402,13 @@ public final class EmulatedProducts {
       boolean wantB = gFirst == gT; // G first transposed → dBᵀ; G second plain → dB
       boolean match = wantB ? s.a == other && s.aOff == otherOff : s.b == other && s.bOff == otherOff;
       if (!match) continue;
-      boolean transposedOut = gFirst ? gT : gT; // dBᵀ (G first, T) or dAᵀ (G second, T)
+      boolean transposedOut = gT; // dBᵀ (G first, transposed) or dAᵀ (G second, transposed)
       int m = s.m, n = s.n, k = s.k;
       int outRows = wantB ? k : m, outCols = wantB ? n : k;
       if ((transposedOut ? mm != outCols || nn != outRows : mm != outRows || nn != outCols)) continue;
-      // G logical m×n: stored rows×cols as laid out (n×m when transposed in this call)
+      // G is stored as the forward output was (m×n) whatever the call's transpose flag says
       float[] gl = new float[m * n];
-      for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) gl[i * n + j] = gT ? g[gOff + j * ldg + i] : g[gOff + i * ldg + j];
+      for (int i = 0; i < m; i++) System.arraycopy(g, gOff + i * ldg, gl, i * n, n);
       float[] out = new float[outRows * outCols];
       if (wantB) {
         Parallel.forRange(k, (long) m * n, (p0, p1) -> {
