@@ -32,7 +32,7 @@ import java.util.Map;
  *       evaluation (§3.3).
  * </ul>
  */
-final class FineTune {
+public final class FineTune {
 
   /** Stage-1 learning-rate factor (of the base rate) when fine-tuning from --init. */
   static final double STAGE1_LR = 0.1;
@@ -50,6 +50,14 @@ final class FineTune {
     long total = (long) epochs * perEpoch;
     this.switchStep = !twoStage ? 0 : epochs == 1 ? (total * 3) / 4
         : (long) (epochs - Math.max(1, (int) Math.round(epochs / 4.0))) * perEpoch;
+  }
+
+  /**
+   * True for a policy that is meant to fine-tune pretrained fp32 weights (it sets {@code
+   * accumulator-stages}, as {@code acc12} does): {@code lowbit sweep} pretrains it with fp32 first.
+   */
+  public static boolean wantsPretrained(Policy policy) {
+    return policy.option("accumulator-stages").isPresent();
   }
 
   boolean active() {
