@@ -10,6 +10,7 @@ import dev.lowbit.numerics.Policy;
 import dev.lowbit.report.Report;
 import dev.lowbit.report.RunReader;
 import dev.lowbit.report.RunResult;
+import dev.lowbit.train.FineTune;
 import dev.lowbit.train.TrainConfig;
 import dev.lowbit.train.Trainer;
 import java.io.IOException;
@@ -42,7 +43,9 @@ import picocli.CommandLine.Spec;
     description = {
       "Train one run per (policy, seed) and write OUT/summary.csv, OUT/summary.md and OUT/report.html.",
       "Runs go to OUT/runs/POLICY-sSEED/; finished ones (with summary.json) are skipped on restart.",
-      "With no arguments: mlp, 3 epochs, six presets, on the first 10,000/2,000 images (about a minute)."
+      "With no arguments: mlp, 3 epochs, six presets, on the first 10,000/2,000 images (about a minute).",
+      "acc12 (and any policy with option accumulator-stages) fine-tunes the sweep's fp32 run of the same seed"
+          + " (trained first when missing) for --epochs, and reports its accuracy before and after."
     })
 public final class SweepCommand implements Callable<Integer> {
 
@@ -145,7 +148,8 @@ public final class SweepCommand implements Callable<Integer> {
       TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, job.seed(), threads, job.dir(), data,
           resume ? job.dir() : null, null, null, -1, 0, false, limitTrain, limitTest, 50);
       try {
-        Trainer.Summary s = new Trainer(cfg, job.policy(), runLog, false).run(train, test, source);
+        Path init = FineTune.wantsPretrained(job.policy()) ? pretrained(job.seed(), train, test, source, runLog, out) : null;
+        Trainer.Summary s = new Trainer(cfg, job.policy(), runLog, false).init(init).run(train, test, source);
         out.printf("%s: test accuracy %.4f, loss %.4f, %.1f s%n", tag, s.testAccuracy(), s.testLoss(), s.seconds());
       } catch (IllegalStateException | IllegalArgumentException e) {
         // a diverged run, or one whose directory cannot be resumed, is a result of the sweep, not its
@@ -164,6 +168,24 @@ public final class SweepCommand implements Callable<Integer> {
     out.print(Files.readString(outDir.resolve("summary.md")));
     out.flush();
     return failed == 0 ? 0 : 1;
+  }
+
+  /**
+   * The fp32 run of {@code seed} that a fine-tuning policy (acc12) starts from: this sweep's
+   * {@code runs/fp32-sSEED}, trained (or resumed) here first when it is not finished. Its settings
+   * are the sweep's, so it is the same run the sweep's own fp32 job would make.
+   */
+  private Path pretrained(long seed, Dataset train, Dataset test, String source, PrintStream runLog, PrintWriter out)
+      throws IOException {
+    Path dir = outDir.resolve("runs").resolve("fp32-s" + seed);
+    if (Files.isRegularFile(dir.resolve("summary.json"))) return dir;
+    out.println("fp32 seed " + seed + ": training the pretrained weights for fine-tuning first");
+    boolean resume = Files.isRegularFile(dir.resolve(Trainer.CHECKPOINT));
+    TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, seed, threads, dir, data,
+        resume ? dir : null, null, null, -1, 0, false, limitTrain, limitTest, 50);
+    Trainer.Summary s = new Trainer(cfg, Policy.resolve("fp32", Json::parse), runLog, false).run(train, test, source);
+    out.printf("fp32 seed %d: test accuracy %.4f, %.1f s%n", seed, s.testAccuracy(), s.seconds());
+    return dir;
   }
 
   /**

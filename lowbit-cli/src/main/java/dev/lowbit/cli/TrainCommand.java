@@ -53,6 +53,13 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "directory (or file) of a checkpoint to continue from")
   Path resume;
 
+  @Option(names = "--init", description = {
+      "fine-tune: start from the model weights of this checkpoint (run directory or .safetensors) with a fresh"
+          + " optimizer; the test set is first evaluated under --policy (accuracy_before_finetune). The rate is"
+          + " 0.1x --lr, then 0.01x in stage 2 of a two-stage policy (acc12: underflow off for the first"
+          + " E - max(1, round(E/4)) epochs, then on; see README)"})
+  Path init;
+
   @Option(names = "--opt", description = "sgd (momentum 0.9) or adamw (default: sgd; adamw for vit)")
   String optimizer;
 
@@ -91,7 +98,7 @@ public final class TrainCommand implements Callable<Integer> {
         schedule, weightDecay, labelSmoothing, augment, limitTrain, limitTest, logEvery);
     Policy pol = Policy.resolve(policy, Json::parse);
     boolean tty = System.console() != null && System.console().isTerminal();
-    Trainer.Summary s = new Trainer(cfg, pol, System.err, tty).run();
+    Trainer.Summary s = new Trainer(cfg, pol, System.err, tty).init(init).run();
     System.out.printf("test accuracy %.4f after %d epochs (%.1f s, %.0f training samples/s); wrote %s%n",
         s.testAccuracy(), s.epochs(), s.seconds(), s.samplesPerSecond(), out);
     return 0;

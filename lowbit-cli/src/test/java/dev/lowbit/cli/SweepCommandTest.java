@@ -64,6 +64,23 @@ class SweepCommandTest {
   }
 
   @Test
+  void acc12FineTunesTheFp32RunOfItsSeedAndReportsBeforeAndAfter() throws Exception {
+    Path out = dir.resolve("acc");
+    Result r = run(sweep(out, "--policies", "acc12", "--epochs", "1"));
+    assertEquals(0, r.rc(), r.err());
+    // no fp32 in the sweep: the pretrained run is trained first, into the place the fp32 job would use
+    assertTrue(Files.isRegularFile(out.resolve("runs/fp32-s1/summary.json")), r.out());
+    String summary = Files.readString(out.resolve("runs/acc12-s1/summary.json"));
+    assertTrue(summary.contains("\"accuracy_before_finetune\":0.") && summary.contains("fp32-s1"), summary);
+    assertTrue(Files.readString(out.resolve("summary.md")).contains("(before fine-tune "), Files.readString(out.resolve("summary.md")));
+    assertTrue(Files.readString(out.resolve("summary.csv")).contains("accuracy_before_finetune"));
+    assertTrue(Files.readString(out.resolve("report.html")).contains("before fine-tune"));
+    Result r2 = run(sweep(out, "--policies", "fp32,acc12", "--epochs", "1"));
+    assertEquals(0, r2.rc(), r2.err());
+    assertEquals(2, r2.out().split("done already, skipped", -1).length - 1, r2.out());
+  }
+
+  @Test
   void badInputStopsBeforeAnythingIsWritten() {
     Path out = dir.resolve("bad");
     Result r = run(sweep(out, "--policies", "fp32,int9"));

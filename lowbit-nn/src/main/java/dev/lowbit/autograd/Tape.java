@@ -36,6 +36,11 @@ public final class Tape {
     current().entries.add(new Entry(out, back));
   }
 
+  /** False inside {@link #noGrad} (evaluation): nothing recorded will be replayed. */
+  public static boolean recording() {
+    return current().enabled;
+  }
+
   /** Runs {@code body} without recording (evaluation). */
   public static <T> T noGrad(Supplier<T> body) {
     Tape t = current();

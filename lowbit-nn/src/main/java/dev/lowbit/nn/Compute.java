@@ -56,6 +56,10 @@ public final class Compute {
       boolean accumulate, float[] c, int cOff, int ldc) {
     Numerics q = numerics;
     if (q != null) {
+      if (q.emulated().gemm(layer, product, roleA, roleB, roleC, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb,
+          accumulate, c, cOff, ldc)) {
+        return; // multiplier / narrow accumulator rules (EmulatedProducts)
+      }
       if (q.shiftQuant != null && !integerPathOff && q.shiftQuant.gemm(q, layer, product, roleA, roleB, roleC,
           transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc)) {
         return; // ShiftQuant errors in both backward products (ShiftQuantGemm)

@@ -33,6 +33,7 @@ public final class Numerics {
   private final AtomicLong integerGemms = new AtomicLong();
   private final AtomicLong int32Overflows = new AtomicLong();
   final ShiftQuantGemm shiftQuant; // null unless the policy asks for ShiftQuant errors
+  private volatile EmulatedProducts emulated;
 
   public Numerics(Policy policy, long seed) {
     this.policy = Objects.requireNonNull(policy, "policy");
@@ -87,6 +88,18 @@ public final class Numerics {
   /** Records one product run by {@link IntegerProducts} (two operands encoded) and its overflow events. */
   void countIntegerGemm(long overflows) {
     countIntegerGemm(2, overflows);
+  }
+
+  /** Products on emulated multipliers / narrow accumulators: their events, biases and stage switch. */
+  public EmulatedProducts emulated() {
+    EmulatedProducts e = emulated;
+    if (e == null) {
+      synchronized (this) {
+        if (emulated == null) emulated = new EmulatedProducts(this);
+        e = emulated;
+      }
+    }
+    return e;
   }
 
   /** The quantizer for (layer, role), or empty (fp32) for a null role. */

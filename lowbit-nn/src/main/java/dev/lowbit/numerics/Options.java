@@ -17,6 +17,11 @@ import java.util.Map;
  *   <li>{@code normalization}: {@code l2} or {@code l1} (mean-absolute-deviation norm, §2.5).
  *   <li>{@code accumulator-stages}: {@code one} or {@code underflow-off-then-on} (the two-stage
  *       fine-tune of narrow accumulators, §3.4).
+ *   <li>{@code accumulator-gradient}: {@code identity} (straight-through, default), {@code overflow},
+ *       {@code underflow}, {@code swamp} or {@code all}: which accumulation events cut a product's
+ *       gradient (§3.5, reconstructed).
+ *   <li>{@code accumulator-bias}: {@code calibrated} (default: product and accumulator exponent
+ *       biases from the largest product and the chunk size, §3.3) or {@code fixed} (as written).
  * </ul>
  */
 public final class Options {
@@ -31,6 +36,8 @@ public final class Options {
     VALID.put("shift-max", "an integer 0..16");
     VALID.put("normalization", "l2, l1");
     VALID.put("accumulator-stages", "one, underflow-off-then-on");
+    VALID.put("accumulator-gradient", "identity, overflow, underflow, swamp, all");
+    VALID.put("accumulator-bias", "calibrated, fixed");
   }
 
   /** The known keys and, for each, what is valid. */
@@ -54,6 +61,8 @@ public final class Options {
       case "shift-max" -> v.matches("\\d{1,2}") && Integer.parseInt(v) <= 16;
       case "normalization" -> v.equals("l2") || v.equals("l1");
       case "accumulator-stages" -> v.equals("one") || v.equals("underflow-off-then-on");
+      case "accumulator-gradient" -> v.matches("identity|overflow|underflow|swamp|all");
+      case "accumulator-bias" -> v.equals("calibrated") || v.equals("fixed");
       default -> false;
     };
     if (!ok) {

@@ -43,6 +43,11 @@ public final class Report {
       return std(runs.stream().mapToDouble(RunResult::finalTestAccuracy).toArray());
     }
 
+    /** Mean accuracy before fine-tuning over the runs that were fine-tuned; NaN when none was. */
+    public double beforeFinetuneMean() {
+      return mean(runs.stream().mapToDouble(RunResult::accuracyBeforeFinetune).filter(v -> !Double.isNaN(v)).toArray());
+    }
+
     public double trainLossMean() {
       return mean(runs.stream().mapToDouble(RunResult::finalTrainLoss).toArray());
     }
@@ -125,14 +130,15 @@ public final class Report {
   /** One row per run. */
   public static String csv(List<RunResult> runs) {
     StringBuilder sb = new StringBuilder("model,policy,seed,epochs,final_test_accuracy,final_train_loss,"
-        + "final_test_loss,bits_weight,bits_activation,bits_gradient,overflows,wall_s,source\n");
+        + "final_test_loss,bits_weight,bits_activation,bits_gradient,overflows,wall_s,source,"
+        + "accuracy_before_finetune\n");
     for (RunResult r : runs) {
       StringBuilder ov = new StringBuilder();
       new TreeMap<>(r.overflows()).forEach((k, v) -> ov.append(ov.isEmpty() ? "" : ";").append(k).append('=').append(v));
       List<String> cells = List.of(r.model(), r.policy(), Long.toString(r.seed()),
           Integer.toString(r.epochs().size()), num(r.finalTestAccuracy()), num(r.finalTrainLoss()),
           num(r.finalTestLoss()), num(r.bitsWeight()), num(r.bitsActivation()), num(r.bitsGradient()),
-          ov.toString(), num(r.wallSeconds()), r.source());
+          ov.toString(), num(r.wallSeconds()), r.source(), num(r.accuracyBeforeFinetune()));
       for (int i = 0; i < cells.size(); i++) {
         if (i > 0) sb.append(',');
         sb.append(csvCell(cells.get(i)));
@@ -164,13 +170,18 @@ public final class Report {
     for (Group g : gs) {
       double ratio = timeRatio(g, gs);
       rows.add(List.of(g.label(models), Integer.toString(g.runs().size()),
-          fmt("%.2f ± %.2f", 100 * g.accuracyMean(), 100 * g.accuracyStd()),
+          fmt("%.2f ± %.2f", 100 * g.accuracyMean(), 100 * g.accuracyStd()) + beforeText(g.beforeFinetuneMean()),
           fmt("%.4f", g.trainLossMean()),
           bits(g.bitsWeight()) + " / " + bits(g.bitsActivation()) + " / " + bits(g.bitsGradient()),
           overflowText(g.overflows()), fmt("%.1f", g.secondsMean()),
           Double.isNaN(ratio) ? "—" : fmt("%.2f×", ratio)));
     }
     return rows;
+  }
+
+  /** " (before fine-tune 69.05)" for fine-tuned runs (narrow accumulators, §3.4), else "". */
+  private static String beforeText(double before) {
+    return Double.isNaN(before) ? "" : fmt(" (before fine-tune %.2f)", 100 * before);
   }
 
   private static String overflowText(Map<String, Long> m) {
@@ -245,7 +256,8 @@ public final class Report {
       sb.append("<tr><td>").append(esc(r.model())).append("</td><td>").append(esc(r.policy()))
           .append("</td><td class=\"n\">").append(r.seed()).append("</td><td class=\"n\">")
           .append(r.epochs().size()).append("</td><td class=\"n\">")
-          .append(esc(fmt("%.2f", 100 * r.finalTestAccuracy()))).append("</td><td class=\"n\">")
+          .append(esc(fmt("%.2f", 100 * r.finalTestAccuracy()) + beforeText(r.accuracyBeforeFinetune())))
+          .append("</td><td class=\"n\">")
           .append(esc(fmt("%.4f", r.finalTrainLoss()))).append("</td><td class=\"n\">")
           .append(esc(fmt("%.4f", r.finalTestLoss()))).append("</td><td class=\"n\">")
           .append(r.overflowTotal()).append("</td><td class=\"n\">")

@@ -143,7 +143,7 @@ public final class RunReader {
         }
       }
       return new RunResult(model, policyName, seed, epochs, acc, trainLoss, testLoss, bits[0], bits[1],
-          bits[2], overflows, seconds, dir.toString());
+          bits[2], overflows, seconds, dir.toString(), num(summary, "accuracy_before_finetune", false));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(summaryFile + ": " + e.getMessage(), e);
     }

@@ -22,11 +22,22 @@ import java.util.Objects;
  * @param overflows event counts by name (e.g. accumulator overflow, swamping), possibly empty
  * @param wallSeconds wall-clock time of the run
  * @param source where the run came from (a directory), for the tables
+ * @param accuracyBeforeFinetune for a run fine-tuned from pretrained weights ({@code --init}), the
+ *     test accuracy under the run's numerics before the first step; NaN otherwise
  */
 public record RunResult(String model, String policy, long seed, List<EpochPoint> epochs,
     double finalTestAccuracy, double finalTrainLoss, double finalTestLoss, double bitsWeight,
     double bitsActivation, double bitsGradient, Map<String, Long> overflows, double wallSeconds,
-    String source) {
+    String source, double accuracyBeforeFinetune) {
+
+  /** A run that was not fine-tuned from pretrained weights. */
+  public RunResult(String model, String policy, long seed, List<EpochPoint> epochs,
+      double finalTestAccuracy, double finalTrainLoss, double finalTestLoss, double bitsWeight,
+      double bitsActivation, double bitsGradient, Map<String, Long> overflows, double wallSeconds,
+      String source) {
+    this(model, policy, seed, epochs, finalTestAccuracy, finalTrainLoss, finalTestLoss, bitsWeight,
+        bitsActivation, bitsGradient, overflows, wallSeconds, source, Double.NaN);
+  }
 
   public RunResult {
     model = model == null ? "" : model;

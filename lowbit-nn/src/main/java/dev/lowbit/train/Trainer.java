@@ -56,6 +56,8 @@ public final class Trainer {
   private final boolean tty;
   private Numerics numerics;
   private LossScaler scaler;
+  private Path init;
+  private FineTune fineTune;
 
   public Trainer(TrainConfig cfg, PrintStream progress, boolean tty) {
     this(cfg, Presets.get("fp32"), progress, tty);
@@ -67,6 +69,12 @@ public final class Trainer {
     this.policy = java.util.Objects.requireNonNull(policy, "policy");
     this.progress = progress;
     this.tty = tty;
+  }
+
+  /** Starts from the pretrained weights of a checkpoint with a fresh optimizer (fine-tuning, see {@link FineTune}). */
+  public Trainer init(Path pretrained) {
+    this.init = pretrained;
+    return this;
   }
 
   public Summary run() throws IOException {
@@ -110,6 +118,8 @@ public final class Trainer {
 
     int startEpoch = 0;
     if (cfg.resume() != null) startEpoch = resume(model, opt);
+    FineTune ft = fineTune = new FineTune(init, policy, cfg.epochs(), perEpoch);
+    if (startEpoch == 0 && ft.active()) ft.loadInit(model, cfg.model());
     if (startEpoch >= cfg.epochs()) {
       throw new IllegalArgumentException("checkpoint in " + cfg.resume() + " already has " + startEpoch
           + " epochs; ask for more with --epochs");
@@ -140,8 +150,10 @@ public final class Trainer {
         start.put("parameters", model.parameterCount());
         line(log, start);
       }
+      if (ft.active()) ft.evaluateBefore(model, test, numerics, startEpoch, metrics, log);
       for (int epoch = startEpoch + 1; epoch <= cfg.epochs(); epoch++) {
         model.train();
+        ft.beginEpoch(numerics);
         double lossSum = 0;
         long correct = 0, seen = 0;
         long e0 = System.nanoTime(), w0 = e0;
@@ -152,6 +164,7 @@ public final class Trainer {
           DataLoader.Batch batch = loader.batch(epoch, bi);
           model.setStep(step);
           numerics.setStep(step);
+          ft.beginStep(opt, numerics, step);
           opt.zeroGrad();
           Var logits = model.forward(Var.constant(batch.x()));
           Var loss = Ops.crossEntropy(logits, batch.labels(), (float) cfg.labelSmoothing());
@@ -187,6 +200,7 @@ public final class Trainer {
         double secs = (System.nanoTime() - e0) / 1e9;
         trainSeconds += secs;
         samples += seen;
+        ft.beforeEval(numerics);
         double[] ev = evaluate(model, test);
         lastTestLoss = ev[0];
         lastTestAcc = ev[1];
@@ -335,7 +349,9 @@ public final class Trainer {
     m.put("bits", b);
     LinkedHashMap<String, Object> overflows = new LinkedHashMap<>();
     if (numerics.integerGemms() > 0) overflows.put("int32_accumulator", numerics.int32Overflows());
+    overflows.putAll(numerics.emulated().summaryCounts());
     m.put("overflows", overflows);
+    fineTune.summarize(m, numerics);
     m.put("integer_gemms", numerics.integerGemms());
     m.put("quantized_tensors", numerics.quantizedTensors());
     scaler.log(m);

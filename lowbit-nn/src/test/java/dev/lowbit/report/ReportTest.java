@@ -76,7 +76,7 @@ class ReportTest {
     String[] lines = csv.split("\n");
     assertEquals(7, lines.length);
     assertTrue(lines[0].startsWith("model,policy,seed,epochs,final_test_accuracy"));
-    assertEquals("mlp,int8,2,3,0.91,0.3333333333333333,0.4,8.0,8.0,32.0,accumulator=3;swamp=1,16.0,runs/int8-2",
+    assertEquals("mlp,int8,2,3,0.91,0.3333333333333333,0.4,8.0,8.0,32.0,accumulator=3;swamp=1,16.0,runs/int8-2,",
         lines[5]);
     RunResult comma = new RunResult("a,b", "fp32", 0, List.of(), Double.NaN, Double.NaN, Double.NaN, 32, 32,
         32, Map.of(), 1, "x\"y");

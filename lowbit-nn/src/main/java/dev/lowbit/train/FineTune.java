@@ -1,0 +1,162 @@
+package dev.lowbit.train;
+
+import dev.lowbit.io.Json;
+import dev.lowbit.io.Safetensors;
+import dev.lowbit.nn.EmulatedProducts;
+import dev.lowbit.nn.Module;
+import dev.lowbit.nn.Numerics;
+import dev.lowbit.numerics.Policy;
+import dev.lowbit.tensor.Tensor;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The trainer's side of narrow-accumulator fine-tuning (Blumenfeld, Hubara, Soudry, ICLR 2024; spec
+ * training-numerics §3.4, stage hyper-parameters reconstructed there):
+ *
+ * <ul>
+ *   <li>{@code --init DIR|FILE}: the model starts from pretrained weights (a lowbit checkpoint; its
+ *       optimizer state is ignored: the optimizer starts fresh), and the test set is evaluated under
+ *       the run's policy before any step ({@code accuracy_before_finetune}).
+ *   <li>Learning rate while fine-tuning from {@code --init}: {@link #STAGE1_LR}× the base rate in
+ *       stage 1, {@link #STAGE2_LR}× in stage 2 (one stage: stage 1's factor throughout).
+ *   <li>With {@code option accumulator-stages underflow-off-then-on}: stage 1 trains with underflow
+ *       off, stage 2 with underflow on. Epochs split as E − max(1, round(E/4)) then max(1,
+ *       round(E/4)) (4 epochs: 3 + 1, the spec's default); a 1-epoch run switches after 3/4 of its
+ *       steps. Evaluation always runs with underflow on (the inference target).
+ *   <li>The exponent biases are re-calibrated at the start of every epoch and before the first
+ *       evaluation (§3.3).
+ * </ul>
+ */
+public final class FineTune {
+
+  /** Stage-1 learning-rate factor (of the base rate) when fine-tuning from --init. */
+  static final double STAGE1_LR = 0.1;
+  /** Stage-2 learning-rate factor. */
+  static final double STAGE2_LR = 0.01;
+
+  private final Path init;
+  private final boolean twoStage;
+  private final long switchStep;
+  private double before = Double.NaN;
+
+  FineTune(Path init, Policy policy, int epochs, int perEpoch) {
+    this.init = init;
+    this.twoStage = "underflow-off-then-on".equals(policy.option("accumulator-stages").orElse("one"));
+    long total = (long) epochs * perEpoch;
+    this.switchStep = !twoStage ? 0 : epochs == 1 ? (total * 3) / 4
+        : (long) (epochs - Math.max(1, (int) Math.round(epochs / 4.0))) * perEpoch;
+  }
+
+  /**
+   * True for a policy that is meant to fine-tune pretrained fp32 weights (it sets {@code
+   * accumulator-stages}, as {@code acc12} does): {@code lowbit sweep} pretrains it with fp32 first.
+   */
+  public static boolean wantsPretrained(Policy policy) {
+    return policy.option("accumulator-stages").isPresent();
+  }
+
+  boolean active() {
+    return init != null;
+  }
+
+  /** 1 or 2: the stage of a training step (1 throughout without two stages... unless none at all). */
+  int stage(long step) {
+    return twoStage && step >= switchStep ? 2 : 1;
+  }
+
+  /** Sets the step's learning rate factor and underflow switch; call after the schedule set the rate. */
+  void beginStep(Optimizer opt, Numerics numerics, long step) {
+    if (init != null) opt.setLr(opt.lr() * (stage(step) == 2 ? STAGE2_LR : STAGE1_LR));
+    if (twoStage) numerics.emulated().setUnderflow(stage(step) == 2);
+  }
+
+  void beginEpoch(Numerics numerics) {
+    numerics.emulated().recalibrate();
+  }
+
+  /** Evaluation sees the inference arithmetic: underflow on. */
+  void beforeEval(Numerics numerics) {
+    numerics.emulated().setUnderflow(true);
+  }
+
+  /** Loads the pretrained model weights of --init (a checkpoint file or a run directory). */
+  void loadInit(Module model, String modelName) throws IOException {
+    Path file = Files.isDirectory(init) ? init.resolve(Trainer.CHECKPOINT) : init;
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("--init " + init + ": no checkpoint (expected a run directory with "
+          + Trainer.CHECKPOINT + " or a .safetensors file)");
+    }
+    Safetensors.Contents c = Safetensors.read(file);
+    String m = c.metadata().get("model");
+    if (m != null && !m.equals(modelName)) {
+      throw new IllegalArgumentException("--init " + file + ": checkpoint is for model '" + m + "', not '" + modelName + "'");
+    }
+    LinkedHashMap<String, Tensor> state = new LinkedHashMap<>();
+    for (var e : c.tensors().entrySet()) {
+      if (!e.getKey().startsWith(Trainer.OPT_PREFIX)) state.put(e.getKey(), e.getValue());
+    }
+    model.loadStateDict(state, file.toString());
+  }
+
+  /**
+   * Evaluates the pretrained model under the policy before fine-tuning and logs it; on a resume
+   * (startEpoch > 0) reads the value back from the run's metrics.jsonl instead.
+   */
+  void evaluateBefore(Module model, dev.lowbit.data.Dataset test, Numerics numerics, int startEpoch,
+      Path metrics, java.io.BufferedWriter log) throws IOException {
+    if (startEpoch > 0) {
+      before = readBefore(metrics);
+      return;
+    }
+    beginEpoch(numerics);
+    beforeEval(numerics);
+    double[] ev = Trainer.evaluate(model, test);
+    before = ev[1];
+    LinkedHashMap<String, Object> m = new LinkedHashMap<>();
+    m.put("event", "before_finetune");
+    m.put("init", init.toString());
+    m.put("test_loss", ev[0]);
+    m.put("test_accuracy", ev[1]);
+    EmulatedProducts.Events e = numerics.emulated().events();
+    m.put("accumulator_events", Map.of("overflow", e.overflows(), "underflow", e.underflows(), "swamp", e.swamps()));
+    log.write(Json.write(m));
+    log.newLine();
+    log.flush();
+  }
+
+  private static double readBefore(Path metrics) throws IOException {
+    if (!Files.isRegularFile(metrics)) return Double.NaN;
+    for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
+      try {
+        if (Json.parse(line) instanceof Map<?, ?> m && "before_finetune".equals(m.get("event"))
+            && m.get("test_accuracy") instanceof Number n) {
+          return n.doubleValue();
+        }
+      } catch (RuntimeException torn) {
+        break;
+      }
+    }
+    return Double.NaN;
+  }
+
+  /** Adds the fine-tune fields to summary.json. */
+  void summarize(Map<String, Object> summary, Numerics numerics) {
+    if (init != null) {
+      summary.put("init", init.toString());
+      summary.put("accuracy_before_finetune", before);
+    }
+    if (numerics.emulated().gemms() > 0) {
+      LinkedHashMap<String, Object> byLayer = new LinkedHashMap<>();
+      numerics.emulated().eventsByLayer().forEach((k, e) -> byLayer.put(k,
+          Map.of("overflow", e.overflows(), "underflow", e.underflows(), "swamp", e.swamps())));
+      summary.put("accumulator_events", byLayer);
+      summary.put("accumulator_gradient", numerics.emulated().gradientMode().name().toLowerCase(java.util.Locale.ROOT));
+    }
+    if (twoStage) summary.put("accumulator_stage2_from_step", switchStep);
+  }
+}

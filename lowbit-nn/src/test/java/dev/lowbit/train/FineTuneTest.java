@@ -1,0 +1,108 @@
+package dev.lowbit.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lowbit.data.Dataset;
+import dev.lowbit.data.FashionMnist;
+import dev.lowbit.io.Json;
+import dev.lowbit.numerics.Policy;
+import dev.lowbit.numerics.Presets;
+import java.io.PrintStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Narrow-accumulator fine-tuning on real data (Blumenfeld et al. 2024; spec §3.4, §3.7): an
+ * fp32-pretrained MLP evaluated with a narrow accumulator loses accuracy, and the two-stage
+ * fine-tune from {@code --init} wins most of it back.
+ */
+class FineTuneTest {
+
+  @TempDir Path dir;
+
+  static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
+
+  /** e4m7 RTZ without chunking (C = K = 784 in the first layer): the drop is clear at MLP scale. */
+  static final String NARROW = """
+      policy e4m7-nochunk
+      option accumulator-stages underflow-off-then-on
+      *  accumulator  e4m7  forward
+      """;
+
+  record Result(double fp32, double before, double after, Map<?, ?> summary) {}
+
+  Result pretrainAndFineTune(Policy policy, int preEpochs, int trainN, int ftTrainN, int ftEpochs, int testN)
+      throws Exception {
+    FashionMnist.Splits s = FashionMnist.load(null);
+    Dataset test = s.test().head(Math.min(testN, s.test().size()));
+    TrainConfig pre = TrainConfig.of("mlp", preEpochs, dir.resolve("fp32")).withLimits(trainN, testN);
+    Trainer.Summary fp = new Trainer(pre, Presets.get("fp32"), QUIET, false)
+        .run(s.train().head(Math.min(trainN, s.train().size())), test, "test");
+    TrainConfig ft = TrainConfig.of("mlp", ftEpochs, dir.resolve("ft")).withLimits(ftTrainN, testN);
+    Trainer.Summary after = new Trainer(ft, policy, QUIET, false).init(dir.resolve("fp32"))
+        .run(s.train().head(Math.min(ftTrainN, s.train().size())), test, "test");
+    Map<?, ?> summary = (Map<?, ?>) Json.parse(Files.readString(dir.resolve("ft/summary.json")));
+    double before = ((Number) summary.get("accuracy_before_finetune")).doubleValue();
+    return new Result(fp.testAccuracy(), before, after.testAccuracy(), summary);
+  }
+
+  @Test
+  void narrowAccumulatorLosesAndFineTuningRecoversMostOfIt() throws Exception {
+    Result r = pretrainAndFineTune(Policy.parse(NARROW, "t"), 3, 3000, 1500, 1, 1000);
+    double gap = r.fp32() - r.before();
+    assertTrue(gap >= 0.03, "the narrow accumulator must lose >= 3 points: fp32 " + r.fp32() + ", before " + r.before());
+    assertTrue(r.after() >= r.fp32() - 0.5 * gap, "fine-tuning must recover most of the gap: fp32 " + r.fp32()
+        + ", before " + r.before() + ", after " + r.after());
+    Map<?, ?> ov = (Map<?, ?>) r.summary().get("overflows");
+    assertTrue(((Number) ov.get("accumulator_swamp")).longValue() > 0, ov.toString());
+    assertTrue(r.summary().containsKey("accumulator_events"));
+    // the metrics log has the evaluation before the first step
+    String metrics = Files.readString(dir.resolve("ft/metrics.jsonl"));
+    assertTrue(metrics.contains("\"event\":\"before_finetune\""), metrics.substring(0, Math.min(300, metrics.length())));
+  }
+
+  @Test
+  void stagesSplitEpochsAndLrFactors() {
+    Policy two = Presets.get("acc12");
+    FineTune f4 = new FineTune(Path.of("x"), two, 4, 10);
+    assertEquals(1, f4.stage(29));
+    assertEquals(2, f4.stage(30));
+    FineTune f1 = new FineTune(Path.of("x"), two, 1, 8);
+    assertEquals(1, f1.stage(5));
+    assertEquals(2, f1.stage(6));
+    FineTune one = new FineTune(null, Presets.get("fp32"), 4, 10);
+    assertEquals(1, one.stage(39));
+    assertTrue(!one.active());
+  }
+
+  @Test
+  void initFromAMissingCheckpointIsAClearError() throws Exception {
+    TrainConfig ft = TrainConfig.of("mlp", 1, dir.resolve("ft"));
+    FashionMnist.Splits s = FashionMnist.load(null);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
+        new Trainer(ft, Presets.get("acc12"), QUIET, false).init(dir.resolve("nothing"))
+            .run(s.train().head(64), s.test().head(64), "test"));
+    assertTrue(e.getMessage().contains("--init"), e.getMessage());
+  }
+
+  /** The acc12 preset itself (M7E4, chunks of 16): after fine-tuning within 1 point of fp32. */
+  @Test
+  @Tag("slow")
+  void acc12PresetAfterFineTuneWithinOnePointOfFp32() throws Exception {
+    Assumptions.assumeTrue(Files.isDirectory(FashionMnist.DEBIAN_DIR), "Fashion-MNIST not installed");
+    Result r = pretrainAndFineTune(Presets.get("acc12"), 5, 20000, 12000, 2, 5000);
+    System.err.printf("acc12 MLP: fp32 %.4f, before fine-tune %.4f, after %.4f%n", r.fp32(), r.before(), r.after());
+    assertTrue(r.after() >= r.fp32() - 0.01, "fp32 " + r.fp32() + " after " + r.after());
+    Result n = pretrainAndFineTune(Policy.parse(NARROW, "t"), 5, 20000, 12000, 2, 5000);
+    System.err.printf("e4m7 unchunked MLP: fp32 %.4f, before fine-tune %.4f, after %.4f%n", n.fp32(), n.before(), n.after());
+    assertTrue(n.before() <= n.fp32() - 0.03 && n.after() >= n.fp32() - 0.01, n.toString());
+  }
+}
