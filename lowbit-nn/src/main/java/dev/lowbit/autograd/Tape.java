@@ -48,6 +48,11 @@ public final class Tape {
     }
   }
 
+  /** False inside {@link #noGrad}. */
+  boolean recording() {
+    return enabled;
+  }
+
   /** Number of recorded operations (tests, leak checks). */
   public int size() {
     return entries.size();

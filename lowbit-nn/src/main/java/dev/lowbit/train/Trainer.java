@@ -1,6 +1,7 @@
 package dev.lowbit.train;
 
 import dev.lowbit.autograd.Ops;
+import dev.lowbit.autograd.StepArena;
 import dev.lowbit.autograd.Tape;
 import dev.lowbit.autograd.Var;
 import dev.lowbit.data.DataLoader;
@@ -149,6 +150,7 @@ public final class Trainer {
           DataLoader.Batch batch = loader.batch(epoch, bi);
           model.setStep(step);
           numerics.setStep(step);
+          StepArena.beginStep(); // the previous step's activations and gradients are reused from here
           opt.zeroGrad();
           Var logits = model.forward(Var.constant(batch.x()));
           Var loss = Ops.crossEntropy(logits, batch.labels(), (float) cfg.labelSmoothing());
@@ -180,6 +182,7 @@ public final class Trainer {
           }
           progress(epoch, bi + 1, perEpoch, lossSum / seen, seen / ((System.nanoTime() - e0) / 1e9));
         }
+        StepArena.endSteps();
         double secs = (System.nanoTime() - e0) / 1e9;
         trainSeconds += secs;
         samples += seen;
