@@ -22,6 +22,10 @@ public final class Pool {
     if (s.padH() == 0 && s.padW() == 0) {
       // Without padding every window lies inside the image (floor mode): no bounds checks.
       int kh = s.kH(), kw = s.kW(), sh = s.strideH(), sw = s.strideW(), w = s.inW();
+      if (kh == 2 && kw == 2 && sh == 2 && sw == 2) {
+        max2x2(x, y, argmax, p0, p1, hw, w, oh, ow);
+        return;
+      }
       for (int pl = p0; pl < p1; pl++) {
         int xb = pl * hw, yb = pl * oh * ow;
         for (int oy = 0; oy < oh; oy++) {
@@ -69,6 +73,39 @@ public final class Pool {
           }
           y[yb + oy * ow + ox] = best;
           argmax[yb + oy * ow + ox] = arg;
+        }
+      }
+    }
+  }
+
+  /**
+   * The common 2×2 window with stride 2, unrolled: the same decisions as the general loop (take a
+   * value when it is greater, or NaN over a non-NaN; the first one on ties) written as selects,
+   * which C2 turns into conditional moves instead of branches a max mispredicts half the time.
+   */
+  private static void max2x2(float[] x, float[] y, int[] argmax, int p0, int p1, int hw, int w, int oh, int ow) {
+    for (int pl = p0; pl < p1; pl++) {
+      int xb = pl * hw, yb = pl * oh * ow;
+      for (int oy = 0; oy < oh; oy++) {
+        int r0 = xb + 2 * oy * w, yo = yb + oy * ow;
+        for (int ox = 0; ox < ow; ox++) {
+          int i = r0 + 2 * ox;
+          float best = x[i];
+          int arg = i;
+          float v = x[i + 1];
+          boolean take = v > best | (v != v & best == best);
+          best = take ? v : best;
+          arg = take ? i + 1 : arg;
+          v = x[i + w];
+          take = v > best | (v != v & best == best);
+          best = take ? v : best;
+          arg = take ? i + w : arg;
+          v = x[i + w + 1];
+          take = v > best | (v != v & best == best);
+          best = take ? v : best;
+          arg = take ? i + w + 1 : arg;
+          y[yo + ox] = best;
+          argmax[yo + ox] = arg;
         }
       }
     }
