@@ -45,6 +45,16 @@ class DatasetTest {
     Dataset f = new Dataset(floats(d), d.labels(), 1, 2, 2, 10, "floats");
     assertArrayEquals(f.normalized(0.2860f, 0.3530f).images(), d.normalized(0.2860f, 0.3530f).images());
     assertArrayEquals(f.head(7).images(), d.head(7).images());
+    // the direct decode (plain and normalized once) and the table (normalized twice) agree with floats
+    for (Dataset[] pair : new Dataset[][] {{f, d}, {f.normalized(0.3f, 0.7f), d.normalized(0.3f, 0.7f)},
+        {f.normalized(0.3f, 0.7f).normalized(-1f, 3f), d.normalized(0.3f, 0.7f).normalized(-1f, 3f)}}) {
+      float[] want = new float[4], got = new float[4];
+      for (int s = 0; s < d.size(); s++) {
+        pair[0].copySample(s, want, 0);
+        pair[1].copySample(s, got, 0);
+        assertArrayEquals(want, got);
+      }
+    }
     assertArrayEquals(f.head(7).labels(), d.head(7).labels());
     DataLoader a = new DataLoader(d.normalized(0.5f, 0.25f), 8, true, 3, 1, true);
     DataLoader b = new DataLoader(f.normalized(0.5f, 0.25f), 8, true, 3, 1, true);
