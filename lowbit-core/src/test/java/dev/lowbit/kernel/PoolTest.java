@@ -110,11 +110,18 @@ class PoolTest {
   @Test
   void twoByTwoPathPicksTheSameIndexAsTheDefinition() {
     SplittableRandom r = new SplittableRandom(9);
-    for (PoolSpec s : new PoolSpec[] {PoolSpec.of(3, 4, 8, 6, 2), PoolSpec.of(2, 3, 7, 5, 2)}) {
+    for (PoolSpec s : new PoolSpec[] {PoolSpec.of(3, 4, 8, 6, 2), PoolSpec.of(2, 3, 7, 5, 2), PoolSpec.of(40, 8, 4, 4, 2)}) {
       float[] x = new float[s.inputSize()];
       for (int i = 0; i < x.length; i++) {
         int k = r.nextInt(10);
-        x[i] = k == 0 ? Float.NaN : k == 1 ? Float.NEGATIVE_INFINITY : r.nextInt(4) - 1.5f; // many ties
+        x[i] = switch (k) { // many ties, both zeros, NaNs of either sign, infinities
+          case 0 -> Float.NaN;
+          case 1 -> Float.NEGATIVE_INFINITY;
+          case 2 -> r.nextBoolean() ? 0f : -0f;
+          case 3 -> Float.intBitsToFloat(0xFFC00001); // a negative NaN
+          case 4 -> Float.POSITIVE_INFINITY;
+          default -> r.nextInt(4) - 1.5f;
+        };
       }
       float[] y = new float[s.outputSize()];
       int[] arg = new int[y.length];
