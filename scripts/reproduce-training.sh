@@ -4,8 +4,8 @@
 #   scripts/reproduce-training.sh [OUT_DIR]      (default: runs/reproduce-training)
 # Needs Debian's dataset-fashion-mnist and python3-torch (/usr/bin/python3); takes about an hour
 # on 2 cores. Prints one line per run: model, epochs, test accuracy, samples/s, peak RSS.
-# ./lowbit runs mlp and cnn with its default -Xmx768m (see the launcher); set LOWBIT_JAVA_OPTS
-# (e.g. -Xmx4g) to measure another heap.
+# ./lowbit trains on SerialGC with no -Xmx (the heap follows the live set; see the launcher); set
+# LOWBIT_JAVA_OPTS (e.g. "-XX:+UseParallelGC -Xmx4g") to measure another GC or heap.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$here/runs/reproduce-training}

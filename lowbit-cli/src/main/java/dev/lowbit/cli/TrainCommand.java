@@ -2,6 +2,7 @@ package dev.lowbit.cli;
 
 import dev.lowbit.io.Json;
 import dev.lowbit.kernel.Kernels;
+import dev.lowbit.kernel.Warmup;
 import dev.lowbit.numerics.Policy;
 
 import dev.lowbit.train.TrainConfig;
@@ -93,6 +94,7 @@ public final class TrainCommand implements Callable<Integer> {
     if (threads <= 0) throw new IllegalArgumentException("--threads must be > 0, got " + threads);
     Kernels.setThreads(threads); // before the backend, which wraps the Java GEMM as its fallback
     backend.apply();
+    Warmup.startInBackground(1500); // compiles the GEMM while the data loads
     if (logEvery <= 0) throw new IllegalArgumentException("--log-every must be > 0, got " + logEvery);
     TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, seed, threads, out, data, resume, optimizer,
         schedule, weightDecay, labelSmoothing, augment, limitTrain, limitTest, logEvery);

@@ -22,6 +22,10 @@ public final class Pool {
     if (s.padH() == 0 && s.padW() == 0) {
       // Without padding every window lies inside the image (floor mode): no bounds checks.
       int kh = s.kH(), kw = s.kW(), sh = s.strideH(), sw = s.strideW(), w = s.inW();
+      if (kh == 2 && kw == 2 && sh == 2 && sw == 2) {
+        max2x2(x, y, argmax, p0, p1, hw, w, oh, ow);
+        return;
+      }
       for (int pl = p0; pl < p1; pl++) {
         int xb = pl * hw, yb = pl * oh * ow;
         for (int oy = 0; oy < oh; oy++) {
@@ -72,6 +76,41 @@ public final class Pool {
         }
       }
     }
+  }
+
+  /**
+   * The common 2×2 window with stride 2: the general loop's decisions (take a value when it is
+   * greater, or NaN over a non-NaN; the first one on ties) made on int keys that order like the
+   * floats, so C2 emits conditional moves: x86 has no float cmov, and the float version's branches,
+   * mispredicted half the time, made pooling 14% of a CNN step. A pairwise tournament (a vs b,
+   * c vs d, then the winners, ties to the earlier) picks the same index as the sequential scan.
+   */
+  private static void max2x2(float[] x, float[] y, int[] argmax, int p0, int p1, int hw, int w, int oh, int ow) {
+    for (int pl = p0; pl < p1; pl++) {
+      int xb = pl * hw, yb = pl * oh * ow;
+      for (int oy = 0; oy < oh; oy++) {
+        int r0 = xb + 2 * oy * w, yo = yb + oy * ow;
+        for (int ox = 0; ox < ow; ox++) {
+          int i = r0 + 2 * ox;
+          int ka = key(x[i]), kb = key(x[i + 1]), kc = key(x[i + w]), kd = key(x[i + w + 1]);
+          int i1 = kb > ka ? i + 1 : i, i2 = kd > kc ? i + w + 1 : i + w;
+          int arg = Math.max(kc, kd) > Math.max(ka, kb) ? i2 : i1;
+          argmax[yo + ox] = arg;
+          y[yo + ox] = x[arg];
+        }
+      }
+    }
+  }
+
+  /**
+   * An int that orders as max pooling compares floats: −0 and +0 equal (neither is greater),
+   * every NaN above +∞ and equal to every other NaN (so the first NaN stays).
+   */
+  static int key(float f) {
+    int b = Float.floatToRawIntBits(f);
+    b = b == 0x80000000 ? 0 : b;
+    int k = b ^ ((b >> 31) & 0x7FFFFFFF); // negative floats: larger magnitude, smaller key
+    return (b & 0x7FFFFFFF) > 0x7F800000 ? Integer.MAX_VALUE : k;
   }
 
   /** dx (overwritten) receives dy at each window's recorded maximum; overlaps add in output order. */

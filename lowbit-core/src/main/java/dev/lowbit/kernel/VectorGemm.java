@@ -271,7 +271,7 @@ public final class VectorGemm implements Gemm {
     if (parts <= 1 || macs < PARALLEL_MIN_MACS || Math.max(rowPanels, colPanels) < 2) {
       return task.run(0, m, 0, n);
     }
-    boolean byRows = rowPanels >= parts || rowPanels >= colPanels;
+    boolean byRows = splitByRows(m, n, k, nr, rowPanels, colPanels, parts);
     int panels = byRows ? rowPanels : colPanels;
     int unit = byRows ? MR : nr;
     parts = Math.min(parts, panels);
@@ -313,6 +313,23 @@ public final class VectorGemm implements Gemm {
     if (interrupted) Thread.currentThread().interrupt();
     if (failure != null) throw failure;
     return total;
+  }
+
+  /**
+   * Whether to split C by rows rather than columns: each part packs its own share of the split
+   * operand and all of the other, so the split that packs fewer elements in total wins (a row
+   * split of a wide product, e.g. a convolution's 32 × 100,352 forward, had every thread pack all
+   * of B and took longer packing than multiplying). Either split computes every element alike.
+   */
+  static boolean splitByRows(int m, int n, int k, int nr, int rowPanels, int colPanels, int parts) {
+    if (rowPanels < parts || colPanels < parts) {
+      return rowPanels >= parts || (colPanels < parts && rowPanels >= colPanels);
+    }
+    long nPad = (long) colPanels * nr, mPad = (long) rowPanels * MR;
+    // A is packed again for every NC-wide column block of a part
+    long rowsCost = nPad * k + (mPad / parts) * k * ((nPad + NC - 1) / NC);
+    long colsCost = (nPad / parts) * k + mPad * k * ((nPad / parts + NC - 1) / NC);
+    return rowsCost <= colsCost;
   }
 
   // ---------------------------------------------------------------- scratch and packing

@@ -86,6 +86,38 @@ class ConvTest {
     new ConvSpec(2, 2, 5, 8, 3, 2, 4, 3, 1, 1, 2, 1, 2, 1),
   };
 
+  /** im2col and col2im against their per-element definitions, bit for bit (col2im adds in the same order). */
+  @Test
+  void im2colAndCol2imMatchThePerElementLoops() {
+    SplittableRandom r = new SplittableRandom(13);
+    ConvSpec[] specs = java.util.Arrays.copyOf(SPECS, SPECS.length + 2);
+    specs[SPECS.length] = ConvSpec.of(2, 2, 3, 2, 3, 3, 1, 4); // padding wider than the image
+    specs[SPECS.length + 1] = ConvSpec.of(1, 3, 6, 7, 2, 5, 1, 2);
+    for (ConvSpec s : specs) {
+      float[] x = rand(r, s.inputSize()), col = new float[s.colSize()], want = new float[s.colSize()];
+      java.util.Arrays.fill(col, Float.NaN); // every entry must be written
+      Conv.im2col(s, x, col);
+      float[] dcol = rand(r, s.colSize()), dx = rand(r, s.inputSize()), wantDx = new float[s.inputSize()];
+      int oh = s.outH(), ow = s.outW(), cols = s.colCols();
+      for (int c = 0; c < s.inC(); c++)
+        for (int i = 0; i < s.kH(); i++)
+          for (int j = 0; j < s.kW(); j++)
+            for (int n = 0; n < s.batch(); n++)
+              for (int y = 0; y < oh; y++)
+                for (int xx = 0; xx < ow; xx++) {
+                  int iy = y * s.strideH() - s.padH() + i * s.dilH(), ix = xx * s.strideW() - s.padW() + j * s.dilW();
+                  int at = ((c * s.kH() + i) * s.kW() + j) * cols + n * oh * ow + y * ow + xx;
+                  boolean in = iy >= 0 && iy < s.inH() && ix >= 0 && ix < s.inW();
+                  int xi = ((n * s.inC() + c) * s.inH() + iy) * s.inW() + ix;
+                  want[at] = in ? x[xi] : 0f;
+                  if (in) wantDx[xi] += dcol[at];
+                }
+      org.junit.jupiter.api.Assertions.assertArrayEquals(want, col, s.toString());
+      Conv.col2im(s, dcol, dx);
+      org.junit.jupiter.api.Assertions.assertArrayEquals(wantDx, dx, s.toString());
+    }
+  }
+
   @Test
   void forwardAndBackwardMatchDirectConvolution() {
     SplittableRandom r = new SplittableRandom(7);

@@ -106,6 +106,43 @@ class PoolTest {
     }
   }
 
+  /** The unrolled 2×2/stride-2 path against the window definition: ties, NaNs, odd sizes (floor). */
+  @Test
+  void twoByTwoPathPicksTheSameIndexAsTheDefinition() {
+    SplittableRandom r = new SplittableRandom(9);
+    for (PoolSpec s : new PoolSpec[] {PoolSpec.of(3, 4, 8, 6, 2), PoolSpec.of(2, 3, 7, 5, 2), PoolSpec.of(40, 8, 4, 4, 2)}) {
+      float[] x = new float[s.inputSize()];
+      for (int i = 0; i < x.length; i++) {
+        int k = r.nextInt(10);
+        x[i] = switch (k) { // many ties, both zeros, NaNs of either sign, infinities
+          case 0 -> Float.NaN;
+          case 1 -> Float.NEGATIVE_INFINITY;
+          case 2 -> r.nextBoolean() ? 0f : -0f;
+          case 3 -> Float.intBitsToFloat(0xFFC00001); // a negative NaN
+          case 4 -> Float.POSITIVE_INFINITY;
+          default -> r.nextInt(4) - 1.5f;
+        };
+      }
+      float[] y = new float[s.outputSize()];
+      int[] arg = new int[y.length];
+      Pool.maxForward(s, x, y, arg);
+      int oh = s.outH(), ow = s.outW(), w = s.inW(), hw = s.inH() * w;
+      for (int pl = 0; pl < s.batch() * s.channels(); pl++)
+        for (int oy = 0; oy < oh; oy++)
+          for (int ox = 0; ox < ow; ox++) {
+            int want = -1;
+            for (int i = 0; i < 2; i++)
+              for (int j = 0; j < 2; j++) {
+                int idx = pl * hw + (2 * oy + i) * w + 2 * ox + j;
+                if (want < 0 || x[idx] > x[want] || Float.isNaN(x[idx]) && !Float.isNaN(x[want])) want = idx;
+              }
+            int o = (pl * oh + oy) * ow + ox;
+            assertEquals(want, arg[o], s + " output " + o);
+            assertEquals(Float.floatToRawIntBits(x[want]), Float.floatToRawIntBits(y[o]));
+          }
+    }
+  }
+
   @Test
   void badGeometryErrorsNameTheValues() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

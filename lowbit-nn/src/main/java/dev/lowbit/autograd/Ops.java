@@ -117,7 +117,12 @@ public final class Ops {
     Tensor t = a.value().reshape(shape);
     Var o = out(t, a);
     if (o.requiresGrad()) {
-      Tape.record(o, () -> addInto(a.gradForAccumulation(), o.grad()));
+      Tape.record(o, () -> {
+        // Same values in the same order: the output's gradient array becomes the input's (the
+        // output drops its reference right after this step), saving a copy.
+        if (a.grad() == null && !a.isParameter()) a.setGrad(o.grad());
+        else addInto(a.gradForAccumulation(), o.grad());
+      });
     }
     return o;
   }
@@ -176,7 +181,7 @@ public final class Ops {
   }
 
   public static Var relu(Var a) {
-    float[] x = a.data(), z = new float[x.length];
+    float[] x = a.data(), z = StepArena.floats(x.length);
     Parallel.forRange(z.length, 1, (lo, hi) -> {
       for (int i = lo; i < hi; i++) z[i] = x[i] > 0f ? x[i] : 0f;
     });
@@ -186,7 +191,7 @@ public final class Ops {
         float[] g = o.grad();
         if (a.grad() == null) {
           // First gradient to reach a: write it instead of adding to a zeroed array.
-          float[] ga = new float[g.length];
+          float[] ga = StepArena.gradFor(a);
           Parallel.forRange(g.length, 1, (lo, hi) -> {
             for (int i = lo; i < hi; i++) ga[i] = x[i] > 0f ? g[i] : 0f;
           });
@@ -580,16 +585,17 @@ public final class Ops {
   public static Var maxPool2d(Var a, PoolSpec spec) {
     PoolSpec s = spec.withBatch(a.dim(0));
     checkPoolInput(a, s);
-    float[] z = new float[s.outputSize()];
-    int[] arg = new int[z.length];
+    float[] z = StepArena.floats(s.outputSize());
+    int[] arg = StepArena.ints(z.length);
     Pool.maxForward(s, a.data(), z, arg);
     Var o = out(new Tensor(z, s.batch(), s.channels(), s.outH(), s.outW()), a);
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
         boolean fresh = a.grad() == null; // maxBackward overwrites: no temporary needed
-        float[] dx = fresh ? a.gradForAccumulation() : new float[s.inputSize()];
+        float[] dx = fresh ? StepArena.gradFor(a) : StepArena.floats(s.inputSize());
         Pool.maxBackward(s, o.grad(), arg, dx);
-        if (!fresh) addInto(a.gradForAccumulation(), dx);
+        if (fresh) a.setGrad(dx);
+        else addInto(a.gradForAccumulation(), dx);
       });
     }
     return o;

@@ -12,11 +12,17 @@ public final class Var {
 
   private final Tensor value;
   private final boolean requiresGrad;
+  private final boolean parameter;
   private float[] grad;
 
   public Var(Tensor value, boolean requiresGrad) {
+    this(value, requiresGrad, false);
+  }
+
+  private Var(Tensor value, boolean requiresGrad, boolean parameter) {
     this.value = value;
     this.requiresGrad = requiresGrad;
+    this.parameter = parameter;
   }
 
   /** A leaf that needs no gradient (inputs, labels). */
@@ -26,7 +32,12 @@ public final class Var {
 
   /** A trainable leaf. */
   public static Var parameter(Tensor t) {
-    return new Var(t, true);
+    return new Var(t, true, true);
+  }
+
+  /** True for trainable leaves made by {@link #parameter}: their gradient persists across steps. */
+  public boolean isParameter() {
+    return parameter;
   }
 
   public Tensor value() {

@@ -26,6 +26,7 @@ public final class DataLoader {
   private int[] order;
   private long orderEpoch = Long.MIN_VALUE;
   private Batch full, tail;
+  private float[] sample; // one decoded image for augmentation
 
   public DataLoader(Dataset data, int batchSize, boolean shuffle, long seed, int cropPad, boolean flip) {
     if (batchSize <= 0) throw new IllegalArgumentException("batch size must be > 0, got " + batchSize);
@@ -84,7 +85,7 @@ public final class DataLoader {
       int src = ord[start + i];
       out.labels()[i] = data.labels()[src];
       if (!augment) {
-        System.arraycopy(data.images(), src * ss, x, i * ss, ss);
+        data.copySample(src, x, i * ss);
       } else {
         SplittableRandom r = new SplittableRandom(mix(mix(seed, epoch) ^ 0x5DEECE66DL, start + i));
         augmentInto(src, x, i * ss, r);
@@ -98,8 +99,10 @@ public final class DataLoader {
     int dy = cropPad > 0 ? r.nextInt(2 * cropPad + 1) - cropPad : 0;
     int dx = cropPad > 0 ? r.nextInt(2 * cropPad + 1) - cropPad : 0;
     boolean mirror = flip && r.nextBoolean();
-    float[] img = data.images();
-    int base = src * c * h * w;
+    if (sample == null) sample = new float[c * h * w];
+    float[] img = sample;
+    data.copySample(src, img, 0);
+    int base = 0;
     for (int ch = 0; ch < c; ch++)
       for (int y = 0; y < h; y++)
         for (int xx = 0; xx < w; xx++) {

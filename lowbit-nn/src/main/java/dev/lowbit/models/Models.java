@@ -78,8 +78,10 @@ public final class Models {
 
     @Override
     public Var forward(Var x) {
-      Var h = pool.forward(Ops.relu(c1.forward(x)));
-      h = pool.forward(Ops.relu(c2.forward(h)));
+      // relu(maxpool(·)) = maxpool(relu(·)), same gradients (both route to the window's first
+      // maximum, which gets zero when it is not positive), on a quarter of the values.
+      Var h = Ops.relu(pool.forward(c1.forward(x)));
+      h = Ops.relu(pool.forward(c2.forward(h)));
       return f2.forward(Ops.relu(f1.forward(Ops.flatten(h))));
     }
   }

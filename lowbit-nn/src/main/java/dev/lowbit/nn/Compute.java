@@ -1,6 +1,7 @@
 package dev.lowbit.nn;
 
 import dev.lowbit.autograd.Ops;
+import dev.lowbit.autograd.StepArena;
 import dev.lowbit.autograd.Tape;
 import dev.lowbit.autograd.Var;
 import dev.lowbit.kernel.Conv;
@@ -116,7 +117,7 @@ public final class Compute {
           layer + ": input " + x.value().shapeString() + " does not end in " + in + " features");
     }
     int rows = x.size() / in;
-    float[] y = new float[rows * out];
+    float[] y = StepArena.floats(rows * out); // overwritten by the product
     gemm(layer, Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true, rows, out, in, x.data(), 0, in, w.data(), 0, in, false, y, 0, out);
     if (b != null) {
       float[] bd = b.data();
@@ -159,14 +160,14 @@ public final class Compute {
       throw new IllegalArgumentException(layer + ": weight " + w.value().shapeString() + " does not fit " + s);
     }
     int g = s.groups(), ocg = s.outC() / g, kg = s.inC() / g * s.kH() * s.kW(), cols = s.colCols();
-    float[] col = new float[s.colSize()];
+    float[] col = StepArena.floats(s.colSize()); // im2col, the products and the layout change overwrite
     Conv.im2col(s, x.data(), col);
-    float[] t = new float[s.outputSize()];
+    float[] t = StepArena.floats(s.outputSize());
     for (int gi = 0; gi < g; gi++) {
       gemm(layer, Product.FORWARD, Role.WEIGHT, Role.ACTIVATION, null, false, false, ocg, cols, kg, w.data(), gi * ocg * kg, kg,
           col, gi * kg * cols, cols, false, t, gi * ocg * cols, cols);
     }
-    float[] y = new float[s.outputSize()];
+    float[] y = StepArena.floats(s.outputSize());
     Conv.channelsFirstToNchw(s, t, b == null ? null : b.data(), y);
     Var o = new Var(new Tensor(y, s.batch(), s.outC(), s.outH(), s.outW()), Tape.needsGrad(x, w, b));
     if (o.requiresGrad()) {
@@ -195,9 +196,10 @@ public final class Compute {
                 dt, gi * ocg * cols, cols, false, dcol, gi * kg * cols, cols);
           }
           boolean fresh = x.grad() == null; // col2im overwrites: no temporary needed
-          float[] dx = fresh ? x.gradForAccumulation() : new float[s.inputSize()];
+          float[] dx = fresh ? StepArena.gradFor(x) : StepArena.floats(s.inputSize());
           Conv.col2im(s, dcol, dx);
-          if (!fresh) Ops.addInto(x.gradForAccumulation(), dx);
+          if (fresh) x.setGrad(dx);
+          else Ops.addInto(x.gradForAccumulation(), dx);
         }
       });
     }

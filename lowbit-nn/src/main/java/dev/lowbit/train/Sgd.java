@@ -42,15 +42,19 @@ public final class Sgd extends Optimizer {
     float lrf = (float) lr, mu = (float) momentum, wd = (float) weightDecay, damp = (float) (1 - dampening);
     float[] buf = momentum != 0 ? buffers.get(name + "/momentum").data() : null;
     boolean first = steps == 1; // PyTorch starts the buffer at the first gradient, not at zero
-    for (int i = 0; i < w.length; i++) {
-      float d = g[i];
-      if (wd != 0) d += wd * w[i];
-      if (buf != null) {
-        buf[i] = first ? d : mu * buf[i] + damp * d;
-        d = nesterov ? d + mu * buf[i] : buf[i];
+    boolean nest = nesterov;
+    // elementwise: any split over threads gives the serial loop's values
+    dev.lowbit.kernel.Parallel.forRange(w.length, 4, (lo, hi) -> {
+      for (int i = lo; i < hi; i++) {
+        float d = g[i];
+        if (wd != 0) d += wd * w[i];
+        if (buf != null) {
+          buf[i] = first ? d : mu * buf[i] + damp * d;
+          d = nest ? d + mu * buf[i] : buf[i];
+        }
+        w[i] -= lrf * d;
       }
-      w[i] -= lrf * d;
-    }
+    });
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.lowbit.train;
 
 import dev.lowbit.autograd.Ops;
+import dev.lowbit.autograd.StepArena;
 import dev.lowbit.autograd.Tape;
 import dev.lowbit.autograd.Var;
 import dev.lowbit.data.DataLoader;
@@ -165,6 +166,7 @@ public final class Trainer {
           model.setStep(step);
           numerics.setStep(step);
           ft.beginStep(opt, numerics, step);
+          StepArena.beginStep(); // the previous step's activations and gradients are reused from here
           opt.zeroGrad();
           Var logits = model.forward(Var.constant(batch.x()));
           Var loss = Ops.crossEntropy(logits, batch.labels(), (float) cfg.labelSmoothing());
@@ -197,6 +199,7 @@ public final class Trainer {
           }
           progress(epoch, bi + 1, perEpoch, lossSum / seen, seen / ((System.nanoTime() - e0) / 1e9));
         }
+        StepArena.endSteps();
         double secs = (System.nanoTime() - e0) / 1e9;
         trainSeconds += secs;
         samples += seen;
