@@ -115,6 +115,7 @@ public final class SweepCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     int[] kn = parseShard(shard);
     List<Job> jobs = jobs(); // resolves every policy before anything runs
+    for (Job j : jobs) checkFinishedRunMatches(j);
     Kernels.setThreads(threads);
     backend.apply();
 
@@ -168,6 +169,41 @@ public final class SweepCommand implements Callable<Integer> {
     out.print(Files.readString(outDir.resolve("summary.md")));
     out.flush();
     return failed == 0 ? 0 : 1;
+  }
+
+  /**
+   * A finished run is skipped, so it must be the run this sweep would make: one left in OUT by a
+   * sweep with other settings (another model, epochs, data limits, batch, lr or policy text) would
+   * otherwise enter the report as if it belonged to this one.
+   */
+  private void checkFinishedRunMatches(Job job) throws IOException {
+    Path summary = job.dir().resolve("summary.json");
+    if (!Files.isRegularFile(summary)) return;
+    Object tree;
+    try {
+      tree = Json.parse(Files.readString(summary));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(summary + ": unreadable (" + e.getMessage() + "); remove that run directory to redo it");
+    }
+    if (!(tree instanceof java.util.Map<?, ?> m) || !(m.get("config") instanceof java.util.Map<?, ?> found)) {
+      throw new IllegalArgumentException(summary + ": no \"config\" object; remove that run directory to redo it");
+    }
+    TrainConfig want = new TrainConfig(model, epochs, batch, lr, job.seed(), threads, job.dir(), data, null, null, null,
+        -1, 0, false, limitTrain, limitTest, 50);
+    LinkedHashMap<String, Object> expected = new LinkedHashMap<>(want.identity());
+    expected.put("epochs", epochs);
+    expected.put("test_limit", limitTest);
+    List<String> diffs = new ArrayList<>();
+    expected.forEach((k, v) -> {
+      String a = Json.write(found.get(k)), b = Json.write(v);
+      if (!a.equals(b)) diffs.add(k + " " + a + " (wanted " + b + ")");
+    });
+    Object text = m.get("policy_text");
+    if (text != null && !text.equals(job.policy().toText())) diffs.add("policy text differs from " + job.policy().name() + "'s");
+    if (!diffs.isEmpty()) {
+      throw new IllegalArgumentException(job.dir() + " holds a finished run with other settings: " + String.join(", ", diffs)
+          + "; use another --out, or remove that run directory to redo it");
+    }
   }
 
   /**

@@ -61,6 +61,12 @@ class SweepCommandTest {
     assertEquals(4, r3.out().split("done already, skipped", -1).length - 1, r3.out());
     assertEquals(before, Files.readString(out.resolve("runs/int8-s1/summary.json")));
     assertTrue(Files.readString(out.resolve("report.html")).contains("int8"));
+
+    // a finished run made with other settings is not silently taken as this sweep's
+    Result r4 = run(sweep(out, "--policies", "fp32,int8", "--seeds", "1,2", "--epochs", "2"));
+    assertEquals(2, r4.rc(), r4.out());
+    assertTrue(r4.err().contains("fp32-s1 holds a finished run with other settings: epochs 3 (wanted 2)"), r4.err());
+    assertEquals(before, Files.readString(out.resolve("runs/int8-s1/summary.json")));
   }
 
   @Test
