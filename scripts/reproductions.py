@@ -53,8 +53,13 @@ def main():
             crit += "; without fine-tuning worse"
             if met == "yes" and not bm < acc[p]:
                 met = "**no**"
-        ratio = secs[p] / secs["fp32"] if secs["fp32"] > 0 else float("nan")
-        lines.append(f"| {p} | {cell} | {d:+.2f} | {crit} | {met} | {bits} | {ovs} | {ratio:.2f}× |")
+        c, c0 = rs[0]["config"], runs["fp32"][0]["config"]
+        if (c["epochs"], c["train_limit"]) != (c0["epochs"], c0["train_limit"]):
+            limit = c["train_limit"] or "all"
+            time_cell = f"— ({c['epochs']} epoch(s) on {limit} images, {secs[p]:.0f} s)"
+        else:
+            time_cell = f"{secs[p] / secs['fp32']:.2f}×" if secs["fp32"] > 0 else "—"
+        lines.append(f"| {p} | {cell} | {d:+.2f} | {crit} | {met} | {bits} | {ovs} | {time_cell} |")
     block = "\n".join(lines)
     text = open(target).read()
     a, b = "<!-- measured:begin -->", "<!-- measured:end -->"
