@@ -461,8 +461,8 @@ public final class EmulatedProducts {
       boolean transA, boolean transB, int m, int n, int k,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
     Optional<Quantizer> oqa = numerics.lookup(layer, roleA), oqb = numerics.lookup(layer, roleB);
-    int wa = oqa.map(EmulatedProducts::codeWidth).orElse(0), wb = oqb.map(EmulatedProducts::codeWidth).orElse(0);
-    int sa = oqa.map(EmulatedProducts::scaleAxis).orElse(2), sb = oqb.map(EmulatedProducts::scaleAxis).orElse(2);
+    int wa = oqa.map(Numerics::codeWidth).orElse(0), wb = oqb.map(Numerics::codeWidth).orElse(0);
+    int sa = oqa.map(Numerics::scaleAxis).orElse(2), sb = oqb.map(Numerics::scaleAxis).orElse(2);
     if (wa == 0 || wb == 0 || !(sa == -1 || sa == (transA ? 1 : 0)) || !(sb == -1 || sb == (transB ? 0 : 1))
         || !(ar.mul instanceof Multiplier.Exact)) {
       throw new IllegalArgumentException(layer + " " + product + ": integer accumulator '" + ar.acc.spec()
@@ -471,9 +471,9 @@ public final class EmulatedProducts {
           + oqa.map(Object::toString).orElse("fp32") + " and " + oqb.map(Object::toString).orElse("fp32"));
     }
     int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
-    EncodedTensor ea = oqa.get().encode(compact(a, aOff, lda, aRows, aCols), new int[] {aRows, aCols},
+    EncodedTensor ea = oqa.get().encode(Numerics.compact(a, aOff, lda, aRows, aCols), new int[] {aRows, aCols},
         numerics.seed(), numerics.stream(layer, roleA, aOff));
-    EncodedTensor eb = oqb.get().encode(compact(b, bOff, ldb, bRows, bCols), new int[] {bRows, bCols},
+    EncodedTensor eb = oqb.get().encode(Numerics.compact(b, bOff, ldb, bRows, bCols), new int[] {bRows, bCols},
         numerics.seed(), numerics.stream(layer, roleB, bOff));
     int[] acc = new int[m * n];
     GemmStats st = Math.max(wa, wb) == 8
@@ -489,26 +489,8 @@ public final class EmulatedProducts {
     return true;
   }
 
-  private static int codeWidth(Quantizer q) {
-    if (!(q.format() instanceof IntFormat f) || !f.isDynamic()) return 0;
-    if (f.minCode() >= -128 && f.maxCode() <= 127) return 8;
-    if (f.minCode() >= -32768 && f.maxCode() <= 32767) return 16;
-    return 0;
-  }
 
-  private static int scaleAxis(Quantizer q) {
-    return switch (q.granularity()) {
-      case Granularity.PerTensor t -> -1;
-      case Granularity.PerChannel ch -> ch.axis() < 0 ? ch.axis() + 2 : ch.axis();
-      case Granularity.PerBlock bl -> 2;
-    };
-  }
 
-  private static float[] compact(float[] src, int off, int ld, int rows, int cols) {
-    float[] x = new float[rows * cols];
-    for (int r = 0; r < rows; r++) System.arraycopy(src, off + r * ld, x, r * cols, cols);
-    return x;
-  }
 
   /** Events as the summary's "overflows" entries (only when products ran emulated). */
   public Map<String, Long> summaryCounts() {

@@ -195,7 +195,7 @@ public final class Numerics {
   }
 
   /** 8 or 16 for a dynamic signed integer whose codes fit int8 / int16; 0 when the integer path does not apply. */
-  private static int codeWidth(Quantizer q) {
+  static int codeWidth(Quantizer q) {
     if (!(q.format() instanceof IntFormat f) || !f.isDynamic()) return 0;
     if (f.minCode() >= -128 && f.maxCode() <= 127) return 8;
     if (f.minCode() >= -32768 && f.maxCode() <= 32767) return 16;
@@ -203,7 +203,7 @@ public final class Numerics {
   }
 
   /** For a stored 2-D matrix: -1 for one scale, 0 for one per row, 1 for one per column, 2 for blocks. */
-  private static int scaleAxis(Quantizer q) {
+  static int scaleAxis(Quantizer q) {
     return switch (q.granularity()) {
       case Granularity.PerTensor t -> -1;
       case Granularity.PerChannel ch -> ch.axis() < 0 ? ch.axis() + 2 : ch.axis();
@@ -211,7 +211,8 @@ public final class Numerics {
     };
   }
 
-  private static float[] compact(float[] src, int off, int ld, int rows, int cols) {
+  /** A compact (rows × cols) copy of a strided matrix. */
+  static float[] compact(float[] src, int off, int ld, int rows, int cols) {
     float[] x = new float[rows * cols];
     for (int r = 0; r < rows; r++) System.arraycopy(src, off + r * ld, x, r * cols, cols);
     return x;

@@ -138,7 +138,7 @@ final class ShiftQuantGemm {
     float[] o = errA ? b : a;
     int oOff = errA ? bOff : aOff, oLd = errA ? ldb : lda;
     Optional<Quantizer> oqo = q.lookup(layer, otherRole);
-    int oWidth = oqo.map(ShiftQuantGemm::codeWidth).orElse(0);
+    int oWidth = oqo.map(Numerics::codeWidth).orElse(0);
     boolean perTensor = oqo.isPresent() && oqo.get().granularity() instanceof Granularity.PerTensor;
     EncodedTensor eo = null;
     if (oWidth > 0 && perTensor) {
@@ -207,11 +207,4 @@ final class ShiftQuantGemm {
     return s;
   }
 
-  /** 8 or 16 for a dynamic signed integer whose codes fit int8 / int16; 0 otherwise. */
-  private static int codeWidth(Quantizer q) {
-    if (!(q.format() instanceof IntFormat f) || !f.isDynamic()) return 0;
-    if (f.minCode() >= -128 && f.maxCode() <= 127) return 8;
-    if (f.minCode() >= -32768 && f.maxCode() <= 32767) return 16;
-    return 0;
-  }
 }
