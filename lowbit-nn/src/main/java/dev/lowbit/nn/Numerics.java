@@ -6,6 +6,7 @@ import dev.lowbit.format.IntFormat;
 import dev.lowbit.format.Quantizer;
 import dev.lowbit.kernel.IntGemmEpilogue;
 import dev.lowbit.kernel.Kernels;
+import dev.lowbit.kernel.Parallel;
 import dev.lowbit.numerics.Policy;
 import dev.lowbit.numerics.Product;
 import dev.lowbit.numerics.Role;
@@ -33,6 +34,8 @@ public final class Numerics {
   private final AtomicLong integerGemms = new AtomicLong();
   private final AtomicLong int32Overflows = new AtomicLong();
   final ShiftQuantGemm shiftQuant; // null unless the policy asks for ShiftQuant errors
+  private final QuantCache cache = new QuantCache();
+  private static final long PARALLEL_MIN = 1 << 15; // elements worth a second thread
 
   public Numerics(Policy policy, long seed) {
     this.policy = Objects.requireNonNull(policy, "policy");
@@ -111,10 +114,14 @@ public final class Numerics {
    */
   float[] quantize(Quantizer q, String layer, Role role, float[] src, int off, int ld, int rows, int cols,
       long salt) {
-    float[] x = new float[rows * cols];
-    for (int r = 0; r < rows; r++) System.arraycopy(src, off + r * ld, x, r * cols, cols);
-    q.quantize(x, new int[] {rows, cols}, x, seed, stream(layer, role, off) ^ salt * 0x9E3779B97F4A7C15L);
+    long stream = stream(layer, role, off) ^ salt * 0x9E3779B97F4A7C15L;
     quantizedTensors.incrementAndGet();
+    float[] hit = cache.take(src, off, ld, rows, cols, q, stream);
+    if (hit != null) return hit; // same source bits, quantizer and stream: the same result (QuantCache)
+    float[] raw = cache.copy(src, off, ld, rows, cols);
+    float[] x = new float[rows * cols];
+    q.quantize(raw, new int[] {rows, cols}, x, seed, stream, (long) rows * cols >= PARALLEL_MIN ? Parallel.threads() : 1);
+    cache.put(src, off, ld, rows, cols, q, stream, step, raw, x);
     return x;
   }
 
