@@ -249,6 +249,16 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
     }
     boolean contiguous = granularity instanceof PerTensor
         || (granularity instanceof PerBlock && l.inner() == 1);
+    if (granularity instanceof PerChannel && l.outer() == 1 && !amaxScaled()) {
+      // every channel is one contiguous run of `inner` elements (per-channel(0) of a matrix):
+      // the reference's per-slice amax and formula, one run at a time
+      int runs = l.n(), len = l.inner();
+      parallel(threads, runs, ch -> {
+        int from = ch * len;
+        quantizeRange(x, from, from + len, out, FastQuantize.amax(FastQuantize.PREFERRED, x, from, len), key);
+      });
+      return;
+    }
     if (!contiguous) {
       quantizeReference(x, shape, out, seed, stream);
       return;

@@ -30,6 +30,26 @@ public final class ChainedIntGemm {
    */
   static final boolean SPLIT = Boolean.getBoolean("lowbit.dfp.split");
 
+  /**
+   * Whether wrapping chains of codes within [-16448, 16319] (DFP16 with headroom) run as one
+   * native int8 GEMM per chain on stacked 7-bit digits ({@link DigitChains}) when the product has
+   * at most two chains; on by default, off with {@code -Dlowbit.dfp.digits=false}. Only on a
+   * native int8 backend (the Java int8 kernel runs at fp32 speed, so four digit products would
+   * cost more than the int16 kernel), and not for many chains: each native call copies its
+   * operands in and out, and at 98 chains of 64×288 (a backward-weight product) that overhead
+   * made it 1.8–2.9× slower than the int16-by-digits backend kernel it replaces.
+   */
+  static final boolean DIGITS = !"false".equals(System.getProperty("lowbit.dfp.digits"));
+
+  /** Products (m·n·k) below this stay on the int16 kernel: the native call would be declined. */
+  static final long DIGITS_MIN_MACS = 1L << 16;
+
+  /**
+   * Reductions this short (a first convolution's 3×3×1 window) run on the Java int16 kernel even
+   * when a native backend is installed: measured 2× faster for m=32, n=100352, k=9 (BENCHMARKS.md).
+   */
+  static final int SHORT_K = 16;
+
   /** A chain limit meaning "one chain over all of k". */
   public static final int UNBOUNDED = Integer.MAX_VALUE;
 
@@ -113,6 +133,15 @@ public final class ChainedIntGemm {
     if (s.acc.length < m * n) s.acc = new int[m * n];
     int[] acc = s.acc;
     Gemm g = Kernels.gemm();
+    boolean nativeInt8 = g.name().startsWith("onednn");
+    if (nativeInt8 && k <= SHORT_K) {
+      g = Kernels.javaGemm(); // a native call per product costs more than these few multiply-adds save
+    } else if (DIGITS && nativeInt8 && mode == Accumulator.OverflowMode.WRAP && (long) k <= 2L * chain
+        && Math.min(chain, k) < (1 << 16) && (long) m * n * k >= DIGITS_MIN_MACS) { // few chains: a native call per chain pays
+      long ev = DigitChains.gemm(g, chain, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, scale, rowScale,
+          colScale, accumulate, c, cOff, ldc);
+      if (ev >= 0) return ev;
+    }
     if (SPLIT && mode == Accumulator.OverflowMode.WRAP && Math.min(chain, k) < (1 << 16) && g.name().startsWith("onednn")) {
       long ev = split(s, g, chain, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, scale, rowScale, colScale,
           accumulate, c, cOff, ldc);
@@ -132,6 +161,15 @@ public final class ChainedIntGemm {
       spill(m, n, acc, scale, rowScale, colScale, accumulate || k0 > 0, c, cOff, ldc);
     }
     return events;
+  }
+
+  /** {@link DigitChains} on a given int8 kernel (tests hold it to the reference on the Java kernels). */
+  static long gemmS16Digits(Gemm g, int tileInts, int chain, boolean transA, boolean transB, int m, int n, int k,
+      short[] a, int aOff, int lda, short[] b, int bOff, int ldb,
+      double scale, float[] rowScale, float[] colScale, boolean accumulate, float[] c, int cOff, int ldc) {
+    check(chain, m, n, k, rowScale, colScale);
+    return DigitChains.gemm(g, tileInts, chain, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, scale, rowScale,
+        colScale, accumulate, c, cOff, ldc);
   }
 
   /** {@link #split} on a given int8 kernel (tests hold it to the reference on the Java kernels). */

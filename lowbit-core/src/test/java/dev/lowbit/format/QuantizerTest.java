@@ -55,6 +55,38 @@ class QuantizerTest {
   }
 
   @Test
+  void perChannelOfLeadingAxisEqualsReference() {
+    // per-channel(0) of a matrix (int8 weights per output channel) runs row by row on the fast path
+    String[] formats = {"int8", "int4", "int16", "dfp16", "dfp8"};
+    int[][] shapes = {{7, 33}, {64, 288}, {1, 5}, {40000, 3}};
+    for (String name : formats) {
+      for (Rounding r : Rounding.values()) {
+        for (int[] shape : shapes) {
+          int n = shape[0] * shape[1];
+          float[] x = gaussian(name.hashCode() + n, n);
+          x[n / 2] = 0;
+          if (shape[0] > 2) java.util.Arrays.fill(x, shape[1], 2 * shape[1], 0f); // an all-zero channel
+          Quantizer q = new Quantizer(NumberFormat.parse(name), r, Granularity.perChannel(0));
+          float[] ref = new float[n], fast = new float[n], two = new float[n];
+          q.quantizeReference(x, shape, ref, 7, 3);
+          q.quantize(x, shape, fast, 7, 3);
+          q.quantize(x, shape, two, 7, 3, 2);
+          String what = name + " " + r + " " + java.util.Arrays.toString(shape);
+          assertBits(ref, fast, what);
+          assertBits(ref, two, what + " 2 threads");
+        }
+      }
+    }
+    float[] x = gaussian(3, 20);
+    x[13] = Float.NaN;
+    Quantizer q = new Quantizer(IntFormat.signed(8), Rounding.NEAREST_EVEN, Granularity.perChannel(0));
+    float[] ref = new float[20], fast = new float[20];
+    q.quantizeReference(x, new int[] {4, 5}, ref, 1, 1);
+    q.quantize(x, new int[] {4, 5}, fast, 1, 1);
+    assertBits(ref, fast, "NaN in channel 2");
+  }
+
+  @Test
   void perChannelAndBlocksAlongOtherAxes() {
     int[] shape = {4, 6, 5};
     float[] x = gaussian(5, 120);

@@ -90,6 +90,41 @@ class ChainedIntGemmTest {
   }
 
   @Test
+  void digitChainsEqualReferenceBitForBit() {
+    SplittableRandom r = new SplittableRandom(19);
+    long eventsSeen = 0;
+    for (int trial = 0; trial < 40; trial++) {
+      int m = 1 + r.nextInt(20), n = 1 + r.nextInt(trial % 5 == 0 ? 2000 : 30), k = r.nextInt(trial % 7 == 0 ? 900 : 300);
+      boolean ta = r.nextBoolean(), tb = r.nextBoolean(), acc = r.nextBoolean();
+      int chain = new int[] {1, 7, 256, 100, ChainedIntGemm.UNBOUNDED}[trial % 5];
+      int max = trial % 2 == 0 ? 16319 : 3000;
+      int lda = (ta ? m : k) + r.nextInt(3), ldb = (tb ? k : n) + r.nextInt(3);
+      int aOff = r.nextInt(4), bOff = r.nextInt(4);
+      short[] a = codes(r, aOff + Math.max(1, (ta ? k : m) * lda), max), b = codes(r, bOff + Math.max(1, (tb ? n : k) * ldb), max);
+      if (k > 0) {
+        a[aOff] = (short) DigitChains.MIN; // both ends of the split's range
+        b[bOff] = (short) DigitChains.MAX;
+      }
+      float[] rowScale = trial % 4 == 1 ? floats(r, m) : null, colScale = trial % 3 == 0 ? floats(r, n) : null;
+      float[] want = floats(r, m * n), got = want.clone();
+      long we = ChainedIntGemm.reference(OverflowMode.WRAP, chain, ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb, 0.25,
+          rowScale, colScale, acc, want, 0, n);
+      int tileInts = trial % 2 == 0 ? 1 << 20 : 4 * m * (1 + r.nextInt(9)); // column tiles of 1..9
+      long ge = ChainedIntGemm.gemmS16Digits(Kernels.javaGemm(), tileInts, chain, ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb,
+          0.25, rowScale, colScale, acc, got, 0, n);
+      assertArrayEquals(want, got, "trial " + trial);
+      assertEquals(we, ge, "trial " + trial);
+      eventsSeen += we;
+    }
+    assertTrue(eventsSeen > 0, "no trial overflowed: the event comparison tested nothing");
+    for (short v : new short[] {(short) (DigitChains.MAX + 1), (short) (DigitChains.MIN - 1)}) {
+      short[] one = {v};
+      assertEquals(-1, ChainedIntGemm.gemmS16Digits(Kernels.javaGemm(), 1 << 20, 1, false, false, 1, 1, 1, one, 0, 1,
+          new short[] {1}, 0, 1, 1, null, null, false, new float[1], 0, 1), v + " has no 7-bit digit split");
+    }
+  }
+
+  @Test
   void int8FastEqualsReferenceOnWidenedCodes() {
     SplittableRandom r = new SplittableRandom(8);
     for (int trial = 0; trial < 24; trial++) {

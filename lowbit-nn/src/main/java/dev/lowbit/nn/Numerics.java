@@ -2,10 +2,13 @@ package dev.lowbit.nn;
 
 import dev.lowbit.format.EncodedTensor;
 import dev.lowbit.format.Granularity;
+import dev.lowbit.format.IntCodes;
 import dev.lowbit.format.IntFormat;
 import dev.lowbit.format.Quantizer;
+import dev.lowbit.format.Rounding;
 import dev.lowbit.kernel.IntGemmEpilogue;
 import dev.lowbit.kernel.Kernels;
+import dev.lowbit.kernel.Parallel;
 import dev.lowbit.numerics.Policy;
 import dev.lowbit.numerics.Product;
 import dev.lowbit.numerics.Role;
@@ -34,6 +37,8 @@ public final class Numerics {
   private final AtomicLong int32Overflows = new AtomicLong();
   final ShiftQuantGemm shiftQuant; // null unless the policy asks for ShiftQuant errors
   private volatile EmulatedProducts emulated;
+  private final QuantCache cache = new QuantCache();
+  private static final long PARALLEL_MIN = 1 << 15; // elements worth a second thread
 
   public Numerics(Policy policy, long seed) {
     this.policy = Objects.requireNonNull(policy, "policy");
@@ -124,10 +129,14 @@ public final class Numerics {
    */
   float[] quantize(Quantizer q, String layer, Role role, float[] src, int off, int ld, int rows, int cols,
       long salt) {
-    float[] x = new float[rows * cols];
-    for (int r = 0; r < rows; r++) System.arraycopy(src, off + r * ld, x, r * cols, cols);
-    q.quantize(x, new int[] {rows, cols}, x, seed, stream(layer, role, off) ^ salt * 0x9E3779B97F4A7C15L);
+    long stream = stream(layer, role, off) ^ salt * 0x9E3779B97F4A7C15L;
     quantizedTensors.incrementAndGet();
+    float[] hit = cache.take(src, off, ld, rows, cols, q, stream);
+    if (hit != null) return hit; // same source bits, quantizer and stream: the same result (QuantCache)
+    float[] raw = cache.copy(src, off, ld, rows, cols);
+    float[] x = new float[rows * cols];
+    q.quantize(raw, new int[] {rows, cols}, x, seed, stream, (long) rows * cols >= PARALLEL_MIN ? Parallel.threads() : 1);
+    cache.put(src, off, ld, rows, cols, q, stream, step, raw, x);
     return x;
   }
 
@@ -165,20 +174,16 @@ public final class Numerics {
     boolean bOk = sb == -1 || sb == (transB ? 0 : 1);
     if (width == 0 || !aOk || !bOk) return false;
     int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
-    EncodedTensor ea, eb;
-    try {
-      ea = qa.encode(compact(a, aOff, lda, aRows, aCols), new int[] {aRows, aCols}, seed, stream(layer, roleA, aOff));
-      eb = qb.encode(compact(b, bOff, ldb, bRows, bCols), new int[] {bRows, bCols}, seed, stream(layer, roleB, bOff));
-    } catch (IllegalArgumentException nonFinite) {
-      return false;
-    }
+    Codes ea = Codes.of(qa, sa, a, aOff, lda, aRows, aCols, seed, stream(layer, roleA, aOff));
+    Codes eb = ea == null ? null : Codes.of(qb, sb, b, bOff, ldb, bRows, bCols, seed, stream(layer, roleB, bOff));
+    if (eb == null) return false; // NaN or infinity
     int[] acc = new int[m * n];
     if (width == 8) {
-      Kernels.gemm().gemmS8S8(transA, transB, m, n, k, ea.codesAsBytes(), 0, aCols, eb.codesAsBytes(), 0, bCols,
+      Kernels.gemm().gemmS8S8(transA, transB, m, n, k, ea.bytes(), 0, aCols, eb.bytes(), 0, bCols,
           acc, 0, n);
     } else {
-      int32Overflows.addAndGet(Kernels.gemm().gemmS16(transA, transB, m, n, k, ea.codesAsShorts(), 0, aCols,
-          eb.codesAsShorts(), 0, bCols, acc, 0, n, true));
+      int32Overflows.addAndGet(Kernels.gemm().gemmS16(transA, transB, m, n, k, ea.shorts(), 0, aCols,
+          eb.shorts(), 0, bCols, acc, 0, n, true));
     }
     integerGemms.incrementAndGet();
     quantizedTensors.addAndGet(2);
@@ -192,6 +197,36 @@ public final class Numerics {
       for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c[cOff + i * ldc + j] += t[i * n + j];
     }
     return true;
+  }
+
+  /**
+   * A stored matrix's integer codes and scales for {@link #integerGemm}: from {@link IntCodes}
+   * (vectorized, no copy; the same codes and scales as {@link Quantizer#encode}, which {@code
+   * IntCodesTest} checks) for nearest-even signed integers of at most 16 bits, else from {@link
+   * Quantizer#encode} on a compact copy; null when the matrix holds NaN or infinity.
+   */
+  private record Codes(short[] shorts, float[] scales) {
+    static Codes of(Quantizer q, int axis, float[] x, int off, int ld, int rows, int cols, long seed, long stream) {
+      if (q.rounding() == Rounding.NEAREST_EVEN && q.format() instanceof IntFormat f && f.signed() && f.bits() <= 16
+          && axis <= 1) {
+        short[] codes = new short[rows * cols];
+        float[] scales = new float[axis == -1 ? 1 : axis == 0 ? rows : cols];
+        return IntCodes.encodeInt(f, axis, x, off, ld, rows, cols, codes, scales) ? new Codes(codes, scales) : null;
+      }
+      EncodedTensor e;
+      try {
+        e = q.encode(compact(x, off, ld, rows, cols), new int[] {rows, cols}, seed, stream);
+      } catch (IllegalArgumentException nonFinite) {
+        return null;
+      }
+      return new Codes(e.codesAsShorts(), e.scales());
+    }
+
+    byte[] bytes() {
+      byte[] b = new byte[shorts.length];
+      IntCodes.narrow(shorts, shorts.length, b);
+      return b;
+    }
   }
 
   /** 8 or 16 for a dynamic signed integer whose codes fit int8 / int16; 0 when the integer path does not apply. */

@@ -2,8 +2,10 @@ package dev.lowbit.nn;
 
 import dev.lowbit.format.EncodedTensor;
 import dev.lowbit.format.Granularity;
+import dev.lowbit.format.IntCodes;
 import dev.lowbit.format.IntFormat;
 import dev.lowbit.format.Quantizer;
+import dev.lowbit.format.Rounding;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.numerics.Policy;
 import dev.lowbit.numerics.Product;
@@ -141,7 +143,17 @@ final class ShiftQuantGemm {
     int oWidth = oqo.map(Numerics::codeWidth).orElse(0);
     boolean perTensor = oqo.isPresent() && oqo.get().granularity() instanceof Granularity.PerTensor;
     EncodedTensor eo = null;
-    if (oWidth > 0 && perTensor) {
+    short[] fastCodes = null; // IntCodes' codes (equal to encode's) for nearest-even signed integers
+    float fastScale = 0;
+    if (oWidth > 0 && perTensor && oqo.get().rounding() == Rounding.NEAREST_EVEN
+        && oqo.get().format() instanceof IntFormat of && of.signed() && of.bits() <= 16) {
+      short[] codes = new short[oRows * oCols];
+      float[] sc = new float[1];
+      if (IntCodes.encodeInt(of, -1, o, oOff, oLd, oRows, oCols, codes, sc)) {
+        fastCodes = codes;
+        fastScale = sc[0];
+      }
+    } else if (oWidth > 0 && perTensor) {
       try {
         eo = oqo.get().encode(compact(o, oOff, oLd, oRows, oCols), new int[] {oRows, oCols}, q.seed(),
             q.stream(layer, otherRole, oOff));
@@ -149,7 +161,7 @@ final class ShiftQuantGemm {
         eo = null;
       }
     }
-    if (eo == null) { // fp32 product of the ShiftQuant-ed error and the (fake-quantized) other operand
+    if (eo == null && fastCodes == null) { // fp32 product of the ShiftQuant-ed error and the (fake-quantized) other operand
       float[] ed = sq.dequantize();
       float[] od = o;
       int odOff = oOff, odLd = oLd;
@@ -169,7 +181,13 @@ final class ShiftQuantGemm {
     int[] acc = new int[m * n];
     long overflows = 0;
     if (sq.isInt8() && oWidth == 8) {
-      byte[] oc = eo.codesAsBytes();
+      byte[] oc;
+      if (fastCodes != null) {
+        oc = new byte[fastCodes.length];
+        IntCodes.narrow(fastCodes, fastCodes.length, oc);
+      } else {
+        oc = eo.codesAsBytes();
+      }
       if (errA) {
         Kernels.gemm().gemmS8S8(transA, transB, m, n, k, sq.codes8(), 0, eCols, oc, 0, oCols, acc, 0, n);
       } else {
@@ -177,7 +195,7 @@ final class ShiftQuantGemm {
       }
     } else {
       short[] ec = sq.isInt8() ? widen(sq.codes8()) : sq.codes16();
-      short[] oc = eo.codesAsShorts();
+      short[] oc = fastCodes != null ? fastCodes : eo.codesAsShorts();
       if (errA) {
         overflows = Kernels.gemm().gemmS16(transA, transB, m, n, k, ec, 0, eCols, oc, 0, oCols, acc, 0, n, true);
       } else {
@@ -185,7 +203,7 @@ final class ShiftQuantGemm {
       }
     }
     q.countIntegerGemm(1, overflows);
-    epilogue(m, n, acc, sq.step() * eo.scales()[0], accumulate, c, cOff, ldc);
+    epilogue(m, n, acc, sq.step() * (fastCodes != null ? fastScale : eo.scales()[0]), accumulate, c, cOff, ldc);
     return true;
   }
 

@@ -1,0 +1,71 @@
+package dev.lowbit.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import dev.lowbit.format.Quantizer;
+import dev.lowbit.numerics.Presets;
+import dev.lowbit.numerics.Role;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** {@link Numerics#quantize} with its {@link QuantCache}: a hit is exactly a fresh quantization. */
+class QuantCacheTest {
+
+  /** What quantizing the strided view gives with no cache: compact copy, then the quantizer. */
+  static float[] fresh(Numerics q, Quantizer z, String layer, Role role, float[] src, int off, int ld, int rows,
+      int cols, long salt) {
+    float[] x = new float[rows * cols];
+    for (int r = 0; r < rows; r++) System.arraycopy(src, off + r * ld, x, r * cols, cols);
+    z.quantizeReference(x, new int[] {rows, cols}, x, q.seed(), q.stream(layer, role, off) ^ salt * 0x9E3779B97F4A7C15L);
+    return x;
+  }
+
+  static int[] bits(float[] x) {
+    int[] b = new int[x.length];
+    for (int i = 0; i < x.length; i++) b[i] = Float.floatToRawIntBits(x[i]);
+    return b;
+  }
+
+  @Test
+  void hitsEqualFreshQuantizationAndChangedSourcesMiss() {
+    for (String preset : new String[] {"bf16", "fp8", "mxfp8", "int8", "shiftquant4"}) {
+      Numerics q = new Numerics(Presets.get(preset), 11);
+      Role role = preset.equals("int8") ? Role.WEIGHT : Role.ACTIVATION;
+      Quantizer z = q.lookup("l", role).orElseThrow();
+      SplittableRandom rng = new SplittableRandom(preset.hashCode());
+      int rows = 40, cols = 64, ld = 70, off = 3;
+      float[] src = new float[off + rows * ld];
+      for (int i = 0; i < src.length; i++) src[i] = (float) rng.nextGaussian();
+      for (long step = 0; step < 3; step++) {
+        q.setStep(step);
+        float[] first = q.quantize(z, "l", role, src, off, ld, rows, cols);
+        assertArrayEquals(bits(fresh(q, z, "l", role, src, off, ld, rows, cols, 0)), bits(first), preset + " miss");
+        float[] second = q.quantize(z, "l", role, src, off, ld, rows, cols);
+        assertSame(first, second, preset + ": the second use of an unchanged operand is a hit");
+        // a third use misses again (entries go at their first hit) and still agrees
+        float[] third = q.quantize(z, "l", role, src, off, ld, rows, cols);
+        assertNotSame(first, third);
+        assertArrayEquals(bits(first), bits(third), preset + " third use");
+        // a change of one element of the view (even only its sign bit) must not hit
+        src[off + 5 * ld + 7] = -src[off + 5 * ld + 7];
+        float[] changed = q.quantize(z, "l", role, src, off, ld, rows, cols);
+        assertArrayEquals(bits(fresh(q, z, "l", role, src, off, ld, rows, cols, 0)), bits(changed), preset + " changed");
+        // elements outside the view (the gap between rows) do not matter
+        float[] again = q.quantize(z, "l", role, src, off, ld, rows, cols);
+        assertSame(changed, again);
+        src[off + cols] += 1f; // in the gap of row 0
+        q.quantize(z, "l", role, src, off, ld, rows, cols);
+        float[] gap = q.quantize(z, "l", role, src, off, ld, rows, cols);
+        assertArrayEquals(bits(changed), bits(gap));
+        // another salt is another stream: no hit across salts
+        float[] salted = q.quantize(z, "l", role, src, off, ld, rows, cols, 1);
+        assertArrayEquals(bits(fresh(q, z, "l", role, src, off, ld, rows, cols, 1)), bits(salted), preset + " salt");
+        src[0] = (float) rng.nextGaussian();
+      }
+      assertEquals(3 * 8, q.quantizedTensors(), "every use counts as a quantized tensor");
+    }
+  }
+}
