@@ -4,7 +4,8 @@
 # table is rewritten from the sweep's runs (scripts/reproductions.py).
 #   scripts/reproduce-numerics.sh [OUT_DIR]          (default: runs/reproduce-numerics)
 # Environment: EPOCHS (5), SEEDS (1), POLICIES (the list below), MODEL (cnn), THREADS (2),
-# ACC12_EPOCHS (1) and ACC12_LIMIT (20000): acc12 fine-tunes the sweep's fp32 run of each seed
+# ACC12_POLICIES (acc12 and scripts/policies/acc12-unchunked.policy), ACC12_EPOCHS (1) and
+# ACC12_LIMIT (20000): each accumulator policy fine-tunes the sweep's fp32 run of each seed
 # with `lowbit train --init` for that many epochs on the first ACC12_LIMIT training images (its
 # forward products run on the emulated accumulator, ~40x slower than fp32: a full-data 5-epoch
 # fine-tune of the CNN would take hours on 2 cores), evaluated on the full test set before and after.
@@ -26,13 +27,19 @@ cmd=(./lowbit sweep --model "$model" --policies "$policies" --epochs "$epochs" -
 (cd "$here" && "${cmd[@]}")
 acc_epochs=${ACC12_EPOCHS:-1}
 acc_limit=${ACC12_LIMIT:-20000}
+# the preset, and the same 12-bit accumulator without chunks (where evaluation before fine-tuning
+# loses accuracy at this scale; see scripts/policies/acc12-unchunked.policy)
+acc_policies=${ACC12_POLICIES:-acc12 scripts/policies/acc12-unchunked.policy}
 for seed in ${seeds//,/ }; do
-  acc_dir="$out/runs/acc12-s$seed"
-  [ -f "$acc_dir/summary.json" ] && continue
-  resume=()
-  [ -f "$acc_dir/checkpoint.safetensors" ] && resume=(--resume "$acc_dir")
-  (cd "$here" && ./lowbit train --model "$model" --policy acc12 --init "$out/runs/fp32-s$seed" \
-    --epochs "$acc_epochs" --limit-train "$acc_limit" --seed "$seed" --threads "${THREADS:-2}" \
-    --out "$acc_dir" "${resume[@]}")
+  for pol in $acc_policies; do
+    name=$(basename "$pol" .policy)
+    acc_dir="$out/runs/$name-s$seed"
+    [ -f "$acc_dir/summary.json" ] && continue
+    resume=()
+    [ -f "$acc_dir/checkpoint.safetensors" ] && resume=(--resume "$acc_dir")
+    (cd "$here" && ./lowbit train --model "$model" --policy "$pol" --init "$out/runs/fp32-s$seed" \
+      --epochs "$acc_epochs" --limit-train "$acc_limit" --seed "$seed" --threads "${THREADS:-2}" \
+      --out "$acc_dir" "${resume[@]}")
+  done
 done
-python3 "$here/scripts/reproductions.py" "$out" "$here/REPRODUCTIONS.md" "scripts/reproduce-numerics.sh  # = ${cmd[*]}; then acc12: ./lowbit train --model $model --policy acc12 --init $out/runs/fp32-sSEED --epochs $acc_epochs --limit-train $acc_limit"
+python3 "$here/scripts/reproductions.py" "$out" "$here/REPRODUCTIONS.md" "scripts/reproduce-numerics.sh  # = ${cmd[*]}; then for each of $acc_policies: ./lowbit train --model $model --policy POLICY --init $out/runs/fp32-sSEED --epochs $acc_epochs --limit-train $acc_limit"

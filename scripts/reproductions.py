@@ -10,6 +10,16 @@ policy with fp32 against the acceptance margin of the issue, and replaces the te
 import glob, json, os, statistics, sys, datetime
 
 MARGIN = {"dfp16": 0.5, "int8": 1.0, "fp8": 1.0, "mxfp8": 1.0, "shiftquant4": 2.0, "acc12": 1.0}
+# "measurably worse" without fine-tuning: at least this far below fp32 (about two standard errors of
+# an accuracy measured on 10,000 test images; the fine-tuned value is not the yardstick, because the
+# fine-tune is also extra training at a low learning rate that would lift fp32 too)
+MEASURABLE = 0.5
+
+
+def margin(policy):
+    if policy in MARGIN:
+        return MARGIN[policy]
+    return MARGIN["acc12"] if policy.startswith("acc") else None
 
 
 def main():
@@ -43,16 +53,17 @@ def main():
         ovs = ", ".join(f"{k} {v}" for k, v in sorted(ov.items())) or "0"
         cell = f"{acc[p]:.2f}"
         crit, met = "—", "—"
-        if p in MARGIN:
-            crit = f"within {MARGIN[p]:g}"
-            met = "yes" if d >= -MARGIN[p] else "**no**"
+        m = margin(p)
+        if m is not None:
+            crit = f"within {m:g}"
+            met = "yes" if d >= -m else "**no**"
         before = [r["accuracy_before_finetune"] for r in rs if "accuracy_before_finetune" in r]
         if before:
             bm = 100 * statistics.mean(before)
-            cell = f"{acc[p]:.2f} (before fine-tuning {bm:.2f})"
-            crit += "; without fine-tuning worse"
-            if met == "yes" and not bm < acc[p]:
-                met = "**no**"
+            cell = f"{acc[p]:.2f} (before fine-tuning {bm:.2f}, {bm - ref:+.2f} vs fp32)"
+            crit += f"; before fine-tuning ≥ {MEASURABLE:g} below fp32"
+            worse = ref - bm >= MEASURABLE
+            met = f"{met}; {'yes' if worse else '**no**'}"
         c, c0 = rs[0]["config"], runs["fp32"][0]["config"]
         if (c["epochs"], c["train_limit"]) != (c0["epochs"], c0["train_limit"]):
             limit = c["train_limit"] or "all"

@@ -17,9 +17,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The low-precision presets against fp32 on the CNN and the full Fashion-MNIST test set, with the
- * issue's margins (dfp16 0.5 point, int8 / fp8 / mxfp8 1.0, shiftquant4 2.0), reduced to one epoch
- * on the first 20,000 training images to fit the slow budget. The 5-epoch, full-data runs are in
- * scripts/reproduce-numerics.sh (REPRODUCTIONS.md).
+ * issue's margins (dfp16 0.5 point, int8 / fp8 / mxfp8 1.0, shiftquant4 2.0), reduced to three
+ * epochs on the first 20,000 training images to fit the slow budget. The learning rate follows a
+ * cosine schedule to zero: at a constant rate the test accuracy of one epoch swings by about a point
+ * from step to step (fp32 0.806 and fp8 0.822 after one epoch), more than the margins being
+ * tested. The 5-epoch, full-data runs of the issue's recipe are in scripts/reproduce-numerics.sh
+ * (REPRODUCTIONS.md).
  */
 @Tag("slow")
 class NumericsAcceptanceTest {
@@ -41,12 +44,13 @@ class NumericsAcceptanceTest {
     margin.put("shiftquant4", 0.020);
     Map<String, Double> acc = new LinkedHashMap<>();
     for (String p : margin.keySet()) {
-      TrainConfig cfg = TrainConfig.of("cnn", 1, dir.resolve(p));
+      TrainConfig cfg = new TrainConfig("cnn", 3, 128, null, 0, 2, dir.resolve(p), null, null, null, "cosine", -1,
+          0, false, 0, 0, 50);
       acc.put(p, new Trainer(cfg, Presets.get(p), new PrintStream(System.err), false)
           .run(train, test, "first 20000 training images").testAccuracy());
     }
     double ref = acc.get("fp32");
-    assertTrue(ref > 0.84, "fp32 CNN accuracy after one epoch on 20k images: " + ref);
+    assertTrue(ref > 0.85, "fp32 CNN accuracy after three epochs on 20k images: " + ref);
     for (var e : margin.entrySet()) {
       double a = acc.get(e.getKey());
       assertTrue(a >= ref - e.getValue(), e.getKey() + " " + a + " vs fp32 " + ref + " (margin " + e.getValue() + "); all: " + acc);
