@@ -33,8 +33,14 @@ public final class StepArena {
   private final ArrayList<float[]> usedFloats = new ArrayList<>();
   private final ArrayList<int[]> usedInts = new ArrayList<>();
   private long inUseBytes;
+  private long stamp;
 
-  private StepArena() {}
+  /** Source of {@link #stamp()} values: one per step begun on any thread. */
+  private static final java.util.concurrent.atomic.AtomicLong STAMPS = new java.util.concurrent.atomic.AtomicLong();
+
+  private StepArena() {
+    stamp = STAMPS.incrementAndGet();
+  }
 
   /** Starts a step on this thread: arrays handed out by the previous step become reusable. */
   public static void beginStep() {
@@ -48,6 +54,18 @@ public final class StepArena {
     a.usedFloats.clear();
     a.usedInts.clear();
     a.inUseBytes = 0;
+    a.stamp = STAMPS.incrementAndGet();
+  }
+
+  /**
+   * Identifies the current step of this thread's arena while {@link #floats} pools (a fresh value
+   * for every step begun), or 0 when it hands out fresh arrays. An array obtained under stamp s may
+   * be handed out again once the stamp changes, so whoever keeps such an array across calls (a
+   * cache) must drop it then.
+   */
+  public static long stamp() {
+    StepArena a = active();
+    return a == null ? 0 : a.stamp;
   }
 
   /** Ends pooling on this thread and lets the pooled arrays go (before evaluation, at the end of a run). */

@@ -1,5 +1,6 @@
 package dev.lowbit.nn;
 
+import dev.lowbit.autograd.StepArena;
 import dev.lowbit.format.EncodedTensor;
 import dev.lowbit.format.Granularity;
 import dev.lowbit.format.IntCodes;
@@ -131,12 +132,13 @@ public final class Numerics {
       long salt) {
     long stream = stream(layer, role, off) ^ salt * 0x9E3779B97F4A7C15L;
     quantizedTensors.incrementAndGet();
-    float[] hit = cache.take(src, off, ld, rows, cols, q, stream);
+    long stamp = StepArena.stamp(); // inside a training step the copies come from the step's arena
+    float[] hit = cache.take(src, off, ld, rows, cols, q, stream, stamp);
     if (hit != null) return hit; // same source bits, quantizer and stream: the same result (QuantCache)
-    float[] raw = cache.copy(src, off, ld, rows, cols);
-    float[] x = new float[rows * cols];
+    float[] raw = cache.copy(src, off, ld, rows, cols, stamp);
+    float[] x = StepArena.floats(rows * cols);
     q.quantize(raw, new int[] {rows, cols}, x, seed, stream, (long) rows * cols >= PARALLEL_MIN ? Parallel.threads() : 1);
-    cache.put(src, off, ld, rows, cols, q, stream, step, raw, x);
+    cache.put(src, off, ld, rows, cols, q, stream, step, stamp, raw, x);
     return x;
   }
 

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lowbit.autograd.StepArena;
 import dev.lowbit.format.Quantizer;
 import dev.lowbit.numerics.Presets;
 import dev.lowbit.numerics.Role;
@@ -67,5 +69,39 @@ class QuantCacheTest {
       }
       assertEquals(3 * 8, q.quantizedTensors(), "every use counts as a quantized tensor");
     }
+  }
+
+  /**
+   * Inside training steps the copies come from the step's arena, which hands them out again in the
+   * next step: an entry made in one arena step is never a hit in the next, even when the numerics
+   * step (and with it the rounding stream) did not change, as after a skipped optimizer step.
+   */
+  @Test
+  void arenaCopiesAreNeverHitsAcrossArenaSteps() {
+    Numerics q = new Numerics(Presets.get("bf16"), 5);
+    Quantizer z = q.lookup("l", Role.ACTIVATION).orElseThrow();
+    int rows = 32, cols = 48;
+    float[] src = new float[rows * cols];
+    SplittableRandom rng = new SplittableRandom(9);
+    for (int i = 0; i < src.length; i++) src[i] = (float) rng.nextGaussian();
+    q.setStep(7);
+    try {
+      StepArena.beginStep();
+      assertTrue(StepArena.stamp() != 0);
+      float[] first = q.quantize(z, "l", Role.ACTIVATION, src, 0, cols, rows, cols);
+      assertArrayEquals(bits(fresh(q, z, "l", Role.ACTIVATION, src, 0, cols, rows, cols, 0)), bits(first));
+      float[] keep = first.clone();
+      StepArena.beginStep(); // same numerics step, new arena step: first's array may be reused
+      float[] reused = StepArena.floats(rows * cols); // the arena hands out a pooled array of that size
+      java.util.Arrays.fill(reused, 123f);
+      float[] second = q.quantize(z, "l", Role.ACTIVATION, src, 0, cols, rows, cols);
+      assertNotSame(first, second, "an entry of the previous arena step is not a hit");
+      assertArrayEquals(bits(keep), bits(second), "re-quantized, same values");
+      float[] third = q.quantize(z, "l", Role.ACTIVATION, src, 0, cols, rows, cols);
+      assertSame(second, third, "within one arena step the second use is a hit");
+    } finally {
+      StepArena.endSteps();
+    }
+    assertEquals(0, StepArena.stamp(), "no pooling once the steps ended");
   }
 }
