@@ -87,6 +87,9 @@ public final class SweepCommand implements Callable<Integer> {
   @Option(names = "--lr", description = "learning rate (default: the model's, as lowbit train)")
   Double lr;
 
+  @Option(names = "--schedule", description = "learning-rate schedule: constant, step or cosine (default: the model's, as lowbit train)")
+  String schedule;
+
   @Option(names = "--threads", defaultValue = "2", description = "worker threads (default: ${DEFAULT-VALUE})")
   int threads;
 
@@ -147,7 +150,7 @@ public final class SweepCommand implements Callable<Integer> {
       Files.deleteIfExists(job.dir().resolve(FAILED)); // a failed run is retried
       boolean resume = Files.isRegularFile(job.dir().resolve(Trainer.CHECKPOINT));
       TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, job.seed(), threads, job.dir(), data,
-          resume ? job.dir() : null, null, null, -1, 0, false, limitTrain, limitTest, 50);
+          resume ? job.dir() : null, null, schedule, -1, 0, false, limitTrain, limitTest, 50);
       try {
         Path init = FineTune.wantsPretrained(job.policy()) ? pretrained(job.seed(), train, test, source, runLog, out) : null;
         Trainer.Summary s = new Trainer(cfg, job.policy(), runLog, false).init(init).run(train, test, source);
@@ -173,7 +176,7 @@ public final class SweepCommand implements Callable<Integer> {
 
   /**
    * A finished run is skipped, so it must be the run this sweep would make: one left in OUT by a
-   * sweep with other settings (another model, epochs, data limits, batch, lr or policy text) would
+   * sweep with other settings (another model, epochs, data limits, batch, lr, schedule or policy text) would
    * otherwise enter the report as if it belonged to this one.
    */
   private void checkFinishedRunMatches(Job job) throws IOException {
@@ -188,7 +191,7 @@ public final class SweepCommand implements Callable<Integer> {
     if (!(tree instanceof java.util.Map<?, ?> m) || !(m.get("config") instanceof java.util.Map<?, ?> found)) {
       throw new IllegalArgumentException(summary + ": no \"config\" object; remove that run directory to redo it");
     }
-    TrainConfig want = new TrainConfig(model, epochs, batch, lr, job.seed(), threads, job.dir(), data, null, null, null,
+    TrainConfig want = new TrainConfig(model, epochs, batch, lr, job.seed(), threads, job.dir(), data, null, null, schedule,
         -1, 0, false, limitTrain, limitTest, 50);
     LinkedHashMap<String, Object> expected = new LinkedHashMap<>(want.identity());
     expected.put("epochs", epochs);
@@ -218,7 +221,7 @@ public final class SweepCommand implements Callable<Integer> {
     out.println("fp32 seed " + seed + ": training the pretrained weights for fine-tuning first");
     boolean resume = Files.isRegularFile(dir.resolve(Trainer.CHECKPOINT));
     TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, seed, threads, dir, data,
-        resume ? dir : null, null, null, -1, 0, false, limitTrain, limitTest, 50);
+        resume ? dir : null, null, schedule, -1, 0, false, limitTrain, limitTest, 50);
     Trainer.Summary s = new Trainer(cfg, Policy.resolve("fp32", Json::parse), runLog, false).run(train, test, source);
     out.printf("fp32 seed %d: test accuracy %.4f, %.1f s%n", seed, s.testAccuracy(), s.seconds());
     return dir;
@@ -235,7 +238,7 @@ public final class SweepCommand implements Callable<Integer> {
       for (Job j : jobs) distinct.putIfAbsent(j.policy().name(), j.policy());
       for (Policy p : distinct.values()) {
         Path dir = tmp.resolve(p.name());
-        TrainConfig cfg = new TrainConfig(model, 1, batch, lr, 0, threads, dir, data, null, null, null, -1, 0,
+        TrainConfig cfg = new TrainConfig(model, 1, batch, lr, 0, threads, dir, data, null, null, schedule, -1, 0,
             false, 0, 0, 50);
         new Trainer(cfg, p, quiet, false).run(train.head(Math.min(train.size(), 3 * batch)),
             test.head(Math.min(test.size(), 100)), "warm-up");

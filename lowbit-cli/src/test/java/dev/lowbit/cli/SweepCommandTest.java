@@ -67,6 +67,14 @@ class SweepCommandTest {
     assertEquals(2, r4.rc(), r4.out());
     assertTrue(r4.err().contains("fp32-s1 holds a finished run with other settings: epochs 3 (wanted 2)"), r4.err());
     assertEquals(before, Files.readString(out.resolve("runs/int8-s1/summary.json")));
+    // --schedule reaches the runs and is one of the settings
+    Result r5 = run(sweep(out, "--policies", "fp32,int8", "--seeds", "1,2", "--schedule", "cosine"));
+    assertEquals(2, r5.rc(), r5.out());
+    assertTrue(r5.err().contains("schedule \"constant\" (wanted \"cosine\")"), r5.err());
+    Path cos = dir.resolve("cos");
+    Result r6 = run(sweep(cos, "--policies", "fp32", "--schedule", "cosine"));
+    assertEquals(0, r6.rc(), r6.err());
+    assertTrue(Files.readString(cos.resolve("runs/fp32-s1/summary.json")).contains("\"schedule\":\"cosine\""));
   }
 
   @Test
