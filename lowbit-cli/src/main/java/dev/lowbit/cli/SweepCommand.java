@@ -218,13 +218,25 @@ public final class SweepCommand implements Callable<Integer> {
       throws IOException {
     Path dir = outDir.resolve("runs").resolve("fp32-s" + seed);
     if (Files.isRegularFile(dir.resolve("summary.json"))) return dir;
-    out.println("fp32 seed " + seed + ": training the pretrained weights for fine-tuning first");
-    boolean resume = Files.isRegularFile(dir.resolve(Trainer.CHECKPOINT));
-    TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, seed, threads, dir, data,
-        resume ? dir : null, null, schedule, -1, 0, false, limitTrain, limitTest, 50);
-    Trainer.Summary s = new Trainer(cfg, Policy.resolve("fp32", Json::parse), runLog, false).run(train, test, source);
-    out.printf("fp32 seed %d: test accuracy %.4f, %.1f s%n", seed, s.testAccuracy(), s.seconds());
-    return dir;
+    Files.createDirectories(dir.getParent());
+    // shards sharing OUT may both need this run: the first trains it, the others wait for it
+    Path lockFile = dir.getParent().resolve("fp32-s" + seed + ".lock");
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(lockFile,
+            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+      if (ch.tryLock() == null) {
+        out.println("fp32 seed " + seed + ": another sweep process is training it; waiting");
+        out.flush();
+        ch.lock();
+      }
+      if (Files.isRegularFile(dir.resolve("summary.json"))) return dir;
+      out.println("fp32 seed " + seed + ": training the pretrained weights for fine-tuning first");
+      boolean resume = Files.isRegularFile(dir.resolve(Trainer.CHECKPOINT));
+      TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, seed, threads, dir, data,
+          resume ? dir : null, null, schedule, -1, 0, false, limitTrain, limitTest, 50);
+      Trainer.Summary s = new Trainer(cfg, Policy.resolve("fp32", Json::parse), runLog, false).run(train, test, source);
+      out.printf("fp32 seed %d: test accuracy %.4f, %.1f s%n", seed, s.testAccuracy(), s.seconds());
+      return dir;
+    }
   }
 
   /**
