@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Rewrites the measured block of REPRODUCTIONS.md from a `lowbit sweep` directory.
 
-usage: reproductions.py SWEEP_DIR REPRODUCTIONS.md COMMAND
+usage: reproductions.py SWEEP_DIR REPRODUCTIONS.md COMMAND [BLOCK]
 
 Reads SWEEP_DIR/runs/*/summary.json, averages test accuracy over seeds per policy, compares each
 policy with fp32 against the acceptance margin of the issue, and replaces the text between
-<!-- measured:begin --> and <!-- measured:end --> (written to a temporary file, then renamed).
+<!-- BLOCK:begin --> and <!-- BLOCK:end --> (BLOCK defaults to "measured"; written to a temporary
+file, then renamed).
 """
 import glob, json, os, statistics, sys, datetime
 
@@ -23,7 +24,10 @@ def margin(policy):
 
 
 def main():
+    if len(sys.argv) not in (4, 5):
+        sys.exit(__doc__)
     sweep, target, command = sys.argv[1], sys.argv[2], sys.argv[3]
+    name = sys.argv[4] if len(sys.argv) == 5 else "measured"
     runs = {}
     for f in sorted(glob.glob(os.path.join(sweep, "runs", "*", "summary.json"))):
         s = json.load(open(f))
@@ -36,7 +40,8 @@ def main():
     first = next(iter(runs["fp32"]))
     lines = [
         f"Measured {datetime.date.today()} with `{command}`: model {first['model']}, "
-        f"{first['epochs']} epochs, {len(runs['fp32'])} seed(s), {first['data']}, "
+        f"{first['epochs']} epochs, {len(runs['fp32'])} seed(s), SGD lr {first['config']['lr']:g} "
+        f"{first['config']['schedule']}, {first['data']}, "
         f"{first['cpus']} CPUs, GEMM {first['gemm']}.",
         "",
         "| policy | test accuracy (%) | Δ vs fp32 (pt) | acceptance | met | bits W/A/G | overflow events | time / fp32 |",
@@ -73,7 +78,7 @@ def main():
         lines.append(f"| {p} | {cell} | {d:+.2f} | {crit} | {met} | {bits} | {ovs} | {time_cell} |")
     block = "\n".join(lines)
     text = open(target).read()
-    a, b = "<!-- measured:begin -->", "<!-- measured:end -->"
+    a, b = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
     if a not in text or b not in text:
         sys.exit(f"reproductions.py: {target} lacks the {a} ... {b} markers")
     head, rest = text.split(a, 1)
