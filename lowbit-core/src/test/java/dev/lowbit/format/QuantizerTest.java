@@ -41,17 +41,24 @@ class QuantizerTest {
           float[] x = gaussian(name.hashCode() + n, n);
           Quantizer q = Quantizer.of(f, r);
           if (f instanceof BlockFormat b && b.blockSize() > shape[shape.length - 1] * 2) continue;
-          float[] ref = new float[n], fast = new float[n], two = new float[n];
-          q.quantizeReference(x, shape, ref, 7, 3);
-          q.quantize(x, shape, fast, 7, 3);
-          q.quantize(x, shape, two, 7, 3, 2);
           String what = name + " " + r + " " + java.util.Arrays.toString(shape);
-          assertBits(ref, fast, what);
-          assertBits(ref, two, what + " 2 threads");
+          float[] ref = assertOneAndTwoThreadsMatchReference(q, x, shape, what);
           assertBits(ref, q.decode(q.encode(x, shape, 7, 3)), what + " decode(encode)");
         }
       }
     }
+  }
+
+  /** quantize on one and on two threads, each bit-identical to quantizeReference; returns the reference. */
+  private static float[] assertOneAndTwoThreadsMatchReference(Quantizer q, float[] x, int[] shape, String what) {
+    int n = x.length;
+    float[] ref = new float[n], fast = new float[n], two = new float[n];
+    q.quantizeReference(x, shape, ref, 7, 3);
+    q.quantize(x, shape, fast, 7, 3);
+    q.quantize(x, shape, two, 7, 3, 2);
+    assertBits(ref, fast, what);
+    assertBits(ref, two, what + " 2 threads");
+    return ref;
   }
 
   @Test
@@ -67,13 +74,7 @@ class QuantizerTest {
           x[n / 2] = 0;
           if (shape[0] > 2) java.util.Arrays.fill(x, shape[1], 2 * shape[1], 0f); // an all-zero channel
           Quantizer q = new Quantizer(NumberFormat.parse(name), r, Granularity.perChannel(0));
-          float[] ref = new float[n], fast = new float[n], two = new float[n];
-          q.quantizeReference(x, shape, ref, 7, 3);
-          q.quantize(x, shape, fast, 7, 3);
-          q.quantize(x, shape, two, 7, 3, 2);
-          String what = name + " " + r + " " + java.util.Arrays.toString(shape);
-          assertBits(ref, fast, what);
-          assertBits(ref, two, what + " 2 threads");
+          assertOneAndTwoThreadsMatchReference(q, x, shape, name + " " + r + " " + java.util.Arrays.toString(shape));
         }
       }
     }
