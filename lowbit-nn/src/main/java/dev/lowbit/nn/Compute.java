@@ -74,39 +74,44 @@ public final class Compute {
         return;
       }
       Numerics.Observer obs = observer;
-      Optional<Quantizer> qa = q.lookup(layer, roleA), qb = q.lookup(layer, roleB), qc = q.lookup(layer, roleC);
-      if (qa.isPresent()) { // quantize the stored matrix: rows × cols as laid out in memory
-        int rows = transA ? k : m, cols = transA ? m : k;
-        a = q.quantize(qa.get(), layer, roleA, a, aOff, lda, rows, cols);
-        aOff = 0;
-        lda = cols;
-        if (obs != null) obs.tensor(layer, product, roleA, a, new int[] {rows, cols});
-      }
-      if (qb.isPresent()) {
-        int rows = transB ? n : k, cols = transB ? k : n;
-        b = q.quantize(qb.get(), layer, roleB, b, bOff, ldb, rows, cols, roleA == roleB ? 1 : 0);
-        bOff = 0;
-        ldb = cols;
-        if (obs != null) obs.tensor(layer, product, roleB, b, new int[] {rows, cols});
-      }
+      Optional<Quantizer> qc = q.lookup(layer, roleC);
+      Operand oa = operand(q, layer, product, roleA, transA ? k : m, transA ? m : k, a, aOff, lda, 0);
+      Operand ob = operand(q, layer, product, roleB, transB ? n : k, transB ? k : n, b, bOff, ldb, roleA == roleB ? 1 : 0);
+      a = oa.x();
+      aOff = oa.off();
+      lda = oa.ld();
+      b = ob.x();
+      bOff = ob.off();
+      ldb = ob.ld();
       if (qc.isPresent()) { // the product alone is quantized, then accumulated in fp32
         float[] t = new float[m * n];
         Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 0f, t, 0, n);
         q.quantizeInPlace(qc.get(), layer, roleC, t, cOff, m, n);
         if (obs != null) obs.tensor(layer, product, roleC, t, new int[] {m, n});
-        for (int i = 0; i < m; i++) {
-          int co = cOff + i * ldc, to = i * n;
-          if (accumulate) {
-            for (int j = 0; j < n; j++) c[co + j] += t[to + j];
-          } else {
-            System.arraycopy(t, to, c, co, n);
-          }
-        }
+        EmulatedProducts.store(t, m, n, accumulate, c, cOff, ldc);
         return;
       }
     }
     Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb,
         accumulate ? 1f : 0f, c, cOff, ldc);
+  }
+
+  /** A stored matrix operand: its array, offset and leading dimension. */
+  record Operand(float[] x, int off, int ld) {}
+
+  /**
+   * The stored rows × cols operand as the policy says for (layer, role): a compact quantized copy
+   * (shown to the test observer), or the operand itself when there is no rule. {@code salt} as in
+   * {@link Numerics#quantize}.
+   */
+  static Operand operand(Numerics q, String layer, Product product, Role role, int rows, int cols,
+      float[] x, int off, int ld, long salt) {
+    Optional<Quantizer> z = q.lookup(layer, role);
+    if (z.isEmpty()) return new Operand(x, off, ld);
+    float[] y = q.quantize(z.get(), layer, role, x, off, ld, rows, cols, salt);
+    Numerics.Observer obs = observer;
+    if (obs != null) obs.tensor(layer, product, role, y, new int[] {rows, cols});
+    return new Operand(y, 0, cols);
   }
 
   /** y = x·Wᵀ + b for x of shape (…, in), W (out, in), b (out) or null. */

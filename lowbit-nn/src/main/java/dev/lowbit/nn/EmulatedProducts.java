@@ -187,22 +187,16 @@ public final class EmulatedProducts {
       return integerProduct(layer, product, ar, roleA, roleB, roleC, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb,
           accumulate, c, cOff, ldc);
     }
-    Optional<Quantizer> qa = numerics.lookup(layer, roleA), qb = numerics.lookup(layer, roleB),
-        qc = numerics.lookup(layer, roleC);
-    if (qa.isPresent()) {
-      int rows = transA ? k : m, cols = transA ? m : k;
-      a = numerics.quantize(qa.get(), layer, roleA, a, aOff, lda, rows, cols);
-      aOff = 0;
-      lda = cols;
-      if (obs != null) obs.tensor(layer, product, roleA, a, new int[] {rows, cols});
-    }
-    if (qb.isPresent()) {
-      int rows = transB ? n : k, cols = transB ? k : n;
-      b = numerics.quantize(qb.get(), layer, roleB, b, bOff, ldb, rows, cols, roleA == roleB ? 1 : 0);
-      bOff = 0;
-      ldb = cols;
-      if (obs != null) obs.tensor(layer, product, roleB, b, new int[] {rows, cols});
-    }
+    Optional<Quantizer> qc = numerics.lookup(layer, roleC);
+    Compute.Operand oa = Compute.operand(numerics, layer, product, roleA, transA ? k : m, transA ? m : k, a, aOff, lda, 0);
+    Compute.Operand ob = Compute.operand(numerics, layer, product, roleB, transB ? n : k, transB ? k : n, b, bOff, ldb,
+        roleA == roleB ? 1 : 0);
+    a = oa.x();
+    aOff = oa.off();
+    lda = oa.ld();
+    b = ob.x();
+    bOff = ob.off();
+    ldb = ob.ld();
     String key = layer + "/" + product;
     Accumulator acc = ar.acc;
     if (calibrated) {
@@ -249,7 +243,8 @@ public final class EmulatedProducts {
     totals.incrementAndGet(3);
   }
 
-  private static void store(float[] t, int m, int n, boolean accumulate, float[] c, int cOff, int ldc) {
+  /** Writes (or adds, when accumulating) a compact m × n result into C with leading dimension ldc. */
+  static void store(float[] t, int m, int n, boolean accumulate, float[] c, int cOff, int ldc) {
     for (int i = 0; i < m; i++) {
       int co = cOff + i * ldc, to = i * n;
       if (accumulate) {
