@@ -119,16 +119,24 @@ public final class ChainedIntGemm {
     return events;
   }
 
+  /**
+   * Checks the arguments and handles a product with nothing to sum (m, n or k of 0: C is left, or
+   * zeroed when not accumulating); true when that was all there was to do.
+   */
+  private static boolean trivial(int chain, int m, int n, int k, float[] rowScale, float[] colScale,
+      boolean accumulate, float[] c, int cOff, int ldc) {
+    check(chain, m, n, k, rowScale, colScale);
+    if (m == 0 || n == 0) return true;
+    if (k > 0) return false;
+    if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+    return true;
+  }
+
   /** The fast path for int16 codes; same contract and bits as {@link #reference}. */
   public static long gemmS16(Accumulator.OverflowMode mode, int chain, boolean transA, boolean transB,
       int m, int n, int k, short[] a, int aOff, int lda, short[] b, int bOff, int ldb,
       double scale, float[] rowScale, float[] colScale, boolean accumulate, float[] c, int cOff, int ldc) {
-    check(chain, m, n, k, rowScale, colScale);
-    if (m == 0 || n == 0) return 0;
-    if (k == 0) {
-      if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
-      return 0;
-    }
+    if (trivial(chain, m, n, k, rowScale, colScale, accumulate, c, cOff, ldc)) return 0;
     Scratch s = SCRATCH.get();
     if (s.acc.length < m * n) s.acc = new int[m * n];
     int[] acc = s.acc;
@@ -248,12 +256,7 @@ public final class ChainedIntGemm {
   public static long gemmS8(Accumulator.OverflowMode mode, int chain, boolean transA, boolean transB,
       int m, int n, int k, byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb,
       double scale, float[] rowScale, float[] colScale, boolean accumulate, float[] c, int cOff, int ldc) {
-    check(chain, m, n, k, rowScale, colScale);
-    if (m == 0 || n == 0) return 0;
-    if (k == 0) {
-      if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
-      return 0;
-    }
+    if (trivial(chain, m, n, k, rowScale, colScale, accumulate, c, cOff, ldc)) return 0;
     // |a·b| <= 2^14, so a chain of at most 2^17 - 1 products can neither wrap nor clamp
     if (Math.min(chain, k) >= (1 << 17) - 1) {
       short[] wa = widen(a), wb = widen(b);
