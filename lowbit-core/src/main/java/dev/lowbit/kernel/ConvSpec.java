@@ -56,6 +56,27 @@ public record ConvSpec(
     return inC * kH * kW;
   }
 
+  /**
+   * True when every input element lands in at least one column of the im2col matrix (no stride or
+   * dilation skips a row or column of the input): then the column matrix holds exactly the input's
+   * values plus padding zeros, so its largest magnitude is the input's.
+   */
+  public boolean everyInputUsed() {
+    return covers(inH, outH(), kH, strideH, padH, dilH) && covers(inW, outW(), kW, strideW, padW, dilW);
+  }
+
+  private static boolean covers(int in, int out, int k, int stride, int pad, int dil) {
+    boolean[] seen = new boolean[in];
+    for (int o = 0; o < out; o++) {
+      for (int t = 0; t < k; t++) {
+        int i = o * stride - pad + t * dil;
+        if (i >= 0 && i < in) seen[i] = true;
+      }
+    }
+    for (boolean b : seen) if (!b) return false;
+    return true;
+  }
+
   /** Columns of the im2col matrix: N·OH·OW. */
   public int colCols() {
     return batch * outH() * outW();

@@ -30,6 +30,7 @@ public final class Compute {
   private static volatile Numerics numerics;
   static volatile Numerics.Observer observer; // tests only
   static volatile boolean integerPathOff; // tests only: compare the integer path with fake quantization
+  static volatile boolean earlyQuantizationOff; // tests only: quantize convolution columns, not inputs
 
   /** Installs the numerics every later product uses; null for plain fp32. */
   public static void setNumerics(Numerics n) {
@@ -108,6 +109,12 @@ public final class Compute {
       float[] x, int off, int ld, long salt) {
     Optional<Quantizer> z = q.lookup(layer, role);
     if (z.isEmpty()) return new Operand(x, off, ld);
+    if (q.quantizedAlready(x, layer, z.get())) { // a convolution's columns of a quantized input
+      q.countQuantized(1);
+      Numerics.Observer obs = observer;
+      if (obs != null) obs.tensor(layer, product, role, Numerics.compact(x, off, ld, rows, cols), new int[] {rows, cols});
+      return new Operand(x, off, ld);
+    }
     float[] y = q.quantize(z.get(), layer, role, x, off, ld, rows, cols, salt);
     Numerics.Observer obs = observer;
     if (obs != null) obs.tensor(layer, product, role, y, new int[] {rows, cols});
@@ -166,7 +173,14 @@ public final class Compute {
     }
     int g = s.groups(), ocg = s.outC() / g, kg = s.inC() / g * s.kH() * s.kW(), cols = s.colCols();
     float[] col = StepArena.floats(s.colSize()); // im2col, the products and the layout change overwrite
-    Conv.im2col(s, x.data(), col);
+    Numerics q = numerics;
+    Optional<Quantizer> early = q == null || earlyQuantizationOff ? Optional.empty() : q.beforeIm2col(layer, s);
+    if (early.isPresent()) { // quantize the input, not its KH·KW-fold columns
+      Conv.im2col(s, q.quantizeInput(early.get(), layer, x.data(), s.inputSize()), col);
+      q.markQuantized(col, layer, early.get());
+    } else {
+      Conv.im2col(s, x.data(), col);
+    }
     float[] t = StepArena.floats(s.outputSize());
     for (int gi = 0; gi < g; gi++) {
       gemm(layer, Product.FORWARD, Role.WEIGHT, Role.ACTIVATION, null, false, false, ocg, cols, kg, w.data(), gi * ocg * kg, kg,

@@ -164,6 +164,12 @@ public final class EmulatedProducts {
     });
   }
 
+  /** True when none of the layer's products (forward, backward-data, backward-weight) is emulated. */
+  boolean plain(String layer) {
+    for (Product p : Product.values()) if (arith(layer, p) != NONE) return false;
+    return true;
+  }
+
   /**
    * Runs C = op(A)·op(B) (+ C) for (layer, product) emulated when the policy asks for it, quantizing
    * the operands (and a weight-gradient result) per their roles first; or, for a backward product

@@ -1,12 +1,14 @@
 package dev.lowbit.nn;
 
 import dev.lowbit.autograd.StepArena;
+import dev.lowbit.format.BlockFormat;
 import dev.lowbit.format.EncodedTensor;
 import dev.lowbit.format.Granularity;
 import dev.lowbit.format.IntCodes;
 import dev.lowbit.format.IntFormat;
 import dev.lowbit.format.Quantizer;
 import dev.lowbit.format.Rounding;
+import dev.lowbit.kernel.ConvSpec;
 import dev.lowbit.kernel.IntGemmEpilogue;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.Parallel;
@@ -140,6 +142,62 @@ public final class Numerics {
     q.quantize(raw, new int[] {rows, cols}, x, seed, stream, (long) rows * cols >= PARALLEL_MIN ? Parallel.threads() : 1);
     cache.put(src, off, ld, rows, cols, q, stream, step, stamp, raw, x);
     return x;
+  }
+
+  /**
+   * The activation quantizer of convolution {@code layer} when it may be applied to the layer's
+   * input before im2col rather than to the column matrix, which repeats every input element
+   * KH·KW times (9× the work and memory for a 3×3 kernel): a fixed-grid element format (bf16,
+   * fp16, fixed point) or a minifloat scaled per tensor by amax (fp8), when every input element
+   * reaches the columns (so the amax, hence the scale, is the same) and no product of the layer
+   * takes an integer or emulated path (those encode the raw operand themselves). Round-to-nearest
+   * gives the same bits either way; stochastic rounding then draws once per input element instead
+   * of once per column entry.
+   */
+  Optional<Quantizer> beforeIm2col(String layer, ConvSpec s) {
+    Optional<Quantizer> z = lookup(layer, Role.ACTIVATION);
+    if (z.isEmpty() || shiftQuant != null) return Optional.empty();
+    Quantizer q = z.get();
+    boolean gridOrTensorScaled = !(q.format() instanceof IntFormat) && !(q.format() instanceof BlockFormat)
+        && q.granularity() instanceof Granularity.PerTensor;
+    if (!gridOrTensorScaled || (q.amaxScaled() && !s.everyInputUsed()) || !emulated().plain(layer)) {
+      return Optional.empty();
+    }
+    return z;
+  }
+
+  /** The conv input quantized by {@link #beforeIm2col}'s quantizer (a step-arena array). */
+  float[] quantizeInput(Quantizer q, String layer, float[] x, int size) {
+    float[] y = StepArena.floats(size);
+    q.quantize(x, new int[] {size}, y, seed, stream(layer, Role.ACTIVATION, -1),
+        size >= PARALLEL_MIN ? Parallel.threads() : 1);
+    return y;
+  }
+
+  /** An array whose values are already quantized by q for layer (see {@link #markQuantized}). */
+  private record Mark(float[] x, String layer, Quantizer q, long stamp) {}
+
+  private final java.util.ArrayDeque<Mark> marks = new java.util.ArrayDeque<>();
+
+  /**
+   * Records that {@code x} holds values quantized by {@code q} for {@code layer} (the im2col of a
+   * pre-quantized input), so {@link Compute#operand} uses it as it is. Valid while the step's arena
+   * stamp is unchanged: the arena hands the array out again in the next step.
+   */
+  synchronized void markQuantized(float[] x, String layer, Quantizer q) {
+    long stamp = StepArena.stamp();
+    marks.removeIf(m -> m.stamp != stamp || m.x == x);
+    while (marks.size() >= 8) marks.removeFirst();
+    marks.addLast(new Mark(x, layer, q, stamp));
+  }
+
+  /** True when {@link #markQuantized} recorded x for (layer, q) in this step. */
+  synchronized boolean quantizedAlready(float[] x, String layer, Quantizer q) {
+    long stamp = StepArena.stamp();
+    for (Mark m : marks) {
+      if (m.x == x && m.stamp == stamp && m.layer.equals(layer) && m.q.equals(q)) return true;
+    }
+    return false;
   }
 
   /** Quantizes a compact (rows × cols) result in place. */

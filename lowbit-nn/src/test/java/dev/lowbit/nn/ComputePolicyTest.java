@@ -35,6 +35,7 @@ class ComputePolicyTest {
     Compute.setNumerics(null);
     Compute.observer = null;
     Compute.integerPathOff = false;
+    Compute.earlyQuantizationOff = false;
   }
 
   /** Runs forward and backward of a Linear and a Conv2d; returns every output and gradient, concatenated. */
@@ -106,6 +107,47 @@ class ComputePolicyTest {
     assertEquals(EnumSet.allOf(Product.class), products);
     // each layer's products: forward sees W and X, backward-data W and dY, backward-weight dY, X and dW
     assertEquals(2 * 2 + 2 * 2 + 2 * 3, seen.size());
+  }
+
+  @Test
+  void quantizingConvInputsBeforeIm2colGivesTheColumnsBits() {
+    // bf16 (fixed grid) and fp8 (E4M3 scaled by the tensor's amax): with round-to-nearest,
+    // quantizing the input and then forming columns is the same as quantizing the columns
+    for (String preset : List.of("bf16", "fp8")) {
+      Numerics early = new Numerics(Presets.get(preset), 3);
+      Compute.setNumerics(early);
+      Compute.observer = (layer, product, role, values, shape) -> seen.add(new Seen(layer, product, role, values.clone(), shape));
+      float[] a = forwardBackward(11);
+      assertTrue(early.beforeIm2col("conv1", new ConvSpec(2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1)).isPresent(), preset);
+      List<Seen> earlySeen = List.copyOf(seen);
+      seen.clear();
+      Numerics late = new Numerics(Presets.get(preset), 3);
+      Compute.setNumerics(late);
+      Compute.earlyQuantizationOff = true;
+      float[] b = forwardBackward(11);
+      Compute.earlyQuantizationOff = false;
+      for (int i = 0; i < a.length; i++) {
+        assertEquals(Float.floatToRawIntBits(b[i]), Float.floatToRawIntBits(a[i]), preset + " element " + i);
+      }
+      assertEquals(late.quantizedTensors(), early.quantizedTensors(), preset + " quantized tensor count");
+      assertEquals(seen.size(), earlySeen.size());
+      for (int i = 0; i < seen.size(); i++) {
+        assertArrayEquals(seen.get(i).values, earlySeen.get(i).values, preset + " operand " + i + " " + seen.get(i).role);
+      }
+      seen.clear();
+    }
+  }
+
+  @Test
+  void amaxScaledInputsAreNotQuantizedEarlyWhenStridesSkipElements() {
+    Numerics n = new Numerics(Presets.get("fp8"), 3);
+    // a 1×1 kernel with stride 2 never reads odd rows and columns: their values must not set the scale
+    assertTrue(n.beforeIm2col("conv1", new ConvSpec(2, 3, 6, 6, 4, 1, 1, 2, 2, 0, 0, 1, 1, 1)).isEmpty());
+    assertTrue(n.beforeIm2col("conv1", new ConvSpec(2, 3, 6, 6, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1)).isPresent());
+    Numerics bf = new Numerics(Presets.get("bf16"), 3); // a fixed grid needs no scale: any geometry
+    assertTrue(bf.beforeIm2col("conv1", new ConvSpec(2, 3, 6, 6, 4, 1, 1, 2, 2, 0, 0, 1, 1, 1)).isPresent());
+    assertTrue(new Numerics(Presets.get("int8"), 3).beforeIm2col("conv1",
+        new ConvSpec(2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1)).isEmpty(), "int8 takes the integer kernels");
   }
 
   @Test
