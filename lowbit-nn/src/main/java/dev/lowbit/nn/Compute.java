@@ -109,7 +109,7 @@ public final class Compute {
       float[] x, int off, int ld, long salt) {
     Optional<Quantizer> z = q.lookup(layer, role);
     if (z.isEmpty()) return new Operand(x, off, ld);
-    if (q.quantizedAlready(x, layer, z.get())) { // a convolution's columns of a quantized input
+    if (q.quantizedAlready(x, layer, role, z.get())) { // a convolution quantized this operand itself
       q.countQuantized(1);
       Numerics.Observer obs = observer;
       if (obs != null) obs.tensor(layer, product, role, Numerics.compact(x, off, ld, rows, cols), new int[] {rows, cols});
@@ -174,10 +174,14 @@ public final class Compute {
     int g = s.groups(), ocg = s.outC() / g, kg = s.inC() / g * s.kH() * s.kW(), cols = s.colCols();
     float[] col = StepArena.floats(s.colSize()); // im2col, the products and the layout change overwrite
     Numerics q = numerics;
-    Optional<Quantizer> early = q == null || earlyQuantizationOff ? Optional.empty() : q.beforeIm2col(layer, s);
-    if (early.isPresent()) { // quantize the input, not its KH·KW-fold columns
-      Conv.im2col(s, q.quantizeInput(early.get(), layer, x.data(), s.inputSize()), col);
-      q.markQuantized(col, layer, early.get());
+    Optional<Quantizer> own = q == null || earlyQuantizationOff ? Optional.empty() : q.columnsInPlace(layer, s);
+    if (own.isPresent() && q.beforeIm2col(layer, s).isPresent()) { // the input, not its KH·KW-fold columns
+      Conv.im2col(s, q.quantizeInput(own.get(), layer, x.data(), s.inputSize()), col);
+      q.markQuantized(col, layer, Role.ACTIVATION, own.get());
+    } else if (own.isPresent()) {
+      Conv.im2col(s, x.data(), col);
+      q.quantizeColumns(own.get(), layer, col, s.colRows(), cols);
+      q.markQuantized(col, layer, Role.ACTIVATION, own.get());
     } else {
       Conv.im2col(s, x.data(), col);
     }
@@ -193,6 +197,17 @@ public final class Compute {
       Tape.record(o, () -> {
         float[] dt = t; // reuse the forward scratch for dy in channels-first layout
         Conv.nchwToChannelsFirst(s, o.grad(), dt);
+        if (b != null && b.requiresGrad()) { // from the errors as they arrive, before any quantization
+          float[] db = b.gradForAccumulation();
+          Parallel.forRange(s.outC(), cols, (o0, o1) -> {
+            for (int oc = o0; oc < o1; oc++) db[oc] += Reduce.sum(dt, oc * cols, cols);
+          });
+        }
+        Optional<Quantizer> ownErrors = q == null || earlyQuantizationOff ? Optional.empty() : q.errorsInPlace(layer, s);
+        if (ownErrors.isPresent()) {
+          q.quantizeOperand(ownErrors.get(), layer, Role.ERROR, dt, s.outC(), cols);
+          q.markQuantized(dt, layer, Role.ERROR, ownErrors.get());
+        }
         if (w.requiresGrad()) {
           float[] dw = w.gradForAccumulation();
           for (int gi = 0; gi < g; gi++) {
@@ -200,12 +215,6 @@ public final class Compute {
                 false, true, ocg, kg, cols, dt, gi * ocg * cols, cols,
                 col, gi * kg * cols, cols, true, dw, gi * ocg * kg, kg);
           }
-        }
-        if (b != null && b.requiresGrad()) {
-          float[] db = b.gradForAccumulation();
-          Parallel.forRange(s.outC(), cols, (o0, o1) -> {
-            for (int oc = o0; oc < o1; oc++) db[oc] += Reduce.sum(dt, oc * cols, cols);
-          });
         }
         if (x.requiresGrad()) {
           float[] dcol = col; // the columns are no longer needed once dW is done

@@ -145,25 +145,60 @@ public final class Numerics {
   }
 
   /**
-   * The activation quantizer of convolution {@code layer} when it may be applied to the layer's
-   * input before im2col rather than to the column matrix, which repeats every input element
-   * KH·KW times (9× the work and memory for a 3×3 kernel): a fixed-grid element format (bf16,
-   * fp16, fixed point) or a minifloat scaled per tensor by amax (fp8), when every input element
-   * reaches the columns (so the amax, hence the scale, is the same) and no product of the layer
-   * takes an integer or emulated path (those encode the raw operand themselves). Round-to-nearest
-   * gives the same bits either way; stochastic rounding then draws once per input element instead
-   * of once per column entry.
+   * The activation quantizer of convolution {@code layer} when the layer may quantize its column
+   * matrix itself, in place ({@link #quantizeColumns}), instead of leaving it to {@link #quantize}
+   * (which keeps a raw copy to check the cached result against: three more passes over the largest
+   * operand of a CNN step): when no product of the layer takes an integer or emulated path (those
+   * encode the raw operand themselves) and ShiftQuant is off. The columns are not changed between
+   * the forward and the backward-weight products, so no check is needed.
+   */
+  Optional<Quantizer> columnsInPlace(String layer, ConvSpec s) {
+    return inPlace(layer, Role.ACTIVATION, s);
+  }
+
+  /**
+   * The error quantizer of convolution {@code layer} when the layer may quantize its output
+   * gradient (its own channels-first scratch) in place, for the same reasons and under the same
+   * conditions as {@link #columnsInPlace}.
+   */
+  Optional<Quantizer> errorsInPlace(String layer, ConvSpec s) {
+    return inPlace(layer, Role.ERROR, s);
+  }
+
+  private Optional<Quantizer> inPlace(String layer, Role role, ConvSpec s) {
+    Optional<Quantizer> z = lookup(layer, role);
+    if (z.isEmpty() || shiftQuant != null || s.groups() != 1) return Optional.empty();
+    Quantizer q = z.get();
+    if (IntegerProducts.codeBits(q) != 0 || codeWidth(q) != 0 || !emulated().plain(layer)) return Optional.empty();
+    return z;
+  }
+
+  /**
+   * As {@link #columnsInPlace}, and further when the quantizer may be applied to the layer's input
+   * before im2col, which repeats every input element KH·KW times (9× the work and memory for a
+   * 3×3 kernel): a fixed-grid element format (bf16, fp16, fixed point) or a minifloat scaled per
+   * tensor by amax (fp8), provided every input element reaches the columns (so the amax, hence the
+   * scale, is the same). Round-to-nearest gives the same bits either way; stochastic rounding then
+   * draws once per input element instead of once per column entry.
    */
   Optional<Quantizer> beforeIm2col(String layer, ConvSpec s) {
-    Optional<Quantizer> z = lookup(layer, Role.ACTIVATION);
-    if (z.isEmpty() || shiftQuant != null) return Optional.empty();
-    Quantizer q = z.get();
-    boolean gridOrTensorScaled = !(q.format() instanceof IntFormat) && !(q.format() instanceof BlockFormat)
-        && q.granularity() instanceof Granularity.PerTensor;
-    if (!gridOrTensorScaled || (q.amaxScaled() && !s.everyInputUsed()) || !emulated().plain(layer)) {
-      return Optional.empty();
-    }
-    return z;
+    return columnsInPlace(layer, s).filter(q -> q.granularity() instanceof Granularity.PerTensor
+        && !(q.format() instanceof IntFormat) && !(q.format() instanceof BlockFormat)
+        && (!q.amaxScaled() || s.everyInputUsed()));
+  }
+
+  /**
+   * Quantizes the (one group's) rows × cols column matrix in place, with the stream {@link
+   * #quantize} would use for it as a product's activation operand, so the bits are the same.
+   */
+  void quantizeColumns(Quantizer q, String layer, float[] col, int rows, int cols) {
+    quantizeOperand(q, layer, Role.ACTIVATION, col, rows, cols);
+  }
+
+  /** As {@link #quantizeColumns} for any role's stored operand (a convolution's errors). */
+  void quantizeOperand(Quantizer q, String layer, Role role, float[] col, int rows, int cols) {
+    q.quantize(col, new int[] {rows, cols}, col, seed, stream(layer, role, 0),
+        (long) rows * cols >= PARALLEL_MIN ? Parallel.threads() : 1);
   }
 
   /** The conv input quantized by {@link #beforeIm2col}'s quantizer (a step-arena array). */
@@ -174,28 +209,32 @@ public final class Numerics {
     return y;
   }
 
-  /** An array whose values are already quantized by q for layer (see {@link #markQuantized}). */
-  private record Mark(float[] x, String layer, Quantizer q, long stamp) {}
+  /**
+   * An array whose values are already quantized by q for (layer, role) (see {@link
+   * #markQuantized}); held weakly, so a mark never keeps an evaluation batch's columns alive.
+   */
+  private record Mark(java.lang.ref.WeakReference<float[]> x, String layer, Role role, Quantizer q, long stamp) {}
 
   private final java.util.ArrayDeque<Mark> marks = new java.util.ArrayDeque<>();
 
   /**
-   * Records that {@code x} holds values quantized by {@code q} for {@code layer} (the im2col of a
-   * pre-quantized input), so {@link Compute#operand} uses it as it is. Valid while the step's arena
-   * stamp is unchanged: the arena hands the array out again in the next step.
+   * Records that {@code x} holds values quantized by {@code q} for (layer, role) — a convolution's
+   * columns of a quantized input, or its errors quantized in place — so {@link Compute#operand}
+   * uses it as it is. Valid while the step's arena stamp is unchanged: the arena hands the array
+   * out again in the next step.
    */
-  synchronized void markQuantized(float[] x, String layer, Quantizer q) {
+  synchronized void markQuantized(float[] x, String layer, Role role, Quantizer q) {
     long stamp = StepArena.stamp();
-    marks.removeIf(m -> m.stamp != stamp || m.x == x);
+    marks.removeIf(m -> m.stamp != stamp || m.x.get() == null || m.x.get() == x);
     while (marks.size() >= 8) marks.removeFirst();
-    marks.addLast(new Mark(x, layer, q, stamp));
+    marks.addLast(new Mark(new java.lang.ref.WeakReference<>(x), layer, role, q, stamp));
   }
 
-  /** True when {@link #markQuantized} recorded x for (layer, q) in this step. */
-  synchronized boolean quantizedAlready(float[] x, String layer, Quantizer q) {
+  /** True when {@link #markQuantized} recorded x for (layer, role, q) in this step. */
+  synchronized boolean quantizedAlready(float[] x, String layer, Role role, Quantizer q) {
     long stamp = StepArena.stamp();
     for (Mark m : marks) {
-      if (m.x == x && m.stamp == stamp && m.layer.equals(layer) && m.q.equals(q)) return true;
+      if (m.x.get() == x && m.stamp == stamp && m.role == role && m.layer.equals(layer) && m.q.equals(q)) return true;
     }
     return false;
   }

@@ -110,15 +110,19 @@ class ComputePolicyTest {
   }
 
   @Test
-  void quantizingConvInputsBeforeIm2colGivesTheColumnsBits() {
+  void convQuantizingItsOwnColumnsOrInputGivesTheCachedPathsBits() {
     // bf16 (fixed grid) and fp8 (E4M3 scaled by the tensor's amax): with round-to-nearest,
     // quantizing the input and then forming columns is the same as quantizing the columns
-    for (String preset : List.of("bf16", "fp8")) {
+    // mxfp8 (blocks along the columns' rows) cannot move before im2col: it quantizes the columns
+    // in place, with the stream and so the bits of the cached path
+    for (String preset : List.of("bf16", "fp8", "mxfp8")) {
       Numerics early = new Numerics(Presets.get(preset), 3);
       Compute.setNumerics(early);
       Compute.observer = (layer, product, role, values, shape) -> seen.add(new Seen(layer, product, role, values.clone(), shape));
       float[] a = forwardBackward(11);
-      assertTrue(early.beforeIm2col("conv1", new ConvSpec(2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1)).isPresent(), preset);
+      ConvSpec spec = new ConvSpec(2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+      assertEquals(!preset.equals("mxfp8"), early.beforeIm2col("conv1", spec).isPresent(), preset);
+      assertTrue(early.columnsInPlace("conv1", spec).isPresent(), preset);
       List<Seen> earlySeen = List.copyOf(seen);
       seen.clear();
       Numerics late = new Numerics(Presets.get(preset), 3);
@@ -146,8 +150,10 @@ class ComputePolicyTest {
     assertTrue(n.beforeIm2col("conv1", new ConvSpec(2, 3, 6, 6, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1)).isPresent());
     Numerics bf = new Numerics(Presets.get("bf16"), 3); // a fixed grid needs no scale: any geometry
     assertTrue(bf.beforeIm2col("conv1", new ConvSpec(2, 3, 6, 6, 4, 1, 1, 2, 2, 0, 0, 1, 1, 1)).isPresent());
-    assertTrue(new Numerics(Presets.get("int8"), 3).beforeIm2col("conv1",
-        new ConvSpec(2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1)).isEmpty(), "int8 takes the integer kernels");
+    for (String integer : List.of("int8", "dfp16")) {
+      assertTrue(new Numerics(Presets.get(integer), 3).columnsInPlace("conv1",
+          new ConvSpec(2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1)).isEmpty(), integer + " takes the integer kernels");
+    }
   }
 
   @Test
