@@ -1,12 +1,14 @@
 package dev.lowbit.format;
 
+import dev.lowbit.kernel.Parallel;
+
 /**
  * Fast encoding of a strided fp32 matrix into compact int16 or int8 codes for the integer GEMMs,
  * for nearest-even quantizers with one scale (or shared exponent) per tensor, per row or per
  * column. The codes equal those of {@link Quantizer#encode} on the compact matrix bit for bit
  * (tests hold them to it); the loops are plain Java that C2 auto-vectorizes (multiply or divide,
- * clamp, 1.5·2^23 magic-number rounding, narrowing store) and write into caller-owned buffers, so
- * an encode allocates nothing.
+ * clamp, 1.5·2^23 magic-number rounding, narrowing store), rows split over the loop threads, and
+ * write into caller-owned buffers.
  *
  * <p>DFP (Das et al., ICLR 2018): {@code I = clamp(rint(x · 2^-Es), ±(2^(P-1) - 1))} with
  * {@code Es} from {@link BlockFormat#sharedExponent}. Dynamic integers: {@code code =
@@ -21,9 +23,12 @@ public final class IntCodes {
 
   /** Largest |x| of a rows × cols matrix at {@code x[off…]} with leading dimension ld; NaN if any is NaN. */
   public static float amax(float[] x, int off, int ld, int rows, int cols) {
+    float[] rowMax = new float[rows]; // rows split over threads; the maximum does not depend on the split
+    Parallel.forRange(rows, cols, (r0, r1) -> {
+      for (int r = r0; r < r1; r++) rowMax[r] = FastQuantize.amax(FastQuantize.PREFERRED, x, off + r * ld, cols);
+    });
     float m = 0;
-    for (int r = 0; r < rows; r++) {
-      float a = FastQuantize.amax(FastQuantize.PREFERRED, x, off + r * ld, cols);
+    for (float a : rowMax) {
       if (a != a) return Float.NaN;
       if (a > m) m = a;
     }
@@ -47,7 +52,9 @@ public final class IntCodes {
     float hi = f.maxMantissa(), lo = -hi;
     if (-e >= -149 && -e <= 127) {
       float mul = Math.scalb(1f, -e); // exact power of two: x·mul is x·2^-Es correctly rounded
-      for (int r = 0; r < rows; r++) mulRow(x, off + r * ld, cols, mul, lo, hi, dst, r * cols);
+      Parallel.forRange(rows, cols, (r0, r1) -> {
+        for (int r = r0; r < r1; r++) mulRow(x, off + r * ld, cols, mul, lo, hi, dst, r * cols);
+      });
     } else { // 2^-Es is no float (|x| below 2^-113): the scalar definition
       for (int r = 0; r < rows; r++) {
         for (int c = 0; c < cols; c++) {
@@ -87,15 +94,24 @@ public final class IntCodes {
         float s = scale(f, amax(x, off, ld, rows, cols));
         if (!Float.isFinite(s)) return false;
         scales[0] = s;
-        for (int r = 0; r < rows; r++) divRow(x, off + r * ld, cols, s, lo, hi, dst, r * cols);
+        Parallel.forRange(rows, cols, (r0, r1) -> {
+          for (int r = r0; r < r1; r++) divRow(x, off + r * ld, cols, s, lo, hi, dst, r * cols);
+        });
       }
       case 0 -> {
-        for (int r = 0; r < rows; r++) {
-          float s = scale(f, FastQuantize.amax(FastQuantize.PREFERRED, x, off + r * ld, cols));
-          if (!Float.isFinite(s)) return false;
-          scales[r] = s;
-          divRow(x, off + r * ld, cols, s, lo, hi, dst, r * cols);
-        }
+        boolean[] nonFinite = new boolean[1]; // parts only ever set it
+        Parallel.forRange(rows, 2L * cols, (r0, r1) -> {
+          for (int r = r0; r < r1; r++) {
+            float s = scale(f, FastQuantize.amax(FastQuantize.PREFERRED, x, off + r * ld, cols));
+            scales[r] = s;
+            if (!Float.isFinite(s)) {
+              nonFinite[0] = true;
+              return;
+            }
+            divRow(x, off + r * ld, cols, s, lo, hi, dst, r * cols);
+          }
+        });
+        if (nonFinite[0]) return false;
       }
       case 1 -> {
         java.util.Arrays.fill(scales, 0, cols, 0f);
@@ -130,6 +146,9 @@ public final class IntCodes {
 
   /** The low bytes of {@code src[0, n)} (int8 codes held in shorts) into {@code dst}. */
   public static void narrow(short[] src, int n, byte[] dst) {
-    for (int i = 0; i < n; i++) dst[i] = (byte) src[i];
+    int chunk = 1 << 14;
+    Parallel.forRange((n + chunk - 1) / chunk, chunk, (c0, c1) -> {
+      for (int i = c0 * chunk, end = (int) Math.min(n, (long) c1 * chunk); i < end; i++) dst[i] = (byte) src[i];
+    });
   }
 }

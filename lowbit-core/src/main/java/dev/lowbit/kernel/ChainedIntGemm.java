@@ -285,7 +285,12 @@ public final class ChainedIntGemm {
   /** c (+)= (float) (acc · s_ij); auto-vectorized by C2 for one scale. */
   private static void spill(int m, int n, int[] acc, double scale, float[] rowScale, float[] colScale,
       boolean add, float[] c, int cOff, int ldc) {
-    for (int i = 0; i < m; i++) {
+    Parallel.forRange(m, n, (i0, i1) -> spillRows(i0, i1, n, acc, scale, rowScale, colScale, add, c, cOff, ldc));
+  }
+
+  private static void spillRows(int i0, int i1, int n, int[] acc, double scale, float[] rowScale, float[] colScale,
+      boolean add, float[] c, int cOff, int ldc) {
+    for (int i = i0; i < i1; i++) {
       double rs = rowScale == null ? scale : scale * rowScale[i];
       int ci = cOff + i * ldc, ai = i * n;
       if (colScale == null) {

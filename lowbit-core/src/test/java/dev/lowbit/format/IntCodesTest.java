@@ -85,4 +85,38 @@ class IntCodesTest {
       assertFalse(IntCodes.encodeInt(IntFormat.signed(8), axis, bad, 0, 2, 2, 2, new short[4], new float[2]));
     }
   }
+
+  /** Matrices large enough that rows are split over the loop threads: the same codes, and NaN found in any part. */
+  @Test
+  void largeMatricesSplitOverThreadsGiveTheSameCodes() {
+    SplittableRandom r = new SplittableRandom(8);
+    int rows = 300, cols = 1000, ld = 1003, off = 2;
+    float[] x = data(r, off + rows * ld, 1);
+    float[] compact = new float[rows * cols];
+    for (int i = 0; i < rows; i++) System.arraycopy(x, off + i * ld, compact, i * cols, cols);
+    for (int axis = -1; axis <= 0; axis++) {
+      Granularity g = axis == -1 ? Granularity.perTensor() : Granularity.perChannel(axis);
+      EncodedTensor want = new Quantizer(IntFormat.signed(8), Rounding.NEAREST_EVEN, g)
+          .encode(compact, new int[] {rows, cols}, 0, 0);
+      short[] got = new short[rows * cols];
+      float[] scales = new float[rows];
+      assertEquals(true, IntCodes.encodeInt(IntFormat.signed(8), axis, x, off, ld, rows, cols, got, scales));
+      for (int s = 0; s < want.scales().length; s++) assertEquals(want.scales()[s], scales[s], "axis " + axis);
+      for (int i = 0; i < got.length; i++) assertEquals(want.codes()[i], got[i], "axis " + axis + " element " + i);
+      byte[] narrow = new byte[got.length];
+      IntCodes.narrow(got, got.length, narrow);
+      for (int i = 0; i < got.length; i++) assertEquals((byte) got[i], narrow[i], "narrowed element " + i);
+    }
+    BlockFormat dfp = BlockFormat.dfp(16, 0, 1);
+    EncodedTensor want = new Quantizer(dfp, Rounding.NEAREST_EVEN, Granularity.perTensor())
+        .encode(compact, new int[] {rows, cols}, 0, 0);
+    short[] got = new short[rows * cols];
+    IntCodes.encodeDfp(dfp, x, off, ld, rows, cols, got);
+    for (int i = 0; i < got.length; i++) assertEquals(want.codes()[i], got[i], "dfp element " + i);
+    x[off + (rows - 1) * ld + 5] = Float.NaN; // in the last rows, which another thread encodes
+    for (int axis = -1; axis <= 0; axis++) {
+      assertFalse(IntCodes.encodeInt(IntFormat.signed(8), axis, x, off, ld, rows, cols, got, new float[rows]));
+    }
+    assertEquals(BlockFormat.NAN_EXPONENT, IntCodes.encodeDfp(dfp, x, off, ld, rows, cols, got));
+  }
 }
