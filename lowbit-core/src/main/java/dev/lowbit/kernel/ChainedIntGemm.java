@@ -142,8 +142,11 @@ public final class ChainedIntGemm {
     int[] acc = s.acc;
     Gemm g = Kernels.gemm();
     boolean nativeInt8 = g.name().startsWith("onednn");
-    if (nativeInt8 && k <= SHORT_K) {
-      g = Kernels.javaGemm(); // a native call per product costs more than these few multiply-adds save
+    if (nativeInt8 && (k <= SHORT_K || (long) k > 2L * chain)) {
+      // short products: a native call costs more than these few multiply-adds save; more than two
+      // chains: a native call per chain, each copying its operands, made dfp16's CNN (98 chains of
+      // 64×288 in a backward-weight product) 1.5× slower on oneDNN than on the Java kernel
+      g = Kernels.javaGemm();
     } else if (DIGITS && nativeInt8 && mode == Accumulator.OverflowMode.WRAP && (long) k <= 2L * chain
         && Math.min(chain, k) < (1 << 16) && (long) m * n * k >= DIGITS_MIN_MACS) { // few chains: a native call per chain pays
       long ev = DigitChains.gemm(g, chain, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, scale, rowScale,
