@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 class PoolTest {
@@ -151,5 +153,36 @@ class PoolTest {
     e = assertThrows(IllegalArgumentException.class,
         () -> new ConvSpec(2, 3, 4, 4, 8, 7, 7, 1, 1, 0, 0, 1, 1, 1));
     assertTrue(e.getMessage().contains("input=4x4") && e.getMessage().contains("kernel=7x7"), e.getMessage());
+  }
+
+  /** The vector 2×2 path equals the scalar one on every species width, tails included. */
+  @Test
+  void vectorTwoByTwoEqualsScalarOnEveryWidth() {
+    SplittableRandom r = new SplittableRandom(12);
+    for (int[] g : new int[][] {{5, 28, 28}, {7, 14, 14}, {3, 9, 7}, {4, 2, 2}}) {
+      int planes = g[0], h = g[1], w = g[2], oh = h / 2, ow = w / 2, hw = h * w;
+      float[] x = new float[planes * hw];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = switch (r.nextInt(8)) {
+          case 0 -> Float.NaN;
+          case 1 -> Float.intBitsToFloat(0xFFC00001);
+          case 2 -> r.nextBoolean() ? 0f : -0f;
+          case 3 -> Float.NEGATIVE_INFINITY;
+          default -> r.nextInt(4) - 1.5f;
+        };
+      }
+      float[] want = new float[planes * oh * ow];
+      int[] wantArg = new int[want.length];
+      Pool.max2x2Scalar(x, want, wantArg, 0, planes, hw, w, oh, ow);
+      for (var fs : List.of(FloatVector.SPECIES_128, FloatVector.SPECIES_256, FloatVector.SPECIES_512)) {
+        float[] y = new float[want.length];
+        int[] arg = new int[want.length];
+        Pool.max2x2(fs, x, y, arg, 1, planes, hw, w, oh, ow); // from the second plane: offsets
+        for (int o = oh * ow; o < want.length; o++) {
+          assertEquals(wantArg[o], arg[o], fs + " " + h + "x" + w + " output " + o);
+          assertEquals(Float.floatToRawIntBits(want[o]), Float.floatToRawIntBits(y[o]), fs + " value " + o);
+        }
+      }
+    }
   }
 }
