@@ -92,4 +92,44 @@ class OpsGradientTest {
     for (float v : a) l.add(v);
     return l;
   }
+
+  /** ReLU's masked loops (vector body, scalar tail) against the definition, bit for bit: NaN, ±0, both gradient paths. */
+  @Test
+  void reluMatchesItsDefinitionBitForBit() {
+    for (int n : new int[] {5, 37, 70_001}) { // the last one splits over threads
+      float[] x = new float[n], g = new float[n];
+      for (int i = 0; i < n; i++) {
+        x[i] = switch (r.nextInt(6)) {
+          case 0 -> Float.NaN;
+          case 1 -> r.nextBoolean() ? 0f : -0f;
+          default -> (float) r.nextGaussian();
+        };
+        g[i] = r.nextInt(5) == 0 ? -0f : (float) r.nextGaussian();
+      }
+      for (boolean accumulate : new boolean[] {false, true}) {
+        Var a = new Var(new Tensor(x.clone(), n), true);
+        Var y = Ops.relu(a);
+        for (int i = 0; i < n; i++) {
+          assertEquals(Float.floatToRawIntBits(x[i] > 0f ? x[i] : 0f), Float.floatToRawIntBits(y.data()[i]), "relu " + i);
+        }
+        // y·g summed: dL/dy = g; with accumulate, a also feeds the loss directly (dL/da gets -0 first)
+        Var loss = Ops.mean(Ops.mul(y, Var.constant(new Tensor(g.clone(), n))));
+        if (accumulate) {
+          float[] minusZero = new float[n];
+          java.util.Arrays.fill(minusZero, -0f);
+          a.setGrad(minusZero);
+        }
+        loss.backward();
+        float[] ga = a.grad();
+        // dL/dy from the same loss on a leaf standing in for y
+        Var leaf = new Var(new Tensor(y.data().clone(), n), true);
+        Ops.mean(Ops.mul(leaf, Var.constant(new Tensor(g.clone(), n)))).backward();
+        float[] dy = leaf.grad();
+        for (int i = 0; i < n; i++) {
+          float want = accumulate ? (x[i] > 0f ? -0f + dy[i] : -0f) : (x[i] > 0f ? dy[i] : 0f);
+          assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(ga[i]), "gradient " + i + " accumulate " + accumulate);
+        }
+      }
+    }
+  }
 }
