@@ -28,7 +28,7 @@ public final class Pool {
       // Without padding every window lies inside the image (floor mode): no bounds checks.
       int kh = s.kH(), kw = s.kW(), sh = s.strideH(), sw = s.strideW(), w = s.inW();
       if (kh == 2 && kw == 2 && sh == 2 && sw == 2) {
-        max2x2(FloatVector.SPECIES_PREFERRED, x, y, argmax, p0, p1, hw, w, oh, ow);
+        max2x2(x, y, argmax, p0, p1, hw, w, oh, ow);
         return;
       }
       for (int pl = p0; pl < p1; pl++) {
@@ -90,13 +90,18 @@ public final class Pool {
    * mispredicted half the time, made pooling 14% of a CNN step. A pairwise tournament (a vs b,
    * c vs d, then the winners, ties to the earlier) picks the same index as the sequential scan.
    */
-  static void max2x2(VectorSpecies<Float> fs, float[] x, float[] y, int[] argmax, int p0, int p1,
-      int hw, int w, int oh, int ow) {
+  private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Integer> IS = FS.withLanes(int.class);
+
+  static void max2x2(float[] x, float[] y, int[] argmax, int p0, int p1, int hw, int w, int oh, int ow) {
     // The scalar version below, lane for lane: a plane's outputs in order, each lane gathering its
     // window's four corners through a table of window offsets (rows of 14 or 7 outputs are too
     // short to vectorize along), keys and decisions as there. 2.4× the scalar loop on 512 bits.
+    // The species are constants: passed as a parameter to a method C2 does not inline, the vector
+    // operations fall back to their Java implementations (10× slower than the scalar loop).
+    final VectorSpecies<Float> fs = FS;
+    final VectorSpecies<Integer> is = IS;
     int n = oh * ow, lanes = fs.length();
-    VectorSpecies<Integer> is = fs.withLanes(int.class);
     int[] corner = new int[n];
     for (int oy = 0; oy < oh; oy++) for (int ox = 0; ox < ow; ox++) corner[oy * ow + ox] = 2 * oy * w + 2 * ox;
     for (int pl = p0; pl < p1; pl++) {

@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
 import java.util.SplittableRandom;
-import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 class PoolTest {
@@ -155,11 +153,11 @@ class PoolTest {
     assertTrue(e.getMessage().contains("input=4x4") && e.getMessage().contains("kernel=7x7"), e.getMessage());
   }
 
-  /** The vector 2×2 path equals the scalar one on every species width, tails included. */
+  /** The vector 2×2 path equals the scalar one, planes longer and shorter than a vector, tails included. */
   @Test
-  void vectorTwoByTwoEqualsScalarOnEveryWidth() {
+  void vectorTwoByTwoEqualsScalar() {
     SplittableRandom r = new SplittableRandom(12);
-    for (int[] g : new int[][] {{5, 28, 28}, {7, 14, 14}, {3, 9, 7}, {4, 2, 2}}) {
+    for (int[] g : new int[][] {{5, 28, 28}, {7, 14, 14}, {3, 9, 7}, {4, 2, 2}, {3, 12, 12}, {3, 18, 18}}) {
       int planes = g[0], h = g[1], w = g[2], oh = h / 2, ow = w / 2, hw = h * w;
       float[] x = new float[planes * hw];
       for (int i = 0; i < x.length; i++) {
@@ -174,14 +172,12 @@ class PoolTest {
       float[] want = new float[planes * oh * ow];
       int[] wantArg = new int[want.length];
       Pool.max2x2Scalar(x, want, wantArg, 0, planes, hw, w, oh, ow);
-      for (var fs : List.of(FloatVector.SPECIES_128, FloatVector.SPECIES_256, FloatVector.SPECIES_512)) {
-        float[] y = new float[want.length];
-        int[] arg = new int[want.length];
-        Pool.max2x2(fs, x, y, arg, 1, planes, hw, w, oh, ow); // from the second plane: offsets
-        for (int o = oh * ow; o < want.length; o++) {
-          assertEquals(wantArg[o], arg[o], fs + " " + h + "x" + w + " output " + o);
-          assertEquals(Float.floatToRawIntBits(want[o]), Float.floatToRawIntBits(y[o]), fs + " value " + o);
-        }
+      float[] y = new float[want.length];
+      int[] arg = new int[want.length];
+      Pool.max2x2(x, y, arg, 1, planes, hw, w, oh, ow); // from the second plane: offsets
+      for (int o = oh * ow; o < want.length; o++) {
+        assertEquals(wantArg[o], arg[o], h + "x" + w + " output " + o);
+        assertEquals(Float.floatToRawIntBits(want[o]), Float.floatToRawIntBits(y[o]), h + "x" + w + " value " + o);
       }
     }
   }
