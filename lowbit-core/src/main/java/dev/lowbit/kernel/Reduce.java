@@ -10,8 +10,24 @@ public final class Reduce {
 
   /** Σ a[off .. off+len), accumulated in double in index order. */
   public static float sum(float[] a, int off, int len) {
-    double s = 0;
-    for (int i = off, e = off + len; i < e; i++) s += a[i];
+    // Eight interleaved double sums, combined pairwise: one chain of dependent additions was bound
+    // by their latency (a convolution's bias gradient, 100,352 terms per channel, took 5% of a
+    // CNN step). Float terms in double sums, so the order rarely shows in the float result; the
+    // order is fixed, so results are deterministic.
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+    int i = off, e = off + len;
+    for (; i + 8 <= e; i += 8) {
+      s0 += a[i];
+      s1 += a[i + 1];
+      s2 += a[i + 2];
+      s3 += a[i + 3];
+      s4 += a[i + 4];
+      s5 += a[i + 5];
+      s6 += a[i + 6];
+      s7 += a[i + 7];
+    }
+    double s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+    for (; i < e; i++) s += a[i];
     return (float) s;
   }
 

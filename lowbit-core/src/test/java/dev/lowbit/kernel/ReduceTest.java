@@ -31,6 +31,20 @@ class ReduceTest {
     }
   }
 
+  /** The interleaved sum against an exact (BigDecimal) sum rounded to float, offsets and tails included. */
+  @Test
+  void sumIsTheFloatOfTheExactSum() {
+    SplittableRandom r = new SplittableRandom(3);
+    for (int len : new int[] {0, 1, 7, 8, 9, 100, 100_352}) {
+      float[] a = new float[len + 5];
+      for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(7) - 6));
+      java.math.BigDecimal exact = java.math.BigDecimal.ZERO;
+      for (int i = 3; i < 3 + len; i++) exact = exact.add(new java.math.BigDecimal(a[i]));
+      assertEquals(exact.floatValue(), Reduce.sum(a, 3, len), "length " + len);
+    }
+    assertEquals(Float.NaN, Reduce.sum(new float[] {1, Float.NaN, 2, 3, 4, 5, 6, 7, 8}, 0, 9));
+  }
+
   @Test
   void statisticsMatchTwoPassDouble() {
     SplittableRandom r = new SplittableRandom(2);
