@@ -1,5 +1,9 @@
 package dev.lowbit.kernel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * 2-D convolution (NCHW) by im2col + GEMM, forward and both backward passes. The im2col matrix
  * {@code col} has C·KH·KW rows (row (c·KH + i)·KW + j) and N·OH·OW columns (column n·OH·OW + pixel);
@@ -19,6 +23,10 @@ public final class Conv {
   }
 
   private static void im2col(ConvSpec s, float[] x, float[] col, int c0, int c1) {
+    if (samePlanes(s)) {
+      im2colPlanes(s, x, col, c0, c1);
+      return;
+    }
     int oh = s.outH(), ow = s.outW(), ohw = oh * ow, cols = s.colCols();
     for (int c = c0; c < c1; c++) {
       for (int i = 0; i < s.kH(); i++) {
@@ -64,6 +72,10 @@ public final class Conv {
   }
 
   private static void col2im(ConvSpec s, float[] col, float[] dx, int c0, int c1) {
+    if (samePlanes(s)) {
+      col2imPlanes(s, col, dx, c0, c1);
+      return;
+    }
     int oh = s.outH(), ow = s.outW(), ohw = oh * ow, cols = s.colCols();
     // Loop order matches im2col so every dx element receives its terms in a fixed order.
     for (int c = c0; c < c1; c++) {
@@ -88,6 +100,88 @@ public final class Conv {
                 int ix = xx * s.strideW() + ix0;
                 if (ix >= 0 && ix < s.inW()) dx[xRow + ix] += col[src + xx];
               }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // ---- same-size stride-1 convolutions on whole planes
+
+  private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+
+  /**
+   * True for stride 1, dilation 1 and an output plane the size of the input plane (2·pad = k − 1,
+   * e.g. 3×3 with padding 1): then a tap (i, j) maps output o of a plane to input o + (i − padH)·W
+   * + (j − padW), so a whole plane (N·OH·OW of them per column row) moves as one masked vector
+   * loop instead of OH spans of OW elements (14 or 7 in the CNN: too short to vectorize).
+   */
+  private static boolean samePlanes(ConvSpec s) {
+    return s.strideH() == 1 && s.strideW() == 1 && s.dilH() == 1 && s.dilW() == 1
+        && s.outH() == s.inH() && s.outW() == s.inW();
+  }
+
+  /**
+   * For each kernel column j, which outputs of a plane read inside the image horizontally; padded
+   * with false to whole vectors.
+   */
+  private static boolean[][] columnsInside(ConvSpec s) {
+    int w = s.inW(), hw = s.inH() * w;
+    boolean[][] in = new boolean[s.kW()][(hw + FS.length() - 1) / FS.length() * FS.length()];
+    for (int j = 0; j < s.kW(); j++) {
+      for (int o = 0; o < hw; o++) {
+        int ix = o % w + j - s.padW();
+        in[j][o] = ix >= 0 && ix < w;
+      }
+    }
+    return in;
+  }
+
+  /** {@link #im2col} for {@link #samePlanes} geometry: the same entries, masked plane copies. */
+  private static void im2colPlanes(ConvSpec s, float[] x, float[] col, int c0, int c1) {
+    final VectorSpecies<Float> fs = FS;
+    int w = s.inW(), hw = s.inH() * w, cols = s.colCols(), lanes = fs.length();
+    boolean[][] inside = columnsInside(s);
+    for (int c = c0; c < c1; c++) {
+      for (int i = 0; i < s.kH(); i++) {
+        int lo = Math.max(0, s.padH() - i) * w, hi = Math.min(s.inH(), s.inH() + s.padH() - i) * w;
+        for (int j = 0; j < s.kW(); j++) {
+          boolean[] in = inside[j];
+          int shift = (i - s.padH()) * w + (j - s.padW());
+          int rowBase = ((c * s.kH() + i) * s.kW() + j) * cols;
+          for (int n = 0; n < s.batch(); n++) {
+            int xb = (n * s.inC() + c) * hw + shift, cb = rowBase + n * hw;
+            for (int t = 0; t < hw; t += lanes) {
+              VectorMask<Float> m = VectorMask.fromArray(fs, in, t)
+                  .and(fs.indexInRange(t - lo, hi - lo));
+              FloatVector.fromArray(fs, x, xb + t, m).intoArray(col, cb + t, fs.indexInRange(t, hw));
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** {@link #col2im} for {@link #samePlanes} geometry: each input element gets its terms in the same order. */
+  private static void col2imPlanes(ConvSpec s, float[] col, float[] dx, int c0, int c1) {
+    final VectorSpecies<Float> fs = FS;
+    int w = s.inW(), hw = s.inH() * w, cols = s.colCols(), lanes = fs.length();
+    boolean[][] inside = columnsInside(s);
+    for (int c = c0; c < c1; c++) {
+      for (int i = 0; i < s.kH(); i++) {
+        int lo = Math.max(0, s.padH() - i) * w, hi = Math.min(s.inH(), s.inH() + s.padH() - i) * w;
+        for (int j = 0; j < s.kW(); j++) {
+          boolean[] in = inside[j];
+          int shift = (i - s.padH()) * w + (j - s.padW());
+          int rowBase = ((c * s.kH() + i) * s.kW() + j) * cols;
+          for (int n = 0; n < s.batch(); n++) {
+            int xb = (n * s.inC() + c) * hw + shift, cb = rowBase + n * hw;
+            for (int t = 0; t < hw; t += lanes) {
+              VectorMask<Float> m = VectorMask.fromArray(fs, in, t)
+                  .and(fs.indexInRange(t - lo, hi - lo));
+              FloatVector.fromArray(fs, dx, xb + t, m).add(FloatVector.fromArray(fs, col, cb + t, m))
+                  .intoArray(dx, xb + t, m);
             }
           }
         }
