@@ -9,6 +9,7 @@ import java.util.concurrent.Future;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -484,7 +485,14 @@ public final class VectorGemm implements Gemm {
           int[] idx = new int[16];
           for (int r = 0; r < 16; r++) idx[r] = r * ld;
           for (int h = 0; h < n; h += 16) gather512(x, s + h * ld, idx, dst, d + h, kc, w);
-          return n;
+          if (n < rows) {
+            // the last rows of a partial panel (a convolution's 9 filter taps in a 32-wide
+            // panel): a masked gather whose idle lanes read nothing and store the padding zeros
+            int left = rows - n;
+            for (int r = left; r < 16; r++) idx[r] = 0;
+            gatherMasked512(x, s + n * ld, idx, left, dst, d + n, kc, w);
+          }
+          return rows;
         }
         if (w == 8 && rows == 8) {
           transpose8x16(x, s, ld, dst, d, kc);
@@ -514,6 +522,15 @@ public final class VectorGemm implements Gemm {
   private static void gather512(float[] x, int s, int[] idx, float[] dst, int d, int kc, int w) {
     for (int p = 0; p < kc; p++, d += w) {
       FloatVector.fromArray(F512, x, s + p, idx, 0).intoArray(dst, d);
+    }
+  }
+
+  /** As {@link #gather512} for the first {@code rows} lanes; the others store zeros. */
+  private static void gatherMasked512(
+      float[] x, int s, int[] idx, int rows, float[] dst, int d, int kc, int w) {
+    VectorMask<Float> m = F512.indexInRange(0, rows);
+    for (int p = 0; p < kc; p++, d += w) {
+      FloatVector.fromArray(F512, x, s + p, idx, 0, m).intoArray(dst, d);
     }
   }
 
