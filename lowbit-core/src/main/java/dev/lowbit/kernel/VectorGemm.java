@@ -382,8 +382,8 @@ public final class VectorGemm implements Gemm {
         if (!strided) {
           // the transposing case: a scalar loop storing with stride w took a quarter of CNN
           // training time, so whole row groups go through vector transposes first
-          int r0 = kind != F32 ? 0
-              : transposeF((float[]) arr, off + (i0 + i) * ld + p0, ld, dst, base, rows, kc, w, bits);
+          int r0 = kind != F32 ? 0 : transposeF(
+              (float[]) arr, off + (i0 + i) * ld + p0, ld, dst, base, rows, kc, w, bits);
           for (int r = r0; r < rows; r++) {
             int s = off + (i0 + i + r) * ld + p0;
             int d = base + r;
@@ -454,7 +454,8 @@ public final class VectorGemm implements Gemm {
   // Interleaving index vectors for selectFrom(a, b) (lane l of b is index lanes + l): LO = a0 b0
   // a1 b1 .. of the low halves, HI of the high halves. One such "perfect shuffle" of the pairs
   // (v[j], v[j + n/2]) rotates the bits of an element's (vector, lane) address by one, so
-  // log2(lanes) of them transpose a square block (8 rows x 16 of width 512: three).
+  // log2(lanes) of them transpose a square block (8 rows x 16 of width 512: three). After Stone,
+  // "Parallel Processing with the Perfect Shuffle", IEEE Trans. Computers, 1971.
   private static final FloatVector LO512 = shuffleIndex(F512, 0);
   private static final FloatVector HI512 = shuffleIndex(F512, 1);
   private static final FloatVector LO256 = shuffleIndex(F256, 0);
@@ -470,9 +471,10 @@ public final class VectorGemm implements Gemm {
   }
 
   /**
-   * Packs dst[d + p·w + r] = x[s + r·ld + p] for p below kc and the first rows of r below
-   * {@code rows} that whole vector blocks cover; returns how many rows that was (the caller packs
-   * the rest). Pure data movement: the packed panel is the same whichever path wrote it.
+   * Packs dst[d + p·w + r] = x[s + r·ld + p] for p below kc and as many of the first
+   * {@code rows} r as whole vector blocks (or, at 512 bits, a masked gather) cover; returns how
+   * many rows that was (the caller packs the rest with scalars). Pure data movement: the panel is
+   * the same whichever path wrote it, so results do not depend on it.
    */
   private static int transposeF(
       float[] x, int s, int ld, float[] dst, int d, int rows, int kc, int w, int bits) {
