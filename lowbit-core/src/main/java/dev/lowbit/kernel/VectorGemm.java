@@ -486,13 +486,13 @@ public final class VectorGemm implements Gemm {
           int n = rows / 16 * 16;
           int[] idx = new int[16];
           for (int r = 0; r < 16; r++) idx[r] = r * ld;
-          for (int h = 0; h < n; h += 16) gather512(x, s + h * ld, idx, dst, d + h, kc, w);
+          for (int h = 0; h < n; h += 16) gather512(x, s + h * ld, idx, 16, dst, d + h, kc, w);
           if (n < rows) {
             // the last rows of a partial panel (a convolution's 9 filter taps in a 32-wide
             // panel): a masked gather whose idle lanes read nothing and store the padding zeros
             int left = rows - n;
             for (int r = left; r < 16; r++) idx[r] = 0;
-            gatherMasked512(x, s + n * ld, idx, left, dst, d + n, kc, w);
+            gather512(x, s + n * ld, idx, left, dst, d + n, kc, w);
           }
           return rows;
         }
@@ -520,15 +520,13 @@ public final class VectorGemm implements Gemm {
     return 0;
   }
 
-  /** 16 rows: dst[d + p·w + r] = x[s + idx[r] + p] by one gather per depth step. */
-  private static void gather512(float[] x, int s, int[] idx, float[] dst, int d, int kc, int w) {
-    for (int p = 0; p < kc; p++, d += w) {
-      FloatVector.fromArray(F512, x, s + p, idx, 0).intoArray(dst, d);
-    }
-  }
-
-  /** As {@link #gather512} for the first {@code rows} lanes; the others store zeros. */
-  private static void gatherMasked512(
+  /**
+   * dst[d + p·w + r] = x[s + idx[r] + p] for r below {@code rows} (at most 16), zeros for the
+   * other lanes, by one gather per depth step. Full and partial panels share this one masked
+   * loop, so the first partial panel runs compiled code (a separate method stayed in C1, 20x
+   * slower, for the first hundred or so small products).
+   */
+  private static void gather512(
       float[] x, int s, int[] idx, int rows, float[] dst, int d, int kc, int w) {
     VectorMask<Float> m = F512.indexInRange(0, rows);
     for (int p = 0; p < kc; p++, d += w) {
