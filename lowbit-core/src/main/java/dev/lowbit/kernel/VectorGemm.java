@@ -340,6 +340,7 @@ public final class VectorGemm implements Gemm {
     float[] af = new float[0];
     float[] bf = new float[0];
     float[] tileF = new float[0];
+    float[] rowsF = new float[0];
     double[] ad = new double[0];
     double[] bd = new double[0];
     double[] tileD = new double[0];
@@ -371,7 +372,7 @@ public final class VectorGemm implements Gemm {
      * Packs X(i0 .. i0+len, p0 .. p0+kc) as panels dst[(panel·kc + p)·w + r], zero-padded; fp32
      * rows are transposed on vectors of {@code bits} bits.
      */
-    void packF(float[] dst, int i0, int len, int p0, int kc, int w, int bits) {
+    void packF(float[] dst, int i0, int len, int p0, int kc, int w, int bits, float[] tmp) {
       for (int i = 0, base = 0; i < len; i += w, base += kc * w) {
         int rows = Math.min(w, len - i);
         if (rows < w) {
@@ -381,9 +382,25 @@ public final class VectorGemm implements Gemm {
         }
         if (!strided) {
           // the transposing case: a scalar loop storing with stride w took a quarter of CNN
-          // training time, so whole row groups go through vector transposes first
-          int r0 = kind != F32 ? 0 : transposeF(
-              (float[]) arr, off + (i0 + i) * ld + p0, ld, dst, base, rows, kc, w, bits);
+          // training time, so whole row groups go through vector transposes first (int8 rows
+          // widened to floats in tmp first, a loop C2 vectorizes)
+          int r0;
+          if (kind == F32) {
+            r0 = transposeF(
+                (float[]) arr, off + (i0 + i) * ld + p0, ld, dst, base, rows, kc, w, bits);
+          } else {
+            byte[] x = (byte[]) arr;
+            for (int r = 0; r < rows; r++) {
+              int s = off + (i0 + i + r) * ld + p0;
+              int t = r * kc;
+              if (kind == S8) {
+                for (int p = 0; p < kc; p++) tmp[t + p] = x[s + p];
+              } else {
+                for (int p = 0; p < kc; p++) tmp[t + p] = x[s + p] & 0xFF;
+              }
+            }
+            r0 = transposeF(tmp, 0, kc, dst, base, rows, kc, w, bits);
+          }
           for (int r = r0; r < rows; r++) {
             int s = off + (i0 + i + r) * ld + p0;
             int d = base + r;
@@ -665,20 +682,22 @@ public final class VectorGemm implements Gemm {
     final int nr = nrF;
     sc.tileF = grow(sc.tileF, MR * nr);
     float[] tile = sc.tileF;
+    sc.rowsF = grow(sc.rowsF, nr * KC); // int8 rows widened for the transposing pack
+    float[] tmp = sc.rowsF;
     for (int jc = j0; jc < j1; jc += NC) {
       int nc = Math.min(NC, j1 - jc);
       for (int pc = 0; pc < k; pc += KC) {
         int kc = Math.min(KC, k - pc);
         sc.bf = grow(sc.bf, roundUp(nc, nr) * kc);
         float[] bp = sc.bf;
-        b.packF(bp, jc, nc, pc, kc, nr, bits);
+        b.packF(bp, jc, nc, pc, kc, nr, bits, tmp);
         int mode = intOut ? (pc == 0 ? I_STORE : I_ADD) : F_STORE;
         float bt = pc == 0 ? beta : 1f; // later depth blocks add onto what the first one wrote
         for (int ic = i0; ic < i1; ic += MC) {
           int mc = Math.min(MC, i1 - ic);
           sc.af = grow(sc.af, roundUp(mc, MR) * kc);
           float[] ap = sc.af;
-          a.packF(ap, ic, mc, pc, kc, MR, bits);
+          a.packF(ap, ic, mc, pc, kc, MR, bits, tmp);
           for (int jr = 0; jr < nc; jr += nr) {
             int nw = Math.min(nr, nc - jr);
             int bi = jr * kc;
