@@ -369,8 +369,9 @@ public final class VectorGemm implements Gemm {
     static final int S16 = 3;
 
     /**
-     * Packs X(i0 .. i0+len, p0 .. p0+kc) as panels dst[(panel·kc + p)·w + r], zero-padded; fp32
-     * rows are transposed on vectors of {@code bits} bits.
+     * Packs X(i0 .. i0+len, p0 .. p0+kc) as panels dst[(panel·kc + p)·w + r], zero-padded; rows
+     * are transposed on vectors of {@code bits} bits, int8 rows after widening into {@code tmp}
+     * (at least w·kc floats).
      */
     void packF(float[] dst, int i0, int len, int p0, int kc, int w, int bits, float[] tmp) {
       for (int i = 0, base = 0; i < len; i += w, base += kc * w) {
