@@ -9,6 +9,7 @@ import java.util.concurrent.Future;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -339,6 +340,7 @@ public final class VectorGemm implements Gemm {
     float[] af = new float[0];
     float[] bf = new float[0];
     float[] tileF = new float[0];
+    float[] rowsF = new float[0];
     double[] ad = new double[0];
     double[] bd = new double[0];
     double[] tileD = new double[0];
@@ -366,8 +368,12 @@ public final class VectorGemm implements Gemm {
     static final int U8 = 2;
     static final int S16 = 3;
 
-    /** Packs X(i0 .. i0+len, p0 .. p0+kc) as panels dst[(panel·kc + p)·w + r], zero-padded. */
-    void packF(float[] dst, int i0, int len, int p0, int kc, int w) {
+    /**
+     * Packs X(i0 .. i0+len, p0 .. p0+kc) as panels dst[(panel·kc + p)·w + r], zero-padded; rows
+     * are transposed on vectors of {@code bits} bits, int8 rows after widening into {@code tmp}
+     * (at least w·kc floats).
+     */
+    void packF(float[] dst, int i0, int len, int p0, int kc, int w, int bits, float[] tmp) {
       for (int i = 0, base = 0; i < len; i += w, base += kc * w) {
         int rows = Math.min(w, len - i);
         if (rows < w) {
@@ -376,7 +382,27 @@ public final class VectorGemm implements Gemm {
           java.util.Arrays.fill(dst, base, base + kc * w, 0f);
         }
         if (!strided) {
-          for (int r = 0; r < rows; r++) {
+          // the transposing case: a scalar loop storing with stride w took a quarter of CNN
+          // training time, so whole row groups go through vector transposes first (int8 rows
+          // widened to floats in tmp first, a loop C2 vectorizes)
+          int r0;
+          if (kind == F32) {
+            r0 = transposeF(
+                (float[]) arr, off + (i0 + i) * ld + p0, ld, dst, base, rows, kc, w, bits);
+          } else {
+            byte[] x = (byte[]) arr;
+            for (int r = 0; r < rows; r++) {
+              int s = off + (i0 + i + r) * ld + p0;
+              int t = r * kc;
+              if (kind == S8) {
+                for (int p = 0; p < kc; p++) tmp[t + p] = x[s + p];
+              } else {
+                for (int p = 0; p < kc; p++) tmp[t + p] = x[s + p] & 0xFF;
+              }
+            }
+            r0 = transposeF(tmp, 0, kc, dst, base, rows, kc, w, bits);
+          }
+          for (int r = r0; r < rows; r++) {
             int s = off + (i0 + i + r) * ld + p0;
             int d = base + r;
             switch (kind) {
@@ -441,6 +467,205 @@ public final class VectorGemm implements Gemm {
     }
   }
 
+  // ---------------------------------------------------------------- transposing pack
+
+  // Interleaving index vectors for selectFrom(a, b) (lane l of b is index lanes + l): LO = a0 b0
+  // a1 b1 .. of the low halves, HI of the high halves. One such "perfect shuffle" of the pairs
+  // (v[j], v[j + n/2]) rotates the bits of an element's (vector, lane) address by one, so
+  // log2(lanes) of them transpose a square block (8 rows x 16 of width 512: three). After Stone,
+  // "Parallel Processing with the Perfect Shuffle", IEEE Trans. Computers, 1971.
+  private static final FloatVector LO512 = shuffleIndex(F512, 0);
+  private static final FloatVector HI512 = shuffleIndex(F512, 1);
+  private static final FloatVector LO256 = shuffleIndex(F256, 0);
+  private static final FloatVector HI256 = shuffleIndex(F256, 1);
+  private static final FloatVector LO128 = shuffleIndex(F128, 0);
+  private static final FloatVector HI128 = shuffleIndex(F128, 1);
+
+  private static FloatVector shuffleIndex(VectorSpecies<Float> sp, int half) {
+    int n = sp.length();
+    float[] ix = new float[n];
+    for (int q = 0; q < n; q++) ix[q] = (q & 1) * n + half * (n / 2) + (q >> 1);
+    return FloatVector.fromArray(sp, ix, 0);
+  }
+
+  /**
+   * Packs dst[d + p·w + r] = x[s + r·ld + p] for p below kc and as many of the first
+   * {@code rows} r as whole vector blocks (or, at 512 bits, a masked gather) cover; returns how
+   * many rows that was (the caller packs the rest with scalars). Pure data movement: the panel is
+   * the same whichever path wrote it, so results do not depend on it.
+   */
+  private static int transposeF(
+      float[] x, int s, int ld, float[] dst, int d, int rows, int kc, int w, int bits) {
+    switch (bits) {
+      case 512 -> {
+        if (w % 16 == 0) {
+          // 16 rows per gather, one contiguous store per depth: on this CPU (AVX-512) faster
+          // than 16 x 16 shuffle transposes for the 32-wide B panels
+          int n = rows / 16 * 16;
+          int[] idx = new int[16];
+          for (int r = 0; r < 16; r++) idx[r] = r * ld;
+          for (int h = 0; h < n; h += 16) gather512(x, s + h * ld, idx, 16, dst, d + h, kc, w);
+          if (n < rows) {
+            // the last rows of a partial panel (a convolution's 9 filter taps in a 32-wide
+            // panel): a masked gather whose idle lanes read nothing and store the padding zeros
+            int left = rows - n;
+            for (int r = left; r < 16; r++) idx[r] = 0;
+            gather512(x, s + n * ld, idx, left, dst, d + n, kc, w);
+          }
+          return rows;
+        }
+        if (w == 8 && rows == 8) {
+          transpose8x16(x, s, ld, dst, d, kc);
+          return 8;
+        }
+      }
+      case 256 -> {
+        if (w % 8 == 0) {
+          int n = rows / 8 * 8;
+          for (int h = 0; h < n; h += 8) transpose8x8(x, s + h * ld, ld, dst, d + h, kc, w);
+          return n;
+        }
+      }
+      case 128 -> {
+        if (w % 4 == 0) {
+          int n = rows / 4 * 4;
+          for (int h = 0; h < n; h += 4) transpose4x4(x, s + h * ld, ld, dst, d + h, kc, w);
+          return n;
+        }
+      }
+      default -> { }
+    }
+    return 0;
+  }
+
+  /**
+   * dst[d + p·w + r] = x[s + idx[r] + p] for r below {@code rows} (at most 16), zeros for the
+   * other lanes, by one gather per depth step. Full and partial panels share this one masked
+   * loop, so the first partial panel runs compiled code (a separate method stayed in C1, 20x
+   * slower, for the first hundred or so small products).
+   */
+  private static void gather512(
+      float[] x, int s, int[] idx, int rows, float[] dst, int d, int kc, int w) {
+    VectorMask<Float> m = F512.indexInRange(0, rows);
+    for (int p = 0; p < kc; p++, d += w) {
+      FloatVector.fromArray(F512, x, s + p, idx, 0, m).intoArray(dst, d);
+    }
+  }
+
+  /** 8 rows into a panel 8 wide: blocks of 16 depths become 8 vectors of (2 depths x 8 rows). */
+  private static void transpose8x16(float[] x, int s, int ld, float[] dst, int d, int kc) {
+    FloatVector lo = LO512;
+    FloatVector hi = HI512;
+    int pb = 0;
+    for (; pb + 16 <= kc; pb += 16) {
+      int q = s + pb;
+      FloatVector v0 = FloatVector.fromArray(F512, x, q);
+      FloatVector v1 = FloatVector.fromArray(F512, x, q + ld);
+      FloatVector v2 = FloatVector.fromArray(F512, x, q + 2 * ld);
+      FloatVector v3 = FloatVector.fromArray(F512, x, q + 3 * ld);
+      FloatVector v4 = FloatVector.fromArray(F512, x, q + 4 * ld);
+      FloatVector v5 = FloatVector.fromArray(F512, x, q + 5 * ld);
+      FloatVector v6 = FloatVector.fromArray(F512, x, q + 6 * ld);
+      FloatVector v7 = FloatVector.fromArray(F512, x, q + 7 * ld);
+      for (int st = 0; st < 3; st++) {
+        FloatVector n0 = lo.selectFrom(v0, v4);
+        FloatVector n1 = hi.selectFrom(v0, v4);
+        FloatVector n2 = lo.selectFrom(v1, v5);
+        FloatVector n3 = hi.selectFrom(v1, v5);
+        FloatVector n4 = lo.selectFrom(v2, v6);
+        FloatVector n5 = hi.selectFrom(v2, v6);
+        FloatVector n6 = lo.selectFrom(v3, v7);
+        FloatVector n7 = hi.selectFrom(v3, v7);
+        v0 = n0; v1 = n1; v2 = n2; v3 = n3; v4 = n4; v5 = n5; v6 = n6; v7 = n7;
+      }
+      int e = d + pb * 8;
+      v0.intoArray(dst, e);
+      v1.intoArray(dst, e + 16);
+      v2.intoArray(dst, e + 32);
+      v3.intoArray(dst, e + 48);
+      v4.intoArray(dst, e + 64);
+      v5.intoArray(dst, e + 80);
+      v6.intoArray(dst, e + 96);
+      v7.intoArray(dst, e + 112);
+    }
+    transposeTail(x, s, ld, dst, d, 8, pb, kc, 8);
+  }
+
+  /** 8 rows on 256-bit vectors: 8 x 8 blocks. */
+  private static void transpose8x8(float[] x, int s, int ld, float[] dst, int d, int kc, int w) {
+    FloatVector lo = LO256;
+    FloatVector hi = HI256;
+    int pb = 0;
+    for (; pb + 8 <= kc; pb += 8) {
+      int q = s + pb;
+      FloatVector v0 = FloatVector.fromArray(F256, x, q);
+      FloatVector v1 = FloatVector.fromArray(F256, x, q + ld);
+      FloatVector v2 = FloatVector.fromArray(F256, x, q + 2 * ld);
+      FloatVector v3 = FloatVector.fromArray(F256, x, q + 3 * ld);
+      FloatVector v4 = FloatVector.fromArray(F256, x, q + 4 * ld);
+      FloatVector v5 = FloatVector.fromArray(F256, x, q + 5 * ld);
+      FloatVector v6 = FloatVector.fromArray(F256, x, q + 6 * ld);
+      FloatVector v7 = FloatVector.fromArray(F256, x, q + 7 * ld);
+      for (int st = 0; st < 3; st++) {
+        FloatVector n0 = lo.selectFrom(v0, v4);
+        FloatVector n1 = hi.selectFrom(v0, v4);
+        FloatVector n2 = lo.selectFrom(v1, v5);
+        FloatVector n3 = hi.selectFrom(v1, v5);
+        FloatVector n4 = lo.selectFrom(v2, v6);
+        FloatVector n5 = hi.selectFrom(v2, v6);
+        FloatVector n6 = lo.selectFrom(v3, v7);
+        FloatVector n7 = hi.selectFrom(v3, v7);
+        v0 = n0; v1 = n1; v2 = n2; v3 = n3; v4 = n4; v5 = n5; v6 = n6; v7 = n7;
+      }
+      int e = d + pb * w;
+      v0.intoArray(dst, e);
+      v1.intoArray(dst, e + w);
+      v2.intoArray(dst, e + 2 * w);
+      v3.intoArray(dst, e + 3 * w);
+      v4.intoArray(dst, e + 4 * w);
+      v5.intoArray(dst, e + 5 * w);
+      v6.intoArray(dst, e + 6 * w);
+      v7.intoArray(dst, e + 7 * w);
+    }
+    transposeTail(x, s, ld, dst, d, 8, pb, kc, w);
+  }
+
+  /** 4 rows on 128-bit vectors: 4 x 4 blocks. */
+  private static void transpose4x4(float[] x, int s, int ld, float[] dst, int d, int kc, int w) {
+    FloatVector lo = LO128;
+    FloatVector hi = HI128;
+    int pb = 0;
+    for (; pb + 4 <= kc; pb += 4) {
+      int q = s + pb;
+      FloatVector v0 = FloatVector.fromArray(F128, x, q);
+      FloatVector v1 = FloatVector.fromArray(F128, x, q + ld);
+      FloatVector v2 = FloatVector.fromArray(F128, x, q + 2 * ld);
+      FloatVector v3 = FloatVector.fromArray(F128, x, q + 3 * ld);
+      for (int st = 0; st < 2; st++) {
+        FloatVector n0 = lo.selectFrom(v0, v2);
+        FloatVector n1 = hi.selectFrom(v0, v2);
+        FloatVector n2 = lo.selectFrom(v1, v3);
+        FloatVector n3 = hi.selectFrom(v1, v3);
+        v0 = n0; v1 = n1; v2 = n2; v3 = n3;
+      }
+      int e = d + pb * w;
+      v0.intoArray(dst, e);
+      v1.intoArray(dst, e + w);
+      v2.intoArray(dst, e + 2 * w);
+      v3.intoArray(dst, e + 3 * w);
+    }
+    transposeTail(x, s, ld, dst, d, 4, pb, kc, w);
+  }
+
+  /** The depths from p0 that whole blocks left over, row by row. */
+  private static void transposeTail(
+      float[] x, int s, int ld, float[] dst, int d, int rows, int p0, int kc, int w) {
+    for (int r = 0; r < rows; r++) {
+      int q = s + r * ld;
+      for (int p = p0, e = d + p0 * w + r; p < kc; p++, e += w) dst[e] = x[q + p];
+    }
+  }
+
   private static int roundUp(int x, int unit) {
     return (x + unit - 1) / unit * unit;
   }
@@ -458,20 +683,22 @@ public final class VectorGemm implements Gemm {
     final int nr = nrF;
     sc.tileF = grow(sc.tileF, MR * nr);
     float[] tile = sc.tileF;
+    sc.rowsF = grow(sc.rowsF, nr * KC); // int8 rows widened for the transposing pack
+    float[] tmp = sc.rowsF;
     for (int jc = j0; jc < j1; jc += NC) {
       int nc = Math.min(NC, j1 - jc);
       for (int pc = 0; pc < k; pc += KC) {
         int kc = Math.min(KC, k - pc);
         sc.bf = grow(sc.bf, roundUp(nc, nr) * kc);
         float[] bp = sc.bf;
-        b.packF(bp, jc, nc, pc, kc, nr);
+        b.packF(bp, jc, nc, pc, kc, nr, bits, tmp);
         int mode = intOut ? (pc == 0 ? I_STORE : I_ADD) : F_STORE;
         float bt = pc == 0 ? beta : 1f; // later depth blocks add onto what the first one wrote
         for (int ic = i0; ic < i1; ic += MC) {
           int mc = Math.min(MC, i1 - ic);
           sc.af = grow(sc.af, roundUp(mc, MR) * kc);
           float[] ap = sc.af;
-          a.packF(ap, ic, mc, pc, kc, MR);
+          a.packF(ap, ic, mc, pc, kc, MR, bits, tmp);
           for (int jr = 0; jr < nc; jr += nr) {
             int nw = Math.min(nr, nc - jr);
             int bi = jr * kc;

@@ -201,6 +201,52 @@ class VectorGemmTest {
     }
   }
 
+  /**
+   * Packing is pure data movement, so with small integer operands (every partial sum exact in
+   * fp32, whatever the order) every width must match the reference bit for bit at any depth:
+   * shapes around the panel widths (8, 16, 32) and the transpose blocks (4, 8, 16), partial
+   * panels, several depth blocks, odd offsets and leading dimensions wider than the operands.
+   */
+  @Test
+  void fp32PackingIsExactOnIntegerOperandsAtEveryWidth() {
+    SplittableRandom r = SEEDS.split();
+    int[][] shapes = {
+      {8, 32, 16}, {16, 16, 17}, {9, 33, 31}, {7, 9, 300}, {24, 65, 257},
+      {33, 31, 513}, {40, 64, 15}, {17, 48, 3}, {1, 100, 260},
+    };
+    for (int[] s : shapes) {
+      for (int t = 0; t < 4; t++) {
+        boolean ta = (t & 1) != 0;
+        boolean tb = (t & 2) != 0;
+        int m = s[0];
+        int n = s[1];
+        int k = s[2];
+        int aOff = 1 + r.nextInt(17);
+        int bOff = 1 + r.nextInt(17);
+        int lda = (ta ? m : k) + r.nextInt(9);
+        int ldb = (tb ? k : n) + r.nextInt(9);
+        int ldc = n + 1;
+        float[] a = new float[aOff + (ta ? k : m) * lda + 5];
+        float[] b = new float[bOff + (tb ? n : k) * ldb + 5];
+        // |a·b| <= 16 and k <= 513: every sum stays far below 2^24
+        for (int i = 0; i < a.length; i++) a[i] = r.nextInt(9) - 4;
+        for (int i = 0; i < b.length; i++) b[i] = r.nextInt(9) - 4;
+        float[] c0 = new float[1 + m * ldc];
+        for (int i = 0; i < c0.length; i++) c0[i] = r.nextInt(5) - 2;
+        float[] want = c0.clone();
+        ScalarGemm.INSTANCE.sgemm(ta, tb, m, n, k, 1f, a, aOff, lda, b, bOff, ldb,
+            2f, want, 1, ldc);
+        String shape = m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb
+            + " lda=" + lda + " ldb=" + ldb + " aOff=" + aOff + " bOff=" + bOff;
+        for (VectorGemm g : gemms().toList()) {
+          float[] got = c0.clone();
+          g.sgemm(ta, tb, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 2f, got, 1, ldc);
+          assertArrayEquals(want, got, () -> g.name() + " sgemm " + shape);
+        }
+      }
+    }
+  }
+
   @Test
   void fp32BetaZeroIgnoresNaNInC() {
     VectorGemm g = VectorGemm.ofBits(256, 1);
