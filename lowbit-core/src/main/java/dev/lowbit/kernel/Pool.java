@@ -111,13 +111,18 @@ public final class Pool {
         FloatVector a = FloatVector.fromArray(fs, x, xb, corner, t), b = FloatVector.fromArray(fs, x, xb + 1, corner, t);
         FloatVector c = FloatVector.fromArray(fs, x, xb + w, corner, t);
         FloatVector d = FloatVector.fromArray(fs, x, xb + w + 1, corner, t);
-        IntVector ka = keys(a), kb = keys(b), kc = keys(c), kd = keys(d);
-        VectorMask<Integer> top = kb.compare(VectorOperators.GT, ka), bottom = kd.compare(VectorOperators.GT, kc);
-        VectorMask<Integer> down = kc.max(kd).compare(VectorOperators.GT, ka.max(kb));
-        IntVector i1 = at.blend(at.add(1), top), i2 = at.add(w).blend(at.add(w + 1), bottom);
-        FloatVector v1 = a.blend(b, top.cast(fs)), v2 = c.blend(d, bottom.cast(fs));
-        i1.blend(i2, down).intoArray(argmax, yb + t);
-        v1.blend(v2, down.cast(fs)).intoArray(y, yb + t);
+        // "greater, or NaN over a non-NaN" on floats (−0 and +0 compare equal): the order of key(),
+        // written out here because a helper taking vectors was compiled on its own and not
+        // inlined, which boxed every vector (a gigabyte of garbage per epoch)
+        VectorMask<Float> na = a.test(VectorOperators.IS_NAN), nb = b.test(VectorOperators.IS_NAN);
+        VectorMask<Float> nc = c.test(VectorOperators.IS_NAN), nd = d.test(VectorOperators.IS_NAN);
+        VectorMask<Float> top = b.compare(VectorOperators.GT, a).or(nb.andNot(na));
+        VectorMask<Float> bottom = d.compare(VectorOperators.GT, c).or(nd.andNot(nc));
+        FloatVector v1 = a.blend(b, top), v2 = c.blend(d, bottom);
+        VectorMask<Float> down = v2.compare(VectorOperators.GT, v1).or(nc.or(nd).andNot(na.or(nb)));
+        IntVector i1 = at.blend(at.add(1), top.cast(is)), i2 = at.add(w).blend(at.add(w + 1), bottom.cast(is));
+        i1.blend(i2, down.cast(is)).intoArray(argmax, yb + t);
+        v1.blend(v2, down).intoArray(y, yb + t);
       }
       for (; t < n; t++) {
         int i = xb + corner[t];
@@ -128,14 +133,6 @@ public final class Pool {
         y[yb + t] = x[arg];
       }
     }
-  }
-
-  /** {@link #key} on every lane. */
-  private static IntVector keys(FloatVector v) {
-    IntVector b = v.reinterpretAsInts();
-    b = b.blend(0, b.eq(0x80000000));
-    IntVector k = b.lanewise(VectorOperators.XOR, b.lanewise(VectorOperators.ASHR, 31).and(0x7FFFFFFF));
-    return k.blend(Integer.MAX_VALUE, b.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
   }
 
   /** The scalar 2×2 path, the reference of the vector one. */
