@@ -33,13 +33,12 @@ public final class ChainedIntGemm {
   /**
    * Whether wrapping chains of codes within [-16448, 16319] (DFP16 with headroom) run as one
    * native int8 GEMM per chain on stacked 7-bit digits ({@link DigitChains}) when the product has
-   * at most two chains; on by default, off with {@code -Dlowbit.dfp.digits=false}. Only on a
-   * native int8 backend (the Java int8 kernel runs at fp32 speed, so four digit products would
-   * cost more than the int16 kernel), and not for many chains: each native call copies its
-   * operands in and out, and at 98 chains of 64×288 (a backward-weight product) that overhead
-   * made it 1.8–2.9× slower than the int16-by-digits backend kernel it replaces.
+   * at most two chains ({@code -Dlowbit.dfp.digits=true}). Off by default, and without it every
+   * int16 chain runs on the Java kernel even under a native backend: since the Java packing and
+   * pooling got faster, dfp16 trains faster on Java than with native calls per chain, digits or
+   * not (CNN 1,133 vs 858 samples/s, MLP 33.8k vs 21.6k in the second epoch; BENCHMARKS.md).
    */
-  static final boolean DIGITS = !"false".equals(System.getProperty("lowbit.dfp.digits"));
+  static final boolean DIGITS = Boolean.getBoolean("lowbit.dfp.digits");
 
   /** Products (m·n·k) below this stay on the int16 kernel: the native call would be declined. */
   static final long DIGITS_MIN_MACS = 1L << 16;
@@ -142,13 +141,8 @@ public final class ChainedIntGemm {
     int[] acc = s.acc;
     Gemm g = Kernels.gemm();
     boolean nativeInt8 = g.name().startsWith("onednn");
-    if (nativeInt8 && (k <= SHORT_K || (long) k > 2L * chain)) {
-      // short products: a native call costs more than these few multiply-adds save; more than two
-      // chains: a native call per chain, each copying its operands, made dfp16's CNN (98 chains of
-      // 64×288 in a backward-weight product) 1.5× slower on oneDNN than on the Java kernel
-      g = Kernels.javaGemm();
-    } else if (DIGITS && nativeInt8 && mode == Accumulator.OverflowMode.WRAP && (long) k <= 2L * chain
-        && Math.min(chain, k) < (1 << 16) && (long) m * n * k >= DIGITS_MIN_MACS) { // few chains: a native call per chain pays
+    if (DIGITS && nativeInt8 && k > SHORT_K && mode == Accumulator.OverflowMode.WRAP && (long) k <= 2L * chain
+        && Math.min(chain, k) < (1 << 16) && (long) m * n * k >= DIGITS_MIN_MACS) { // few chains: a native call per chain
       long ev = DigitChains.gemm(g, chain, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, scale, rowScale,
           colScale, accumulate, c, cOff, ldc);
       if (ev >= 0) return ev;
@@ -157,6 +151,11 @@ public final class ChainedIntGemm {
       long ev = split(s, g, chain, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, scale, rowScale, colScale,
           accumulate, c, cOff, ldc);
       if (ev >= 0) return ev;
+    }
+    if (nativeInt8) {
+      // chain by chain: a native call (and operand copy) per chain costs more than the Java int16
+      // kernel saves (see DIGITS; 98 chains of 64×288 in the CNN's backward-weight product)
+      g = Kernels.javaGemm();
     }
     long events = 0;
     for (int k0 = 0; k0 < k; k0 += Math.min(chain, k - k0)) {
