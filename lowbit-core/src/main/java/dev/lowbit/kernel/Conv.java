@@ -24,7 +24,7 @@ public final class Conv {
 
   private static void im2col(ConvSpec s, float[] x, float[] col, int c0, int c1) {
     if (samePlanes(s)) {
-      im2colPlanes(s, x, col, c0, c1);
+      planes(s, x, col, c0, c1, false);
       return;
     }
     int oh = s.outH(), ow = s.outW(), ohw = oh * ow, cols = s.colCols();
@@ -73,7 +73,7 @@ public final class Conv {
 
   private static void col2im(ConvSpec s, float[] col, float[] dx, int c0, int c1) {
     if (samePlanes(s)) {
-      col2imPlanes(s, col, dx, c0, c1);
+      planes(s, dx, col, c0, c1, true);
       return;
     }
     int oh = s.outH(), ow = s.outW(), ohw = oh * ow, cols = s.colCols();
@@ -138,8 +138,12 @@ public final class Conv {
     return in;
   }
 
-  /** {@link #im2col} for {@link #samePlanes} geometry: the same entries, masked plane copies. */
-  private static void im2colPlanes(ConvSpec s, float[] x, float[] col, int c0, int c1) {
+  /**
+   * {@link #im2col} (x → col) or, when {@code fold}, {@link #col2im} (col added onto x) for {@link
+   * #samePlanes} geometry, as masked whole-plane loops: the same entries, and each input element
+   * gets its terms in the same (tap) order as the row loops.
+   */
+  private static void planes(ConvSpec s, float[] x, float[] col, int c0, int c1, boolean fold) {
     final VectorSpecies<Float> fs = FS;
     int w = s.inW(), hw = s.inH() * w, cols = s.colCols(), lanes = fs.length();
     boolean[][] inside = columnsInside(s);
@@ -153,35 +157,13 @@ public final class Conv {
           for (int n = 0; n < s.batch(); n++) {
             int xb = (n * s.inC() + c) * hw + shift, cb = rowBase + n * hw;
             for (int t = 0; t < hw; t += lanes) {
-              VectorMask<Float> m = VectorMask.fromArray(fs, in, t)
-                  .and(fs.indexInRange(t - lo, hi - lo));
-              FloatVector.fromArray(fs, x, xb + t, m).intoArray(col, cb + t, fs.indexInRange(t, hw));
-            }
-          }
-        }
-      }
-    }
-  }
-
-  /** {@link #col2im} for {@link #samePlanes} geometry: each input element gets its terms in the same order. */
-  private static void col2imPlanes(ConvSpec s, float[] col, float[] dx, int c0, int c1) {
-    final VectorSpecies<Float> fs = FS;
-    int w = s.inW(), hw = s.inH() * w, cols = s.colCols(), lanes = fs.length();
-    boolean[][] inside = columnsInside(s);
-    for (int c = c0; c < c1; c++) {
-      for (int i = 0; i < s.kH(); i++) {
-        int lo = Math.max(0, s.padH() - i) * w, hi = Math.min(s.inH(), s.inH() + s.padH() - i) * w;
-        for (int j = 0; j < s.kW(); j++) {
-          boolean[] in = inside[j];
-          int shift = (i - s.padH()) * w + (j - s.padW());
-          int rowBase = ((c * s.kH() + i) * s.kW() + j) * cols;
-          for (int n = 0; n < s.batch(); n++) {
-            int xb = (n * s.inC() + c) * hw + shift, cb = rowBase + n * hw;
-            for (int t = 0; t < hw; t += lanes) {
-              VectorMask<Float> m = VectorMask.fromArray(fs, in, t)
-                  .and(fs.indexInRange(t - lo, hi - lo));
-              FloatVector.fromArray(fs, dx, xb + t, m).add(FloatVector.fromArray(fs, col, cb + t, m))
-                  .intoArray(dx, xb + t, m);
+              VectorMask<Float> m = VectorMask.fromArray(fs, in, t).and(fs.indexInRange(t - lo, hi - lo));
+              if (fold) {
+                FloatVector.fromArray(fs, x, xb + t, m).add(FloatVector.fromArray(fs, col, cb + t, m))
+                    .intoArray(x, xb + t, m);
+              } else {
+                FloatVector.fromArray(fs, x, xb + t, m).intoArray(col, cb + t, fs.indexInRange(t, hw));
+              }
             }
           }
         }
