@@ -216,6 +216,7 @@ public final class Numerics {
   private record Mark(java.lang.ref.WeakReference<float[]> x, String layer, Role role, Quantizer q, long stamp) {}
 
   private final java.util.ArrayDeque<Mark> marks = new java.util.ArrayDeque<>();
+  static final int MAX_MARKS = 1024;
 
   /**
    * Records that {@code x} holds values quantized by {@code q} for (layer, role) — a convolution's
@@ -226,7 +227,10 @@ public final class Numerics {
   synchronized void markQuantized(float[] x, String layer, Role role, Quantizer q) {
     long stamp = StepArena.stamp();
     marks.removeIf(m -> m.stamp != stamp || m.x.get() == null || m.x.get() == x);
-    while (marks.size() >= 8) marks.removeFirst();
+    // A training step keeps two marks per convolution until its backward pass, so the bound must
+    // exceed any network's convolution count: a forgotten mark means quantizing quantized values
+    // again (harmless on a fixed grid, not quite with a rescaling amax or MX exponent).
+    while (marks.size() >= MAX_MARKS) marks.removeFirst();
     marks.addLast(new Mark(new java.lang.ref.WeakReference<>(x), layer, role, q, stamp));
   }
 

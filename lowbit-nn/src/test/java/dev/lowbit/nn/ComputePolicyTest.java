@@ -142,6 +142,49 @@ class ComputePolicyTest {
     }
   }
 
+  /**
+   * A deep stack of convolutions: each layer's backward-weight product sees exactly the columns its
+   * forward product saw. With stochastic rounding a second quantization of the already quantized
+   * columns (a forgotten mark) would draw new random numbers and change them.
+   */
+  @Test
+  void deepConvStacksUseTheSameQuantizedColumnsForwardAndBackward() {
+    Policy p = Policy.parse("*  activation  e5m2  sr\n", "e5m2-sr");
+    Compute.setNumerics(new Numerics(p, 5));
+    java.util.Map<String, float[]> forward = new java.util.HashMap<>();
+    List<String> checked = new ArrayList<>();
+    Compute.observer = (layer, product, role, values, shape) -> {
+      if (role != Role.ACTIVATION) return;
+      if (product == Product.FORWARD) forward.put(layer, values.clone());
+      if (product == Product.BACKWARD_WEIGHT) {
+        assertArrayEquals(forward.get(layer), values, layer + ": backward-weight columns differ from forward");
+        checked.add(layer);
+      }
+    };
+    SplittableRandom r = new SplittableRandom(21);
+    ConvSpec spec = new ConvSpec(2, 3, 6, 6, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+    Var z = new Var(randn(r, 2, 3, 6, 6), true);
+    for (int layer = 0; layer < 12; layer++) z = Compute.conv2d("conv" + layer, z, Var.parameter(randn(r, 3, 3, 3, 3)), null, spec);
+    Ops.mse(z, new Tensor(new float[z.size()], z.shape())).backward();
+    assertEquals(12, checked.size());
+  }
+
+  /** Marks are not forgotten while a network of hundreds of convolutions could still need them. */
+  @Test
+  void quantizedMarksOutliveADeepNetworksStep() {
+    Numerics n = new Numerics(Presets.get("fp8"), 5);
+    Quantizer q = n.beforeIm2col("c", new ConvSpec(1, 1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1)).orElseThrow();
+    List<float[]> arrays = new ArrayList<>();
+    for (int i = 0; i < 600; i++) {
+      float[] x = new float[4];
+      arrays.add(x);
+      n.markQuantized(x, "conv" + i, Role.ACTIVATION, q);
+    }
+    for (int i = 0; i < 600; i++) assertTrue(n.quantizedAlready(arrays.get(i), "conv" + i, Role.ACTIVATION, q), "mark " + i);
+    assertFalse(n.quantizedAlready(arrays.get(0), "conv0", Role.ERROR, q), "another role");
+    assertFalse(n.quantizedAlready(new float[4], "conv0", Role.ACTIVATION, q), "another array");
+  }
+
   @Test
   void amaxScaledInputsAreNotQuantizedEarlyWhenStridesSkipElements() {
     Numerics n = new Numerics(Presets.get("fp8"), 3);
