@@ -90,13 +90,14 @@ class ConvTest {
   @Test
   void im2colAndCol2imMatchThePerElementLoops() {
     SplittableRandom r = new SplittableRandom(13);
-    ConvSpec[] specs = java.util.Arrays.copyOf(SPECS, SPECS.length + 5);
+    ConvSpec[] specs = java.util.Arrays.copyOf(SPECS, SPECS.length + 6);
     specs[SPECS.length] = ConvSpec.of(2, 2, 3, 2, 3, 3, 1, 4); // padding wider than the image
     specs[SPECS.length + 1] = ConvSpec.of(1, 3, 6, 7, 2, 5, 1, 2);
     // same-size stride-1 planes (the masked plane loops): planes longer and shorter than a vector
     specs[SPECS.length + 2] = ConvSpec.of(3, 2, 14, 14, 2, 3, 1, 1);
     specs[SPECS.length + 3] = ConvSpec.of(2, 2, 9, 11, 2, 5, 1, 2);
     specs[SPECS.length + 4] = ConvSpec.of(2, 3, 5, 3, 2, 1, 1, 0);
+    specs[SPECS.length + 5] = ConvSpec.of(2, 2, 2, 2, 2, 7, 1, 3); // same size, kernel wider than the image
     for (ConvSpec s : specs) {
       float[] x = rand(r, s.inputSize()), col = new float[s.colSize()], want = new float[s.colSize()];
       java.util.Arrays.fill(col, Float.NaN); // every entry must be written
