@@ -36,7 +36,8 @@ public final class ChainedIntGemm {
    * at most two chains ({@code -Dlowbit.dfp.digits=true}). Off by default, and without it every
    * int16 chain runs on the Java kernel even under a native backend: since the Java packing and
    * pooling got faster, dfp16 trains faster on Java than with native calls per chain, digits or
-   * not (CNN 1,133 vs 858 samples/s, MLP 33.8k vs 21.6k in the second epoch; BENCHMARKS.md).
+   * not (dfp16 training, CNN 1,214 vs 858 samples/s, MLP 33.8k vs 21.6k in the second epoch;
+   * BENCHMARKS.md).
    */
   static final boolean DIGITS = Boolean.getBoolean("lowbit.dfp.digits");
 

@@ -174,13 +174,14 @@ public final class Compute {
     int g = s.groups(), ocg = s.outC() / g, kg = s.inC() / g * s.kH() * s.kW(), cols = s.colCols();
     float[] col = StepArena.floats(s.colSize()); // im2col, the products and the layout change overwrite
     Numerics q = numerics;
-    Optional<Quantizer> own = q == null || earlyQuantizationOff ? Optional.empty() : q.columnsInPlace(layer, s);
-    if (own.isPresent() && q.beforeIm2col(layer, s).isPresent()) { // the input, not its KH·KW-fold columns
+    Optional<Quantizer> own = q == null || earlyQuantizationOff ? Optional.empty()
+        : q.quantizesItself(layer, Role.ACTIVATION, s);
+    if (own.isPresent() && Numerics.commutesWithIm2col(own.get(), s)) { // the input, not its KH·KW-fold columns
       Conv.im2col(s, q.quantizeInput(own.get(), layer, x.data(), s.inputSize()), col);
       q.markQuantized(col, layer, Role.ACTIVATION, own.get());
     } else if (own.isPresent()) {
       Conv.im2col(s, x.data(), col);
-      q.quantizeColumns(own.get(), layer, col, s.colRows(), cols);
+      q.quantizeOperand(own.get(), layer, Role.ACTIVATION, col, s.colRows(), cols);
       q.markQuantized(col, layer, Role.ACTIVATION, own.get());
     } else {
       Conv.im2col(s, x.data(), col);
@@ -203,7 +204,8 @@ public final class Compute {
             for (int oc = o0; oc < o1; oc++) db[oc] += Reduce.sum(dt, oc * cols, cols);
           });
         }
-        Optional<Quantizer> ownErrors = q == null || earlyQuantizationOff ? Optional.empty() : q.errorsInPlace(layer, s);
+        Optional<Quantizer> ownErrors = q == null || earlyQuantizationOff ? Optional.empty()
+            : q.quantizesItself(layer, Role.ERROR, s);
         if (ownErrors.isPresent()) {
           q.quantizeOperand(ownErrors.get(), layer, Role.ERROR, dt, s.outC(), cols);
           q.markQuantized(dt, layer, Role.ERROR, ownErrors.get());

@@ -145,27 +145,15 @@ public final class Numerics {
   }
 
   /**
-   * The activation quantizer of convolution {@code layer} when the layer may quantize its column
-   * matrix itself, in place ({@link #quantizeColumns}), instead of leaving it to {@link #quantize}
-   * (which keeps a raw copy to check the cached result against: three more passes over the largest
+   * The quantizer for (convolution {@code layer}, {@code role}) when the layer may quantize that
+   * operand itself, in place ({@link #quantizeOperand}: its column matrix for the activation, its
+   * channels-first output gradient for the error), instead of leaving it to {@link #quantize},
+   * which keeps a raw copy to check the cached result against (three more passes over the largest
    * operand of a CNN step): when no product of the layer takes an integer or emulated path (those
-   * encode the raw operand themselves) and ShiftQuant is off. The columns are not changed between
-   * the forward and the backward-weight products, so no check is needed.
+   * encode the raw operand themselves) and ShiftQuant is off. The layer does not change those
+   * arrays between the products that use them, so no check is needed.
    */
-  Optional<Quantizer> columnsInPlace(String layer, ConvSpec s) {
-    return inPlace(layer, Role.ACTIVATION, s);
-  }
-
-  /**
-   * The error quantizer of convolution {@code layer} when the layer may quantize its output
-   * gradient (its own channels-first scratch) in place, for the same reasons and under the same
-   * conditions as {@link #columnsInPlace}.
-   */
-  Optional<Quantizer> errorsInPlace(String layer, ConvSpec s) {
-    return inPlace(layer, Role.ERROR, s);
-  }
-
-  private Optional<Quantizer> inPlace(String layer, Role role, ConvSpec s) {
+  Optional<Quantizer> quantizesItself(String layer, Role role, ConvSpec s) {
     Optional<Quantizer> z = lookup(layer, role);
     if (z.isEmpty() || shiftQuant != null || s.groups() != 1) return Optional.empty();
     Quantizer q = z.get();
@@ -174,34 +162,29 @@ public final class Numerics {
   }
 
   /**
-   * As {@link #columnsInPlace}, and further when the quantizer may be applied to the layer's input
-   * before im2col, which repeats every input element KH·KW times (9× the work and memory for a
-   * 3×3 kernel): a fixed-grid element format (bf16, fp16, fixed point) or a minifloat scaled per
-   * tensor by amax (fp8), provided every input element reaches the columns (so the amax, hence the
-   * scale, is the same). Round-to-nearest gives the same bits either way; stochastic rounding then
-   * draws once per input element instead of once per column entry.
+   * Whether an activation quantizer may be applied to a convolution's input before im2col, which
+   * repeats every input element KH·KW times (9× the work and memory for a 3×3 kernel): a
+   * fixed-grid element format (bf16, fp16, fixed point) or a minifloat scaled per tensor by amax
+   * (fp8), provided every input element reaches the columns (so the amax, hence the scale, is the
+   * same). Round-to-nearest gives the same bits either way; stochastic rounding then draws once
+   * per input element instead of once per column entry.
    */
-  Optional<Quantizer> beforeIm2col(String layer, ConvSpec s) {
-    return columnsInPlace(layer, s).filter(q -> q.granularity() instanceof Granularity.PerTensor
+  static boolean commutesWithIm2col(Quantizer q, ConvSpec s) {
+    return q.granularity() instanceof Granularity.PerTensor
         && !(q.format() instanceof IntFormat) && !(q.format() instanceof BlockFormat)
-        && (!q.amaxScaled() || s.everyInputUsed()));
+        && (!q.amaxScaled() || s.everyInputUsed());
   }
 
   /**
-   * Quantizes the (one group's) rows × cols column matrix in place, with the stream {@link
-   * #quantize} would use for it as a product's activation operand, so the bits are the same.
+   * Quantizes a stored rows × cols operand of {@code role} in place, with the stream {@link
+   * #quantize} would use for it in a product, so the bits are the same.
    */
-  void quantizeColumns(Quantizer q, String layer, float[] col, int rows, int cols) {
-    quantizeOperand(q, layer, Role.ACTIVATION, col, rows, cols);
-  }
-
-  /** As {@link #quantizeColumns} for any role's stored operand (a convolution's errors). */
-  void quantizeOperand(Quantizer q, String layer, Role role, float[] col, int rows, int cols) {
-    q.quantize(col, new int[] {rows, cols}, col, seed, stream(layer, role, 0),
+  void quantizeOperand(Quantizer q, String layer, Role role, float[] x, int rows, int cols) {
+    q.quantize(x, new int[] {rows, cols}, x, seed, stream(layer, role, 0),
         (long) rows * cols >= PARALLEL_MIN ? Parallel.threads() : 1);
   }
 
-  /** The conv input quantized by {@link #beforeIm2col}'s quantizer (a step-arena array). */
+  /** A convolution's input quantized as its activation ({@link #commutesWithIm2col}; a step-arena array). */
   float[] quantizeInput(Quantizer q, String layer, float[] x, int size) {
     float[] y = StepArena.floats(size);
     q.quantize(x, new int[] {size}, y, seed, stream(layer, Role.ACTIVATION, -1),

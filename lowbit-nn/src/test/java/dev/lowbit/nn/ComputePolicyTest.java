@@ -121,8 +121,9 @@ class ComputePolicyTest {
       Compute.observer = (layer, product, role, values, shape) -> seen.add(new Seen(layer, product, role, values.clone(), shape));
       float[] a = forwardBackward(11);
       ConvSpec spec = new ConvSpec(2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1);
-      assertEquals(!preset.equals("mxfp8"), early.beforeIm2col("conv1", spec).isPresent(), preset);
-      assertTrue(early.columnsInPlace("conv1", spec).isPresent(), preset);
+      assertEquals(!preset.equals("mxfp8"), beforeIm2col(early, spec).isPresent(), preset);
+      assertTrue(early.quantizesItself("conv1", Role.ACTIVATION, spec).isPresent(), preset);
+      assertTrue(early.quantizesItself("conv1", Role.ERROR, spec).isPresent(), preset);
       List<Seen> earlySeen = List.copyOf(seen);
       seen.clear();
       Numerics late = new Numerics(Presets.get(preset), 3);
@@ -173,7 +174,7 @@ class ComputePolicyTest {
   @Test
   void quantizedMarksOutliveADeepNetworksStep() {
     Numerics n = new Numerics(Presets.get("fp8"), 5);
-    Quantizer q = n.beforeIm2col("c", new ConvSpec(1, 1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1)).orElseThrow();
+    Quantizer q = beforeIm2col(n, new ConvSpec(1, 1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1)).orElseThrow();
     List<float[]> arrays = new ArrayList<>();
     for (int i = 0; i < 600; i++) {
       float[] x = new float[4];
@@ -185,16 +186,21 @@ class ComputePolicyTest {
     assertFalse(n.quantizedAlready(new float[4], "conv0", Role.ACTIVATION, q), "another array");
   }
 
+  /** The activation quantizer a convolution applies to its input before im2col, if any. */
+  static java.util.Optional<Quantizer> beforeIm2col(Numerics n, ConvSpec s) {
+    return n.quantizesItself("conv1", Role.ACTIVATION, s).filter(q -> Numerics.commutesWithIm2col(q, s));
+  }
+
   @Test
   void amaxScaledInputsAreNotQuantizedEarlyWhenStridesSkipElements() {
     Numerics n = new Numerics(Presets.get("fp8"), 3);
     // a 1×1 kernel with stride 2 never reads odd rows and columns: their values must not set the scale
-    assertTrue(n.beforeIm2col("conv1", new ConvSpec(2, 3, 6, 6, 4, 1, 1, 2, 2, 0, 0, 1, 1, 1)).isEmpty());
-    assertTrue(n.beforeIm2col("conv1", new ConvSpec(2, 3, 6, 6, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1)).isPresent());
+    assertTrue(beforeIm2col(n, new ConvSpec(2, 3, 6, 6, 4, 1, 1, 2, 2, 0, 0, 1, 1, 1)).isEmpty());
+    assertTrue(beforeIm2col(n, new ConvSpec(2, 3, 6, 6, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1)).isPresent());
     Numerics bf = new Numerics(Presets.get("bf16"), 3); // a fixed grid needs no scale: any geometry
-    assertTrue(bf.beforeIm2col("conv1", new ConvSpec(2, 3, 6, 6, 4, 1, 1, 2, 2, 0, 0, 1, 1, 1)).isPresent());
+    assertTrue(beforeIm2col(bf, new ConvSpec(2, 3, 6, 6, 4, 1, 1, 2, 2, 0, 0, 1, 1, 1)).isPresent());
     for (String integer : List.of("int8", "dfp16")) {
-      assertTrue(new Numerics(Presets.get(integer), 3).columnsInPlace("conv1",
+      assertTrue(new Numerics(Presets.get(integer), 3).quantizesItself("conv1", Role.ACTIVATION,
           new ConvSpec(2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1)).isEmpty(), integer + " takes the integer kernels");
     }
   }
