@@ -83,6 +83,20 @@ public final class Kernels {
     return active;
   }
 
+  /** Set to false to keep training's fp32 arithmetic on the Java kernels under a native backend. */
+  public static final String NATIVE_FLOAT_PROPERTY = "lowbit.nativeFloat";
+
+  /**
+   * The native fp32 training kernels of the backend in use, or null: under pure Java, or when
+   * {@value #NATIVE_FLOAT_PROPERTY} is false.
+   */
+  public static FloatKernels floatKernels() {
+    return active instanceof FloatKernels f && NATIVE_FLOAT ? f : null;
+  }
+
+  private static final boolean NATIVE_FLOAT =
+      !"false".equals(System.getProperty(NATIVE_FLOAT_PROPERTY, "true"));
+
   /** The portable pure-Java GEMM, whatever backend is active. */
   public static Gemm javaGemm() {
     return java;

@@ -6,6 +6,7 @@ import dev.lowbit.autograd.Tape;
 import dev.lowbit.autograd.Var;
 import dev.lowbit.kernel.Conv;
 import dev.lowbit.kernel.ConvSpec;
+import dev.lowbit.kernel.FloatKernels;
 import dev.lowbit.kernel.Gemm;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.Parallel;
@@ -171,9 +172,13 @@ public final class Compute {
     if (w.size() != s.weightSize()) {
       throw new IllegalArgumentException(layer + ": weight " + w.value().shapeString() + " does not fit " + s);
     }
+    Numerics q = numerics;
+    FloatKernels direct = Kernels.floatKernels();
+    if (direct != null && observer == null && (q == null || q.nativeConvolution(layer, s)) && direct.supports(s)) {
+      return directConv2d(direct, layer, q, x, w, b, s);
+    }
     int g = s.groups(), ocg = s.outC() / g, kg = s.inC() / g * s.kH() * s.kW(), cols = s.colCols();
     float[] col = StepArena.floats(s.colSize()); // im2col, the products and the layout change overwrite
-    Numerics q = numerics;
     Optional<Quantizer> own = q == null || earlyQuantizationOff ? Optional.empty()
         : q.quantizesItself(layer, Role.ACTIVATION, s);
     if (own.isPresent() && Numerics.commutesWithIm2col(own.get(), s)) { // the input, not its KH·KW-fold columns
@@ -234,6 +239,72 @@ public final class Compute {
       });
     }
     return o;
+  }
+
+  /**
+   * {@link #conv2d} on the backend's native fp32 convolutions (no im2col): the operands are
+   * quantized around it as {@link Numerics#nativeConvolution} allows — the input and the errors
+   * elementwise into copies, the weight as its GEMM operand (same stream, so the same bits), the
+   * weight gradient as the product's result before it is accumulated.
+   */
+  private static Var directConv2d(FloatKernels direct, String layer, Numerics q, Var x, Var w, Var b, ConvSpec s) {
+    int oc = s.outC(), kg = s.inC() * s.kH() * s.kW();
+    Optional<Quantizer> qx = q == null ? Optional.empty() : q.lookup(layer, Role.ACTIVATION);
+    Optional<Quantizer> qw = q == null ? Optional.empty() : q.lookup(layer, Role.WEIGHT);
+    Optional<Quantizer> qe = q == null ? Optional.empty() : q.lookup(layer, Role.ERROR);
+    Optional<Quantizer> qg = q == null ? Optional.empty() : q.lookup(layer, Role.WEIGHT_GRADIENT);
+    float[] xin = x.data(), win = w.data();
+    if (qx.isPresent()) {
+      xin = q.quantizeInput(qx.get(), layer, xin, s.inputSize());
+      q.countQuantized(1);
+    }
+    if (qw.isPresent()) win = q.quantize(qw.get(), layer, Role.WEIGHT, win, 0, kg, oc, kg);
+    float[] y = StepArena.floats(s.outputSize());
+    if (!direct.convForward(s, xin, win, b == null ? null : b.data(), y)) {
+      throw new IllegalStateException(layer + ": native convolution declined " + s + " after accepting it");
+    }
+    Var o = new Var(new Tensor(y, s.batch(), s.outC(), s.outH(), s.outW()), Tape.needsGrad(x, w, b));
+    if (o.requiresGrad()) {
+      float[] xs = xin, ws = win;
+      Tape.record(o, () -> {
+        float[] dy = o.grad();
+        float[] db = b != null && b.requiresGrad() ? b.gradForAccumulation() : null;
+        float[] e = dy;
+        if (qe.isPresent()) { // the bias gradient from the errors as they arrive, as on the GEMM path
+          if (db != null) addChannelSums(s, dy, db);
+          db = null;
+          e = q.quantizeCopy(qe.get(), layer, Role.ERROR, 0, dy, s.outputSize());
+          q.countQuantized(1);
+        }
+        float[] dw = !w.requiresGrad() ? null : qg.isPresent() ? new float[s.weightSize()] : w.gradForAccumulation();
+        boolean fresh = x.grad() == null;
+        float[] dx = !x.requiresGrad() ? null : fresh ? StepArena.gradFor(x) : StepArena.floats(s.inputSize());
+        if (!direct.convBackward(s, xs, ws, e, dx, dw, db)) {
+          throw new IllegalStateException(layer + ": native convolution declined " + s + " after accepting it");
+        }
+        if (dw != null && qg.isPresent()) {
+          q.quantizeInPlace(qg.get(), layer, Role.WEIGHT_GRADIENT, dw, 0, oc, kg);
+          Ops.addInto(w.gradForAccumulation(), dw);
+        }
+        if (dx != null) {
+          if (fresh) x.setGrad(dx);
+          else Ops.addInto(x.gradForAccumulation(), dx);
+        }
+      });
+    }
+    return o;
+  }
+
+  /** db[c] += the sum of channel c of dy (N×C×H×W). */
+  private static void addChannelSums(ConvSpec s, float[] dy, float[] db) {
+    int hw = s.outH() * s.outW(), c = s.outC();
+    Parallel.forRange(c, (long) s.batch() * hw, (c0, c1) -> {
+      for (int ch = c0; ch < c1; ch++) {
+        double sum = 0;
+        for (int n = 0; n < s.batch(); n++) sum += Reduce.sum(dy, (n * c + ch) * hw, hw);
+        db[ch] += (float) sum;
+      }
+    });
   }
 
   /**

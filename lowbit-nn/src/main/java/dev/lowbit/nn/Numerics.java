@@ -170,9 +170,37 @@ public final class Numerics {
    * per input element instead of once per column entry.
    */
   static boolean commutesWithIm2col(Quantizer q, ConvSpec s) {
+    return elementwise(q) && (!q.amaxScaled() || s.everyInputUsed());
+  }
+
+  /**
+   * A per-tensor element format (no integer codes, no blocks): quantizing a tensor in any layout
+   * gives the same values at the same elements (with round-to-nearest).
+   */
+  static boolean elementwise(Quantizer q) {
     return q.granularity() instanceof Granularity.PerTensor
-        && !(q.format() instanceof IntFormat) && !(q.format() instanceof BlockFormat)
-        && (!q.amaxScaled() || s.everyInputUsed());
+        && !(q.format() instanceof IntFormat) && !(q.format() instanceof BlockFormat);
+  }
+
+  /**
+   * Whether convolution {@code layer} may run as a native fp32 convolution ({@link
+   * dev.lowbit.kernel.FloatKernels}) with its operands quantized around it: no emulated arithmetic,
+   * integer codes or ShiftQuant for the layer; the activation quantizer (if any) commutes with
+   * im2col, the error quantizer is elementwise (it then quantizes the N×C×H×W errors instead of
+   * their channels-first copy: the same values with round-to-nearest), and the weight and
+   * weight-gradient quantizers see the tensors in the layout the GEMM path gives them.
+   */
+  boolean nativeConvolution(String layer, ConvSpec s) {
+    if (shiftQuant != null || s.groups() != 1 || !emulated().plain(layer)) return false;
+    for (Role role : new Role[] {Role.ACTIVATION, Role.WEIGHT, Role.ERROR, Role.WEIGHT_GRADIENT}) {
+      Optional<Quantizer> z = lookup(layer, role);
+      if (z.isEmpty()) continue;
+      Quantizer q = z.get();
+      if (IntegerProducts.codeBits(q) != 0 || codeWidth(q) != 0) return false;
+      if (role == Role.ACTIVATION && !commutesWithIm2col(q, s)) return false;
+      if (role == Role.ERROR && !elementwise(q)) return false;
+    }
+    return true;
   }
 
   /**
@@ -186,8 +214,16 @@ public final class Numerics {
 
   /** A convolution's input quantized as its activation ({@link #commutesWithIm2col}; a step-arena array). */
   float[] quantizeInput(Quantizer q, String layer, float[] x, int size) {
+    return quantizeCopy(q, layer, Role.ACTIVATION, -1, x, size);
+  }
+
+  /**
+   * A quantized copy (a step-arena array) of the first {@code size} elements of x, for (layer,
+   * role) with the stream of offset {@code off}; counted as one quantized tensor.
+   */
+  float[] quantizeCopy(Quantizer q, String layer, Role role, int off, float[] x, int size) {
     float[] y = StepArena.floats(size);
-    q.quantize(x, new int[] {size}, y, seed, stream(layer, Role.ACTIVATION, -1),
+    q.quantize(x, new int[] {size}, y, seed, stream(layer, role, off),
         size >= PARALLEL_MIN ? Parallel.threads() : 1);
     return y;
   }

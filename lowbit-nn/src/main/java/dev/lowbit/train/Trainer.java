@@ -129,7 +129,7 @@ public final class Trainer {
     String hdr = "lowbit train: model " + cfg.model() + " (" + model.parameterCount() + " parameters), "
         + opt.describe() + ", schedule " + cfg.effectiveSchedule() + ", batch " + cfg.batch()
         + ", seed " + cfg.seed() + ", threads " + cfg.threads() + ", GEMM " + Kernels.gemm().name()
-        + ", policy " + policy.name();
+        + ", convolutions " + convolutions() + ", policy " + policy.name();
     progress.println(hdr);
     progress.println("data: " + source);
     if (startEpoch > 0) progress.println("resuming after epoch " + startEpoch + " from " + cfg.resume());
@@ -362,8 +362,17 @@ public final class Trainer {
     m.put("vm", System.getProperty("java.vm.name"));
     m.put("vector_bits", vectorBits());
     m.put("gemm", Kernels.gemm().name());
+    m.put("convolutions", convolutions());
     m.put("cpus", Runtime.getRuntime().availableProcessors());
     AtomicFiles.writeString(cfg.out().resolve("summary.json"), Json.write(m) + "\n");
+  }
+
+  /**
+   * How fp32 convolutions run: "native" on the backend's direct convolutions (where the policy
+   * allows, see Numerics.nativeConvolution) or "im2col" on the GEMM.
+   */
+  private static String convolutions() {
+    return Kernels.floatKernels() != null ? "native where the policy allows, else im2col" : "im2col";
   }
 
   /**

@@ -83,9 +83,11 @@ public final class OneDnn {
   private final String version;
   private final String isa;
   private final Map<MatmulKey, Matmul> cache = new ConcurrentHashMap<>();
-  private final BytePointer[] buffers = new BytePointer[8];
-  private final Buffer[] views = new Buffer[8];
-  private final long[] bufferSizes = new long[8];
+  /** Scratch slots: 0–7 for matmuls, {@link OneDnnConv}'s from {@value #CONV_SLOTS} on. */
+  private final BytePointer[] buffers = new BytePointer[24];
+  private final Buffer[] views = new Buffer[24];
+  private final long[] bufferSizes = new long[24];
+  static final int CONV_SLOTS = 8;
   private final MethodHandle ompSetNumThreads;
   private volatile int threads = Integer.getInteger(THREADS_PROPERTY, 0);
 
@@ -270,12 +272,13 @@ public final class OneDnn {
     }
   }
 
-  /** Copies {@code count} elements of {@code src} (byte[] or short[]) from {@code off} to native element {@code index}. */
+  /** Copies {@code count} elements of {@code src} (byte[], short[] or float[]) from {@code off} to native element {@code index}. */
   static void copyIn(Object src, int off, long address, long index, int count) {
     Address at = new Address(address);
     switch (src) {
       case byte[] x -> new BytePointer(at).position(index).put(x, off, count);
       case short[] x -> new ShortPointer(at).position(index).put(x, off, count);
+      case float[] x -> new FloatPointer(at).position(index).put(x, off, count);
       default -> throw new IllegalArgumentException("unsupported array " + src.getClass());
     }
   }
@@ -495,7 +498,7 @@ public final class OneDnn {
     return attr;
   }
 
-  private static dnnl_memory_desc md(long[] dims, int type, long[] strides) {
+  static dnnl_memory_desc md(long[] dims, int type, long[] strides) {
     dnnl_memory_desc md = new dnnl_memory_desc();
     check(dnnl_memory_desc_create_with_strides(md, dims.length, dims, type, strides),
         "dnnl_memory_desc_create_with_strides");
@@ -591,7 +594,7 @@ public final class OneDnn {
         new dnnl_memory_desc[] {md0, md1, md2}, new Pointer[] {p0, p1, p2});
   }
 
-  private void runArgs(dnnl_primitive prim, int nargs, int[] argIds, dnnl_memory_desc[] mds, Pointer[] ptrs) {
+  void runArgs(dnnl_primitive prim, int nargs, int[] argIds, dnnl_memory_desc[] mds, Pointer[] ptrs) {
     dnnl_memory[] mems = new dnnl_memory[nargs];
     try (dnnl_exec_arg_t args = new dnnl_exec_arg_t(nargs)) {
       for (int i = 0; i < nargs; i++) {

@@ -2,6 +2,7 @@ package dev.lowbit.onednn;
 
 import dev.lowbit.kernel.Gemm;
 import dev.lowbit.kernel.GemmBackend;
+import dev.lowbit.kernel.Kernels;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,12 +25,14 @@ public final class OneDnnBackend implements GemmBackend {
     OneDnnGemm g = OneDnnGemm.create(fallback);
     OneDnn rt = g.runtime();
     LOG.info("oneDNN {} on ISA {}: int8 s8s8 {}, u8s8 {}, int16 by int8 digits {}, bf16/fp16/fp8 native"
-            + " where oneDNN implements them; fp32 and declined calls on {}",
+            + " where oneDNN implements them; fp32 convolutions on oneDNN's direct kernels{}; fp32 products"
+            + " and declined calls on {}",
         rt.version(), rt.isa(),
         g.int8Native(false) ? "native (k <= " + OneDnnGemm.MAX_K_S8S8 + ")" : "Java (self-test failed)",
         g.int8Native(true) ? "native (k <= " + OneDnnGemm.MAX_K_U8S8 + ")" : "Java (self-test failed)",
         g.int8Native(false) && g.int8Native(true) ? "native (k <= " + OneDnnGemm.MAX_K_U8S8 + ")" : "Java",
-        fallback.name());
+        "false".equals(System.getProperty(Kernels.NATIVE_FLOAT_PROPERTY))
+            ? " (off: -D" + Kernels.NATIVE_FLOAT_PROPERTY + "=false)" : "", fallback.name());
     return g;
   }
 }

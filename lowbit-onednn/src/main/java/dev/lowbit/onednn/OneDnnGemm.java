@@ -6,6 +6,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
+import dev.lowbit.kernel.ConvSpec;
+import dev.lowbit.kernel.FloatKernels;
 import dev.lowbit.kernel.Gemm;
 import dev.lowbit.kernel.LowPrecisionGemm;
 import dev.lowbit.kernel.QuantizedLinear;
@@ -46,7 +48,7 @@ import org.slf4j.LoggerFactory;
  *       kernels'.
  * </ul>
  */
-public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
+public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
 
   /** Largest k for which k·128·128 fits int32: s8×s8 sums can never overflow. */
   public static final int MAX_K_S8S8 = (int) (Integer.MAX_VALUE / (128L * 128));
@@ -153,6 +155,36 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm {
       float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
       float beta, float[] c, int cOff, int ldc) {
     fallback.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+  }
+
+  // ---------------------------------------------------------------- fp32 convolutions
+
+  private volatile OneDnnConv conv;
+
+  private OneDnnConv conv() {
+    OneDnnConv c = conv;
+    if (c == null) {
+      synchronized (this) {
+        if (conv == null) conv = new OneDnnConv(rt);
+        c = conv;
+      }
+    }
+    return c;
+  }
+
+  @Override
+  public boolean supports(ConvSpec s) {
+    return conv().supports(s);
+  }
+
+  @Override
+  public boolean convForward(ConvSpec s, float[] x, float[] w, float[] bias, float[] y) {
+    return conv().forward(s, x, w, bias, y);
+  }
+
+  @Override
+  public boolean convBackward(ConvSpec s, float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db) {
+    return conv().backward(s, x, w, dy, dx, dw, db);
   }
 
   // ---------------------------------------------------------------- int8

@@ -1,0 +1,115 @@
+package dev.lowbit.nn;
+
+import dev.lowbit.kernel.Conv;
+import dev.lowbit.kernel.ConvSpec;
+import dev.lowbit.kernel.FloatKernels;
+import dev.lowbit.kernel.Gemm;
+import dev.lowbit.kernel.GemmBackend;
+import dev.lowbit.kernel.Parallel;
+import dev.lowbit.kernel.Reduce;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A test backend ("imcol-float") whose {@link FloatKernels} run exactly the arithmetic of Compute's
+ * im2col path (same GEMMs, same order), so that the direct-convolution path of {@link Compute} can
+ * be held to the im2col path bit for bit; registered in the test resources' META-INF/services.
+ */
+public final class ImColFloatBackend implements GemmBackend {
+
+  static final AtomicInteger FORWARDS = new AtomicInteger(), BACKWARDS = new AtomicInteger();
+
+  @Override
+  public String name() {
+    return "imcol-float";
+  }
+
+  @Override
+  public Gemm load(Gemm fallback) {
+    return new Kernels(fallback);
+  }
+
+  static final class Kernels implements Gemm, FloatKernels {
+    private final Gemm g;
+
+    Kernels(Gemm g) {
+      this.g = g;
+    }
+
+    @Override
+    public String name() {
+      return "imcol-float+" + g.name();
+    }
+
+    @Override
+    public boolean supports(ConvSpec s) {
+      return true;
+    }
+
+    @Override
+    public boolean convForward(ConvSpec s, float[] x, float[] w, float[] bias, float[] y) {
+      FORWARDS.incrementAndGet();
+      int gr = s.groups(), ocg = s.outC() / gr, kg = s.inC() / gr * s.kH() * s.kW(), cols = s.colCols();
+      float[] col = new float[s.colSize()];
+      Conv.im2col(s, x, col);
+      float[] t = new float[s.outputSize()];
+      for (int gi = 0; gi < gr; gi++) {
+        g.sgemm(false, false, ocg, cols, kg, 1f, w, gi * ocg * kg, kg, col, gi * kg * cols, cols, 0f, t, gi * ocg * cols, cols);
+      }
+      Conv.channelsFirstToNchw(s, t, bias, y);
+      return true;
+    }
+
+    @Override
+    public boolean convBackward(ConvSpec s, float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db) {
+      BACKWARDS.incrementAndGet();
+      int gr = s.groups(), ocg = s.outC() / gr, kg = s.inC() / gr * s.kH() * s.kW(), cols = s.colCols();
+      float[] dt = new float[s.outputSize()];
+      Conv.nchwToChannelsFirst(s, dy, dt);
+      if (db != null) {
+        Parallel.forRange(s.outC(), cols, (o0, o1) -> {
+          for (int oc = o0; oc < o1; oc++) db[oc] += Reduce.sum(dt, oc * cols, cols);
+        });
+      }
+      float[] col = new float[s.colSize()];
+      Conv.im2col(s, x, col);
+      if (dw != null) {
+        float[] t = new float[dw.length];
+        for (int gi = 0; gi < gr; gi++) {
+          g.sgemm(false, true, ocg, kg, cols, 1f, dt, gi * ocg * cols, cols, col, gi * kg * cols, cols, 0f, t, gi * ocg * kg, kg);
+        }
+        for (int i = 0; i < t.length; i++) dw[i] += t[i];
+      }
+      if (dx != null) {
+        for (int gi = 0; gi < gr; gi++) {
+          g.sgemm(true, false, kg, cols, ocg, 1f, w, gi * ocg * kg, kg, dt, gi * ocg * cols, cols, 0f, col, gi * kg * cols, cols);
+        }
+        Conv.col2im(s, col, dx);
+      }
+      return true;
+    }
+
+    @Override
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+        float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+      g.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    }
+
+    @Override
+    public void gemmS8S8(boolean transA, boolean transB, int m, int n, int k, byte[] a, int aOff, int lda,
+        byte[] b, int bOff, int ldb, int[] c, int cOff, int ldc) {
+      g.gemmS8S8(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+    }
+
+    @Override
+    public void gemmU8S8(boolean transA, boolean transB, int m, int n, int k, byte[] a, int aOff, int lda,
+        byte[] b, int bOff, int ldb, int[] c, int cOff, int ldc) {
+      g.gemmU8S8(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+    }
+
+    @Override
+    public long gemmS16(boolean transA, boolean transB, int m, int n, int k, short[] a, int aOff, int lda,
+        short[] b, int bOff, int ldb, int[] c, int cOff, int ldc, boolean countOverflow) {
+      return g.gemmS16(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, countOverflow);
+    }
+  }
+}

@@ -1,0 +1,301 @@
+package dev.lowbit.onednn;
+
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import dev.lowbit.kernel.ConvSpec;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * fp32 convolutions on oneDNN's direct convolution primitives (forward, backward data, backward
+ * weights with bias), the kernels PyTorch's CPU training runs on. Tensors arrive plain (NCHW,
+ * OIHW) in Java arrays; each pass copies them into native scratch, lets oneDNN reorder them into
+ * the blocked layouts its fastest kernels want ({@code format_tag_any}), runs, and reorders and
+ * copies the result back. Primitives are created once per geometry and cached; a geometry for
+ * which oneDNN offers only its reference loops is declined (the Java im2col path is faster).
+ *
+ * <p>Summation order is oneDNN's: deterministic for one machine, geometry and thread count, but
+ * not the Java kernels' order, so results differ from {@code --backend java} in the last bits.
+ */
+final class OneDnnConv {
+
+  private static final Logger LOG = LoggerFactory.getLogger(OneDnnConv.class);
+  /** "any" (oneDNN picks blocked layouts, the default) or "plain" (NCHW/OIHW throughout). */
+  static final String LAYOUT_PROPERTY = "lowbit.onednn.convLayout";
+
+  // scratch slots (OneDnn.CONV_SLOTS + …), distinct within one call
+  private static final int X = 0, XR = 1, W = 2, WR = 3, B = 4, Y = 5, YR = 6, DYW = 7, DW = 8,
+      DWP = 9, DX = 10, DXP = 11;
+
+  private final OneDnn rt;
+  private final boolean plain = "plain".equals(System.getProperty(LAYOUT_PROPERTY, "any"));
+  private final Map<ConvSpec, Prims> cache = new ConcurrentHashMap<>();
+
+  OneDnnConv(OneDnn rt) {
+    this.rt = rt;
+  }
+
+  /** A reorder between a plain and a blocked layout, or none when oneDNN chose the plain one. */
+  private record Reorder(dnnl_primitive prim, dnnl_memory_desc from, dnnl_memory_desc to, long toBytes) {}
+
+  /** The three primitives of one geometry and the layouts they chose. */
+  private static final class Prims {
+    String declined;
+    String impl;
+    dnnl_memory_desc xPlain, wPlain, bias, yPlain;
+    // forward
+    dnnl_primitive fwd;
+    dnnl_memory_desc fX, fW, fY;
+    Reorder fXIn, fWIn, fYOut;
+    // backward data: dy -> dx
+    dnnl_primitive bwdD;
+    dnnl_memory_desc dDy, dW, dDx;
+    Reorder dDyIn, dWIn, dDxOut;
+    // backward weights: x, dy -> dw, db
+    dnnl_primitive bwdW;
+    dnnl_memory_desc wX, wDy, wDw;
+    Reorder wXIn, wDyIn, wDwOut;
+  }
+
+  private Prims prims(ConvSpec s) {
+    Prims p = cache.get(s);
+    if (p == null) {
+      if (cache.size() > 256) cache.clear(); // bounded: geometries in a run are few
+      p = create(s);
+      cache.put(s, p);
+      if (p.declined == null) LOG.debug("oneDNN convolution {}: {}", s, p.impl);
+      else LOG.debug("oneDNN declined convolution {}: {}", s, p.declined);
+    }
+    return p.declined == null ? p : null;
+  }
+
+  private Prims create(ConvSpec s) {
+    Prims p = new Prims();
+    long[] xd = {s.batch(), s.inC(), s.inH(), s.inW()};
+    long[] yd = {s.batch(), s.outC(), s.outH(), s.outW()};
+    int g = s.groups();
+    long[] wd = g == 1
+        ? new long[] {s.outC(), s.inC(), s.kH(), s.kW()}
+        : new long[] {g, s.outC() / g, s.inC() / g, s.kH(), s.kW()};
+    p.xPlain = tagged(xd, dnnl_nchw);
+    p.yPlain = tagged(yd, dnnl_nchw);
+    p.wPlain = tagged(wd, g == 1 ? dnnl_oihw : dnnl_goihw);
+    p.bias = tagged(new long[] {s.outC()}, dnnl_x);
+    long[] strides = {s.strideH(), s.strideW()};
+    long[] dil = {s.dilH() - 1, s.dilW() - 1};
+    long[] padL = {s.padH(), s.padW()};
+    long[] padR = {
+      (long) (s.outH() - 1) * s.strideH() + (long) (s.kH() - 1) * s.dilH() + 1 - s.inH() - s.padH(),
+      (long) (s.outW() - 1) * s.strideW() + (long) (s.kW() - 1) * s.dilW() + 1 - s.inW() - s.padW()
+    };
+    dnnl_engine engine = rt.engine();
+    dnnl_memory_desc xa = plain ? p.xPlain : tagged(xd, dnnl_format_tag_any);
+    dnnl_memory_desc ya = plain ? p.yPlain : tagged(yd, dnnl_format_tag_any);
+    dnnl_memory_desc wa = plain ? p.wPlain : tagged(wd, dnnl_format_tag_any);
+    dnnl_primitive_desc fpd = new dnnl_primitive_desc();
+    dnnl_primitive_desc dpd = null, wpd = null;
+    try {
+      int st = dnnl_convolution_forward_primitive_desc_create(fpd, engine, dnnl_forward_training,
+          dnnl_convolution_direct, xa, wa, p.bias, ya, strides, dil, padL, padR, null);
+      if (st != dnnl_success) return declined(p, "no forward implementation (status " + st + ")");
+      dpd = new dnnl_primitive_desc();
+      st = dnnl_convolution_backward_data_primitive_desc_create(dpd, engine, dnnl_convolution_direct,
+          xa, wa, ya, strides, dil, padL, padR, fpd, null);
+      if (st != dnnl_success) {
+        dpd = null;
+        return declined(p, "no backward-data implementation (status " + st + ")");
+      }
+      wpd = new dnnl_primitive_desc();
+      st = dnnl_convolution_backward_weights_primitive_desc_create(wpd, engine, dnnl_convolution_direct,
+          xa, wa, p.bias, ya, strides, dil, padL, padR, fpd, null);
+      if (st != dnnl_success) {
+        wpd = null;
+        return declined(p, "no backward-weights implementation (status " + st + ")");
+      }
+      String fi = impl(fpd), di = impl(dpd), wi = impl(wpd);
+      p.impl = "forward " + fi + ", backward data " + di + ", backward weights " + wi;
+      if (fi.startsWith("ref") || di.startsWith("ref") || wi.startsWith("ref")) {
+        return declined(p, "only oneDNN's reference loops (" + p.impl + ")");
+      }
+      p.fX = chosen(fpd, dnnl_query_src_md);
+      p.fW = chosen(fpd, dnnl_query_weights_md);
+      p.fY = chosen(fpd, dnnl_query_dst_md);
+      p.fXIn = reorder(p.xPlain, p.fX);
+      p.fWIn = reorder(p.wPlain, p.fW);
+      p.fYOut = reorder(p.fY, p.yPlain);
+      p.dDy = chosen(dpd, dnnl_query_diff_dst_md);
+      p.dW = chosen(dpd, dnnl_query_weights_md);
+      p.dDx = chosen(dpd, dnnl_query_diff_src_md);
+      p.dDyIn = reorder(p.yPlain, p.dDy);
+      p.dWIn = reorder(p.wPlain, p.dW);
+      p.dDxOut = reorder(p.dDx, p.xPlain);
+      p.wX = chosen(wpd, dnnl_query_src_md);
+      p.wDy = chosen(wpd, dnnl_query_diff_dst_md);
+      p.wDw = chosen(wpd, dnnl_query_diff_weights_md);
+      p.wXIn = reorder(p.xPlain, p.wX);
+      p.wDyIn = reorder(p.yPlain, p.wDy);
+      p.wDwOut = reorder(p.wDw, p.wPlain);
+      p.fwd = primitive(fpd);
+      p.bwdD = primitive(dpd);
+      p.bwdW = primitive(wpd);
+      return p;
+    } catch (IllegalStateException e) {
+      return declined(p, e.getMessage());
+    } finally {
+      dnnl_primitive_desc_destroy(fpd);
+      if (dpd != null) dnnl_primitive_desc_destroy(dpd);
+      if (wpd != null) dnnl_primitive_desc_destroy(wpd);
+      if (!plain) {
+        dnnl_memory_desc_destroy(xa);
+        dnnl_memory_desc_destroy(ya);
+        dnnl_memory_desc_destroy(wa);
+      }
+    }
+  }
+
+  private static Prims declined(Prims p, String why) {
+    p.declined = why;
+    return p;
+  }
+
+  private static dnnl_memory_desc tagged(long[] dims, int tag) {
+    dnnl_memory_desc md = new dnnl_memory_desc();
+    OneDnn.check(dnnl_memory_desc_create_with_tag(md, dims.length, dims, dnnl_f32, tag),
+        "dnnl_memory_desc_create_with_tag");
+    return md;
+  }
+
+  private static String impl(dnnl_primitive_desc pd) {
+    PointerPointer<BytePointer> info = new PointerPointer<>(1);
+    OneDnn.check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, info), "query impl");
+    return info.get(BytePointer.class, 0).getString();
+  }
+
+  private static dnnl_memory_desc chosen(dnnl_primitive_desc pd, int what) {
+    dnnl_memory_desc md = new dnnl_memory_desc();
+    OneDnn.check(dnnl_memory_desc_clone(md, dnnl_primitive_desc_query_md(pd, what, 0)), "dnnl_memory_desc_clone");
+    return md;
+  }
+
+  private static dnnl_primitive primitive(dnnl_primitive_desc pd) {
+    dnnl_primitive prim = new dnnl_primitive();
+    OneDnn.check(dnnl_primitive_create(prim, pd), "dnnl_primitive_create");
+    return prim;
+  }
+
+  private Reorder reorder(dnnl_memory_desc from, dnnl_memory_desc to) {
+    if (dnnl_memory_desc_equal(from, to) != 0) return null;
+    dnnl_primitive_desc rpd = new dnnl_primitive_desc();
+    OneDnn.check(dnnl_reorder_primitive_desc_create(rpd, from, rt.engine(), to, rt.engine(), null),
+        "dnnl_reorder_primitive_desc_create");
+    try {
+      return new Reorder(primitive(rpd), from, to, dnnl_memory_desc_get_size(to));
+    } finally {
+      dnnl_primitive_desc_destroy(rpd);
+    }
+  }
+
+  // ---------------------------------------------------------------- passes
+
+  boolean supports(ConvSpec s) {
+    return prims(s) != null;
+  }
+
+  boolean forward(ConvSpec s, float[] x, float[] w, float[] bias, float[] y) {
+    Prims p = prims(s);
+    if (p == null) return false;
+    rt.lock.lock();
+    try {
+      Pointer xp = in(X, x, s.inputSize(), p.fXIn, XR);
+      Pointer wp = in(W, w, s.weightSize(), p.fWIn, WR);
+      Pointer bp;
+      if (bias != null) {
+        bp = in(B, bias, s.outC(), null, 0);
+      } else { // a zero bias: the primitive was created with one
+        bp = scratch(B, 4L * s.outC());
+        Pointer.memset(bp, 0, 4L * s.outC());
+      }
+      Pointer yp = p.fYOut == null ? scratch(Y, 4L * s.outputSize()) : scratch(YR, dnnl_memory_desc_get_size(p.fY));
+      rt.runArgs(p.fwd, 4, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
+          new dnnl_memory_desc[] {p.fX, p.fW, p.bias, p.fY}, new Pointer[] {xp, wp, bp, yp});
+      out(yp, p.fYOut, Y, y, s.outputSize());
+      return true;
+    } finally {
+      rt.lock.unlock();
+    }
+  }
+
+  boolean backward(ConvSpec s, float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db) {
+    Prims p = prims(s);
+    if (p == null) return false;
+    rt.lock.lock();
+    try {
+      Pointer dyPlain = in(Y, dy, s.outputSize(), null, 0);
+      if (dw != null || db != null) {
+        Pointer xp = in(X, x, s.inputSize(), p.wXIn, XR);
+        Pointer dyp = convert(dyPlain, p.wDyIn, DYW);
+        Pointer dwp = p.wDwOut == null ? scratch(DWP, 4L * s.weightSize()) : scratch(DW, dnnl_memory_desc_get_size(p.wDw));
+        Pointer dbp = scratch(B, 4L * s.outC());
+        rt.runArgs(p.bwdW, 4,
+            new int[] {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS},
+            new dnnl_memory_desc[] {p.wX, p.wDy, p.wDw, p.bias}, new Pointer[] {xp, dyp, dwp, dbp});
+        if (dw != null) addOut(dwp, p.wDwOut, DWP, dw, s.weightSize());
+        if (db != null) addOut(dbp, null, 0, db, s.outC());
+      }
+      if (dx != null) {
+        Pointer dyp = convert(dyPlain, p.dDyIn, DYW);
+        Pointer wp = in(W, w, s.weightSize(), p.dWIn, WR);
+        Pointer dxp = p.dDxOut == null ? scratch(DXP, 4L * s.inputSize()) : scratch(DX, dnnl_memory_desc_get_size(p.dDx));
+        rt.runArgs(p.bwdD, 3, new int[] {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
+            new dnnl_memory_desc[] {p.dDy, p.dW, p.dDx}, new Pointer[] {dyp, wp, dxp});
+        out(dxp, p.dDxOut, DXP, dx, s.inputSize());
+      }
+      return true;
+    } finally {
+      rt.lock.unlock();
+    }
+  }
+
+  private Pointer scratch(int slot, long bytes) {
+    return rt.buffer(OneDnn.CONV_SLOTS + slot, bytes).pointer();
+  }
+
+  /** Copies a plain Java tensor into slot {@code slot} and, when {@code r} is set, reorders it into {@code rSlot}. */
+  private Pointer in(int slot, float[] a, int count, Reorder r, int rSlot) {
+    Pointer plainPtr = scratch(slot, 4L * count);
+    long address = plainPtr.address();
+    rt.parallelFor(count, 4L * count, (from, to) -> OneDnn.copyIn(a, from, address, from, to - from));
+    return convert(plainPtr, r, rSlot);
+  }
+
+  private Pointer convert(Pointer from, Reorder r, int slot) {
+    if (r == null) return from;
+    Pointer to = scratch(slot, r.toBytes());
+    rt.runArgs(r.prim(), 2, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
+        new dnnl_memory_desc[] {r.from(), r.to()}, new Pointer[] {from, to});
+    return to;
+  }
+
+  /** Reorders a result to plain (when {@code r} is set) and copies it into {@code a}. */
+  private void out(Pointer result, Reorder r, int plainSlot, float[] a, int count) {
+    Pointer plainPtr = convert(result, r, plainSlot);
+    long address = plainPtr.address();
+    rt.parallelFor(count, 4L * count, (from, to) -> OneDnn.copyOut(address, from, a, from, to - from));
+  }
+
+  /** As {@link #out} but adds the result into {@code a} (gradients accumulate). */
+  private void addOut(Pointer result, Reorder r, int plainSlot, float[] a, int count) {
+    float[] t = new float[count];
+    out(result, r, plainSlot, t, count);
+    for (int i = 0; i < count; i++) a[i] += t[i];
+  }
+}

@@ -1,0 +1,147 @@
+package dev.lowbit.onednn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lowbit.kernel.ConvSpec;
+import dev.lowbit.kernel.ScalarGemm;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * oneDNN's fp32 convolutions (forward, backward data, backward weights with bias) against a
+ * double-precision definition of the convolution, on geometries with stride, padding, dilation,
+ * groups and rectangular kernels.
+ */
+class OneDnnConvTest {
+
+  static OneDnnGemm gemm;
+
+  @BeforeAll
+  static void load() {
+    boolean linuxX64 = System.getProperty("os.name").toLowerCase().contains("linux")
+        && System.getProperty("os.arch").matches("amd64|x86_64");
+    try {
+      gemm = OneDnnGemm.create(ScalarGemm.INSTANCE);
+    } catch (IllegalStateException e) {
+      org.junit.jupiter.api.Assumptions.assumeFalse(linuxX64, "natives must load on linux-x86_64: " + e);
+      org.junit.jupiter.api.Assumptions.abort("no oneDNN natives for this platform: " + e);
+    }
+  }
+
+  private static float[] random(Random r, int n) {
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) x[i] = (float) r.nextGaussian();
+    return x;
+  }
+
+  /** Input index of output pixel (oy, ox) under tap (i, j), or -1 in the padding. */
+  private static int at(ConvSpec s, int n, int c, int oy, int ox, int i, int j) {
+    int iy = oy * s.strideH() - s.padH() + i * s.dilH(), ix = ox * s.strideW() - s.padW() + j * s.dilW();
+    if (iy < 0 || iy >= s.inH() || ix < 0 || ix >= s.inW()) return -1;
+    return ((n * s.inC() + c) * s.inH() + iy) * s.inW() + ix;
+  }
+
+  /** The forward pass, the three gradients of sum(y ⊙ dy), all in double. */
+  private static double[][] reference(ConvSpec s, float[] x, float[] w, float[] bias, float[] dy) {
+    int g = s.groups(), ocg = s.outC() / g, icg = s.inC() / g, oh = s.outH(), ow = s.outW();
+    double[] y = new double[s.outputSize()], dx = new double[s.inputSize()], dw = new double[s.weightSize()];
+    double[] db = new double[s.outC()];
+    for (int n = 0; n < s.batch(); n++) {
+      for (int oc = 0; oc < s.outC(); oc++) {
+        int gi = oc / ocg;
+        for (int oy = 0; oy < oh; oy++) {
+          for (int ox = 0; ox < ow; ox++) {
+            int yi = ((n * s.outC() + oc) * oh + oy) * ow + ox;
+            double sum = bias == null ? 0 : bias[oc];
+            for (int c = 0; c < icg; c++) {
+              for (int i = 0; i < s.kH(); i++) {
+                for (int j = 0; j < s.kW(); j++) {
+                  int xi = at(s, n, gi * icg + c, oy, ox, i, j);
+                  if (xi < 0) continue;
+                  int wi = ((oc * icg + c) * s.kH() + i) * s.kW() + j;
+                  sum += (double) x[xi] * w[wi];
+                  dx[xi] += (double) dy[yi] * w[wi];
+                  dw[wi] += (double) dy[yi] * x[xi];
+                }
+              }
+            }
+            y[yi] = sum;
+            db[oc] += dy[yi];
+          }
+        }
+      }
+    }
+    return new double[][] {y, dx, dw, db};
+  }
+
+  private static void close(double[] want, float[] got, double base, String what) {
+    assertEquals(want.length, got.length, what + " length");
+    double scale = 0;
+    for (double v : want) scale = Math.max(scale, Math.abs(v));
+    for (int i = 0; i < want.length; i++) {
+      double tol = 1e-5 * Math.max(1, scale) + 1e-5 * Math.abs(want[i]);
+      if (Math.abs(want[i] + base - got[i]) > tol) {
+        throw new AssertionError(what + "[" + i + "]: want " + (want[i] + base) + " got " + got[i]);
+      }
+    }
+  }
+
+  private static void check(ConvSpec s, boolean withBias, long seed) {
+    Random r = new Random(seed);
+    float[] x = random(r, s.inputSize()), w = random(r, s.weightSize()), dy = random(r, s.outputSize());
+    float[] bias = withBias ? random(r, s.outC()) : null;
+    double[][] want = reference(s, x, w, bias, dy);
+    assertTrue(gemm.supports(s), s + " runs natively");
+    float[] y = new float[s.outputSize()];
+    assertTrue(gemm.convForward(s, x, w, bias, y));
+    close(want[0], y, 0, s + " y");
+    float[] dx = random(r, s.inputSize()); // overwritten
+    float[] dw = new float[s.weightSize()], db = new float[s.outC()];
+    java.util.Arrays.fill(dw, 0.5f); // accumulated into
+    java.util.Arrays.fill(db, -0.25f);
+    assertTrue(gemm.convBackward(s, x, w, dy, dx, dw, db));
+    close(want[1], dx, 0, s + " dx");
+    close(want[2], dw, 0.5, s + " dw");
+    close(want[3], db, -0.25, s + " db");
+  }
+
+  @Test
+  void matchesTheDefinitionOnManyGeometries() {
+    ConvSpec[] cases = {
+      ConvSpec.of(4, 1, 28, 28, 32, 3, 1, 1), // the CNN's first convolution
+      ConvSpec.of(3, 32, 14, 14, 64, 3, 1, 1), // and its second
+      ConvSpec.of(2, 3, 9, 11, 5, 3, 2, 1), // stride 2, odd sizes
+      ConvSpec.of(2, 4, 8, 8, 6, 1, 1, 0), // 1×1
+      new ConvSpec(2, 3, 10, 7, 4, 3, 2, 1, 2, 0, 1, 2, 1, 1), // rectangular kernel, mixed stride, dilation 2
+      new ConvSpec(2, 4, 8, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2), // two groups
+      ConvSpec.of(1, 2, 5, 5, 3, 5, 1, 2), // kernel as large as the image
+    };
+    long seed = 1;
+    for (ConvSpec s : cases) {
+      check(s, true, seed++);
+      check(s, false, seed++);
+    }
+  }
+
+  @Test
+  void skipsGradientsNotAskedForAndRepeatsBitForBit() {
+    ConvSpec s = ConvSpec.of(3, 8, 12, 12, 16, 3, 1, 1);
+    Random r = new Random(7);
+    float[] x = random(r, s.inputSize()), w = random(r, s.weightSize()), dy = random(r, s.outputSize());
+    float[] dx1 = new float[s.inputSize()], dx2 = new float[s.inputSize()];
+    float[] dw1 = new float[s.weightSize()], dw2 = new float[s.weightSize()];
+    assertTrue(gemm.convBackward(s, x, w, dy, dx1, dw1, null));
+    assertTrue(gemm.convBackward(s, x, w, dy, dx2, dw2, null));
+    assertArrayEquals(dx1, dx2, "same call, same bits");
+    assertArrayEquals(dw1, dw2, "same call, same bits");
+    float[] dx3 = new float[s.inputSize()];
+    assertTrue(gemm.convBackward(s, x, w, dy, dx3, null, null));
+    assertArrayEquals(dx1, dx3, "dx alone");
+    float[] dw3 = new float[s.weightSize()];
+    assertTrue(gemm.convBackward(s, x, w, dy, null, dw3, null));
+    assertArrayEquals(dw1, dw3, "dw alone");
+  }
+}
