@@ -99,6 +99,8 @@ public final class Trainer {
     }
   }
 
+  private long warmupWait; // ms spent waiting for the kernels' warm-up before the first epoch
+
   private Summary runWithNumerics(Dataset train, Dataset test, String source) throws IOException {
     long t0 = System.nanoTime();
     Module model = Models.create(cfg.model(), cfg.seed(),
@@ -152,6 +154,10 @@ public final class Trainer {
         line(log, start);
       }
       if (ft.active()) ft.evaluateBefore(model, test, numerics, startEpoch, metrics, log);
+      // the kernels' JIT compilation (Warmup, started by the command) belongs to start-up: the
+      // epochs' samples/s measure compiled code; the wait still counts in the run's seconds
+      warmupWait = dev.lowbit.kernel.Warmup.await();
+      if (warmupWait > 0) progress.println("kernels compiled (waited " + warmupWait + " ms)");
       for (int epoch = startEpoch + 1; epoch <= cfg.epochs(); epoch++) {
         model.train();
         ft.beginEpoch(numerics);
@@ -362,6 +368,7 @@ public final class Trainer {
     m.put("vm", System.getProperty("java.vm.name"));
     m.put("vector_bits", vectorBits());
     m.put("gemm", Kernels.gemm().name());
+    m.put("warmup_wait_s", warmupWait / 1e3);
     m.put("convolutions", convolutions());
     m.put("cpus", Runtime.getRuntime().availableProcessors());
     AtomicFiles.writeString(cfg.out().resolve("summary.json"), Json.write(m) + "\n");

@@ -62,4 +62,25 @@ class DatasetTest {
       assertArrayEquals(b.batch(1, bi).x().data(), a.batch(1, bi).x().data());
     }
   }
+
+  @Test
+  void wholeImagesDecodeAsTheScalarDefinition() {
+    // 28×28 images (the vector loop's whole vectors and a tail) over every byte value
+    int n = 3, ss = 28 * 28;
+    byte[] px = new byte[n * ss];
+    for (int i = 0; i < px.length; i++) px[i] = (byte) (i * 97 + 5);
+    Dataset d = Dataset.fromIdx(new Idx.Array(new int[] {n, 28, 28}, px), new Idx.Array(new int[] {n}, new byte[n]), 10, "bytes");
+    for (float[] norm : new float[][] {null, {0.2860f, 0.3530f}}) {
+      Dataset e = norm == null ? d : d.normalized(norm[0], norm[1]);
+      float[] got = new float[ss + 3];
+      for (int s = 0; s < n; s++) {
+        e.copySample(s, got, 3);
+        for (int i = 0; i < ss; i++) {
+          float v = (px[s * ss + i] & 0xFF) / 255f;
+          if (norm != null) v = (v - norm[0]) / norm[1];
+          assertEquals(Float.floatToRawIntBits(v), Float.floatToRawIntBits(got[3 + i]), "sample " + s + " pixel " + i);
+        }
+      }
+    }
+  }
 }
