@@ -144,6 +144,31 @@ public final class IntCodes {
     }
   }
 
+  /**
+   * Per-tensor codes of a dynamic signed integer format of at most 8 bits for the contiguous rows ×
+   * cols matrix x, written as bytes, and, when {@code values} is not null, the values they stand
+   * for (code · scale: what {@link Quantizer#quantize} gives for x, bit for bit) — one pass for an
+   * integer convolution's input and its dequantized copy. Returns the scale, or NaN (nothing
+   * specified) when x holds NaN or an infinity.
+   */
+  public static float encodeInt8(IntFormat f, float[] x, int rows, int cols, byte[] codes, float[] values) {
+    if (!f.signed() || !f.isDynamic() || f.bits() > 8) {
+      throw new IllegalArgumentException("encodeInt8 needs a dynamic signed integer of at most 8 bits, not " + f.name());
+    }
+    float s = scale(f, amax(x, 0, cols, rows, cols));
+    if (!Float.isFinite(s)) return Float.NaN;
+    float lo = f.minCode(), hi = f.maxCode();
+    Parallel.forRange(rows, 2L * cols, (r0, r1) -> {
+      for (int i = r0 * cols, end = r1 * cols; i < end; i++) {
+        float v = Math.min(hi, Math.max(lo, x[i] / s));
+        float r = (v + MAGIC) - MAGIC;
+        codes[i] = (byte) (int) r;
+        if (values != null) values[i] = r * s;
+      }
+    });
+    return s;
+  }
+
   /** The low bytes of {@code src[0, n)} (int8 codes held in shorts) into {@code dst}. */
   public static void narrow(short[] src, int n, byte[] dst) {
     int chunk = 1 << 14;

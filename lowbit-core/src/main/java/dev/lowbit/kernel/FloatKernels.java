@@ -1,8 +1,8 @@
 package dev.lowbit.kernel;
 
 /**
- * fp32 training kernels a native backend offers next to its {@link Gemm}: convolutions in one call
- * per pass without a Java im2col (oneDNN's direct convolutions, what PyTorch trains with on the
+ * Training kernels a native backend offers next to its {@link Gemm}: fp32 convolutions (and an
+ * int8 forward pass) in one call per pass without a Java im2col (oneDNN's direct convolutions, what PyTorch trains with on the
  * CPU). lowbit-nn's Conv2d uses them for its fp32 arithmetic when the backend in use has them
  * ({@link Kernels#floatKernels()}); {@link Gemm#sgemm} keeps the Java kernels' semantics. (Plain
  * products stay on the Java GEMM: oneDNN's fp32 matmul, with the copies in and out, trained the
@@ -30,4 +30,17 @@ public interface FloatKernels {
    * skipped when null). x is the forward input (needed for dw only).
    */
   boolean convBackward(ConvSpec s, float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db);
+
+  /**
+   * Whether {@link #convForwardS8} runs the geometry natively (int8 codes, exact int32 sums:
+   * C/groups·KH·KW products of at most 128·128 each must fit int32).
+   */
+  boolean supportsS8(ConvSpec s);
+
+  /**
+   * The forward pass on int8 codes: y = xScale · wScales[oc] · Σ x·w + bias[oc], the sums exact in
+   * int32 (Jacob et al. 2018's integer convolution with per-tensor activation and per-channel or
+   * per-tensor weight scales). {@code wScales} has 1 or OC entries; bias may be null.
+   */
+  boolean convForwardS8(ConvSpec s, byte[] x, float xScale, byte[] w, float[] wScales, float[] bias, float[] y);
 }

@@ -119,4 +119,28 @@ class IntCodesTest {
     }
     assertEquals(BlockFormat.NAN_EXPONENT, IntCodes.encodeDfp(dfp, x, off, ld, rows, cols, got));
   }
+
+  @Test
+  void int8BytesAndValuesEqualTheQuantizers() {
+    SplittableRandom r = new SplittableRandom(8);
+    for (int trial = 0; trial < 20; trial++) {
+      int rows = 1 + r.nextInt(40), cols = 1 + r.nextInt(200);
+      IntFormat f = (IntFormat) Formats.parse(trial % 3 == 0 ? "int4" : "int8");
+      float[] x = data(r, rows * cols, trial % 2 == 0 ? 1 : 1e-3);
+      Quantizer q = new Quantizer(f, Rounding.NEAREST_EVEN, Granularity.perTensor());
+      EncodedTensor want = q.encode(x, new int[] {rows, cols}, 0, 0);
+      float[] wantValues = new float[x.length];
+      q.quantize(x, new int[] {rows, cols}, wantValues, 0, 0);
+      byte[] codes = new byte[x.length];
+      float[] values = new float[x.length];
+      float s = IntCodes.encodeInt8(f, x, rows, cols, codes, values);
+      assertEquals(IntCodes.scale(f, IntCodes.amax(x, 0, cols, rows, cols)), s);
+      for (int i = 0; i < x.length; i++) {
+        assertEquals(want.codes()[i], codes[i], "trial " + trial + " code " + i);
+        assertEquals(Float.floatToRawIntBits(wantValues[i]), Float.floatToRawIntBits(values[i]), "trial " + trial + " value " + i);
+      }
+    }
+    assertEquals(Float.NaN, IntCodes.encodeInt8((IntFormat) Formats.parse("int8"), new float[] {1, Float.NaN}, 1, 2,
+        new byte[2], null));
+  }
 }

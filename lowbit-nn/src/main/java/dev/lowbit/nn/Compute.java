@@ -11,6 +11,9 @@ import dev.lowbit.kernel.Gemm;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.Parallel;
 import dev.lowbit.kernel.Reduce;
+import dev.lowbit.format.Granularity;
+import dev.lowbit.format.IntCodes;
+import dev.lowbit.format.IntFormat;
 import dev.lowbit.format.Quantizer;
 import dev.lowbit.numerics.Product;
 import dev.lowbit.numerics.Role;
@@ -177,6 +180,11 @@ public final class Compute {
     if (direct != null && observer == null && (q == null || q.nativeConvolution(layer, s)) && direct.supports(s)) {
       return directConv2d(direct, layer, q, x, w, b, s);
     }
+    if (direct != null && observer == null && q != null && !integerPathOff && q.int8Convolution(layer, s)
+        && direct.supports(s) && direct.supportsS8(s)) {
+      Var o = directInt8Conv2d(direct, layer, q, x, w, b, s);
+      if (o != null) return o;
+    }
     int g = s.groups(), ocg = s.outC() / g, kg = s.inC() / g * s.kH() * s.kW(), cols = s.colCols();
     float[] col = StepArena.floats(s.colSize()); // im2col, the products and the layout change overwrite
     Optional<Quantizer> own = q == null || earlyQuantizationOff ? Optional.empty()
@@ -285,6 +293,54 @@ public final class Compute {
         if (dw != null && qg.isPresent()) {
           q.quantizeInPlace(qg.get(), layer, Role.WEIGHT_GRADIENT, dw, 0, oc, kg);
           Ops.addInto(w.gradForAccumulation(), dw);
+        }
+        if (dx != null) {
+          if (fresh) x.setGrad(dx);
+          else Ops.addInto(x.gradForAccumulation(), dx);
+        }
+      });
+    }
+    return o;
+  }
+
+  /**
+   * {@link #conv2d} for the int8 preset on native kernels ({@link Numerics#int8Convolution}): the
+   * forward pass as an int8 convolution on the input's and the weight's codes (exact int32 sums,
+   * scaled per tensor and per output channel, as the integer GEMM path computes them), the
+   * backward passes as fp32 convolutions on the dequantized input and weight (the preset's fp32
+   * gradients). Null (nothing done) when an operand holds NaN or infinity: the GEMM path then
+   * reports it as it always does.
+   */
+  private static Var directInt8Conv2d(FloatKernels direct, String layer, Numerics q, Var x, Var w, Var b, ConvSpec s) {
+    int oc = s.outC(), kg = s.inC() * s.kH() * s.kW(), planes = s.batch() * s.inC(), hw = s.inH() * s.inW();
+    Quantizer qx = q.lookup(layer, Role.ACTIVATION).orElseThrow(), qw = q.lookup(layer, Role.WEIGHT).orElseThrow();
+    IntFormat fx = (IntFormat) qx.format(), fw = (IntFormat) qw.format();
+    boolean perChannel = qw.granularity() instanceof Granularity.PerChannel;
+    boolean training = Tape.needsGrad(x, w, b);
+    byte[] x8 = new byte[s.inputSize()];
+    float[] xq = training ? StepArena.floats(s.inputSize()) : null; // the codes' values, for dW
+    float xs = IntCodes.encodeInt8(fx, x.data(), planes, hw, x8, xq);
+    if (Float.isNaN(xs)) return null;
+    short[] wc = new short[s.weightSize()];
+    float[] ws = new float[perChannel ? oc : 1];
+    if (!IntCodes.encodeInt(fw, perChannel ? 0 : -1, w.data(), 0, kg, oc, kg, wc, ws)) return null;
+    byte[] w8 = new byte[wc.length];
+    IntCodes.narrow(wc, wc.length, w8);
+    float[] y = StepArena.floats(s.outputSize());
+    if (!direct.convForwardS8(s, x8, xs, w8, ws, b == null ? null : b.data(), y)) return null;
+    q.countIntegerGemm(2, 0);
+    Var o = new Var(new Tensor(y, s.batch(), s.outC(), s.outH(), s.outW()), training);
+    if (o.requiresGrad()) {
+      Tape.record(o, () -> {
+        // the dequantized operands, as the GEMM path's fake quantization gives them to its fp32
+        // products (the input's from the forward pass's codes: the same bits)
+        float[] wq = q.quantize(qw, layer, Role.WEIGHT, w.data(), 0, kg, oc, kg);
+        float[] db = b != null && b.requiresGrad() ? b.gradForAccumulation() : null;
+        float[] dw = w.requiresGrad() ? w.gradForAccumulation() : null;
+        boolean fresh = x.grad() == null;
+        float[] dx = !x.requiresGrad() ? null : fresh ? StepArena.gradFor(x) : StepArena.floats(s.inputSize());
+        if (!direct.convBackward(s, xq, wq, o.grad(), dx, dw, db)) {
+          throw new IllegalStateException(layer + ": native convolution declined " + s + " after accepting it");
         }
         if (dx != null) {
           if (fresh) x.setGrad(dx);

@@ -204,6 +204,32 @@ public final class Numerics {
   }
 
   /**
+   * Whether convolution {@code layer} may run its forward pass as a native int8 convolution
+   * ({@link dev.lowbit.kernel.FloatKernels#convForwardS8}) and its backward passes as native fp32
+   * convolutions on the dequantized operands: int8 codes for the activation (one scale, every
+   * input element used, so the input's codes are the columns' codes) and the weight (one scale or
+   * one per output channel), an exact int32 forward sum (no chain rule), no error, weight-gradient,
+   * emulated or ShiftQuant rules for the layer — the int8 preset's convolutions.
+   */
+  boolean int8Convolution(String layer, ConvSpec s) {
+    if (shiftQuant != null || s.groups() != 1 || !s.everyInputUsed() || !emulated().plain(layer)) return false;
+    if (policy.option("error-quantizer").isPresent()) return false;
+    if (lookup(layer, Role.ERROR).isPresent() || lookup(layer, Role.WEIGHT_GRADIENT).isPresent()) return false;
+    Optional<Quantizer> qx = lookup(layer, Role.ACTIVATION), qw = lookup(layer, Role.WEIGHT);
+    if (qx.isEmpty() || qw.isEmpty()) return false;
+    if (!int8Codes(qx.get()) || !(qx.get().granularity() instanceof Granularity.PerTensor)) return false;
+    if (!int8Codes(qw.get())) return false;
+    if (qw.get().granularity() instanceof Granularity.PerChannel ch && ch.axis() != 0) return false;
+    IntegerProducts.Chains ch = IntegerProducts.chains(policy.arithmetic(layer, Role.ACCUMULATOR, Product.FORWARD));
+    return ch != null && ch.length() == dev.lowbit.kernel.ChainedIntGemm.UNBOUNDED;
+  }
+
+  private static boolean int8Codes(Quantizer q) {
+    return IntegerProducts.codeBits(q) == 8 && q.format() instanceof IntFormat
+        && !(q.granularity() instanceof Granularity.PerBlock);
+  }
+
+  /**
    * Quantizes a stored rows × cols operand of {@code role} in place, with the stream {@link
    * #quantize} would use for it in a product, so the bits are the same.
    */

@@ -58,9 +58,10 @@ class DirectConvTest {
 
   @Test
   void formatsThatDoNotCommuteWithTheLayoutStayOnIm2col() {
-    // MX blocks run along the column matrix's rows, int8 and dfp16 encode integer codes, ShiftQuant
-    // quantizes the errors per sample: none can move around a native convolution
-    for (String preset : List.of("mxfp8", "int8", "dfp16", "shiftquant4")) {
+    // MX blocks run along the column matrix's rows, dfp16 encodes 16-bit codes with its own
+    // overflow handling, ShiftQuant quantizes the errors per sample: none can move around a native
+    // convolution
+    for (String preset : List.of("mxfp8", "dfp16", "shiftquant4")) {
       float[] want = run("java", preset);
       int f = ImColFloatBackend.FORWARDS.get();
       float[] got = run("imcol-float", preset);
@@ -68,6 +69,29 @@ class DirectConvTest {
       for (int i = 0; i < want.length; i++) {
         assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), preset + " element " + i);
       }
+    }
+  }
+
+  @Test
+  void int8RunsItsForwardOnCodesAndItsBackwardOnDequantizedOperands() {
+    // the same arithmetic up to where the scales are applied (y = codes' sum · sx · sw[oc]): the
+    // GEMM path rounds the product of the scales differently, so values agree to rounding
+    float[] want = run("java", "int8");
+    int f8 = ImColFloatBackend.FORWARDS_S8.get(), b = ImColFloatBackend.BACKWARDS.get();
+    Numerics n = new Numerics(Presets.get("int8"), 5);
+    Kernels.useBackend("imcol-float");
+    Compute.setNumerics(n);
+    float[] got;
+    try {
+      got = ComputePolicyTest.forwardBackward(13);
+    } finally {
+      Kernels.useBackend("java");
+    }
+    assertEquals(f8 + 1, ImColFloatBackend.FORWARDS_S8.get(), "the forward pass ran on int8 codes");
+    assertEquals(b + 1, ImColFloatBackend.BACKWARDS.get(), "the backward passes ran direct");
+    assertEquals(2, n.integerGemms(), "the convolution and the linear layer counted as integer products");
+    for (int i = 0; i < want.length; i++) {
+      assertEquals(want[i], got[i], 2e-5f * Math.max(1f, Math.abs(want[i])), "element " + i);
     }
   }
 

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ImColFloatBackend implements GemmBackend {
 
-  static final AtomicInteger FORWARDS = new AtomicInteger(), BACKWARDS = new AtomicInteger();
+  static final AtomicInteger FORWARDS = new AtomicInteger(), BACKWARDS = new AtomicInteger(), FORWARDS_S8 = new AtomicInteger();
 
   @Override
   public String name() {
@@ -84,6 +84,34 @@ public final class ImColFloatBackend implements GemmBackend {
           g.sgemm(true, false, kg, cols, ocg, 1f, w, gi * ocg * kg, kg, dt, gi * ocg * cols, cols, 0f, col, gi * kg * cols, cols);
         }
         Conv.col2im(s, col, dx);
+      }
+      return true;
+    }
+
+    @Override
+    public boolean supportsS8(ConvSpec s) {
+      return s.groups() == 1;
+    }
+
+    /** The codes as floats through im2col and the fp32 GEMM: exact while every sum stays below 2^24. */
+    @Override
+    public boolean convForwardS8(ConvSpec s, byte[] x, float xScale, byte[] w, float[] wScales, float[] bias, float[] y) {
+      FORWARDS_S8.incrementAndGet();
+      float[] xf = new float[x.length], wf = new float[w.length];
+      for (int i = 0; i < x.length; i++) xf[i] = x[i];
+      for (int i = 0; i < w.length; i++) wf[i] = w[i];
+      int kg = s.inC() * s.kH() * s.kW(), cols = s.colCols(), hw = s.outH() * s.outW();
+      float[] col = new float[s.colSize()];
+      Conv.im2col(s, xf, col);
+      float[] t = new float[s.outputSize()];
+      g.sgemm(false, false, s.outC(), cols, kg, 1f, wf, 0, kg, col, 0, cols, 0f, t, 0, cols);
+      for (int n = 0; n < s.batch(); n++) {
+        for (int oc = 0; oc < s.outC(); oc++) {
+          float scale = xScale * wScales[wScales.length == 1 ? 0 : oc];
+          for (int p = 0; p < hw; p++) {
+            y[(n * s.outC() + oc) * hw + p] = t[oc * cols + n * hw + p] * scale + (bias == null ? 0f : bias[oc]);
+          }
+        }
       }
       return true;
     }

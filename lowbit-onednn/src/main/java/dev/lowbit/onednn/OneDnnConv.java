@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
@@ -93,10 +94,7 @@ final class OneDnnConv {
     long[] strides = {s.strideH(), s.strideW()};
     long[] dil = {s.dilH() - 1, s.dilW() - 1};
     long[] padL = {s.padH(), s.padW()};
-    long[] padR = {
-      (long) (s.outH() - 1) * s.strideH() + (long) (s.kH() - 1) * s.dilH() + 1 - s.inH() - s.padH(),
-      (long) (s.outW() - 1) * s.strideW() + (long) (s.kW() - 1) * s.dilW() + 1 - s.inW() - s.padW()
-    };
+    long[] padR = padRight(s);
     dnnl_engine engine = rt.engine();
     dnnl_memory_desc xa = plain ? p.xPlain : tagged(xd, dnnl_format_tag_any);
     dnnl_memory_desc ya = plain ? p.yPlain : tagged(yd, dnnl_format_tag_any);
@@ -168,8 +166,12 @@ final class OneDnnConv {
   }
 
   private static dnnl_memory_desc tagged(long[] dims, int tag) {
+    return tagged(dims, tag, dnnl_f32);
+  }
+
+  private static dnnl_memory_desc tagged(long[] dims, int tag, int type) {
     dnnl_memory_desc md = new dnnl_memory_desc();
-    OneDnn.check(dnnl_memory_desc_create_with_tag(md, dims.length, dims, dnnl_f32, tag),
+    OneDnn.check(dnnl_memory_desc_create_with_tag(md, dims.length, dims, type, tag),
         "dnnl_memory_desc_create_with_tag");
     return md;
   }
@@ -202,6 +204,161 @@ final class OneDnnConv {
     } finally {
       dnnl_primitive_desc_destroy(rpd);
     }
+  }
+
+  // ---------------------------------------------------------------- int8 forward
+
+  /** An int8 forward primitive: per-tensor or per-output-channel weight scales. */
+  private record S8Key(ConvSpec s, boolean perChannel) {}
+
+  private static final class S8Prims {
+    String declined;
+    String impl;
+    dnnl_primitive fwd;
+    dnnl_memory_desc xPlain, wPlain, bias, yPlain, fX, fW, fY, srcScale, weiScale;
+    Reorder fXIn, fWIn, fYOut;
+  }
+
+  private final Map<S8Key, S8Prims> s8Cache = new ConcurrentHashMap<>();
+
+  /**
+   * Whether oneDNN's int8 kernels here sum exactly: with VNNI or AMX the products accumulate in
+   * int32 directly; older AVX-512 and AVX2 paths go through saturating 16-bit pair sums.
+   */
+  private boolean exactInt8() {
+    String isa = rt.isa();
+    return isa.contains("vnni") || isa.contains("amx") || isa.contains("fp16");
+  }
+
+  private S8Prims s8(ConvSpec s, boolean perChannel) {
+    S8Key key = new S8Key(s, perChannel);
+    S8Prims p = s8Cache.get(key);
+    if (p == null) {
+      if (s8Cache.size() > 256) s8Cache.clear();
+      p = createS8(s, perChannel);
+      s8Cache.put(key, p);
+      if (p.declined == null) LOG.debug("oneDNN int8 convolution {}: {}", s, p.impl);
+      else LOG.debug("oneDNN declined int8 convolution {}: {}", s, p.declined);
+    }
+    return p.declined == null ? p : null;
+  }
+
+  private S8Prims createS8(ConvSpec s, boolean perChannel) {
+    S8Prims p = new S8Prims();
+    if (!exactInt8()) {
+      p.declined = "no VNNI/AMX on " + rt.isa() + ": int8 sums could saturate";
+      return p;
+    }
+    if ((long) s.inC() / s.groups() * s.kH() * s.kW() > OneDnnGemm.MAX_K_S8S8) {
+      p.declined = "more than " + OneDnnGemm.MAX_K_S8S8 + " products per output: int32 could overflow";
+      return p;
+    }
+    long[] xd = {s.batch(), s.inC(), s.inH(), s.inW()};
+    long[] yd = {s.batch(), s.outC(), s.outH(), s.outW()};
+    int g = s.groups();
+    long[] wd = g == 1
+        ? new long[] {s.outC(), s.inC(), s.kH(), s.kW()}
+        : new long[] {g, s.outC() / g, s.inC() / g, s.kH(), s.kW()};
+    p.xPlain = tagged(xd, dnnl_nchw, dnnl_s8);
+    p.wPlain = tagged(wd, g == 1 ? dnnl_oihw : dnnl_goihw, dnnl_s8);
+    p.yPlain = tagged(yd, dnnl_nchw);
+    p.bias = tagged(new long[] {s.outC()}, dnnl_x);
+    p.srcScale = tagged(new long[] {1}, dnnl_x);
+    p.weiScale = tagged(new long[] {perChannel ? s.outC() : 1}, dnnl_x);
+    dnnl_memory_desc xa = tagged(xd, dnnl_format_tag_any, dnnl_s8);
+    dnnl_memory_desc wa = tagged(wd, dnnl_format_tag_any, dnnl_s8);
+    dnnl_memory_desc ya = tagged(yd, dnnl_format_tag_any);
+    dnnl_primitive_attr attr = new dnnl_primitive_attr();
+    OneDnn.check(dnnl_primitive_attr_create(attr), "dnnl_primitive_attr_create");
+    dnnl_primitive_desc pd = new dnnl_primitive_desc();
+    boolean made = false;
+    try {
+      OneDnn.check(dnnl_primitive_attr_set_scales_mask(attr, DNNL_ARG_SRC, 0), "set_scales_mask(src)");
+      // per output channel: dimension 0 of OIHW, dimensions 0 and 1 of GOIHW
+      OneDnn.check(dnnl_primitive_attr_set_scales_mask(attr, DNNL_ARG_WEIGHTS,
+          perChannel ? (g == 1 ? 1 : 3) : 0), "set_scales_mask(weights)");
+      int st = dnnl_convolution_forward_primitive_desc_create(pd, rt.engine(), dnnl_forward_inference,
+          dnnl_convolution_direct, xa, wa, p.bias, ya, new long[] {s.strideH(), s.strideW()},
+          new long[] {s.dilH() - 1, s.dilW() - 1}, new long[] {s.padH(), s.padW()}, padRight(s), attr);
+      if (st != dnnl_success) {
+        p.declined = "no int8 forward implementation (status " + st + ")";
+        return p;
+      }
+      made = true;
+      p.impl = impl(pd);
+      if (p.impl.startsWith("ref")) {
+        p.declined = "only oneDNN's reference loops (" + p.impl + ")";
+        return p;
+      }
+      p.fX = chosen(pd, dnnl_query_src_md);
+      p.fW = chosen(pd, dnnl_query_weights_md);
+      p.fY = chosen(pd, dnnl_query_dst_md);
+      p.fXIn = reorder(p.xPlain, p.fX);
+      p.fWIn = reorder(p.wPlain, p.fW);
+      p.fYOut = reorder(p.fY, p.yPlain);
+      p.fwd = primitive(pd);
+      return p;
+    } catch (IllegalStateException e) {
+      p.declined = e.getMessage();
+      return p;
+    } finally {
+      if (made) dnnl_primitive_desc_destroy(pd);
+      dnnl_primitive_attr_destroy(attr);
+      dnnl_memory_desc_destroy(xa);
+      dnnl_memory_desc_destroy(wa);
+      dnnl_memory_desc_destroy(ya);
+    }
+  }
+
+  private static long[] padRight(ConvSpec s) {
+    return new long[] {
+      (long) (s.outH() - 1) * s.strideH() + (long) (s.kH() - 1) * s.dilH() + 1 - s.inH() - s.padH(),
+      (long) (s.outW() - 1) * s.strideW() + (long) (s.kW() - 1) * s.dilW() + 1 - s.inW() - s.padW()
+    };
+  }
+
+  boolean supportsS8(ConvSpec s) {
+    return s8(s, true) != null && s8(s, false) != null;
+  }
+
+  boolean forwardS8(ConvSpec s, byte[] x, float xScale, byte[] w, float[] wScales, float[] bias, float[] y) {
+    boolean perChannel = wScales.length != 1;
+    if (perChannel && wScales.length != s.outC()) {
+      throw new IllegalArgumentException("weight scales: 1 or " + s.outC() + " expected, got " + wScales.length);
+    }
+    S8Prims p = s8(s, perChannel);
+    if (p == null) return false;
+    rt.lock.lock();
+    try {
+      Pointer xp = inBytes(X, x, s.inputSize(), p.fXIn, XR);
+      Pointer wp = inBytes(W, w, s.weightSize(), p.fWIn, WR);
+      Pointer bp;
+      if (bias != null) {
+        bp = in(B, bias, s.outC(), null, 0);
+      } else {
+        bp = scratch(B, 4L * s.outC());
+        Pointer.memset(bp, 0, 4L * s.outC());
+      }
+      Pointer sx = in(DW, new float[] {xScale}, 1, null, 0);
+      Pointer sw = in(DWP, wScales, wScales.length, null, 0);
+      Pointer yp = p.fYOut == null ? scratch(Y, 4L * s.outputSize()) : scratch(YR, dnnl_memory_desc_get_size(p.fY));
+      rt.runArgs(p.fwd, 6, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
+              DNNL_ARG_ATTR_SCALES | DNNL_ARG_SRC, DNNL_ARG_ATTR_SCALES | DNNL_ARG_WEIGHTS},
+          new dnnl_memory_desc[] {p.fX, p.fW, p.bias, p.fY, p.srcScale, p.weiScale},
+          new Pointer[] {xp, wp, bp, yp, sx, sw});
+      out(yp, p.fYOut, Y, y, s.outputSize());
+      return true;
+    } finally {
+      rt.lock.unlock();
+    }
+  }
+
+  /** As {@link #in} for int8 codes. */
+  private Pointer inBytes(int slot, byte[] a, int count, Reorder r, int rSlot) {
+    Pointer plainPtr = scratch(slot, count);
+    long address = plainPtr.address();
+    rt.parallelFor(count, count, (from, to) -> OneDnn.copyIn(a, from, address, from, to - from));
+    return convert(plainPtr, r, rSlot);
   }
 
   // ---------------------------------------------------------------- passes

@@ -173,6 +173,16 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
   }
 
   @Override
+  public boolean supportsS8(ConvSpec s) {
+    return conv().supportsS8(s);
+  }
+
+  @Override
+  public boolean convForwardS8(ConvSpec s, byte[] x, float xScale, byte[] w, float[] wScales, float[] bias, float[] y) {
+    return conv().forwardS8(s, x, xScale, w, wScales, bias, y);
+  }
+
+  @Override
   public boolean supports(ConvSpec s) {
     return conv().supports(s);
   }

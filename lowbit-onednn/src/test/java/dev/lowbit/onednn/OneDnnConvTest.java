@@ -144,4 +144,39 @@ class OneDnnConvTest {
     assertTrue(gemm.convBackward(s, x, w, dy, null, dw3, null));
     assertArrayEquals(dw1, dw3, "dw alone");
   }
+
+  @Test
+  void int8ForwardIsTheScaledExactSum() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(gemm.runtime().isa().matches(".*(vnni|amx|fp16).*"),
+        "int8 convolutions are exact only with VNNI or AMX");
+    Random r = new Random(11);
+    ConvSpec[] cases = {ConvSpec.of(3, 32, 14, 14, 64, 3, 1, 1), ConvSpec.of(2, 1, 28, 28, 32, 3, 1, 1),
+        ConvSpec.of(2, 5, 9, 7, 6, 3, 2, 0)};
+    for (ConvSpec s : cases) {
+      for (boolean perChannel : new boolean[] {true, false}) {
+        for (boolean extreme : new boolean[] {false, true}) {
+          byte[] x = new byte[s.inputSize()], w = new byte[s.weightSize()];
+          for (int i = 0; i < x.length; i++) x[i] = (byte) (extreme ? (r.nextBoolean() ? -128 : 127) : r.nextInt(256));
+          for (int i = 0; i < w.length; i++) w[i] = (byte) (extreme ? (r.nextBoolean() ? -128 : 127) : r.nextInt(256));
+          float sx = 0.0123f;
+          float[] sw = new float[perChannel ? s.outC() : 1];
+          for (int i = 0; i < sw.length; i++) sw[i] = 0.001f * (1 + r.nextInt(50));
+          float[] bias = random(r, s.outC());
+          assertTrue(gemm.supportsS8(s), s + " runs natively");
+          float[] y = new float[s.outputSize()];
+          assertTrue(gemm.convForwardS8(s, x, sx, w, sw, bias, y));
+          float[] xf = new float[x.length], wf = new float[w.length];
+          for (int i = 0; i < x.length; i++) xf[i] = x[i];
+          for (int i = 0; i < w.length; i++) wf[i] = w[i];
+          double[] sums = reference(s, xf, wf, null, new float[s.outputSize()])[0]; // exact: small integers
+          int hw = s.outH() * s.outW();
+          for (int i = 0; i < y.length; i++) {
+            int oc = i / hw % s.outC();
+            double want = sums[i] * sx * sw[perChannel ? oc : 0] + bias[oc];
+            assertEquals(want, y[i], 1e-5 * Math.max(1, Math.abs(want)), s + " perChannel=" + perChannel + " extreme=" + extreme + " y[" + i + "]");
+          }
+        }
+      }
+    }
+  }
 }
