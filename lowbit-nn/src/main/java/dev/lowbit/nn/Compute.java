@@ -20,6 +20,9 @@ import dev.lowbit.numerics.Role;
 import dev.lowbit.tensor.Tensor;
 import java.util.Arrays;
 import java.util.Optional;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Every matrix product of the network — Linear, Conv2d and attention's batched products, forward
@@ -351,17 +354,33 @@ public final class Compute {
     return o;
   }
 
-  /** db[c] += the sum of channel c of dy (N×C×H×W). */
+  /**
+   * db[c] += the sum of channel c of dy (N×C×H×W): per plane, 16-lane float partial sums (two
+   * vectors) reduced in a fixed order, planes added in double; a scalar loop with double sums cost
+   * bf16 a tenth of its CNN step.
+   */
   private static void addChannelSums(ConvSpec s, float[] dy, float[] db) {
     int hw = s.outH() * s.outW(), c = s.outC();
     Parallel.forRange(c, (long) s.batch() * hw, (c0, c1) -> {
       for (int ch = c0; ch < c1; ch++) {
         double sum = 0;
-        for (int n = 0; n < s.batch(); n++) sum += Reduce.sum(dy, (n * c + ch) * hw, hw);
+        for (int n = 0; n < s.batch(); n++) {
+          int off = (n * c + ch) * hw, i = 0;
+          FloatVector a0 = FloatVector.zero(FS), a1 = FloatVector.zero(FS);
+          for (int bound = hw - 2 * FS.length(); i <= bound; i += 2 * FS.length()) {
+            a0 = a0.add(FloatVector.fromArray(FS, dy, off + i));
+            a1 = a1.add(FloatVector.fromArray(FS, dy, off + i + FS.length()));
+          }
+          float p = a0.add(a1).reduceLanes(VectorOperators.ADD);
+          for (; i < hw; i++) p += dy[off + i];
+          sum += p;
+        }
         db[ch] += (float) sum;
       }
     });
   }
+
+  private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
 
   /**
    * Batched product of activations: a (…, M, K) times b (…, K, N), or with bᵀ when {@code transB}
