@@ -248,7 +248,11 @@ public final class Numerics {
    * role) with the stream of offset {@code off}; counted as one quantized tensor.
    */
   float[] quantizeCopy(Quantizer q, String layer, Role role, int off, float[] x, int size) {
-    float[] y = StepArena.floats(size);
+    return quantizeInto(q, layer, role, off, x, size, StepArena.floats(size));
+  }
+
+  /** As {@link #quantizeCopy} into {@code y} (which may be x itself); returns y. */
+  float[] quantizeInto(Quantizer q, String layer, Role role, int off, float[] x, int size, float[] y) {
     q.quantize(x, new int[] {size}, y, seed, stream(layer, role, off),
         size >= PARALLEL_MIN ? Parallel.threads() : 1);
     return y;
