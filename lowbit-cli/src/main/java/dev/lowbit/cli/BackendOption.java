@@ -40,4 +40,14 @@ public final class BackendOption {
   public Gemm apply() {
     return Kernels.useBackend(backend.name());
   }
+
+  /**
+   * As {@link #apply()}, and a native backend runs on {@code threads} threads too (oneDNN's OpenMP
+   * team otherwise takes every CPU, whatever {@code --threads} says; its results depend on it).
+   */
+  public Gemm apply(int threads) {
+    Gemm g = apply();
+    if (g instanceof dev.lowbit.onednn.OneDnnGemm d) d.runtime().setThreads(threads);
+    return g;
+  }
 }

@@ -122,7 +122,7 @@ public final class SweepCommand implements Callable<Integer> {
     for (Job j : jobs) checkFinishedRunMatches(j);
     Kernels.setThreads(threads);
     Warmup.startInBackground(3000); // compiles the GEMM while the backend and the data load; the first run waits for it
-    backend.apply();
+    backend.apply(threads);
 
     FashionMnist.Splits splits = FashionMnist.load(data);
     Dataset train = limitTrain > 0 ? splits.train().head(limitTrain) : splits.train();

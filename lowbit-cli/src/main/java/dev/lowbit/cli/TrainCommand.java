@@ -94,7 +94,7 @@ public final class TrainCommand implements Callable<Integer> {
     if (threads <= 0) throw new IllegalArgumentException("--threads must be > 0, got " + threads);
     Kernels.setThreads(threads); // before the backend, which wraps the Java GEMM as its fallback
     Warmup.startInBackground(3000); // compiles the GEMM while the backend and the data load
-    backend.apply();
+    backend.apply(threads);
     if (logEvery <= 0) throw new IllegalArgumentException("--log-every must be > 0, got " + logEvery);
     TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, seed, threads, out, data, resume, optimizer,
         schedule, weightDecay, labelSmoothing, augment, limitTrain, limitTest, logEvery);

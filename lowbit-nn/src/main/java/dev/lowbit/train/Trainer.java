@@ -261,7 +261,7 @@ public final class Trainer {
    * Evaluation batch: large enough to keep the GEMMs efficient, small enough that the CNN's
    * im2col scratch stays small (1000 needed about 300 MB more heap than training itself).
    */
-  static final int EVAL_BATCH = 256;
+  static final int EVAL_BATCH = 128;
 
   /** Mean loss and accuracy on a data set, in evaluation mode, without recording a tape. */
   public static double[] evaluate(Module model, Dataset test) {
