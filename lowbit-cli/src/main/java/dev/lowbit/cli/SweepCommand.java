@@ -6,6 +6,7 @@ import dev.lowbit.io.AtomicFiles;
 import dev.lowbit.io.Json;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.Warmup;
+import dev.lowbit.train.JitWarmup;
 import dev.lowbit.models.Models;
 import dev.lowbit.numerics.Policy;
 import dev.lowbit.report.Report;
@@ -121,7 +122,7 @@ public final class SweepCommand implements Callable<Integer> {
     List<Job> jobs = jobs(); // resolves every policy before anything runs
     for (Job j : jobs) checkFinishedRunMatches(j);
     Kernels.setThreads(threads);
-    Warmup.startInBackground(3000); // compiles the GEMM while the backend and the data load; the first run waits for it
+    Warmup.startInBackground(3000, JitWarmup::round); // compiles the GEMM while the backend and the data load; the first run waits for it
     backend.apply(threads);
 
     FashionMnist.Splits splits = FashionMnist.load(data);

@@ -3,6 +3,7 @@ package dev.lowbit.cli;
 import dev.lowbit.io.Json;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.Warmup;
+import dev.lowbit.train.JitWarmup;
 import dev.lowbit.numerics.Policy;
 
 import dev.lowbit.train.TrainConfig;
@@ -93,7 +94,7 @@ public final class TrainCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     if (threads <= 0) throw new IllegalArgumentException("--threads must be > 0, got " + threads);
     Kernels.setThreads(threads); // before the backend, which wraps the Java GEMM as its fallback
-    Warmup.startInBackground(3000); // compiles the GEMM while the backend and the data load
+    Warmup.startInBackground(3000, JitWarmup::round); // compiles the GEMM while the backend and the data load
     backend.apply(threads);
     if (logEvery <= 0) throw new IllegalArgumentException("--log-every must be > 0, got " + logEvery);
     TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, seed, threads, out, data, resume, optimizer,

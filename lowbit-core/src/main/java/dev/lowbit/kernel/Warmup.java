@@ -27,9 +27,18 @@ public final class Warmup {
    * returns the thread (already started), or null when the Java GEMM is not the vector one.
    */
   public static Thread startInBackground(long millis) {
+    return startInBackground(millis, () -> {});
+  }
+
+  /**
+   * As {@link #startInBackground(long)}, also running {@code extra} once per round: the vector
+   * loops of higher layers (lowbit-nn's ReLU, loss and image decoding), which must not touch
+   * anything the caller computes with.
+   */
+  public static Thread startInBackground(long millis, Runnable extra) {
     if (!(Kernels.javaGemm() instanceof VectorGemm v)) return null;
     VectorGemm g = VectorGemm.ofBits(v.vectorBits(), 1);
-    Thread t = new Thread(() -> run(g, millis), "lowbit-warmup");
+    Thread t = new Thread(() -> run(g, millis, extra), "lowbit-warmup");
     t.setDaemon(true);
     t.setPriority(Thread.MIN_PRIORITY);
     running = t;
@@ -71,6 +80,10 @@ public final class Warmup {
    * micro-kernel), or {@code millis} passed.
    */
   static int run(Gemm g, long millis) {
+    return run(g, millis, () -> {});
+  }
+
+  static int run(Gemm g, long millis, Runnable extra) {
     long start = System.nanoTime(), end = start + millis * 1_000_000L;
     int m = 40, n = 72, k = 300; // k > KC: the depth-block epilogue; 40, 72: full and partial tiles
     float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
@@ -99,6 +112,7 @@ public final class Warmup {
       Pool.maxForward(pool, px, py, arg);
       Conv.im2col(conv, cx, col);
       Conv.col2im(conv, col, cx);
+      extra.run();
       long t = System.nanoTime() - t0;
       if (t < best) best = t;
       int slot = rounds % SETTLED_ROUNDS;

@@ -26,4 +26,12 @@ class WarmupTest {
     assertTrue(rounds >= 4, "only " + rounds + " products");
     for (boolean s : seen) assertTrue(s);
   }
+
+  @Test
+  void runsTheExtraRoundWithEveryProduct() {
+    AtomicInteger extra = new AtomicInteger();
+    int rounds = Warmup.run(ScalarGemm.INSTANCE, 100, extra::incrementAndGet);
+    assertEquals(rounds, extra.get());
+    assertTrue(rounds >= 1);
+  }
 }

@@ -353,15 +353,19 @@ public final class Ops {
       int[] lab = labels.clone();
       Tape.record(o, () -> {
         float scale = o.grad()[0] / b;
-        float[] ga = logits.gradForAccumulation();
+        // the first gradient to reach the logits goes into a step-arena array (written, not added
+        // to a fresh zeroed one; 0 + v keeps the bits of the accumulating form)
+        boolean fresh = logits.grad() == null && !logits.isParameter();
+        float[] ga = fresh ? StepArena.gradFor(logits) : logits.gradForAccumulation();
         float off = smoothing / c;
         for (int i = 0; i < b; i++) {
           for (int j = 0; j < c; j++) {
             float p = (float) Math.exp(lsm[i * c + j]);
             float t = (j == lab[i] ? 1 - smoothing : 0f) + off;
-            ga[i * c + j] += (p - t) * scale;
+            ga[i * c + j] = (fresh ? 0f : ga[i * c + j]) + (p - t) * scale;
           }
         }
+        if (fresh) logits.setGrad(ga);
       });
     }
     return o;
