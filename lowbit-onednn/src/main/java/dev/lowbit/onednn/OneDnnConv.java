@@ -55,16 +55,13 @@ final class OneDnnConv {
     dnnl_memory_desc xPlain, wPlain, bias, yPlain;
     // forward
     dnnl_primitive fwd;
-    dnnl_memory_desc fX, fW, fY;
-    Reorder fXIn, fWIn, fYOut;
+    Port fX, fW, fY;
     // backward data: dy -> dx
     dnnl_primitive bwdD;
-    dnnl_memory_desc dDy, dW, dDx;
-    Reorder dDyIn, dWIn, dDxOut;
+    Port dDy, dW, dDx;
     // backward weights: x, dy -> dw, db
     dnnl_primitive bwdW;
-    dnnl_memory_desc wX, wDy, wDw;
-    Reorder wXIn, wDyIn, wDwOut;
+    Port wX, wDy, wDw;
   }
 
   private Prims prims(ConvSpec s) {
@@ -124,24 +121,15 @@ final class OneDnnConv {
       if (fi.startsWith("ref") || di.startsWith("ref") || wi.startsWith("ref")) {
         return declined(p, "only oneDNN's reference loops (" + p.impl + ")");
       }
-      p.fX = chosen(fpd, dnnl_query_src_md);
-      p.fW = chosen(fpd, dnnl_query_weights_md);
-      p.fY = chosen(fpd, dnnl_query_dst_md);
-      p.fXIn = reorder(p.xPlain, p.fX);
-      p.fWIn = reorder(p.wPlain, p.fW);
-      p.fYOut = reorder(p.fY, p.yPlain);
-      p.dDy = chosen(dpd, dnnl_query_diff_dst_md);
-      p.dW = chosen(dpd, dnnl_query_weights_md);
-      p.dDx = chosen(dpd, dnnl_query_diff_src_md);
-      p.dDyIn = reorder(p.yPlain, p.dDy);
-      p.dWIn = reorder(p.wPlain, p.dW);
-      p.dDxOut = reorder(p.dDx, p.xPlain);
-      p.wX = chosen(wpd, dnnl_query_src_md);
-      p.wDy = chosen(wpd, dnnl_query_diff_dst_md);
-      p.wDw = chosen(wpd, dnnl_query_diff_weights_md);
-      p.wXIn = reorder(p.xPlain, p.wX);
-      p.wDyIn = reorder(p.yPlain, p.wDy);
-      p.wDwOut = reorder(p.wDw, p.wPlain);
+      p.fX = input(fpd, dnnl_query_src_md, p.xPlain);
+      p.fW = input(fpd, dnnl_query_weights_md, p.wPlain);
+      p.fY = output(fpd, dnnl_query_dst_md, p.yPlain);
+      p.dDy = input(dpd, dnnl_query_diff_dst_md, p.yPlain);
+      p.dW = input(dpd, dnnl_query_weights_md, p.wPlain);
+      p.dDx = output(dpd, dnnl_query_diff_src_md, p.xPlain);
+      p.wX = input(wpd, dnnl_query_src_md, p.xPlain);
+      p.wDy = input(wpd, dnnl_query_diff_dst_md, p.yPlain);
+      p.wDw = output(wpd, dnnl_query_diff_weights_md, p.wPlain);
       p.fwd = primitive(fpd);
       p.bwdD = primitive(dpd);
       p.bwdW = primitive(wpd);
@@ -206,6 +194,19 @@ final class OneDnnConv {
     }
   }
 
+  /** A tensor as a primitive wants it: its layout and the reorder from or to the plain one (null when equal). */
+  private record Port(dnnl_memory_desc md, Reorder reorder) {}
+
+  private Port input(dnnl_primitive_desc pd, int what, dnnl_memory_desc plain) {
+    dnnl_memory_desc md = chosen(pd, what);
+    return new Port(md, reorder(plain, md));
+  }
+
+  private Port output(dnnl_primitive_desc pd, int what, dnnl_memory_desc plain) {
+    dnnl_memory_desc md = chosen(pd, what);
+    return new Port(md, reorder(md, plain));
+  }
+
   // ---------------------------------------------------------------- int8 forward
 
   /** An int8 forward primitive: per-tensor or per-output-channel weight scales. */
@@ -215,8 +216,8 @@ final class OneDnnConv {
     String declined;
     String impl;
     dnnl_primitive fwd;
-    dnnl_memory_desc xPlain, wPlain, bias, yPlain, fX, fW, fY, srcScale, weiScale;
-    Reorder fXIn, fWIn, fYOut;
+    dnnl_memory_desc xPlain, wPlain, bias, yPlain, srcScale, weiScale;
+    Port fX, fW, fY;
   }
 
   private final Map<S8Key, S8Prims> s8Cache = new ConcurrentHashMap<>();
@@ -290,12 +291,9 @@ final class OneDnnConv {
         p.declined = "only oneDNN's reference loops (" + p.impl + ")";
         return p;
       }
-      p.fX = chosen(pd, dnnl_query_src_md);
-      p.fW = chosen(pd, dnnl_query_weights_md);
-      p.fY = chosen(pd, dnnl_query_dst_md);
-      p.fXIn = reorder(p.xPlain, p.fX);
-      p.fWIn = reorder(p.wPlain, p.fW);
-      p.fYOut = reorder(p.fY, p.yPlain);
+      p.fX = input(pd, dnnl_query_src_md, p.xPlain);
+      p.fW = input(pd, dnnl_query_weights_md, p.wPlain);
+      p.fY = output(pd, dnnl_query_dst_md, p.yPlain);
       p.fwd = primitive(pd);
       return p;
     } catch (IllegalStateException e) {
@@ -330,8 +328,8 @@ final class OneDnnConv {
     if (p == null) return false;
     rt.lock.lock();
     try {
-      Pointer xp = inBytes(X, x, s.inputSize(), p.fXIn, XR);
-      Pointer wp = inBytes(W, w, s.weightSize(), p.fWIn, WR);
+      Pointer xp = inBytes(X, x, s.inputSize(), p.fX.reorder(), XR);
+      Pointer wp = inBytes(W, w, s.weightSize(), p.fW.reorder(), WR);
       Pointer bp;
       if (bias != null) {
         bp = in(B, bias, s.outC(), null, 0);
@@ -341,12 +339,12 @@ final class OneDnnConv {
       }
       Pointer sx = in(DW, new float[] {xScale}, 1, null, 0);
       Pointer sw = in(DWP, wScales, wScales.length, null, 0);
-      Pointer yp = p.fYOut == null ? scratch(Y, 4L * s.outputSize()) : scratch(YR, dnnl_memory_desc_get_size(p.fY));
+      Pointer yp = p.fY.reorder() == null ? scratch(Y, 4L * s.outputSize()) : scratch(YR, dnnl_memory_desc_get_size(p.fY.md()));
       rt.runArgs(p.fwd, 6, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
               DNNL_ARG_ATTR_SCALES | DNNL_ARG_SRC, DNNL_ARG_ATTR_SCALES | DNNL_ARG_WEIGHTS},
-          new dnnl_memory_desc[] {p.fX, p.fW, p.bias, p.fY, p.srcScale, p.weiScale},
+          new dnnl_memory_desc[] {p.fX.md(), p.fW.md(), p.bias, p.fY.md(), p.srcScale, p.weiScale},
           new Pointer[] {xp, wp, bp, yp, sx, sw});
-      out(yp, p.fYOut, Y, y, s.outputSize());
+      out(yp, p.fY.reorder(), Y, y, s.outputSize());
       return true;
     } finally {
       rt.lock.unlock();
@@ -372,8 +370,8 @@ final class OneDnnConv {
     if (p == null) return false;
     rt.lock.lock();
     try {
-      Pointer xp = in(X, x, s.inputSize(), p.fXIn, XR);
-      Pointer wp = in(W, w, s.weightSize(), p.fWIn, WR);
+      Pointer xp = in(X, x, s.inputSize(), p.fX.reorder(), XR);
+      Pointer wp = in(W, w, s.weightSize(), p.fW.reorder(), WR);
       Pointer bp;
       if (bias != null) {
         bp = in(B, bias, s.outC(), null, 0);
@@ -381,10 +379,10 @@ final class OneDnnConv {
         bp = scratch(B, 4L * s.outC());
         Pointer.memset(bp, 0, 4L * s.outC());
       }
-      Pointer yp = p.fYOut == null ? scratch(Y, 4L * s.outputSize()) : scratch(YR, dnnl_memory_desc_get_size(p.fY));
+      Pointer yp = p.fY.reorder() == null ? scratch(Y, 4L * s.outputSize()) : scratch(YR, dnnl_memory_desc_get_size(p.fY.md()));
       rt.runArgs(p.fwd, 4, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
-          new dnnl_memory_desc[] {p.fX, p.fW, p.bias, p.fY}, new Pointer[] {xp, wp, bp, yp});
-      out(yp, p.fYOut, Y, y, s.outputSize());
+          new dnnl_memory_desc[] {p.fX.md(), p.fW.md(), p.bias, p.fY.md()}, new Pointer[] {xp, wp, bp, yp});
+      out(yp, p.fY.reorder(), Y, y, s.outputSize());
       return true;
     } finally {
       rt.lock.unlock();
@@ -398,23 +396,23 @@ final class OneDnnConv {
     try {
       Pointer dyPlain = in(Y, dy, s.outputSize(), null, 0);
       if (dw != null || db != null) {
-        Pointer xp = in(X, x, s.inputSize(), p.wXIn, XR);
-        Pointer dyp = convert(dyPlain, p.wDyIn, DYW);
-        Pointer dwp = p.wDwOut == null ? scratch(DWP, 4L * s.weightSize()) : scratch(DW, dnnl_memory_desc_get_size(p.wDw));
+        Pointer xp = in(X, x, s.inputSize(), p.wX.reorder(), XR);
+        Pointer dyp = convert(dyPlain, p.wDy.reorder(), DYW);
+        Pointer dwp = p.wDw.reorder() == null ? scratch(DWP, 4L * s.weightSize()) : scratch(DW, dnnl_memory_desc_get_size(p.wDw.md()));
         Pointer dbp = scratch(B, 4L * s.outC());
         rt.runArgs(p.bwdW, 4,
             new int[] {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS},
-            new dnnl_memory_desc[] {p.wX, p.wDy, p.wDw, p.bias}, new Pointer[] {xp, dyp, dwp, dbp});
-        if (dw != null) addOut(dwp, p.wDwOut, DWP, dw, s.weightSize());
+            new dnnl_memory_desc[] {p.wX.md(), p.wDy.md(), p.wDw.md(), p.bias}, new Pointer[] {xp, dyp, dwp, dbp});
+        if (dw != null) addOut(dwp, p.wDw.reorder(), DWP, dw, s.weightSize());
         if (db != null) addOut(dbp, null, 0, db, s.outC());
       }
       if (dx != null) {
-        Pointer dyp = convert(dyPlain, p.dDyIn, DYW);
-        Pointer wp = in(W, w, s.weightSize(), p.dWIn, WR);
-        Pointer dxp = p.dDxOut == null ? scratch(DXP, 4L * s.inputSize()) : scratch(DX, dnnl_memory_desc_get_size(p.dDx));
+        Pointer dyp = convert(dyPlain, p.dDy.reorder(), DYW);
+        Pointer wp = in(W, w, s.weightSize(), p.dW.reorder(), WR);
+        Pointer dxp = p.dDx.reorder() == null ? scratch(DXP, 4L * s.inputSize()) : scratch(DX, dnnl_memory_desc_get_size(p.dDx.md()));
         rt.runArgs(p.bwdD, 3, new int[] {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
-            new dnnl_memory_desc[] {p.dDy, p.dW, p.dDx}, new Pointer[] {dyp, wp, dxp});
-        out(dxp, p.dDxOut, DXP, dx, s.inputSize());
+            new dnnl_memory_desc[] {p.dDy.md(), p.dW.md(), p.dDx.md()}, new Pointer[] {dyp, wp, dxp});
+        out(dxp, p.dDx.reorder(), DXP, dx, s.inputSize());
       }
       return true;
     } finally {

@@ -21,14 +21,7 @@ class OneDnnConvTest {
 
   @BeforeAll
   static void load() {
-    boolean linuxX64 = System.getProperty("os.name").toLowerCase().contains("linux")
-        && System.getProperty("os.arch").matches("amd64|x86_64");
-    try {
-      gemm = OneDnnGemm.create(ScalarGemm.INSTANCE);
-    } catch (IllegalStateException e) {
-      org.junit.jupiter.api.Assumptions.assumeFalse(linuxX64, "natives must load on linux-x86_64: " + e);
-      org.junit.jupiter.api.Assumptions.abort("no oneDNN natives for this platform: " + e);
-    }
+    gemm = Natives.loadOrSkip(ScalarGemm.INSTANCE);
   }
 
   private static float[] random(Random r, int n) {

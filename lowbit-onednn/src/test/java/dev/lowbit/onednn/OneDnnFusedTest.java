@@ -20,15 +20,8 @@ class OneDnnFusedTest {
 
   @BeforeAll
   static void load() {
-    boolean linuxX64 = System.getProperty("os.name").toLowerCase().contains("linux")
-        && System.getProperty("os.arch").matches("amd64|x86_64");
-    try {
-      gemm = OneDnnGemm.create(ScalarGemm.INSTANCE);
-      gemm.setMinNativeMacs(0);
-    } catch (IllegalStateException e) {
-      org.junit.jupiter.api.Assumptions.assumeFalse(linuxX64, "natives must load on linux-x86_64: " + e);
-      org.junit.jupiter.api.Assumptions.abort("no oneDNN natives for this platform: " + e);
-    }
+    gemm = Natives.loadOrSkip(ScalarGemm.INSTANCE);
+    gemm.setMinNativeMacs(0);
   }
 
   private static byte[] bytes(Random r, int len, boolean extreme, boolean unsigned) {
