@@ -78,15 +78,11 @@ final class OneDnnConv {
 
   private Prims create(ConvSpec s) {
     Prims p = new Prims();
-    long[] xd = {s.batch(), s.inC(), s.inH(), s.inW()};
-    long[] yd = {s.batch(), s.outC(), s.outH(), s.outW()};
-    int g = s.groups();
-    long[] wd = g == 1
-        ? new long[] {s.outC(), s.inC(), s.kH(), s.kW()}
-        : new long[] {g, s.outC() / g, s.inC() / g, s.kH(), s.kW()};
+    Dims d = dims(s);
+    long[] xd = d.x(), yd = d.y(), wd = d.w();
     p.xPlain = tagged(xd, dnnl_nchw);
     p.yPlain = tagged(yd, dnnl_nchw);
-    p.wPlain = tagged(wd, g == 1 ? dnnl_oihw : dnnl_goihw);
+    p.wPlain = tagged(wd, d.wTag());
     p.bias = tagged(new long[] {s.outC()}, dnnl_x);
     long[] strides = {s.strideH(), s.strideW()};
     long[] dil = {s.dilH() - 1, s.dilW() - 1};
@@ -146,6 +142,18 @@ final class OneDnnConv {
         dnnl_memory_desc_destroy(wa);
       }
     }
+  }
+
+  /** oneDNN's dimensions of input, output and weight (groups as a leading weight dimension) and the weight's plain tag. */
+  private record Dims(long[] x, long[] y, long[] w, int wTag) {}
+
+  private static Dims dims(ConvSpec s) {
+    int g = s.groups();
+    long[] w = g == 1
+        ? new long[] {s.outC(), s.inC(), s.kH(), s.kW()}
+        : new long[] {g, s.outC() / g, s.inC() / g, s.kH(), s.kW()};
+    return new Dims(new long[] {s.batch(), s.inC(), s.inH(), s.inW()},
+        new long[] {s.batch(), s.outC(), s.outH(), s.outW()}, w, g == 1 ? dnnl_oihw : dnnl_goihw);
   }
 
   private static Prims declined(Prims p, String why) {
@@ -254,14 +262,11 @@ final class OneDnnConv {
       p.declined = "more than " + OneDnnGemm.MAX_K_S8S8 + " products per output: int32 could overflow";
       return p;
     }
-    long[] xd = {s.batch(), s.inC(), s.inH(), s.inW()};
-    long[] yd = {s.batch(), s.outC(), s.outH(), s.outW()};
+    Dims d = dims(s);
+    long[] xd = d.x(), yd = d.y(), wd = d.w();
     int g = s.groups();
-    long[] wd = g == 1
-        ? new long[] {s.outC(), s.inC(), s.kH(), s.kW()}
-        : new long[] {g, s.outC() / g, s.inC() / g, s.kH(), s.kW()};
     p.xPlain = tagged(xd, dnnl_nchw, dnnl_s8);
-    p.wPlain = tagged(wd, g == 1 ? dnnl_oihw : dnnl_goihw, dnnl_s8);
+    p.wPlain = tagged(wd, d.wTag(), dnnl_s8);
     p.yPlain = tagged(yd, dnnl_nchw);
     p.bias = tagged(new long[] {s.outC()}, dnnl_x);
     p.srcScale = tagged(new long[] {1}, dnnl_x);
@@ -330,16 +335,10 @@ final class OneDnnConv {
     try {
       Pointer xp = inBytes(X, x, s.inputSize(), p.fX.reorder(), XR);
       Pointer wp = inBytes(W, w, s.weightSize(), p.fW.reorder(), WR);
-      Pointer bp;
-      if (bias != null) {
-        bp = in(B, bias, s.outC(), null, 0);
-      } else {
-        bp = scratch(B, 4L * s.outC());
-        Pointer.memset(bp, 0, 4L * s.outC());
-      }
+      Pointer bp = biasIn(bias, s.outC());
       Pointer sx = in(DW, new float[] {xScale}, 1, null, 0);
       Pointer sw = in(DWP, wScales, wScales.length, null, 0);
-      Pointer yp = p.fY.reorder() == null ? scratch(Y, 4L * s.outputSize()) : scratch(YR, dnnl_memory_desc_get_size(p.fY.md()));
+      Pointer yp = result(p.fY, Y, YR, s.outputSize());
       rt.runArgs(p.fwd, 6, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
               DNNL_ARG_ATTR_SCALES | DNNL_ARG_SRC, DNNL_ARG_ATTR_SCALES | DNNL_ARG_WEIGHTS},
           new dnnl_memory_desc[] {p.fX.md(), p.fW.md(), p.bias, p.fY.md(), p.srcScale, p.weiScale},
@@ -372,14 +371,8 @@ final class OneDnnConv {
     try {
       Pointer xp = in(X, x, s.inputSize(), p.fX.reorder(), XR);
       Pointer wp = in(W, w, s.weightSize(), p.fW.reorder(), WR);
-      Pointer bp;
-      if (bias != null) {
-        bp = in(B, bias, s.outC(), null, 0);
-      } else { // a zero bias: the primitive was created with one
-        bp = scratch(B, 4L * s.outC());
-        Pointer.memset(bp, 0, 4L * s.outC());
-      }
-      Pointer yp = p.fY.reorder() == null ? scratch(Y, 4L * s.outputSize()) : scratch(YR, dnnl_memory_desc_get_size(p.fY.md()));
+      Pointer bp = biasIn(bias, s.outC());
+      Pointer yp = result(p.fY, Y, YR, s.outputSize());
       rt.runArgs(p.fwd, 4, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
           new dnnl_memory_desc[] {p.fX.md(), p.fW.md(), p.bias, p.fY.md()}, new Pointer[] {xp, wp, bp, yp});
       out(yp, p.fY.reorder(), Y, y, s.outputSize());
@@ -398,7 +391,7 @@ final class OneDnnConv {
       if (dw != null || db != null) {
         Pointer xp = in(X, x, s.inputSize(), p.wX.reorder(), XR);
         Pointer dyp = convert(dyPlain, p.wDy.reorder(), DYW);
-        Pointer dwp = p.wDw.reorder() == null ? scratch(DWP, 4L * s.weightSize()) : scratch(DW, dnnl_memory_desc_get_size(p.wDw.md()));
+        Pointer dwp = result(p.wDw, DWP, DW, s.weightSize());
         Pointer dbp = scratch(B, 4L * s.outC());
         rt.runArgs(p.bwdW, 4,
             new int[] {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS},
@@ -409,7 +402,7 @@ final class OneDnnConv {
       if (dx != null) {
         Pointer dyp = convert(dyPlain, p.dDy.reorder(), DYW);
         Pointer wp = in(W, w, s.weightSize(), p.dW.reorder(), WR);
-        Pointer dxp = p.dDx.reorder() == null ? scratch(DXP, 4L * s.inputSize()) : scratch(DX, dnnl_memory_desc_get_size(p.dDx.md()));
+        Pointer dxp = result(p.dDx, DXP, DX, s.inputSize());
         rt.runArgs(p.bwdD, 3, new int[] {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
             new dnnl_memory_desc[] {p.dDy.md(), p.dW.md(), p.dDx.md()}, new Pointer[] {dyp, wp, dxp});
         out(dxp, p.dDx.reorder(), DXP, dx, s.inputSize());
@@ -418,6 +411,23 @@ final class OneDnnConv {
     } finally {
       rt.lock.unlock();
     }
+  }
+
+  /** The bias in native memory, or zeros (every primitive was created with a bias). */
+  private Pointer biasIn(float[] bias, int oc) {
+    if (bias != null) return in(B, bias, oc, null, 0);
+    Pointer zeros = scratch(B, 4L * oc);
+    Pointer.memset(zeros, 0, 4L * oc);
+    return zeros;
+  }
+
+  /**
+   * Where a primitive writes a result of {@code count} floats: straight into the plain slot when
+   * its layout is plain, else into {@code blockedSlot} (reordered into the plain slot by {@link #out}).
+   */
+  private Pointer result(Port port, int plainSlot, int blockedSlot, int count) {
+    return port.reorder() == null ? scratch(plainSlot, 4L * count)
+        : scratch(blockedSlot, dnnl_memory_desc_get_size(port.md()));
   }
 
   private Pointer scratch(int slot, long bytes) {
