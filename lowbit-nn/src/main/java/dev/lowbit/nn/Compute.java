@@ -259,9 +259,10 @@ public final class Compute {
 
   /**
    * {@link #conv2d} on the backend's native fp32 convolutions (no im2col): the operands are
-   * quantized around it as {@link Numerics#nativeConvolution} allows — the input and the errors
-   * elementwise into copies, the weight as its GEMM operand (same stream, so the same bits), the
-   * weight gradient as the product's result before it is accumulated.
+   * quantized around it as {@link Numerics#nativeConvolution} allows — the input elementwise into
+   * a copy, the errors in place (after the bias gradient is taken from them raw, as on the GEMM
+   * path), the weight as its GEMM operand (same stream, so the same bits), the weight gradient as
+   * the product's result before it is accumulated.
    */
   private static Var directConv2d(FloatKernels direct, String layer, Numerics q, Var x, Var w, Var b, ConvSpec s) {
     int oc = s.outC(), kg = s.inC() * s.kH() * s.kW();

@@ -245,7 +245,7 @@ public final class Numerics {
 
   /**
    * A quantized copy (a step-arena array) of the first {@code size} elements of x, for (layer,
-   * role) with the stream of offset {@code off}; counted as one quantized tensor.
+   * role) with the stream of offset {@code off}.
    */
   float[] quantizeCopy(Quantizer q, String layer, Role role, int off, float[] x, int size) {
     return quantizeInto(q, layer, role, off, x, size, StepArena.floats(size));
