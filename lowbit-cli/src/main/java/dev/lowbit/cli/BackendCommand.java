@@ -1,6 +1,7 @@
 package dev.lowbit.cli;
 
 import dev.lowbit.kernel.Gemm;
+import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.LowPrecisionGemm;
 import dev.lowbit.onednn.OneDnn;
 import dev.lowbit.onednn.OneDnnGemm;
@@ -34,7 +35,10 @@ public final class BackendCommand implements Runnable {
       out.println("int8 u8*s8:       " + (d.int8Native(true) ? "oneDNN for k <= " + OneDnnGemm.MAX_K_U8S8 + ", else Java" : "Java (self-test failed)"));
       out.println("int16 (digits):   " + (d.int8Native(false) && d.int8Native(true) ? "oneDNN for k <= " + OneDnnGemm.MAX_K_U8S8 + ", else Java" : "Java"));
       out.println("bf16/fp16/fp8:    oneDNN where it has a non-reference implementation, else Java");
-      out.println("fp32:             Java");
+      out.println("fp32 GEMM:        Java");
+      out.println("convolutions:     " + (Kernels.floatKernels() != null
+          ? "oneDNN direct fp32 (training's Conv2d where the policy allows; int8 forward for the int8 preset)"
+          : "Java im2col + GEMM (-D" + Kernels.NATIVE_FLOAT_PROPERTY + "=false)"));
     } else {
       out.println("all kernels:      Java");
     }

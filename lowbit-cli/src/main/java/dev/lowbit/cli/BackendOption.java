@@ -23,8 +23,9 @@ public final class BackendOption {
       names = "--backend",
       defaultValue = "auto",
       paramLabel = "java|onednn|auto",
-      description = "GEMM backend: java (pure Java), onednn (oneDNN natives; error if they do not"
-          + " load), auto (oneDNN when it loads, else Java). Default: ${DEFAULT-VALUE}.")
+      description = "Kernel backend: java (pure Java), onednn (oneDNN natives; error if they do not"
+          + " load), auto (oneDNN when it loads, else Java). On oneDNN, training's convolutions run on"
+          + " its direct kernels (same results up to the order of summation). Default: ${DEFAULT-VALUE}.")
   Backend backend = Backend.auto;
 
   /** The requested backend. */
