@@ -39,7 +39,10 @@ final class OneDnnConv {
 
   private final OneDnn rt;
   private final boolean plain = "plain".equals(System.getProperty(LAYOUT_PROPERTY, "any"));
+  /** Primitives (and their layouts) are looked up, created and destroyed under the runtime's lock. */
   private final Map<ConvSpec, Prims> cache = new ConcurrentHashMap<>();
+  /** Geometries kept before the caches are emptied (their primitives destroyed); tests lower it. */
+  int maxCached = 256;
 
   OneDnnConv(OneDnn rt) {
     this.rt = rt;
@@ -67,7 +70,10 @@ final class OneDnnConv {
   private Prims prims(ConvSpec s) {
     Prims p = cache.get(s);
     if (p == null) {
-      if (cache.size() > 256) cache.clear(); // bounded: geometries in a run are few
+      if (cache.size() >= maxCached) { // bounded: geometries in a run are few
+        cache.values().forEach(OneDnnConv::destroy);
+        cache.clear();
+      }
       p = create(s);
       cache.put(s, p);
       if (p.declined == null) LOG.debug("oneDNN convolution {}: {}", s, p.impl);
@@ -154,6 +160,35 @@ final class OneDnnConv {
         : new long[] {g, s.outC() / g, s.inC() / g, s.kH(), s.kW()};
     return new Dims(new long[] {s.batch(), s.inC(), s.inH(), s.inW()},
         new long[] {s.batch(), s.outC(), s.outH(), s.outW()}, w, g == 1 ? dnnl_oihw : dnnl_goihw);
+  }
+
+  private static void destroy(Prims p) {
+    destroyAll(p.fwd, p.bwdD, p.bwdW);
+    destroyAll(p.fX, p.fW, p.fY, p.dDy, p.dW, p.dDx, p.wX, p.wDy, p.wDw);
+    destroyAll(p.xPlain, p.wPlain, p.bias, p.yPlain);
+  }
+
+  private static void destroy(S8Prims p) {
+    destroyAll(p.fwd);
+    destroyAll(p.fX, p.fW, p.fY);
+    destroyAll(p.xPlain, p.wPlain, p.bias, p.yPlain, p.srcScale, p.weiScale);
+  }
+
+  private static void destroyAll(dnnl_primitive... prims) {
+    for (dnnl_primitive x : prims) if (x != null) dnnl_primitive_destroy(x);
+  }
+
+  /** A port's layout and reorder primitive (its reorder's descriptors are the port's and a plain one). */
+  private static void destroyAll(Port... ports) {
+    for (Port x : ports) {
+      if (x == null) continue;
+      if (x.reorder() != null) dnnl_primitive_destroy(x.reorder().prim());
+      dnnl_memory_desc_destroy(x.md());
+    }
+  }
+
+  private static void destroyAll(dnnl_memory_desc... mds) {
+    for (dnnl_memory_desc x : mds) if (x != null) dnnl_memory_desc_destroy(x);
   }
 
   private static Prims declined(Prims p, String why) {
@@ -243,7 +278,10 @@ final class OneDnnConv {
     S8Key key = new S8Key(s, perChannel);
     S8Prims p = s8Cache.get(key);
     if (p == null) {
-      if (s8Cache.size() > 256) s8Cache.clear();
+      if (s8Cache.size() >= maxCached) {
+        s8Cache.values().forEach(OneDnnConv::destroy);
+        s8Cache.clear();
+      }
       p = createS8(s, perChannel);
       s8Cache.put(key, p);
       if (p.declined == null) LOG.debug("oneDNN int8 convolution {}: {}", s, p.impl);
@@ -321,7 +359,12 @@ final class OneDnnConv {
   }
 
   boolean supportsS8(ConvSpec s) {
-    return s8(s, true) != null && s8(s, false) != null;
+    rt.lock.lock();
+    try {
+      return s8(s, true) != null && s8(s, false) != null;
+    } finally {
+      rt.lock.unlock();
+    }
   }
 
   boolean forwardS8(ConvSpec s, byte[] x, float xScale, byte[] w, float[] wScales, float[] bias, float[] y) {
@@ -329,10 +372,10 @@ final class OneDnnConv {
     if (perChannel && wScales.length != s.outC()) {
       throw new IllegalArgumentException("weight scales: 1 or " + s.outC() + " expected, got " + wScales.length);
     }
-    S8Prims p = s8(s, perChannel);
-    if (p == null) return false;
     rt.lock.lock();
     try {
+      S8Prims p = s8(s, perChannel);
+      if (p == null) return false;
       Pointer xp = inBytes(X, x, s.inputSize(), p.fX.reorder(), XR);
       Pointer wp = inBytes(W, w, s.weightSize(), p.fW.reorder(), WR);
       Pointer bp = biasIn(bias, s.outC());
@@ -361,14 +404,19 @@ final class OneDnnConv {
   // ---------------------------------------------------------------- passes
 
   boolean supports(ConvSpec s) {
-    return prims(s) != null;
+    rt.lock.lock();
+    try {
+      return prims(s) != null;
+    } finally {
+      rt.lock.unlock();
+    }
   }
 
   boolean forward(ConvSpec s, float[] x, float[] w, float[] bias, float[] y) {
-    Prims p = prims(s);
-    if (p == null) return false;
     rt.lock.lock();
     try {
+      Prims p = prims(s);
+      if (p == null) return false;
       Pointer xp = in(X, x, s.inputSize(), p.fX.reorder(), XR);
       Pointer wp = in(W, w, s.weightSize(), p.fW.reorder(), WR);
       Pointer bp = biasIn(bias, s.outC());
@@ -383,10 +431,10 @@ final class OneDnnConv {
   }
 
   boolean backward(ConvSpec s, float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db) {
-    Prims p = prims(s);
-    if (p == null) return false;
     rt.lock.lock();
     try {
+      Prims p = prims(s);
+      if (p == null) return false;
       Pointer dyPlain = in(Y, dy, s.outputSize(), null, 0);
       if (dw != null || db != null) {
         Pointer xp = in(X, x, s.inputSize(), p.wX.reorder(), XR);

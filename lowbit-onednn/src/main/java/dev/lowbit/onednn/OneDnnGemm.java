@@ -161,7 +161,7 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
 
   private volatile OneDnnConv conv;
 
-  private OneDnnConv conv() {
+  OneDnnConv conv() {
     OneDnnConv c = conv;
     if (c == null) {
       synchronized (this) {

@@ -120,6 +120,21 @@ class OneDnnConvTest {
   }
 
   @Test
+  void evictingTheCacheDestroysPrimitivesAndRecreatesThem() {
+    OneDnnConv conv = gemm.conv();
+    int before = conv.maxCached;
+    conv.maxCached = 2;
+    try {
+      long seed = 100;
+      for (int round = 0; round < 2; round++) { // the second round finds every geometry evicted
+        for (int c = 1; c <= 4; c++) check(ConvSpec.of(2, c, 6, 6, 3, 3, 1, 1), true, seed++);
+      }
+    } finally {
+      conv.maxCached = before;
+    }
+  }
+
+  @Test
   void skipsGradientsNotAskedForAndRepeatsBitForBit() {
     ConvSpec s = ConvSpec.of(3, 8, 12, 12, 16, 3, 1, 1);
     Random r = new Random(7);
