@@ -78,11 +78,19 @@ public final class Parallel {
    */
   public static void forParts(int parts, int n, Range body) {
     parts = Math.min(parts, n);
-    if (parts <= 1 || Thread.currentThread() instanceof LoopThread) {
+    if (parts <= 1 || Thread.currentThread() instanceof LoopThread || Workers.inWorker()) {
       body.run(0, n);
       return;
     }
     int per = (n + parts - 1) / parts;
+    if (Workers.tryInvoke(parts, p -> {
+      int lo = Math.min(n, p * per), hi = Math.min(n, (p + 1) * per);
+      if (lo < hi) body.run(lo, hi);
+      return 0;
+    }, new long[1])) {
+      return;
+    }
+    // the team is busy (another caller): the executor's threads
     @SuppressWarnings("unchecked")
     Future<?>[] fs = new Future<?>[parts - 1];
     for (int p = 1; p < parts; p++) {

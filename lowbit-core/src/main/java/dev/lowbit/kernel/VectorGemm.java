@@ -247,7 +247,11 @@ public final class VectorGemm implements Gemm {
     long run(int i0, int i1, int j0, int j1);
   }
 
-  /** Daemon workers shared by all instances; the calling thread always runs one part itself. */
+  /**
+   * Daemon threads shared by all instances, for calls that cannot have the polling {@link Workers}
+   * team (another caller holds it, or the call comes from one of its parts); the calling thread
+   * always runs one part itself.
+   */
   private static final class Pool {
     static final ExecutorService EXEC =
         Executors.newFixedThreadPool(
@@ -278,6 +282,16 @@ public final class VectorGemm implements Gemm {
     parts = Math.min(parts, panels);
     int per = (panels + parts - 1) / parts;
     int extent = byRows ? m : n;
+    final int nParts = parts, perUnits = per * unit;
+    long[] sum = {0};
+    if (Workers.tryInvoke(nParts, t -> {
+      int lo = Math.min(extent, t * perUnits), hi = Math.min(extent, (t + 1) * perUnits);
+      if (lo >= hi) return 0;
+      return byRows ? task.run(lo, hi, 0, n) : task.run(0, m, lo, hi);
+    }, sum)) {
+      return sum[0];
+    }
+    // the team is busy (another caller) or this is one of its parts: the executor's threads
     List<Future<Long>> futures = new ArrayList<>(parts - 1);
     long total = 0;
     RuntimeException failure = null;

@@ -1,0 +1,98 @@
+package dev.lowbit.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class WorkersTest {
+
+  @Test
+  void everyPartRunsOnceOnItsOwnThreadAndResultsAreSummed() {
+    for (int round = 0; round < 200; round++) { // back to back: workers polling, and after parking
+      if (round % 50 == 49) sleep(1);
+      ConcurrentHashMap<Integer, String> ran = new ConcurrentHashMap<>();
+      long[] total = {5};
+      assertTrue(Workers.tryInvoke(3, p -> {
+        assertEquals(null, ran.put(p, Thread.currentThread().getName()));
+        return 10L * (p + 1);
+      }, total));
+      assertEquals(5 + 10 + 20 + 30, total[0]);
+      assertEquals(3, ran.size());
+      assertEquals(Thread.currentThread().getName(), ran.get(0));
+      assertEquals(3, ran.values().stream().distinct().count());
+    }
+  }
+
+  @Test
+  void aFailingPartIsRethrownAfterTheOthersFinished() {
+    AtomicInteger finished = new AtomicInteger();
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> Workers.tryInvoke(2, p -> {
+      if (p == 1) throw new IllegalStateException("part 1 failed");
+      sleep(20);
+      finished.incrementAndGet();
+      return 0;
+    }, new long[1]));
+    assertEquals("part 1 failed", e.getMessage());
+    assertEquals(1, finished.get());
+    long[] total = {0};
+    assertTrue(Workers.tryInvoke(2, p -> p, total), "the team is free again after a failure");
+    assertEquals(1, total[0]);
+  }
+
+  @Test
+  void aPartCannotUseTheTeamAgainAndNeitherCanASecondCaller() throws Exception {
+    AtomicBoolean nested = new AtomicBoolean(true), concurrent = new AtomicBoolean(true);
+    CountDownLatch inside = new CountDownLatch(1), checked = new CountDownLatch(1);
+    Thread other = new Thread(() -> {
+      try {
+        inside.await();
+        concurrent.set(Workers.tryInvoke(2, p -> 0, new long[1]));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        checked.countDown();
+      }
+    });
+    other.start();
+    assertTrue(Workers.tryInvoke(2, p -> {
+      if (p == 1) {
+        nested.set(Workers.tryInvoke(2, q -> 0, new long[1]));
+        inside.countDown();
+        try {
+          checked.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return 0;
+    }, new long[1]));
+    other.join();
+    assertFalse(nested.get(), "a part ran the team again");
+    assertFalse(concurrent.get(), "a second caller got the busy team");
+  }
+
+  @Test
+  void parallelLoopsStillCoverEveryIndexOnceThroughTheTeam() {
+    int n = 1 << 18;
+    int[] hits = new int[n];
+    Parallel.forParts(2, n, (lo, hi) -> {
+      for (int i = lo; i < hi; i++) hits[i]++;
+    });
+    for (int i = 0; i < n; i++) assertEquals(1, hits[i], "index " + i);
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
