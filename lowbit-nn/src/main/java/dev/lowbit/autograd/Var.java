@@ -14,6 +14,7 @@ public final class Var {
   private final boolean requiresGrad;
   private final boolean parameter;
   private float[] grad;
+  private boolean zeroPending; // zeroGrad() was called: grad's contents are stale, logically all zero
 
   public Var(Tensor value, boolean requiresGrad) {
     this(value, requiresGrad, false);
@@ -66,18 +67,44 @@ public final class Var {
 
   /** The gradient, or null when none has flowed here yet. */
   public float[] grad() {
+    settleZero();
     return grad;
   }
 
   /** The gradient as a tensor of the value's shape, or null. */
   public Tensor gradTensor() {
-    return grad == null ? null : new Tensor(grad, value.shape());
+    float[] g = grad();
+    return g == null ? null : new Tensor(g, value.shape());
   }
 
   /** The gradient array, allocated as zeros on first use (for accumulation). */
   public float[] gradForAccumulation() {
     if (grad == null) grad = new float[value.size()];
+    settleZero();
     return grad;
+  }
+
+  /**
+   * The gradient array for a backward step whose contribution will overwrite every element, when
+   * this is the first contribution since {@link #zeroGrad} (or ever): saves zeroing an array only
+   * to add one product to it. Returns null when contributions are already there; add them to
+   * {@link #gradForAccumulation()} then. The returned array's contents are arbitrary.
+   */
+  public float[] gradForOverwrite() {
+    if (grad == null) {
+      grad = new float[value.size()];
+      return grad;
+    }
+    if (!zeroPending) return null;
+    zeroPending = false;
+    return grad;
+  }
+
+  private void settleZero() {
+    if (zeroPending) {
+      Arrays.fill(grad, 0f);
+      zeroPending = false;
+    }
   }
 
   /**
@@ -94,14 +121,18 @@ public final class Var {
     grad = g;
   }
 
-  /** Sets every gradient entry to zero, keeping the array. */
+  /**
+   * Sets every gradient entry to zero, keeping the array. The zeros are written lazily: by the
+   * next reader, unless the next backward step overwrites the array ({@link #gradForOverwrite}).
+   */
   public void zeroGrad() {
-    if (grad != null) Arrays.fill(grad, 0f);
+    if (grad != null) zeroPending = true;
   }
 
   /** Forgets the gradient array (for intermediates after backward). */
   public void dropGrad() {
     grad = null;
+    zeroPending = false;
   }
 
   /** The scalar value of a one-element tensor. */

@@ -1,5 +1,6 @@
 package dev.lowbit.data;
 
+import dev.lowbit.kernel.Parallel;
 import dev.lowbit.tensor.Tensor;
 import java.util.SplittableRandom;
 
@@ -81,15 +82,18 @@ public final class DataLoader {
     int ss = data.sampleSize();
     float[] x = out.x().data();
     boolean augment = cropPad > 0 || flip;
+    if (!augment) { // images decode independently: split across the threads (each writes its own rows)
+      for (int i = 0; i < b; i++) out.labels()[i] = data.labels()[ord[start + i]];
+      Parallel.forRange(b, ss, (lo, hi) -> {
+        for (int i = lo; i < hi; i++) data.copySample(ord[start + i], x, i * ss);
+      });
+      return out;
+    }
     for (int i = 0; i < b; i++) {
       int src = ord[start + i];
       out.labels()[i] = data.labels()[src];
-      if (!augment) {
-        data.copySample(src, x, i * ss);
-      } else {
-        SplittableRandom r = new SplittableRandom(mix(mix(seed, epoch) ^ 0x5DEECE66DL, start + i));
-        augmentInto(src, x, i * ss, r);
-      }
+      SplittableRandom r = new SplittableRandom(mix(mix(seed, epoch) ^ 0x5DEECE66DL, start + i));
+      augmentInto(src, x, i * ss, r);
     }
     return out;
   }

@@ -148,15 +148,21 @@ public final class Compute {
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
         float[] g = o.grad();
-        if (w.requiresGrad()) {
+        if (w.requiresGrad()) { // the step's first contribution overwrites the (logically zero) gradient
+          float[] gw = w.gradForOverwrite();
           gemm(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, Role.WEIGHT_GRADIENT,
               true, false, out, in, rows, g, 0, out, x.data(), 0, in,
-              true, w.gradForAccumulation(), 0, in);
+              gw == null, gw == null ? w.gradForAccumulation() : gw, 0, in);
         }
         if (b != null && b.requiresGrad()) {
-          float[] s = new float[out];
-          Reduce.columnSums(g, 0, rows, out, s);
-          Ops.addInto(b.gradForAccumulation(), s);
+          float[] gb = b.gradForOverwrite();
+          if (gb != null) {
+            Reduce.columnSums(g, 0, rows, out, gb);
+          } else {
+            float[] s = new float[out];
+            Reduce.columnSums(g, 0, rows, out, s);
+            Ops.addInto(b.gradForAccumulation(), s);
+          }
         }
         if (x.requiresGrad()) {
           // the first gradient to reach x is written into a step-arena array, not added to a

@@ -37,6 +37,23 @@ class LayerGradientTest {
     GradCheck.check("bmmT", () -> Compute.bmm("t", a, bt, true), List.of(a, bt));
   }
 
+  /**
+   * Linear's weight and bias gradients overwrite the (lazily zeroed) gradient with the step's
+   * first contribution and add the later ones: a layer applied twice must get the sum, and a
+   * second check (zeroGrad over the first one's gradients) must not see the first's.
+   */
+  @Test
+  void sharedLinearAddsItsContributionsAndZeroGradStartsAfresh() {
+    Var x = GradCheck.input(r, 3, 4);
+    Linear lin = new Linear(4, 4, r);
+    for (int round = 0; round < 2; round++) {
+      GradCheck.check("linear applied twice, round " + round,
+          () -> lin.forward(dev.lowbit.autograd.Ops.relu(lin.forward(x))), with(x, lin));
+    }
+    lin.zeroGrad();
+    for (float g : lin.weight.grad()) assertEquals(0f, g, "zeroGrad reads as zeros");
+  }
+
   @Test
   void attentionResidualAndNorms() {
     Var x = GradCheck.input(r, 2, 5, 8);
