@@ -83,6 +83,8 @@ public final class OneDnn {
   private final String version;
   private final String isa;
   private final Map<MatmulKey, Matmul> cache = new ConcurrentHashMap<>();
+  /** Shapes kept (matmuls, and conversions) before a cache is emptied and its primitives destroyed; tests lower it. */
+  int maxCached = 256;
   /** Scratch slots: 0–7 for matmuls, {@link OneDnnConv}'s from {@value #CONV_SLOTS} on. */
   private final BytePointer[] buffers = new BytePointer[24];
   private final Buffer[] views = new Buffer[24];
@@ -398,7 +400,10 @@ public final class OneDnn {
   Matmul matmul(MatmulKey key) {
     Matmul mm = cache.get(key);
     if (mm == null) {
-      if (cache.size() > 512) cache.clear(); // bounded: shapes in a run are few
+      if (cache.size() >= maxCached) { // bounded: shapes in a run are few
+        cache.values().forEach(OneDnn::destroy);
+        cache.clear();
+      }
       mm = createMatmul(key);
       cache.put(key, mm);
       if (mm.declined == null) {
@@ -409,6 +414,15 @@ public final class OneDnn {
       }
     }
     return mm.declined == null ? mm : null;
+  }
+
+  /** Frees a matmul's primitives and descriptors (lock held; it must not be used afterwards). */
+  private static void destroy(Matmul mm) {
+    if (mm.primitive != null) dnnl_primitive_destroy(mm.primitive);
+    if (mm.reorder != null) dnnl_primitive_destroy(mm.reorder);
+    for (dnnl_memory_desc d : new dnnl_memory_desc[] {mm.src, mm.weiPlain, mm.wei, mm.dst, mm.scaleMd, mm.zpMd}) {
+      if (d != null) dnnl_memory_desc_destroy(d);
+    }
   }
 
   private Matmul createMatmul(MatmulKey key) {
@@ -432,16 +446,24 @@ public final class OneDnn {
       dnnl_memory_desc_destroy(dst);
       return new Matmul("no oneDNN implementation (status " + st + ")");
     }
-    dnnl_primitive_desc rpd = null;
     try {
       Matmul mm = finishMatmul(pd, src, weiPlain, dst);
-      if (key.quant() != 0 && mm.declined == null) {
+      if (mm.declined != null) { // only a reference implementation: nothing of it is kept
+        dnnl_memory_desc_destroy(src);
+        dnnl_memory_desc_destroy(weiPlain);
+        dnnl_memory_desc_destroy(dst);
+        return mm;
+      }
+      if (key.quant() != 0) {
         long scales = (key.quant() & Q_SCALE_PER_COLUMN) != 0 ? key.n() : 1;
         mm.scaleMd = md(new long[] {scales}, dnnl_f32, new long[] {1});
         mm.zpMd = md(new long[] {1}, dnnl_s32, new long[] {1});
       }
       return mm;
     } catch (IllegalStateException e) {
+      dnnl_memory_desc_destroy(src);
+      dnnl_memory_desc_destroy(weiPlain);
+      dnnl_memory_desc_destroy(dst);
       return new Matmul(e.getMessage());
     }
   }
@@ -571,7 +593,14 @@ public final class OneDnn {
     long id = ((long) m << 32 | n) * 31 * 31 + fromType * 31L + toType;
     Convert c = converts.get(id);
     if (c == null) {
-      if (converts.size() > 64) converts.clear();
+      if (converts.size() >= maxCached) {
+        for (Convert x : converts.values()) {
+          dnnl_primitive_destroy(x.reorder());
+          dnnl_memory_desc_destroy(x.from());
+          dnnl_memory_desc_destroy(x.to());
+        }
+        converts.clear();
+      }
       dnnl_memory_desc f = md(new long[] {m, n}, fromType, new long[] {n, 1});
       dnnl_memory_desc t = md(new long[] {m, n}, toType, new long[] {n, 1});
       dnnl_primitive_desc rpd = new dnnl_primitive_desc();

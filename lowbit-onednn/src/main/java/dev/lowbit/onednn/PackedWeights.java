@@ -2,6 +2,8 @@ package dev.lowbit.onednn;
 
 import static org.bytedeco.dnnl.global.dnnl.dnnl_bf16;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f16;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_clone;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_s8;
 
@@ -64,7 +66,10 @@ public final class PackedWeights implements AutoCloseable {
     BytePointer data = new BytePointer(mm.weiBytes + 64);
     Pointer at = OneDnn.aligned(data);
     rt.pack(mm, plain, at);
-    packed.add(new Packed(mm.wei, data, at));
+    // a copy of the layout: the matmul's own descriptor dies with it when its cache is emptied
+    org.bytedeco.dnnl.dnnl_memory_desc md = new org.bytedeco.dnnl.dnnl_memory_desc();
+    OneDnn.check(dnnl_memory_desc_clone(md, mm.wei), "dnnl_memory_desc_clone");
+    packed.add(new Packed(md, data, at));
     return at;
   }
 
@@ -95,7 +100,10 @@ public final class PackedWeights implements AutoCloseable {
       if (closed) return;
       closed = true;
       plain.close();
-      for (Packed p : packed) p.data().close();
+      for (Packed p : packed) {
+        p.data().close();
+        dnnl_memory_desc_destroy(p.md());
+      }
       packed.clear();
     } finally {
       OneDnn.get().lock.unlock();

@@ -57,6 +57,39 @@ class OneDnnFusedTest {
     return s;
   }
 
+  /**
+   * With room for two matmuls, every new shape empties the cache and destroys the primitives
+   * before it; packed weights keep their own copy of each layout, so a later shape that packs them
+   * again (or finds the layout) and the Java reference still agree byte for byte.
+   */
+  @Test
+  void evictingMatmulsDestroysThemAndPackedWeightsSurvive() {
+    OneDnn rt = gemm.runtime();
+    int before = rt.maxCached;
+    rt.maxCached = 2;
+    try {
+      Random r = new Random(5);
+      int n = 24, k = 40;
+      byte[] b = bytes(r, k * n, false, false);
+      float[] scale = {0.002f};
+      try (PackedWeights w = gemm.packInt8Weights(false, k, n, b, 0, n)) {
+        for (int round = 0; round < 2; round++) {
+          for (int m = 1; m <= 5; m++) {
+            byte[] a = bytes(r, m * k, round == 1, true);
+            byte[] want = new byte[m * n], got = new byte[m * n];
+            QuantizedLinear.linearU8S8(m, n, k, a, 0, k, 128, false, b, 0, n, scale, 128, false, want, 0, n);
+            gemm.linearU8S8Packed(m, a, 0, k, 128, w, scale, 128, false, got, 0, n);
+            int mm = m;
+            assertArrayEquals(want, got, () -> "m=" + mm);
+            assertTrue(rt.cachedPrimitives() <= 2, "cache bounded: " + rt.cachedPrimitives());
+          }
+        }
+      }
+    } finally {
+      rt.maxCached = before;
+    }
+  }
+
   @Test
   void requantizedLinearIsBitIdenticalToJava() {
     Random r = new Random(11);
