@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Training on the native backend's convolutions (oneDNN direct fp32, and int8 forward for the int8
- * preset) learns as well as on the Java im2col path: the same CNN sweep on real Fashion-MNIST
+ * Training on the native backend's convolutions (oneDNN direct fp32, int8 forward for the int8
+ * preset, MX operands blocked along each product's reduction) learns as well as on the Java im2col path: the same CNN sweep on real Fashion-MNIST
  * images under both backends, accuracies compared preset by preset.
  */
 @Tag("slow")
@@ -30,7 +30,7 @@ class NativeTrainingTest {
 
   @Test
   void nativeConvolutionsTrainAsWellAsIm2col() throws Exception {
-    String[] policies = {"fp32", "bf16", "int8"};
+    String[] policies = {"fp32", "bf16", "int8", "mxfp8"};
     Path java = dir.resolve("java"), auto = dir.resolve("auto");
     for (Path out : new Path[] {java, auto}) {
       SweepCommandTest.Result r = SweepCommandTest.run("sweep", "--out", out.toString(),
@@ -43,10 +43,16 @@ class NativeTrainingTest {
         "oneDNN did not load here: nothing native to compare");
     for (String p : policies) {
       double a = accuracy(auto, p), j = accuracy(java, p);
-      // one epoch on 10,000 images reaches about 0.80; the two backends differ only in the order
-      // of summation (and int8's scaling), so they must land within a point and a half
-      assertTrue(a > 0.75, p + " on native convolutions reached only " + a);
-      assertTrue(Math.abs(a - j) <= 0.015, p + ": native " + a + " vs im2col " + j);
+      // one epoch on 10,000 images reaches about 0.75-0.80; fp32, bf16 and int8 differ between
+      // the backends in the order of summation (and int8's scaling) only, so they must land within
+      // a point and a half. mxfp8's blocks differ by design (along each product's reduction on
+      // native convolutions, along the column matrix's rows on im2col): it must not do worse.
+      assertTrue(a > 0.74, p + " on native convolutions reached only " + a);
+      if (p.startsWith("mx")) {
+        assertTrue(a >= j - 0.015, p + ": native " + a + " vs im2col " + j);
+      } else {
+        assertTrue(Math.abs(a - j) <= 0.015, p + ": native " + a + " vs im2col " + j);
+      }
     }
   }
 }

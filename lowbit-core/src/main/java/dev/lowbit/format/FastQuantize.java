@@ -530,4 +530,80 @@ public final class FastQuantize {
       }
     }
   }
+
+  // ---- MX blocks across rows (a middle axis: a convolution's channels or batch) ------------------
+
+  /** Whether {@link #mxColumnBlocks} handles this format and rounding: MX over a minifloat, nearest-even. */
+  public static boolean supportsColumnBlocks(BlockFormat f, Rounding r) {
+    return f.kind() == BlockFormat.Kind.MX && f.element() instanceof MiniFloat && supports(f, r);
+  }
+
+  /**
+   * One MX block that runs across rows: rows [r0, r1) of {@code inner} elements each, starting at
+   * {@code base}, where every column is a block of its own (per-block granularity along a middle
+   * axis, e.g. blocks of 32 channels of an N×C×H×W tensor, one per pixel); only columns [j0, j1).
+   * Per column: the largest magnitude as the integer maximum of the float bits, its E8M0 exponent
+   * ({@link #mxExponent}), and the rounding of {@link #floatKernel} with that column's powers of
+   * two — the same operations as {@link #quantizeBlocks} applies to a contiguous block, so the same
+   * bits as {@link BlockFormat#quantizeWithExponent}. A block holding NaN or infinity comes out NaN.
+   */
+  public static void mxColumnBlocks(BlockFormat f, float[] x, int base, int r0, int r1, int inner,
+      int j0, int j1, float[] out) {
+    MiniConsts k = MiniConsts.of((MiniFloat) f.element());
+    int emax = f.elementMaxExponent();
+    int len = j1 - j0;
+    int[] am = new int[len];
+    int n = P.length();
+    int bound = P.loopBound(len);
+    int first = base + r0 * inner + j0;
+    for (int j = 0; j < bound; j += n) {
+      IntVector m = absBitsP(x, first + j);
+      for (int r = r0 + 1; r < r1; r++) m = m.max(absBitsP(x, base + r * inner + j0 + j));
+      m.intoArray(am, j);
+    }
+    for (int j = bound; j < len; j++) {
+      int m = 0;
+      for (int r = r0; r < r1; r++) m = Math.max(m, Float.floatToRawIntBits(x[base + r * inner + j0 + j]) & 0x7FFFFFFF);
+      am[j] = m;
+    }
+    float[] pre = new float[len], post = new float[len];
+    for (int j = 0; j < len; j++) {
+      int e = mxExponent(am[j], emax);
+      if (e == BlockFormat.NAN_EXPONENT) {
+        pre[j] = Float.NaN; // x·NaN is NaN, which the rounding passes through: the block is NaN
+        post[j] = Float.NaN;
+      } else {
+        pre[j] = pow2(-e);
+        post[j] = pow2(e);
+      }
+    }
+    for (int r = r0; r < r1; r++) columnKernelP(x, base + r * inner + j0, out, pre, post, len, k);
+  }
+
+  /** {@link #floatKernelP} with a power of two per column instead of one for the run. */
+  private static void columnKernelP(float[] x, int off, float[] out, float[] pre, float[] post, int len,
+      MiniConsts k) {
+    int sh = k.sh(), addend = k.addend(), keep = k.keep(), minNormalBits = k.minNormalBits();
+    int maxBits = k.maxBits(), overBits = k.overBits(), infBits = k.infBits();
+    float magic = k.magic();
+    int n = P.length();
+    int i = 0;
+    int bound = P.loopBound(len);
+    for (; i < bound; i += n) {
+      FloatVector v = FloatVector.fromArray(P, x, off + i).mul(FloatVector.fromArray(P, pre, i));
+      IntVector bits = v.reinterpretAsInts();
+      IntVector abs = bits.and(0x7FFFFFFF);
+      IntVector rn = abs.add(abs.lanewise(VectorOperators.LSHR, sh).and(1)).add(addend).and(keep);
+      FloatVector af = abs.reinterpretAsFloats();
+      IntVector rs = af.add(magic).sub(magic).reinterpretAsInts();
+      IntVector r = rn.blend(rs, abs.lt(minNormalBits));
+      r = r.blend(overBits, r.compare(VectorOperators.GT, maxBits));
+      r = r.blend(infBits, abs.eq(0x7F800000));
+      r = r.or(bits.and(0x80000000));
+      VectorMask<Integer> nan = abs.compare(VectorOperators.GT, 0x7F800000);
+      r = r.blend(bits, nan);
+      r.reinterpretAsFloats().mul(FloatVector.fromArray(P, post, i)).intoArray(out, off + i);
+    }
+    for (; i < len; i++) floatTail(x, off + i, out, off + i, 0, 1, pre[i], post[i], k);
+  }
 }

@@ -256,6 +256,18 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
       });
       return;
     }
+    if (!contiguous && granularity instanceof PerBlock && format instanceof BlockFormat bf
+        && FastQuantize.supportsColumnBlocks(bf, rounding)) {
+      // blocks along a middle axis: each block is rows of `inner` columns, every column its own block
+      int bpr = l.blocksPerRow(), inner = l.inner(), chunks = (inner + COLUMN_CHUNK - 1) / COLUMN_CHUNK;
+      parallel(threads, l.outer() * bpr * chunks, t -> {
+        int c = t % chunks, ob = t / chunks, o = ob / bpr, b = ob % bpr;
+        int j0 = c * COLUMN_CHUNK;
+        FastQuantize.mxColumnBlocks(bf, x, o * l.n() * inner, b * l.block(), Math.min(l.n(), (b + 1) * l.block()),
+            inner, j0, Math.min(inner, j0 + COLUMN_CHUNK), out);
+      });
+      return;
+    }
     if (!contiguous) {
       quantizeReference(x, shape, out, seed, stream);
       return;
@@ -343,6 +355,9 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
       }
     }
   }
+
+  /** Columns per task of MX blocks along a middle axis (a block's rows are read twice, from L1/L2). */
+  private static final int COLUMN_CHUNK = 1024;
 
   private static void parallel(int threads, int tasks, IntConsumer body) {
     if (threads == 1 || tasks <= 1) {

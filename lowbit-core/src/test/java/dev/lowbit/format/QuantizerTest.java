@@ -61,6 +61,37 @@ class QuantizerTest {
     return ref;
   }
 
+  /**
+   * MX blocks along a middle or leading axis (a convolution's channels or batch: every column its
+   * own block) on the column-block fast path: bit-identical to the reference, on one and two
+   * threads, with partial last blocks, vector tails, zeros, subnormals, huge values, infinity and NaN.
+   */
+  @Test
+  void mxBlocksAlongAMiddleAxisEqualReference() {
+    int[][] shapes = {{3, 40, 7, 5}, {2, 32, 14, 14}, {70, 3, 19}, {33, 1, 1, 2}, {4, 64, 2, 1030}};
+    for (String name : new String[] {"mxfp8", "mxfp8e5m2", "mxfp6e3m2", "mxfp6", "mxfp4"}) {
+      for (int[] shape : shapes) {
+        int n = 1;
+        for (int d : shape) n *= d;
+        float[] x = gaussian(name.hashCode() ^ n, n);
+        x[0] = 0;
+        x[n / 3] = 1e-41f; // subnormal
+        x[n / 2] = 3e38f;
+        for (int axis = 0; axis < 2; axis++) {
+          Quantizer q = new Quantizer(NumberFormat.parse(name), Rounding.NEAREST_EVEN,
+              new Granularity.PerBlock(32, axis));
+          String what = name + " axis " + axis + " " + java.util.Arrays.toString(shape);
+          assertOneAndTwoThreadsMatchReference(q, x, shape, what);
+          float[] y = x.clone();
+          y[n - 1] = Float.NaN;
+          y[n / 4] = Float.NEGATIVE_INFINITY;
+          float[] ref = assertOneAndTwoThreadsMatchReference(q, y, shape, what + " with NaN and -inf");
+          assertTrue(Float.isNaN(ref[n - 1]) && Float.isNaN(ref[n / 4]), what + ": blocks with NaN/inf come out NaN");
+        }
+      }
+    }
+  }
+
   @Test
   void perChannelOfLeadingAxisEqualsReference() {
     // per-channel(0) of a matrix (int8 weights per output channel) runs row by row on the fast path

@@ -268,7 +268,9 @@ public final class Compute {
    * quantized around it as {@link Numerics#nativeConvolution} allows — the input elementwise into
    * a copy, the errors in place (after the bias gradient is taken from them raw, as on the GEMM
    * path), the weight as its GEMM operand (same stream, so the same bits), the weight gradient as
-   * the product's result before it is accumulated.
+   * the product's result before it is accumulated. MX operands are quantized once per product, in
+   * blocks along its reduction dimension ({@link Numerics#quantizeAlong}); the two backward
+   * products then run as two native calls.
    */
   private static Var directConv2d(FloatKernels direct, String layer, Numerics q, Var x, Var w, Var b, ConvSpec s) {
     int oc = s.outC(), kg = s.inC() * s.kH() * s.kW();
@@ -276,12 +278,24 @@ public final class Compute {
     Optional<Quantizer> qw = q == null ? Optional.empty() : q.lookup(layer, Role.WEIGHT);
     Optional<Quantizer> qe = q == null ? Optional.empty() : q.lookup(layer, Role.ERROR);
     Optional<Quantizer> qg = q == null ? Optional.empty() : q.lookup(layer, Role.WEIGHT_GRADIENT);
+    // MX operands are quantized per product along its reduction dimension (Numerics.quantizeAlong)
+    boolean mxX = qx.isPresent() && Numerics.mxAlongReduction(qx.get());
+    boolean mxW = qw.isPresent() && Numerics.mxAlongReduction(qw.get());
+    boolean mxE = qe.isPresent() && Numerics.mxAlongReduction(qe.get());
+    int[] xShape = {s.batch(), s.inC(), s.inH(), s.inW()}, wShape = {oc, s.inC(), s.kH(), s.kW()};
+    int[] yShape = {s.batch(), oc, s.outH(), s.outW()};
     float[] xin = x.data(), win = w.data();
-    if (qx.isPresent()) {
+    if (mxX) {
+      xin = q.quantizeAlong(qx.get(), layer, Role.ACTIVATION, 0, xin, xShape, 1); // input channels
+    } else if (qx.isPresent()) {
       xin = q.quantizeInput(qx.get(), layer, xin, s.inputSize());
       q.countQuantized(1);
     }
-    if (qw.isPresent()) win = q.quantize(qw.get(), layer, Role.WEIGHT, win, 0, kg, oc, kg);
+    if (mxW) {
+      win = q.quantizeAlong(qw.get(), layer, Role.WEIGHT, 0, win, wShape, 1);
+    } else if (qw.isPresent()) {
+      win = q.quantize(qw.get(), layer, Role.WEIGHT, win, 0, kg, oc, kg);
+    }
     float[] y = StepArena.floats(s.outputSize());
     if (!direct.convForward(s, xin, win, b == null ? null : b.data(), y)) {
       throw new IllegalStateException(layer + ": native convolution declined " + s + " after accepting it");
@@ -293,20 +307,35 @@ public final class Compute {
         float[] dy = o.grad();
         float[] db = b != null && b.requiresGrad() ? b.gradForAccumulation() : null;
         float[] e = dy;
-        if (qe.isPresent()) { // the bias gradient from the errors as they arrive, as on the GEMM path
-          if (db != null) addChannelSums(s, dy, db);
-          db = null;
-          // in place: only this closure reads the output's gradient (a copy was a third more
-          // memory traffic on the largest tensor of a CNN step)
-          e = q.quantizeInto(qe.get(), layer, Role.ERROR, 0, dy, s.outputSize(), dy);
-          q.countQuantized(1);
-        }
         float[] dw = !w.requiresGrad() ? null : qg.isPresent() ? new float[s.weightSize()] : w.gradForAccumulation();
         boolean fresh = x.grad() == null;
         float[] dx = !x.requiresGrad() ? null : fresh ? StepArena.gradFor(x) : StepArena.floats(s.inputSize());
-        if (!direct.convBackward(s, xs, ws, e, dx, dw, db)) {
-          throw new IllegalStateException(layer + ": native convolution declined " + s + " after accepting it");
+        float[] eW = null; // MX: the errors as the weight gradient's operand (blocks along the batch)
+        if (qe.isPresent()) { // the bias gradient from the errors as they arrive, as on the GEMM path
+          if (db != null) addChannelSums(s, dy, db);
+          db = null;
+          if (mxE) {
+            if (dw != null) eW = q.quantizeAlong(qe.get(), layer, Role.ERROR, 1, dy, yShape, 0);
+            e = dx == null ? null : q.quantizeAlong(qe.get(), layer, Role.ERROR, 0, dy, yShape, 1); // output channels
+          } else {
+            // in place: only this closure reads the output's gradient (a copy was a third more
+            // memory traffic on the largest tensor of a CNN step)
+            e = q.quantizeInto(qe.get(), layer, Role.ERROR, 0, dy, s.outputSize(), dy);
+            q.countQuantized(1);
+          }
         }
+        boolean ok;
+        if (mxX || mxW || mxE) { // different operands for the two products: one native call each
+          ok = dx == null || direct.convBackward(s, xs,
+              mxW ? q.quantizeAlong(qw.get(), layer, Role.WEIGHT, 1, w.data(), wShape, 0) : ws, e, dx, null, null);
+          if (ok && (dw != null || db != null)) {
+            ok = direct.convBackward(s, mxX ? q.quantizeAlong(qx.get(), layer, Role.ACTIVATION, 1, x.data(), xShape, 0) : xs,
+                ws, eW != null ? eW : e != null ? e : dy, null, dw, db);
+          }
+        } else {
+          ok = direct.convBackward(s, xs, ws, e, dx, dw, db);
+        }
+        if (!ok) throw new IllegalStateException(layer + ": native convolution declined " + s + " after accepting it");
         if (dw != null && qg.isPresent()) {
           q.quantizeInPlace(qg.get(), layer, Role.WEIGHT_GRADIENT, dw, 0, oc, kg);
           Ops.addInto(w.gradForAccumulation(), dw);
@@ -373,7 +402,7 @@ public final class Compute {
    * vectors) reduced in a fixed order, planes added in double; a scalar loop with double sums cost
    * bf16 a tenth of its CNN step.
    */
-  private static void addChannelSums(ConvSpec s, float[] dy, float[] db) {
+  static void addChannelSums(ConvSpec s, float[] dy, float[] db) {
     int hw = s.outH() * s.outW(), c = s.outC();
     Parallel.forRange(c, (long) s.batch() * hw, (c0, c1) -> {
       for (int ch = c0; ch < c1; ch++) {

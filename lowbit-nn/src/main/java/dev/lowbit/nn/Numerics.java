@@ -3,6 +3,7 @@ package dev.lowbit.nn;
 import dev.lowbit.autograd.StepArena;
 import dev.lowbit.format.BlockFormat;
 import dev.lowbit.format.EncodedTensor;
+import dev.lowbit.format.FastQuantize;
 import dev.lowbit.format.Granularity;
 import dev.lowbit.format.IntCodes;
 import dev.lowbit.format.IntFormat;
@@ -174,6 +175,36 @@ public final class Numerics {
   }
 
   /**
+   * An MX minifloat format in blocks along the GEMM operand's last axis (the presets' mxfp8, mxfp6,
+   * mxfp4) with nearest-even rounding. On native convolutions such an operand is quantized in blocks
+   * along the reduction dimension of each product instead (see {@link #quantizeAlong}); stochastic
+   * rounding or other block axes keep the layer on im2col.
+   */
+  static boolean mxAlongReduction(Quantizer q) {
+    return q.format() instanceof BlockFormat bf && q.granularity() instanceof Granularity.PerBlock pb
+        && pb.axis() == -1 && pb.size() == bf.blockSize() && FastQuantize.supportsColumnBlocks(bf, q.rounding());
+  }
+
+  /**
+   * A copy (step-arena array) of the tensor {@code x} of {@code shape} in q's MX format, in blocks
+   * of q's size along {@code axis} instead of the last one: how a native convolution quantizes an
+   * MX operand, along the reduction dimension of the product it feeds, as Microsoft's microxcaling
+   * library does for convolutions (forward: input and weight along the input channels; backward
+   * data: errors and weight along the output channels; weight gradient: input and errors along the
+   * batch). {@code salt} separates the stochastic streams of one role's several copies.
+   */
+  float[] quantizeAlong(Quantizer q, String layer, Role role, int salt, float[] x, int[] shape, int axis) {
+    Quantizer along = new Quantizer(q.format(), q.rounding(),
+        new Granularity.PerBlock(((Granularity.PerBlock) q.granularity()).size(), axis));
+    int size = 1;
+    for (int d : shape) size *= d;
+    float[] y = StepArena.floats(size);
+    along.quantize(x, shape, y, seed, stream(layer, role, -2 - salt), size >= PARALLEL_MIN ? Parallel.threads() : 1);
+    quantizedTensors.incrementAndGet();
+    return y;
+  }
+
+  /**
    * A per-tensor element format (no integer codes, no blocks): quantizing a tensor in any layout
    * gives the same values at the same elements (with round-to-nearest).
    */
@@ -188,7 +219,10 @@ public final class Numerics {
    * integer codes or ShiftQuant for the layer; the activation quantizer (if any) commutes with
    * im2col, the error quantizer is elementwise (it then quantizes the N×C×H×W errors instead of
    * their channels-first copy: the same values with round-to-nearest), and the weight and
-   * weight-gradient quantizers see the tensors in the layout the GEMM path gives them.
+   * weight-gradient quantizers see the tensors in the layout the GEMM path gives them. Activation,
+   * weight and error quantizers may also be MX ({@link #mxAlongReduction}): those operands are then
+   * blocked along each product's reduction dimension ({@link #quantizeAlong}) — different blocks
+   * from the im2col path's, which runs them along the column matrix's rows.
    */
   boolean nativeConvolution(String layer, ConvSpec s) {
     if (shiftQuant != null || s.groups() != 1 || !emulated().plain(layer)) return false;
@@ -197,6 +231,10 @@ public final class Numerics {
       if (z.isEmpty()) continue;
       Quantizer q = z.get();
       if (IntegerProducts.codeBits(q) != 0 || codeWidth(q) != 0) return false;
+      if (mxAlongReduction(q)) {
+        if (role == Role.WEIGHT_GRADIENT) return false; // a result, not an operand: no reduction to block along
+        continue;
+      }
       if (role == Role.ACTIVATION && !commutesWithIm2col(q, s)) return false;
       if (role == Role.ERROR && !elementwise(q)) return false;
     }

@@ -3,6 +3,8 @@ package dev.lowbit.nn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lowbit.autograd.Ops;
+import dev.lowbit.autograd.Var;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.numerics.Presets;
 import java.util.List;
@@ -58,10 +60,9 @@ class DirectConvTest {
 
   @Test
   void formatsThatDoNotCommuteWithTheLayoutStayOnIm2col() {
-    // MX blocks run along the column matrix's rows, dfp16 encodes 16-bit codes with its own
-    // overflow handling, ShiftQuant quantizes the errors per sample: none can move around a native
-    // convolution
-    for (String preset : List.of("mxfp8", "dfp16", "shiftquant4")) {
+    // dfp16 encodes 16-bit codes with its own overflow handling, ShiftQuant quantizes the errors
+    // per sample: neither can move around a native convolution
+    for (String preset : List.of("dfp16", "shiftquant4")) {
       float[] want = run("java", preset);
       int f = ImColFloatBackend.FORWARDS.get();
       float[] got = run("imcol-float", preset);
@@ -69,6 +70,69 @@ class DirectConvTest {
       for (int i = 0; i < want.length; i++) {
         assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), preset + " element " + i);
       }
+    }
+  }
+
+  /**
+   * MX presets on native convolutions: each product's operands in MX blocks along its reduction
+   * dimension (forward: input and weight along the input channels; backward data: errors and
+   * weight along the output channels; weight gradient: input and errors along the batch), the
+   * bias gradient from the raw errors. Checked bit for bit against the reference quantizer and
+   * the test backend's convolutions called directly; 40 input and 36 output channels and a batch
+   * of 3 give full and partial blocks.
+   */
+  @Test
+  void mxConvolutionsQuantizeEachProductsOperandsAlongItsReduction() {
+    for (String preset : List.of("mxfp8", "mxfp4")) {
+      dev.lowbit.kernel.ConvSpec s = dev.lowbit.kernel.ConvSpec.of(3, 40, 6, 5, 36, 3, 1, 1);
+      java.util.SplittableRandom r = new java.util.SplittableRandom(preset.hashCode());
+      float[] xd = new float[s.inputSize()], wd = new float[s.weightSize()], bd = new float[36], pd = new float[s.outputSize()];
+      for (float[] a : List.of(xd, wd, bd, pd)) for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextGaussian() * Math.exp(r.nextGaussian()));
+      Var x = Var.parameter(new dev.lowbit.tensor.Tensor(xd.clone(), 3, 40, 6, 5));
+      Var w = Var.parameter(new dev.lowbit.tensor.Tensor(wd.clone(), 36, 40, 3, 3));
+      Var b = Var.parameter(new dev.lowbit.tensor.Tensor(bd.clone(), 36));
+      Numerics n = new Numerics(Presets.get(preset), 5);
+      Kernels.useBackend("imcol-float");
+      Compute.setNumerics(n);
+      int f = ImColFloatBackend.FORWARDS.get();
+      Var y;
+      try {
+        y = Compute.conv2d("c", x, w, b, s);
+        Ops.mean(Ops.mul(y, Var.constant(new dev.lowbit.tensor.Tensor(pd, y.shape())))).backward(pd.length); // dy = pd
+      } finally {
+        Kernels.useBackend("java");
+      }
+      assertEquals(f + 1, ImColFloatBackend.FORWARDS.get(), preset + ": the forward pass ran direct");
+      assertEquals(6, n.quantizedTensors(), preset + ": x, w (forward), errors, w (backward data), x and errors (weight gradient)");
+
+      dev.lowbit.format.Quantizer qa = n.lookup("c", dev.lowbit.numerics.Role.ACTIVATION).orElseThrow();
+      dev.lowbit.format.Quantizer qe = n.lookup("c", dev.lowbit.numerics.Role.ERROR).orElseThrow();
+      int[] xs = {3, 40, 6, 5}, ws = {36, 40, 3, 3}, ys = {3, 36, 6, 5};
+      ImColFloatBackend.Kernels k = new ImColFloatBackend.Kernels(Kernels.javaGemm()); // the GEMM the layer's backend wraps
+      float[] wantY = new float[s.outputSize()], wantDx = new float[s.inputSize()], wantDw = new float[s.weightSize()];
+      float[] wantDb = new float[36];
+      k.convForward(s, along(qa, xd, xs, 1), along(qa, wd, ws, 1), bd, wantY);
+      k.convBackward(s, xd, along(qa, wd, ws, 0), along(qe, pd, ys, 1), wantDx, null, null);
+      k.convBackward(s, along(qa, xd, xs, 0), wd, along(qe, pd, ys, 0), null, wantDw, null);
+      Compute.addChannelSums(s, pd, wantDb);
+      assertBits(wantY, y.data(), preset + " output");
+      assertBits(wantDx, x.grad(), preset + " input gradient");
+      assertBits(wantDw, w.grad(), preset + " weight gradient");
+      assertBits(wantDb, b.grad(), preset + " bias gradient");
+    }
+  }
+
+  private static float[] along(dev.lowbit.format.Quantizer q, float[] x, int[] shape, int axis) {
+    float[] out = new float[x.length];
+    new dev.lowbit.format.Quantizer(q.format(), q.rounding(), new dev.lowbit.format.Granularity.PerBlock(32, axis))
+        .quantizeReference(x, shape, out, 0, 0);
+    return out;
+  }
+
+  private static void assertBits(float[] want, float[] got, String what) {
+    assertEquals(want.length, got.length, what);
+    for (int i = 0; i < want.length; i++) {
+      assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), what + " element " + i);
     }
   }
 
