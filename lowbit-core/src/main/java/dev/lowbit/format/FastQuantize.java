@@ -409,6 +409,7 @@ public final class FastQuantize {
   // boxed, ~100x slower. These copies are what the library runs; the parameterized originals serve
   // other widths, and tests hold both to the scalar reference.
   private static final VectorSpecies<Float> P = FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Integer> IP = IntVector.SPECIES_PREFERRED;
 
   private static float amaxP(float[] x, int off, int len) {
     int n = P.length();
@@ -555,16 +556,18 @@ public final class FastQuantize {
     int[] am = new int[len];
     int n = P.length();
     int bound = P.loopBound(len);
-    int first = base + r0 * inner + j0;
     for (int j = 0; j < bound; j += n) {
-      IntVector m = absBitsP(x, first + j);
+      IntVector m = absBitsP(x, base + r0 * inner + j0 + j);
       for (int r = r0 + 1; r < r1; r++) m = m.max(absBitsP(x, base + r * inner + j0 + j));
       m.intoArray(am, j);
     }
-    for (int j = bound; j < len; j++) {
-      int m = 0;
-      for (int r = r0; r < r1; r++) m = Math.max(m, Float.floatToRawIntBits(x[base + r * inner + j0 + j]) & 0x7FFFFFFF);
-      am[j] = m;
+    if (bound < len) { // the last, partial vector masked (a scalar tail cost as much as the rest: 196-pixel rows)
+      VectorMask<Float> in = P.indexInRange(bound, len);
+      IntVector m = FloatVector.fromArray(P, x, base + r0 * inner + j0 + bound, in).reinterpretAsInts().and(0x7FFFFFFF);
+      for (int r = r0 + 1; r < r1; r++) {
+        m = m.max(FloatVector.fromArray(P, x, base + r * inner + j0 + bound, in).reinterpretAsInts().and(0x7FFFFFFF));
+      }
+      m.intoArray(am, bound, in.cast(IP));
     }
     float[] pre = new float[len], post = new float[len];
     for (int j = 0; j < len; j++) {
@@ -587,9 +590,8 @@ public final class FastQuantize {
     int maxBits = k.maxBits(), overBits = k.overBits(), infBits = k.infBits();
     float magic = k.magic();
     int n = P.length();
-    int i = 0;
     int bound = P.loopBound(len);
-    for (; i < bound; i += n) {
+    for (int i = 0; i < bound; i += n) {
       FloatVector v = FloatVector.fromArray(P, x, off + i).mul(FloatVector.fromArray(P, pre, i));
       IntVector bits = v.reinterpretAsInts();
       IntVector abs = bits.and(0x7FFFFFFF);
@@ -604,6 +606,21 @@ public final class FastQuantize {
       r = r.blend(bits, nan);
       r.reinterpretAsFloats().mul(FloatVector.fromArray(P, post, i)).intoArray(out, off + i);
     }
-    for (; i < len; i++) floatTail(x, off + i, out, off + i, 0, 1, pre[i], post[i], k);
+    if (bound < len) { // the same on the last, partial vector, masked
+      VectorMask<Float> in = P.indexInRange(bound, len);
+      FloatVector v = FloatVector.fromArray(P, x, off + bound, in).mul(FloatVector.fromArray(P, pre, bound, in));
+      IntVector bits = v.reinterpretAsInts();
+      IntVector abs = bits.and(0x7FFFFFFF);
+      IntVector rn = abs.add(abs.lanewise(VectorOperators.LSHR, sh).and(1)).add(addend).and(keep);
+      FloatVector af = abs.reinterpretAsFloats();
+      IntVector rs = af.add(magic).sub(magic).reinterpretAsInts();
+      IntVector r = rn.blend(rs, abs.lt(minNormalBits));
+      r = r.blend(overBits, r.compare(VectorOperators.GT, maxBits));
+      r = r.blend(infBits, abs.eq(0x7F800000));
+      r = r.or(bits.and(0x80000000));
+      VectorMask<Integer> nan = abs.compare(VectorOperators.GT, 0x7F800000);
+      r = r.blend(bits, nan);
+      r.reinterpretAsFloats().mul(FloatVector.fromArray(P, post, bound, in)).intoArray(out, off + bound, in);
+    }
   }
 }
