@@ -580,19 +580,35 @@ public final class FastQuantize {
         post[j] = pow2(e);
       }
     }
-    for (int r = r0; r < r1; r++) columnKernelP(x, base + r * inner + j0, out, pre, post, len, k);
+    int whole = P.loopBound(len), rest = len - whole;
+    float[] tx = rest == 0 ? null : new float[n], tp = rest == 0 ? null : new float[n], tq = rest == 0 ? null : new float[n];
+    if (rest > 0) {
+      System.arraycopy(pre, whole, tp, 0, rest);
+      System.arraycopy(post, whole, tq, 0, rest);
+    }
+    for (int r = r0; r < r1; r++) {
+      int off = base + r * inner + j0;
+      columnKernelP(x, off, out, pre, post, 0, whole, k);
+      if (rest > 0) { // the partial last vector through the same loop, padded (a scalar tail cost as much as the rest)
+        System.arraycopy(x, off + whole, tx, 0, rest);
+        columnKernelP(tx, 0, tx, tp, tq, 0, n, k);
+        System.arraycopy(tx, 0, out, off + whole, rest);
+      }
+    }
   }
 
-  /** {@link #floatKernelP} with a power of two per column instead of one for the run. */
-  private static void columnKernelP(float[] x, int off, float[] out, float[] pre, float[] post, int len,
+  /**
+   * {@link #floatKernelP} with a power of two per column ({@code pre[p..]}, {@code post[p..]})
+   * instead of one for the run; {@code len} is a multiple of the vector length.
+   */
+  private static void columnKernelP(float[] x, int off, float[] out, float[] pre, float[] post, int p, int len,
       MiniConsts k) {
     int sh = k.sh(), addend = k.addend(), keep = k.keep(), minNormalBits = k.minNormalBits();
     int maxBits = k.maxBits(), overBits = k.overBits(), infBits = k.infBits();
     float magic = k.magic();
     int n = P.length();
-    int bound = P.loopBound(len);
-    for (int i = 0; i < bound; i += n) {
-      FloatVector v = FloatVector.fromArray(P, x, off + i).mul(FloatVector.fromArray(P, pre, i));
+    for (int i = 0; i < len; i += n) {
+      FloatVector v = FloatVector.fromArray(P, x, off + i).mul(FloatVector.fromArray(P, pre, p + i));
       IntVector bits = v.reinterpretAsInts();
       IntVector abs = bits.and(0x7FFFFFFF);
       IntVector rn = abs.add(abs.lanewise(VectorOperators.LSHR, sh).and(1)).add(addend).and(keep);
@@ -604,23 +620,7 @@ public final class FastQuantize {
       r = r.or(bits.and(0x80000000));
       VectorMask<Integer> nan = abs.compare(VectorOperators.GT, 0x7F800000);
       r = r.blend(bits, nan);
-      r.reinterpretAsFloats().mul(FloatVector.fromArray(P, post, i)).intoArray(out, off + i);
-    }
-    if (bound < len) { // the same on the last, partial vector, masked
-      VectorMask<Float> in = P.indexInRange(bound, len);
-      FloatVector v = FloatVector.fromArray(P, x, off + bound, in).mul(FloatVector.fromArray(P, pre, bound, in));
-      IntVector bits = v.reinterpretAsInts();
-      IntVector abs = bits.and(0x7FFFFFFF);
-      IntVector rn = abs.add(abs.lanewise(VectorOperators.LSHR, sh).and(1)).add(addend).and(keep);
-      FloatVector af = abs.reinterpretAsFloats();
-      IntVector rs = af.add(magic).sub(magic).reinterpretAsInts();
-      IntVector r = rn.blend(rs, abs.lt(minNormalBits));
-      r = r.blend(overBits, r.compare(VectorOperators.GT, maxBits));
-      r = r.blend(infBits, abs.eq(0x7F800000));
-      r = r.or(bits.and(0x80000000));
-      VectorMask<Integer> nan = abs.compare(VectorOperators.GT, 0x7F800000);
-      r = r.blend(bits, nan);
-      r.reinterpretAsFloats().mul(FloatVector.fromArray(P, post, bound, in)).intoArray(out, off + bound, in);
+      r.reinterpretAsFloats().mul(FloatVector.fromArray(P, post, p + i)).intoArray(out, off + i);
     }
   }
 }

@@ -329,7 +329,8 @@ public final class Compute {
           ok = dx == null || direct.convBackward(s, xs,
               mxW ? q.quantizeAlong(qw.get(), layer, Role.WEIGHT, 1, w.data(), wShape, 0) : ws, e, dx, null, null);
           if (ok && (dw != null || db != null)) {
-            ok = direct.convBackward(s, mxX ? q.quantizeAlong(qx.get(), layer, Role.ACTIVATION, 1, x.data(), xShape, 0) : xs,
+            ok = direct.convBackward(s,
+                mxX && dw != null ? q.quantizeAlong(qx.get(), layer, Role.ACTIVATION, 1, x.data(), xShape, 0) : xs,
                 ws, eW != null ? eW : e != null ? e : dy, null, dw, db);
           }
         } else {
