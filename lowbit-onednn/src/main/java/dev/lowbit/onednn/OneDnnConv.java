@@ -372,6 +372,7 @@ final class OneDnnConv {
     if (perChannel && wScales.length != s.outC()) {
       throw new IllegalArgumentException("weight scales: 1 or " + s.outC() + " expected, got " + wScales.length);
     }
+    if (codesThroughFloat(s)) return forwardS8ThroughFloat(s, x, xScale, w, wScales, bias, y);
     rt.lock.lock();
     try {
       S8Prims p = s8(s, perChannel);
@@ -391,6 +392,36 @@ final class OneDnnConv {
     } finally {
       rt.lock.unlock();
     }
+  }
+
+  /**
+   * Whether {@link #forwardS8} runs the codes through the fp32 convolution instead of an int8 one:
+   * with fewer than 16 input channels per group oneDNN's AMX/VNNI int8 kernel was slower than its
+   * fp32 one (the CNN's first layer: 1.18 vs 1.00 ms) and wrote NHWC, whose reorder to NCHW took
+   * 2.0 ms against 1.1 ms from the fp32 kernel's blocked layout. The sums stay exact integers in
+   * fp32 in any order while K·128·128 < 2^24 (K = C/g·KH·KW ≤ 1023): each product is at most 2^14.
+   */
+  static boolean codesThroughFloat(ConvSpec s) {
+    long k = (long) s.inC() / s.groups() * s.kH() * s.kW();
+    return s.inC() / s.groups() < 16 && k * 128 * 128 < (1L << 24);
+  }
+
+  /** {@link #forwardS8} on the fp32 convolution: exact integer sums of the codes, then scale and bias. */
+  private boolean forwardS8ThroughFloat(ConvSpec s, byte[] x, float xScale, byte[] w, float[] wScales,
+      float[] bias, float[] y) {
+    float[] xf = new float[s.inputSize()], wf = new float[s.weightSize()];
+    for (int i = 0; i < xf.length; i++) xf[i] = x[i];
+    for (int i = 0; i < wf.length; i++) wf[i] = w[i];
+    if (!forward(s, xf, wf, null, y)) return false;
+    int oc = s.outC(), plane = s.outH() * s.outW();
+    dev.lowbit.kernel.Parallel.forRange(s.batch() * oc, plane, (p0, p1) -> {
+      for (int p = p0; p < p1; p++) {
+        int c = p % oc;
+        float scale = xScale * wScales[wScales.length == 1 ? 0 : c], b = bias == null ? 0f : bias[c];
+        for (int i = p * plane, end = i + plane; i < end; i++) y[i] = y[i] * scale + b;
+      }
+    });
+    return true;
   }
 
   /** As {@link #in} for int8 codes. */
