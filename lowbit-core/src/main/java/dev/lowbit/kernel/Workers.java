@@ -14,8 +14,8 @@ import java.util.concurrent.locks.LockSupport;
  * #SPIN_NANOS} parks and costs nothing.
  *
  * <p>One caller uses the team at a time. {@link #tryInvoke} returns false, running nothing, when
- * another caller holds it or when called from inside a part; callers then fall back to their
- * executor or run serially. A failure in any part is rethrown after every part has finished, so
+ * another caller holds it, when called from inside a part, or for more parts than processors;
+ * callers then fall back to their executor or run serially. A failure in any part is rethrown after every part has finished, so
  * no worker outlives the call that owns its output arrays.
  */
 final class Workers {
@@ -30,6 +30,7 @@ final class Workers {
   static final long SPIN_NANOS = 200_000;
 
   private static final AtomicBoolean BUSY = new AtomicBoolean();
+  private static final int CORES = Runtime.getRuntime().availableProcessors();
   private static Worker[] team = new Worker[0]; // grown only by the holder of BUSY
 
   private Workers() {}
@@ -45,7 +46,9 @@ final class Workers {
    * when the team is in use or the caller is one of its workers.
    */
   static boolean tryInvoke(int parts, Part body, long[] total) {
-    if (parts < 2 || inWorker() || !BUSY.compareAndSet(false, true)) return false;
+    // more parts than cores (--threads above the processor count): polling threads would take
+    // turns on the cores they spin on, so those calls keep the parking executor
+    if (parts < 2 || parts > CORES || inWorker() || !BUSY.compareAndSet(false, true)) return false;
     try {
       Worker[] w = team(parts - 1);
       for (int p = 1; p < parts; p++) w[p - 1].start(p, body);

@@ -13,25 +13,42 @@ import org.junit.jupiter.api.Test;
 
 class WorkersTest {
 
+  static final int CORES = Runtime.getRuntime().availableProcessors();
+
   @Test
   void everyPartRunsOnceOnItsOwnThreadAndResultsAreSummed() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(CORES >= 2, "one processor: no team");
+    int parts = Math.min(3, CORES);
     for (int round = 0; round < 200; round++) { // back to back: workers polling, and after parking
       if (round % 50 == 49) sleep(1);
       ConcurrentHashMap<Integer, String> ran = new ConcurrentHashMap<>();
       long[] total = {5};
-      assertTrue(Workers.tryInvoke(3, p -> {
+      assertTrue(Workers.tryInvoke(parts, p -> {
         assertEquals(null, ran.put(p, Thread.currentThread().getName()));
         return 10L * (p + 1);
       }, total));
-      assertEquals(5 + 10 + 20 + 30, total[0]);
-      assertEquals(3, ran.size());
+      assertEquals(5 + 10L * parts * (parts + 1) / 2, total[0]);
+      assertEquals(parts, ran.size());
       assertEquals(Thread.currentThread().getName(), ran.get(0));
-      assertEquals(3, ran.values().stream().distinct().count());
+      assertEquals(parts, ran.values().stream().distinct().count());
     }
   }
 
   @Test
+  void morePartsThanProcessorsAreRefused() {
+    AtomicInteger ran = new AtomicInteger();
+    assertFalse(Workers.tryInvoke(CORES + 1, p -> ran.incrementAndGet(), new long[1]));
+    assertEquals(0, ran.get(), "nothing ran");
+    int[] hits = new int[1000];
+    Parallel.forParts(CORES + 1, hits.length, (lo, hi) -> { // the executor takes such calls
+      for (int i = lo; i < hi; i++) hits[i]++;
+    });
+    for (int h : hits) assertEquals(1, h);
+  }
+
+  @Test
   void aFailingPartIsRethrownAfterTheOthersFinished() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(CORES >= 2, "one processor: no team");
     AtomicInteger finished = new AtomicInteger();
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> Workers.tryInvoke(2, p -> {
       if (p == 1) throw new IllegalStateException("part 1 failed");
@@ -48,6 +65,7 @@ class WorkersTest {
 
   @Test
   void aPartCannotUseTheTeamAgainAndNeitherCanASecondCaller() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(CORES >= 2, "one processor: no team");
     AtomicBoolean nested = new AtomicBoolean(true), concurrent = new AtomicBoolean(true);
     CountDownLatch inside = new CountDownLatch(1), checked = new CountDownLatch(1);
     Thread other = new Thread(() -> {
