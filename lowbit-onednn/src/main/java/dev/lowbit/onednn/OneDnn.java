@@ -234,6 +234,12 @@ public final class OneDnn {
       task.run(0, count);
       return;
     }
+    if (parts <= Runtime.getRuntime().availableProcessors()) {
+      // the kernels' polling workers: a convolution makes several copies per pass, and waking a
+      // parked pool thread for each cost tens of microseconds
+      dev.lowbit.kernel.Parallel.forParts(parts, count, task::run);
+      return;
+    }
     ExecutorService pool = pool(parts - 1);
     @SuppressWarnings("unchecked")
     Future<?>[] fs = new Future<?>[parts - 1];

@@ -412,17 +412,38 @@ final class OneDnnConv {
     float[] xf = new float[s.inputSize()], wf = new float[s.weightSize()];
     for (int i = 0; i < xf.length; i++) xf[i] = x[i];
     for (int i = 0; i < wf.length; i++) wf[i] = w[i];
-    if (!forward(s, xf, wf, null, y)) return false;
-    int oc = s.outC(), plane = s.outH() * s.outW();
-    dev.lowbit.kernel.Parallel.forRange(s.batch() * oc, plane, (p0, p1) -> {
-      for (int p = p0; p < p1; p++) {
-        int c = p % oc;
-        float scale = xScale * wScales[wScales.length == 1 ? 0 : c], b = bias == null ? 0f : bias[c];
-        for (int i = p * plane, end = i + plane; i < end; i++) y[i] = y[i] * scale + b;
-      }
-    });
-    return true;
+    int oc = s.outC(), plane = s.outH() * s.outW(), planes = s.batch() * oc;
+    rt.lock.lock();
+    try {
+      Prims p = prims(s);
+      if (p == null) return false;
+      Pointer xp = in(X, xf, s.inputSize(), p.fX.reorder(), XR);
+      Pointer wp = in(W, wf, s.weightSize(), p.fW.reorder(), WR);
+      Pointer yp = result(p.fY, Y, YR, s.outputSize());
+      rt.runArgs(p.fwd, 4, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
+          new dnnl_memory_desc[] {p.fX.md(), p.fW.md(), p.bias, p.fY.md()}, new Pointer[] {xp, wp, biasIn(null, oc), yp});
+      long address = convert(yp, p.fY.reorder(), Y).address();
+      // copied out a few planes at a time and scaled while they are in cache (a separate pass over
+      // the first layer's output cost as much again)
+      rt.parallelFor(planes, 4L * planes * plane, (p0, p1) -> {
+        for (int q0 = p0; q0 < p1; q0 += EPILOGUE_PLANES) {
+          int q1 = Math.min(p1, q0 + EPILOGUE_PLANES);
+          OneDnn.copyOut(address, (long) q0 * plane, y, q0 * plane, (q1 - q0) * plane);
+          for (int q = q0; q < q1; q++) {
+            int c = q % oc;
+            float scale = xScale * wScales[wScales.length == 1 ? 0 : c], b = bias == null ? 0f : bias[c];
+            for (int i = q * plane, end = i + plane; i < end; i++) y[i] = y[i] * scale + b;
+          }
+        }
+      });
+      return true;
+    } finally {
+      rt.lock.unlock();
+    }
   }
+
+  /** Output planes copied and scaled per round of {@link #forwardS8ThroughFloat} (16 of 28×28: 50 KB). */
+  private static final int EPILOGUE_PLANES = 16;
 
   /** As {@link #in} for int8 codes. */
   private Pointer inBytes(int slot, byte[] a, int count, Reorder r, int rSlot) {
