@@ -361,6 +361,8 @@ final class OneDnnConv {
   boolean supportsS8(ConvSpec s) {
     rt.lock.lock();
     try {
+      // layers taken by the fp32 route need no int8 primitives (exact on any ISA)
+      if (codesThroughFloat(s)) return prims(s) != null;
       return s8(s, true) != null && s8(s, false) != null;
     } finally {
       rt.lock.unlock();
@@ -417,12 +419,7 @@ final class OneDnnConv {
     try {
       Prims p = prims(s);
       if (p == null) return false;
-      Pointer xp = in(X, xf, s.inputSize(), p.fX.reorder(), XR);
-      Pointer wp = in(W, wf, s.weightSize(), p.fW.reorder(), WR);
-      Pointer yp = result(p.fY, Y, YR, s.outputSize());
-      rt.runArgs(p.fwd, 4, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
-          new dnnl_memory_desc[] {p.fX.md(), p.fW.md(), p.bias, p.fY.md()}, new Pointer[] {xp, wp, biasIn(null, oc), yp});
-      long address = convert(yp, p.fY.reorder(), Y).address();
+      long address = convert(runForward(p, s, xf, wf, null), p.fY.reorder(), Y).address();
       // copied out a few planes at a time and scaled while they are in cache (a separate pass over
       // the first layer's output cost as much again)
       rt.parallelFor(planes, 4L * planes * plane, (p0, p1) -> {
@@ -469,17 +466,22 @@ final class OneDnnConv {
     try {
       Prims p = prims(s);
       if (p == null) return false;
-      Pointer xp = in(X, x, s.inputSize(), p.fX.reorder(), XR);
-      Pointer wp = in(W, w, s.weightSize(), p.fW.reorder(), WR);
-      Pointer bp = biasIn(bias, s.outC());
-      Pointer yp = result(p.fY, Y, YR, s.outputSize());
-      rt.runArgs(p.fwd, 4, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
-          new dnnl_memory_desc[] {p.fX.md(), p.fW.md(), p.bias, p.fY.md()}, new Pointer[] {xp, wp, bp, yp});
-      out(yp, p.fY.reorder(), Y, y, s.outputSize());
+      out(runForward(p, s, x, w, bias), p.fY.reorder(), Y, y, s.outputSize());
       return true;
     } finally {
       rt.lock.unlock();
     }
+  }
+
+  /** Runs the fp32 forward primitive (lock held); returns its result, in the primitive's layout. */
+  private Pointer runForward(Prims p, ConvSpec s, float[] x, float[] w, float[] bias) {
+    Pointer xp = in(X, x, s.inputSize(), p.fX.reorder(), XR);
+    Pointer wp = in(W, w, s.weightSize(), p.fW.reorder(), WR);
+    Pointer bp = biasIn(bias, s.outC());
+    Pointer yp = result(p.fY, Y, YR, s.outputSize());
+    rt.runArgs(p.fwd, 4, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
+        new dnnl_memory_desc[] {p.fX.md(), p.fW.md(), p.bias, p.fY.md()}, new Pointer[] {xp, wp, bp, yp});
+    return yp;
   }
 
   boolean backward(ConvSpec s, float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db) {
