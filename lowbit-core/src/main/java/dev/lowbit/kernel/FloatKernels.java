@@ -32,6 +32,31 @@ public interface FloatKernels {
   boolean convBackward(ConvSpec s, float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db);
 
   /**
+   * Whether {@link #convForwardBf16} and {@link #convBackwardBf16} run the geometry on bf16 kernels
+   * (decided once per geometry). Backends without them keep this default.
+   */
+  default boolean supportsBf16(ConvSpec s) {
+    return false;
+  }
+
+  /**
+   * {@link #convForward} for operands that hold bf16 values (the caller guarantees it: every x and
+   * w is a bf16 number, as after bf16 or MX quantization): the backend may run it on bf16 kernels,
+   * whose products of bf16 values are exact in fp32 and whose sums are fp32, so the result is
+   * {@link #convForward}'s up to the order of summation — except that such kernels (AMX, AVX-512
+   * BF16) read operands below 2^-126 in magnitude (fp32 subnormals) as zero.
+   */
+  default boolean convForwardBf16(ConvSpec s, float[] x, float[] w, float[] bias, float[] y) {
+    return false;
+  }
+
+  /** {@link #convBackward} for x, w and dy that hold bf16 values, as {@link #convForwardBf16}. */
+  default boolean convBackwardBf16(ConvSpec s, float[] x, float[] w, float[] dy, float[] dx, float[] dw,
+      float[] db) {
+    return false;
+  }
+
+  /**
    * Whether {@link #convForwardS8} runs the geometry natively (int8 codes, exact int32 sums:
    * C/groups·KH·KW products of at most 128·128 each must fit int32).
    */

@@ -296,8 +296,12 @@ public final class Compute {
     } else if (qw.isPresent()) {
       win = q.quantize(qw.get(), layer, Role.WEIGHT, win, 0, kg, oc, kg);
     }
+    // products whose operands are both bf16 numbers run on bf16 kernels (exact products, fp32 sums)
+    boolean bf16Fwd = Numerics.bf16Values(qx) && Numerics.bf16Values(qw) && direct.supportsBf16(s);
+    boolean bf16Bwd = bf16Fwd && Numerics.bf16Values(qe);
     float[] y = StepArena.floats(s.outputSize());
-    if (!direct.convForward(s, xin, win, b == null ? null : b.data(), y)) {
+    float[] bias = b == null ? null : b.data();
+    if (!(bf16Fwd ? direct.convForwardBf16(s, xin, win, bias, y) : direct.convForward(s, xin, win, bias, y))) {
       throw new IllegalStateException(layer + ": native convolution declined " + s + " after accepting it");
     }
     Var o = new Var(new Tensor(y, s.batch(), s.outC(), s.outH(), s.outW()), Tape.needsGrad(x, w, b));
@@ -326,15 +330,15 @@ public final class Compute {
         }
         boolean ok;
         if (mxX || mxW || mxE) { // different operands for the two products: one native call each
-          ok = dx == null || direct.convBackward(s, xs,
+          ok = dx == null || backward(direct, bf16Bwd, s, xs,
               mxW ? q.quantizeAlong(qw.get(), layer, Role.WEIGHT, 1, w.data(), wShape, 0) : ws, e, dx, null, null);
           if (ok && (dw != null || db != null)) {
-            ok = direct.convBackward(s,
+            ok = backward(direct, bf16Bwd, s,
                 mxX && dw != null ? q.quantizeAlong(qx.get(), layer, Role.ACTIVATION, 1, x.data(), xShape, 0) : xs,
                 ws, eW != null ? eW : e != null ? e : dy, null, dw, db);
           }
         } else {
-          ok = direct.convBackward(s, xs, ws, e, dx, dw, db);
+          ok = backward(direct, bf16Bwd, s, xs, ws, e, dx, dw, db);
         }
         if (!ok) throw new IllegalStateException(layer + ": native convolution declined " + s + " after accepting it");
         if (dw != null && qg.isPresent()) {
@@ -348,6 +352,11 @@ public final class Compute {
       });
     }
     return o;
+  }
+
+  private static boolean backward(FloatKernels direct, boolean bf16, ConvSpec s, float[] x, float[] w, float[] dy,
+      float[] dx, float[] dw, float[] db) {
+    return bf16 ? direct.convBackwardBf16(s, x, w, dy, dx, dw, db) : direct.convBackward(s, x, w, dy, dx, dw, db);
   }
 
   /**

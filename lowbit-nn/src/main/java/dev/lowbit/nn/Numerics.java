@@ -7,6 +7,7 @@ import dev.lowbit.format.FastQuantize;
 import dev.lowbit.format.Granularity;
 import dev.lowbit.format.IntCodes;
 import dev.lowbit.format.IntFormat;
+import dev.lowbit.format.MiniFloat;
 import dev.lowbit.format.Quantizer;
 import dev.lowbit.format.Rounding;
 import dev.lowbit.kernel.ConvSpec;
@@ -180,6 +181,24 @@ public final class Numerics {
    * along the reduction dimension of each product instead (see {@link #quantizeAlong}); stochastic
    * rounding or other block axes keep the layer on im2col.
    */
+  /**
+   * Whether every value {@code q} produces is a bf16 number, so that a product of two such operands
+   * may run on bf16 kernels ({@link dev.lowbit.kernel.FloatKernels#convForwardBf16}): a minifloat
+   * with at most 7 mantissa bits on its own grid (bf16 itself, fp8 without a scale) or as MX
+   * elements (scaled by powers of two). Values below 2^-126, which such kernels read as zero, are
+   * the one difference the kernels' contract states.
+   */
+  static boolean bf16Values(Optional<Quantizer> z) {
+    if (z.isEmpty()) return false;
+    Quantizer q = z.get();
+    if (q.format() instanceof MiniFloat mf) {
+      return mf.mantissaBits() <= 7 && q.granularity() instanceof Granularity.PerTensor pt
+          && pt.scaling() == Granularity.Scaling.NONE;
+    }
+    return q.format() instanceof BlockFormat bf && bf.kind() == BlockFormat.Kind.MX
+        && bf.element() instanceof MiniFloat mf && mf.mantissaBits() <= 7;
+  }
+
   static boolean mxAlongReduction(Quantizer q) {
     return q.format() instanceof BlockFormat bf && q.granularity() instanceof Granularity.PerBlock pb
         && pb.axis() == -1 && pb.size() == bf.blockSize() && FastQuantize.supportsColumnBlocks(bf, q.rounding());

@@ -41,9 +41,14 @@ class DirectConvTest {
     for (String preset : new String[] {null, "fp32", "bf16", "fp16", "fp8"}) {
       float[] want = run("java", preset);
       int f = ImColFloatBackend.FORWARDS.get(), b = ImColFloatBackend.BACKWARDS.get();
+      int f16 = ImColFloatBackend.FORWARDS_BF16.get(), b16 = ImColFloatBackend.BACKWARDS_BF16.get();
       float[] got = run("imcol-float", preset);
       assertEquals(f + 1, ImColFloatBackend.FORWARDS.get(), preset + ": the forward pass ran direct");
       assertEquals(b + 1, ImColFloatBackend.BACKWARDS.get(), preset + ": the backward pass ran direct");
+      // only bf16's operands are all bf16 numbers (fp16 has 10 mantissa bits, fp8 an fp32 scale)
+      int bf16 = "bf16".equals(preset) ? 1 : 0;
+      assertEquals(f16 + bf16, ImColFloatBackend.FORWARDS_BF16.get(), preset + ": forward on bf16 operands");
+      assertEquals(b16 + bf16, ImColFloatBackend.BACKWARDS_BF16.get(), preset + ": backward on bf16 operands");
       assertEquals(want.length, got.length);
       // bf16, fp16 and fp8 quantize the errors: the bias gradient then comes from the raw errors
       // by a per-plane sum (another association), so it agrees to rounding only
@@ -95,6 +100,7 @@ class DirectConvTest {
       Kernels.useBackend("imcol-float");
       Compute.setNumerics(n);
       int f = ImColFloatBackend.FORWARDS.get();
+      int f16 = ImColFloatBackend.FORWARDS_BF16.get(), b16 = ImColFloatBackend.BACKWARDS_BF16.get();
       Var y;
       try {
         y = Compute.conv2d("c", x, w, b, s);
@@ -103,6 +109,9 @@ class DirectConvTest {
         Kernels.useBackend("java");
       }
       assertEquals(f + 1, ImColFloatBackend.FORWARDS.get(), preset + ": the forward pass ran direct");
+      // MX values are bf16 numbers: every product on bf16 operands (the test backend checks them)
+      assertEquals(f16 + 1, ImColFloatBackend.FORWARDS_BF16.get(), preset + ": forward on bf16 operands");
+      assertEquals(b16 + 2, ImColFloatBackend.BACKWARDS_BF16.get(), preset + ": both backward products on bf16 operands");
       assertEquals(6, n.quantizedTensors(), preset + ": x, w (forward), errors, w (backward data), x and errors (weight gradient)");
 
       dev.lowbit.format.Quantizer qa = n.lookup("c", dev.lowbit.numerics.Role.ACTIVATION).orElseThrow();

@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ImColFloatBackend implements GemmBackend {
 
   static final AtomicInteger FORWARDS = new AtomicInteger(), BACKWARDS = new AtomicInteger(), FORWARDS_S8 = new AtomicInteger();
+  /** Calls of the bf16-operand passes (counted in FORWARDS and BACKWARDS too). */
+  static final AtomicInteger FORWARDS_BF16 = new AtomicInteger(), BACKWARDS_BF16 = new AtomicInteger();
 
   @Override
   public String name() {
@@ -86,6 +88,37 @@ public final class ImColFloatBackend implements GemmBackend {
         Conv.col2im(s, col, dx);
       }
       return true;
+    }
+
+    @Override
+    public boolean supportsBf16(ConvSpec s) {
+      return true;
+    }
+
+    /** The fp32 pass after checking the contract: every operand a bf16 number (products exact either way). */
+    @Override
+    public boolean convForwardBf16(ConvSpec s, float[] x, float[] w, float[] bias, float[] y) {
+      FORWARDS_BF16.incrementAndGet();
+      requireBf16(x, "x");
+      requireBf16(w, "w");
+      return convForward(s, x, w, bias, y);
+    }
+
+    @Override
+    public boolean convBackwardBf16(ConvSpec s, float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db) {
+      BACKWARDS_BF16.incrementAndGet();
+      if (dw != null) requireBf16(x, "x");
+      if (dx != null) requireBf16(w, "w");
+      requireBf16(dy, "dy");
+      return convBackward(s, x, w, dy, dx, dw, db);
+    }
+
+    private static void requireBf16(float[] a, String what) {
+      for (int i = 0; i < a.length; i++) {
+        if ((Float.floatToRawIntBits(a[i]) & 0xFFFF) != 0 && !Float.isNaN(a[i])) {
+          throw new AssertionError(what + "[" + i + "] = " + a[i] + " is not a bf16 number");
+        }
+      }
     }
 
     @Override

@@ -39,8 +39,15 @@ final class OneDnnConv {
 
   private final OneDnn rt;
   private final boolean plain = "plain".equals(System.getProperty(LAYOUT_PROPERTY, "any"));
+  /** Whether bf16-operand convolutions may run on bf16 kernels (else they decline); default true. */
+  static final String BF16_PROPERTY = "lowbit.onednn.bf16Conv";
+
+  private final boolean bf16Allowed = !"false".equals(System.getProperty(BF16_PROPERTY, "true"));
   /** Primitives (and their layouts) are looked up, created and destroyed under the runtime's lock. */
-  private final Map<ConvSpec, Prims> cache = new ConcurrentHashMap<>();
+  private final Map<Key, Prims> cache = new ConcurrentHashMap<>();
+
+  /** A geometry and whether its operands (src, weights, diff_dst) are bf16. */
+  private record Key(ConvSpec s, boolean bf16) {}
   /** Geometries kept before the caches are emptied (their primitives destroyed); tests lower it. */
   int maxCached = 256;
 
@@ -68,22 +75,37 @@ final class OneDnnConv {
   }
 
   private Prims prims(ConvSpec s) {
-    Prims p = cache.get(s);
+    return prims(s, false);
+  }
+
+  private Prims prims(ConvSpec s, boolean bf16) {
+    Key key = new Key(s, bf16);
+    Prims p = cache.get(key);
     if (p == null) {
       if (cache.size() >= maxCached) { // bounded: geometries in a run are few
         cache.values().forEach(OneDnnConv::destroy);
         cache.clear();
       }
-      p = create(s);
-      cache.put(s, p);
-      if (p.declined == null) LOG.debug("oneDNN convolution {}: {}", s, p.impl);
-      else LOG.debug("oneDNN declined convolution {}: {}", s, p.declined);
+      p = create(s, bf16);
+      cache.put(key, p);
+      String what = bf16 ? "bf16" : "fp32";
+      if (p.declined == null) LOG.debug("oneDNN {} convolution {}: {}", what, s, p.impl);
+      else LOG.debug("oneDNN declined {} convolution {}: {}", what, s, p.declined);
     }
     return p.declined == null ? p : null;
   }
 
-  private Prims create(ConvSpec s) {
+  /**
+   * The three primitives of a geometry. With {@code bf16} the operands (forward: src and weights;
+   * backward data: diff_dst and weights; backward weights: src and diff_dst) are bf16 in the
+   * primitives' layouts — the reorders from the plain fp32 tensors convert them, exactly when their
+   * values are bf16 values — and every result (dst, diff_src, diff_weights, diff_bias) is fp32.
+   */
+  private Prims create(ConvSpec s, boolean bf16) {
     Prims p = new Prims();
+    if (bf16 && (plain || !bf16Allowed)) {
+      return declined(p, plain ? "bf16 operands need oneDNN's own layouts" : BF16_PROPERTY + "=false");
+    }
     Dims d = dims(s);
     long[] xd = d.x(), yd = d.y(), wd = d.w();
     p.xPlain = tagged(xd, dnnl_nchw);
@@ -98,22 +120,26 @@ final class OneDnnConv {
     dnnl_memory_desc xa = plain ? p.xPlain : tagged(xd, dnnl_format_tag_any);
     dnnl_memory_desc ya = plain ? p.yPlain : tagged(yd, dnnl_format_tag_any);
     dnnl_memory_desc wa = plain ? p.wPlain : tagged(wd, dnnl_format_tag_any);
+    // operands: the same descriptors in fp32, bf16 ones otherwise
+    dnnl_memory_desc xo = bf16 ? tagged(xd, dnnl_format_tag_any, dnnl_bf16) : xa;
+    dnnl_memory_desc yo = bf16 ? tagged(yd, dnnl_format_tag_any, dnnl_bf16) : ya;
+    dnnl_memory_desc wo = bf16 ? tagged(wd, dnnl_format_tag_any, dnnl_bf16) : wa;
     dnnl_primitive_desc fpd = new dnnl_primitive_desc();
     dnnl_primitive_desc dpd = null, wpd = null;
     try {
       int st = dnnl_convolution_forward_primitive_desc_create(fpd, engine, dnnl_forward_training,
-          dnnl_convolution_direct, xa, wa, p.bias, ya, strides, dil, padL, padR, null);
+          dnnl_convolution_direct, xo, wo, p.bias, ya, strides, dil, padL, padR, null);
       if (st != dnnl_success) return declined(p, "no forward implementation (status " + st + ")");
       dpd = new dnnl_primitive_desc();
       st = dnnl_convolution_backward_data_primitive_desc_create(dpd, engine, dnnl_convolution_direct,
-          xa, wa, ya, strides, dil, padL, padR, fpd, null);
+          xa, wo, yo, strides, dil, padL, padR, fpd, null);
       if (st != dnnl_success) {
         dpd = null;
         return declined(p, "no backward-data implementation (status " + st + ")");
       }
       wpd = new dnnl_primitive_desc();
       st = dnnl_convolution_backward_weights_primitive_desc_create(wpd, engine, dnnl_convolution_direct,
-          xa, wa, p.bias, ya, strides, dil, padL, padR, fpd, null);
+          xo, wa, p.bias, yo, strides, dil, padL, padR, fpd, null);
       if (st != dnnl_success) {
         wpd = null;
         return declined(p, "no backward-weights implementation (status " + st + ")");
@@ -146,6 +172,11 @@ final class OneDnnConv {
         dnnl_memory_desc_destroy(xa);
         dnnl_memory_desc_destroy(ya);
         dnnl_memory_desc_destroy(wa);
+      }
+      if (bf16) {
+        dnnl_memory_desc_destroy(xo);
+        dnnl_memory_desc_destroy(yo);
+        dnnl_memory_desc_destroy(wo);
       }
     }
   }
@@ -461,10 +492,25 @@ final class OneDnnConv {
     }
   }
 
-  boolean forward(ConvSpec s, float[] x, float[] w, float[] bias, float[] y) {
+  /** Whether the geometry has bf16-operand primitives (not only oneDNN's reference loops). */
+  boolean supportsBf16(ConvSpec s) {
     rt.lock.lock();
     try {
-      Prims p = prims(s);
+      return prims(s, true) != null;
+    } finally {
+      rt.lock.unlock();
+    }
+  }
+
+  boolean forward(ConvSpec s, float[] x, float[] w, float[] bias, float[] y) {
+    return forward(s, x, w, bias, y, false);
+  }
+
+  /** The forward pass; with {@code bf16} on bf16 operands (x and w must hold bf16 values). */
+  boolean forward(ConvSpec s, float[] x, float[] w, float[] bias, float[] y, boolean bf16) {
+    rt.lock.lock();
+    try {
+      Prims p = prims(s, bf16);
       if (p == null) return false;
       out(runForward(p, s, x, w, bias), p.fY.reorder(), Y, y, s.outputSize());
       return true;
@@ -485,9 +531,14 @@ final class OneDnnConv {
   }
 
   boolean backward(ConvSpec s, float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db) {
+    return backward(s, x, w, dy, dx, dw, db, false);
+  }
+
+  /** The backward passes; with {@code bf16} on bf16 operands (x, w and dy must hold bf16 values). */
+  boolean backward(ConvSpec s, float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db, boolean bf16) {
     rt.lock.lock();
     try {
-      Prims p = prims(s);
+      Prims p = prims(s, bf16);
       if (p == null) return false;
       Pointer dyPlain = in(Y, dy, s.outputSize(), null, 0);
       if (dw != null || db != null) {

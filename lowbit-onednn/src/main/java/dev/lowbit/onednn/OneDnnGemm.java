@@ -197,6 +197,21 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
     return conv().backward(s, x, w, dy, dx, dw, db);
   }
 
+  @Override
+  public boolean supportsBf16(ConvSpec s) {
+    return conv().supportsBf16(s);
+  }
+
+  @Override
+  public boolean convForwardBf16(ConvSpec s, float[] x, float[] w, float[] bias, float[] y) {
+    return conv().forward(s, x, w, bias, y, true);
+  }
+
+  @Override
+  public boolean convBackwardBf16(ConvSpec s, float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db) {
+    return conv().backward(s, x, w, dy, dx, dw, db, true);
+  }
+
   // ---------------------------------------------------------------- int8
 
   @Override

@@ -119,6 +119,48 @@ class OneDnnConvTest {
     }
   }
 
+  private static float[] bf16Values(float[] a) {
+    for (int i = 0; i < a.length; i++) a[i] = Float.intBitsToFloat(Float.floatToRawIntBits(a[i]) & 0xFFFF0000);
+    return a;
+  }
+
+  /**
+   * Operands that are bf16 numbers on the bf16 primitives: the same convolution (exact products,
+   * fp32 sums), results accumulated like the fp32 passes', and on a machine with AMX or AVX-512
+   * BF16 the CNN's geometries run on them.
+   */
+  @Test
+  void bf16OperandsGiveTheConvolution() {
+    ConvSpec[] cases = {
+      ConvSpec.of(4, 1, 28, 28, 32, 3, 1, 1),
+      ConvSpec.of(3, 32, 14, 14, 64, 3, 1, 1),
+      ConvSpec.of(2, 3, 9, 11, 5, 3, 2, 1),
+      ConvSpec.of(2, 4, 8, 8, 6, 1, 1, 0),
+    };
+    boolean hasBf16 = gemm.runtime().isa().matches(".*(amx|bf16|avx10).*");
+    long seed = 40;
+    for (ConvSpec s : cases) {
+      if (!gemm.supportsBf16(s)) {
+        assertTrue(!hasBf16 || s.inC() < 8, s + ": bf16 kernels on " + gemm.runtime().isa());
+        continue;
+      }
+      Random r = new Random(seed++);
+      float[] x = bf16Values(random(r, s.inputSize())), w = bf16Values(random(r, s.weightSize()));
+      float[] dy = bf16Values(random(r, s.outputSize())), bias = random(r, s.outC());
+      double[][] want = reference(s, x, w, bias, dy);
+      float[] y = new float[s.outputSize()];
+      assertTrue(gemm.convForwardBf16(s, x, w, bias, y));
+      close(want[0], y, 0, s + " bf16 y");
+      float[] dx = random(r, s.inputSize()), dw = new float[s.weightSize()], db = new float[s.outC()];
+      java.util.Arrays.fill(dw, 0.5f);
+      java.util.Arrays.fill(db, -0.25f);
+      assertTrue(gemm.convBackwardBf16(s, x, w, dy, dx, dw, db));
+      close(want[1], dx, 0, s + " bf16 dx");
+      close(want[2], dw, 0.5, s + " bf16 dw");
+      close(want[3], db, -0.25, s + " bf16 db");
+    }
+  }
+
   @Test
   void evictingTheCacheDestroysPrimitivesAndRecreatesThem() {
     OneDnnConv conv = gemm.conv();
