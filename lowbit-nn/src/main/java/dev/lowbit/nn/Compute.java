@@ -92,7 +92,7 @@ public final class Compute {
       bOff = ob.off();
       ldb = ob.ld();
       if (qc.isPresent()) { // the product alone is quantized, then accumulated in fp32
-        float[] t = new float[m * n];
+        float[] t = StepArena.floats(m * n);
         Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 0f, t, 0, n);
         q.quantizeInPlace(qc.get(), layer, roleC, t, cOff, m, n);
         if (obs != null) obs.tensor(layer, product, roleC, t, new int[] {m, n});

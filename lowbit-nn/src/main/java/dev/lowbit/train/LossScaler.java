@@ -6,6 +6,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Loss scaling (Micikevicius et al., "Mixed Precision Training", ICLR 2018), as the policy option
@@ -109,15 +113,33 @@ public final class LossScaler {
     boolean finite = true;
     for (Var p : params) {
       float[] g = p.grad();
-      if (g == null) continue;
-      for (int i = 0; i < g.length; i++) {
-        float v = g[i] / scale;
-        g[i] = v;
-        if (v - v != 0) finite = false; // NaN or infinity
-      }
+      if (g != null && !unscale(g, scale)) finite = false;
     }
     update(finite);
     return finite;
+  }
+
+  private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+
+  /**
+   * g /= scale in vectors (the scalar loop with its finiteness test stayed scalar: 3 % of an fp16
+   * CNN step); whether every quotient is finite — v − v is +0 (all bits clear) exactly for finite v.
+   */
+  static boolean unscale(float[] g, float scale) {
+    IntVector bad = IntVector.zero(IS);
+    int i = 0, badScalar = 0;
+    for (int bound = FS.loopBound(g.length); i < bound; i += FS.length()) {
+      FloatVector v = FloatVector.fromArray(FS, g, i).div(scale);
+      v.intoArray(g, i);
+      bad = bad.or(v.sub(v).reinterpretAsInts());
+    }
+    for (; i < g.length; i++) {
+      float v = g[i] / scale;
+      g[i] = v;
+      badScalar |= Float.floatToRawIntBits(v - v);
+    }
+    return badScalar == 0 && bad.reduceLanes(VectorOperators.OR) == 0;
   }
 
   /** The state machine alone: one step whose gradients were (not) all finite. */

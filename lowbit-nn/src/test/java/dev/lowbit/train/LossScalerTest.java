@@ -84,6 +84,28 @@ class LossScalerTest {
   }
 
   @Test
+  void unscaleDividesEveryElementAndFindsEveryNonFiniteOne() {
+    java.util.Random r = new java.util.Random(3);
+    for (int n : new int[] {1, 15, 16, 17, 100, 1000}) {
+      float[] g = new float[n];
+      for (int i = 0; i < n; i++) g[i] = (float) r.nextGaussian() * 1e3f;
+      float[] want = new float[n];
+      for (int i = 0; i < n; i++) want[i] = g[i] / 3f;
+      float[] got = g.clone();
+      assertTrue(LossScaler.unscale(got, 3f), n + " finite");
+      assertArrayEquals(want, got, n + ": g / scale, element by element");
+      for (int at : new int[] {0, n / 2, n - 1}) {
+        for (float bad : new float[] {Float.POSITIVE_INFINITY, Float.NaN, Float.NEGATIVE_INFINITY, 3e38f}) {
+          float[] h = g.clone();
+          h[at] = bad;
+          // 3e38 / 0.5 overflows to infinity: found as well
+          assertFalse(LossScaler.unscale(h, 0.5f), n + ": " + bad + " at " + at);
+        }
+      }
+    }
+  }
+
+  @Test
   void staticScaleNeverChangesButStillSkips() {
     Var w = Var.parameter(new Tensor(new float[] {1f, 2f}, 2));
     LossScaler s = LossScaler.of(Policy.parse("option loss-scale 1000\n", "p"), List.of(w));
