@@ -67,6 +67,24 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
         || amaxScaled();
   }
 
+  /**
+   * Whether every element quantizes on its own on the vector kernels (an element format without a
+   * shared scale, a deterministic rounding): then {@link #quantizeRun} over any split of a tensor
+   * gives {@link #quantize}'s bits.
+   */
+  public boolean elementwiseFast() {
+    return !sharesScale() && format instanceof ElementFormat f && FastQuantize.supports(f, rounding);
+  }
+
+  /**
+   * Quantizes {@code x[from, from + len)} into the same positions of {@code out} (which may be x)
+   * for an {@link #elementwiseFast} quantizer, so a caller can fuse it with its own pass over the run.
+   */
+  public void quantizeRun(float[] x, int from, int len, float[] out) {
+    if (!elementwiseFast()) throw new IllegalStateException(this + " does not quantize element by element");
+    FastQuantize.quantize((ElementFormat) format, x, from, len, out, from);
+  }
+
   /** True for a minifloat scaled per tensor by its largest magnitude. */
   public boolean amaxScaled() {
     return granularity instanceof PerTensor t && t.scaling() == Granularity.Scaling.AMAX;

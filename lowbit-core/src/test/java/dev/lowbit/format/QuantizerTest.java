@@ -93,6 +93,36 @@ class QuantizerTest {
   }
 
   @Test
+  void runsOfAnElementwiseQuantizerGiveTheWholeTensorsBits() {
+    float[] x = gaussian(17, 1000);
+    x[5] = Float.NaN;
+    x[900] = 1e-42f;
+    for (String name : new String[] {"bf16", "fp16", "e4m3", "e5m2", "e2m1"}) {
+      Quantizer q = Quantizer.of(NumberFormat.parse(name), Rounding.NEAREST_EVEN);
+      assertTrue(q.elementwiseFast(), name);
+      float[] want = new float[x.length], got = x.clone();
+      q.quantizeReference(x, new int[] {x.length}, want, 0, 0);
+      for (int from = 0; from < x.length; ) { // uneven runs, in place
+        int len = Math.min(x.length - from, 1 + from % 37);
+        q.quantizeRun(got, from, len, got);
+        from += len;
+      }
+      for (int i = 0; i < x.length; i++) {
+        assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), name + " element " + i);
+      }
+    }
+    for (Quantizer q : new Quantizer[] {
+      Quantizer.of(NumberFormat.parse("int8"), Rounding.NEAREST_EVEN),
+      Quantizer.of(NumberFormat.parse("mxfp8"), Rounding.NEAREST_EVEN),
+      Quantizer.of(NumberFormat.parse("bf16"), Rounding.STOCHASTIC),
+      new Quantizer(NumberFormat.parse("e4m3"), Rounding.NEAREST_EVEN, new Granularity.PerTensor(Granularity.Scaling.AMAX)),
+    }) {
+      assertTrue(!q.elementwiseFast(), q + " shares a scale or draws random numbers");
+      assertThrows(IllegalStateException.class, () -> q.quantizeRun(x, 0, 4, new float[4]));
+    }
+  }
+
+  @Test
   void perChannelOfLeadingAxisEqualsReference() {
     // per-channel(0) of a matrix (int8 weights per output channel) runs row by row on the fast path
     String[] formats = {"int8", "int4", "int16", "dfp16", "dfp8"};

@@ -316,17 +316,22 @@ public final class Compute {
         float[] dx = !x.requiresGrad() ? null : fresh ? StepArena.gradFor(x) : StepArena.floats(s.inputSize());
         float[] eW = null; // MX: the errors as the weight gradient's operand (blocks along the batch)
         if (qe.isPresent()) { // the bias gradient from the errors as they arrive, as on the GEMM path
-          if (db != null) addChannelSums(s, dy, db);
+          boolean fused = !mxE && db != null && qe.get().elementwiseFast();
+          if (fused) { // one pass over the errors: each plane summed, then quantized in place while in cache
+            addChannelSumsAndQuantize(s, dy, db, qe.get());
+          } else if (db != null) {
+            addChannelSums(s, dy, db);
+          }
           db = null;
           if (mxE) {
             if (dw != null) eW = q.quantizeAlong(qe.get(), layer, Role.ERROR, 1, dy, yShape, 0);
             e = dx == null ? null : q.quantizeAlong(qe.get(), layer, Role.ERROR, 0, dy, yShape, 1); // output channels
-          } else {
+          } else if (!fused) {
             // in place: only this closure reads the output's gradient (a copy was a third more
             // memory traffic on the largest tensor of a CNN step)
             e = q.quantizeInto(qe.get(), layer, Role.ERROR, 0, dy, s.outputSize(), dy);
-            q.countQuantized(1);
           }
+          if (!mxE) q.countQuantized(1);
         }
         boolean ok;
         if (mxX || mxW || mxE) { // different operands for the two products: one native call each
@@ -413,24 +418,40 @@ public final class Compute {
    * bf16 a tenth of its CNN step.
    */
   static void addChannelSums(ConvSpec s, float[] dy, float[] db) {
+    addChannelSumsAndQuantize(s, dy, db, null);
+  }
+
+  /**
+   * {@link #addChannelSums}, and with {@code q} (an {@link Quantizer#elementwiseFast} quantizer)
+   * each plane quantized in place right after it is summed — the same bits as the two passes, with
+   * one trip through memory (the errors of a CNN's first layer are 13 MB).
+   */
+  static void addChannelSumsAndQuantize(ConvSpec s, float[] dy, float[] db, Quantizer q) {
     int hw = s.outH() * s.outW(), c = s.outC();
     Parallel.forRange(c, (long) s.batch() * hw, (c0, c1) -> {
       for (int ch = c0; ch < c1; ch++) {
         double sum = 0;
         for (int n = 0; n < s.batch(); n++) {
-          int off = (n * c + ch) * hw, i = 0;
-          FloatVector a0 = FloatVector.zero(FS), a1 = FloatVector.zero(FS);
-          for (int bound = hw - 2 * FS.length(); i <= bound; i += 2 * FS.length()) {
-            a0 = a0.add(FloatVector.fromArray(FS, dy, off + i));
-            a1 = a1.add(FloatVector.fromArray(FS, dy, off + i + FS.length()));
-          }
-          float p = a0.add(a1).reduceLanes(VectorOperators.ADD);
-          for (; i < hw; i++) p += dy[off + i];
-          sum += p;
+          int off = (n * c + ch) * hw;
+          sum += planeSum(dy, off, hw);
+          if (q != null) q.quantizeRun(dy, off, hw, dy);
         }
         db[ch] += (float) sum;
       }
     });
+  }
+
+  /** dy[off, off + len) summed in two 16-lane float vectors, reduced, then the tail added in order. */
+  private static float planeSum(float[] dy, int off, int len) {
+    int i = 0;
+    FloatVector a0 = FloatVector.zero(FS), a1 = FloatVector.zero(FS);
+    for (int bound = len - 2 * FS.length(); i <= bound; i += 2 * FS.length()) {
+      a0 = a0.add(FloatVector.fromArray(FS, dy, off + i));
+      a1 = a1.add(FloatVector.fromArray(FS, dy, off + i + FS.length()));
+    }
+    float p = a0.add(a1).reduceLanes(VectorOperators.ADD);
+    for (; i < len; i++) p += dy[off + i];
+    return p;
   }
 
   private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;

@@ -131,6 +131,27 @@ class DirectConvTest {
     }
   }
 
+  /** The fused pass (each plane summed, then quantized in place) gives the two passes' bits. */
+  @Test
+  void channelSumsFusedWithQuantizationGiveTheTwoPassesBits() {
+    dev.lowbit.kernel.ConvSpec s = dev.lowbit.kernel.ConvSpec.of(5, 3, 9, 7, 6, 3, 1, 1); // planes of 63: vector tails
+    java.util.SplittableRandom r = new java.util.SplittableRandom(9);
+    for (String fmt : List.of("bf16", "fp16", "e4m3", "e5m2")) {
+      dev.lowbit.format.Quantizer q = dev.lowbit.format.Quantizer.of(dev.lowbit.format.NumberFormat.parse(fmt),
+          dev.lowbit.format.Rounding.NEAREST_EVEN);
+      assertTrue(q.elementwiseFast(), fmt);
+      float[] dy = new float[s.outputSize()];
+      for (int i = 0; i < dy.length; i++) dy[i] = (float) (r.nextGaussian() * Math.exp(3 * r.nextGaussian()));
+      dy[7] = Float.NaN;
+      float[] want = new float[dy.length], wantDb = {1, 2, 3, 4, 5, 6}, gotDb = wantDb.clone(), got = dy.clone();
+      Compute.addChannelSums(s, dy, wantDb);
+      q.quantize(dy, new int[] {dy.length}, want, 0, 0);
+      Compute.addChannelSumsAndQuantize(s, got, gotDb, q);
+      assertBits(want, got, fmt + " errors");
+      assertBits(wantDb, gotDb, fmt + " bias gradient");
+    }
+  }
+
   private static float[] along(dev.lowbit.format.Quantizer q, float[] x, int[] shape, int axis) {
     float[] out = new float[x.length];
     new dev.lowbit.format.Quantizer(q.format(), q.rounding(), new dev.lowbit.format.Granularity.PerBlock(32, axis))
