@@ -262,7 +262,16 @@ public final class FastQuantize {
   /** Per-format constants of {@link #floatKernel}, computed once per call rather than per block. */
   record MiniConsts(int sh, int addend, int keep, float magic, int minNormalBits, int maxBits,
       int overBits, int infBits) {
+    private static final java.util.concurrent.ConcurrentHashMap<MiniFloat, MiniConsts> MEMO =
+        new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The constants of f, computed once per format (callers that quantize many short runs ask per run). */
     static MiniConsts of(MiniFloat f) {
+      MiniConsts k = MEMO.get(f);
+      return k != null ? k : MEMO.computeIfAbsent(f, MiniConsts::compute);
+    }
+
+    private static MiniConsts compute(MiniFloat f) {
       int m = f.mantissaBits();
       int sh = 23 - m;
       int emin = f.minExponent();

@@ -37,7 +37,7 @@ public final class Compute {
   private static volatile Numerics numerics;
   static volatile Numerics.Observer observer; // tests only
   static volatile boolean integerPathOff; // tests only: compare the integer path with fake quantization
-  static volatile boolean earlyQuantizationOff; // tests only: quantize convolution columns, not inputs
+  static volatile boolean earlyQuantizationOff; // tests only: quantize convolution columns, not inputs, and fc operands per product
 
   /** Installs the numerics every later product uses; null for plain fp32. */
   public static void setNumerics(Numerics n) {
@@ -91,6 +91,13 @@ public final class Compute {
       b = ob.x();
       bOff = ob.off();
       ldb = ob.ld();
+      if (qc.isPresent() && !accumulate && cOff == 0 && ldc == n && c.length == m * n) {
+        // the product alone is quantized: written straight into C, quantized there
+        Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 0f, c, 0, n);
+        q.quantizeInPlace(qc.get(), layer, roleC, c, 0, m, n);
+        if (obs != null) obs.tensor(layer, product, roleC, c, new int[] {m, n});
+        return;
+      }
       if (qc.isPresent()) { // the product alone is quantized, then accumulated in fp32
         float[] t = StepArena.floats(m * n);
         Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 0f, t, 0, n);
@@ -137,7 +144,14 @@ public final class Compute {
     }
     int rows = x.size() / in;
     float[] y = StepArena.floats(rows * out); // overwritten by the product
-    gemm(layer, Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true, rows, out, in, x.data(), 0, in, w.data(), 0, in, false, y, 0, out);
+    Numerics q = numerics;
+    boolean training = Tape.needsGrad(x, w, b);
+    // plain fake quantization in training: each operand quantized once, its copy handed to both of
+    // its products (the cache's raw copies and checks cost the fp16 CNN 2 % of its step)
+    boolean once = q != null && training && !earlyQuantizationOff && q.plainProducts(layer);
+    float[] xs = once ? operandOnce(q, layer, Role.ACTIVATION, x.data(), rows, in) : x.data();
+    float[] ws = once ? operandOnce(q, layer, Role.WEIGHT, w.data(), out, in) : w.data();
+    gemm(layer, Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true, rows, out, in, xs, 0, in, ws, 0, in, false, y, 0, out);
     if (b != null) {
       float[] bd = b.data();
       for (int r = 0; r < rows; r++) for (int j = 0; j < out; j++) y[r * out + j] += bd[j];
@@ -148,10 +162,12 @@ public final class Compute {
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
         float[] g = o.grad();
+        // the errors feed both backward products: quantized once as well (bias sums take them raw)
+        float[] gs = once && (w.requiresGrad() || x.requiresGrad()) ? operandOnce(q, layer, Role.ERROR, g, rows, out) : g;
         if (w.requiresGrad()) { // the step's first contribution overwrites the (logically zero) gradient
           float[] gw = w.gradForOverwrite();
           gemm(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, Role.WEIGHT_GRADIENT,
-              true, false, out, in, rows, g, 0, out, x.data(), 0, in,
+              true, false, out, in, rows, gs, 0, out, xs, 0, in,
               gw == null, gw == null ? w.gradForAccumulation() : gw, 0, in);
         }
         if (b != null && b.requiresGrad()) {
@@ -170,13 +186,19 @@ public final class Compute {
           boolean fresh = x.grad() == null && !x.isParameter();
           float[] dx = fresh ? StepArena.gradFor(x) : x.gradForAccumulation();
           gemm(layer, Product.BACKWARD_DATA, Role.ERROR, Role.WEIGHT, null,
-              false, false, rows, in, out, g, 0, out, w.data(), 0, in,
+              false, false, rows, in, out, gs, 0, out, ws, 0, in,
               !fresh, dx, 0, in);
           if (fresh) x.setGrad(dx);
         }
       });
     }
     return o;
+  }
+
+  /** The operand quantized once for every product of the step ({@link Numerics#quantizedOperand}), or itself without a rule. */
+  private static float[] operandOnce(Numerics q, String layer, Role role, float[] x, int rows, int cols) {
+    Optional<Quantizer> z = q.lookup(layer, role);
+    return z.isEmpty() ? x : q.quantizedOperand(z.get(), layer, role, x, rows, cols);
   }
 
   /** 2-D convolution of x (N×C×H×W) with W (OC×C/g×KH×KW) and bias (OC) or null. */

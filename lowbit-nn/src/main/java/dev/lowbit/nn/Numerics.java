@@ -349,6 +349,35 @@ public final class Numerics {
     return false;
   }
 
+  /**
+   * Whether every product of layer {@code layer} is plain fake quantization — no emulated
+   * arithmetic, ShiftQuant or integer codes for its activation, weight or error — so that a
+   * fully-connected layer may quantize each operand once per step ({@link #quantizedOperand}) and
+   * hand the copy to every product that takes it, instead of leaving it to {@link #quantize}'s
+   * cache (which keeps a raw copy of each operand to check a hit against: two more passes each).
+   */
+  boolean plainProducts(String layer) {
+    if (shiftQuant != null || !emulated().plain(layer)) return false;
+    for (Role role : new Role[] {Role.ACTIVATION, Role.WEIGHT, Role.ERROR}) {
+      Optional<Quantizer> z = lookup(layer, role);
+      if (z.isPresent() && (IntegerProducts.codeBits(z.get()) != 0 || codeWidth(z.get()) != 0)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The stored rows × cols operand x (from index 0) quantized as {@link #quantize} quantizes it for
+   * a product (same layout, same stream, so the same bits) into a step-arena array, marked ({@link
+   * #markQuantized}) so that every product of this step takes it as it is.
+   */
+  float[] quantizedOperand(Quantizer q, String layer, Role role, float[] x, int rows, int cols) {
+    float[] y = StepArena.floats(rows * cols);
+    q.quantize(x, new int[] {rows, cols}, y, seed, stream(layer, role, 0),
+        (long) rows * cols >= PARALLEL_MIN ? Parallel.threads() : 1);
+    markQuantized(y, layer, role, q);
+    return y;
+  }
+
   /** Quantizes a compact (rows × cols) result in place. */
   void quantizeInPlace(Quantizer q, String layer, Role role, float[] x, int off, int rows, int cols) {
     q.quantize(x, new int[] {rows, cols}, x, seed, stream(layer, role, off));

@@ -144,6 +144,46 @@ class ComputePolicyTest {
   }
 
   /**
+   * A fully-connected layer with plain fake quantization quantizes its input, weight and errors once
+   * per step and hands the copies to both of their products: the same bits, counts and operands as
+   * quantizing per product through the cache — with stochastic rounding too (a second quantization
+   * would draw other random numbers) and MX blocks that do not fill a row.
+   */
+  @Test
+  void fullyConnectedOperandsQuantizedOnceGiveThePerProductBits() {
+    List<Policy> policies = List.of(Presets.get("fp16"), Presets.get("mxfp4"),
+        // stochastic rounding on fc1 only (the flag also moves the convolution's quantization,
+        // which with stochastic rounding changes its bits)
+        Policy.parse("fc1  weight,activation,error  bf16  sr\n", "bf16-sr"),
+        Policy.parse("fc1  weight,activation,error  e4m3  sr  per-tensor(amax)\n", "e4m3-sr-amax"));
+    for (Policy p : policies) {
+      Numerics once = new Numerics(p, 3);
+      assertTrue(once.plainProducts("fc1"), p.name());
+      Compute.setNumerics(once);
+      Compute.observer = (layer, product, role, values, shape) -> seen.add(new Seen(layer, product, role, values.clone(), shape));
+      float[] a = forwardBackward(17);
+      List<Seen> onceSeen = List.copyOf(seen);
+      seen.clear();
+      Numerics perProduct = new Numerics(p, 3);
+      Compute.setNumerics(perProduct);
+      Compute.earlyQuantizationOff = true;
+      float[] b = forwardBackward(17);
+      Compute.earlyQuantizationOff = false;
+      for (int i = 0; i < a.length; i++) {
+        assertEquals(Float.floatToRawIntBits(b[i]), Float.floatToRawIntBits(a[i]), p.name() + " element " + i);
+      }
+      assertEquals(perProduct.quantizedTensors(), once.quantizedTensors(), p.name() + " quantized tensor count");
+      assertEquals(seen.size(), onceSeen.size());
+      for (int i = 0; i < seen.size(); i++) {
+        assertArrayEquals(seen.get(i).values, onceSeen.get(i).values, p.name() + " operand " + i + " " + seen.get(i).role);
+      }
+      seen.clear();
+    }
+    assertFalse(new Numerics(Presets.get("int8"), 3).plainProducts("fc1"), "int8 codes take the integer path");
+    assertFalse(new Numerics(Presets.get("dfp16"), 3).plainProducts("fc1"), "dfp16 codes take the chained path");
+  }
+
+  /**
    * A deep stack of convolutions: each layer's backward-weight product sees exactly the columns its
    * forward product saw. With stochastic rounding a second quantization of the already quantized
    * columns (a forgotten mark) would draw new random numbers and change them.
