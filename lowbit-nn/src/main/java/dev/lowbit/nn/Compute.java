@@ -146,11 +146,16 @@ public final class Compute {
     float[] y = StepArena.floats(rows * out); // overwritten by the product
     Numerics q = numerics;
     boolean training = Tape.needsGrad(x, w, b);
-    // plain fake quantization in training: each operand quantized once, its copy handed to both of
-    // its products (the cache's raw copies and checks cost the fp16 CNN 2 % of its step)
-    boolean once = q != null && training && !earlyQuantizationOff && q.plainProducts(layer);
-    float[] xs = once ? operandOnce(q, layer, Role.ACTIVATION, x.data(), rows, in) : x.data();
-    float[] ws = once ? operandOnce(q, layer, Role.WEIGHT, w.data(), out, in) : w.data();
+    // in training, an operand of fake-quantized products is quantized once and its copy handed to
+    // each of them (the cache's raw copies and checks cost the fp16 CNN 2 % of its step); products
+    // on the integer or emulated paths get the raw operands, which they encode themselves
+    boolean fq = q != null && training && !earlyQuantizationOff;
+    boolean onceF = fq && q.fakeQuantized(layer, Role.ACTIVATION, Role.WEIGHT);
+    boolean onceW = fq && q.fakeQuantized(layer, Role.ERROR, Role.ACTIVATION); // backward weight
+    boolean onceD = fq && q.fakeQuantized(layer, Role.ERROR, Role.WEIGHT); // backward data
+    float[][] xq = {null}, wq = {null}; // filled at first use
+    float[] xs = onceF ? once(q, layer, Role.ACTIVATION, x.data(), rows, in, xq) : x.data();
+    float[] ws = onceF ? once(q, layer, Role.WEIGHT, w.data(), out, in, wq) : w.data();
     gemm(layer, Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true, rows, out, in, xs, 0, in, ws, 0, in, false, y, 0, out);
     if (b != null) {
       float[] bd = b.data();
@@ -162,12 +167,12 @@ public final class Compute {
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
         float[] g = o.grad();
-        // the errors feed both backward products: quantized once as well (bias sums take them raw)
-        float[] gs = once && (w.requiresGrad() || x.requiresGrad()) ? operandOnce(q, layer, Role.ERROR, g, rows, out) : g;
+        float[][] gq = {null}; // the errors, quantized once for both backward products (bias sums take them raw)
         if (w.requiresGrad()) { // the step's first contribution overwrites the (logically zero) gradient
           float[] gw = w.gradForOverwrite();
           gemm(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, Role.WEIGHT_GRADIENT,
-              true, false, out, in, rows, gs, 0, out, xs, 0, in,
+              true, false, out, in, rows, onceW ? once(q, layer, Role.ERROR, g, rows, out, gq) : g, 0, out,
+              onceW ? once(q, layer, Role.ACTIVATION, x.data(), rows, in, xq) : x.data(), 0, in,
               gw == null, gw == null ? w.gradForAccumulation() : gw, 0, in);
         }
         if (b != null && b.requiresGrad()) {
@@ -186,7 +191,8 @@ public final class Compute {
           boolean fresh = x.grad() == null && !x.isParameter();
           float[] dx = fresh ? StepArena.gradFor(x) : x.gradForAccumulation();
           gemm(layer, Product.BACKWARD_DATA, Role.ERROR, Role.WEIGHT, null,
-              false, false, rows, in, out, gs, 0, out, ws, 0, in,
+              false, false, rows, in, out, onceD ? once(q, layer, Role.ERROR, g, rows, out, gq) : g, 0, out,
+              onceD ? once(q, layer, Role.WEIGHT, w.data(), out, in, wq) : w.data(), 0, in,
               !fresh, dx, 0, in);
           if (fresh) x.setGrad(dx);
         }
@@ -195,10 +201,17 @@ public final class Compute {
     return o;
   }
 
-  /** The operand quantized once for every product of the step ({@link Numerics#quantizedOperand}), or itself without a rule. */
-  private static float[] operandOnce(Numerics q, String layer, Role role, float[] x, int rows, int cols) {
-    Optional<Quantizer> z = q.lookup(layer, role);
-    return z.isEmpty() ? x : q.quantizedOperand(z.get(), layer, role, x, rows, cols);
+  /**
+   * The operand quantized once for every fake-quantized product of the step ({@link
+   * Numerics#quantizedOperand}), made at the first call and kept in {@code slot[0]}; the operand
+   * itself when its role has no rule.
+   */
+  private static float[] once(Numerics q, String layer, Role role, float[] x, int rows, int cols, float[][] slot) {
+    if (slot[0] == null) {
+      Optional<Quantizer> z = q.lookup(layer, role);
+      slot[0] = z.isEmpty() ? x : q.quantizedOperand(z.get(), layer, role, x, rows, cols);
+    }
+    return slot[0];
   }
 
   /** 2-D convolution of x (N×C×H×W) with W (OC×C/g×KH×KW) and bias (OC) or null. */

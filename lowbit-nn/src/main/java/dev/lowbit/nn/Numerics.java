@@ -350,19 +350,21 @@ public final class Numerics {
   }
 
   /**
-   * Whether every product of layer {@code layer} is plain fake quantization — no emulated
-   * arithmetic, ShiftQuant or integer codes for its activation, weight or error — so that a
-   * fully-connected layer may quantize each operand once per step ({@link #quantizedOperand}) and
-   * hand the copy to every product that takes it, instead of leaving it to {@link #quantize}'s
-   * cache (which keeps a raw copy of each operand to check a hit against: two more passes each).
+   * Whether {@link Compute#gemm} runs layer {@code layer}'s products of roles {@code a} and {@code b}
+   * as plain fake quantization: no emulated arithmetic or ShiftQuant for the layer, and not both
+   * operands with integer codes (the integer paths need both) — so that a fully-connected layer may
+   * quantize such an operand once per step ({@link #quantizedOperand}) and hand the copy to every
+   * such product, instead of leaving it to {@link #quantize}'s cache (which keeps a raw copy of each
+   * operand to check a hit against: two more passes each).
    */
-  boolean plainProducts(String layer) {
+  boolean fakeQuantized(String layer, Role a, Role b) {
     if (shiftQuant != null || !emulated().plain(layer)) return false;
-    for (Role role : new Role[] {Role.ACTIVATION, Role.WEIGHT, Role.ERROR}) {
-      Optional<Quantizer> z = lookup(layer, role);
-      if (z.isPresent() && (IntegerProducts.codeBits(z.get()) != 0 || codeWidth(z.get()) != 0)) return false;
-    }
-    return true;
+    Optional<Quantizer> za = lookup(layer, a), zb = lookup(layer, b);
+    return za.isEmpty() || zb.isEmpty() || (!integerCodes(za.get()) && !integerCodes(zb.get()));
+  }
+
+  private static boolean integerCodes(Quantizer q) {
+    return IntegerProducts.codeBits(q) != 0 || codeWidth(q) != 0;
   }
 
   /**

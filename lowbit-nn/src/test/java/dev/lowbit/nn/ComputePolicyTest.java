@@ -144,21 +144,21 @@ class ComputePolicyTest {
   }
 
   /**
-   * A fully-connected layer with plain fake quantization quantizes its input, weight and errors once
-   * per step and hands the copies to both of their products: the same bits, counts and operands as
-   * quantizing per product through the cache — with stochastic rounding too (a second quantization
-   * would draw other random numbers) and MX blocks that do not fill a row.
+   * A fully-connected layer quantizes each operand of its fake-quantized products once per step and
+   * hands the copy to each of them: the same bits, counts and operands as quantizing per product
+   * through the cache — with stochastic rounding too (a second quantization would draw other random
+   * numbers), MX blocks that do not fill a row, and int8 (integer forward, fake-quantized backward).
    */
   @Test
   void fullyConnectedOperandsQuantizedOnceGiveThePerProductBits() {
-    List<Policy> policies = List.of(Presets.get("fp16"), Presets.get("mxfp4"),
+    List<Policy> policies = List.of(Presets.get("fp16"), Presets.get("mxfp4"), Presets.get("int8"),
         // stochastic rounding on fc1 only (the flag also moves the convolution's quantization,
         // which with stochastic rounding changes its bits)
         Policy.parse("fc1  weight,activation,error  bf16  sr\n", "bf16-sr"),
         Policy.parse("fc1  weight,activation,error  e4m3  sr  per-tensor(amax)\n", "e4m3-sr-amax"));
     for (Policy p : policies) {
       Numerics once = new Numerics(p, 3);
-      assertTrue(once.plainProducts("fc1"), p.name());
+      assertTrue(once.fakeQuantized("fc1", Role.ERROR, Role.ACTIVATION), p.name());
       Compute.setNumerics(once);
       Compute.observer = (layer, product, role, values, shape) -> seen.add(new Seen(layer, product, role, values.clone(), shape));
       float[] a = forwardBackward(17);
@@ -179,8 +179,11 @@ class ComputePolicyTest {
       }
       seen.clear();
     }
-    assertFalse(new Numerics(Presets.get("int8"), 3).plainProducts("fc1"), "int8 codes take the integer path");
-    assertFalse(new Numerics(Presets.get("dfp16"), 3).plainProducts("fc1"), "dfp16 codes take the chained path");
+    Numerics int8 = new Numerics(Presets.get("int8"), 3);
+    assertFalse(int8.fakeQuantized("fc1", Role.ACTIVATION, Role.WEIGHT), "int8's forward takes the integer path");
+    assertTrue(int8.fakeQuantized("fc1", Role.ERROR, Role.ACTIVATION), "int8's fp32 errors: fake-quantized backward");
+    Numerics dfp16 = new Numerics(Presets.get("dfp16"), 3);
+    assertFalse(dfp16.fakeQuantized("fc1", Role.ERROR, Role.WEIGHT), "dfp16 codes take the chained path");
   }
 
   /**
