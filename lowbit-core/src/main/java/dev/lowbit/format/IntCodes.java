@@ -169,6 +169,77 @@ public final class IntCodes {
     return s;
   }
 
+  /**
+   * Codes of a dynamic signed integer format of at most 8 bits for the strided rows × cols matrix
+   * at {@code x[off…]} (leading dimension ld), one scale per tensor ({@code axis} -1) or per row
+   * ({@code axis} 0), written compactly as bytes — the codes and scales of {@link #encodeInt}
+   * without its int16 buffer and narrowing pass — and, when {@code values} is not null, the values
+   * they stand for (code · scale, compact: {@link Quantizer#quantize}'s bits for the matrix).
+   * Returns false (nothing specified) when a slice holds NaN or an infinity.
+   */
+  public static boolean encodeInt8(IntFormat f, int axis, float[] x, int off, int ld, int rows, int cols,
+      byte[] codes, float[] scales, float[] values) {
+    if (!f.signed() || !f.isDynamic() || f.bits() > 8) {
+      throw new IllegalArgumentException("encodeInt8 needs a dynamic signed integer of at most 8 bits, not " + f.name());
+    }
+    if (axis != -1 && axis != 0) throw new IllegalArgumentException("axis " + axis + " is invalid; valid: -1, 0");
+    float lo = f.minCode(), hi = f.maxCode();
+    float tensorScale = axis == -1 ? scale(f, amax(x, off, ld, rows, cols)) : 0f;
+    if (axis == -1) {
+      if (!Float.isFinite(tensorScale)) return false;
+      scales[0] = tensorScale;
+    }
+    boolean[] nonFinite = new boolean[1]; // parts only ever set it
+    Parallel.forRange(rows, 2L * cols, (r0, r1) -> {
+      for (int r = r0; r < r1; r++) {
+        float s = tensorScale;
+        if (axis == 0) {
+          s = scale(f, FastQuantize.amax(FastQuantize.PREFERRED, x, off + r * ld, cols));
+          scales[r] = s;
+          if (!Float.isFinite(s)) {
+            nonFinite[0] = true;
+            return;
+          }
+        }
+        if (values == null) byteRow(x, off + r * ld, cols, s, lo, hi, codes, r * cols);
+        else if (off == 0 && ld == cols) byteRow(x, r * cols, (r + 1) * cols, s, lo, hi, codes, values);
+        else byteRowStrided(x, off + r * ld, cols, s, lo, hi, codes, values, r * cols);
+      }
+    });
+    return !nonFinite[0];
+  }
+
+  // one loop per method, as divRow: C2 vectorizes these (inside the lambda the loops ran scalar)
+  private static void byteRow(float[] x, int s, int n, float div, float lo, float hi, byte[] dst, int d) {
+    for (int c = 0; c < n; c++) {
+      float v = Math.min(hi, Math.max(lo, x[s + c] / div));
+      dst[d + c] = (byte) (int) ((v + MAGIC) - MAGIC);
+    }
+  }
+
+  /**
+   * Codes and values of x[from, to) at the same positions: one index for x and values (two float
+   * arrays C2 cannot tell apart) keeps the loop vectorized — with distinct offsets it ran 10× slower.
+   */
+  private static void byteRow(float[] x, int from, int to, float div, float lo, float hi, byte[] dst, float[] values) {
+    for (int i = from; i < to; i++) {
+      float v = Math.min(hi, Math.max(lo, x[i] / div));
+      float q = (v + MAGIC) - MAGIC;
+      dst[i] = (byte) (int) q;
+      values[i] = q * div;
+    }
+  }
+
+  private static void byteRowStrided(float[] x, int s, int n, float div, float lo, float hi, byte[] dst,
+      float[] values, int d) {
+    for (int c = 0; c < n; c++) {
+      float v = Math.min(hi, Math.max(lo, x[s + c] / div));
+      float q = (v + MAGIC) - MAGIC;
+      dst[d + c] = (byte) (int) q;
+      values[d + c] = q * div;
+    }
+  }
+
   /** The low bytes of {@code src[0, n)} (int8 codes held in shorts) into {@code dst}. */
   public static void narrow(short[] src, int n, byte[] dst) {
     int chunk = 1 << 14;

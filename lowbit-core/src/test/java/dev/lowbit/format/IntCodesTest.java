@@ -3,6 +3,7 @@ package dev.lowbit.format;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -142,5 +143,37 @@ class IntCodesTest {
     }
     assertEquals(Float.NaN, IntCodes.encodeInt8((IntFormat) Formats.parse("int8"), new float[] {1, Float.NaN}, 1, 2,
         new byte[2], null));
+  }
+
+  @Test
+  void stridedInt8BytesAndValuesPerTensorAndPerRowEqualTheQuantizers() {
+    SplittableRandom r = new SplittableRandom(12);
+    for (int trial = 0; trial < 24; trial++) {
+      int rows = 1 + r.nextInt(70), cols = 1 + r.nextInt(300), ld = cols + r.nextInt(5), off = r.nextInt(7);
+      IntFormat f = (IntFormat) Formats.parse(trial % 3 == 0 ? "int4" : "int8");
+      float[] x = data(r, off + rows * ld, trial % 2 == 0 ? 1 : 1e-3);
+      float[] compact = new float[rows * cols];
+      for (int i = 0; i < rows; i++) System.arraycopy(x, off + i * ld, compact, i * cols, cols);
+      for (int axis = -1; axis <= 0; axis++) {
+        Quantizer q = new Quantizer(f, Rounding.NEAREST_EVEN, axis == -1 ? Granularity.perTensor() : new Granularity.PerChannel(0));
+        EncodedTensor want = q.encode(compact, new int[] {rows, cols}, 0, 0);
+        float[] wantValues = new float[compact.length];
+        q.quantize(compact, new int[] {rows, cols}, wantValues, 0, 0);
+        byte[] codes = new byte[compact.length];
+        float[] values = new float[compact.length], scales = new float[rows];
+        assertTrue(IntCodes.encodeInt8(f, axis, x, off, ld, rows, cols, codes, scales, trial % 4 == 1 ? null : values));
+        String what = "trial " + trial + " axis " + axis;
+        for (int sl = 0; sl < want.scales().length; sl++) assertEquals(want.scales()[sl], scales[sl], what + " scale " + sl);
+        for (int i = 0; i < compact.length; i++) {
+          assertEquals(want.codes()[i], codes[i], what + " code " + i);
+          if (trial % 4 != 1) {
+            assertEquals(Float.floatToRawIntBits(wantValues[i]), Float.floatToRawIntBits(values[i]), what + " value " + i);
+          }
+        }
+        float[] bad = x.clone();
+        bad[off + (rows - 1) * ld + cols - 1] = trial % 2 == 0 ? Float.NaN : Float.NEGATIVE_INFINITY; // the last row
+        assertFalse(IntCodes.encodeInt8(f, axis, bad, off, ld, rows, cols, codes, scales, values), what + " non-finite");
+      }
+    }
   }
 }

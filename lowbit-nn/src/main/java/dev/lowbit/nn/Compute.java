@@ -154,6 +154,10 @@ public final class Compute {
     boolean onceW = fq && q.fakeQuantized(layer, Role.ERROR, Role.ACTIVATION); // backward weight
     boolean onceD = fq && q.fakeQuantized(layer, Role.ERROR, Role.WEIGHT); // backward data
     float[][] xq = {null}, wq = {null}; // filled at first use
+    if (fq && !onceF) { // an integer forward product: its encoding pass can keep the values the backward products take
+      if (onceW && w.requiresGrad()) q.wantValues(layer, Role.ACTIVATION);
+      if (onceD && x.requiresGrad()) q.wantValues(layer, Role.WEIGHT);
+    }
     float[] xs = onceF ? once(q, layer, Role.ACTIVATION, x.data(), rows, in, xq) : x.data();
     float[] ws = onceF ? once(q, layer, Role.WEIGHT, w.data(), out, in, wq) : w.data();
     gemm(layer, Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true, rows, out, in, xs, 0, in, ws, 0, in, false, y, 0, out);

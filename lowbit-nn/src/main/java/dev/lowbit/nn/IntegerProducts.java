@@ -110,6 +110,10 @@ final class IntegerProducts {
     Chains ch = chains(q.policy().arithmetic(layer, Role.ACCUMULATOR, product));
     if (ch == null) return false;
     int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
+    if (bitsA == 8 && bitsB == 8 && bytesDirect(qa, axA) && bytesDirect(qb, axB)) {
+      return gemm8(q, layer, product, roleA, roleB, ch, qa, axA, qb, axB, transA, transB, m, n, k,
+          a, aOff, lda, aRows, aCols, b, bOff, ldb, bRows, bCols, accumulate, c, cOff, ldc);
+    }
     Scratch s = SCRATCH.get();
     if (s.a.length < aRows * aCols) s.a = new short[aRows * aCols];
     if (s.b.length < bRows * bCols) s.b = new short[bRows * bCols];
@@ -134,6 +138,40 @@ final class IntegerProducts {
           scale, rowScale, colScale, accumulate, c, cOff, ldc);
     }
     q.countIntegerGemm(events);
+    return true;
+  }
+
+  /** Whether {@link IntCodes#encodeInt8} encodes the operand: an int8-or-narrower dynamic integer per tensor or per stored row. */
+  private static boolean bytesDirect(Quantizer q, int axis) {
+    return q.format() instanceof IntFormat && (axis == -1 || axis == 0);
+  }
+
+  /**
+   * The 8-bit product with the codes encoded straight into bytes ({@link IntCodes#encodeInt8}: no
+   * int16 buffer, no narrowing pass); in a training step the forward product also keeps the values
+   * of an operand that a fake-quantized backward product takes ({@link Numerics#keepValues}), so
+   * that it is not quantized a second time.
+   */
+  private static boolean gemm8(Numerics q, String layer, Product product, Role roleA, Role roleB, Chains ch,
+      Quantizer qa, int axA, Quantizer qb, int axB, boolean transA, boolean transB, int m, int n, int k,
+      float[] a, int aOff, int lda, int aRows, int aCols, float[] b, int bOff, int ldb, int bRows, int bCols,
+      boolean accumulate, float[] c, int cOff, int ldc) {
+    Scratch s = SCRATCH.get();
+    if (s.a8.length < aRows * aCols) s.a8 = new byte[aRows * aCols];
+    if (s.b8.length < bRows * bCols) s.b8 = new byte[bRows * bCols];
+    if (s.sa.length < aRows) s.sa = new float[aRows];
+    if (s.sb.length < bRows) s.sb = new float[bRows];
+    float[] va = product == Product.FORWARD ? q.valuesToKeep(layer, roleA, qa, aRows, aCols) : null;
+    float[] vb = product == Product.FORWARD ? q.valuesToKeep(layer, roleB, qb, bRows, bCols) : null;
+    if (!IntCodes.encodeInt8((IntFormat) qa.format(), axA, a, aOff, lda, aRows, aCols, s.a8, s.sa, va)) return false;
+    if (!IntCodes.encodeInt8((IntFormat) qb.format(), axB, b, bOff, ldb, bRows, bCols, s.b8, s.sb, vb)) return false;
+    double scale = (axA == -1 ? s.sa[0] : 1.0) * (axB == -1 ? s.sb[0] : 1.0);
+    float[] rowScale = axA == -1 ? null : s.sa, colScale = axB == -1 ? null : s.sb;
+    long events = ChainedIntGemm.gemmS8(ch.mode(), ch.length(), transA, transB, m, n, k, s.a8, 0, aCols, s.b8, 0,
+        bCols, scale, rowScale, colScale, accumulate, c, cOff, ldc);
+    q.countIntegerGemm(events);
+    if (va != null) q.keepValues(layer, roleA, qa, a, aOff, lda, aRows, aCols, va);
+    if (vb != null) q.keepValues(layer, roleB, qb, b, bOff, ldb, bRows, bCols, vb);
     return true;
   }
 

@@ -373,11 +373,64 @@ public final class Numerics {
    * #markQuantized}) so that every product of this step takes it as it is.
    */
   float[] quantizedOperand(Quantizer q, String layer, Role role, float[] x, int rows, int cols) {
+    float[] kept = takeKept(q, layer, role, x, rows, cols);
+    if (kept != null) return kept;
     float[] y = StepArena.floats(rows * cols);
     q.quantize(x, new int[] {rows, cols}, y, seed, stream(layer, role, 0),
         (long) rows * cols >= PARALLEL_MIN ? Parallel.threads() : 1);
     markQuantized(y, layer, role, q);
     return y;
+  }
+
+  /** An operand's quantized values that an integer product computed with its codes, for a later fake-quantized product. */
+  private record Kept(float[] src, int off, int ld, int rows, int cols, String layer, Role role, Quantizer q,
+      long stamp, float[] values) {}
+
+  private final java.util.ArrayList<Kept> kept = new java.util.ArrayList<>();
+  long keptValuesTaken; // tests: how often a fake-quantized product took an integer product's values
+  private final java.util.ArrayList<Object[]> wanted = new java.util.ArrayList<>(); // {layer, role, stamp}
+
+  /**
+   * Asks that an integer product of this step keep the values of (layer, role)'s operand (code ·
+   * scale, computed while encoding) for {@link #quantizedOperand}: a fully-connected layer whose
+   * forward product runs on integer codes and whose backward products fake-quantize the same
+   * operand (the int8 preset).
+   */
+  synchronized void wantValues(String layer, Role role) {
+    long stamp = StepArena.stamp();
+    wanted.removeIf(w -> (long) w[2] != stamp);
+    wanted.add(new Object[] {layer, role, stamp});
+  }
+
+  /** A step-arena array for the values of (layer, role)'s operand when {@link #wantValues} asked for them, else null. */
+  synchronized float[] valuesToKeep(String layer, Role role, Quantizer q, int rows, int cols) {
+    long stamp = StepArena.stamp();
+    for (Object[] w : wanted) {
+      if (w[0].equals(layer) && w[1] == role && (long) w[2] == stamp) return StepArena.floats(rows * cols);
+    }
+    return null;
+  }
+
+  /** Keeps the values an integer product computed for the stored operand at {@code src[off…]}. */
+  synchronized void keepValues(String layer, Role role, Quantizer q, float[] src, int off, int ld, int rows, int cols,
+      float[] values) {
+    long stamp = StepArena.stamp();
+    kept.removeIf(k -> k.stamp != stamp || (k.layer.equals(layer) && k.role == role));
+    kept.add(new Kept(src, off, ld, rows, cols, layer, role, q, stamp, values));
+  }
+
+  /** The kept values of exactly this operand (same array, layout, quantizer and step), marked as quantized; else null. */
+  private synchronized float[] takeKept(Quantizer q, String layer, Role role, float[] x, int rows, int cols) {
+    long stamp = StepArena.stamp();
+    for (Kept k : kept) {
+      if (k.src == x && k.off == 0 && k.ld == cols && k.rows == rows && k.cols == cols && k.stamp == stamp
+          && k.role == role && k.layer.equals(layer) && k.q.equals(q)) {
+        markQuantized(k.values, layer, role, q);
+        keptValuesTaken++;
+        return k.values;
+      }
+    }
+    return null;
   }
 
   /** Quantizes a compact (rows × cols) result in place. */
