@@ -67,22 +67,9 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
         || amaxScaled();
   }
 
-  /**
-   * Whether every element quantizes on its own on the vector kernels (an element format without a
-   * shared scale, a deterministic rounding): then {@link #quantizeRun} over any split of a tensor
-   * gives {@link #quantize}'s bits.
-   */
-  public boolean elementwiseFast() {
+  /** Whether every element quantizes on its own on the vector kernels (no shared scale, nearest-even). */
+  private boolean elementwiseFast() {
     return !sharesScale() && format instanceof ElementFormat f && FastQuantize.supports(f, rounding);
-  }
-
-  /**
-   * Quantizes {@code x[from, from + len)} into the same positions of {@code out} (which may be x)
-   * for an {@link #elementwiseFast} quantizer, so a caller can fuse it with its own pass over the run.
-   */
-  public void quantizeRun(float[] x, int from, int len, float[] out) {
-    if (!elementwiseFast()) throw new IllegalStateException(this + " does not quantize element by element");
-    FastQuantize.quantize((ElementFormat) format, x, from, len, out, from);
   }
 
   /** True for a minifloat scaled per tensor by its largest magnitude. */
@@ -293,14 +280,7 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
     if (granularity instanceof PerTensor) {
       // one slice: amax over chunks in parallel, then quantize chunks in parallel
       int chunks = (total + CHUNK - 1) / CHUNK;
-      float[] part = new float[chunks];
-      parallel(threads, chunks, c -> {
-        int from = c * CHUNK, to = Math.min(total, from + CHUNK);
-        part[c] = FastQuantize.amax(FastQuantize.PREFERRED, x, from, to - from);
-      });
-      float amax = 0;
-      for (float p : part) amax = p != p || amax != amax ? Float.NaN : Math.max(amax, p);
-      float a = amax;
+      float a = tensorAmax(x, total, threads);
       parallel(threads, chunks, c -> {
         int from = c * CHUNK, to = Math.min(total, from + CHUNK);
         quantizeRange(x, from, to, out, a, key);
@@ -336,42 +316,86 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
 
   /** Quantizes x[from, to) that shares one scale or exponent derived from {@code amax}. */
   private void quantizeRange(float[] x, int from, int to, float[] out, float amax, long key) {
-    int n = to - from;
+    quantizeRange(x, from, to, out, from, amax, key);
+  }
+
+  /** x[from, to) with the slice's largest magnitude {@code amax} into out[outOff…]. */
+  private void quantizeRange(float[] x, int from, int to, float[] out, int outOff, float amax, long key) {
+    int n = to - from, shift = outOff - from;
     if (format instanceof BlockFormat b) {
       int e = b.sharedExponent(amax);
       if (FastQuantize.supports(b, rounding)) {
-        FastQuantize.quantizeBlock(FastQuantize.PREFERRED, b, e, x, from, n, out, from);
+        FastQuantize.quantizeBlock(FastQuantize.PREFERRED, b, e, x, from, n, out, outOff);
       } else {
         for (int i = from; i < to; i++) {
           double u = rounding.isStochastic() ? CounterRng.uniform(key, i) : 0;
-          out[i] = b.quantizeWithExponent(x[i], e, rounding, u);
+          out[i + shift] = b.quantizeWithExponent(x[i], e, rounding, u);
         }
       }
     } else if (format instanceof MiniFloat m) {
       MiniFloat sat = m.withOverflow(MiniFloat.Overflow.SATURATE);
       float scale = amaxScale(m, amax);
       if (scale != scale) {
-        Arrays.fill(out, from, to, Float.NaN);
+        Arrays.fill(out, outOff, outOff + n, Float.NaN);
       } else if (FastQuantize.supportsScaled(sat, rounding)) {
-        FastQuantize.quantizeScaled(FastQuantize.PREFERRED, sat, scale, x, from, n, out, from);
+        FastQuantize.quantizeScaled(FastQuantize.PREFERRED, sat, scale, x, from, n, out, outOff);
       } else {
         for (int i = from; i < to; i++) {
           double u = rounding.isStochastic() ? CounterRng.uniform(key, i) : 0;
-          out[i] = amaxScaledValue(sat, x[i], scale, rounding, u);
+          out[i + shift] = amaxScaledValue(sat, x[i], scale, rounding, u);
         }
       }
     } else {
       IntFormat f = (IntFormat) format;
       float scale = dynamicScale(f, amax);
       if (rounding == Rounding.NEAREST_EVEN && f.maxCode() <= (1 << 22)) {
-        FastQuantize.quantizeInt(FastQuantize.PREFERRED, f, scale, x, from, n, out, from);
+        FastQuantize.quantizeInt(FastQuantize.PREFERRED, f, scale, x, from, n, out, outOff);
       } else {
         for (int i = from; i < to; i++) {
           double u = rounding.isStochastic() ? CounterRng.uniform(key, i) : 0;
-          out[i] = f.quantizeWithScale(x[i], scale, rounding, u);
+          out[i + shift] = f.quantizeWithScale(x[i], scale, rounding, u);
         }
       }
     }
+  }
+
+  /** Quantizes runs of one tensor: x[from, from + len) into out[outOff…], see {@link #runs}. */
+  @FunctionalInterface
+  public interface Runs {
+    void apply(float[] x, int from, int len, float[] out, int outOff);
+  }
+
+  /**
+   * A way to quantize the tensor x[0, n) run by run, in any split and order, with the bits of
+   * {@link #quantize}{@code (x, {n}, …)} — so that a caller can fuse the quantization into a pass of
+   * its own (a copy into native memory) — for nearest-even quantizers with one scale per tensor
+   * or none: element formats, amax-scaled minifloats, dynamic integers and DFP. Their scale comes
+   * from x's largest magnitude, found here ({@code threads} as in quantize); x must not change
+   * while the runs are used. Null for any other quantizer.
+   */
+  public Runs runs(float[] x, int n, int threads) {
+    if (rounding != Rounding.NEAREST_EVEN) return null;
+    if (elementwiseFast()) {
+      ElementFormat f = (ElementFormat) format;
+      return (src, from, len, out, outOff) -> FastQuantize.quantize(f, src, from, len, out, outOff);
+    }
+    if (!(granularity instanceof PerTensor) || (format instanceof BlockFormat b && b.blockSize() != 0)) return null;
+    if (!sharesScale()) return null;
+    float a = tensorAmax(x, n, threads);
+    return (src, from, len, out, outOff) -> quantizeRange(src, from, from + len, out, outOff, a, 0);
+  }
+
+  /** Largest magnitude of x[0, n) over chunks in parallel (NaN if any element is NaN). */
+  private float tensorAmax(float[] x, int n, int threads) {
+    int chunks = (n + CHUNK - 1) / CHUNK;
+    float[] part = new float[chunks];
+    parallel(threads, chunks, c -> {
+      int from = c * CHUNK, to = Math.min(n, from + CHUNK);
+      part[c] = FastQuantize.amax(FastQuantize.PREFERRED, x, from, to - from);
+    });
+    float amax = 0;
+    for (float p : part) amax = p != p || amax != amax ? Float.NaN : Math.max(amax, p);
+    return amax;
   }
 
   /** Columns per task of MX blocks along a middle axis (a block's rows are read twice, from L1/L2). */

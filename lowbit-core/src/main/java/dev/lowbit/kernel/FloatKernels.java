@@ -57,6 +57,43 @@ public interface FloatKernels {
   }
 
   /**
+   * A transformation applied to an operand on its way into a native call (a quantization, fused
+   * with the copy into native memory): {@code dst[dstOff, dstOff + len)} from {@code src[from,
+   * from + len)}. It is called on runs of whole planes (from and len multiples of the tensor's
+   * H·W), in any order and split, perhaps more than once per plane, and must give the same values
+   * however it is called.
+   */
+  @FunctionalInterface
+  interface Transform {
+    void apply(float[] src, int from, int len, float[] dst, int dstOff);
+  }
+
+  /**
+   * {@link #convForward} (or, with {@code bf16}, {@link #convForwardBf16}) on x transformed by
+   * {@code xT} (null: x as it is). This default makes the transformed copy first; a backend may
+   * transform while it copies x into native memory.
+   */
+  default boolean convForward(ConvSpec s, float[] x, Transform xT, float[] w, float[] bias, float[] y, boolean bf16) {
+    float[] xx = transformed(x, s.inputSize(), xT);
+    return bf16 ? convForwardBf16(s, xx, w, bias, y) : convForward(s, xx, w, bias, y);
+  }
+
+  /** {@link #convBackward} (or {@link #convBackwardBf16}) on x and dy transformed by xT and dyT (null: as they are). */
+  default boolean convBackward(ConvSpec s, float[] x, Transform xT, float[] w, float[] dy, Transform dyT,
+      float[] dx, float[] dw, float[] db, boolean bf16) {
+    float[] xx = dw == null && db == null ? x : transformed(x, s.inputSize(), xT);
+    float[] dd = transformed(dy, s.outputSize(), dyT);
+    return bf16 ? convBackwardBf16(s, xx, w, dd, dx, dw, db) : convBackward(s, xx, w, dd, dx, dw, db);
+  }
+
+  private static float[] transformed(float[] a, int count, Transform t) {
+    if (t == null) return a;
+    float[] out = new float[count];
+    t.apply(a, 0, count, out, 0);
+    return out;
+  }
+
+  /**
    * Whether {@link #convForwardS8} runs the geometry natively (int8 codes, exact int32 sums:
    * C/groups·KH·KW products of at most 128·128 each must fit int32).
    */

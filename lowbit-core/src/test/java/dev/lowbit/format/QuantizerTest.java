@@ -93,33 +93,42 @@ class QuantizerTest {
   }
 
   @Test
-  void runsOfAnElementwiseQuantizerGiveTheWholeTensorsBits() {
-    float[] x = gaussian(17, 1000);
-    x[5] = Float.NaN;
-    x[900] = 1e-42f;
-    for (String name : new String[] {"bf16", "fp16", "e4m3", "e5m2", "e2m1"}) {
-      Quantizer q = Quantizer.of(NumberFormat.parse(name), Rounding.NEAREST_EVEN);
-      assertTrue(q.elementwiseFast(), name);
-      float[] want = new float[x.length], got = x.clone();
-      q.quantizeReference(x, new int[] {x.length}, want, 0, 0);
-      for (int from = 0; from < x.length; ) { // uneven runs, in place
-        int len = Math.min(x.length - from, 1 + from % 37);
-        q.quantizeRun(got, from, len, got);
-        from += len;
-      }
-      for (int i = 0; i < x.length; i++) {
-        assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), name + " element " + i);
-      }
-    }
-    for (Quantizer q : new Quantizer[] {
-      Quantizer.of(NumberFormat.parse("int8"), Rounding.NEAREST_EVEN),
-      Quantizer.of(NumberFormat.parse("mxfp8"), Rounding.NEAREST_EVEN),
-      Quantizer.of(NumberFormat.parse("bf16"), Rounding.STOCHASTIC),
+  void runsOfAPerTensorQuantizerGiveTheWholeTensorsBits() {
+    float[] x = gaussian(23, 5000);
+    x[17] = 3e-40f;
+    Quantizer[] qs = {
+      Quantizer.of(NumberFormat.parse("bf16"), Rounding.NEAREST_EVEN),
+      Quantizer.of(NumberFormat.parse("fp16"), Rounding.NEAREST_EVEN),
       new Quantizer(NumberFormat.parse("e4m3"), Rounding.NEAREST_EVEN, new Granularity.PerTensor(Granularity.Scaling.AMAX)),
-    }) {
-      assertTrue(!q.elementwiseFast(), q + " shares a scale or draws random numbers");
-      assertThrows(IllegalStateException.class, () -> q.quantizeRun(x, 0, 4, new float[4]));
+      new Quantizer(NumberFormat.parse("e5m2"), Rounding.NEAREST_EVEN, new Granularity.PerTensor(Granularity.Scaling.AMAX)),
+      Quantizer.of(NumberFormat.parse("int8"), Rounding.NEAREST_EVEN),
+      Quantizer.of(NumberFormat.parse("dfp16"), Rounding.NEAREST_EVEN),
+    };
+    for (Quantizer q : qs) {
+      for (float[] t : new float[][] {x, withNaN(x, 4000)}) {
+        float[] want = new float[t.length], got = new float[t.length + 3];
+        q.quantizeReference(t, new int[] {t.length}, want, 0, 0);
+        Quantizer.Runs runs = q.runs(t, t.length, 2);
+        for (int from = t.length; from > 0; ) { // backwards, uneven runs, shifted by 3 in the output
+          int len = Math.min(from, 1 + from % 53);
+          from -= len;
+          runs.apply(t, from, len, got, from + 3);
+        }
+        for (int i = 0; i < t.length; i++) {
+          assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i + 3]), q + " element " + i);
+        }
+      }
     }
+    assertEquals(null, Quantizer.of(NumberFormat.parse("mxfp8"), Rounding.NEAREST_EVEN).runs(x, x.length, 1), "blocks");
+    assertEquals(null, Quantizer.of(NumberFormat.parse("bf16"), Rounding.STOCHASTIC).runs(x, x.length, 1), "stochastic");
+    assertEquals(null, new Quantizer(NumberFormat.parse("int8"), Rounding.NEAREST_EVEN, new Granularity.PerChannel(0))
+        .runs(x, x.length, 1), "per channel");
+  }
+
+  private static float[] withNaN(float[] x, int at) {
+    float[] y = x.clone();
+    y[at] = Float.NaN;
+    return y;
   }
 
   @Test

@@ -324,10 +324,13 @@ public final class Compute {
     int[] xShape = {s.batch(), s.inC(), s.inH(), s.inW()}, wShape = {oc, s.inC(), s.kH(), s.kW()};
     int[] yShape = {s.batch(), oc, s.outH(), s.outW()};
     float[] xin = x.data(), win = w.data();
+    FloatKernels.Transform xT = null; // the input quantized on its way into native memory
     if (mxX) {
       xin = q.quantizeAlong(qx.get(), layer, Role.ACTIVATION, 0, xin, xShape, 1); // input channels
     } else if (qx.isPresent()) {
-      xin = q.quantizeInput(qx.get(), layer, xin, s.inputSize());
+      Quantizer.Runs rx = q.runs(qx.get(), xin, s.inputSize());
+      if (rx != null) xT = rx::apply;
+      else xin = q.quantizeInput(qx.get(), layer, xin, s.inputSize());
       q.countQuantized(1);
     }
     if (mxW) {
@@ -340,12 +343,13 @@ public final class Compute {
     boolean bf16Bwd = bf16Fwd && Numerics.bf16Values(qe);
     float[] y = StepArena.floats(s.outputSize());
     float[] bias = b == null ? null : b.data();
-    if (!(bf16Fwd ? direct.convForwardBf16(s, xin, win, bias, y) : direct.convForward(s, xin, win, bias, y))) {
+    if (!direct.convForward(s, xin, xT, win, bias, y, bf16Fwd)) {
       throw new IllegalStateException(layer + ": native convolution declined " + s + " after accepting it");
     }
     Var o = new Var(new Tensor(y, s.batch(), s.outC(), s.outH(), s.outW()), Tape.needsGrad(x, w, b));
     if (o.requiresGrad()) {
       float[] xs = xin, ws = win;
+      FloatKernels.Transform xsT = xT;
       Tape.record(o, () -> {
         float[] dy = o.grad();
         float[] db = b != null && b.requiresGrad() ? b.gradForAccumulation() : null;
@@ -354,10 +358,17 @@ public final class Compute {
         boolean fresh = x.grad() == null;
         float[] dx = !x.requiresGrad() ? null : fresh ? StepArena.gradFor(x) : StepArena.floats(s.inputSize());
         float[] eW = null; // MX: the errors as the weight gradient's operand (blocks along the batch)
+        FloatKernels.Transform dyT = null; // the errors quantized on their way into native memory
+        float[] planeSums = null, dbLater = null; // the bias gradient, summed by dyT from the raw errors
         if (qe.isPresent()) { // the bias gradient from the errors as they arrive, as on the GEMM path
-          boolean fused = !mxE && db != null && qe.get().elementwiseFast();
-          if (fused) { // one pass over the errors: each plane summed, then quantized in place while in cache
-            addChannelSumsAndQuantize(s, dy, db, qe.get());
+          Quantizer.Runs re = mxE ? null : q.runs(qe.get(), dy, s.outputSize());
+          if (re != null) {
+            // one pass over the errors: each run of planes summed raw, quantized into a buffer and
+            // copied into native memory (a quantized copy, or the errors quantized in place, then
+            // copied, was twice the memory traffic on the largest tensor of a CNN step)
+            planeSums = db != null ? StepArena.floats(s.batch() * oc) : null;
+            dbLater = db;
+            dyT = sumsThenQuantize(s, re, planeSums);
           } else if (db != null) {
             addChannelSums(s, dy, db);
           }
@@ -365,26 +376,27 @@ public final class Compute {
           if (mxE) {
             if (dw != null) eW = q.quantizeAlong(qe.get(), layer, Role.ERROR, 1, dy, yShape, 0);
             e = dx == null ? null : q.quantizeAlong(qe.get(), layer, Role.ERROR, 0, dy, yShape, 1); // output channels
-          } else if (!fused) {
-            // in place: only this closure reads the output's gradient (a copy was a third more
-            // memory traffic on the largest tensor of a CNN step)
+          } else if (re == null) {
+            // in place: only this closure reads the output's gradient
             e = q.quantizeInto(qe.get(), layer, Role.ERROR, 0, dy, s.outputSize(), dy);
           }
           if (!mxE) q.countQuantized(1);
         }
         boolean ok;
         if (mxX || mxW || mxE) { // different operands for the two products: one native call each
-          ok = dx == null || backward(direct, bf16Bwd, s, xs,
-              mxW ? q.quantizeAlong(qw.get(), layer, Role.WEIGHT, 1, w.data(), wShape, 0) : ws, e, dx, null, null);
+          ok = dx == null || direct.convBackward(s, xs, null,
+              mxW ? q.quantizeAlong(qw.get(), layer, Role.WEIGHT, 1, w.data(), wShape, 0) : ws, e, null, dx, null, null,
+              bf16Bwd);
           if (ok && (dw != null || db != null)) {
-            ok = backward(direct, bf16Bwd, s,
+            ok = direct.convBackward(s,
                 mxX && dw != null ? q.quantizeAlong(qx.get(), layer, Role.ACTIVATION, 1, x.data(), xShape, 0) : xs,
-                ws, eW != null ? eW : e != null ? e : dy, null, dw, db);
+                xsT, ws, eW != null ? eW : e != null ? e : dy, null, null, dw, db, bf16Bwd);
           }
         } else {
-          ok = backward(direct, bf16Bwd, s, xs, ws, e, dx, dw, db);
+          ok = direct.convBackward(s, xs, xsT, ws, e, dyT, dx, dw, db, bf16Bwd);
         }
         if (!ok) throw new IllegalStateException(layer + ": native convolution declined " + s + " after accepting it");
+        if (planeSums != null) addPlaneSums(s, planeSums, dbLater);
         if (dw != null && qg.isPresent()) {
           q.quantizeInPlace(qg.get(), layer, Role.WEIGHT_GRADIENT, dw, 0, oc, kg);
           Ops.addInto(w.gradForAccumulation(), dw);
@@ -396,11 +408,6 @@ public final class Compute {
       });
     }
     return o;
-  }
-
-  private static boolean backward(FloatKernels direct, boolean bf16, ConvSpec s, float[] x, float[] w, float[] dy,
-      float[] dx, float[] dw, float[] db) {
-    return bf16 ? direct.convBackwardBf16(s, x, w, dy, dx, dw, db) : direct.convBackward(s, x, w, dy, dx, dw, db);
   }
 
   /**
@@ -457,27 +464,39 @@ public final class Compute {
    * bf16 a tenth of its CNN step.
    */
   static void addChannelSums(ConvSpec s, float[] dy, float[] db) {
-    addChannelSumsAndQuantize(s, dy, db, null);
-  }
-
-  /**
-   * {@link #addChannelSums}, and with {@code q} (an {@link Quantizer#elementwiseFast} quantizer)
-   * each plane quantized in place right after it is summed — the same bits as the two passes, with
-   * one trip through memory (the errors of a CNN's first layer are 13 MB).
-   */
-  static void addChannelSumsAndQuantize(ConvSpec s, float[] dy, float[] db, Quantizer q) {
     int hw = s.outH() * s.outW(), c = s.outC();
     Parallel.forRange(c, (long) s.batch() * hw, (c0, c1) -> {
       for (int ch = c0; ch < c1; ch++) {
         double sum = 0;
-        for (int n = 0; n < s.batch(); n++) {
-          int off = (n * c + ch) * hw;
-          sum += planeSum(dy, off, hw);
-          if (q != null) q.quantizeRun(dy, off, hw, dy);
-        }
+        for (int n = 0; n < s.batch(); n++) sum += planeSum(dy, (n * c + ch) * hw, hw);
         db[ch] += (float) sum;
       }
     });
+  }
+
+  /**
+   * The errors' transform on their way into a native call: each plane of the run summed raw into
+   * {@code planeSums} (when not null; per-plane sums as {@link #addChannelSums} forms them), then
+   * the run quantized by {@code re}.
+   */
+  static FloatKernels.Transform sumsThenQuantize(ConvSpec s, Quantizer.Runs re, float[] planeSums) {
+    int hw = s.outH() * s.outW();
+    return (src, from, len, dst, dstOff) -> {
+      if (planeSums != null) {
+        for (int p = from / hw, end = (from + len) / hw; p < end; p++) planeSums[p] = planeSum(src, p * hw, hw);
+      }
+      re.apply(src, from, len, dst, dstOff);
+    };
+  }
+
+  /** db[c] += the per-plane sums of channel c, added in double in batch order: {@link #addChannelSums}'s bits. */
+  static void addPlaneSums(ConvSpec s, float[] planeSums, float[] db) {
+    int c = s.outC();
+    for (int ch = 0; ch < c; ch++) {
+      double sum = 0;
+      for (int n = 0; n < s.batch(); n++) sum += planeSums[n * c + ch];
+      db[ch] += (float) sum;
+    }
   }
 
   /** dy[off, off + len) summed in two 16-lane float vectors, reduced, then the tail added in order. */

@@ -308,6 +308,14 @@ public final class Numerics {
     return quantizeInto(q, layer, role, off, x, size, StepArena.floats(size));
   }
 
+  /**
+   * q's {@link Quantizer#runs} for the tensor x[0, n) (its amax found on as many threads as {@link
+   * #quantizeInto} would use): the same bits as quantizing it whole, run by run; null when q has none.
+   */
+  Quantizer.Runs runs(Quantizer q, float[] x, int n) {
+    return q.runs(x, n, n >= PARALLEL_MIN ? Parallel.threads() : 1);
+  }
+
   /** As {@link #quantizeCopy} into {@code y} (which may be x itself); returns y. */
   float[] quantizeInto(Quantizer q, String layer, Role role, int off, float[] x, int size, float[] y) {
     q.quantize(x, new int[] {size}, y, seed, stream(layer, role, off),

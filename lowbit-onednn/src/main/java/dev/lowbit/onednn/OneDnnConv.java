@@ -3,6 +3,7 @@ package dev.lowbit.onednn;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import dev.lowbit.kernel.ConvSpec;
+import dev.lowbit.kernel.FloatKernels;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.dnnl.dnnl_engine;
@@ -458,7 +459,7 @@ final class OneDnnConv {
     try {
       Prims p = prims(s);
       if (p == null) return false;
-      long address = convert(runForward(p, s, xf, wf, null), p.fY.reorder(), Y).address();
+      long address = convert(runForward(p, s, xf, null, wf, null), p.fY.reorder(), Y).address();
       // copied out a few planes at a time and scaled while they are in cache (a separate pass over
       // the first layer's output cost as much again)
       rt.parallelFor(planes, 4L * planes * plane, (p0, p1) -> {
@@ -511,16 +512,19 @@ final class OneDnnConv {
   }
 
   boolean forward(ConvSpec s, float[] x, float[] w, float[] bias, float[] y) {
-    return forward(s, x, w, bias, y, false);
+    return forward(s, x, null, w, bias, y, false);
   }
 
-  /** The forward pass; with {@code bf16} on bf16 operands (x and w must hold bf16 values). */
-  boolean forward(ConvSpec s, float[] x, float[] w, float[] bias, float[] y, boolean bf16) {
+  /**
+   * The forward pass on x transformed by xT (null: as it is) while it is copied in; with {@code
+   * bf16} on bf16 operands (x after xT, and w, must hold bf16 values).
+   */
+  boolean forward(ConvSpec s, float[] x, FloatKernels.Transform xT, float[] w, float[] bias, float[] y, boolean bf16) {
     rt.lock.lock();
     try {
       Prims p = prims(s, bf16);
       if (p == null) return false;
-      out(runForward(p, s, x, w, bias), p.fY.reorder(), Y, y, s.outputSize());
+      out(runForward(p, s, x, xT, w, bias), p.fY.reorder(), Y, y, s.outputSize());
       return true;
     } finally {
       rt.lock.unlock();
@@ -528,8 +532,8 @@ final class OneDnnConv {
   }
 
   /** Runs the fp32 forward primitive (lock held); returns its result, in the primitive's layout. */
-  private Pointer runForward(Prims p, ConvSpec s, float[] x, float[] w, float[] bias) {
-    Pointer xp = in(X, x, s.inputSize(), p.fX.reorder(), XR);
+  private Pointer runForward(Prims p, ConvSpec s, float[] x, FloatKernels.Transform xT, float[] w, float[] bias) {
+    Pointer xp = in(X, x, s.inputSize(), s.inH() * s.inW(), xT, p.fX.reorder(), XR);
     Pointer wp = in(W, w, s.weightSize(), p.fW.reorder(), WR);
     Pointer bp = biasIn(bias, s.outC());
     Pointer yp = result(p.fY, Y, YR, s.outputSize());
@@ -539,18 +543,22 @@ final class OneDnnConv {
   }
 
   boolean backward(ConvSpec s, float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db) {
-    return backward(s, x, w, dy, dx, dw, db, false);
+    return backward(s, x, null, w, dy, null, dx, dw, db, false);
   }
 
-  /** The backward passes; with {@code bf16} on bf16 operands (x, w and dy must hold bf16 values). */
-  boolean backward(ConvSpec s, float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db, boolean bf16) {
+  /**
+   * The backward passes on x and dy transformed by xT and dyT (null: as they are) while they are
+   * copied in; with {@code bf16} on bf16 operands (x, w and dy after the transforms must hold bf16 values).
+   */
+  boolean backward(ConvSpec s, float[] x, FloatKernels.Transform xT, float[] w, float[] dy,
+      FloatKernels.Transform dyT, float[] dx, float[] dw, float[] db, boolean bf16) {
     rt.lock.lock();
     try {
       Prims p = prims(s, bf16);
       if (p == null) return false;
-      Pointer dyPlain = in(Y, dy, s.outputSize(), null, 0);
+      Pointer dyPlain = in(Y, dy, s.outputSize(), s.outH() * s.outW(), dyT, null, 0);
       if (dw != null || db != null) {
-        Pointer xp = in(X, x, s.inputSize(), p.wX.reorder(), XR);
+        Pointer xp = in(X, x, s.inputSize(), s.inH() * s.inW(), xT, p.wX.reorder(), XR);
         Pointer dyp = convert(dyPlain, p.wDy.reorder(), DYW);
         Pointer dwp = result(p.wDw, DWP, DW, s.weightSize());
         Pointer dbp = scratch(B, 4L * s.outC());
@@ -600,6 +608,34 @@ final class OneDnnConv {
     Pointer plainPtr = scratch(slot, 4L * count);
     long address = plainPtr.address();
     rt.parallelFor(count, 4L * count, (from, to) -> OneDnn.copyIn(a, from, address, from, to - from));
+    return convert(plainPtr, r, rSlot);
+  }
+
+  /** Floats transformed per round of {@link #in} with a transform (whole planes, at least one): 64 KB, in L2. */
+  private static final int TRANSFORM_FLOATS = 1 << 14;
+
+  private static final ThreadLocal<float[][]> TRANSFORMED = ThreadLocal.withInitial(() -> new float[1][0]);
+
+  /**
+   * As {@link #in}, with {@code t} (when not null) applied on the way: a few planes at a time into
+   * a per-thread buffer, then copied into native memory — one pass over the Java array instead of
+   * a transformed copy and a copy of that.
+   */
+  private Pointer in(int slot, float[] a, int count, int plane, FloatKernels.Transform t, Reorder r, int rSlot) {
+    if (t == null) return in(slot, a, count, r, rSlot);
+    Pointer plainPtr = scratch(slot, 4L * count);
+    long address = plainPtr.address();
+    int planes = count / plane, per = Math.max(1, TRANSFORM_FLOATS / plane);
+    rt.parallelFor(planes, 4L * count, (p0, p1) -> {
+      float[][] holder = TRANSFORMED.get();
+      if (holder[0].length < per * plane) holder[0] = new float[per * plane];
+      float[] tmp = holder[0];
+      for (int q0 = p0; q0 < p1; q0 += per) {
+        int from = q0 * plane, len = (Math.min(p1, q0 + per) - q0) * plane;
+        t.apply(a, from, len, tmp, 0);
+        OneDnn.copyIn(tmp, 0, address, from, len);
+      }
+    });
     return convert(plainPtr, r, rSlot);
   }
 

@@ -198,18 +198,29 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
   }
 
   @Override
+  public boolean convForward(ConvSpec s, float[] x, Transform xT, float[] w, float[] bias, float[] y, boolean bf16) {
+    return conv().forward(s, x, xT, w, bias, y, bf16);
+  }
+
+  @Override
+  public boolean convBackward(ConvSpec s, float[] x, Transform xT, float[] w, float[] dy, Transform dyT,
+      float[] dx, float[] dw, float[] db, boolean bf16) {
+    return conv().backward(s, x, xT, w, dy, dyT, dx, dw, db, bf16);
+  }
+
+  @Override
   public boolean supportsBf16(ConvSpec s) {
     return conv().supportsBf16(s);
   }
 
   @Override
   public boolean convForwardBf16(ConvSpec s, float[] x, float[] w, float[] bias, float[] y) {
-    return conv().forward(s, x, w, bias, y, true);
+    return conv().forward(s, x, null, w, bias, y, true);
   }
 
   @Override
   public boolean convBackwardBf16(ConvSpec s, float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db) {
-    return conv().backward(s, x, w, dy, dx, dw, db, true);
+    return conv().backward(s, x, null, w, dy, null, dx, dw, db, true);
   }
 
   // ---------------------------------------------------------------- int8

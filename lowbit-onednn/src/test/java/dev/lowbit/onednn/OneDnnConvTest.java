@@ -162,6 +162,43 @@ class OneDnnConvTest {
     }
   }
 
+  /**
+   * Operands transformed on their way into native memory (a few planes at a time, on the copy
+   * threads) give the bits of the same call on transformed copies, on the fp32 and bf16 kernels.
+   */
+  @Test
+  void transformsOnTheWayInGiveTheTransformedCopiesBits() {
+    dev.lowbit.kernel.FloatKernels.Transform toBf16 = (src, from, len, dst, off) -> {
+      for (int i = 0; i < len; i++) dst[off + i] = Float.intBitsToFloat(Float.floatToRawIntBits(src[from + i]) & 0xFFFF0000);
+    };
+    ConvSpec[] cases = {ConvSpec.of(128, 1, 28, 28, 32, 3, 1, 1), ConvSpec.of(5, 32, 14, 14, 64, 3, 1, 1),
+      ConvSpec.of(3, 40, 9, 11, 24, 3, 2, 1)};
+    long seed = 60;
+    for (ConvSpec s : cases) {
+      for (boolean bf16 : new boolean[] {false, true}) {
+        if (bf16 && !gemm.supportsBf16(s)) continue;
+        Random r = new Random(seed++);
+        float[] x = random(r, s.inputSize()), w = bf16Values(random(r, s.weightSize())), dy = random(r, s.outputSize());
+        float[] bias = random(r, s.outC());
+        float[] tx = x.clone(), tdy = dy.clone();
+        toBf16.apply(x, 0, x.length, tx, 0);
+        toBf16.apply(dy, 0, dy.length, tdy, 0);
+        float[] want = new float[s.outputSize()], got = new float[s.outputSize()];
+        assertTrue(gemm.convForward(s, tx, null, w, bias, want, bf16));
+        assertTrue(gemm.convForward(s, x, toBf16, w, bias, got, bf16));
+        assertArrayEquals(want, got, s + " forward, bf16 " + bf16);
+        float[] wantDx = new float[s.inputSize()], gotDx = new float[s.inputSize()];
+        float[] wantDw = new float[s.weightSize()], gotDw = new float[s.weightSize()];
+        float[] wantDb = new float[s.outC()], gotDb = new float[s.outC()];
+        assertTrue(gemm.convBackward(s, tx, null, w, tdy, null, wantDx, wantDw, wantDb, bf16));
+        assertTrue(gemm.convBackward(s, x, toBf16, w, dy, toBf16, gotDx, gotDw, gotDb, bf16));
+        assertArrayEquals(wantDx, gotDx, s + " dx, bf16 " + bf16);
+        assertArrayEquals(wantDw, gotDw, s + " dw, bf16 " + bf16);
+        assertArrayEquals(wantDb, gotDb, s + " db, bf16 " + bf16);
+      }
+    }
+  }
+
   @Test
   void evictingTheCacheDestroysPrimitivesAndRecreatesThem() {
     OneDnnConv conv = gemm.conv();
