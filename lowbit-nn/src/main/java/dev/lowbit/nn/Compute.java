@@ -425,14 +425,12 @@ public final class Compute {
     boolean perChannel = qw.granularity() instanceof Granularity.PerChannel;
     boolean training = Tape.needsGrad(x, w, b);
     byte[] x8 = new byte[s.inputSize()];
-    float[] xq = training ? StepArena.floats(s.inputSize()) : null; // the codes' values, for dW
-    float xs = IntCodes.encodeInt8(fx, x.data(), planes, hw, x8, xq);
+    float xs = IntCodes.encodeInt8(fx, x.data(), planes, hw, x8, null);
     if (Float.isNaN(xs)) return null;
-    short[] wc = new short[s.weightSize()];
+    byte[] w8 = new byte[s.weightSize()];
     float[] ws = new float[perChannel ? oc : 1];
-    if (!IntCodes.encodeInt(fw, perChannel ? 0 : -1, w.data(), 0, kg, oc, kg, wc, ws)) return null;
-    byte[] w8 = new byte[wc.length];
-    IntCodes.narrow(wc, wc.length, w8);
+    float[] wq = training ? StepArena.floats(s.weightSize()) : null; // the weight's values, for the backward passes
+    if (!IntCodes.encodeInt8(fw, perChannel ? 0 : -1, w.data(), 0, kg, oc, kg, w8, ws, wq)) return null;
     float[] y = StepArena.floats(s.outputSize());
     if (!direct.convForwardS8(s, x8, xs, w8, ws, b == null ? null : b.data(), y)) return null;
     q.countIntegerGemm(2, 0);
@@ -440,13 +438,17 @@ public final class Compute {
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
         // the dequantized operands, as the GEMM path's fake quantization gives them to its fp32
-        // products (the input's from the forward pass's codes: the same bits)
-        float[] wq = q.quantize(qw, layer, Role.WEIGHT, w.data(), 0, kg, oc, kg);
+        // products (the same bits): the weight's values from its encoding pass, the input's as
+        // code · scale on their way into native memory (no dequantized copy is stored)
+        q.countQuantized(1);
+        FloatKernels.Transform xT = (src, from, len, dst, off) -> {
+          for (int i = 0; i < len; i++) dst[off + i] = x8[from + i] * xs;
+        };
         float[] db = b != null && b.requiresGrad() ? b.gradForAccumulation() : null;
         float[] dw = w.requiresGrad() ? w.gradForAccumulation() : null;
         boolean fresh = x.grad() == null;
         float[] dx = !x.requiresGrad() ? null : fresh ? StepArena.gradFor(x) : StepArena.floats(s.inputSize());
-        if (!direct.convBackward(s, xq, wq, o.grad(), dx, dw, db)) {
+        if (!direct.convBackward(s, x.data(), xT, wq, o.grad(), null, dx, dw, db, false)) {
           throw new IllegalStateException(layer + ": native convolution declined " + s + " after accepting it");
         }
         if (dx != null) {
