@@ -83,22 +83,33 @@ class OneDnnConvTest {
   }
 
   private static void check(ConvSpec s, boolean withBias, long seed) {
+    assertTrue(gemm.supports(s), s + " runs natively");
+    check(s, withBias, seed, false);
+  }
+
+  /** The three passes against the definition; with {@code bf16}, on bf16 operands and kernels. */
+  private static void check(ConvSpec s, boolean withBias, long seed, boolean bf16) {
     Random r = new Random(seed);
     float[] x = random(r, s.inputSize()), w = random(r, s.weightSize()), dy = random(r, s.outputSize());
+    if (bf16) {
+      bf16Values(x);
+      bf16Values(w);
+      bf16Values(dy);
+    }
     float[] bias = withBias ? random(r, s.outC()) : null;
     double[][] want = reference(s, x, w, bias, dy);
-    assertTrue(gemm.supports(s), s + " runs natively");
+    String what = s + (bf16 ? " bf16" : "");
     float[] y = new float[s.outputSize()];
-    assertTrue(gemm.convForward(s, x, w, bias, y));
-    close(want[0], y, 0, s + " y");
+    assertTrue(gemm.convForward(s, x, null, w, bias, y, bf16));
+    close(want[0], y, 0, what + " y");
     float[] dx = random(r, s.inputSize()); // overwritten
     float[] dw = new float[s.weightSize()], db = new float[s.outC()];
     java.util.Arrays.fill(dw, 0.5f); // accumulated into
     java.util.Arrays.fill(db, -0.25f);
-    assertTrue(gemm.convBackward(s, x, w, dy, dx, dw, db));
-    close(want[1], dx, 0, s + " dx");
-    close(want[2], dw, 0.5, s + " dw");
-    close(want[3], db, -0.25, s + " db");
+    assertTrue(gemm.convBackward(s, x, null, w, dy, null, dx, dw, db, bf16));
+    close(want[1], dx, 0, what + " dx");
+    close(want[2], dw, 0.5, what + " dw");
+    close(want[3], db, -0.25, what + " db");
   }
 
   @Test
@@ -145,20 +156,7 @@ class OneDnnConvTest {
         assertTrue(!hasBf16 || s.inC() < OneDnnConv.MIN_BF16_CHANNELS, s + ": bf16 kernels on " + gemm.runtime().isa());
         continue;
       }
-      Random r = new Random(seed++);
-      float[] x = bf16Values(random(r, s.inputSize())), w = bf16Values(random(r, s.weightSize()));
-      float[] dy = bf16Values(random(r, s.outputSize())), bias = random(r, s.outC());
-      double[][] want = reference(s, x, w, bias, dy);
-      float[] y = new float[s.outputSize()];
-      assertTrue(gemm.convForwardBf16(s, x, w, bias, y));
-      close(want[0], y, 0, s + " bf16 y");
-      float[] dx = random(r, s.inputSize()), dw = new float[s.weightSize()], db = new float[s.outC()];
-      java.util.Arrays.fill(dw, 0.5f);
-      java.util.Arrays.fill(db, -0.25f);
-      assertTrue(gemm.convBackwardBf16(s, x, w, dy, dx, dw, db));
-      close(want[1], dx, 0, s + " bf16 dx");
-      close(want[2], dw, 0.5, s + " bf16 dw");
-      close(want[3], db, -0.25, s + " bf16 db");
+      check(s, true, seed++, true);
     }
   }
 
