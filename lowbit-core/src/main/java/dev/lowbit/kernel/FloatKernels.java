@@ -59,8 +59,10 @@ public interface FloatKernels {
   /**
    * A transformation applied to an operand on its way into a native call (a quantization, fused
    * with the copy into native memory): {@code dst[dstOff, dstOff + len)} from {@code src[from,
-   * from + len)}. It is called on runs of whole planes (from and len multiples of the tensor's
-   * H·W), in any order and split, perhaps more than once per plane, and must give the same values
+   * from + len)}. A call that takes the tensor transforms every plane of it at least once (even
+   * when no product needs it: callers may gather per-plane statistics in the transform), on runs
+   * of whole planes (from and len multiples of the tensor's H·W), in any order and split, perhaps
+   * on several threads and more than once per plane; the transform must give the same values
    * however it is called.
    */
   @FunctionalInterface

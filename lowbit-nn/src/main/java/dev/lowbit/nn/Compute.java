@@ -360,8 +360,10 @@ public final class Compute {
         float[] eW = null; // MX: the errors as the weight gradient's operand (blocks along the batch)
         FloatKernels.Transform dyT = null; // the errors quantized on their way into native memory
         float[] planeSums = null, dbLater = null; // the bias gradient, summed by dyT from the raw errors
+        boolean split = mxX || mxW || mxE; // different operands for the two backward products
         if (qe.isPresent()) { // the bias gradient from the errors as they arrive, as on the GEMM path
-          Quantizer.Runs re = mxE ? null : q.runs(qe.get(), dy, s.outputSize());
+          // (the transform serves the one call of the unsplit case; split calls may skip the errors)
+          Quantizer.Runs re = split ? null : q.runs(qe.get(), dy, s.outputSize());
           if (re != null) {
             // one pass over the errors: each run of planes summed raw, quantized into a buffer and
             // copied into native memory (a quantized copy, or the errors quantized in place, then
@@ -383,7 +385,7 @@ public final class Compute {
           if (!mxE) q.countQuantized(1);
         }
         boolean ok;
-        if (mxX || mxW || mxE) { // different operands for the two products: one native call each
+        if (split) { // one native call per product
           ok = dx == null || direct.convBackward(s, xs, null,
               mxW ? q.quantizeAlong(qw.get(), layer, Role.WEIGHT, 1, w.data(), wShape, 0) : ws, e, null, dx, null, null,
               bf16Bwd);

@@ -162,6 +162,59 @@ class DirectConvTest {
     }
   }
 
+  /**
+   * A policy that mixes MX weights with bf16 activations and errors: the backward products are
+   * split (the weight is blocked differently for each), and each still gets its operands quantized
+   * — the errors in bf16 for both, the input in bf16 for the weight gradient — with the bias
+   * gradient from the raw errors.
+   */
+  @Test
+  void mixedMxAndElementwiseOperandsAreQuantizedInBothSplitProducts() {
+    dev.lowbit.numerics.Policy p = dev.lowbit.numerics.Policy.parse(
+        "*  weight  mxfp8  rne  per-block(32,-1)\n*  activation,error  bf16  rne\n", "mixed");
+    dev.lowbit.kernel.ConvSpec s = dev.lowbit.kernel.ConvSpec.of(3, 40, 6, 5, 36, 3, 1, 1);
+    java.util.SplittableRandom r = new java.util.SplittableRandom(31);
+    float[] xd = new float[s.inputSize()], wd = new float[s.weightSize()], bd = new float[36], pd = new float[s.outputSize()];
+    for (float[] a : List.of(xd, wd, bd, pd)) for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextGaussian() * Math.exp(r.nextGaussian()));
+    Var x = Var.parameter(new dev.lowbit.tensor.Tensor(xd.clone(), 3, 40, 6, 5));
+    Var w = Var.parameter(new dev.lowbit.tensor.Tensor(wd.clone(), 36, 40, 3, 3));
+    Var b = Var.parameter(new dev.lowbit.tensor.Tensor(bd.clone(), 36));
+    Numerics n = new Numerics(p, 5);
+    Kernels.useBackend("imcol-float");
+    Compute.setNumerics(n);
+    int f = ImColFloatBackend.FORWARDS.get(), bw = ImColFloatBackend.BACKWARDS.get();
+    Var y;
+    try {
+      y = Compute.conv2d("c", x, w, b, s);
+      Ops.mean(Ops.mul(y, Var.constant(new dev.lowbit.tensor.Tensor(pd, y.shape())))).backward(pd.length); // dy = pd
+    } finally {
+      Kernels.useBackend("java");
+    }
+    assertEquals(f + 1, ImColFloatBackend.FORWARDS.get(), "the forward pass ran direct");
+    assertEquals(bw + 2, ImColFloatBackend.BACKWARDS.get(), "two backward calls");
+    dev.lowbit.format.Quantizer qw = n.lookup("c", dev.lowbit.numerics.Role.WEIGHT).orElseThrow();
+    dev.lowbit.format.Quantizer qb = n.lookup("c", dev.lowbit.numerics.Role.ERROR).orElseThrow();
+    int[] ws = {36, 40, 3, 3};
+    ImColFloatBackend.Kernels k = new ImColFloatBackend.Kernels(Kernels.javaGemm());
+    float[] wantY = new float[s.outputSize()], wantDx = new float[s.inputSize()], wantDw = new float[s.weightSize()];
+    float[] wantDb = new float[36];
+    float[] xq = whole(qb, xd), eq = whole(qb, pd);
+    k.convForward(s, xq, along(qw, wd, ws, 1), bd, wantY);
+    k.convBackward(s, xd, along(qw, wd, ws, 0), eq, wantDx, null, null);
+    k.convBackward(s, xq, wd, eq, null, wantDw, null);
+    Compute.addChannelSums(s, pd, wantDb);
+    assertBits(wantY, y.data(), "mixed output");
+    assertBits(wantDx, x.grad(), "mixed input gradient");
+    assertBits(wantDw, w.grad(), "mixed weight gradient");
+    assertBits(wantDb, b.grad(), "mixed bias gradient");
+  }
+
+  private static float[] whole(dev.lowbit.format.Quantizer q, float[] x) {
+    float[] out = new float[x.length];
+    q.quantizeReference(x, new int[] {x.length}, out, 0, 0);
+    return out;
+  }
+
   private static float[] along(dev.lowbit.format.Quantizer q, float[] x, int[] shape, int axis) {
     float[] out = new float[x.length];
     new dev.lowbit.format.Quantizer(q.format(), q.rounding(), new dev.lowbit.format.Granularity.PerBlock(32, axis))
