@@ -152,21 +152,8 @@ public final class IntCodes {
    * specified) when x holds NaN or an infinity.
    */
   public static float encodeInt8(IntFormat f, float[] x, int rows, int cols, byte[] codes, float[] values) {
-    if (!f.signed() || !f.isDynamic() || f.bits() > 8) {
-      throw new IllegalArgumentException("encodeInt8 needs a dynamic signed integer of at most 8 bits, not " + f.name());
-    }
-    float s = scale(f, amax(x, 0, cols, rows, cols));
-    if (!Float.isFinite(s)) return Float.NaN;
-    float lo = f.minCode(), hi = f.maxCode();
-    Parallel.forRange(rows, 2L * cols, (r0, r1) -> {
-      for (int i = r0 * cols, end = r1 * cols; i < end; i++) {
-        float v = Math.min(hi, Math.max(lo, x[i] / s));
-        float r = (v + MAGIC) - MAGIC;
-        codes[i] = (byte) (int) r;
-        if (values != null) values[i] = r * s;
-      }
-    });
-    return s;
+    float[] scale = new float[1];
+    return encodeInt8(f, -1, x, 0, cols, rows, cols, codes, scale, values) ? scale[0] : Float.NaN;
   }
 
   /**
