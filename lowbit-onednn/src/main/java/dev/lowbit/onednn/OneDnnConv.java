@@ -27,6 +27,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Summation order is oneDNN's: deterministic for one machine, geometry and thread count, but
  * not the Java kernels' order, so results differ from {@code --backend java} in the last bits.
+ *
+ * <p>A geometry also has bf16-operand primitives (callers guarantee the operands are bf16 numbers,
+ * so the conversion in the reorder is exact; results stay fp32) for layers with at least {@link
+ * #MIN_BF16_CHANNELS} input channels, and an int8 forward primitive. Operands may be transformed
+ * (quantized) on their way into native memory ({@link FloatKernels.Transform}).
  */
 final class OneDnnConv {
 
