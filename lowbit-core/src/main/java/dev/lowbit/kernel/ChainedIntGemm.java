@@ -50,6 +50,16 @@ public final class ChainedIntGemm {
    */
   static final int SHORT_K = 16;
 
+  /**
+   * Products (multiply-adds per call) below which {@link #gemmS8} runs on the Java int8 kernel even
+   * under a native backend ({@code -Dlowbit.int8.minNativeMacs=N}; default 2^26): a training
+   * step's int8 products get new operands every call, and a oneDNN call's copies, weight reorder
+   * and thread wake-up cost more than the product at the MLP's sizes (128×256×784: int8 1.09–1.20×
+   * fp32 per epoch on the Java kernel against 1.18–1.69× native, five paired sweeps; BENCHMARKS.md).
+   * The sums are exact either way.
+   */
+  static final long MIN_NATIVE_MACS_S8 = Long.getLong("lowbit.int8.minNativeMacs", 1L << 26);
+
   /** A chain limit meaning "one chain over all of k". */
   public static final int UNBOUNDED = Integer.MAX_VALUE;
 
@@ -269,10 +279,10 @@ public final class ChainedIntGemm {
     Scratch s = SCRATCH.get();
     if (s.acc.length < m * n) s.acc = new int[m * n];
     int[] acc = s.acc;
-    Gemm g = Kernels.gemm();
     for (int k0 = 0; k0 < k; k0 += Math.min(chain, k - k0)) {
       int len = Math.min(chain, k - k0);
       int ao = aOff + (transA ? k0 * lda : k0), bo = bOff + (transB ? k0 : k0 * ldb);
+      Gemm g = (long) m * n * len < MIN_NATIVE_MACS_S8 ? Kernels.javaGemm() : Kernels.gemm();
       g.gemmS8S8(transA, transB, m, n, len, a, ao, lda, b, bo, ldb, acc, 0, n);
       spill(m, n, acc, scale, rowScale, colScale, accumulate || k0 > 0, c, cOff, ldc);
     }
