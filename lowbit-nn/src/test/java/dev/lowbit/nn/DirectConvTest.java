@@ -89,25 +89,13 @@ class DirectConvTest {
   @Test
   void mxConvolutionsQuantizeEachProductsOperandsAlongItsReduction() {
     for (String preset : List.of("mxfp8", "mxfp4")) {
-      dev.lowbit.kernel.ConvSpec s = dev.lowbit.kernel.ConvSpec.of(3, 40, 6, 5, 36, 3, 1, 1);
-      java.util.SplittableRandom r = new java.util.SplittableRandom(preset.hashCode());
-      float[] xd = new float[s.inputSize()], wd = new float[s.weightSize()], bd = new float[36], pd = new float[s.outputSize()];
-      for (float[] a : List.of(xd, wd, bd, pd)) for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextGaussian() * Math.exp(r.nextGaussian()));
-      Var x = Var.parameter(new dev.lowbit.tensor.Tensor(xd.clone(), 3, 40, 6, 5));
-      Var w = Var.parameter(new dev.lowbit.tensor.Tensor(wd.clone(), 36, 40, 3, 3));
-      Var b = Var.parameter(new dev.lowbit.tensor.Tensor(bd.clone(), 36));
       Numerics n = new Numerics(Presets.get(preset), 5);
-      Kernels.useBackend("imcol-float");
-      Compute.setNumerics(n);
       int f = ImColFloatBackend.FORWARDS.get();
       int f16 = ImColFloatBackend.FORWARDS_BF16.get(), b16 = ImColFloatBackend.BACKWARDS_BF16.get();
-      Var y;
-      try {
-        y = Compute.conv2d("c", x, w, b, s);
-        Ops.mean(Ops.mul(y, Var.constant(new dev.lowbit.tensor.Tensor(pd, y.shape())))).backward(pd.length); // dy = pd
-      } finally {
-        Kernels.useBackend("java");
-      }
+      Layer l = layer(n, preset.hashCode());
+      dev.lowbit.kernel.ConvSpec s = l.s();
+      float[] xd = l.xd(), wd = l.wd(), bd = l.bd(), pd = l.pd();
+      Var x = l.x(), w = l.w(), b = l.b(), y = l.y();
       assertEquals(f + 1, ImColFloatBackend.FORWARDS.get(), preset + ": the forward pass ran direct");
       // MX values are bf16 numbers: every product on bf16 operands (the test backend checks them)
       assertEquals(f16 + 1, ImColFloatBackend.FORWARDS_BF16.get(), preset + ": forward on bf16 operands");
@@ -172,24 +160,12 @@ class DirectConvTest {
   void mixedMxAndElementwiseOperandsAreQuantizedInBothSplitProducts() {
     dev.lowbit.numerics.Policy p = dev.lowbit.numerics.Policy.parse(
         "*  weight  mxfp8  rne  per-block(32,-1)\n*  activation,error  bf16  rne\n", "mixed");
-    dev.lowbit.kernel.ConvSpec s = dev.lowbit.kernel.ConvSpec.of(3, 40, 6, 5, 36, 3, 1, 1);
-    java.util.SplittableRandom r = new java.util.SplittableRandom(31);
-    float[] xd = new float[s.inputSize()], wd = new float[s.weightSize()], bd = new float[36], pd = new float[s.outputSize()];
-    for (float[] a : List.of(xd, wd, bd, pd)) for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextGaussian() * Math.exp(r.nextGaussian()));
-    Var x = Var.parameter(new dev.lowbit.tensor.Tensor(xd.clone(), 3, 40, 6, 5));
-    Var w = Var.parameter(new dev.lowbit.tensor.Tensor(wd.clone(), 36, 40, 3, 3));
-    Var b = Var.parameter(new dev.lowbit.tensor.Tensor(bd.clone(), 36));
     Numerics n = new Numerics(p, 5);
-    Kernels.useBackend("imcol-float");
-    Compute.setNumerics(n);
     int f = ImColFloatBackend.FORWARDS.get(), bw = ImColFloatBackend.BACKWARDS.get();
-    Var y;
-    try {
-      y = Compute.conv2d("c", x, w, b, s);
-      Ops.mean(Ops.mul(y, Var.constant(new dev.lowbit.tensor.Tensor(pd, y.shape())))).backward(pd.length); // dy = pd
-    } finally {
-      Kernels.useBackend("java");
-    }
+    Layer l = layer(n, 31);
+    dev.lowbit.kernel.ConvSpec s = l.s();
+    float[] xd = l.xd(), wd = l.wd(), bd = l.bd(), pd = l.pd();
+    Var x = l.x(), w = l.w(), b = l.b(), y = l.y();
     assertEquals(f + 1, ImColFloatBackend.FORWARDS.get(), "the forward pass ran direct");
     assertEquals(bw + 2, ImColFloatBackend.BACKWARDS.get(), "two backward calls");
     dev.lowbit.format.Quantizer qw = n.lookup("c", dev.lowbit.numerics.Role.WEIGHT).orElseThrow();
@@ -207,6 +183,29 @@ class DirectConvTest {
     assertBits(wantDx, x.grad(), "mixed input gradient");
     assertBits(wantDw, w.grad(), "mixed weight gradient");
     assertBits(wantDb, b.grad(), "mixed bias gradient");
+  }
+
+  /** A 3×40×6×5 → 36-channel 3×3 convolution layer run forward and backward (dy = pd) on the test backend under n. */
+  private record Layer(dev.lowbit.kernel.ConvSpec s, float[] xd, float[] wd, float[] bd, float[] pd, Var x, Var w, Var b,
+      Var y) {}
+
+  private static Layer layer(Numerics n, long seed) {
+    dev.lowbit.kernel.ConvSpec s = dev.lowbit.kernel.ConvSpec.of(3, 40, 6, 5, 36, 3, 1, 1);
+    java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+    float[] xd = new float[s.inputSize()], wd = new float[s.weightSize()], bd = new float[36], pd = new float[s.outputSize()];
+    for (float[] a : List.of(xd, wd, bd, pd)) for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextGaussian() * Math.exp(r.nextGaussian()));
+    Var x = Var.parameter(new dev.lowbit.tensor.Tensor(xd.clone(), 3, 40, 6, 5));
+    Var w = Var.parameter(new dev.lowbit.tensor.Tensor(wd.clone(), 36, 40, 3, 3));
+    Var b = Var.parameter(new dev.lowbit.tensor.Tensor(bd.clone(), 36));
+    Kernels.useBackend("imcol-float");
+    Compute.setNumerics(n);
+    try {
+      Var y = Compute.conv2d("c", x, w, b, s);
+      Ops.mean(Ops.mul(y, Var.constant(new dev.lowbit.tensor.Tensor(pd, y.shape())))).backward(pd.length); // dy = pd
+      return new Layer(s, xd, wd, bd, pd, x, w, b, y);
+    } finally {
+      Kernels.useBackend("java");
+    }
   }
 
   private static float[] whole(dev.lowbit.format.Quantizer q, float[] x) {
