@@ -396,7 +396,9 @@ public final class Numerics {
 
   private final java.util.ArrayList<Kept> kept = new java.util.ArrayList<>();
   long keptValuesTaken; // tests: how often a fake-quantized product took an integer product's values
-  private final java.util.ArrayList<Object[]> wanted = new java.util.ArrayList<>(); // {layer, role, stamp}
+  private record Want(String layer, Role role, long stamp) {}
+
+  private final java.util.ArrayList<Want> wanted = new java.util.ArrayList<>();
 
   /**
    * Asks that an integer product of this step keep the values of (layer, role)'s operand (code ·
@@ -406,17 +408,13 @@ public final class Numerics {
    */
   synchronized void wantValues(String layer, Role role) {
     long stamp = StepArena.stamp();
-    wanted.removeIf(w -> (long) w[2] != stamp);
-    wanted.add(new Object[] {layer, role, stamp});
+    wanted.removeIf(w -> w.stamp() != stamp);
+    wanted.add(new Want(layer, role, stamp));
   }
 
   /** A step-arena array for the values of (layer, role)'s operand when {@link #wantValues} asked for them, else null. */
   synchronized float[] valuesToKeep(String layer, Role role, Quantizer q, int rows, int cols) {
-    long stamp = StepArena.stamp();
-    for (Object[] w : wanted) {
-      if (w[0].equals(layer) && w[1] == role && (long) w[2] == stamp) return StepArena.floats(rows * cols);
-    }
-    return null;
+    return wanted.contains(new Want(layer, role, StepArena.stamp())) ? StepArena.floats(rows * cols) : null;
   }
 
   /** Keeps the values an integer product computed for the stored operand at {@code src[off…]}. */
