@@ -176,6 +176,20 @@ public final class IntCodes {
       if (!Float.isFinite(tensorScale)) return false;
       scales[0] = tensorScale;
     }
+    if (axis == -1 && ld == cols) {
+      // contiguous with one scale: long runs instead of rows (a convolution's rows are single
+      // planes of 196 or 784 values, where the vector loop's set-up and scalar tail cost as much
+      // as its body)
+      long n = (long) rows * cols;
+      int chunks = (int) ((n + RUN - 1) / RUN);
+      Parallel.forRange(chunks, 2L * RUN, (c0, c1) -> {
+        int from = c0 * RUN, to = (int) Math.min(n, (long) c1 * RUN);
+        if (values == null) byteRow(x, off + from, to - from, tensorScale, lo, hi, codes, from);
+        else if (off == 0) byteRow(x, from, to, tensorScale, lo, hi, codes, values);
+        else byteRowStrided(x, off + from, to - from, tensorScale, lo, hi, codes, values, from);
+      });
+      return true;
+    }
     boolean[] nonFinite = new boolean[1]; // parts only ever set it
     Parallel.forRange(rows, 2L * cols, (r0, r1) -> {
       for (int r = r0; r < r1; r++) {
@@ -195,6 +209,9 @@ public final class IntCodes {
     });
     return !nonFinite[0];
   }
+
+  /** Values per part of a contiguous per-tensor encoding. */
+  private static final int RUN = 1 << 14;
 
   // one loop per method, as divRow: C2 vectorizes these (inside the lambda the loops ran scalar)
   private static void byteRow(float[] x, int s, int n, float div, float lo, float hi, byte[] dst, int d) {

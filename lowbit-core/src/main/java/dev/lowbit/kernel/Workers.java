@@ -29,6 +29,13 @@ final class Workers {
   /** How long an idle worker polls for its next part before it parks. */
   static final long SPIN_NANOS = 200_000;
 
+  /**
+   * Set while a native call (oneDNN, with threads of its own) runs: idle workers then park at
+   * once instead of polling out their {@link #SPIN_NANOS}, which on a machine with as many cores
+   * as threads took a core from the native library's threads.
+   */
+  static volatile boolean nativeRunning;
+
   private static final AtomicBoolean BUSY = new AtomicBoolean();
   private static final int CORES = Runtime.getRuntime().availableProcessors();
   private static Worker[] team = new Worker[0]; // grown only by the holder of BUSY
@@ -149,7 +156,7 @@ final class Workers {
       for (int i = 0; ; i++) {
         Part t = task;
         if (t != null) return t;
-        if ((i & 63) != 0 || System.nanoTime() < until) {
+        if ((i & 63) != 0 || System.nanoTime() < until && !nativeRunning) {
           Thread.onSpinWait();
           continue;
         }

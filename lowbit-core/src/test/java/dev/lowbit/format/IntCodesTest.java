@@ -125,19 +125,23 @@ class IntCodesTest {
   void int8BytesAndValuesEqualTheQuantizers() {
     SplittableRandom r = new SplittableRandom(8);
     for (int trial = 0; trial < 20; trial++) {
-      int rows = 1 + r.nextInt(40), cols = 1 + r.nextInt(200);
+      // the later trials are convolution-sized (planes × 196 or 784 values, several parts of the
+      // contiguous encoding with an uneven last one)
+      int rows = trial < 14 ? 1 + r.nextInt(40) : 50 + r.nextInt(200), cols = trial < 14 ? 1 + r.nextInt(200) : trial % 2 == 0 ? 196 : 784;
       IntFormat f = (IntFormat) Formats.parse(trial % 3 == 0 ? "int4" : "int8");
       float[] x = data(r, rows * cols, trial % 2 == 0 ? 1 : 1e-3);
       Quantizer q = new Quantizer(f, Rounding.NEAREST_EVEN, Granularity.perTensor());
       EncodedTensor want = q.encode(x, new int[] {rows, cols}, 0, 0);
       float[] wantValues = new float[x.length];
       q.quantize(x, new int[] {rows, cols}, wantValues, 0, 0);
-      byte[] codes = new byte[x.length];
+      byte[] codes = new byte[x.length], codesOnly = new byte[x.length];
       float[] values = new float[x.length];
       float s = IntCodes.encodeInt8(f, x, rows, cols, codes, values);
       assertEquals(IntCodes.scale(f, IntCodes.amax(x, 0, cols, rows, cols)), s);
+      assertEquals(s, IntCodes.encodeInt8(f, x, rows, cols, codesOnly, null));
       for (int i = 0; i < x.length; i++) {
         assertEquals(want.codes()[i], codes[i], "trial " + trial + " code " + i);
+        assertEquals(want.codes()[i], codesOnly[i], "trial " + trial + " code (no values) " + i);
         assertEquals(Float.floatToRawIntBits(wantValues[i]), Float.floatToRawIntBits(values[i]), "trial " + trial + " value " + i);
       }
     }

@@ -639,8 +639,13 @@ public final class OneDnn {
       }
       args.position(0);
       applyThreads();
-      check(dnnl_primitive_execute(prim, stream, nargs, args), "dnnl_primitive_execute");
-      check(dnnl_stream_wait(stream), "dnnl_stream_wait");
+      dev.lowbit.kernel.Parallel.nativeRunning(true);
+      try {
+        check(dnnl_primitive_execute(prim, stream, nargs, args), "dnnl_primitive_execute");
+        check(dnnl_stream_wait(stream), "dnnl_stream_wait");
+      } finally {
+        dev.lowbit.kernel.Parallel.nativeRunning(false);
+      }
     } finally {
       for (dnnl_memory m : mems) {
         if (m != null && !m.isNull()) dnnl_memory_destroy(m);
