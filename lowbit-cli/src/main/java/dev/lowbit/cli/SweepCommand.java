@@ -157,7 +157,7 @@ public final class SweepCommand implements Callable<Integer> {
       try {
         Path init = FineTune.wantsPretrained(job.policy()) ? pretrained(job.seed(), train, test, source, runLog, out) : null;
         Trainer.Summary s = new Trainer(cfg, job.policy(), runLog, false).init(init).run(train, test, source);
-        out.printf("%s: test accuracy %.4f, loss %.4f, %.1f s%n", tag, s.testAccuracy(), s.testLoss(), s.seconds());
+        out.printf("%s: test accuracy %.4f, test loss %.4f, %.1f s%n", tag, s.testAccuracy(), s.testLoss(), s.seconds());
       } catch (IllegalStateException | IllegalArgumentException e) {
         // a diverged run, or one whose directory cannot be resumed, is a result of the sweep, not its
         // end: it is marked failed (and left out of the report) and the sweep goes on
