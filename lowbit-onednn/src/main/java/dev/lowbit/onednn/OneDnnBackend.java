@@ -30,7 +30,8 @@ public final class OneDnnBackend implements GemmBackend {
         rt.version(), rt.isa(),
         g.int8Native(false) ? "native (k <= " + OneDnnGemm.MAX_K_S8S8 + ")" : "Java (self-test failed)",
         g.int8Native(true) ? "native (k <= " + OneDnnGemm.MAX_K_U8S8 + ")" : "Java (self-test failed)",
-        g.int8Native(false) && g.int8Native(true) ? "native (k <= " + OneDnnGemm.MAX_K_U8S8 + ")" : "Java",
+        g.int8Native(false) && g.int8Native(true)
+            ? "native (k <= " + OneDnnGemm.MAX_K_U8S8 + "; training's chained int16 products stay on Java)" : "Java",
         "false".equals(System.getProperty(Kernels.NATIVE_FLOAT_PROPERTY))
             ? " (off: -D" + Kernels.NATIVE_FLOAT_PROPERTY + "=false)" : "", fallback.name());
     return g;
