@@ -81,6 +81,8 @@ final class OneDnnConv {
     // backward weights: x, dy -> dw, db
     dnnl_primitive bwdW;
     Port wX, wDy, wDw;
+    /** Whether both backward passes want dy in the same layout: reordered once for both. */
+    boolean sameDy;
   }
 
   private Prims prims(ConvSpec s) {
@@ -178,6 +180,7 @@ final class OneDnnConv {
       p.wX = input(wpd, dnnl_query_src_md, p.xPlain);
       p.wDy = input(wpd, dnnl_query_diff_dst_md, p.yPlain);
       p.wDw = output(wpd, dnnl_query_diff_weights_md, p.wPlain);
+      p.sameDy = dnnl_memory_desc_equal(p.wDy.md(), p.dDy.md()) != 0;
       p.fwd = primitive(fpd);
       p.bwdD = primitive(dpd);
       p.bwdW = primitive(wpd);
@@ -579,9 +582,11 @@ final class OneDnnConv {
       Prims p = prims(s, bf16);
       if (p == null) return false;
       Pointer dyPlain = in(Y, dy, s.outputSize(), s.outH() * s.outW(), dyT, null, 0);
+      Pointer dyReordered = null; // dy in the weight pass's layout, when that pass ran
       if (dw != null || db != null) {
         Pointer xp = in(X, x, s.inputSize(), s.inH() * s.inW(), xT, p.wX.reorder(), XR);
         Pointer dyp = convert(dyPlain, p.wDy.reorder(), DYW);
+        dyReordered = dyp;
         Pointer dwp = result(p.wDw, DWP, DW, s.weightSize());
         Pointer dbp = scratch(B, 4L * s.outC());
         rt.runArgs(p.bwdW, 4,
@@ -591,7 +596,8 @@ final class OneDnnConv {
         if (db != null) addOut(dbp, null, 0, db, s.outC());
       }
       if (dx != null) {
-        Pointer dyp = convert(dyPlain, p.dDy.reorder(), DYW);
+        // the weight pass only reads dy (its slot DYW is not written by anything in between)
+        Pointer dyp = dyReordered != null && p.sameDy ? dyReordered : convert(dyPlain, p.dDy.reorder(), DYW);
         Pointer wp = in(W, w, s.weightSize(), p.dW.reorder(), WR);
         Pointer dxp = result(p.dDx, DXP, DX, s.inputSize());
         rt.runArgs(p.bwdD, 3, new int[] {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
