@@ -114,6 +114,10 @@ public final class SweepCommand implements Callable<Integer> {
     }
     if (epochs <= 0) throw new IllegalArgumentException("--epochs must be > 0, got " + epochs);
     if (threads <= 0) throw new IllegalArgumentException("--threads must be > 0, got " + threads);
+    if (batch <= 0) throw new IllegalArgumentException("--batch must be > 0, got " + batch);
+    if (lr != null && !(lr > 0 && Double.isFinite(lr))) {
+      throw new IllegalArgumentException("--lr must be a positive finite number, got " + lr);
+    }
     if (limitTrain < 0 || limitTest < 0) {
       throw new IllegalArgumentException("--limit-train/--limit-test must be >= 0, got " + limitTrain + ", " + limitTest);
     }

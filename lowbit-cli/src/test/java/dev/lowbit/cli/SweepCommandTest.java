@@ -109,6 +109,13 @@ class SweepCommandTest {
     r = run(sweep(out, "--policies", "int8,int8"));
     assertEquals(2, r.rc());
     assertTrue(r.err().contains("twice"), r.err());
+    r = run(new String[] {"sweep", "--out", out.toString(), "--backend", "java", "--batch", "0"});
+    assertEquals(2, r.rc());
+    assertTrue(r.err().contains("--batch must be > 0, got 0"), r.err());
+    assertFalse(r.out().contains("lowbit sweep: model"), r.out()); // refused before the banner
+    r = run(sweep(out, "--lr", "-0.1"));
+    assertEquals(2, r.rc());
+    assertTrue(r.err().contains("--lr must be a positive finite number, got -0.1"), r.err());
     assertFalse(Files.exists(out));
   }
 
