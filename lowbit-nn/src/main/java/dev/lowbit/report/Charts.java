@@ -53,23 +53,28 @@ final class Charts {
     add(out, "Test accuracy", acc);
     add(out, "Accuracy vs bits per weight", bits);
 
-    boolean ratio = groups.stream().anyMatch(g -> !Double.isNaN(Report.timeRatio(g, groups)));
+    // the per-epoch training time where every run recorded it (the speed measure), else wall time
+    boolean perEpoch = groups.stream().noneMatch(g -> Double.isNaN(g.epochSecondsMean()));
+    java.util.function.ToDoubleFunction<Report.Group> ratioOf = g -> perEpoch
+        ? Report.epochTimeRatio(g, groups) : Report.timeRatio(g, groups);
+    boolean ratio = groups.stream().anyMatch(g -> !Double.isNaN(ratioOf.applyAsDouble(g)));
+    String what = perEpoch ? "Training time per epoch" : "Wall time per run";
     CategoryChart time = new CategoryChartBuilder().width(WIDTH).height(HEIGHT)
-        .title(ratio ? "Wall time relative to fp32" : "Wall time per run (no fp32 run to compare with)")
+        .title(ratio ? what + " relative to fp32" : what + " (no fp32 run to compare with)")
         .xAxisTitle("policy").yAxisTitle(ratio ? "time / fp32" : "seconds").build();
     style(time.getStyler());
     time.getStyler().setLegendVisible(false);
     List<String> names = new ArrayList<>();
     List<Number> values = new ArrayList<>();
     for (Report.Group g : groups) {
-      double v = ratio ? Report.timeRatio(g, groups) : g.secondsMean();
+      double v = ratio ? ratioOf.applyAsDouble(g) : perEpoch ? g.epochSecondsMean() : g.secondsMean();
       if (Double.isNaN(v)) continue;
       names.add(g.label(withModel));
       values.add(v);
     }
     if (!names.isEmpty()) {
       time.addSeries("time", names, values);
-      add(out, ratio ? "Time relative to fp32" : "Wall time", time);
+      add(out, ratio ? what + " relative to fp32" : what, time);
     }
     return out;
   }

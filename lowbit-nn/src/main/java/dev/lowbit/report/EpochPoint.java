@@ -9,6 +9,13 @@ package dev.lowbit.report;
  * @param testAccuracy test accuracy in [0, 1] after the epoch
  * @param lr learning rate at the end of the epoch
  * @param samplesPerSecond training throughput over the epoch
+ * @param trainSeconds the epoch's training time (without its evaluation)
  */
 public record EpochPoint(int epoch, long step, double trainLoss, double testAccuracy, double lr,
-    double samplesPerSecond) {}
+    double samplesPerSecond, double trainSeconds) {
+
+  /** A point without its training time. */
+  public EpochPoint(int epoch, long step, double trainLoss, double testAccuracy, double lr, double samplesPerSecond) {
+    this(epoch, step, trainLoss, testAccuracy, lr, samplesPerSecond, Double.NaN);
+  }
+}

@@ -56,6 +56,11 @@ public final class Report {
       return mean(runs.stream().mapToDouble(RunResult::wallSeconds).toArray());
     }
 
+    /** Mean over the runs of their mean training time per epoch; NaN when a run recorded none. */
+    public double epochSecondsMean() {
+      return mean(runs.stream().mapToDouble(RunResult::epochSecondsMean).toArray());
+    }
+
     public double bitsWeight() {
       return mean(runs.stream().mapToDouble(RunResult::bitsWeight).toArray());
     }
@@ -108,10 +113,22 @@ public final class Report {
 
   /** Mean time of the group over the mean time of the fp32 group of the same model; NaN without one. */
   public static double timeRatio(Group g, List<Group> all) {
+    return ratioToReference(g, all, Group::secondsMean);
+  }
+
+  /**
+   * The group's mean training time per epoch over the fp32 group's (same model): the per-epoch
+   * time ratio, without start-up, warm-up and evaluation; NaN without an fp32 group or epoch times.
+   */
+  public static double epochTimeRatio(Group g, List<Group> all) {
+    return ratioToReference(g, all, Group::epochSecondsMean);
+  }
+
+  private static double ratioToReference(Group g, List<Group> all, java.util.function.ToDoubleFunction<Group> time) {
     for (Group ref : all) {
       if (ref.model().equals(g.model()) && ref.policy().equalsIgnoreCase(REFERENCE_POLICY)) {
-        double t = ref.secondsMean();
-        return t > 0 ? g.secondsMean() / t : Double.NaN;
+        double t = time.applyAsDouble(ref);
+        return t > 0 ? time.applyAsDouble(g) / t : Double.NaN;
       }
     }
     return Double.NaN;
@@ -131,14 +148,14 @@ public final class Report {
   public static String csv(List<RunResult> runs) {
     StringBuilder sb = new StringBuilder("model,policy,seed,epochs,final_test_accuracy,final_train_loss,"
         + "final_test_loss,bits_weight,bits_activation,bits_gradient,overflows,wall_s,source,"
-        + "accuracy_before_finetune\n");
+        + "accuracy_before_finetune,epoch_train_s\n");
     for (RunResult r : runs) {
       StringBuilder ov = new StringBuilder();
       new TreeMap<>(r.overflows()).forEach((k, v) -> ov.append(ov.isEmpty() ? "" : ";").append(k).append('=').append(v));
       List<String> cells = List.of(r.model(), r.policy(), Long.toString(r.seed()),
           Integer.toString(r.epochs().size()), num(r.finalTestAccuracy()), num(r.finalTrainLoss()),
           num(r.finalTestLoss()), num(r.bitsWeight()), num(r.bitsActivation()), num(r.bitsGradient()),
-          ov.toString(), num(r.wallSeconds()), r.source(), num(r.accuracyBeforeFinetune()));
+          ov.toString(), num(r.wallSeconds()), r.source(), num(r.accuracyBeforeFinetune()), num(r.epochSecondsMean()));
       for (int i = 0; i < cells.size(); i++) {
         if (i > 0) sb.append(',');
         sb.append(csvCell(cells.get(i)));
@@ -160,7 +177,7 @@ public final class Report {
   // ---- tables -------------------------------------------------------------------------------------
 
   private static final List<String> HEADER = List.of("policy", "runs", "test accuracy (%)",
-      "train loss", "bits W/A/G", "overflow events", "time (s)", "time / fp32");
+      "train loss", "bits W/A/G", "overflow events", "time (s)", "time / fp32", "epoch (s)", "epoch / fp32");
 
   /** Rows of the summary table: one per group, cells as text. */
   static List<List<String>> rows(List<RunResult> runs) {
@@ -168,13 +185,14 @@ public final class Report {
     boolean models = gs.stream().map(Group::model).distinct().count() > 1;
     List<List<String>> rows = new ArrayList<>();
     for (Group g : gs) {
-      double ratio = timeRatio(g, gs);
+      double ratio = timeRatio(g, gs), epochRatio = epochTimeRatio(g, gs);
       rows.add(List.of(g.label(models), Integer.toString(g.runs().size()),
           fmt("%.2f ± %.2f", 100 * g.accuracyMean(), 100 * g.accuracyStd()) + beforeText(g.beforeFinetuneMean()),
           fmt("%.4f", g.trainLossMean()),
           bits(g.bitsWeight()) + " / " + bits(g.bitsActivation()) + " / " + bits(g.bitsGradient()),
           overflowText(g.overflows()), fmt("%.1f", g.secondsMean()),
-          Double.isNaN(ratio) ? "—" : fmt("%.2f×", ratio)));
+          Double.isNaN(ratio) ? "—" : fmt("%.2f×", ratio), fmt("%.2f", g.epochSecondsMean()),
+          Double.isNaN(epochRatio) ? "—" : fmt("%.2f×", epochRatio)));
     }
     return rows;
   }
@@ -204,7 +222,9 @@ public final class Report {
     StringBuilder sb = new StringBuilder("# lowbit report\n\n");
     sb.append(runs.size()).append(" runs. Accuracy is the final test accuracy, mean ± sample standard "
         + "deviation over seeds; loss the final training loss (mean); bits per weight / activation / "
-        + "gradient; overflow events summed over the runs; time is the mean wall time per run.\n\n");
+        + "gradient; overflow events summed over the runs; time is the mean wall time per run (start-up, "
+        + "warm-up and evaluation included), epoch the mean training time per epoch (the per-epoch ratio "
+        + "to fp32 is the speed measure).\n\n");
     sb.append("| ").append(String.join(" | ", HEADER)).append(" |\n|");
     for (int i = 0; i < HEADER.size(); i++) sb.append(i < 2 ? "---|" : "--:|");
     sb.append('\n');
@@ -232,7 +252,8 @@ public final class Report {
         .append(runs.size()).append(" runs, generated ")
         .append(esc(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))).append(".</p>\n");
     sb.append("<h2>Summary by policy</h2>\n<p>Final test accuracy: mean ± sample standard deviation over "
-        + "seeds. Time ratio: mean wall time over the fp32 runs' mean (— without fp32 runs).</p>\n<table>\n<tr>");
+        + "seeds. Time ratios over the fp32 runs' (— without fp32 runs): mean wall time per run (start-up, warm-up "
+        + "and evaluation included) and mean training time per epoch, the speed measure.</p>\n<table>\n<tr>");
     for (String h : HEADER) sb.append("<th>").append(esc(h)).append("</th>");
     sb.append("</tr>\n");
     for (List<String> row : rows(runs)) {

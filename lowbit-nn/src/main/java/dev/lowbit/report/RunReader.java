@@ -91,13 +91,13 @@ public final class RunReader {
           switch (String.valueOf(m.get("event"))) {
             case "start" -> start = m;
             case "epoch" -> {
+              double s = num(m, "train_s", false);
               EpochPoint p = new EpochPoint((int) num(m, "epoch", true), (long) num(m, "step", false),
                   num(m, "train_loss", false), num(m, "test_accuracy", false), num(m, "lr", false),
-                  num(m, "samples_per_s", false));
+                  num(m, "samples_per_s", false), s);
               // a resumed run appends: a repeated epoch replaces the earlier one
               epochs.removeIf(e -> e.epoch() >= p.epoch());
               epochs.add(p);
-              double s = num(m, "train_s", false);
               if (!Double.isNaN(s)) trainSeconds += s;
               lastTestLoss = num(m, "test_loss", false);
             }

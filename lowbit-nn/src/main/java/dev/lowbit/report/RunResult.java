@@ -47,6 +47,19 @@ public record RunResult(String model, String policy, long seed, List<EpochPoint>
     source = source == null ? "" : source;
   }
 
+  /** Mean training time per epoch over the epochs that recorded one; NaN when none did. */
+  public double epochSecondsMean() {
+    double sum = 0;
+    int n = 0;
+    for (EpochPoint e : epochs) {
+      if (!Double.isNaN(e.trainSeconds())) {
+        sum += e.trainSeconds();
+        n++;
+      }
+    }
+    return n == 0 ? Double.NaN : sum / n;
+  }
+
   /** Sum of all overflow-type event counts. */
   public long overflowTotal() {
     long s = 0;

@@ -22,12 +22,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ReportTest {
 
-  /** A run whose curve ends at {@code acc}, with {@code epochs} epochs. */
+  /**
+   * A run whose curve ends at {@code acc}, with {@code epochs} epochs that trained for (seconds − 1)
+   * / epochs each (the second 1 s first 0.5 s, the others evenly; the other second is start-up and
+   * evaluation).
+   */
   static RunResult run(String model, String policy, long seed, double acc, double seconds, int epochs,
       double bitsW, Map<String, Long> overflows) {
     List<EpochPoint> pts = new ArrayList<>();
+    double each = (seconds - 1) / epochs;
     for (int e = 1; e <= epochs; e++) {
-      pts.add(new EpochPoint(e, 100L * e, 1.0 / e + seed * 0.01, acc - 0.05 * (epochs - e), 0.1, 1000));
+      double t = epochs == 1 ? each : e == 1 ? each + 0.5 : e == 2 ? each - 0.5 : each;
+      pts.add(new EpochPoint(e, 100L * e, 1.0 / e + seed * 0.01, acc - 0.05 * (epochs - e), 0.1, 1000, t));
     }
     return new RunResult(model, policy, seed, pts, acc, 1.0 / epochs, 0.4, bitsW, bitsW, 32, overflows,
         seconds, "runs/" + policy + "-" + seed);
@@ -52,8 +58,12 @@ class ReportTest {
     assertTrue(md.contains("| 8 / 8 / 32 | accumulator 5, swamp 1 | 15.0 | 1.50× |"), md);
     assertTrue(md.contains("| 4.25 / 4.25 / 32 | 0 | 20.0 | 2.00× |"), md);
     assertTrue(md.contains("| 10.0 | 1.00× |"), md);
+    // per epoch: fp32 (8/3, 9/3, 10/3 s) mean 3.00; int8 (13/3, 15/3) 4.67, ratio 14/9; mxfp4 19/2
+    assertTrue(md.contains("| 10.0 | 1.00× | 3.00 | 1.00× |"), md);
+    assertTrue(md.contains("| 15.0 | 1.50× | 4.67 | 1.56× |"), md);
+    assertTrue(md.contains("| 20.0 | 2.00× | 9.50 | 3.17× |"), md);
     String noRef = Report.markdown(sample().subList(3, 6));
-    assertTrue(noRef.contains("| 15.0 | — |"), noRef);
+    assertTrue(noRef.contains("| 15.0 | — | 4.67 | — |"), noRef);
   }
 
   @Test
@@ -66,6 +76,7 @@ class ReportTest {
     Report.Group cnnInt8 = gs.get(4);
     assertEquals("cnn/int8", cnnInt8.label(true));
     assertEquals(1.5, Report.timeRatio(cnnInt8, gs), 1e-12, "the ratio uses the same model's fp32 runs");
+    assertEquals(22.0 / 14.5, Report.epochTimeRatio(cnnInt8, gs), 1e-12, "so does the per-epoch one");
     String md = Report.markdown(runs);
     assertTrue(md.contains("| cnn/int8 | 1 | 94.00 ± 0.00 |"), md);
   }
@@ -76,7 +87,7 @@ class ReportTest {
     String[] lines = csv.split("\n");
     assertEquals(7, lines.length);
     assertTrue(lines[0].startsWith("model,policy,seed,epochs,final_test_accuracy"));
-    assertEquals("mlp,int8,2,3,0.91,0.3333333333333333,0.4,8.0,8.0,32.0,accumulator=3;swamp=1,16.0,runs/int8-2,",
+    assertEquals("mlp,int8,2,3,0.91,0.3333333333333333,0.4,8.0,8.0,32.0,accumulator=3;swamp=1,16.0,runs/int8-2,,5.0",
         lines[5]);
     RunResult comma = new RunResult("a,b", "fp32", 0, List.of(), Double.NaN, Double.NaN, Double.NaN, 32, 32,
         32, Map.of(), 1, "x\"y");
@@ -109,7 +120,20 @@ class ReportTest {
     String html = Report.html(List.of(run("", "int4", 7, 0.5, 3, 1, 4, Map.of())));
     // no fp32 run: time in seconds instead of a ratio
     assertEquals(4, html.split("<img ", -1).length - 1);
-    assertTrue(html.contains("Wall time"));
+    assertTrue(html.contains("<h3>Training time per epoch</h3>"), html);
+    // runs that recorded no epoch times (older run directories): wall time
+    RunResult fp32 = run("", "fp32", 1, 0.9, 10, 2, 32, Map.of()), int8 = run("", "int8", 1, 0.9, 12, 2, 8, Map.of());
+    List<RunResult> bare = new ArrayList<>();
+    for (RunResult r : List.of(fp32, int8)) {
+      List<EpochPoint> pts = r.epochs().stream()
+          .map(p -> new EpochPoint(p.epoch(), p.step(), p.trainLoss(), p.testAccuracy(), p.lr(), p.samplesPerSecond()))
+          .toList();
+      bare.add(new RunResult(r.model(), r.policy(), r.seed(), pts, r.finalTestAccuracy(), r.finalTrainLoss(),
+          r.finalTestLoss(), r.bitsWeight(), r.bitsActivation(), r.bitsGradient(), r.overflows(), r.wallSeconds(), r.source()));
+    }
+    String old = Report.html(bare);
+    assertTrue(old.contains("<h3>Wall time per run relative to fp32</h3>"), old);
+    assertTrue(Report.markdown(bare).contains("| 12.0 | 1.20× | — | — |"), Report.markdown(bare));
   }
 
   @Test

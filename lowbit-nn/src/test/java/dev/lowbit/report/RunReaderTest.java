@@ -60,8 +60,9 @@ class RunReaderTest {
     assertEquals("mlp", r.model());
     assertEquals("int8", r.policy());
     assertEquals(3, r.seed());
-    assertEquals(List.of(new EpochPoint(1, 100, 0.8, 0.70, 0.01, 1234.5), new EpochPoint(2, 200, 0.5, 0.80, 0.01, 1234.5)),
+    assertEquals(List.of(new EpochPoint(1, 100, 0.8, 0.70, 0.01, 1234.5, 2.5), new EpochPoint(2, 200, 0.5, 0.80, 0.01, 1234.5, 2.5)),
         r.epochs());
+    assertEquals(2.5, r.epochSecondsMean());
     assertEquals(0.81, r.finalTestAccuracy());
     assertEquals(0.49, r.finalTrainLoss());
     assertEquals(0.55, r.finalTestLoss());
