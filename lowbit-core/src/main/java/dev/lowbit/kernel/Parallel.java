@@ -48,7 +48,6 @@ public final class Parallel {
     }
   }
 
-  /** Threads a loop uses at most (set with the GEMM's by {@link Kernels#setThreads}). */
   /**
    * Tells the polling workers that a native call with its own threads runs from now until {@code
    * false}: idle workers park instead of polling (see {@link Workers#SPIN_NANOS}); {@code
@@ -61,6 +60,7 @@ public final class Parallel {
   private static final boolean PARK_ON_NATIVE =
       Boolean.parseBoolean(System.getProperty("lowbit.workers.parkOnNative", "true"));
 
+  /** Threads a loop uses at most (set with the GEMM's by {@link Kernels#setThreads}). */
   public static int threads() {
     return threads;
   }

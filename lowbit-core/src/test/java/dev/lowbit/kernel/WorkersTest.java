@@ -35,6 +35,24 @@ class WorkersTest {
   }
 
   @Test
+  void workersParkedForANativeCallStillTakeEveryPart() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(CORES >= 2, "one processor: no team");
+    int parts = Math.min(2, CORES);
+    try {
+      for (int round = 0; round < 100; round++) {
+        // a native call runs between the loops: idle workers park at once instead of polling
+        Parallel.nativeRunning(round % 2 == 0);
+        long[] total = {0};
+        assertTrue(Workers.tryInvoke(parts, p -> p + 1L, total));
+        assertEquals((long) parts * (parts + 1) / 2, total[0]);
+        if (round % 10 == 9) sleep(1);
+      }
+    } finally {
+      Parallel.nativeRunning(false);
+    }
+  }
+
+  @Test
   void morePartsThanProcessorsAreRefused() {
     AtomicInteger ran = new AtomicInteger();
     assertFalse(Workers.tryInvoke(CORES + 1, p -> ran.incrementAndGet(), new long[1]));
