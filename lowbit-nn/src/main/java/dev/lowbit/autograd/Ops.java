@@ -35,7 +35,7 @@ public final class Ops {
   /** a + b, same shapes. */
   public static Var add(Var a, Var b) {
     checkSame(a, b, "add");
-    float[] x = a.data(), y = b.data(), z = new float[x.length];
+    float[] x = a.data(), y = b.data(), z = StepArena.floats(x.length);
     for (int i = 0; i < z.length; i++) z[i] = x[i] + y[i];
     Var o = out(new Tensor(z, a.shape()), a, b);
     if (o.requiresGrad()) {
@@ -59,7 +59,7 @@ public final class Ops {
       throw new IllegalArgumentException(
           "addTrailing: " + Arrays.toString(bs) + " is not a trailing shape of " + Arrays.toString(as));
     }
-    float[] x = a.data(), y = b.data(), z = new float[x.length];
+    float[] x = a.data(), y = b.data(), z = StepArena.floats(x.length);
     int inner = y.length, outer = inner == 0 ? 0 : x.length / inner;
     for (int r = 0; r < outer; r++) {
       int base = r * inner;
@@ -83,7 +83,7 @@ public final class Ops {
   /** Elementwise a · b, same shapes. */
   public static Var mul(Var a, Var b) {
     checkSame(a, b, "mul");
-    float[] x = a.data(), y = b.data(), z = new float[x.length];
+    float[] x = a.data(), y = b.data(), z = StepArena.floats(x.length);
     for (int i = 0; i < z.length; i++) z[i] = x[i] * y[i];
     Var o = out(new Tensor(z, a.shape()), a, b);
     if (o.requiresGrad()) {
@@ -104,7 +104,7 @@ public final class Ops {
 
   /** s · a. */
   public static Var scale(Var a, float s) {
-    float[] x = a.data(), z = new float[x.length];
+    float[] x = a.data(), z = StepArena.floats(x.length);
     for (int i = 0; i < z.length; i++) z[i] = x[i] * s;
     Var o = out(new Tensor(z, a.shape()), a);
     if (o.requiresGrad()) {
@@ -157,7 +157,7 @@ public final class Ops {
     }
     int[] srcStride = new int[r]; // stride in the input for each output dim
     for (int i = 0; i < r; i++) srcStride[i] = inStride[perm[i]];
-    float[] x = a.data(), z = new float[x.length];
+    float[] x = a.data(), z = StepArena.floats(x.length);
     gather(x, z, os, srcStride, false);
     Var o = out(new Tensor(z, os), a);
     if (o.requiresGrad()) {
@@ -236,7 +236,7 @@ public final class Ops {
 
   /** GELU, exact (x·Φ(x), erf form) or the tanh approximation (Hendrycks & Gimpel, 2016). */
   public static Var gelu(Var a, boolean tanhForm) {
-    float[] x = a.data(), z = new float[x.length];
+    float[] x = a.data(), z = StepArena.floats(x.length);
     for (int i = 0; i < z.length; i++) {
       double v = x[i];
       z[i] = (float) (tanhForm
@@ -290,7 +290,7 @@ public final class Ops {
   }
 
   public static Var tanh(Var a) {
-    float[] x = a.data(), z = new float[x.length];
+    float[] x = a.data(), z = StepArena.floats(x.length);
     for (int i = 0; i < z.length; i++) z[i] = (float) Math.tanh(x[i]);
     Var o = out(new Tensor(z, a.shape()), a);
     if (o.requiresGrad()) {
@@ -305,7 +305,7 @@ public final class Ops {
   /** Softmax over the last dimension. */
   public static Var softmax(Var a) {
     int cols = a.dim(-1), rows = a.size() / Math.max(cols, 1);
-    float[] z = new float[a.size()];
+    float[] z = StepArena.floats(a.size());
     Reduce.softmaxRows(a.data(), z, rows, cols);
     Var o = out(new Tensor(z, a.shape()), a);
     if (o.requiresGrad()) {
@@ -417,7 +417,7 @@ public final class Ops {
     int inner = Tensor.numel(Arrays.copyOfRange(s, d + 1, s.length));
     int[] os = new int[s.length - 1];
     for (int i = 0, j = 0; i < s.length; i++) if (i != d) os[j++] = s[i];
-    float[] x = a.data(), z = new float[outer * inner];
+    float[] x = a.data(), z = StepArena.floats(outer * inner);
     double[] acc = new double[inner];
     for (int o = 0; o < outer; o++) {
       Arrays.fill(acc, 0);
@@ -447,7 +447,7 @@ public final class Ops {
     if (p < 0 || p >= 1) throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
     if (p == 0) return a;
     float keep = 1f / (1 - p);
-    float[] x = a.data(), z = new float[x.length], m = new float[x.length];
+    float[] x = a.data(), z = StepArena.floats(x.length), m = StepArena.floats(x.length);
     for (int i = 0; i < x.length; i++) {
       m[i] = rng.nextDouble() >= p ? keep : 0f;
       z[i] = x[i] * m[i];
@@ -465,7 +465,7 @@ public final class Ops {
   /** Rows of {@code weight} (V×D) picked by indices → (indices.length)×D, reshaped to {@code shape}×D. */
   public static Var embedding(Var weight, int[] indices, int... leadShape) {
     int v = weight.dim(0), d = weight.dim(1);
-    float[] w = weight.data(), z = new float[indices.length * d];
+    float[] w = weight.data(), z = StepArena.floats(indices.length * d);
     for (int i = 0; i < indices.length; i++) {
       int id = indices[i];
       if (id < 0 || id >= v) throw new IllegalArgumentException("embedding index " + id + " outside 0.." + (v - 1));
@@ -494,7 +494,7 @@ public final class Ops {
   public static Var layerNorm(Var a, Var gamma, Var beta, float eps) {
     int d = a.dim(-1), rows = a.size() / d;
     if (gamma.size() != d || beta.size() != d) throw new IllegalArgumentException("layerNorm: γ/β must have " + d + " values");
-    float[] x = a.data(), z = new float[x.length], xhat = new float[x.length];
+    float[] x = a.data(), z = StepArena.floats(x.length), xhat = StepArena.floats(x.length);
     float[] mean = new float[rows], rstd = new float[rows];
     Reduce.rowMeanRstd(x, rows, d, eps, mean, rstd);
     float[] gm = gamma.data(), bt = beta.data();
@@ -551,7 +551,7 @@ public final class Ops {
       boolean training, float momentum, float eps) {
     int n = a.dim(0), c = a.dim(1), l = a.size() / Math.max(1, n * c);
     if (gamma.size() != c) throw new IllegalArgumentException("batchNorm: γ must have " + c + " values, has " + gamma.size());
-    float[] x = a.data(), z = new float[x.length], xhat = new float[x.length];
+    float[] x = a.data(), z = StepArena.floats(x.length), xhat = StepArena.floats(x.length);
     float[] mean = new float[c], var = new float[c], rstd = new float[c];
     if (training) {
       Reduce.channelMeanVar(x, n, c, l, mean, var);
@@ -631,12 +631,12 @@ public final class Ops {
   public static Var avgPool2d(Var a, PoolSpec spec) {
     PoolSpec s = spec.withBatch(a.dim(0));
     checkPoolInput(a, s);
-    float[] z = new float[s.outputSize()];
+    float[] z = StepArena.floats(s.outputSize());
     Pool.avgForward(s, a.data(), z);
     Var o = out(new Tensor(z, s.batch(), s.channels(), s.outH(), s.outW()), a);
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
-        float[] dx = new float[s.inputSize()];
+        float[] dx = StepArena.floats(s.inputSize()); // avgBackward clears it first
         Pool.avgBackward(s, o.grad(), dx);
         addInto(a.gradForAccumulation(), dx);
       });

@@ -84,10 +84,25 @@ public final class StepArena {
    * inside a step (the caller overwrites all of it) and zero outside one.
    */
   public static float[] floats(int n) {
+    return take(n, false);
+  }
+
+  /** As {@link #floats}, all zeros (a reused array is cleared; a fresh one already is). */
+  public static float[] zeros(int n) {
+    return take(n, true);
+  }
+
+  private static float[] take(int n, boolean zero) {
     StepArena a = active();
     if (a == null) return new float[n];
     ArrayDeque<float[]> q = a.freeFloats.get(n);
-    float[] x = q == null || q.isEmpty() ? new float[n] : q.pop();
+    float[] x;
+    if (q == null || q.isEmpty()) {
+      x = new float[n];
+    } else {
+      x = q.pop();
+      if (zero) java.util.Arrays.fill(x, 0f);
+    }
     a.usedFloats.add(x);
     a.inUseBytes += 4L * n;
     return x;

@@ -77,9 +77,12 @@ public final class Var {
     return g == null ? null : new Tensor(g, value.shape());
   }
 
-  /** The gradient array, allocated as zeros on first use (for accumulation). */
+  /**
+   * The gradient array, allocated as zeros on first use (for accumulation): a fresh array for a
+   * parameter (it persists), one from the {@link StepArena} for anything else (valid for the step).
+   */
   public float[] gradForAccumulation() {
-    if (grad == null) grad = new float[value.size()];
+    if (grad == null) grad = parameter ? new float[value.size()] : StepArena.zeros(value.size());
     settleZero();
     return grad;
   }
@@ -92,7 +95,7 @@ public final class Var {
    */
   public float[] gradForOverwrite() {
     if (grad == null) {
-      grad = new float[value.size()];
+      grad = StepArena.gradFor(this);
       return grad;
     }
     if (!zeroPending) return null;

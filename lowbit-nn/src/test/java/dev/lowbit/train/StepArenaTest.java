@@ -62,16 +62,40 @@ class StepArenaTest {
     assertNotSame(gp, r1);
   }
 
-  /** Five SGD steps of the CNN, the step arena on and off: bit-identical weights and losses. */
   @Test
-  void trainingWithTheArenaIsBitIdentical() {
-    float[][] with = train(true), without = train(false);
-    assertEquals(with.length, without.length);
-    for (int i = 0; i < with.length; i++) assertArrayEquals(without[i], with[i], "tensor " + i);
+  void zerosClearsAReusedArray() {
+    StepArena.beginStep();
+    float[] a = StepArena.floats(300);
+    java.util.Arrays.fill(a, 7f);
+    StepArena.beginStep();
+    float[] b = StepArena.zeros(300);
+    assertSame(a, b);
+    assertArrayEquals(new float[300], b);
+    // an intermediate's first gradient for accumulation comes from the pool, cleared
+    StepArena.beginStep();
+    java.util.Arrays.fill(b, 3f);
+    StepArena.beginStep();
+    Var v = new Var(new Tensor(new float[300], 300), true);
+    float[] g = v.gradForAccumulation();
+    assertSame(b, g);
+    assertArrayEquals(new float[300], g);
   }
 
-  private static float[][] train(boolean arena) {
-    Module m = Models.create("cnn", 5);
+  /**
+   * Five SGD steps, the step arena on and off: bit-identical weights and losses — the CNN
+   * (convolution, pooling, ReLU), the ResNet (batch norm, residual adds, average pooling) and the
+   * ViT (layer norm, softmax, GELU, permutes).
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"cnn", "resnet", "vit"})
+  void trainingWithTheArenaIsBitIdentical(String model) {
+    float[][] with = train(model, true), without = train(model, false);
+    assertEquals(with.length, without.length);
+    for (int i = 0; i < with.length; i++) assertArrayEquals(without[i], with[i], model + " tensor " + i);
+  }
+
+  private static float[][] train(String model, boolean arena) {
+    Module m = Models.create(model, 5);
     Sgd opt = new Sgd(m.namedParameters(), 0.05, 0.9);
     SplittableRandom r = new SplittableRandom(11);
     List<float[]> out = new ArrayList<>();
