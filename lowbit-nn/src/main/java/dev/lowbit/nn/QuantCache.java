@@ -54,6 +54,8 @@ final class QuantCache {
   private record Entry(float[] raw, float[] quantized, long step, long stamp) {}
 
   private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>();
+  /** The step and stamp of every entry in {@link #entries} (put drops the others when they change). */
+  private long entriesStep = Long.MIN_VALUE, entriesStamp = Long.MIN_VALUE;
   private final List<float[]> spare = new ArrayList<>(); // raw copies of dropped entries, for reuse
   private long floats, spareFloats;
 
@@ -104,13 +106,18 @@ final class QuantCache {
   /** Stores a quantized copy made from {@code raw} (the compact source, now owned by the cache). */
   synchronized void put(float[] src, int off, int ld, int rows, int cols, Quantizer q, long stream, long step,
       long stamp, float[] raw, float[] quantized) {
-    for (Iterator<Map.Entry<Key, Entry>> it = entries.entrySet().iterator(); it.hasNext(); ) {
-      Entry e = it.next().getValue();
-      if (e.step != step || e.stamp != stamp) { // an earlier step's operands are never asked for again
+    if (step != entriesStep || stamp != entriesStamp) {
+      // an earlier step's operands are never asked for again; every entry is of the previous
+      // (step, stamp), so this scan runs once per step, not once per put (the ViT's attention
+      // puts thousands of slices per step)
+      for (Iterator<Map.Entry<Key, Entry>> it = entries.entrySet().iterator(); it.hasNext(); ) {
+        Entry e = it.next().getValue();
         it.remove();
         floats -= 2L * e.raw.length;
         recycle(e);
       }
+      entriesStep = step;
+      entriesStamp = stamp;
     }
     long need = 2L * raw.length;
     Entry entry = new Entry(raw, quantized, step, stamp);
@@ -139,6 +146,7 @@ final class QuantCache {
   /** Drops everything (tests). */
   synchronized void clear() {
     entries.clear();
+    entriesStep = entriesStamp = Long.MIN_VALUE;
     spare.clear();
     floats = 0;
     spareFloats = 0;

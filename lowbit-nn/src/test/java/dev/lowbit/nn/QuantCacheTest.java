@@ -32,6 +32,28 @@ class QuantCacheTest {
   }
 
   @Test
+  void anEntryLivesThroughItsStepsOtherPutsAndGoesWithTheNextStep() {
+    Numerics q = new Numerics(Presets.get("bf16"), 3);
+    Quantizer z = q.lookup("l", Role.ACTIVATION).orElseThrow();
+    q.setStep(0);
+    float[] src = new float[64];
+    for (int i = 0; i < src.length; i++) src[i] = i * 0.37f - 5;
+    float[] first = q.quantize(z, "l", Role.ACTIVATION, src, 0, 8, 8, 8);
+    // a step's many other operands (an attention layer's slices) do not push it out
+    float[] other = new float[4096];
+    for (int k = 0; k < 500; k++) q.quantize(z, "l", Role.ACTIVATION, other, k * 8, 8, 1, 8);
+    assertSame(first, q.quantize(z, "l", Role.ACTIVATION, src, 0, 8, 8, 8), "kept through the step's other puts");
+    float[] again = q.quantize(z, "l", Role.ACTIVATION, src, 0, 8, 8, 8); // an entry again (the hit removed it)
+    q.setStep(1);
+    q.quantize(z, "l", Role.ACTIVATION, other, 0, 8, 1, 8); // the next step's first put drops step 0's entries
+    q.setStep(0);
+    float[] back = q.quantize(z, "l", Role.ACTIVATION, src, 0, 8, 8, 8);
+    assertNotSame(again, back, "step 0's entry went with step 1's first put");
+    assertArrayEquals(bits(first), bits(back));
+    assertSame(back, q.quantize(z, "l", Role.ACTIVATION, src, 0, 8, 8, 8), "and hits work again");
+  }
+
+  @Test
   void hitsEqualFreshQuantizationAndChangedSourcesMiss() {
     for (String preset : new String[] {"bf16", "fp8", "mxfp8", "int8", "shiftquant4"}) {
       Numerics q = new Numerics(Presets.get(preset), 11);
