@@ -44,7 +44,7 @@ def main(dirs):
             summary = out / "runs" / name / "summary.json"
             acc = json.loads(summary.read_text()).get("test_accuracy") if summary.is_file() else None
             seconds = " ".join(f"{t:.2f}" for t in times)
-            print(f"  {name:20s} {ratios:40s} epochs (s): {seconds}" + (f"  test acc {acc:.4f}" if acc else ""))
+            print(f"  {name:20s} {ratios:40s} epochs (s): {seconds}" + (f"  test acc {acc:.4f}" if acc is not None else ""))
 
 
 if __name__ == "__main__":

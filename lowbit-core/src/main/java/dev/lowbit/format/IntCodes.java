@@ -184,9 +184,7 @@ public final class IntCodes {
       int chunks = (int) ((n + RUN - 1) / RUN);
       Parallel.forRange(chunks, 2L * RUN, (c0, c1) -> {
         int from = c0 * RUN, to = (int) Math.min(n, (long) c1 * RUN);
-        if (values == null) byteRow(x, off + from, to - from, tensorScale, lo, hi, codes, from);
-        else if (off == 0) byteRow(x, from, to, tensorScale, lo, hi, codes, values);
-        else byteRowStrided(x, off + from, to - from, tensorScale, lo, hi, codes, values, from);
+        byteRun(x, off + from, to - from, tensorScale, lo, hi, codes, values, from);
       });
       return true;
     }
@@ -202,9 +200,7 @@ public final class IntCodes {
             return;
           }
         }
-        if (values == null) byteRow(x, off + r * ld, cols, s, lo, hi, codes, r * cols);
-        else if (off == 0 && ld == cols) byteRow(x, r * cols, (r + 1) * cols, s, lo, hi, codes, values);
-        else byteRowStrided(x, off + r * ld, cols, s, lo, hi, codes, values, r * cols);
+        byteRun(x, off + r * ld, cols, s, lo, hi, codes, values, r * cols);
       }
     });
     return !nonFinite[0];
@@ -212,6 +208,17 @@ public final class IntCodes {
 
   /** Values per part of a contiguous per-tensor encoding. */
   private static final int RUN = 1 << 14;
+
+  /**
+   * Codes (and values, when not null) of x[xs, xs + n) into codes and values from index d: the
+   * loop with one index for source and values when they line up, else the strided one.
+   */
+  private static void byteRun(float[] x, int xs, int n, float div, float lo, float hi, byte[] codes, float[] values,
+      int d) {
+    if (values == null) byteRow(x, xs, n, div, lo, hi, codes, d);
+    else if (xs == d) byteRow(x, d, d + n, div, lo, hi, codes, values);
+    else byteRowStrided(x, xs, n, div, lo, hi, codes, values, d);
+  }
 
   // one loop per method, as divRow: C2 vectorizes these (inside the lambda the loops ran scalar)
   private static void byteRow(float[] x, int s, int n, float div, float lo, float hi, byte[] dst, int d) {
