@@ -34,7 +34,8 @@ public final class BackendCommand implements Runnable {
       out.println("int8 s8*s8:       " + (d.int8Native(false) ? "oneDNN for k <= " + OneDnnGemm.MAX_K_S8S8 + ", else Java" : "Java (self-test failed)"));
       out.println("int8 u8*s8:       " + (d.int8Native(true) ? "oneDNN for k <= " + OneDnnGemm.MAX_K_U8S8 + ", else Java" : "Java (self-test failed)"));
       out.println("int16 (digits):   " + (d.int8Native(false) && d.int8Native(true) ? "oneDNN for k <= " + OneDnnGemm.MAX_K_U8S8 + ", else Java" : "Java"));
-      out.println("bf16/fp16/fp8:    oneDNN where it has a non-reference implementation, else Java");
+      out.println("bf16/fp16/fp8:    " + d.narrowSummary()
+          + " (Java: oneDNN has only reference loops on this CPU; the operands are decoded to fp32 for Java's GEMM)");
       out.println("fp32 GEMM:        Java");
       out.println("convolutions:     " + (Kernels.floatKernels() != null
           ? "oneDNN direct fp32 (training's Conv2d where the policy allows; int8 forward for the int8 preset)"

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -89,7 +90,11 @@ public final class BenchGemmCommand implements Callable<Integer> {
    * One kernel on one backend: {@code twin} is the Java kernel it is compared with (null for Java
    * kernels themselves).
    */
-  record Case(String kernel, String backend, String twin, Runnable call) {}
+  record Case(String kernel, String backend, String twin, Runnable call, AtomicLong declined) {
+    Case(String kernel, String backend, String twin, Runnable call) {
+      this(kernel, backend, twin, call, null);
+    }
+  }
 
   /** One timed case. */
   record Result(Case c, int n, int reps, double bestSeconds, double medianSeconds) {
@@ -130,6 +135,18 @@ public final class BenchGemmCommand implements Callable<Integer> {
         "kernel", "backend", "size", "GOP/s", "median", "ms", "vs sgemm", "vs java");
     out.flush();
     List<String> lines = new ArrayList<>();
+    if (nativeGemm instanceof OneDnnGemm d) {
+      for (String k : ks) {
+        String why = notNative(d, k);
+        if (why != null) {
+          out.printf(Locale.ROOT, "%-19s %-7s %s%n", k, "onednn", why);
+          lines.add(String.format(Locale.ROOT,
+              "{\"bench\":\"gemm\",\"kernel\":\"%s\",\"backend\":\"onednn\",\"native\":false,\"isa\":\"%s\"}",
+              k, d.runtime().isa()));
+        }
+      }
+      out.flush();
+    }
     for (int n : ns) {
       Inputs in = new Inputs(n);
       List<Case> cases = cases(in, gemm, nativeGemm, ks);
@@ -146,16 +163,18 @@ public final class BenchGemmCommand implements Callable<Integer> {
             vsJava = gops / t.bestGops();
           }
         }
-        out.printf(Locale.ROOT, "%-19s %-7s %6d %10.1f %10.1f %8.3f %8.2fx %8s%n",
+        long declined = c.declined() == null ? 0 : c.declined().get();
+        out.printf(Locale.ROOT, "%-19s %-7s %6d %10.1f %10.1f %8.3f %8.2fx %8s%s%n",
             c.kernel(), c.backend(), n, gops, r.gops(r.medianSeconds()), r.bestSeconds() * 1e3, ratio,
-            Double.isNaN(vsJava) ? "" : String.format(Locale.ROOT, "%.2fx", vsJava));
+            Double.isNaN(vsJava) ? "" : String.format(Locale.ROOT, "%.2fx", vsJava),
+            declined == 0 ? "" : "  (" + declined + " calls declined to Java: not a native figure)");
         out.flush();
         Gemm impl = c.twin() == null ? gemm : nativeGemm;
         lines.add(String.format(Locale.ROOT,
-            "{\"bench\":\"gemm\",\"kernel\":\"%s\",\"backend\":\"%s\",\"m\":%d,\"n\":%d,\"k\":%d,"
+            "{\"bench\":\"gemm\",\"kernel\":\"%s\",\"backend\":\"%s\",\"native\":%s,\"m\":%d,\"n\":%d,\"k\":%d,"
                 + "\"impl\":\"%s\",\"threads\":%d,\"vector_bits\":%d,\"reps\":%d,\"best_gops\":%.3f,"
                 + "\"median_gops\":%.3f,\"best_ms\":%.4f,\"ratio_to_sgemm\":%.4f,%s\"jdk\":\"%s\"}",
-            c.kernel(), c.backend(), n, n, n, impl.name(), threadsOf(gemm), bitsOf(gemm), r.reps(),
+            c.kernel(), c.backend(), c.twin() != null && declined == 0, n, n, n, impl.name(), threadsOf(gemm), bitsOf(gemm), r.reps(),
             gops, r.gops(r.medianSeconds()), r.bestSeconds() * 1e3, ratio,
             Double.isNaN(vsJava) ? "" : String.format(Locale.ROOT, "\"ratio_to_java\":%.4f,", vsJava),
             Runtime.version()));
@@ -189,10 +208,39 @@ public final class BenchGemmCommand implements Callable<Integer> {
         case "bf16", "bf16-packed", "bf16-bf16out-packed", "f16" -> "sgemm";
         default -> k;
       };
+      if (nat instanceof OneDnnGemm d && notNative(d, k) != null) continue; // reported, not timed
       Runnable call = k.endsWith("-packed") ? in.packed(nat, k) : () -> in.run(nat, k);
-      if (call != null) cs.add(new Case(k, name, twin, call));
+      if (call == null) continue;
+      AtomicLong declined = new AtomicLong();
+      Runnable counted = nat instanceof OneDnnGemm d
+          ? () -> {
+              long before = d.nativeCalls();
+              call.run();
+              if (d.nativeCalls() == before) declined.incrementAndGet();
+            }
+          : call;
+      cs.add(new Case(k, name, twin, counted, declined));
     }
     return cs;
+  }
+
+  /**
+   * Why oneDNN does not run {@code kernel} natively on this CPU (only its reference loops, or the
+   * int8 self-test failed), or null when it does. Such kernels are never used by the backend (their
+   * calls run on the Java fallback), so the bench reports them instead of timing the fallback under
+   * oneDNN's name.
+   */
+  static String notNative(OneDnnGemm d, String kernel) {
+    String isa = d.runtime().isa();
+    boolean ok = switch (kernel) {
+      case "bf16", "bf16-packed", "bf16-bf16out-packed" -> d.runsNatively(OneDnnGemm.NarrowKind.BF16);
+      case "f16" -> d.runsNatively(OneDnnGemm.NarrowKind.F16);
+      case "s8s8" -> d.int8Native(false);
+      case "u8s8", "u8s8-packed", "u8s8-q8-packed" -> d.int8Native(true);
+      case "s16", "s16-ovf" -> d.int8Native(false) && d.int8Native(true);
+      default -> true;
+    };
+    return ok ? null : "not native on " + isa + " (oneDNN has only reference loops or failed the self-test): calls run on the Java fallback";
   }
 
   private int[] parseSizes() {

@@ -24,14 +24,15 @@ public final class OneDnnBackend implements GemmBackend {
   public Gemm load(Gemm fallback) {
     OneDnnGemm g = OneDnnGemm.create(fallback);
     OneDnn rt = g.runtime();
-    LOG.info("oneDNN {} on ISA {}: int8 s8s8 {}, u8s8 {}, int16 by int8 digits {}, bf16/fp16/fp8 native"
-            + " where oneDNN implements them; fp32 convolutions on oneDNN's direct kernels{}; fp32 products"
+    LOG.info("oneDNN {} on ISA {}: int8 s8s8 {}, u8s8 {}, int16 by int8 digits {}, {} (Java where oneDNN"
+            + " has only reference loops); fp32 convolutions on oneDNN's direct kernels{}; fp32 products"
             + " and declined calls on {}",
         rt.version(), rt.isa(),
         g.int8Native(false) ? "native (k <= " + OneDnnGemm.MAX_K_S8S8 + ")" : "Java (self-test failed)",
         g.int8Native(true) ? "native (k <= " + OneDnnGemm.MAX_K_U8S8 + ")" : "Java (self-test failed)",
         g.int8Native(false) && g.int8Native(true)
             ? "native (k <= " + OneDnnGemm.MAX_K_U8S8 + "; training's chained int16 products stay on Java)" : "Java",
+        g.narrowSummary(),
         "false".equals(System.getProperty(Kernels.NATIVE_FLOAT_PROPERTY))
             ? " (off: -D" + Kernels.NATIVE_FLOAT_PROPERTY + "=false)" : "", fallback.name());
     return g;

@@ -7,6 +7,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import dev.lowbit.kernel.ConvSpec;
+import dev.lowbit.kernel.DecodingLowPrecisionGemm;
 import dev.lowbit.kernel.FloatKernels;
 import dev.lowbit.kernel.Gemm;
 import dev.lowbit.kernel.LowPrecisionGemm;
@@ -78,9 +79,61 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
     this.u8s8 = selfTest(true);
   }
 
-  /** The backend over the loaded runtime, falling back to {@code fallback} and the scalar float reference. */
+  /**
+   * The backend over the loaded runtime, falling back to {@code fallback}; narrow-float products
+   * oneDNN declines run as fp32 products of the decoded operands on {@code fallback}.
+   */
   public static OneDnnGemm create(Gemm fallback) {
-    return new OneDnnGemm(OneDnn.get(), fallback, ScalarLowPrecisionGemm.INSTANCE);
+    return new OneDnnGemm(OneDnn.get(), fallback, new DecodingLowPrecisionGemm(fallback));
+  }
+
+  /** A representative shape for {@link #runsNatively}: oneDNN picks its kernels per ISA, not per size. */
+  private static final int PROBE = 256;
+
+  /**
+   * Whether this CPU runs the kernel natively: oneDNN has a non-reference implementation of it
+   * for a dense {@value #PROBE}³ product (oneDNN's reference loops are declined, and those calls
+   * run on the Java fallback). bf16 needs AVX-512 (fast with AVX512-BF16 or AMX), fp16 AVX512-FP16
+   * or AMX-FP16, FP8 AMX-FP16; int8 the load-time self-test. Tests and {@code lowbit bench gemm}
+   * ask this instead of assuming a CPU model.
+   */
+  public boolean runsNatively(NarrowKind kind) {
+    int t = switch (kind) {
+      case BF16 -> dnnl_bf16;
+      case F16 -> dnnl_f16;
+      case F8_E4M3 -> dnnl_f8_e4m3;
+      case F8_E5M2 -> dnnl_f8_e5m2;
+    };
+    rt.lock.lock();
+    try {
+      return rt.matmul(key(t, t, dnnl_f32, false, false, PROBE, PROBE, PROBE, PROBE)) != null;
+    } finally {
+      rt.lock.unlock();
+    }
+  }
+
+  /** One line: which narrow-float kernels run natively on this CPU, e.g. "bf16 native, fp16 Java, ...". */
+  public String narrowSummary() {
+    StringBuilder b = new StringBuilder();
+    for (NarrowKind k : NarrowKind.values()) {
+      if (b.length() > 0) b.append(", ");
+      b.append(k.label).append(runsNatively(k) ? " native" : " Java");
+    }
+    return b.toString();
+  }
+
+  /** The narrow-float kernels whose native support {@link #runsNatively} reports. */
+  public enum NarrowKind {
+    BF16("bf16"),
+    F16("fp16"),
+    F8_E4M3("fp8 e4m3"),
+    F8_E5M2("fp8 e5m2");
+
+    final String label;
+
+    NarrowKind(String label) {
+      this.label = label;
+    }
   }
 
   @Override

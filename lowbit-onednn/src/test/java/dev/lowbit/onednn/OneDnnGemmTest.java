@@ -10,6 +10,7 @@ import dev.lowbit.kernel.LowPrecisionGemm;
 import dev.lowbit.kernel.LowPrecisionGemm.Fp8;
 import dev.lowbit.kernel.ScalarGemm;
 import dev.lowbit.kernel.ScalarLowPrecisionGemm;
+import dev.lowbit.onednn.OneDnnGemm.NarrowKind;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -326,8 +327,8 @@ class OneDnnGemmTest {
   @Test
   void bf16AndFp16AgreeWithJavaWithinTheReassociationBound() {
     Random r = new Random(3);
-    long before = gemm.nativeCalls();
     for (boolean bf16 : new boolean[] {true, false}) {
+      long before = gemm.nativeCalls(), declinedBefore = gemm.declinedCalls();
       for (int[] s : SHAPES) {
         int m = s[0], n = s[1], k = s[2];
         boolean tA = r.nextBoolean(), tB = r.nextBoolean();
@@ -360,8 +361,18 @@ class OneDnnGemmTest {
         }
         assertWithinBound(tA, tB, m, n, k, d, ai, l, d, bi, want, got, (bf16 ? "bf16 " : "fp16 ") + Arrays.toString(s) + " " + l);
       }
+      assertRanWhereNative(bf16 ? NarrowKind.BF16 : NarrowKind.F16, SHAPES.length, before, declinedBefore);
     }
-    assertEquals(2 * SHAPES.length, gemm.nativeCalls() - before, "bf16 and fp16 ran natively");
+  }
+
+  /**
+   * Every one of {@code calls} calls ran natively where this CPU has a native kernel for the kind
+   * (the backend says so), else every one was declined to the Java fallback: no CPU model assumed.
+   */
+  private static void assertRanWhereNative(NarrowKind kind, long calls, long nativeBefore, long declinedBefore) {
+    boolean nat = gemm.runsNatively(kind);
+    assertEquals(nat ? calls : 0, gemm.nativeCalls() - nativeBefore, kind + " native calls (native here: " + nat + ")");
+    assertEquals(nat ? 0 : calls, gemm.declinedCalls() - declinedBefore, kind + " declined calls (native here: " + nat + ")");
   }
 
   @Test
@@ -384,7 +395,7 @@ class OneDnnGemmTest {
               int ldc = n + r.nextInt(2);
               float[] want = new float[m * ldc + 1];
               float[] got = want.clone();
-              long before = gemm.nativeCalls();
+              long before = gemm.nativeCalls(), declinedBefore = gemm.declinedCalls();
               if (bf16) {
                 gemm.gemmBf16(tA, tB, m, n, k, a, 0, lda, b, 0, ldb, want, 1, ldc);
                 gemm.gemmBf16Packed(tA, m, a, 0, lda, w, got, 1, ldc);
@@ -392,7 +403,7 @@ class OneDnnGemmTest {
                 gemm.gemmF16(tA, tB, m, n, k, a, 0, lda, b, 0, ldb, want, 1, ldc);
                 gemm.gemmF16Packed(tA, m, a, 0, lda, w, got, 1, ldc);
               }
-              assertEquals(before + 2, gemm.nativeCalls(), "both ran natively");
+              assertRanWhereNative(bf16 ? NarrowKind.BF16 : NarrowKind.F16, 2, before, declinedBefore);
               assertArrayEquals(want, got, () -> (bf16 ? "bf16 " : "fp16 ") + m + "x" + n + "x" + k + " tA=" + tA + " tB=" + tB);
             }
           }
