@@ -2,15 +2,12 @@ package dev.lowbit.train;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lowbit.data.Dataset;
 import dev.lowbit.data.FashionMnist;
-import dev.lowbit.io.Json;
 import dev.lowbit.numerics.Presets;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,23 +16,30 @@ class DfpTrainingTest {
 
   @TempDir Path dir;
 
+  /**
+   * On the subset embedded in the jar (the same images on every machine, Debian's data installed
+   * or not), paired over seeds 1-3, 2 epochs. Measured on seeds 1-6: fp32 0.656-0.732, dfp16
+   * 0.658-0.730, per-seed difference dfp16 - fp32 between -0.024 and +0.026, mean over seeds 1-3
+   * 0.000. So the mean may trail fp32's by at most 0.02 (10 of 500 test images; margin 0.02), and
+   * each run must clear 0.55 (margin 0.10 over the worst seed; a broken product lands near chance, 0.1).
+   */
   @Test
   void dfp16MlpMatchesFp32WithinAPoint() throws Exception {
-    FashionMnist.Splits s = FashionMnist.load(null);
-    Dataset train = s.train().head(Math.min(s.train().size(), 4000));
-    Dataset test = s.test().head(Math.min(s.test().size(), 2000));
+    FashionMnist.Splits s = FashionMnist.embedded();
     PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
-    double[] acc = new double[2];
     String[] names = {"fp32", "dfp16"};
-    for (int i = 0; i < 2; i++) {
-      TrainConfig cfg = TrainerTest.cfg("mlp", 2, dir.resolve(names[i]));
-      acc[i] = new Trainer(cfg, Presets.get(names[i]), quiet, false).run(train, test, "subset").testAccuracy();
+    double[] mean = new double[2];
+    for (long seed = 1; seed <= 3; seed++) {
+      for (int i = 0; i < 2; i++) {
+        TrainConfig cfg = new TrainConfig("mlp", 2, 64, null, seed, 2, dir.resolve(names[i] + seed), null, null,
+            null, null, -1, 0, false, 0, 0, 3);
+        double acc = new Trainer(cfg, Presets.get(names[i]), quiet, false).run(s.train(), s.test(), "subset").testAccuracy();
+        assertTrue(acc > 0.55, names[i] + " seed " + seed + " accuracy " + acc);
+        mean[i] += acc / 3;
+      }
     }
-    String summary = Files.readString(dir.resolve("dfp16").resolve("summary.json"));
+    String summary = Files.readString(dir.resolve("dfp161").resolve("summary.json"));
     assertTrue(summary.contains("\"integer_gemms\""), summary);
-    // one-sided: what DFP16 may cost is at most a point (on this undertrained subset the two runs
-    // differ by about a point either way from the different rounding alone)
-    assertTrue(acc[1] >= acc[0] - 0.01, "fp32 " + acc[0] + " vs dfp16 " + acc[1]);
-    assertTrue(acc[1] > 0.7, "dfp16 accuracy " + acc[1]);
+    assertTrue(mean[1] >= mean[0] - 0.02, "mean over seeds 1-3: fp32 " + mean[0] + " vs dfp16 " + mean[1]);
   }
 }

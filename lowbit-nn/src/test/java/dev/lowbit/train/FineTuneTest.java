@@ -41,12 +41,17 @@ class FineTuneTest {
 
   Result pretrainAndFineTune(Policy policy, int preEpochs, int trainN, int ftTrainN, int ftEpochs, int testN)
       throws Exception {
-    FashionMnist.Splits s = FashionMnist.load(null);
+    return pretrainAndFineTune(FashionMnist.load(null), TrainConfig.of("mlp", preEpochs, dir.resolve("fp32")),
+        policy, trainN, ftTrainN, ftEpochs, testN);
+  }
+
+  Result pretrainAndFineTune(FashionMnist.Splits s, TrainConfig preConfig, Policy policy, int trainN, int ftTrainN,
+      int ftEpochs, int testN) throws Exception {
     Dataset test = s.test().head(Math.min(testN, s.test().size()));
-    TrainConfig pre = TrainConfig.of("mlp", preEpochs, dir.resolve("fp32")).withLimits(trainN, testN);
+    TrainConfig pre = preConfig.withLimits(trainN, testN);
     Trainer.Summary fp = new Trainer(pre, Presets.get("fp32"), QUIET, false)
         .run(s.train().head(Math.min(trainN, s.train().size())), test, "test");
-    TrainConfig ft = TrainConfig.of("mlp", ftEpochs, dir.resolve("ft")).withLimits(ftTrainN, testN);
+    TrainConfig ft = preConfig.withEpochs(ftEpochs).withOut(dir.resolve("ft"), null).withLimits(ftTrainN, testN);
     Trainer.Summary after = new Trainer(ft, policy, QUIET, false).init(dir.resolve("fp32"))
         .run(s.train().head(Math.min(ftTrainN, s.train().size())), test, "test");
     Map<?, ?> summary = (Map<?, ?>) Json.parse(Files.readString(dir.resolve("ft/summary.json")));
@@ -54,9 +59,18 @@ class FineTuneTest {
     return new Result(fp.testAccuracy(), before, after.testAccuracy(), summary);
   }
 
+  /**
+   * On the subset embedded in the jar (the same images on every machine): 3 epochs of fp32 on its
+   * 2,000 images, then 1 epoch of fine-tuning on 1,500, tested on its 500. Measured on seeds 1-6
+   * (batch 64): the narrow accumulator loses 0.046-0.274 (seed 1: 0.184), and fine-tuning ends at
+   * or above fp32 - 0.006, far inside the half of the gap allowed. Seed 1's margins: 0.154 over the
+   * 3-point floor, 0.086 over the recovery bound.
+   */
   @Test
   void narrowAccumulatorLosesAndFineTuningRecoversMostOfIt() throws Exception {
-    Result r = pretrainAndFineTune(Policy.parse(NARROW, "t"), 3, 3000, 1500, 1, 1000);
+    TrainConfig pre = new TrainConfig("mlp", 3, 64, null, 1, 2, dir.resolve("fp32"), null, null, null, null, -1, 0,
+        false, 0, 0, 3);
+    Result r = pretrainAndFineTune(FashionMnist.embedded(), pre, Policy.parse(NARROW, "t"), 2000, 1500, 1, 500);
     double gap = r.fp32() - r.before();
     assertTrue(gap >= 0.03, "the narrow accumulator must lose >= 3 points: fp32 " + r.fp32() + ", before " + r.before());
     assertTrue(r.after() >= r.fp32() - 0.5 * gap, "fine-tuning must recover most of the gap: fp32 " + r.fp32()
