@@ -76,12 +76,12 @@ public final class Idx {
     b.reset();
     if (m0 == 0x1F && m1 == 0x8B) {
       try (Gunzip g = new Gunzip(b, name)) {
-        Array a = readIdx(g, -1, name, " (decompressed)");
+        Array a = readIdx(g, -1, name, "decompressed data");
         g.finish();
         return a;
       }
     }
-    return readIdx(b, size, name, "");
+    return readIdx(b, size, name, "file");
   }
 
   /**
@@ -89,10 +89,12 @@ public final class Idx {
    * files: checked against the header before the data is allocated), else −1.
    */
   private static Array readIdx(InputStream s, long size, String name, String what) throws IOException {
+    // what: "file" or "decompressed data", the thing that is too short or too long
     byte[] magic = new byte[4];
     int got = s.readNBytes(magic, 0, 4);
     if (got < 4) {
-      throw new IllegalArgumentException(name + ": " + (got == 0 ? "empty" : "only " + got + " bytes" + what)
+      String found = got == 0 ? "empty " + what : what + " of only " + got + " bytes";
+      throw new IllegalArgumentException(name + ": " + found
           + ", too short for an IDX header (4 bytes of magic, then the dimensions)");
     }
     if (magic[0] != 0 || magic[1] != 0) {
@@ -112,43 +114,46 @@ public final class Idx {
     got = s.readNBytes(h, 0, h.length);
     if (got < h.length) {
       throw new IllegalArgumentException(name + ": truncated IDX header: rank " + rank + " needs " + header
-          + " bytes, the file" + what + " has " + (4 + got));
+          + " bytes, the " + what + " has " + (4 + got));
     }
     int[] dims = new int[rank];
-    long n = 1;
-    for (int i = 0; i < rank; i++) {
+    String shape = dimsText(h, rank);
+    for (int i = 0; i < rank; i++) { // every dimension first, so the product below is of valid ones
       long d = dimAt(h, i);
       if (d == 0) throw new IllegalArgumentException(name + ": IDX dimension " + i + " is 0 (each must be at least 1)");
       if (d > Integer.MAX_VALUE) {
         throw new IllegalArgumentException(name + ": IDX dimension " + i + " is " + d + " (above 2^31-1)");
       }
       dims[i] = (int) d;
+    }
+    long n = 1;
+    for (int d : dims) {
       n *= d; // n ≤ 2^30 before and d < 2^31 here, so no long overflow
       if (n > MAX_DATA_BYTES) {
         BigInteger all = BigInteger.ONE;
-        for (int j = 0; j < rank; j++) all = all.multiply(BigInteger.valueOf(dimAt(h, j)));
-        throw new IllegalArgumentException(name + ": IDX header declares " + dimsText(h, rank) + " = " + all
+        for (int x : dims) all = all.multiply(BigInteger.valueOf(x));
+        throw new IllegalArgumentException(name + ": IDX header declares " + shape + " = " + all
             + " bytes of data, above the limit of " + MAX_DATA_BYTES + " bytes");
       }
     }
-    long heap = Runtime.getRuntime().maxMemory();
-    if (heap != Long.MAX_VALUE && n > heap / 2) {
-      throw new IllegalArgumentException(name + ": IDX header declares " + Arrays.toString(dims) + " = " + n
-          + " bytes of data, more than half of this JVM's " + heap + "-byte heap (raise -Xmx)");
-    }
-    if (size >= 0 && size - header != n) {
-      throw new IllegalArgumentException(name + ": IDX header declares " + Arrays.toString(dims) + " = " + n
+    if (size >= 0 && size - header != n) { // a raw file: its size is known before anything is allocated
+      throw new IllegalArgumentException(name + ": IDX header declares " + shape + " = " + n
           + " bytes of data but the file has " + (size - header)
           + (size - header < n ? " (truncated)" : " (trailing bytes after the data)"));
     }
+    long heap = Runtime.getRuntime().maxMemory();
+    if (heap != Long.MAX_VALUE && n > heap / 2) {
+      throw new IllegalArgumentException(name + ": IDX header declares " + shape + " = " + n
+          + " bytes of data, more than half of this JVM's " + heap + "-byte heap (raise -Xmx)");
+    }
     byte[] data = readData(s, (int) n, size >= 0);
     if (data.length < n) {
-      throw new IllegalArgumentException(name + ": truncated: the IDX header declares " + Arrays.toString(dims)
-          + " = " + n + " bytes of data but the file" + what + " ends after " + data.length);
+      throw new IllegalArgumentException(name + ": truncated: the IDX header declares " + shape + " = " + n
+          + " bytes of data but the " + what + " ends after " + data.length);
     }
     if (s.read() >= 0) {
-      throw new IllegalArgumentException(name + ": trailing data" + what + " after the " + n
-          + " bytes of data the IDX header declares " + Arrays.toString(dims));
+      throw new IllegalArgumentException(name + ": trailing bytes in the " + what + " after the " + n
+          + " bytes of data the IDX header declares (" + shape + ")");
     }
     return new Array(dims, data, name);
   }

@@ -159,7 +159,7 @@ class IdxTest {
     assertTrue(Files.size(bomb) < 2_000_000, "bomb size " + Files.size(bomb));
     String[] msg = new String[1];
     long bytes = allocated(() -> msg[0] = error(bomb));
-    assertTrue(msg[0].contains("trailing data (decompressed) after the 7840 bytes"), msg[0]);
+    assertTrue(msg[0].contains("trailing bytes in the decompressed data after the 7840 bytes"), msg[0]);
     assertTrue(bytes < 8L << 20, "reading the bomb allocated " + bytes + " bytes");
 
     // the same bomb declaring its whole 2.5 GB in the header: refused from the header alone
@@ -178,7 +178,7 @@ class IdxTest {
     Files.write(raw, longer);
     assertTrue(error(raw).contains("6 bytes of data but the file has 7 (trailing bytes after the data)"), error(raw));
     Files.write(gz, gzip(longer));
-    assertTrue(error(gz).contains("trailing data (decompressed) after the 6 bytes"), error(gz));
+    assertTrue(error(gz).contains("trailing bytes in the decompressed data after the 6 bytes"), error(gz));
   }
 
   @Test
@@ -230,6 +230,7 @@ class IdxTest {
       {header(5, 0xFFFFFFFFL, 28), "dimension 1 is 4294967295 (above 2^31-1)"},
       {header(0x80000000L), "dimension 0 is 2147483648"},
       {header(65536, 65536, 65536), "65536×65536×65536 = 281474976710656 bytes of data, above the limit"},
+      {header(65536, 65536, 0), "dimension 2 is 0"},
       {header(0x7FFFFFFFL, 0x7FFFFFFFL, 0x7FFFFFFFL, 0x7FFFFFFFL), "above the limit"},
       {header(1 << 30), "1073741824 bytes of data but the file has 0 (truncated)"},
       {header(), "IDX rank 0"},
