@@ -55,7 +55,9 @@ public final class Idx {
     String name = file.toString();
     if (Files.isDirectory(file)) throw new IllegalArgumentException(name + ": is a directory, not an IDX file");
     try (InputStream in = Files.newInputStream(file)) {
-      return read(in, Files.size(file), name);
+      // a raw file's size is checked against its header before the data is allocated (not for
+      // pipes and devices, whose size says nothing)
+      return read(in, Files.isRegularFile(file) ? Files.size(file) : -1, name);
     } catch (NoSuchFileException e) {
       throw new IllegalArgumentException(name + ": no such file");
     } catch (AccessDeniedException e) {

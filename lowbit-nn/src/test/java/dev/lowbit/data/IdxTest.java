@@ -319,4 +319,52 @@ class IdxTest {
     }
     dev.lowbit.models.Models.checkInputs("cnn", FashionMnist.embedded().train());
   }
+
+  /**
+   * gzip headers as the gzip tool and others write them (the original Fashion-MNIST files carry
+   * their file name): FEXTRA, FNAME, FCOMMENT and FHCRC are skipped and checked, a wrong header CRC
+   * or method is an error.
+   */
+  @Test
+  void readsGzipHeadersWithNameCommentExtraAndHeaderCrc() throws Exception {
+    byte[] idx = Idx.encode(new int[] {2, 2}, new byte[] {9, 8, 7, 6});
+    ByteArrayOutputStream h = new ByteArrayOutputStream();
+    h.write(new byte[] {0x1F, (byte) 0x8B, 8, 2 | 4 | 8 | 16, 1, 2, 3, 4, 0, 3});
+    h.write(new byte[] {5, 0, 'A', 'B', 2, 0, 0}); // FEXTRA: 5 bytes
+    h.write("train-images-idx3-ubyte\0".getBytes());
+    h.write("a comment\0".getBytes());
+    java.util.zip.CRC32 hc = new java.util.zip.CRC32();
+    hc.update(h.toByteArray());
+    h.write(new byte[] {(byte) hc.getValue(), (byte) (hc.getValue() >>> 8)});
+    java.util.zip.Deflater d = new java.util.zip.Deflater(9, true);
+    d.setInput(idx);
+    d.finish();
+    byte[] body = new byte[256];
+    int bl = d.deflate(body);
+    d.end();
+    h.write(body, 0, bl);
+    java.util.zip.CRC32 c = new java.util.zip.CRC32();
+    c.update(idx);
+    java.nio.ByteBuffer t = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    h.write(t.putInt((int) c.getValue()).putInt(idx.length).array());
+    byte[] gz = h.toByteArray();
+    Path f = dir.resolve("named.gz");
+    Files.write(f, gz);
+    assertArrayEquals(new byte[] {9, 8, 7, 6}, Idx.read(f).data());
+    try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(Files.newInputStream(f))) {
+      assertArrayEquals(idx, in.readAllBytes()); // the file is well-formed gzip for the JDK too
+    }
+    byte[] badHcrc = gz.clone();
+    badHcrc[10 + 7 + 24 + 10] ^= 1;
+    Files.write(f, badHcrc);
+    assertTrue(error(f).contains("corrupt gzip data: header CRC mismatch"), error(f));
+    byte[] method = gz.clone();
+    method[2] = 7;
+    Files.write(f, method);
+    assertTrue(error(f).contains("compression method 7"), error(f));
+    byte[] crc = gz.clone();
+    crc[gz.length - 8] ^= 1;
+    Files.write(f, crc);
+    assertTrue(error(f).contains("CRC-32 mismatch"), error(f));
+  }
 }
