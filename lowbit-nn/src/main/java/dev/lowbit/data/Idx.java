@@ -22,8 +22,9 @@ import java.util.zip.Inflater;
  * <p>A hostile file gets one {@link IllegalArgumentException} naming it, in memory bounded by what
  * its header declares: the header is read first and checked (rank 1..{@value #MAX_RANK}, every
  * dimension 1..2³¹−1, their product at most {@value #MAX_DATA_BYTES} bytes), and exactly that many
- * bytes are then read, never more. A raw file must be exactly header + data long (checked against
- * its size before anything is allocated); a gzip file must be exactly one gzip member (RFC 1952,
+ * bytes are then read, never more (a declared size above half the JVM's heap is refused up front,
+ * with the advice to raise -Xmx, rather than ending in OutOfMemoryError). A raw file must be
+ * exactly header + data long (checked against its size before anything is allocated); a gzip file must be exactly one gzip member (RFC 1952,
  * CRC and length checked) holding exactly header + data. {@code GZIPInputStream} would read on into
  * a second member and ignore garbage after the first, so the gzip framing is read here, with a
  * plain {@link Inflater}. The buffer for gzip data grows with what actually decompresses, so a
@@ -62,6 +63,8 @@ public final class Idx {
       throw new IllegalArgumentException(name + ": no such file");
     } catch (AccessDeniedException e) {
       throw new IllegalArgumentException(name + ": permission denied");
+    } catch (java.nio.file.FileSystemException e) { // other refusals to open (a loop of links, ...)
+      throw new IllegalArgumentException(name + ": cannot read (" + (e.getReason() != null ? e.getReason() : e) + ")");
     }
   }
 
