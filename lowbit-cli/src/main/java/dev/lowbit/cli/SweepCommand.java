@@ -130,6 +130,7 @@ public final class SweepCommand implements Callable<Integer> {
     backend.apply(threads);
 
     FashionMnist.Splits splits = FashionMnist.load(data);
+    Models.checkInputs(model, splits.train(), splits.test()); // before the warm-up trains anything
     Dataset train = limitTrain > 0 ? splits.train().head(limitTrain) : splits.train();
     Dataset test = limitTest > 0 ? splits.test().head(limitTest) : splits.test();
     String source = splits.source() + "; using " + train.size() + " train / " + test.size() + " test";

@@ -154,21 +154,33 @@ public final class Dataset {
     return channels * height * width;
   }
 
-  /** Builds a dataset from IDX images (N×H×W bytes) and labels (N bytes), scaled to [0, 1]. */
+  /**
+   * Builds a dataset from IDX images (N×H×W bytes) and labels (N bytes), scaled to [0, 1]. Errors
+   * name the file at fault: the images' for their shape, the labels' for theirs and for a label
+   * outside 0..classes−1, both for counts that differ.
+   */
   public static Dataset fromIdx(Idx.Array images, Idx.Array labels, int classes, String source) {
     if (images.dims().length != 3) {
-      throw new IllegalArgumentException(source + ": images must be a rank-3 IDX array, got rank " + images.dims().length);
+      throw new IllegalArgumentException(images.name() + ": images must be a rank-3 IDX array (N×H×W), got rank "
+          + images.dims().length + " " + Arrays.toString(images.dims()));
     }
-    if (labels.dims().length != 1 || labels.count() != images.count()) {
-      throw new IllegalArgumentException(source + ": " + images.count() + " images but labels of shape "
-          + java.util.Arrays.toString(labels.dims()));
+    if (labels.dims().length != 1) {
+      throw new IllegalArgumentException(labels.name() + ": labels must be a rank-1 IDX array (N), got rank "
+          + labels.dims().length + " " + Arrays.toString(labels.dims()));
+    }
+    if (labels.count() != images.count()) {
+      throw new IllegalArgumentException(images.name() + " holds " + images.count() + " images but "
+          + labels.name() + " holds " + labels.count() + " labels");
     }
     float[] table = new float[256];
     for (int p = 0; p < 256; p++) table[p] = p / 255f;
     int[] y = new int[labels.count()];
     for (int i = 0; i < y.length; i++) {
       y[i] = labels.data()[i] & 0xFF;
-      if (y[i] >= classes) throw new IllegalArgumentException(source + ": label " + y[i] + " at " + i + " is not below " + classes);
+      if (y[i] >= classes) {
+        throw new IllegalArgumentException(labels.name() + ": label " + y[i] + " at index " + i + " is outside 0.."
+            + (classes - 1));
+      }
     }
     return new Dataset(null, images.data(), table, true, false, 0f, 1f, y, 1, images.dims()[1], images.dims()[2],
         classes, source);

@@ -36,6 +36,7 @@ public final class FashionMnist {
   public static Splits fromDir(Path dir) throws IOException {
     Dataset train = pair(dir, "train");
     Dataset test = pair(dir, "t10k");
+    checkSameGeometry(train, test);
     String src = "Fashion-MNIST from " + dir + " (" + train.size() + " train / " + test.size() + " test)";
     return new Splits(train, test, src);
   }
@@ -48,6 +49,19 @@ public final class FashionMnist {
           + prefix + "-labels-idx1-ubyte[.gz]");
     }
     return Dataset.fromIdx(Idx.read(img), Idx.read(lab), 10, img.toString());
+  }
+
+  /** Train and test images must have one geometry (a model is built for one input size). */
+  static void checkSameGeometry(Dataset train, Dataset test) {
+    if (train.channels() != test.channels() || train.height() != test.height() || train.width() != test.width()) {
+      throw new IllegalArgumentException(test.source() + ": images are " + geometry(test) + ", train images ("
+          + train.source() + ") are " + geometry(train));
+    }
+  }
+
+  /** H×W, with the channels in front when there is more than one. */
+  public static String geometry(Dataset d) {
+    return (d.channels() == 1 ? "" : d.channels() + "×") + d.height() + "×" + d.width();
   }
 
   private static Path find(Path dir, String base) {
@@ -64,6 +78,7 @@ public final class FashionMnist {
         10, "embedded train subset");
     Dataset test = Dataset.fromIdx(resource("t10k-images-idx3-ubyte.gz"), resource("t10k-labels-idx1-ubyte.gz"),
         10, "embedded test subset");
+    checkSameGeometry(train, test);
     return new Splits(train, test, "embedded Fashion-MNIST subset (first " + train.size() + " train / first "
         + test.size() + " test images; the full set was not found — pass --data DIR or install dataset-fashion-mnist)");
   }

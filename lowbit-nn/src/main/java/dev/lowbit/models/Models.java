@@ -2,6 +2,8 @@ package dev.lowbit.models;
 
 import dev.lowbit.autograd.Ops;
 import dev.lowbit.autograd.Var;
+import dev.lowbit.data.Dataset;
+import dev.lowbit.data.FashionMnist;
 import dev.lowbit.nn.Activation;
 import dev.lowbit.nn.BatchNorm;
 import dev.lowbit.nn.Conv2d;
@@ -23,6 +25,28 @@ public final class Models {
   public static final List<String> NAMES = List.of("mlp", "cnn", "resnet", "vit");
 
   private Models() {}
+
+  /** The input every model of the zoo is built for: 1 channel of 28×28 pixels (C, H, W). */
+  public static int[] inputShape(String name) {
+    if (!NAMES.contains(name)) {
+      throw new IllegalArgumentException("unknown model '" + name + "'; known: " + String.join(", ", NAMES));
+    }
+    return new int[] {1, 28, 28};
+  }
+
+  /**
+   * Refuses data whose images are not the model's input geometry, naming the data's file (checked
+   * before training: the MLP would otherwise train on any 784 pixels, e.g. 56×14, without a word).
+   */
+  public static void checkInputs(String name, Dataset... sets) {
+    int[] s = inputShape(name);
+    for (Dataset d : sets) {
+      if (d.channels() != s[0] || d.height() != s[1] || d.width() != s[2]) {
+        throw new IllegalArgumentException(d.source() + ": images are " + FashionMnist.geometry(d) + ", model "
+            + name + " expects " + (s[0] == 1 ? "" : s[0] + "×") + s[1] + "×" + s[2] + " inputs");
+      }
+    }
+  }
 
   /** Builds a model by name with seeded initialisation. */
   public static Module create(String name, long seed) {

@@ -89,6 +89,7 @@ public final class Trainer {
 
   /** Trains on the given sets (tests pass small ones). */
   public Summary run(Dataset train, Dataset test, String source) throws IOException {
+    Models.checkInputs(cfg.model(), train, test); // before anything is built or written
     numerics = new Numerics(policy, cfg.seed());
     Numerics before = Compute.numerics();
     Compute.setNumerics(numerics);
