@@ -91,15 +91,13 @@ public final class FineTune {
       throw new IllegalArgumentException("--init " + init + ": no checkpoint (expected a run directory with "
           + Trainer.CHECKPOINT + " or a .safetensors file)");
     }
-    Safetensors.Contents c = Safetensors.read(file);
-    String m = c.metadata().get("model");
+    Safetensors.Header h = Safetensors.header(file);
+    String m = h.metadata().get("model");
     if (m != null && !m.equals(modelName)) {
       throw new IllegalArgumentException("--init " + file + ": checkpoint is for model '" + m + "', not '" + modelName + "'");
     }
-    LinkedHashMap<String, Tensor> state = new LinkedHashMap<>();
-    for (var e : c.tensors().entrySet()) {
-      if (!e.getKey().startsWith(Trainer.OPT_PREFIX)) state.put(e.getKey(), e.getValue());
-    }
+    // only the model's tensors are read; a training checkpoint's optimizer state is skipped unread
+    LinkedHashMap<String, Tensor> state = h.read(model.stateDict(), name -> name.startsWith(Trainer.OPT_PREFIX)).tensors();
     model.loadStateDict(state, file.toString());
   }
 

@@ -285,8 +285,7 @@ public final class Trainer {
   }
 
   private void saveCheckpoint(Module model, Optimizer opt, int epoch, long step) throws IOException {
-    LinkedHashMap<String, Tensor> all = new LinkedHashMap<>(model.stateDict());
-    for (var e : opt.stateDict().entrySet()) all.put(OPT_PREFIX + e.getKey(), e.getValue());
+    LinkedHashMap<String, Tensor> all = checkpointState(model, opt);
     LinkedHashMap<String, String> meta = new LinkedHashMap<>();
     meta.put("format", "lowbit-checkpoint-1");
     meta.put("model", cfg.model());
@@ -298,10 +297,20 @@ public final class Trainer {
     Safetensors.write(cfg.out().resolve(CHECKPOINT), all, meta);
   }
 
-  /** Loads model and optimizer state; returns the number of epochs already done. */
+  /** What a checkpoint holds: the model's state, then the optimizer's under {@link #OPT_PREFIX}. */
+  private static LinkedHashMap<String, Tensor> checkpointState(Module model, Optimizer opt) {
+    LinkedHashMap<String, Tensor> all = new LinkedHashMap<>(model.stateDict());
+    for (var e : opt.stateDict().entrySet()) all.put(OPT_PREFIX + e.getKey(), e.getValue());
+    return all;
+  }
+
+  /**
+   * Loads model and optimizer state; returns the number of epochs already done. The header is
+   * validated and its metadata checked before any tensor is read, and only this run's tensors are.
+   */
   private int resume(Module model, Optimizer opt) throws IOException {
     Path file = Files.isDirectory(cfg.resume()) ? cfg.resume().resolve(CHECKPOINT) : cfg.resume();
-    Safetensors.Contents c = Safetensors.read(file);
+    Safetensors.Header c = Safetensors.header(file);
     Map<String, String> meta = c.metadata();
     if (!"lowbit-checkpoint-1".equals(meta.get("format"))) {
       throw new IllegalArgumentException(file + ": not a lowbit training checkpoint (metadata 'format' is "
@@ -317,23 +326,16 @@ public final class Trainer {
           + " differ from this run's " + want + "; resume with the same settings");
     }
     LinkedHashMap<String, Tensor> modelState = new LinkedHashMap<>(), optState = new LinkedHashMap<>();
-    for (var e : c.tensors().entrySet()) {
+    int epoch = CheckpointMetadata.epoch(meta, file, cfg.epochs());
+    for (var e : c.read(checkpointState(model, opt), name -> false).tensors().entrySet()) {
       if (e.getKey().startsWith(OPT_PREFIX)) optState.put(e.getKey().substring(OPT_PREFIX.length()), e.getValue());
       else modelState.put(e.getKey(), e.getValue());
     }
     model.loadStateDict(modelState, file.toString());
-    opt.loadStateDict(optState, parseLong(meta, "optimizer_steps", file), file.toString());
+    opt.loadStateDict(optState, CheckpointMetadata.count(meta, "optimizer_steps", file), file.toString());
     scaler.load(meta, file.toString());
-    LOG.info("resumed {} at epoch {}", file, meta.get("epoch"));
-    return (int) parseLong(meta, "epoch", file);
-  }
-
-  private static long parseLong(Map<String, String> meta, String key, Path file) {
-    try {
-      return Long.parseLong(meta.get(key));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(file + ": metadata '" + key + "' is " + meta.get(key) + ", not an integer");
-    }
+    LOG.info("resumed {} at epoch {}", file, epoch);
+    return epoch;
   }
 
   private void writeSummary(Summary s, Module model) throws IOException {
