@@ -117,6 +117,9 @@ final class OneDnnConv {
     if (bf16 && (plain || !bf16Allowed)) {
       return declined(p, plain ? "bf16 operands need oneDNN's own layouts" : BF16_PROPERTY + "=false");
     }
+    if (bf16 && !rt.nativeBf16()) {
+      return declined(p, "no native bf16 on ISA " + rt.isa() + ": oneDNN would emulate it, slower than fp32");
+    }
     if (bf16 && s.inC() / s.groups() < MIN_BF16_CHANNELS) {
       // the CNN's first layer (1 channel): AMX forward and weight gradient 2.5 ms against fp32's
       // 1.9, and its NHWC output's reorder 1.5 ms against 1.05 from fp32's blocked layout

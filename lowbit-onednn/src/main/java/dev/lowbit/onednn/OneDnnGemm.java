@@ -104,6 +104,7 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
       case F8_E4M3 -> dnnl_f8_e4m3;
       case F8_E5M2 -> dnnl_f8_e5m2;
     };
+    if (kind == NarrowKind.BF16 && !rt.nativeBf16()) return false;
     rt.lock.lock();
     try {
       return rt.matmul(key(t, t, dnnl_f32, false, false, PROBE, PROBE, PROBE, PROBE)) != null;

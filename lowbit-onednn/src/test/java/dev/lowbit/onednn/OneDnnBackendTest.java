@@ -31,6 +31,18 @@ class OneDnnBackendTest {
     return c;
   }
 
+  /** bf16 is computed natively on the ISAs that have bf16 instructions, emulated (so declined) elsewhere. */
+  @Test
+  void nativeBf16IsDecidedByTheIsa() {
+    for (String isa : new String[] {"avx512_core_bf16", "avx512_core_fp16", "avx512_core_amx", "avx512_core_amx_fp16",
+        "avx2_vnni_2", "avx10_1_512_amx"}) {
+      assertTrue(OneDnn.nativeBf16(isa), isa);
+    }
+    for (String isa : new String[] {"avx512_core_vnni", "avx512_core", "avx2_vnni", "avx2", "sse41"}) {
+      assertTrue(!OneDnn.nativeBf16(isa), isa);
+    }
+  }
+
   @Test
   void serviceLoaderFindsOneDnnByNameAndByAuto() {
     Gemm named = Kernels.useBackend("onednn");
