@@ -157,6 +157,22 @@ public final class OneDnn {
     return nativeBf16(isa);
   }
 
+  /**
+   * Whether oneDNN's int8 kernels sum exactly on this CPU: with VNNI (AVX512-VNNI or AVX-VNNI) or
+   * AMX the products accumulate in int32 directly; older AVX-512 and AVX2 paths go through
+   * saturating 16-bit pair sums. oneDNN names an ISA by its highest level, so every level above
+   * VNNI counts too: avx512_core_bf16 (e.g. AMD Zen 4/5, which also has VNNI), avx512_core_fp16,
+   * the AMX ones and avx10.
+   */
+  public boolean exactInt8() {
+    return exactInt8(isa);
+  }
+
+  static boolean exactInt8(String isa) {
+    return isa.contains("vnni") || isa.contains("amx") || isa.contains("fp16") || isa.contains("bf16")
+        || isa.contains("avx10");
+  }
+
   static boolean nativeBf16(String isa) {
     return isa.contains("bf16") || isa.contains("amx") || isa.contains("fp16") || isa.contains("vnni_2")
         || isa.contains("avx10");

@@ -333,13 +333,9 @@ final class OneDnnConv {
 
   private final Map<S8Key, S8Prims> s8Cache = new ConcurrentHashMap<>();
 
-  /**
-   * Whether oneDNN's int8 kernels here sum exactly: with VNNI or AMX the products accumulate in
-   * int32 directly; older AVX-512 and AVX2 paths go through saturating 16-bit pair sums.
-   */
+  /** Whether oneDNN's int8 kernels here sum exactly ({@link OneDnn#exactInt8()}). */
   private boolean exactInt8() {
-    String isa = rt.isa();
-    return isa.contains("vnni") || isa.contains("amx") || isa.contains("fp16");
+    return rt.exactInt8();
   }
 
   private S8Prims s8(ConvSpec s, boolean perChannel) {

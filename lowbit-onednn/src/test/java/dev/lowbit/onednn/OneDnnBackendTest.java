@@ -43,6 +43,18 @@ class OneDnnBackendTest {
     }
   }
 
+  /** Exact int8 sums from VNNI upwards: AMD Zen 5 reports avx512_core_bf16, which includes VNNI. */
+  @Test
+  void exactInt8IsDecidedByTheIsa() {
+    for (String isa : new String[] {"avx512_core_vnni", "avx512_core_bf16", "avx512_core_fp16", "avx512_core_amx",
+        "avx2_vnni", "avx2_vnni_2", "avx10_1_512"}) {
+      assertTrue(OneDnn.exactInt8(isa), isa);
+    }
+    for (String isa : new String[] {"avx512_core", "avx2", "sse41"}) {
+      assertTrue(!OneDnn.exactInt8(isa), isa);
+    }
+  }
+
   @Test
   void serviceLoaderFindsOneDnnByNameAndByAuto() {
     Gemm named = Kernels.useBackend("onednn");
