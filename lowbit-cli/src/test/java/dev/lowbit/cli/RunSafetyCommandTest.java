@@ -124,6 +124,7 @@ class RunSafetyCommandTest {
       String md = Files.readString(out.resolve("summary.md"));
       assertTrue(md.contains("## Not in this report\n\n- int8 seed 1 (another shard's job): in progress in another"
           + " thread of this lowbit process"), md);
+      assertTrue(Files.readString(out.resolve("report.html")).contains("<h2>Not in this report</h2>"));
 
       // the whole sweep: int8 is skipped at first, then waited for; "the other process" stops without
       // finishing it, so this sweep trains it
@@ -145,6 +146,15 @@ class RunSafetyCommandTest {
     String csv = Files.readString(out.resolve("summary.csv"));
     assertEquals(3, csv.strip().split("\n").length, csv);
     assertFalse(Files.readString(out.resolve("summary.md")).contains("Not in this report"));
+
+    // a run killed between its last checkpoint and its summary is finished by the next sweep, not failed
+    Path fp32 = out.resolve("runs/fp32-s1/summary.json");
+    Object accuracy = ((java.util.Map<?, ?>) dev.lowbit.io.Json.parse(Files.readString(fp32))).get("test_accuracy");
+    Files.delete(fp32);
+    Result again = SweepCommandTest.run(all);
+    assertEquals(0, again.rc(), again.out() + again.err());
+    assertTrue(again.out().contains(String.format("[1/2] fp32 seed 1: test accuracy %.4f", (Double) accuracy)), again.out());
+    assertEquals(accuracy, ((java.util.Map<?, ?>) dev.lowbit.io.Json.parse(Files.readString(fp32))).get("test_accuracy"));
 
     // a finished run that cannot be read is skipped as done, but not silently left out: listed, exit code 1
     Path m = int8.resolve("metrics.jsonl");

@@ -147,7 +147,10 @@ public final class Trainer {
       int n = AtomicFiles.removeLeftovers(cfg.out().resolve(f));
       if (n > 0) LOG.info("removed {} temporary file(s) of {} left by an interrupted write", n, cfg.out().resolve(f));
     }
-    boolean append = cfg.resume() != null && cfg.resume().toAbsolutePath().normalize()
+    // continuing the run in OUT: --resume OUT, or OUT's checkpoint file
+    Path resumeDir = cfg.resume() == null ? null
+        : Files.isDirectory(cfg.resume()) ? cfg.resume() : cfg.resume().toAbsolutePath().getParent();
+    boolean append = resumeDir != null && resumeDir.toAbsolutePath().normalize()
         .equals(cfg.out().toAbsolutePath().normalize());
     if (!append) refuseToReplaceARun();
     fingerprint = DataFingerprint.of(train);
@@ -369,6 +372,10 @@ public final class Trainer {
   /** Loads model and optimizer state; returns the number of epochs already done. */
   private int resume(Module model, Optimizer opt) throws IOException {
     Path file = Files.isDirectory(cfg.resume()) ? cfg.resume().resolve(CHECKPOINT) : cfg.resume();
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("--resume " + cfg.resume() + ": no checkpoint (expected a run directory with "
+          + CHECKPOINT + " or a .safetensors file)");
+    }
     Safetensors.Contents c = Safetensors.read(file);
     Map<String, String> meta = c.metadata();
     if (!"lowbit-checkpoint-1".equals(meta.get("format"))) {

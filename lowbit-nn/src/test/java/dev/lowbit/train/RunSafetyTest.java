@@ -121,8 +121,11 @@ class RunSafetyTest {
         run.toString()).redirectErrorStream(true).start();
     try {
       BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-      String line = r.readLine();
-      assertEquals("locked", line, "child did not take the lock");
+      // the JVM may print notes first (JAVA_TOOL_OPTIONS, warnings): read up to the child's line
+      StringBuilder seen = new StringBuilder();
+      String line;
+      while ((line = r.readLine()) != null && !line.equals("locked")) seen.append(line).append('\n');
+      assertEquals("locked", line, "child did not take the lock: " + seen);
       assertNull(RunLock.tryAcquire(run));
       assertTrue(RunLock.heldElsewhere(run));
       assertEquals("another lowbit process (pid " + child.pid() + ")", RunLock.holder(run));
@@ -202,6 +205,21 @@ class RunSafetyTest {
     run(cfg(1, dir.resolve("c")));
     assertThrows(IllegalArgumentException.class, () -> run(cfg(1, y).withOut(y, dir.resolve("c"))));
     assertFalse(Files.exists(y));
+  }
+
+  @Test
+  void resumeOfOutsOwnCheckpointFileContinuesTheRunAndAMissingCheckpointIsNamed() throws Exception {
+    Path a = dir.resolve("a");
+    run(cfg(1, a));
+    run(cfg(2, a).withOut(a, a.resolve(Trainer.CHECKPOINT)));
+    List<String> lines = Files.readAllLines(a.resolve("metrics.jsonl"));
+    assertEquals(1, lines.stream().filter(l -> l.contains("\"event\":\"start\"")).count(), "appended, not replaced");
+    assertEquals(2, lines.stream().filter(l -> l.contains("\"event\":\"epoch\"")).count());
+    Path none = dir.resolve("none");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> run(cfg(1, dir.resolve("z")).withOut(dir.resolve("z"), none)));
+    assertEquals("--resume " + none + ": no checkpoint (expected a run directory with checkpoint.safetensors or a"
+        + " .safetensors file)", e.getMessage());
   }
 
   // ---- divergence ------------------------------------------------------------------------------
