@@ -295,15 +295,20 @@ public final class Trainer {
         }
         lastTestLoss = ev[0];
         lastTestAcc = ev[1];
-        Map<?, ?> last = lastEpochLine(metrics, startEpoch);
-        if (last != null && last.get("train_loss") instanceof Number n) lastTrainLoss = n.doubleValue();
-        if (last != null && last.get("train_s") instanceof Number n && last.get("samples_per_s") instanceof Number r) {
-          trainSeconds = n.doubleValue();
-          samples = Math.round(n.doubleValue() * r.doubleValue());
+        // the training figures come from the epochs' lines (the time: their training time, which
+        // the killed process spent, plus this finishing run's)
+        for (Map<?, ?> m : epochLines(metrics, startEpoch)) {
+          if (m.get("epoch") instanceof Number e && e.intValue() == startEpoch && m.get("train_loss") instanceof Number n) {
+            lastTrainLoss = n.doubleValue();
+          }
+          if (m.get("train_s") instanceof Number n && m.get("samples_per_s") instanceof Number r) {
+            trainSeconds += n.doubleValue();
+            samples += Math.round(n.doubleValue() * r.doubleValue());
+          }
         }
       }
     }
-    double seconds = (System.nanoTime() - t0) / 1e9;
+    double seconds = (System.nanoTime() - t0) / 1e9 + (finishOnly ? trainSeconds : 0);
     Summary s = new Summary(lastTestAcc, lastTestLoss, lastTrainLoss, seconds,
         trainSeconds > 0 ? samples / trainSeconds : 0, cfg.epochs(), (long) cfg.epochs() * perEpoch, source);
     writeSummary(s, model);
@@ -449,21 +454,21 @@ public final class Trainer {
     }
   }
 
-  /** The "epoch" line of {@code epoch} in metrics.jsonl, or null. */
-  private static Map<?, ?> lastEpochLine(Path metrics, int epoch) throws IOException {
-    if (!Files.isRegularFile(metrics)) return null;
-    Map<?, ?> found = null;
+  /** The "epoch" lines of epochs 1 to {@code last} in metrics.jsonl, the latest of each (a resumed run may repeat one). */
+  private static java.util.Collection<Map<?, ?>> epochLines(Path metrics, int last) throws IOException {
+    java.util.TreeMap<Integer, Map<?, ?>> found = new java.util.TreeMap<>();
+    if (!Files.isRegularFile(metrics)) return found.values();
     for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
       try {
         if (Json.parse(line) instanceof Map<?, ?> m && "epoch".equals(m.get("event"))
-            && m.get("epoch") instanceof Number n && n.intValue() == epoch) {
-          found = m;
+            && m.get("epoch") instanceof Number n && n.intValue() >= 1 && n.intValue() <= last) {
+          found.put(n.intValue(), m);
         }
       } catch (RuntimeException torn) {
         break;
       }
     }
-    return found;
+    return found.values();
   }
 
   private static long parseLong(Map<String, String> meta, String key, Path file) {

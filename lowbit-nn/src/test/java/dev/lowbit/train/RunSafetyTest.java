@@ -158,6 +158,12 @@ class RunSafetyTest {
     assertEquals(full.testAccuracy(), s.testAccuracy());
     assertEquals(full.testLoss(), s.testLoss());
     assertEquals(full.trainLoss(), s.trainLoss(), "from the last epoch line of metrics.jsonl");
+    double trainS = 0;
+    for (String l : Files.readAllLines(b.resolve("metrics.jsonl"))) {
+      if (l.contains("\"event\":\"epoch\"")) trainS += ((Number) ((Map<?, ?>) Json.parse(l)).get("train_s")).doubleValue();
+    }
+    assertTrue(s.seconds() >= trainS, "the epochs' training time counts: " + s.seconds() + " < " + trainS);
+    assertTrue(s.samplesPerSecond() > 0);
     Map<String, Object> sum = json(b.resolve("summary.json"));
     assertEquals(json(a.resolve("summary.json")).get("test_accuracy"), sum.get("test_accuracy"));
     assertEquals(2, ((Number) sum.get("epochs")).intValue());
