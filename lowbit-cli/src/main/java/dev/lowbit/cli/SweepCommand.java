@@ -39,7 +39,12 @@ import picocli.CommandLine.Spec;
 /**
  * {@code lowbit sweep}: one training run per (policy, seed) into {@code OUT/runs/POLICY-sSEED/},
  * skipping runs that already have a {@code summary.json} (so a killed sweep resumes), then a
- * report over every run found under {@code OUT/runs} (other shards' included).
+ * report over every finished run found under {@code OUT/runs} (other shards' included).
+ *
+ * <p>Each run is trained while its directory's {@link RunLock} is held; a run another process
+ * holds is skipped at first and waited for after the others, so that sweeps sharing an OUT split
+ * the work and each reports every run of its job list. Runs that are not in the report (failed,
+ * in progress elsewhere, unfinished, not run yet, unreadable) are listed with why.
  */
 @Command(
     name = "sweep",

@@ -86,7 +86,10 @@ public final class RunLock implements AutoCloseable {
         fl = ch.tryLock();
       } catch (OverlappingFileLockException e) {
         fl = null; // held by this JVM under another path (a link): closing ch does not drop that lock's channel
-      } catch (IOException | RuntimeException e) {
+      } catch (IOException e) {
+        ch.close(); // e.g. a network file system without locks: name the file and why
+        throw new IOException(key.resolve(FILE) + ": cannot lock the run directory (" + e.getMessage() + ")", e);
+      } catch (RuntimeException e) {
         ch.close();
         throw e;
       }

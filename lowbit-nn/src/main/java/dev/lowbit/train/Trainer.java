@@ -441,12 +441,13 @@ public final class Trainer {
   }
 
   /**
-   * A directory that already holds a run (a summary, a checkpoint or metrics) is only continued
-   * with {@code --resume} of itself: training into it afresh would replace its metrics while the
-   * old summary and checkpoint stay, and an error after the start would leave the mix behind.
+   * A directory that already holds a run (a summary or a checkpoint) is only continued with
+   * {@code --resume} of itself: training into it afresh would replace its metrics while the old
+   * summary and checkpoint stay, and an error after the start would leave the mix behind. Metrics
+   * alone (a run stopped before its first checkpoint: nothing to resume) are started over.
    */
   private void refuseToReplaceARun() {
-    for (String f : new String[] {SUMMARY, CHECKPOINT, METRICS}) {
+    for (String f : new String[] {SUMMARY, CHECKPOINT}) {
       if (Files.exists(cfg.out().resolve(f))) {
         throw new IllegalArgumentException(cfg.out() + " already holds a run (" + f + "); use --resume " + cfg.out()
             + " to continue it, or another --out (or remove it to start over)");

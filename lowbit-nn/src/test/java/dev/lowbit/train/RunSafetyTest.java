@@ -197,15 +197,19 @@ class RunSafetyTest {
     byte[] summary = Files.readAllBytes(a.resolve("summary.json"));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> run(cfg(2, a)));
     assertTrue(e.getMessage().contains(a + " already holds a run (summary.json); use --resume " + a), e.getMessage());
-    // only a checkpoint, or only metrics (killed before the first epoch's end) count as well
+    assertArrayEquals(summary, Files.readAllBytes(a.resolve("summary.json")), "untouched");
+    // a checkpoint alone counts as well
     Files.delete(a.resolve("summary.json"));
     e = assertThrows(IllegalArgumentException.class, () -> run(cfg(2, a)));
     assertTrue(e.getMessage().contains("already holds a run (checkpoint.safetensors)"), e.getMessage());
-    Files.delete(a.resolve(Trainer.CHECKPOINT));
-    e = assertThrows(IllegalArgumentException.class, () -> run(cfg(2, a)));
-    assertTrue(e.getMessage().contains("already holds a run (metrics.jsonl)"), e.getMessage());
     assertArrayEquals(metrics, Files.readAllBytes(a.resolve("metrics.jsonl")), "untouched");
-    assertTrue(summary.length > 0);
+    // metrics alone (stopped before the first checkpoint: nothing to resume) are started over
+    Files.delete(a.resolve(Trainer.CHECKPOINT));
+    Files.writeString(a.resolve("metrics.jsonl"), "{\"event\":\"start\"}\n{\"event\":\"step\",\"epoch\":1,\"ste");
+    run(cfg(1, a));
+    List<String> lines = Files.readAllLines(a.resolve("metrics.jsonl"));
+    assertEquals(1, lines.stream().filter(l -> l.contains("\"event\":\"start\"")).count());
+    assertFalse(lines.stream().anyMatch(l -> l.endsWith("\"ste")), "the old lines are gone");
     // a new directory that a bad resume stops in is not left behind
     Path y = dir.resolve("y");
     run(cfg(1, dir.resolve("c")));
