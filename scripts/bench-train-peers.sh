@@ -24,6 +24,7 @@ for r in $(seq 1 "$rounds"); do
         --epochs "$epochs" --threads 2 >"$name.jsonl" 2>"$name.err"
     else
       backend=auto; [ "$tool" = java ] && backend=java
+      rm -rf -- "$name" # each timing starts over (lowbit train refuses to train afresh into a run)
       /usr/bin/time -f "%M %e" -o "$name.time" "$here/lowbit" train --model "$model" --epochs "$epochs" \
         --threads 2 --backend "$backend" --out "$name" >"$name.log" 2>&1
     fi

@@ -14,6 +14,8 @@ mkdir -p "$out"
 threads=${THREADS:-2}
 run() { # name epochs extra...
   local model=$1 epochs=$2; shift 2
+  # a reproduction starts over: lowbit train refuses to train afresh into a directory holding a run
+  rm -rf -- "${out:?}/$model"
   /usr/bin/time -v -o "$out/$model.time" "$here/lowbit" train --model "$model" --epochs "$epochs" \
     --threads "$threads" --out "$out/$model" "$@" >"$out/$model.log" 2>&1
   python3 - "$out/$model" "$out/$model.time" <<'PY'

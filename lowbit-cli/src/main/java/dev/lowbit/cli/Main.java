@@ -40,6 +40,14 @@ public final class Main implements Runnable {
             commandLine.getErr().println("lowbit: error: " + ex.getMessage());
             return 2;
           }
+          if (ex instanceof dev.lowbit.train.RunLock.InUseException) { // another process owns the run directory
+            commandLine.getErr().println("lowbit: error: " + ex.getMessage());
+            return 2;
+          }
+          if (ex instanceof dev.lowbit.train.DivergedException) { // a result of the run, not bad input: exit code 1
+            commandLine.getErr().println("lowbit: error: " + ex.getMessage());
+            return 1;
+          }
           throw ex;
         });
     return cl;

@@ -12,7 +12,9 @@ import dev.lowbit.numerics.Policy;
 import dev.lowbit.report.Report;
 import dev.lowbit.report.RunReader;
 import dev.lowbit.report.RunResult;
+import dev.lowbit.train.DivergedException;
 import dev.lowbit.train.FineTune;
+import dev.lowbit.train.RunLock;
 import dev.lowbit.train.TrainConfig;
 import dev.lowbit.train.Trainer;
 import java.io.IOException;
@@ -37,7 +39,12 @@ import picocli.CommandLine.Spec;
 /**
  * {@code lowbit sweep}: one training run per (policy, seed) into {@code OUT/runs/POLICY-sSEED/},
  * skipping runs that already have a {@code summary.json} (so a killed sweep resumes), then a
- * report over every run found under {@code OUT/runs} (other shards' included).
+ * report over every finished run found under {@code OUT/runs} (other shards' included).
+ *
+ * <p>Each run is trained while its directory's {@link RunLock} is held; a run another process
+ * holds is skipped at first and waited for after the others, so that sweeps sharing an OUT split
+ * the work and each reports every run of its job list. Runs that are not in the report (failed,
+ * in progress elsewhere, unfinished, not run yet, unreadable) are listed with why.
  */
 @Command(
     name = "sweep",
@@ -45,6 +52,9 @@ import picocli.CommandLine.Spec;
     description = {
       "Train one run per (policy, seed) and write OUT/summary.csv, OUT/summary.md and OUT/report.html.",
       "Runs go to OUT/runs/POLICY-sSEED/; finished ones (with summary.json) are skipped on restart.",
+      "A run that another lowbit process is training (the same sweep twice, overlapping shards) is skipped at first"
+          + " and waited for at the end; the report lists every run it leaves out, with why (failed, in progress,"
+          + " not run yet), and the exit code is 1 when a run of this process's share failed.",
       "With no arguments: mlp, 3 epochs, six presets, on the first 10,000/2,000 images (about a minute).",
       "acc12 (and any policy with option accumulator-stages) fine-tunes the sweep's fp32 run of the same seed"
           + " (trained first when missing) for --epochs, and reports its accuracy before and after."
@@ -147,39 +157,122 @@ public final class SweepCommand implements Callable<Integer> {
     }
     if (anyToRun) warmUp(jobs, train, test, quiet);
     int failed = 0;
+    // A run held by another process (the same sweep started twice, overlapping shards) is
+    // skipped at first, so the processes share the work, and waited for at the end, so that it is
+    // in this sweep's report (or trained here, when the other process stopped without finishing it).
+    List<Integer> deferred = new ArrayList<>();
     for (int j = 0; j < jobs.size(); j++) {
-      Job job = jobs.get(j);
-      String tag = String.format("[%d/%d] %s seed %d", j + 1, jobs.size(), job.policy().name(), job.seed());
       if (kn != null && j % kn[1] != kn[0] - 1) continue;
-      if (Files.isRegularFile(job.dir().resolve("summary.json"))) {
-        out.println(tag + ": done already, skipped");
+      Job job = jobs.get(j);
+      RunLock lock = RunLock.tryAcquire(job.dir());
+      if (lock == null) {
+        out.println(tag(j, jobs) + ": in use by " + RunLock.holder(job.dir()) + "; coming back to it after the other runs");
+        out.flush();
+        deferred.add(j);
         continue;
       }
-      Files.deleteIfExists(job.dir().resolve(FAILED)); // a failed run is retried
-      boolean resume = Files.isRegularFile(job.dir().resolve(Trainer.CHECKPOINT));
-      TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, job.seed(), threads, job.dir(), data,
-          resume ? job.dir() : null, null, schedule, -1, 0, false, limitTrain, limitTest, 50);
-      try {
-        Path init = FineTune.wantsPretrained(job.policy()) ? pretrained(job.seed(), train, test, source, runLog, out) : null;
-        Trainer.Summary s = new Trainer(cfg, job.policy(), runLog, false).init(init).run(train, test, source);
-        out.printf("%s: test accuracy %.4f, test loss %.4f, %.1f s%n", tag, s.testAccuracy(), s.testLoss(), s.seconds());
-      } catch (IllegalStateException | IllegalArgumentException e) {
-        // a diverged run, or one whose directory cannot be resumed, is a result of the sweep, not its
-        // end: it is marked failed (and left out of the report) and the sweep goes on
-        failed++;
-        AtomicFiles.writeString(job.dir().resolve(FAILED), e.getMessage() + "\n");
-        out.println(tag + ": failed: " + e.getMessage());
+      try (lock) {
+        if (!runJob(job, tag(j, jobs), false, train, test, source, runLog, out)) failed++;
       }
     }
-    List<RunResult> runs = readRuns(outDir.resolve("runs"));
-    if (runs.isEmpty()) throw new IllegalArgumentException("no finished runs under " + outDir.resolve("runs"));
-    Report.write(runs, outDir);
+    for (int j : deferred) {
+      Job job = jobs.get(j);
+      String tag = tag(j, jobs);
+      try (RunLock lock = RunLock.await(job.dir(), h -> {
+        out.println(tag + ": waiting for " + h + " to finish it");
+        out.flush();
+      })) {
+        if (!runJob(job, tag, true, train, test, source, runLog, out)) failed++;
+      }
+    }
+    List<String> missing = new ArrayList<>();
+    List<RunResult> runs = readRuns(outDir.resolve("runs"), jobs, kn, missing);
+    for (String m : missing) out.println("not in the report: " + m);
+    if (runs.isEmpty()) {
+      out.flush();
+      spec.commandLine().getErr().println("lowbit: error: no finished runs under " + outDir.resolve("runs")
+          + "; no report written");
+      return 1;
+    }
+    Report.write(runs, missing, outDir);
     out.println("wrote " + outDir.resolve("summary.csv") + ", " + outDir.resolve("summary.md") + ", "
         + outDir.resolve("report.html") + " (" + runs.size() + " runs)");
     out.println();
     out.print(Files.readString(outDir.resolve("summary.md")));
     out.flush();
-    return failed == 0 ? 0 : 1;
+    // every run of this process's share must be in the report: a failed or unreadable one fails the sweep
+    boolean ownMissing = false;
+    for (int j = 0; j < jobs.size(); j++) {
+      if ((kn == null || j % kn[1] == kn[0] - 1) && !inReport(runs, jobs.get(j).dir())) {
+        ownMissing = true;
+      }
+    }
+    return failed == 0 && !ownMissing ? 0 : 1;
+  }
+
+  private static String tag(int j, List<Job> jobs) {
+    return String.format("[%d/%d] %s seed %d", j + 1, jobs.size(), jobs.get(j).policy().name(), jobs.get(j).seed());
+  }
+
+  private static boolean inReport(List<RunResult> runs, Path dir) {
+    Path d = dir.toAbsolutePath().normalize();
+    return runs.stream().anyMatch(r -> Path.of(r.source()).toAbsolutePath().normalize().equals(d));
+  }
+
+  /**
+   * One job, its directory held by this thread: skipped when finished, else trained or resumed
+   * (a run killed after its last checkpoint is finished). {@code afterWait}: another process held
+   * it until now, so a failure marked meanwhile is that process's attempt, reported, not repeated.
+   * Returns false when the run failed.
+   */
+  private boolean runJob(Job job, String tag, boolean afterWait, Dataset train, Dataset test, String source,
+      PrintStream runLog, PrintWriter out) throws IOException {
+    if (Files.isRegularFile(job.dir().resolve("summary.json"))) {
+      if (!afterWait) {
+        out.println(tag + ": done already, skipped");
+        return true;
+      }
+      try {
+        checkFinishedRunMatches(job);
+      } catch (IllegalArgumentException e) {
+        out.println(tag + ": failed: " + e.getMessage());
+        return false;
+      }
+      out.println(tag + ": finished by the other process");
+      return true;
+    }
+    if (afterWait && Files.isRegularFile(job.dir().resolve(FAILED))) {
+      out.println(tag + ": failed in the other process: " + Files.readString(job.dir().resolve(FAILED)).strip());
+      return false;
+    }
+    Files.deleteIfExists(job.dir().resolve(FAILED)); // a failed run is retried
+    boolean resume = startOver(job.dir());
+    TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, job.seed(), threads, job.dir(), data,
+        resume ? job.dir() : null, null, schedule, -1, 0, false, limitTrain, limitTest, 50);
+    try {
+      Path init = FineTune.wantsPretrained(job.policy()) ? pretrained(job.seed(), train, test, source, runLog, out) : null;
+      Trainer.Summary s = new Trainer(cfg, job.policy(), runLog, false).init(init).run(train, test, source);
+      out.printf("%s: test accuracy %.4f, test loss %.4f, %.1f s%n", tag, s.testAccuracy(), s.testLoss(), s.seconds());
+      out.flush();
+      return true;
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      // a diverged run, or one whose directory cannot be resumed, is a result of the sweep, not its
+      // end: it is marked failed (and listed as such in the report) and the sweep goes on
+      AtomicFiles.writeString(job.dir().resolve(FAILED), e.getMessage() + "\n");
+      out.println(tag + ": failed: " + e.getMessage());
+      out.flush();
+      return false;
+    }
+  }
+
+  /**
+   * Whether the run in {@code dir} (held) resumes from its checkpoint; a run killed before its
+   * first checkpoint has only metrics, which are removed so that it starts over.
+   */
+  private static boolean startOver(Path dir) throws IOException {
+    if (Files.isRegularFile(dir.resolve(Trainer.CHECKPOINT))) return true;
+    Files.deleteIfExists(dir.resolve("metrics.jsonl"));
+    return false;
   }
 
   /**
@@ -226,24 +319,24 @@ public final class SweepCommand implements Callable<Integer> {
       throws IOException {
     Path dir = outDir.resolve("runs").resolve("fp32-s" + seed);
     if (Files.isRegularFile(dir.resolve("summary.json"))) return dir;
-    Files.createDirectories(dir.getParent());
-    // shards sharing OUT may both need this run: the first trains it, the others wait for it
-    Path lockFile = dir.getParent().resolve("fp32-s" + seed + ".lock");
-    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(lockFile,
-            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
-      if (ch.tryLock() == null) {
-        out.println("fp32 seed " + seed + ": another sweep process is training it; waiting");
-        out.flush();
-        ch.lock();
-      }
+    // shards sharing OUT may both need this run: the first trains it, the others wait for it (its
+    // RunLock; the fp32 job of a sweep holds the same one)
+    try (RunLock lock = RunLock.await(dir, h -> {
+      out.println("fp32 seed " + seed + ": " + h + " is training it; waiting");
+      out.flush();
+    })) {
       if (Files.isRegularFile(dir.resolve("summary.json"))) return dir;
       out.println("fp32 seed " + seed + ": training the pretrained weights for fine-tuning first");
-      boolean resume = Files.isRegularFile(dir.resolve(Trainer.CHECKPOINT));
+      Files.deleteIfExists(dir.resolve(FAILED));
+      boolean resume = startOver(dir);
       TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, seed, threads, dir, data,
           resume ? dir : null, null, schedule, -1, 0, false, limitTrain, limitTest, 50);
       Trainer.Summary s = new Trainer(cfg, Policy.resolve("fp32", Json::parse), runLog, false).run(train, test, source);
       out.printf("fp32 seed %d: test accuracy %.4f, %.1f s%n", seed, s.testAccuracy(), s.seconds());
       return dir;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while waiting for " + dir);
     }
   }
 
@@ -260,8 +353,13 @@ public final class SweepCommand implements Callable<Integer> {
         Path dir = tmp.resolve(p.name());
         TrainConfig cfg = new TrainConfig(model, 1, batch, lr, 0, threads, dir, data, null, null, schedule, -1, 0,
             false, 0, 0, 50);
-        new Trainer(cfg, p, quiet, false).run(train.head(Math.min(train.size(), 3 * batch)),
-            test.head(Math.min(test.size(), 100)), "warm-up");
+        try {
+          new Trainer(cfg, p, quiet, false).run(train.head(Math.min(train.size(), 3 * batch)),
+              test.head(Math.min(test.size(), 100)), "warm-up");
+        } catch (DivergedException e) {
+          // the warm-up only compiles kernels; the policy's real run meets (and reports) the divergence
+          LOG.debug("warm-up of {} diverged: {}", p.name(), e.getMessage());
+        }
       }
     } finally {
       try (Stream<Path> s = Files.walk(tmp)) {
@@ -303,23 +401,49 @@ public final class SweepCommand implements Callable<Integer> {
     throw new IllegalArgumentException("bad --shard '" + s + "'; expected k/N with 1 <= k <= N, e.g. 2/4");
   }
 
-  /** The readable runs under {@code root}; an unreadable one (killed before its first epoch) is skipped. */
-  static List<RunResult> readRuns(Path root) throws IOException {
+  /**
+   * The finished runs under {@code root} (other shards' and the fine-tunes' fp32 runs included),
+   * and in {@code missing} a line for every run that is not among them, with why: each job of
+   * {@code jobs} without a readable finished run (failed, in progress in another process,
+   * unfinished, not run yet) and every other run directory under {@code root} that is unfinished.
+   */
+  static List<RunResult> readRuns(Path root, List<Job> jobs, int[] kn, List<String> missing) throws IOException {
     List<RunResult> runs = new ArrayList<>();
-    if (!Files.isDirectory(root)) return runs;
-    List<Path> dirs;
-    try (Stream<Path> s = Files.walk(root, 2)) {
-      dirs = s.filter(Files::isDirectory).filter(RunReader::isRun).sorted().toList();
+    LinkedHashMap<Path, String> names = new LinkedHashMap<>();
+    for (int j = 0; j < jobs.size(); j++) {
+      Job job = jobs.get(j);
+      String share = kn == null || j % kn[1] == kn[0] - 1 ? "" : " (another shard's job)";
+      names.put(job.dir().toAbsolutePath().normalize(), job.policy().name() + " seed " + job.seed() + share);
     }
-    for (Path d : dirs) {
-      if (Files.isRegularFile(d.resolve(FAILED))) {
-        LOG.warn("leaving failed run {} out of the report: {}", d, Files.readString(d.resolve(FAILED)).strip());
-        continue;
+    // normalized path -> the path as found (reports name runs by it)
+    java.util.TreeMap<Path, Path> dirs = new java.util.TreeMap<>();
+    if (Files.isDirectory(root)) {
+      try (Stream<Path> s = Files.walk(root, 2)) {
+        s.filter(Files::isDirectory).filter(RunReader::isRun).forEach(p -> dirs.put(p.toAbsolutePath().normalize(), p));
       }
-      try {
-        runs.add(RunReader.read(d, Json::parse));
-      } catch (IllegalArgumentException e) {
-        LOG.warn("skipping {}: {}", d, e.getMessage());
+    }
+    for (Job job : jobs) dirs.putIfAbsent(job.dir().toAbsolutePath().normalize(), job.dir());
+    for (var e : dirs.entrySet()) {
+      Path d = e.getValue();
+      String name = names.getOrDefault(e.getKey(), root.toAbsolutePath().normalize().relativize(e.getKey()).toString());
+      String why = null;
+      if (Files.isRegularFile(d.resolve(FAILED))) {
+        why = "failed: " + Files.readString(d.resolve(FAILED)).strip();
+      } else if (RunLock.heldElsewhere(d)) {
+        why = "in progress in " + RunLock.holder(d);
+      } else if (!Files.isRegularFile(d.resolve("summary.json"))) {
+        why = RunReader.isRun(d) ? "unfinished (no summary.json): run the sweep again to continue it" : "not run yet";
+      } else {
+        try {
+          RunResult r = RunReader.read(d, Json::parse);
+          runs.add(r);
+        } catch (IllegalArgumentException bad) {
+          why = "unreadable: " + bad.getMessage();
+        }
+      }
+      if (why != null) {
+        LOG.warn("{} is not in the report: {}", d, why);
+        missing.add(name + ": " + why);
       }
     }
     return runs;

@@ -22,7 +22,11 @@ import picocli.CommandLine.Option;
       "Train a model on Fashion-MNIST (FP32, or the numerics of --policy).",
       "Data: --data DIR, else /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist),"
           + " else the 2,000/500-image subset embedded in the jar.",
-      "Writes OUT/metrics.jsonl, OUT/summary.json and OUT/checkpoint.safetensors (after every epoch)."
+      "Writes OUT/metrics.jsonl, OUT/summary.json and OUT/checkpoint.safetensors (after every epoch).",
+      "OUT belongs to one lowbit process while it trains (OUT/.lock; another one stops with an error), and an OUT"
+          + " that already holds a run is only continued, with --resume OUT (a run killed after its last checkpoint"
+          + " is then finished).",
+      "A loss that becomes NaN or infinite (any step, or the test loss) stops the run with one error line, exit code 1."
     })
 public final class TrainCommand implements Callable<Integer> {
 
@@ -52,7 +56,8 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--data", description = "directory with the four Fashion-MNIST IDX files (.gz or raw)")
   Path data;
 
-  @Option(names = "--resume", description = "directory (or file) of a checkpoint to continue from")
+  @Option(names = "--resume", description = "directory (or file) of a checkpoint to continue from; it must have been"
+      + " trained on the same data (the checkpoint keeps a fingerprint of the training set)")
   Path resume;
 
   @Option(names = "--init", description = {

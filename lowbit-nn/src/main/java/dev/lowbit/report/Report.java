@@ -136,10 +136,32 @@ public final class Report {
 
   /** Writes summary.csv, summary.md and report.html into {@code dir}. */
   public static void write(List<RunResult> runs, Path dir) throws IOException {
+    write(runs, List.of(), dir);
+  }
+
+  /**
+   * Writes summary.csv, summary.md and report.html into {@code dir}; {@code missing} lists the
+   * runs that belong to the comparison but are not in it ("int8 seed 2: failed: ..."), in a
+   * section "Not in this report" of summary.md and report.html, so none is left out silently.
+   */
+  public static void write(List<RunResult> runs, List<String> missing, Path dir) throws IOException {
     if (runs.isEmpty()) throw new IllegalArgumentException("no runs to report");
     AtomicFiles.writeString(dir.resolve("summary.csv"), csv(runs));
-    AtomicFiles.writeString(dir.resolve("summary.md"), markdown(runs));
-    AtomicFiles.writeString(dir.resolve("report.html"), html(runs));
+    StringBuilder md = new StringBuilder(markdown(runs));
+    if (!missing.isEmpty()) {
+      md.append("\n## Not in this report\n\n");
+      for (String m : missing) md.append("- ").append(m).append('\n');
+    }
+    AtomicFiles.writeString(dir.resolve("summary.md"), md.toString());
+    String html = html(runs);
+    if (!missing.isEmpty()) {
+      StringBuilder h = new StringBuilder("<h2>Not in this report</h2>\n<ul>\n");
+      for (String m : missing) h.append("<li>").append(esc(m)).append("</li>\n");
+      h.append("</ul>\n");
+      int at = html.indexOf("<h2>Summary by policy</h2>");
+      html = html.substring(0, at) + h + html.substring(at);
+    }
+    AtomicFiles.writeString(dir.resolve("report.html"), html);
   }
 
   // ---- CSV ----------------------------------------------------------------------------------------

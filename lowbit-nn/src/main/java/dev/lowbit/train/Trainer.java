@@ -40,11 +40,20 @@ import org.slf4j.LoggerFactory;
  * <p>A numerics {@link Policy} (default {@code fp32}: no rules, plain fp32) is installed in {@link
  * Compute} for the run and in the optimizer, and recorded in {@code summary.json} ({@code policy},
  * {@code policy_text}, {@code bits}, {@code overflows}).
+ *
+ * <p>Nothing is lost or mixed: the output directory is held by one process for the whole run
+ * ({@link RunLock}); a directory that holds a run is only continued, with {@code --resume} of
+ * itself; temporary files of a killed write are removed on the next start; a checkpoint of the
+ * last epoch without {@code summary.json} (killed in between) is finished on resume; a
+ * non-finite loss (any step, or the evaluation) stops the run with a {@link DivergedException};
+ * and a checkpoint resumes only on the data it was trained on ({@link DataFingerprint}).
  */
 public final class Trainer {
 
   private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
   public static final String CHECKPOINT = "checkpoint.safetensors";
+  static final String SUMMARY = "summary.json";
+  static final String METRICS = "metrics.jsonl";
   static final String OPT_PREFIX = "optimizer/";
 
   /** The outcome of a run. */
@@ -59,6 +68,7 @@ public final class Trainer {
   private LossScaler scaler;
   private Path init;
   private FineTune fineTune;
+  private DataFingerprint fingerprint;
 
   public Trainer(TrainConfig cfg, PrintStream progress, boolean tty) {
     this(cfg, Presets.get("fp32"), progress, tty);
@@ -102,8 +112,49 @@ public final class Trainer {
 
   private long warmupWait; // ms spent waiting for the kernels' warm-up before the first epoch
 
+  /**
+   * Holds the run directory (see {@link RunLock}) for the whole run; a directory this run created
+   * and that holds nothing but the lock when it fails (bad input found after the lock) is removed.
+   */
   private Summary runWithNumerics(Dataset train, Dataset test, String source) throws IOException {
+    boolean existed = Files.exists(cfg.out());
+    RunLock lock = RunLock.acquire(cfg.out());
+    boolean ok = false;
+    try {
+      Summary s = runLocked(train, test, source);
+      ok = true;
+      return s;
+    } finally {
+      if (!ok && !existed) removeIfOnlyTheLock(cfg.out());
+      lock.close();
+    }
+  }
+
+  private static void removeIfOnlyTheLock(Path dir) {
+    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+      if (s.allMatch(p -> p.getFileName().toString().equals(RunLock.FILE))) {
+        Files.deleteIfExists(dir.resolve(RunLock.FILE));
+        Files.deleteIfExists(dir);
+      }
+    } catch (IOException e) {
+      LOG.debug("could not remove {}: {}", dir, e.toString());
+    }
+  }
+
+  private Summary runLocked(Dataset train, Dataset test, String source) throws IOException {
     long t0 = System.nanoTime();
+    // a write killed mid-way (checkpoint, summary, trimmed metrics) leaves its temporary file
+    for (String f : new String[] {CHECKPOINT, SUMMARY, METRICS}) {
+      int n = AtomicFiles.removeLeftovers(cfg.out().resolve(f));
+      if (n > 0) LOG.info("removed {} temporary file(s) of {} left by an interrupted write", n, cfg.out().resolve(f));
+    }
+    // continuing the run in OUT: --resume OUT, or OUT's checkpoint file
+    Path resumeDir = cfg.resume() == null ? null
+        : Files.isDirectory(cfg.resume()) ? cfg.resume() : cfg.resume().toAbsolutePath().getParent();
+    boolean append = resumeDir != null && resumeDir.toAbsolutePath().normalize()
+        .equals(cfg.out().toAbsolutePath().normalize());
+    if (!append) refuseToReplaceARun();
+    fingerprint = DataFingerprint.of(train);
     Module model = Models.create(cfg.model(), cfg.seed(),
         dev.lowbit.nn.Normalization.parse(policy.option("normalization").orElse("l2")));
     Optimizer opt = cfg.effectiveOptimizer().equals("adamw")
@@ -124,22 +175,26 @@ public final class Trainer {
     if (cfg.resume() != null) startEpoch = resume(model, opt);
     FineTune ft = fineTune = new FineTune(init, policy, cfg.epochs(), perEpoch);
     if (startEpoch == 0 && ft.active()) ft.loadInit(model, cfg.model());
-    if (startEpoch >= cfg.epochs()) {
+    // a run killed after its last checkpoint but before summary.json is finished: evaluated, summarized
+    boolean finishOnly = append && startEpoch == cfg.epochs() && !Files.isRegularFile(cfg.out().resolve(SUMMARY));
+    if (startEpoch >= cfg.epochs() && !finishOnly) {
       throw new IllegalArgumentException("checkpoint in " + cfg.resume() + " already has " + startEpoch
           + " epochs; ask for more with --epochs");
     }
-    Files.createDirectories(cfg.out()); // only once the inputs are known to be good
     String hdr = "lowbit train: model " + cfg.model() + " (" + model.parameterCount() + " parameters), "
         + opt.describe() + ", schedule " + cfg.effectiveSchedule() + ", batch " + cfg.batch()
         + ", seed " + cfg.seed() + ", threads " + cfg.threads() + ", GEMM " + Kernels.gemm().name()
         + ", convolutions " + convolutions() + ", policy " + policy.name();
     progress.println(hdr);
     progress.println("data: " + source);
-    if (startEpoch > 0) progress.println("resuming after epoch " + startEpoch + " from " + cfg.resume());
+    if (finishOnly) {
+      progress.println("the checkpoint in " + cfg.resume() + " has all " + startEpoch
+          + " epochs but the run has no summary.json (interrupted after its last checkpoint): finishing it");
+    } else if (startEpoch > 0) {
+      progress.println("resuming after epoch " + startEpoch + " from " + cfg.resume());
+    }
 
-    Path metrics = cfg.out().resolve("metrics.jsonl");
-    boolean append = cfg.resume() != null && cfg.resume().toAbsolutePath().normalize()
-        .equals(cfg.out().toAbsolutePath().normalize());
+    Path metrics = cfg.out().resolve(METRICS);
     if (append && startEpoch > 0) trimMetrics(metrics, startEpoch);
     double lastTestAcc = Double.NaN, lastTestLoss = Double.NaN, lastTrainLoss = Double.NaN;
     double trainSeconds = 0;
@@ -180,10 +235,7 @@ public final class Trainer {
           scaler.backward(loss);
           if (scaler.unscaleAndUpdate()) opt.step();
           float l = loss.item();
-          if (!Float.isFinite(l)) {
-            throw new IllegalStateException("training diverged: loss " + l + " at epoch " + epoch + " step " + step
-                + " (try a smaller --lr)");
-          }
+          if (!Float.isFinite(l)) throw diverged(log, epoch, step + 1, "loss " + l);
           int bc = countCorrect(logits.data(), batch.labels(), batch.size(), logits.dim(1));
           lossSum += (double) l * batch.size();
           correct += bc;
@@ -212,6 +264,9 @@ public final class Trainer {
         samples += seen;
         ft.beforeEval(numerics);
         double[] ev = evaluate(model, test);
+        if (!Double.isFinite(ev[0])) {
+          throw diverged(log, epoch, (long) epoch * perEpoch, "test loss " + ev[0] + " at the end-of-epoch evaluation");
+        }
         lastTestLoss = ev[0];
         lastTestAcc = ev[1];
         lastTrainLoss = lossSum / seen;
@@ -233,8 +288,28 @@ public final class Trainer {
             epoch, cfg.epochs(), lastTrainLoss, (double) correct / seen, lastTestLoss, lastTestAcc, seen / secs, secs);
         saveCheckpoint(model, opt, epoch, (long) epoch * perEpoch);
       }
+      if (finishOnly) {
+        ft.beforeEval(numerics);
+        double[] ev = evaluate(model, test);
+        if (!Double.isFinite(ev[0])) {
+          throw diverged(log, startEpoch, (long) startEpoch * perEpoch, "test loss " + ev[0] + " at the final evaluation");
+        }
+        lastTestLoss = ev[0];
+        lastTestAcc = ev[1];
+        // the training figures come from the epochs' lines (the time: their training time, which
+        // the killed process spent, plus this finishing run's)
+        for (Map<?, ?> m : epochLines(metrics, startEpoch)) {
+          if (m.get("epoch") instanceof Number e && e.intValue() == startEpoch && m.get("train_loss") instanceof Number n) {
+            lastTrainLoss = n.doubleValue();
+          }
+          if (m.get("train_s") instanceof Number n && m.get("samples_per_s") instanceof Number r) {
+            trainSeconds += n.doubleValue();
+            samples += Math.round(n.doubleValue() * r.doubleValue());
+          }
+        }
+      }
     }
-    double seconds = (System.nanoTime() - t0) / 1e9;
+    double seconds = (System.nanoTime() - t0) / 1e9 + (finishOnly ? trainSeconds : 0);
     Summary s = new Summary(lastTestAcc, lastTestLoss, lastTrainLoss, seconds,
         trainSeconds > 0 ? samples / trainSeconds : 0, cfg.epochs(), (long) cfg.epochs() * perEpoch, source);
     writeSummary(s, model);
@@ -293,6 +368,8 @@ public final class Trainer {
     meta.put("step", Long.toString(step));
     meta.put("optimizer_steps", Long.toString(opt.steps()));
     meta.put("identity", Json.write(identity()));
+    meta.put(DataFingerprint.HASH_KEY, fingerprint.hash());
+    meta.put(DataFingerprint.DESCRIPTION_KEY, fingerprint.description());
     scaler.save(meta);
     Safetensors.write(cfg.out().resolve(CHECKPOINT), all, meta);
   }
@@ -310,6 +387,10 @@ public final class Trainer {
    */
   private int resume(Module model, Optimizer opt) throws IOException {
     Path file = Files.isDirectory(cfg.resume()) ? cfg.resume().resolve(CHECKPOINT) : cfg.resume();
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("--resume " + cfg.resume() + ": no checkpoint (expected a run directory with "
+          + CHECKPOINT + " or a .safetensors file)");
+    }
     Safetensors.Header c = Safetensors.header(file);
     Map<String, String> meta = c.metadata();
     if (!"lowbit-checkpoint-1".equals(meta.get("format"))) {
@@ -325,6 +406,7 @@ public final class Trainer {
       throw new IllegalArgumentException(file + ": checkpoint settings " + meta.get("identity")
           + " differ from this run's " + want + "; resume with the same settings");
     }
+    checkData(meta, file);
     LinkedHashMap<String, Tensor> modelState = new LinkedHashMap<>(), optState = new LinkedHashMap<>();
     int epoch = CheckpointMetadata.epoch(meta, file, cfg.epochs());
     for (var e : c.read(checkpointState(model, opt), name -> false).tensors().entrySet()) {
@@ -336,6 +418,70 @@ public final class Trainer {
     scaler.load(meta, file.toString());
     LOG.info("resumed {} at epoch {}", file, epoch);
     return epoch;
+  }
+
+  /** A checkpoint continues only on the data it was trained on; one written before fingerprints were kept gets a warning. */
+  private void checkData(Map<String, String> meta, Path file) {
+    String had = meta.get(DataFingerprint.HASH_KEY);
+    if (had == null) {
+      progress.println("warning: " + file + " records no data fingerprint (written by an older lowbit);"
+          + " cannot check that it was trained on this run's data (" + fingerprint.description() + ")");
+      return;
+    }
+    if (!had.equals(fingerprint.hash())) {
+      throw new IllegalArgumentException(file + ": checkpoint was trained on data " + had + " ("
+          + meta.getOrDefault(DataFingerprint.DESCRIPTION_KEY, "no description") + "), this run's data is "
+          + fingerprint.hash() + " (" + fingerprint.description() + "); resume on the same data (--data, --limit-train)");
+    }
+  }
+
+  /**
+   * Stops the run: writes a "diverged" line to metrics.jsonl (the last checkpoint stays the one
+   * of the epoch before) and returns the exception to throw.
+   */
+  private static DivergedException diverged(BufferedWriter log, int epoch, long step, String what) throws IOException {
+    DivergedException e = new DivergedException(epoch, step, what);
+    LinkedHashMap<String, Object> m = new LinkedHashMap<>();
+    m.put("event", "diverged");
+    m.put("epoch", epoch);
+    m.put("step", step);
+    m.put("message", e.getMessage());
+    line(log, m);
+    log.flush();
+    return e;
+  }
+
+  /**
+   * A directory that already holds a run (a summary or a checkpoint) is only continued with
+   * {@code --resume} of itself: training into it afresh would replace its metrics while the old
+   * summary and checkpoint stay, and an error after the start would leave the mix behind. Metrics
+   * alone (a run stopped before its first checkpoint: nothing to resume) are started over.
+   */
+  private void refuseToReplaceARun() {
+    for (String f : new String[] {SUMMARY, CHECKPOINT}) {
+      if (Files.exists(cfg.out().resolve(f))) {
+        throw new IllegalArgumentException(cfg.out() + " already holds a run (" + f + "); use --resume " + cfg.out()
+            + " to continue it, or another --out (or remove it to start over)");
+      }
+    }
+  }
+
+  /** The "epoch" lines of epochs 1 to {@code last} in metrics.jsonl, the latest of each (a resumed run may repeat one). */
+  private static java.util.Collection<Map<?, ?>> epochLines(Path metrics, int last) throws IOException {
+    java.util.TreeMap<Integer, Map<?, ?>> found = new java.util.TreeMap<>();
+    if (!Files.isRegularFile(metrics)) return found.values();
+    for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
+      try {
+        if (Json.parse(line) instanceof Map<?, ?> m && "epoch".equals(m.get("event"))
+            && m.get("epoch") instanceof Number n && n.intValue() >= 1 && n.intValue() <= last) {
+          found.put(n.intValue(), m);
+        }
+      } catch (RuntimeException torn) {
+        break;
+      }
+    }
+    return found.values();
+  }
   }
 
   private void writeSummary(Summary s, Module model) throws IOException {
@@ -374,7 +520,7 @@ public final class Trainer {
     m.put("warmup_wait_s", warmupWait / 1e3);
     m.put("convolutions", convolutions());
     m.put("cpus", Runtime.getRuntime().availableProcessors());
-    AtomicFiles.writeString(cfg.out().resolve("summary.json"), Json.write(m) + "\n");
+    AtomicFiles.writeString(cfg.out().resolve(SUMMARY), Json.write(m) + "\n");
   }
 
   /**

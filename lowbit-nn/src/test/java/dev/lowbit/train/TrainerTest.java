@@ -60,7 +60,7 @@ class TrainerTest {
     assertEquals(3, lines.stream().filter(l -> l.contains("\"event\":\"epoch\"")).count());
     assertTrue(Files.exists(out.resolve(Trainer.CHECKPOINT)));
     try (var files = Files.list(out)) {
-      assertEquals(List.of("checkpoint.safetensors", "metrics.jsonl", "summary.json"),
+      assertEquals(List.of(".lock", "checkpoint.safetensors", "metrics.jsonl", "summary.json"),
           files.map(p -> p.getFileName().toString()).sorted().toList());
     }
   }
