@@ -11,8 +11,12 @@ import java.util.Objects;
  *       Convolutional Neural Networks using Integer Operations", ICLR 2018): P-bit integer
  *       mantissas clamped symmetrically to ±(2^(P-1) - 1), shared exponent {@code Es =
  *       floor(log2 amax) - (P - 2) + headroom}; value {@code I · 2^Es}.
- *   <li>{@link Kind#BFP} block floating point: the same exponent rule without headroom, mantissas
- *       clamped to the two's complement range (as QPyTorch's block quantizer).
+ *   <li>{@link Kind#BFP} block floating point: the same exponent rule without headroom. Its
+ *       mantissas are clamped to the two's complement range [-2^(P-1), 2^(P-1) - 1] by default
+ *       ({@code bfp8/b16}), or, with {@link #symmetric()} ({@code bfp8/b16:sym}), symmetrically to
+ *       ±(2^(P-1) - 1), as QPyTorch's {@code block_quantize} clips (it clamps magnitudes, so
+ *       -2^(P-1) never occurs). The two differ only where a block's most negative value rounds to
+ *       -2^(P-1)·2^Es: the default keeps it, {@code :sym} gives -(2^(P-1) - 1)·2^Es.
  *   <li>{@link Kind#MX} OCP Microscaling v1.0: an element format (FP8/6/4 minifloat, saturating,
  *       or INT8 with scale 2^-6) and an E8M0 scale {@code X = 2^s}, {@code s = floor(log2 amax) -
  *       emax(element)} clamped to [-127, 127]; value {@code X · P}.
@@ -22,8 +26,8 @@ import java.util.Objects;
  * contains NaN or an infinity has no valid exponent: all its values quantize to NaN (for MX this
  * is the E8M0 NaN scale) and encoding it is an error.
  */
-public record BlockFormat(Kind kind, ElementFormat element, int blockSize, int headroom)
-    implements NumberFormat {
+public record BlockFormat(Kind kind, ElementFormat element, int blockSize, int headroom,
+    boolean symmetric) implements NumberFormat {
 
   /** The block family. */
   public enum Kind { DFP, BFP, MX }
@@ -34,8 +38,21 @@ public record BlockFormat(Kind kind, ElementFormat element, int blockSize, int h
   /** MX's E8M0 scale covers 2^-127 .. 2^127. */
   public static final int MX_MIN_EXPONENT = -127, MX_MAX_EXPONENT = 127;
 
+  /**
+   * A block format with the family's usual mantissa range: symmetric for DFP, two's complement for
+   * BFP (MX elements have their own range).
+   */
+  public BlockFormat(Kind kind, ElementFormat element, int blockSize, int headroom) {
+    this(kind, element, blockSize, headroom, kind == Kind.DFP);
+  }
+
+  /**
+   * {@code symmetric}: DFP mantissas are always symmetric (false is taken as true); BFP's are
+   * symmetric when asked; MX has no such option.
+   */
   public BlockFormat {
     Objects.requireNonNull(kind, "kind");
+    if (kind == Kind.DFP) symmetric = true;
     Objects.requireNonNull(element, "element");
     if (blockSize < 0) {
       throw new IllegalArgumentException("block size " + blockSize + " is invalid; use >= 1, or 0 "
@@ -57,6 +74,9 @@ public record BlockFormat(Kind kind, ElementFormat element, int blockSize, int h
       }
       case MX -> {
         if (headroom != 0) throw new IllegalArgumentException("MX has no headroom; got " + headroom);
+        if (symmetric) {
+          throw new IllegalArgumentException("MX elements have their own range; :sym applies to bfp");
+        }
         if (element instanceof MiniFloat mf) {
           if (mf.overflow() != MiniFloat.Overflow.SATURATE) {
             throw new IllegalArgumentException("MX elements saturate; " + mf.name() + " does not");
@@ -75,9 +95,14 @@ public record BlockFormat(Kind kind, ElementFormat element, int blockSize, int h
     return new BlockFormat(Kind.DFP, new IntFormat(mantissaBits, true, 1f), blockSize, headroom);
   }
 
-  /** Block floating point with P-bit mantissas. */
+  /** Block floating point with P-bit two's complement mantissas. */
   public static BlockFormat bfp(int mantissaBits, int blockSize) {
-    return new BlockFormat(Kind.BFP, new IntFormat(mantissaBits, true, 1f), blockSize, 0);
+    return bfp(mantissaBits, blockSize, false);
+  }
+
+  /** Block floating point with P-bit mantissas, clamped to ±(2^(P-1) - 1) when {@code symmetric}. */
+  public static BlockFormat bfp(int mantissaBits, int blockSize, boolean symmetric) {
+    return new BlockFormat(Kind.BFP, new IntFormat(mantissaBits, true, 1f), blockSize, 0, symmetric);
   }
 
   /** An MX format over {@code element}. */
@@ -100,9 +125,9 @@ public record BlockFormat(Kind kind, ElementFormat element, int blockSize, int h
     return (1 << (p() - 1)) - 1;
   }
 
-  /** Smallest mantissa (DFP: symmetric; BFP: two's complement). */
+  /** Smallest mantissa: -maxMantissa() when {@link #symmetric()} (always for DFP), else -2^(P-1). */
   public int minMantissa() {
-    return kind == Kind.DFP ? -maxMantissa() : -(1 << (p() - 1));
+    return symmetric ? -maxMantissa() : -(1 << (p() - 1));
   }
 
   /**

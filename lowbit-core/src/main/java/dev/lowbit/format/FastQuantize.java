@@ -74,16 +74,20 @@ public final class FastQuantize {
   public static void quantize(VectorSpecies<Float> s, ElementFormat f, float[] x, int off, int len,
       float[] out, int outOff) {
     switch (f) {
-      case FixedPoint fp -> quantize(s, fp.asInt(), x, off, len, out, outOff);
-      case IntFormat i -> {
-        float sc = i.effectiveScale();
-        if (IntFormat.isPowerOfTwo(sc) && IntFormat.isPowerOfTwo(1f / sc)) {
-          intKernel(s, x, off, out, outOff, len, 1f / sc, false, sc, i.minCode(), i.maxCode());
-        } else {
-          intKernel(s, x, off, out, outOff, len, sc, true, sc, i.minCode(), i.maxCode());
-        }
-      }
+      case FixedPoint fp -> intGrid(s, fp.asInt(), fp.minCode(), fp.maxCode(), x, off, len, out, outOff);
+      case IntFormat i -> intGrid(s, i, i.minCode(), i.maxCode(), x, off, len, out, outOff);
       case MiniFloat m -> floatKernel(s, x, off, out, outOff, len, 1f, 1f, m);
+    }
+  }
+
+  /** An integer grid at the format's fixed scale, clamped to codes [lo, hi]. */
+  private static void intGrid(VectorSpecies<Float> s, IntFormat i, long lo, long hi, float[] x, int off,
+      int len, float[] out, int outOff) {
+    float sc = i.effectiveScale();
+    if (IntFormat.isPowerOfTwo(sc) && IntFormat.isPowerOfTwo(1f / sc)) {
+      intKernel(s, x, off, out, outOff, len, 1f / sc, false, sc, lo, hi);
+    } else {
+      intKernel(s, x, off, out, outOff, len, sc, true, sc, lo, hi);
     }
   }
 

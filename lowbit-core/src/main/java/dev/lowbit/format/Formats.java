@@ -75,14 +75,14 @@ public final class Formats {
       "half", "fp16");
 
   private static final String VALID = "int<N>, uint<N> (N 1..32, optional *SCALE), fixed<W,F>, "
-      + "ufixed<W,F>, e<E>m<M> (E 1..8, M 0..23) with options :ieee|:fn|:finite, :sat|:nonsat, "
+      + "ufixed<W,F>, fixed<W,F>:sym, e<E>m<M> (E 1..8, M 0..23) with options :ieee|:fn|:finite, :sat|:nonsat, "
       + ":nosub, :bias=B; presets " + String.join(", ", FLOATS.keySet()) + "; dfp<P>[/b<N>][/h<H>], "
-      + "bfp<P>[/b<N>], " + String.join(", ", MX.keySet()) + " [/b<N>], mx<element>[/b<N>]";
+      + "bfp<P>[/b<N>][:sym], " + String.join(", ", MX.keySet()) + " [/b<N>], mx<element>[/b<N>]";
 
   private static final Pattern INT = Pattern.compile("(u?)int(\\d+)(?:\\*(.+))?");
-  private static final Pattern FIXED = Pattern.compile("(u?)fixed<(-?\\d+),(-?\\d+)>");
+  private static final Pattern FIXED = Pattern.compile("(u?)fixed<(-?\\d+),(-?\\d+)>(:sym)?");
   private static final Pattern EM = Pattern.compile("e(\\d+)m(\\d+)((?::[a-z0-9=+-]+)*)");
-  private static final Pattern BLOCK = Pattern.compile("(dfp|bfp)(\\d+)((?:/[bh]\\d+)*)");
+  private static final Pattern BLOCK = Pattern.compile("(dfp|bfp)(\\d+)((?:/[bh]\\d+)*)(:sym)?");
   private static final Pattern MXP = Pattern.compile("(mx[a-z0-9]*|mx<.+>)((?:/b\\d+)?)");
 
   /** The presets shown by {@code lowbit formats}, in table order. */
@@ -138,7 +138,7 @@ public final class Formats {
     }
     if ((m = FIXED.matcher(s)).matches()) {
       return new FixedPoint(parseInt(m.group(2), "word width"), parseInt(m.group(3), "fraction bits"),
-          m.group(1).isEmpty());
+          m.group(1).isEmpty(), m.group(4) != null);
     }
     if ((m = EM.matcher(s)).matches()) {
       return miniFloat(parseInt(m.group(1), "exponent bits"), parseInt(m.group(2), "mantissa bits"),
@@ -162,7 +162,8 @@ public final class Formats {
           head = v;
         }
       }
-      return m.group(1).equals("dfp") ? BlockFormat.dfp(p, block, head) : BlockFormat.bfp(p, block);
+      // dfp<P>:sym is dfp<P>: DFP mantissas are always symmetric
+      return m.group(1).equals("dfp") ? BlockFormat.dfp(p, block, head) : BlockFormat.bfp(p, block, m.group(4) != null);
     }
     if ((m = MXP.matcher(s)).matches()) {
       String base = m.group(1);
@@ -262,7 +263,8 @@ public final class Formats {
     return switch (f.kind()) {
       case DFP -> "dfp" + f.element().bits() + (f.blockSize() > 0 ? "/b" + f.blockSize() : "")
           + (f.headroom() > 0 ? "/h" + f.headroom() : "");
-      case BFP -> "bfp" + f.element().bits() + (f.blockSize() > 0 ? "/b" + f.blockSize() : "");
+      case BFP -> "bfp" + f.element().bits() + (f.blockSize() > 0 ? "/b" + f.blockSize() : "")
+          + (f.symmetric() ? ":sym" : "");
       case MX -> {
         String base = null;
         for (Map.Entry<String, BlockFormat> e : MX.entrySet()) {

@@ -9,8 +9,11 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Max and average pooling over NCHW, forward and backward. Max pooling records the flat input
- * index of each window's maximum (the first one on ties, like PyTorch) for the backward pass;
- * average pooling divides by the full window including padding (PyTorch's default).
+ * index of each window's maximum (the first one on ties, like PyTorch) for the backward pass.
+ * Average pooling sums a window's elements inside the input in row-major order in float32 and
+ * divides the sum by kH·kW (padding counted, PyTorch's default) or, when the spec says {@code
+ * countIncludePad} false, by the number of those elements; the backward pass adds dy / divisor to
+ * each of them in output order. That is PyTorch 1.13's CPU kernel, so the results are its bits.
  */
 public final class Pool {
 
@@ -176,46 +179,57 @@ public final class Pool {
   }
 
   public static void avgForward(PoolSpec s, float[] x, float[] y) {
-    int oh = s.outH(), ow = s.outW(), planes = s.batch() * s.channels(), hw = s.inH() * s.inW();
-    float inv = 1f / (s.kH() * s.kW());
-    for (int pl = 0; pl < planes; pl++) {
-      int xb = pl * hw, yb = pl * oh * ow;
-      for (int oy = 0; oy < oh; oy++) {
-        for (int ox = 0; ox < ow; ox++) {
-          float sum = 0f;
-          for (int i = 0; i < s.kH(); i++) {
-            int iy = oy * s.strideH() - s.padH() + i;
-            if (iy < 0 || iy >= s.inH()) continue;
-            for (int j = 0; j < s.kW(); j++) {
-              int ix = ox * s.strideW() - s.padW() + j;
-              if (ix >= 0 && ix < s.inW()) sum += x[xb + iy * s.inW() + ix];
+    // Planes are independent: split them over threads (identical results for any split).
+    Parallel.forRange(s.batch() * s.channels(), s.inH() * s.inW(), (p0, p1) -> {
+      int oh = s.outH(), ow = s.outW(), hw = s.inH() * s.inW(), w = s.inW();
+      for (int pl = p0; pl < p1; pl++) {
+        int xb = pl * hw, yb = pl * oh * ow;
+        for (int oy = 0; oy < oh; oy++) {
+          int y0 = oy * s.strideH() - s.padH(), y1 = Math.min(y0 + s.kH(), s.inH());
+          y0 = Math.max(y0, 0);
+          for (int ox = 0; ox < ow; ox++) {
+            int x0 = ox * s.strideW() - s.padW(), x1 = Math.min(x0 + s.kW(), w);
+            x0 = Math.max(x0, 0);
+            float sum = 0f;
+            for (int iy = y0; iy < y1; iy++) {
+              for (int ix = x0; ix < x1; ix++) sum += x[xb + iy * w + ix];
             }
+            y[yb + oy * ow + ox] = sum / divisor(s, y0, y1, x0, x1);
           }
-          y[yb + oy * ow + ox] = sum * inv;
         }
       }
-    }
+    });
+  }
+
+  /**
+   * An average window's divisor: kH·kW, or (countIncludePad false) the elements of the window
+   * inside the input, rows [y0, y1) × columns [x0, x1), never 0 in floor mode with padding at most
+   * half the kernel.
+   */
+  private static float divisor(PoolSpec s, int y0, int y1, int x0, int x1) {
+    return s.countIncludePad() ? s.kH() * s.kW() : (y1 - y0) * (x1 - x0);
   }
 
   public static void avgBackward(PoolSpec s, float[] dy, float[] dx) {
-    Arrays.fill(dx, 0, s.inputSize(), 0f);
-    int oh = s.outH(), ow = s.outW(), planes = s.batch() * s.channels(), hw = s.inH() * s.inW();
-    float inv = 1f / (s.kH() * s.kW());
-    for (int pl = 0; pl < planes; pl++) {
-      int xb = pl * hw, yb = pl * oh * ow;
-      for (int oy = 0; oy < oh; oy++) {
-        for (int ox = 0; ox < ow; ox++) {
-          float g = dy[yb + oy * ow + ox] * inv;
-          for (int i = 0; i < s.kH(); i++) {
-            int iy = oy * s.strideH() - s.padH() + i;
-            if (iy < 0 || iy >= s.inH()) continue;
-            for (int j = 0; j < s.kW(); j++) {
-              int ix = ox * s.strideW() - s.padW() + j;
-              if (ix >= 0 && ix < s.inW()) dx[xb + iy * s.inW() + ix] += g;
+    // each plane writes only its own part of dx, adding in output order as the serial loop does
+    Parallel.forRange(s.batch() * s.channels(), s.inH() * s.inW(), (p0, p1) -> {
+      int oh = s.outH(), ow = s.outW(), hw = s.inH() * s.inW(), w = s.inW();
+      Arrays.fill(dx, p0 * hw, p1 * hw, 0f);
+      for (int pl = p0; pl < p1; pl++) {
+        int xb = pl * hw, yb = pl * oh * ow;
+        for (int oy = 0; oy < oh; oy++) {
+          int y0 = oy * s.strideH() - s.padH(), y1 = Math.min(y0 + s.kH(), s.inH());
+          y0 = Math.max(y0, 0);
+          for (int ox = 0; ox < ow; ox++) {
+            int x0 = ox * s.strideW() - s.padW(), x1 = Math.min(x0 + s.kW(), w);
+            x0 = Math.max(x0, 0);
+            float g = dy[yb + oy * ow + ox] / divisor(s, y0, y1, x0, x1);
+            for (int iy = y0; iy < y1; iy++) {
+              for (int ix = x0; ix < x1; ix++) dx[xb + iy * w + ix] += g;
             }
           }
         }
       }
-    }
+    });
   }
 }

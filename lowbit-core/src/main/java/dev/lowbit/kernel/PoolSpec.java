@@ -1,9 +1,20 @@
 package dev.lowbit.kernel;
 
-/** Geometry of 2-D pooling over an NCHW batch (PyTorch's output size rule, floor mode). */
+/**
+ * Geometry of 2-D pooling over an NCHW batch (PyTorch's output size rule, floor mode). {@code
+ * countIncludePad} is PyTorch's {@code count_include_pad} for average pooling: true (the default)
+ * divides every window by kH·kW, padding included; false divides by the number of the window's
+ * elements that lie inside the input. Max pooling ignores it.
+ */
 public record PoolSpec(
     int batch, int channels, int inH, int inW, int kH, int kW,
-    int strideH, int strideW, int padH, int padW) {
+    int strideH, int strideW, int padH, int padW, boolean countIncludePad) {
+
+  /** Pooling that counts the padding in an average's divisor (PyTorch's default). */
+  public PoolSpec(int batch, int channels, int inH, int inW, int kH, int kW, int strideH, int strideW,
+      int padH, int padW) {
+    this(batch, channels, inH, inW, kH, kW, strideH, strideW, padH, padW, true);
+  }
 
   public PoolSpec {
     if (batch < 0 || channels <= 0 || inH <= 0 || inW <= 0 || kH <= 0 || kW <= 0
@@ -31,7 +42,7 @@ public record PoolSpec(
   }
 
   public PoolSpec withBatch(int n) {
-    return new PoolSpec(n, channels, inH, inW, kH, kW, strideH, strideW, padH, padW);
+    return new PoolSpec(n, channels, inH, inW, kH, kW, strideH, strideW, padH, padW, countIncludePad);
   }
 
   public int outH() {

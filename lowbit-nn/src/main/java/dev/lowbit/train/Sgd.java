@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * SGD with momentum, Nesterov momentum and (coupled, L2) weight decay, with PyTorch's update rule:
  * g ← g + wd·w; b ← g on the first step, else μ·b + (1−dampening)·g; w ← w − lr·(g + μ·b if
- * Nesterov else b).
+ * Nesterov else b). Parameters and momentum buffers equal PyTorch 1.13's {@code torch.optim.SGD}
+ * on CPU bit for bit (its AVX2/AVX-512 kernels), as {@code OptimizerPyTorchReferenceTest} checks.
  */
 public final class Sgd extends Optimizer {
 
@@ -37,22 +38,33 @@ public final class Sgd extends Optimizer {
     this(params, lr, momentum, 0, 0, false);
   }
 
+  /**
+   * One step, with PyTorch 1.13's arithmetic ({@code torch.optim.SGD}, single-tensor path, on its
+   * vectorized CPU kernels): the coefficients are doubles rounded to float once, and each {@code
+   * add(x, alpha)} is a fused multiply-add (one rounding), as {@link Math#fma} is:
+   * <pre>
+   * d ← fma(w, (float) wd, g)                       g.add(param, alpha=wd), when wd ≠ 0
+   * b ← d on the first step, else fma(d, (float)(1 − dampening), b·(float) μ)
+   * d ← fma(b, (float) μ, d) if Nesterov, else b
+   * w ← fma(d, (float) −lr, w)                      param.add_(d, alpha=−lr)
+   * </pre>
+   */
   @Override
   protected void update(String name, float[] w, float[] g) {
-    float lrf = (float) lr, mu = (float) momentum, wd = (float) weightDecay, damp = (float) (1 - dampening);
+    float negLr = (float) -lr, mu = (float) momentum, wd = (float) weightDecay, damp = (float) (1 - dampening);
     float[] buf = momentum != 0 ? buffers.get(name + "/momentum").data() : null;
     boolean first = steps == 1; // PyTorch starts the buffer at the first gradient, not at zero
-    boolean nest = nesterov;
+    boolean nest = nesterov, decays = weightDecay != 0;
     // elementwise: any split over threads gives the serial loop's values
     dev.lowbit.kernel.Parallel.forRange(w.length, 4, (lo, hi) -> {
       for (int i = lo; i < hi; i++) {
         float d = g[i];
-        if (wd != 0) d += wd * w[i];
+        if (decays) d = Math.fma(w[i], wd, d);
         if (buf != null) {
-          buf[i] = first ? d : mu * buf[i] + damp * d;
-          d = nest ? d + mu * buf[i] : buf[i];
+          buf[i] = first ? d : Math.fma(d, damp, buf[i] * mu);
+          d = nest ? Math.fma(buf[i], mu, d) : buf[i];
         }
-        w[i] -= lrf * d;
+        w[i] = Math.fma(d, negLr, w[i]);
       }
     });
   }

@@ -70,6 +70,8 @@ class OpsGradientTest {
     PoolSpec s = new PoolSpec(2, 3, 6, 5, 3, 3, 2, 2, 1, 1);
     GradCheck.check("maxPool2d", () -> Ops.maxPool2d(x, s), List.of(x));
     GradCheck.check("avgPool2d", () -> Ops.avgPool2d(x, s), List.of(x));
+    PoolSpec ex = new PoolSpec(2, 3, 6, 5, 3, 3, 2, 2, 1, 1, false);
+    GradCheck.check("avgPool2d count_include_pad=False", () -> Ops.avgPool2d(x, ex), List.of(x));
     GradCheck.check("dropout", () -> Ops.dropout(x, 0.3f, new SplittableRandom(9)), List.of(x));
     Var w = GradCheck.input(r, 7, 4);
     int[] ids = {1, 6, 1, 0, 3, 6};
