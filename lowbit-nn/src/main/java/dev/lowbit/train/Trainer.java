@@ -482,7 +482,6 @@ public final class Trainer {
     }
     return found.values();
   }
-  }
 
   private void writeSummary(Summary s, Module model) throws IOException {
     LinkedHashMap<String, Object> m = new LinkedHashMap<>();
