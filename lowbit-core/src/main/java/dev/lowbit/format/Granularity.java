@@ -41,6 +41,9 @@ public sealed interface Granularity {
   record PerBlock(int size, int axis) implements Granularity {
     public PerBlock {
       if (size < 1) throw new IllegalArgumentException("block size " + size + " must be >= 1");
+      if (size > BlockFormat.MAX_BLOCK) {
+        throw new IllegalArgumentException("block size " + size + " must be <= " + BlockFormat.MAX_BLOCK);
+      }
     }
   }
 
