@@ -82,11 +82,11 @@ public sealed interface Granularity {
           }
         }
         case "channel" -> {
-          if (p.length <= 2) return perChannel(p.length == 2 ? Integer.parseInt(p[1]) : 0);
+          if (p.length <= 2) return perChannel(p.length == 2 ? number(p[1]) : 0);
         }
         case "block" -> {
           if (p.length == 2 || p.length == 3) {
-            return perBlock(Integer.parseInt(p[1]), p.length == 3 ? Integer.parseInt(p[2]) : -1);
+            return perBlock(number(p[1]), p.length == 3 ? number(p[2]) : -1);
           }
         }
         default -> {}
@@ -96,6 +96,12 @@ public sealed interface Granularity {
     }
     throw new IllegalArgumentException("unknown granularity '" + s
         + "'; valid: tensor, tensor:amax, channel[:AXIS], block:SIZE[:AXIS]");
+  }
+
+  /** An ASCII decimal integer (Integer.parseInt alone would take other scripts' digits and a '+'). */
+  private static int number(String s) {
+    if (!s.matches("-?[0-9]{1,10}")) throw new NumberFormatException(s);
+    return Integer.parseInt(s);
   }
 
   /** Resolves a possibly negative axis against a rank. */

@@ -85,4 +85,14 @@ class FormatStringCheckTest {
     says(nested, "characters long; format strings have at most " + Formats.MAX_LENGTH);
     says("mx<mxint8>", "MX elements must be element formats");
   }
+
+  @Test
+  void granularityNumbersAreAsciiIntegers() {
+    assertEquals(Granularity.perChannel(3), Granularity.parse("channel:3"));
+    assertEquals(Granularity.perBlock(16, -1), Granularity.parse("block:16:-1"));
+    for (String s : new String[] {"channel:\u0663", "channel:+1", "block:\uff11\uff16", "channel:99999999999"}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Granularity.parse(s), s);
+      assertTrue(e.getMessage().startsWith("unknown granularity '" + s + "'"), e.getMessage());
+    }
+  }
 }
