@@ -170,7 +170,7 @@ public final class Formats {
           throw new IllegalArgumentException((isBlock ? "block size" : "headroom") + " given twice");
         }
         if (isBlock) {
-          block = blockSize(part.substring(1));
+          block = blockSize(part.substring(1), " (leave /b out for one exponent per tensor)");
           blockGiven = true;
         } else {
           head = parseInt(part.substring(1), "headroom");
@@ -194,7 +194,7 @@ public final class Formats {
       }
       if (mx == null) return null;
       if (!m.group(2).isEmpty()) {
-        mx = BlockFormat.mx(mx.element(), blockSize(m.group(2).substring(2)));
+        mx = BlockFormat.mx(mx.element(), blockSize(m.group(2).substring(2), " (MX default: /b" + MX_BLOCK + ")"));
       }
       return mx;
     }
@@ -212,11 +212,10 @@ public final class Formats {
   }
 
   /** A block size written in a format string: 1 .. {@link BlockFormat#MAX_BLOCK}. */
-  private static int blockSize(String s) {
+  private static int blockSize(String s, String hint) {
     int v = parseInt(s, "block size");
     if (v < 1 || v > BlockFormat.MAX_BLOCK) {
-      throw new IllegalArgumentException("block size " + v + " is invalid; valid: 1.." + BlockFormat.MAX_BLOCK
-          + " (leave /b out for one exponent per tensor)");
+      throw new IllegalArgumentException("block size " + v + " is invalid; valid: 1.." + BlockFormat.MAX_BLOCK + hint);
     }
     return v;
   }

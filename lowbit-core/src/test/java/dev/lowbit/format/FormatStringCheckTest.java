@@ -28,6 +28,8 @@ class FormatStringCheckTest {
       String m = refused(s);
       assertTrue(m.startsWith("format '" + s + "': block size 0 is invalid; valid: 1.."), m);
     }
+    assertTrue(refused("mxfp4/b0").endsWith("(MX default: /b32)"), refused("mxfp4/b0"));
+    assertTrue(refused("bfp8/b0").endsWith("(leave /b out for one exponent per tensor)"), refused("bfp8/b0"));
     String m = refused("mxfp4/b99999999");
     assertTrue(m.contains("block size 99999999 is invalid"), m);
     m = refused("dfp16/b99999999999");

@@ -429,7 +429,11 @@ public final class Policy {
       throw new IllegalArgumentException(file + ": " + size + " bytes is too large for a policy file (at most "
           + MAX_FILE_BYTES + ")");
     }
-    byte[] bytes = Files.readAllBytes(file);
+    return decode(Files.readAllBytes(file), file.toString());
+  }
+
+  /** {@link #readText}'s decoding of a file's bytes; {@code file} names it in messages. */
+  static String decode(byte[] bytes, String file) {
     for (int i = 0; i < bytes.length; i++) {
       if (bytes[i] == 0) {
         throw new IllegalArgumentException(file + ": not a text file (NUL byte at offset " + i + ")");
@@ -457,8 +461,15 @@ public final class Policy {
    */
   public static Policy resolve(String presetOrFile, Function<String, Object> jsonParser) throws IOException {
     if (Presets.names().contains(presetOrFile)) return Presets.get(presetOrFile);
+    if (presetOrFile == null || presetOrFile.isBlank()) {
+      throw new IllegalArgumentException("empty policy name; give a preset (" + String.join(", ", Presets.names())
+          + ") or a policy file");
+    }
     Path p = Path.of(presetOrFile);
     if (Files.isRegularFile(p)) return read(p, jsonParser);
+    if (Files.isDirectory(p)) {
+      throw new IllegalArgumentException("policy '" + presetOrFile + "' is a directory, not a policy file");
+    }
     throw new IllegalArgumentException("unknown policy '" + presetOrFile + "': not a preset ("
         + String.join(", ", Presets.names()) + ") and no such file");
   }

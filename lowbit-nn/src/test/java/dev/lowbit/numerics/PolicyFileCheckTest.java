@@ -97,4 +97,12 @@ class PolicyFileCheckTest {
     assertEquals(j + ": rules[0]", pj.origin(0));
     assertTrue(Presets.get("int8").origin(0).startsWith("policy line "), Presets.get("int8").origin(0));
   }
+
+  @Test
+  void directoriesAndEmptyNamesAreNotPolicies() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Policy.resolve(dir.toString(), null));
+    assertEquals("policy '" + dir + "' is a directory, not a policy file", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Policy.resolve("", null));
+    assertTrue(e.getMessage().startsWith("empty policy name; give a preset (fp32, bf16"), e.getMessage());
+  }
 }

@@ -133,6 +133,57 @@ class PolicyParseFuzzTest {
     return Arbitraries.of(SEEDS);
   }
 
+  /** Bytes of a policy file: a seed's UTF-8 with bytes flipped, inserted or dropped (Latin-1, NUL, cut sequences). */
+  static byte[] mutateBytes(String seed, Random r) {
+    byte[] b = mutate(seed, r).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    if (r.nextInt(4) == 0) out.writeBytes(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF});
+    for (byte x : b) {
+      int op = r.nextInt(200);
+      if (op == 0) continue; // drop
+      if (op == 1) out.write(r.nextInt(256)); // insert
+      out.write(op == 2 ? r.nextInt(256) : x); // flip
+    }
+    return out.toByteArray();
+  }
+
+  /** Reading a file's bytes: a policy, or one message that starts with the file's name. */
+  static void checkFile(byte[] bytes) {
+    String text;
+    try {
+      text = Policy.decode(bytes, "f.policy");
+    } catch (IllegalArgumentException e) {
+      assertTrue(e.getMessage().startsWith("f.policy: not "), e.getMessage());
+      return;
+    }
+    try {
+      Policy p = Policy.parse(text, "f", ArithmeticParsers.DEFAULT, "f.policy");
+      assertEquals(p, Policy.parse(p.toText(), "other"));
+    } catch (IllegalArgumentException e) {
+      assertTrue(e.getMessage().matches("(?s)f\\.policy:\\d+: .+"), e.getMessage());
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof NumberFormatException) fail("a NumberFormatException: " + e.getMessage());
+      }
+    }
+  }
+
+  @Provide
+  Arbitrary<byte[]> mutatedBytes() {
+    return Arbitraries.randomValue(r -> mutateBytes(SEEDS.get(r.nextInt(SEEDS.size())), r));
+  }
+
+  @Property(tries = 300, shrinking = ShrinkingMode.OFF)
+  void mutatedFileBytesReadOrNameTheFile(@ForAll("mutatedBytes") byte[] bytes) {
+    checkFile(bytes);
+  }
+
+  /** The fuzzing run of policy file bytes: 100,000 mutated files. */
+  @Tag("slow")
+  @Property(tries = 100_000, shrinking = ShrinkingMode.OFF, generation = GenerationMode.RANDOMIZED)
+  void fuzz100kMutatedPolicyFiles(@ForAll("mutatedBytes") byte[] bytes) {
+    checkFile(bytes);
+  }
+
   /** The fuzzing run: 100,000 mutated policies. */
   @Tag("slow")
   @Property(tries = 100_000, shrinking = ShrinkingMode.OFF, generation = GenerationMode.RANDOMIZED)
