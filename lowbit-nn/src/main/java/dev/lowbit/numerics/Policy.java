@@ -39,7 +39,10 @@ import java.util.regex.Pattern;
  * characters, {@code ?} one character); ROLES a comma-separated list of {@link Role} names, all
  * tensor roles or all arithmetic ones; FORMAT a {@link dev.lowbit.format.NumberFormat} string or
  * {@code fp32} (keep); PRODUCTS a comma-separated list of {@link Product} names (default all).
- * Immutable and safe to share between threads.
+ * Policy files are UTF-8 text (a leading byte-order mark is skipped; other encodings and binary
+ * files are refused, naming the offset); every message names the file and line. Before training,
+ * {@link #check} binds the policy to a model: a granularity axis that a matched tensor lacks is an
+ * error, a rule that matches nothing a warning. Immutable and safe to share between threads.
  */
 public final class Policy {
 
