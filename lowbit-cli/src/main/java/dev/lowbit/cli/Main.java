@@ -37,7 +37,7 @@ public final class Main implements Runnable {
         (ex, commandLine, parseResult) -> {
           if (ex instanceof IllegalArgumentException || ex instanceof IOException
               || ex instanceof java.io.UncheckedIOException) {
-            commandLine.getErr().println("lowbit: error: " + ex.getMessage());
+            commandLine.getErr().println("lowbit: error: " + describe(ex));
             return 2;
           }
           if (ex instanceof dev.lowbit.train.RunLock.InUseException) { // another process owns the run directory
@@ -51,6 +51,31 @@ public final class Main implements Runnable {
           throw ex;
         });
     return cl;
+  }
+
+  /**
+   * The one-line reason for a failure. File-system exceptions often carry only a path as their
+   * message ({@code FileAlreadyExistsException: /x/y}); the reason is then named from their type.
+   */
+  static String describe(Throwable ex) {
+    if (ex instanceof java.io.UncheckedIOException u && u.getCause() != null) return describe(u.getCause());
+    if (ex instanceof java.nio.file.FileSystemException f) {
+      String reason = f.getReason();
+      if (reason == null || reason.isBlank()) {
+        reason = switch (f) {
+          case java.nio.file.NoSuchFileException n -> "no such file or directory";
+          case java.nio.file.AccessDeniedException a -> "permission denied";
+          case java.nio.file.FileAlreadyExistsException e -> "already exists (and is not a directory)";
+          case java.nio.file.NotDirectoryException n -> "not a directory";
+          case java.nio.file.DirectoryNotEmptyException d -> "directory not empty";
+          default -> f.getClass().getSimpleName();
+        };
+      }
+      return (f.getFile() == null ? "" : f.getFile() + ": ") + reason
+          + (f.getOtherFile() == null ? "" : " (" + f.getOtherFile() + ")");
+    }
+    String m = ex.getMessage();
+    return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
   }
 
   public static void main(String[] args) {

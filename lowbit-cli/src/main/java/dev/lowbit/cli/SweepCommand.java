@@ -7,7 +7,6 @@ import dev.lowbit.io.Json;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.Warmup;
 import dev.lowbit.train.JitWarmup;
-import dev.lowbit.models.Models;
 import dev.lowbit.numerics.Policy;
 import dev.lowbit.report.Report;
 import dev.lowbit.report.RunReader;
@@ -102,38 +101,52 @@ public final class SweepCommand implements Callable<Integer> {
   @Option(names = "--schedule", description = "learning-rate schedule: constant, step or cosine (default: the model's, as lowbit train)")
   String schedule;
 
-  @Option(names = "--threads", defaultValue = "2", description = "worker threads (default: ${DEFAULT-VALUE})")
+  @Option(names = "--threads", defaultValue = "2", description = "worker threads, 1..1024 (default: ${DEFAULT-VALUE})")
   int threads;
 
-  @Option(names = "--limit-train", defaultValue = "10000", description = "use the first N training images, 0: all (default: ${DEFAULT-VALUE})")
+  @Option(names = "--limit-train", defaultValue = "10000", description = "use the first N >= 0 training images, 0: all (default: ${DEFAULT-VALUE})")
   int limitTrain;
 
-  @Option(names = "--limit-test", defaultValue = "2000", description = "use the first N test images, 0: all (default: ${DEFAULT-VALUE})")
+  @Option(names = "--limit-test", defaultValue = "2000", description = "use the first N >= 0 test images, 0: all (default: ${DEFAULT-VALUE})")
   int limitTest;
 
   @Option(names = "--verbose", description = "show each run's training progress on stderr")
   boolean verbose;
+
+  @Option(names = "--strict", description = "a policy rule that matches no layer of the model is an error (default: a warning)")
+  boolean strict;
+
+  /**
+   * Every flag and policy, checked before anything is loaded, trained or written; returns the jobs.
+   * A policy rule that matches no layer of the model is a warning on stderr (an error with --strict).
+   */
+  private List<Job> validate() throws IOException {
+    Checks.model(model);
+    Checks.positive("--epochs", epochs);
+    Checks.threads(threads);
+    Checks.positive("--batch", batch);
+    Checks.positiveFinite("--lr", lr);
+    Checks.limit("--limit-train", limitTrain);
+    Checks.limit("--limit-test", limitTest);
+    Checks.outDir("--out", outDir);
+    if (seeds.size() != new java.util.HashSet<>(seeds).size()) {
+      throw new IllegalArgumentException("--seeds lists a seed twice: " + seeds);
+    }
+    List<Job> jobs = jobs(); // resolves every policy
+    LinkedHashMap<String, Policy> distinct = new LinkedHashMap<>();
+    for (Job j : jobs) distinct.putIfAbsent(j.policy().name(), j.policy());
+    Checks.policiesFit(List.copyOf(distinct.values()), model, strict, spec.commandLine().getErr());
+    return jobs;
+  }
 
   /** One (policy, seed) run. */
   record Job(Policy policy, long seed, Path dir) {}
 
   @Override
   public Integer call() throws Exception {
-    if (!Models.NAMES.contains(model)) {
-      throw new IllegalArgumentException("unknown model '" + model + "'; known: " + String.join(", ", Models.NAMES));
-    }
-    if (epochs <= 0) throw new IllegalArgumentException("--epochs must be > 0, got " + epochs);
-    if (threads <= 0) throw new IllegalArgumentException("--threads must be > 0, got " + threads);
-    if (batch <= 0) throw new IllegalArgumentException("--batch must be > 0, got " + batch);
-    if (lr != null && !(lr > 0 && Double.isFinite(lr))) {
-      throw new IllegalArgumentException("--lr must be a positive finite number, got " + lr);
-    }
-    if (limitTrain < 0 || limitTest < 0) {
-      throw new IllegalArgumentException("--limit-train/--limit-test must be >= 0, got " + limitTrain + ", " + limitTest);
-    }
+    List<Job> jobs = validate(); // every flag and policy, before anything runs
     PrintWriter out = spec.commandLine().getOut();
     int[] kn = parseShard(shard);
-    List<Job> jobs = jobs(); // resolves every policy before anything runs
     for (Job j : jobs) checkFinishedRunMatches(j);
     Kernels.setThreads(threads);
     Warmup.startInBackground(3000, JitWarmup::round); // compiles the GEMM while the backend and the data load; the first run waits for it

@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code lowbit train}: trains a model on Fashion-MNIST in FP32 or under a numerics policy. */
 @Command(
@@ -47,7 +49,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "seed for initialisation, shuffling, dropout (default: ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--threads", defaultValue = "2", description = "worker threads (default: ${DEFAULT-VALUE})")
+  @Option(names = "--threads", defaultValue = "2", description = "worker threads, 1..1024 (default: ${DEFAULT-VALUE})")
   int threads;
 
   @Option(names = "--out", required = true, description = "output directory")
@@ -73,19 +75,19 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--schedule", description = "constant, step or cosine (warmup 1 epoch) (default: constant; cosine for vit)")
   String schedule;
 
-  @Option(names = "--weight-decay", defaultValue = "-1", description = "weight decay (default: 0 for sgd, 0.05 for adamw)")
-  double weightDecay;
+  @Option(names = "--weight-decay", description = "weight decay, >= 0 (default: 0 for sgd, 0.05 for adamw)")
+  Double weightDecay;
 
-  @Option(names = "--label-smoothing", defaultValue = "0", description = "cross-entropy label smoothing (default: ${DEFAULT-VALUE})")
+  @Option(names = "--label-smoothing", defaultValue = "0", description = "cross-entropy label smoothing, in [0, 1) (default: ${DEFAULT-VALUE})")
   double labelSmoothing;
 
   @Option(names = "--augment", description = "random crop (pad 2) augmentation")
   boolean augment;
 
-  @Option(names = "--limit-train", defaultValue = "0", description = "use only the first N training images (0: all)")
+  @Option(names = "--limit-train", defaultValue = "0", description = "use only the first N >= 0 training images (0: all)")
   int limitTrain;
 
-  @Option(names = "--limit-test", defaultValue = "0", description = "use only the first N test images (0: all)")
+  @Option(names = "--limit-test", defaultValue = "0", description = "use only the first N >= 0 test images (0: all)")
   int limitTest;
 
   @Option(names = "--policy", defaultValue = "fp32",
@@ -95,16 +97,40 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--log-every", defaultValue = "50", description = "steps between metrics lines (default: ${DEFAULT-VALUE})")
   int logEvery;
 
+  @Option(names = "--strict", description = "a policy rule that matches no layer of the model is an error (default: a warning)")
+  boolean strict;
+
+  @Spec CommandSpec spec;
+
+  /**
+   * Every flag and the policy, checked before anything is loaded or written; returns the policy.
+   * A policy rule that matches no layer is a warning on stderr (an error with --strict).
+   */
+  private Policy validate() throws java.io.IOException {
+    Checks.model(model);
+    Checks.positive("--epochs", epochs);
+    Checks.positive("--batch", batch);
+    Checks.positiveFinite("--lr", lr);
+    Checks.threads(threads);
+    Checks.nonNegativeFinite("--weight-decay", weightDecay);
+    Checks.fraction("--label-smoothing", labelSmoothing);
+    Checks.limit("--limit-train", limitTrain);
+    Checks.limit("--limit-test", limitTest);
+    Checks.positive("--log-every", logEvery);
+    Checks.outDir("--out", out);
+    Policy pol = Policy.resolve(policy, Json::parse);
+    Checks.policiesFit(java.util.List.of(pol), model, strict, spec.commandLine().getErr());
+    return pol;
+  }
+
   @Override
   public Integer call() throws Exception {
-    if (threads <= 0) throw new IllegalArgumentException("--threads must be > 0, got " + threads);
+    Policy pol = validate();
     Kernels.setThreads(threads); // before the backend, which wraps the Java GEMM as its fallback
     Warmup.startInBackground(3000, JitWarmup::round); // compiles the GEMM while the backend and the data load
     backend.apply(threads);
-    if (logEvery <= 0) throw new IllegalArgumentException("--log-every must be > 0, got " + logEvery);
     TrainConfig cfg = new TrainConfig(model, epochs, batch, lr, seed, threads, out, data, resume, optimizer,
-        schedule, weightDecay, labelSmoothing, augment, limitTrain, limitTest, logEvery);
-    Policy pol = Policy.resolve(policy, Json::parse);
+        schedule, weightDecay == null ? -1 : weightDecay, labelSmoothing, augment, limitTrain, limitTest, logEvery);
     boolean tty = System.console() != null && System.console().isTerminal();
     Trainer.Summary s = new Trainer(cfg, pol, System.err, tty).init(init).run();
     System.out.printf("test accuracy %.4f after %d epochs (%.1f s, %.0f training samples/s); wrote %s%n",

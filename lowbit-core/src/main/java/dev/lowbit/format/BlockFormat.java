@@ -35,6 +35,12 @@ public record BlockFormat(Kind kind, ElementFormat element, int blockSize, int h
   /** Exponent returned by {@link #sharedExponent(float)} for a block holding NaN or infinity. */
   public static final int NAN_EXPONENT = Integer.MIN_VALUE;
 
+  /**
+   * The largest block size: far beyond any useful block (a block longer than the tensor is one
+   * exponent for all of it), small enough that block counts and offsets stay within int.
+   */
+  public static final int MAX_BLOCK = 1 << 24;
+
   /** MX's E8M0 scale covers 2^-127 .. 2^127. */
   public static final int MX_MIN_EXPONENT = -127, MX_MAX_EXPONENT = 127;
 
@@ -54,9 +60,12 @@ public record BlockFormat(Kind kind, ElementFormat element, int blockSize, int h
     Objects.requireNonNull(kind, "kind");
     if (kind == Kind.DFP) symmetric = true;
     Objects.requireNonNull(element, "element");
-    if (blockSize < 0) {
-      throw new IllegalArgumentException("block size " + blockSize + " is invalid; use >= 1, or 0 "
-          + "for one exponent per tensor");
+    if (blockSize < 0 || blockSize > MAX_BLOCK) {
+      throw new IllegalArgumentException("block size " + blockSize + " is invalid; use 1.." + MAX_BLOCK
+          + (kind == Kind.MX ? "" : ", or 0 for one exponent per tensor"));
+    }
+    if (kind == Kind.MX && blockSize == 0) {
+      throw new IllegalArgumentException("MX block size 0 is invalid: every MX block has a scale; use 1.." + MAX_BLOCK);
     }
     if (headroom < 0 || headroom > 30) {
       throw new IllegalArgumentException("headroom " + headroom + " is invalid; valid: 0..30");

@@ -3,7 +3,8 @@ package dev.lowbit.format;
 /**
  * Fixed point: a {@code wordBits}-bit integer (two's complement or unsigned) with {@code
  * fractionBits} bits after the binary point, i.e. {@link IntFormat} with scale {@code
- * 2^-fractionBits}. Written {@code fixed<W,F>} / {@code ufixed<W,F>}.
+ * 2^-fractionBits}. Written {@code fixed<W,F>} / {@code ufixed<W,F>}: W 1..32, F at most W (a
+ * negative F puts the binary point to the right of the word: steps of 2^-F).
  *
  * <p>Signed fixed point covers [-2^(W-F-1), 2^(W-F-1) - 2^-F] by default. With {@link
  * #symmetric()} ({@code fixed<W,F>:sym}) the range is [-max, max], max = 2^(W-F-1) - 2^-F: the
@@ -26,6 +27,12 @@ public record FixedPoint(int wordBits, int fractionBits, boolean signed, boolean
     if (fractionBits < -127 || fractionBits > 149) {
       throw new IllegalArgumentException("fixed<" + wordBits + "," + fractionBits
           + ">: fraction bits " + fractionBits + " put its step outside float32; valid: -127..149");
+    }
+    if (fractionBits > wordBits) {
+      // more fraction bits than the word holds: not a fixed-point format anyone means (the binary
+      // point would sit outside the word)
+      throw new IllegalArgumentException("fixed<" + wordBits + "," + fractionBits + ">: " + fractionBits
+          + " fraction bits do not fit in a " + wordBits + "-bit word; valid: fraction bits <= word bits");
     }
     if (symmetric && !signed) {
       throw new IllegalArgumentException("ufixed<" + wordBits + "," + fractionBits

@@ -75,11 +75,16 @@ public final class Formats {
       "half", "fp16");
 
   private static final String VALID = "int<N>, uint<N> (N 1..32, optional *SCALE), fixed<W,F>, "
-      + "ufixed<W,F>, fixed<W,F>:sym, e<E>m<M> (E 1..8, M 0..23) with options :ieee|:fn|:finite, :sat|:nonsat, "
+      + "ufixed<W,F> (W 1..32, F <= W), fixed<W,F>:sym, e<E>m<M> (E 1..8, M 0..23) with options :ieee|:fn|:finite, :sat|:nonsat, "
       + ":nosub, :bias=B; presets " + String.join(", ", FLOATS.keySet()) + "; dfp<P>[/b<N>][/h<H>], "
-      + "bfp<P>[/b<N>][:sym], " + String.join(", ", MX.keySet()) + " [/b<N>], mx<element>[/b<N>]";
+      + "bfp<P>[/b<N>][:sym], " + String.join(", ", MX.keySet()) + " [/b<N>], mx<element>[/b<N>] (P 2..24, N >= 1)";
 
   private static final Pattern INT = Pattern.compile("(u?)int(\\d+)(?:\\*(.+))?");
+  /** A decimal scale: digits with an optional point and exponent (no hex, NaN, Infinity or f/d suffix). */
+  private static final Pattern DECIMAL = Pattern.compile("(?:\\d+\\.?\\d*|\\.\\d+)(?:e[-+]?\\d{1,4})?");
+
+  /** Longer format strings are refused before any parsing (a format name is a few characters). */
+  public static final int MAX_LENGTH = 200;
   private static final Pattern FIXED = Pattern.compile("(u?)fixed<(-?\\d+),(-?\\d+)>(:sym)?");
   private static final Pattern EM = Pattern.compile("e(\\d+)m(\\d+)((?::[a-z0-9=+-]+)*)");
   private static final Pattern BLOCK = Pattern.compile("(dfp|bfp)(\\d+)((?:/[bh]\\d+)*)(:sym)?");
@@ -108,6 +113,10 @@ public final class Formats {
     if (text == null || text.isBlank()) {
       throw new IllegalArgumentException("empty format name; valid: " + VALID);
     }
+    if (text.length() > MAX_LENGTH) {
+      throw new IllegalArgumentException("format '" + text.substring(0, 40) + "...' is " + text.length()
+          + " characters long; format strings have at most " + MAX_LENGTH);
+    }
     String s = text.trim().toLowerCase(Locale.ROOT).replace(" ", "").replace("_", "");
     s = ALIASES.getOrDefault(s, s);
     try {
@@ -127,12 +136,13 @@ public final class Formats {
       int bits = parseInt(m.group(2), "integer width");
       float scale = IntFormat.DYNAMIC;
       if (m.group(3) != null) {
-        try {
-          scale = Float.parseFloat(m.group(3));
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException("scale '" + m.group(3) + "' is not a number");
+        if (!DECIMAL.matcher(m.group(3)).matches()) {
+          throw new IllegalArgumentException("scale '" + m.group(3) + "' is not a decimal number");
         }
-        if (!(scale > 0)) throw new IllegalArgumentException("scale " + scale + " must be > 0");
+        scale = Float.parseFloat(m.group(3));
+        if (!(scale > 0) || Float.isInfinite(scale)) {
+          throw new IllegalArgumentException("scale " + m.group(3) + " is not a positive finite float32 number");
+        }
       }
       return new IntFormat(bits, m.group(1).isEmpty(), scale);
     }
@@ -152,14 +162,19 @@ public final class Formats {
     if ((m = BLOCK.matcher(s)).matches()) {
       int p = parseInt(m.group(2), "mantissa width");
       int block = 0, head = 0;
+      boolean blockGiven = false, headGiven = false;
       for (String part : m.group(3).split("/")) {
         if (part.isEmpty()) continue;
-        int v = parseInt(part.substring(1), part.charAt(0) == 'b' ? "block size" : "headroom");
-        if (part.charAt(0) == 'b') {
-          if (v < 1) throw new IllegalArgumentException("block size " + v + " must be >= 1");
-          block = v;
+        boolean isBlock = part.charAt(0) == 'b';
+        if (isBlock ? blockGiven : headGiven) {
+          throw new IllegalArgumentException((isBlock ? "block size" : "headroom") + " given twice");
+        }
+        if (isBlock) {
+          block = blockSize(part.substring(1), " (leave /b out for one exponent per tensor)");
+          blockGiven = true;
         } else {
-          head = v;
+          head = parseInt(part.substring(1), "headroom");
+          headGiven = true;
         }
       }
       // dfp<P>:sym is dfp<P>: DFP mantissas are always symmetric
@@ -180,8 +195,7 @@ public final class Formats {
       }
       if (mx == null) return null;
       if (!m.group(2).isEmpty()) {
-        int b = parseInt(m.group(2).substring(2), "block size");
-        mx = BlockFormat.mx(mx.element(), b);
+        mx = BlockFormat.mx(mx.element(), blockSize(m.group(2).substring(2), " (MX default: /b" + MX_BLOCK + ")"));
       }
       return mx;
     }
@@ -192,8 +206,19 @@ public final class Formats {
     try {
       return Integer.parseInt(s);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(what + " '" + s + "' is not an integer");
+      boolean digits = s.matches("[-+]?\\d+");
+      throw new IllegalArgumentException(what + " '" + (s.length() > 20 ? s.substring(0, 20) + "..." : s)
+          + (digits ? "' is out of range" : "' is not an integer"));
     }
+  }
+
+  /** A block size written in a format string: 1 .. {@link BlockFormat#MAX_BLOCK}. */
+  private static int blockSize(String s, String hint) {
+    int v = parseInt(s, "block size");
+    if (v < 1 || v > BlockFormat.MAX_BLOCK) {
+      throw new IllegalArgumentException("block size " + v + " is invalid; valid: 1.." + BlockFormat.MAX_BLOCK + hint);
+    }
+    return v;
   }
 
   private static MiniFloat miniFloat(int e, int m, String options) {
@@ -217,8 +242,19 @@ public final class Formats {
     Specials sp = b.specials();
     Overflow ov = b.overflow();
     boolean ovGiven = false;
+    // each kind of option at most once: ':sat:nonsat' would otherwise mean whichever came last
+    java.util.Set<String> given = new java.util.HashSet<>();
     for (String o : options.split(":")) {
       if (o.isEmpty()) continue;
+      String kind = switch (o) {
+        case "ieee", "fn", "finite" -> "specials";
+        case "sat", "nonsat" -> "overflow";
+        case "sub", "nosub" -> "subnormals";
+        default -> o.startsWith("bias=") ? "bias" : "";
+      };
+      if (!kind.isEmpty() && !given.add(kind)) {
+        throw new IllegalArgumentException("option ':" + o + "' sets the " + kind + " a second time");
+      }
       switch (o) {
         case "ieee" -> sp = Specials.IEEE;
         case "fn" -> sp = Specials.FN;

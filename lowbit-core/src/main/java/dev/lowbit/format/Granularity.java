@@ -41,6 +41,9 @@ public sealed interface Granularity {
   record PerBlock(int size, int axis) implements Granularity {
     public PerBlock {
       if (size < 1) throw new IllegalArgumentException("block size " + size + " must be >= 1");
+      if (size > BlockFormat.MAX_BLOCK) {
+        throw new IllegalArgumentException("block size " + size + " must be <= " + BlockFormat.MAX_BLOCK);
+      }
     }
   }
 
@@ -79,11 +82,11 @@ public sealed interface Granularity {
           }
         }
         case "channel" -> {
-          if (p.length <= 2) return perChannel(p.length == 2 ? Integer.parseInt(p[1]) : 0);
+          if (p.length <= 2) return perChannel(p.length == 2 ? number(p[1]) : 0);
         }
         case "block" -> {
           if (p.length == 2 || p.length == 3) {
-            return perBlock(Integer.parseInt(p[1]), p.length == 3 ? Integer.parseInt(p[2]) : -1);
+            return perBlock(number(p[1]), p.length == 3 ? number(p[2]) : -1);
           }
         }
         default -> {}
@@ -93,6 +96,12 @@ public sealed interface Granularity {
     }
     throw new IllegalArgumentException("unknown granularity '" + s
         + "'; valid: tensor, tensor:amax, channel[:AXIS], block:SIZE[:AXIS]");
+  }
+
+  /** An ASCII decimal integer (Integer.parseInt alone would take other scripts' digits and a '+'). */
+  private static int number(String s) {
+    if (!s.matches("-?[0-9]{1,10}")) throw new NumberFormatException(s);
+    return Integer.parseInt(s);
   }
 
   /** Resolves a possibly negative axis against a rank. */

@@ -17,6 +17,8 @@ import dev.lowbit.kernel.Parallel;
 import dev.lowbit.numerics.Policy;
 import dev.lowbit.numerics.Product;
 import dev.lowbit.numerics.Role;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -53,6 +55,46 @@ public final class Numerics {
 
   public Policy policy() {
     return policy;
+  }
+
+  /**
+   * Every (layer, role) of {@code model} that a run looks up in its policy, with the rank of the
+   * tensor it quantizes there: GEMM operands and weight gradients of linear and convolution layers
+   * and attention's two batched products ({@code NAME.scores}, {@code NAME.context}) are quantized
+   * as rows × cols matrices (rank 2), master weights and optimizer state in their parameter's own
+   * shape; multiplier and accumulator sites (rank 0) are the layers with products. {@link
+   * Policy#check} uses them to refuse a policy that cannot apply before training starts.
+   */
+  public static List<Policy.Site> sites(Module model) {
+    List<Policy.Site> out = new ArrayList<>();
+    collectSites(model, out);
+    for (var e : model.namedParameters().entrySet()) {
+      String param = e.getKey();
+      int dot = param.lastIndexOf('.');
+      String layer = dot < 0 ? param : param.substring(0, dot); // as the optimizer names it
+      int rank = e.getValue().value().rank();
+      out.add(new Policy.Site(layer, Role.MASTER_WEIGHT, rank));
+      out.add(new Policy.Site(layer, Role.OPTIMIZER_STATE, rank));
+    }
+    return out;
+  }
+
+  private static void collectSites(Module m, List<Policy.Site> out) {
+    if (m instanceof Linear || m instanceof Conv2d) {
+      for (Role r : new Role[] {Role.WEIGHT, Role.ACTIVATION, Role.ERROR, Role.WEIGHT_GRADIENT}) {
+        out.add(new Policy.Site(m.name(), r, 2));
+      }
+      out.add(new Policy.Site(m.name(), Role.MULTIPLIER, 0));
+      out.add(new Policy.Site(m.name(), Role.ACCUMULATOR, 0));
+    } else if (m instanceof MultiHeadSelfAttention) {
+      for (String product : new String[] {".scores", ".context"}) { // Compute.bmm: activations times activations
+        out.add(new Policy.Site(m.name() + product, Role.ACTIVATION, 2));
+        out.add(new Policy.Site(m.name() + product, Role.ERROR, 2));
+        out.add(new Policy.Site(m.name() + product, Role.MULTIPLIER, 0));
+        out.add(new Policy.Site(m.name() + product, Role.ACCUMULATOR, 0));
+      }
+    }
+    for (Module c : m.children().values()) collectSites(c, out);
   }
 
   public long seed() {

@@ -1,5 +1,6 @@
 package dev.lowbit.numerics;
 
+import dev.lowbit.format.Granularity;
 import dev.lowbit.format.Quantizer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -7,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -37,7 +39,10 @@ import java.util.regex.Pattern;
  * characters, {@code ?} one character); ROLES a comma-separated list of {@link Role} names, all
  * tensor roles or all arithmetic ones; FORMAT a {@link dev.lowbit.format.NumberFormat} string or
  * {@code fp32} (keep); PRODUCTS a comma-separated list of {@link Product} names (default all).
- * Immutable and safe to share between threads.
+ * Policy files are UTF-8 text (a leading byte-order mark is skipped; other encodings and binary
+ * files are refused, naming the offset); every message names the file and line. Before training,
+ * {@link #check} binds the policy to a model: a granularity axis that a matched tensor lacks is an
+ * error, a rule that matches nothing a warning. Immutable and safe to share between threads.
  */
 public final class Policy {
 
@@ -87,6 +92,7 @@ public final class Policy {
 
   private final String name;
   private final List<Rule> rules;
+  private final List<String> origins; // where each rule was written ("FILE:LINE"), for messages only
   private final Map<String, String> options;
   private final Map<String, Optional<Spec>> cache = new ConcurrentHashMap<>();
 
@@ -96,12 +102,23 @@ public final class Policy {
    * @throws IllegalArgumentException on a bad name or option
    */
   public Policy(String name, List<Rule> rules, Map<String, String> options) {
+    this(name, rules, options, null);
+  }
+
+  private Policy(String name, List<Rule> rules, Map<String, String> options, List<String> origins) {
     if (name == null || !NAME.matcher(name).matches()) {
       throw new IllegalArgumentException("bad policy name '" + name
           + "'; use letters, digits and . _ + - (starting with a letter or digit)");
     }
     this.name = name;
     this.rules = List.copyOf(rules);
+    if (origins == null) {
+      List<String> o = new ArrayList<>();
+      for (int i = 0; i < this.rules.size(); i++) o.add("policy " + name + " rule " + (i + 1));
+      origins = o;
+    }
+    if (origins.size() != this.rules.size()) throw new IllegalArgumentException("one origin per rule");
+    this.origins = List.copyOf(origins);
     LinkedHashMap<String, String> o = new LinkedHashMap<>();
     for (var e : options.entrySet()) o.put(e.getKey(), Options.check(e.getKey(), e.getValue()));
     this.options = Collections.unmodifiableMap(o);
@@ -127,7 +144,15 @@ public final class Policy {
 
   /** A copy with another name. */
   public Policy withName(String newName) {
-    return new Policy(newName, rules, options);
+    return new Policy(newName, rules, options, origins);
+  }
+
+  /**
+   * Where rule {@code i} was written, for messages: {@code FILE:LINE} for a policy file, {@code
+   * policy line N} for parsed text, {@code FILE: rules[N]} for JSON. Not part of the policy's value.
+   */
+  public String origin(int i) {
+    return origins.get(i);
   }
 
   // ---- lookup -----------------------------------------------------------------------------------
@@ -196,6 +221,77 @@ public final class Policy {
     return 32.0;
   }
 
+  // ---- binding to a model ----------------------------------------------------------------------
+
+  /**
+   * A value of a model that the policy will be asked about: role {@code role} of layer {@code
+   * layer}, a tensor of {@code rank} dimensions as the layer quantizes it (0 for multiplier and
+   * accumulator, which are not tensors).
+   */
+  public record Site(String layer, Role role, int rank) {
+    public Site {
+      Objects.requireNonNull(layer, "layer");
+      Objects.requireNonNull(role, "role");
+    }
+  }
+
+  /**
+   * Checks this policy against the values of a model before any training: every tensor's
+   * granularity axis must exist in the tensor the deciding rule will quantize, and every rule
+   * should match at least one value. Messages start with the rule's {@link #origin}.
+   *
+   * @param sites every (layer, role) the model will look up, with its tensor rank
+   * @param model the model's name, for messages
+   * @param strict when true a rule that matches nothing is an error, else a warning
+   * @return one warning per rule that matches no value of the model (empty when strict)
+   * @throws IllegalArgumentException for a granularity axis outside a matched tensor, and (strict)
+   *     for a rule that matches nothing
+   */
+  public List<String> check(Collection<Site> sites, String model, boolean strict) {
+    boolean[] used = new boolean[rules.size()];
+    for (Site site : sites) {
+      boolean first = true; // the first matching rule decides the value: only its axis must fit
+      for (int i = 0; i < rules.size(); i++) {
+        Rule r = rules.get(i);
+        if (!r.matches(site.layer(), site.role())) continue;
+        used[i] = true; // a rule shadowed by an earlier one still matches the model
+        if (first && r.spec() instanceof Spec.Quantize q) checkAxis(i, q.quantizer().granularity(), site);
+        first = false;
+      }
+    }
+    List<String> warnings = new ArrayList<>();
+    for (int i = 0; i < rules.size(); i++) {
+      if (used[i]) continue;
+      String m = origin(i) + ": rule '" + rules.get(i).text().replaceAll("\\s+", " ") + "' matches no layer of model "
+          + model + " (" + layersOf(sites, rules.get(i).roles()) + ")";
+      if (strict) throw new IllegalArgumentException(m + "; without --strict this is a warning");
+      warnings.add(m);
+    }
+    return warnings;
+  }
+
+  private void checkAxis(int rule, Granularity g, Site site) {
+    int axis;
+    if (g instanceof Granularity.PerChannel c) axis = c.axis();
+    else if (g instanceof Granularity.PerBlock b) axis = b.axis();
+    else return; // per tensor: any rank
+    if (axis < -site.rank() || axis >= site.rank()) {
+      throw new IllegalArgumentException(origin(rule) + ": " + Spec.granularityText(g)
+          + ": axis out of range for layer " + site.layer() + " " + site.role() + " of rank " + site.rank()
+          + " (valid axes: " + -site.rank() + ".." + (site.rank() - 1) + ")");
+    }
+  }
+
+  /** The layers that have one of {@code roles}, for a message: "layers with weight: fc1, fc2". */
+  private static String layersOf(Collection<Site> sites, Set<Role> roles) {
+    java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>();
+    for (Site s : sites) if (roles.contains(s.role())) names.add(s.layer());
+    if (names.isEmpty()) return "no layer has " + rolesText(roles);
+    List<String> l = new ArrayList<>(names);
+    String shown = String.join(", ", l.subList(0, Math.min(12, l.size()))) + (l.size() > 12 ? ", ..." : "");
+    return "layers with " + rolesText(roles) + ": " + shown;
+  }
+
   // ---- glob -------------------------------------------------------------------------------------
 
   static void checkPattern(String p) {
@@ -240,8 +336,19 @@ public final class Policy {
 
   /** {@link #parse(String, String)} with the given multiplier/accumulator parsers. */
   public static Policy parse(String text, String defaultName, ArithmeticParsers parsers) {
+    return parse(text, defaultName, parsers, null);
+  }
+
+  /**
+   * Parses the text form; {@code source} (a file name, or null) prefixes every message as {@code
+   * SOURCE:LINE:} (without one: {@code policy line LINE:}). A leading byte-order mark is skipped.
+   */
+  static Policy parse(String text, String defaultName, ArithmeticParsers parsers, String source) {
+    Objects.requireNonNull(text, "text");
+    if (text.startsWith("\uFEFF")) text = text.substring(1); // a BOM would otherwise spoil the first line
     String name = null;
     List<Rule> rules = new ArrayList<>();
+    List<String> origins = new ArrayList<>();
     LinkedHashMap<String, String> options = new LinkedHashMap<>();
     String[] lines = text.split("\r?\n|\r", -1);
     for (int n = 0; n < lines.length; n++) {
@@ -251,6 +358,7 @@ public final class Policy {
       line = line.strip();
       if (line.isEmpty()) continue;
       List<String> tok = Arrays.asList(line.split("\\s+"));
+      String where = source == null ? "policy line " + (n + 1) : source + ":" + (n + 1);
       try {
         switch (tok.get(0)) {
           case "policy" -> {
@@ -276,13 +384,14 @@ public final class Policy {
             }
             rules.add(rule(Arrays.asList(tok.get(0).split(",", -1)), parseRoles(tok.get(1)),
                 tok.subList(2, tok.size()), parsers));
+            origins.add(where);
           }
         }
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("policy line " + (n + 1) + ": " + e.getMessage(), e);
+        throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
       }
     }
-    return new Policy(name != null ? name : defaultName, rules, options);
+    return new Policy(name != null ? name : defaultName, rules, options, origins);
   }
 
   /**
@@ -293,15 +402,59 @@ public final class Policy {
    * @throws IllegalArgumentException naming the file and the problem
    */
   public static Policy read(Path file, Function<String, Object> jsonParser) throws IOException {
-    String text = Files.readString(file, StandardCharsets.UTF_8);
+    String text = readText(file);
     String fn = file.getFileName().toString();
     String base = fn.contains(".") ? fn.substring(0, fn.lastIndexOf('.')) : fn;
+    String defaultName = NAME.matcher(base).matches() ? base : "policy";
+    if (!fn.endsWith(".json")) return parse(text, defaultName, ArithmeticParsers.DEFAULT, file.toString());
     try {
-      if (fn.endsWith(".json")) return fromJson(jsonParser.apply(text), base);
-      return parse(text, NAME.matcher(base).matches() ? base : "policy");
+      Policy p = fromJson(jsonParser.apply(text), base);
+      List<String> origins = new ArrayList<>();
+      for (int i = 0; i < p.rules.size(); i++) origins.add(file + ": rules[" + i + "]");
+      return new Policy(p.name, p.rules, p.options, origins);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Policy files are small: a larger one is refused before it is read. */
+  public static final long MAX_FILE_BYTES = 1 << 20;
+
+  /**
+   * The file's text, decoded strictly as UTF-8 (a leading byte-order mark skipped).
+   *
+   * @throws IllegalArgumentException naming the file when it is too large, binary (a NUL byte) or
+   *     not UTF-8, with the offset of the first bad byte
+   */
+  static String readText(Path file) throws IOException {
+    long size = Files.size(file);
+    if (size > MAX_FILE_BYTES) {
+      throw new IllegalArgumentException(file + ": " + size + " bytes is too large for a policy file (at most "
+          + MAX_FILE_BYTES + ")");
+    }
+    return decode(Files.readAllBytes(file), file.toString());
+  }
+
+  /** {@link #readText}'s decoding of a file's bytes; {@code file} names it in messages. */
+  static String decode(byte[] bytes, String file) {
+    for (int i = 0; i < bytes.length; i++) {
+      if (bytes[i] == 0) {
+        throw new IllegalArgumentException(file + ": not a text file (NUL byte at offset " + i + ")");
+      }
+    }
+    java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
+    java.nio.CharBuffer out = java.nio.CharBuffer.allocate(bytes.length);
+    java.nio.charset.CoderResult r = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+        .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+        .decode(in, out, true);
+    if (r.isError()) {
+      int at = in.position();
+      throw new IllegalArgumentException(String.format("%s: not UTF-8 text (byte 0x%02X at offset %d); save the "
+          + "policy as UTF-8", file, bytes[at] & 0xFF, at));
+    }
+    String text = out.flip().toString();
+    return text.startsWith("\uFEFF") ? text.substring(1) : text;
   }
 
   /**
@@ -311,8 +464,15 @@ public final class Policy {
    */
   public static Policy resolve(String presetOrFile, Function<String, Object> jsonParser) throws IOException {
     if (Presets.names().contains(presetOrFile)) return Presets.get(presetOrFile);
+    if (presetOrFile == null || presetOrFile.isBlank()) {
+      throw new IllegalArgumentException("empty policy name; give a preset (" + String.join(", ", Presets.names())
+          + ") or a policy file");
+    }
     Path p = Path.of(presetOrFile);
     if (Files.isRegularFile(p)) return read(p, jsonParser);
+    if (Files.isDirectory(p)) {
+      throw new IllegalArgumentException("policy '" + presetOrFile + "' is a directory, not a policy file");
+    }
     throw new IllegalArgumentException("unknown policy '" + presetOrFile + "': not a preset ("
         + String.join(", ", Presets.names()) + ") and no such file");
   }

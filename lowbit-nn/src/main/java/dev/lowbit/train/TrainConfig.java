@@ -21,7 +21,9 @@ public record TrainConfig(
     }
     if (epochs <= 0) throw new IllegalArgumentException("--epochs must be > 0, got " + epochs);
     if (batch <= 0) throw new IllegalArgumentException("--batch must be > 0, got " + batch);
-    if (lr != null && !(lr > 0)) throw new IllegalArgumentException("--lr must be > 0, got " + lr);
+    if (lr != null && !(lr > 0 && Double.isFinite(lr))) {
+      throw new IllegalArgumentException("--lr must be a positive finite number, got " + lr);
+    }
     if (threads <= 0) throw new IllegalArgumentException("--threads must be > 0, got " + threads);
     if (out == null) throw new IllegalArgumentException("--out DIR is required");
     if (optimizer != null && !optimizer.equals("sgd") && !optimizer.equals("adamw")) {
@@ -30,7 +32,12 @@ public record TrainConfig(
     if (schedule != null && !schedule.equals("constant") && !schedule.equals("cosine") && !schedule.equals("step")) {
       throw new IllegalArgumentException("unknown schedule '" + schedule + "'; known: constant, step, cosine");
     }
-    if (labelSmoothing < 0 || labelSmoothing >= 1) {
+    // -1 (any negative, as the sweep passes it) is "the optimizer's default"; NaN or infinity is a mistake
+    if (!Double.isFinite(weightDecay)) throw new IllegalArgumentException("--weight-decay must be finite, got " + weightDecay);
+    if (trainLimit < 0 || testLimit < 0) {
+      throw new IllegalArgumentException("--limit-train/--limit-test must be >= 0 (0 = all), got " + trainLimit + ", " + testLimit);
+    }
+    if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
       throw new IllegalArgumentException("--label-smoothing must be in [0, 1), got " + labelSmoothing);
     }
   }

@@ -157,6 +157,9 @@ public final class Trainer {
     fingerprint = DataFingerprint.of(train);
     Module model = Models.create(cfg.model(), cfg.seed(),
         dev.lowbit.nn.Normalization.parse(policy.option("normalization").orElse("l2")));
+    // a rule that cannot apply to this model (a granularity axis beyond a tensor's rank) fails here,
+    // naming its file and line, instead of at the first step that meets it
+    policy.check(Numerics.sites(model), cfg.model(), false);
     Optimizer opt = cfg.effectiveOptimizer().equals("adamw")
         ? new AdamW(model.namedParameters(), cfg.effectiveLr(), cfg.effectiveWeightDecay())
         : new Sgd(model.namedParameters(), cfg.effectiveLr(), 0.9, 0, cfg.effectiveWeightDecay(), false);

@@ -330,7 +330,7 @@ class PolicyTest {
     Path bad = dir.resolve("bad.policy");
     Files.writeString(bad, "* weight int4\n* wait int4\n");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Policy.read(bad, null));
-    assertTrue(e.getMessage().startsWith(bad + ": policy line 2: unknown role 'wait'"), e.getMessage());
+    assertTrue(e.getMessage().startsWith(bad + ":2: unknown role 'wait'"), e.getMessage());
     Path json = dir.resolve("j.json");
     Files.writeString(json, "{}");
     Policy pj = Policy.read(json, text -> Map.of("rules", List.of(Map.of("layers", "*", "role", "error", "format", "e5m2"))));
