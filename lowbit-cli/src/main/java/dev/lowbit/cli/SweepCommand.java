@@ -6,6 +6,7 @@ import dev.lowbit.io.AtomicFiles;
 import dev.lowbit.io.Json;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.Warmup;
+import dev.lowbit.models.Models;
 import dev.lowbit.train.JitWarmup;
 import dev.lowbit.numerics.Policy;
 import dev.lowbit.report.Report;
