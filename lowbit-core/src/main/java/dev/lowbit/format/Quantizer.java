@@ -18,8 +18,9 @@ import java.util.function.IntConsumer;
  *
  * <p>Stochastic rounding draws element {@code i}'s number from (seed, stream, flat index i), so the
  * result is the same for any thread count. {@link #quantizeReference} is the plain scalar
- * definition; {@link #quantize} uses the vector kernels where they apply and is held to the
- * reference bit for bit.
+ * definition; {@link #quantize} uses the vector kernels where they apply ({@link FastQuantize} for
+ * nearest-even, {@link FastStochastic} for stochastic rounding) and is held to the reference bit
+ * for bit.
  */
 public record Quantizer(NumberFormat format, Rounding rounding, Granularity granularity) {
 
@@ -243,6 +244,8 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
         int from = c * CHUNK, to = Math.min(total, from + CHUNK);
         if (fast) {
           FastQuantize.quantize(f, x, from, to - from, out, from);
+        } else if (rounding.isStochastic()) {
+          FastStochastic.element(f, x, from, to - from, out, from, key, from);
         } else {
           for (int i = from; i < to; i++) out[i] = f.quantize(x[i], rounding, key, i);
         }
@@ -326,6 +329,8 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
       int e = b.sharedExponent(amax);
       if (FastQuantize.supports(b, rounding)) {
         FastQuantize.quantizeBlock(FastQuantize.PREFERRED, b, e, x, from, n, out, outOff);
+      } else if (rounding.isStochastic()) {
+        FastStochastic.block(b, e, x, from, n, out, outOff, key, from);
       } else {
         for (int i = from; i < to; i++) {
           double u = rounding.isStochastic() ? CounterRng.uniform(key, i) : 0;
@@ -339,6 +344,8 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
         Arrays.fill(out, outOff, outOff + n, Float.NaN);
       } else if (FastQuantize.supportsScaled(sat, rounding)) {
         FastQuantize.quantizeScaled(FastQuantize.PREFERRED, sat, scale, x, from, n, out, outOff);
+      } else if (rounding.isStochastic()) {
+        FastStochastic.scaled(sat, scale, x, from, n, out, outOff, key, from);
       } else {
         for (int i = from; i < to; i++) {
           double u = rounding.isStochastic() ? CounterRng.uniform(key, i) : 0;
@@ -350,6 +357,8 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
       float scale = dynamicScale(f, amax);
       if (rounding == Rounding.NEAREST_EVEN && f.maxCode() <= (1 << 22)) {
         FastQuantize.quantizeInt(FastQuantize.PREFERRED, f, scale, x, from, n, out, outOff);
+      } else if (rounding.isStochastic()) {
+        FastStochastic.dynamicInt(f, scale, x, from, n, out, outOff, key, from);
       } else {
         for (int i = from; i < to; i++) {
           double u = rounding.isStochastic() ? CounterRng.uniform(key, i) : 0;
