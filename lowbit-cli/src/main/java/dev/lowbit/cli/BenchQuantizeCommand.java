@@ -84,6 +84,10 @@ public final class BenchQuantizeCommand implements Runnable {
     out.printf(Locale.ROOT, "# quantize benchmark: JDK %s, vector species %d bits, %d thread(s), %.2f s per case%n",
         Runtime.version(), FastQuantize.PREFERRED.vectorBitSize(), threads, seconds);
     out.println(rule.describe());
+    // rates are wall-clock rates: on a machine that other work keeps busy they are lower and noisier
+    double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    out.printf(Locale.ROOT, "# load average %s on %d CPUs at the start%n", load < 0 ? "unknown"
+        : String.format(Locale.ROOT, "%.1f", load), Runtime.getRuntime().availableProcessors());
     out.printf(Locale.ROOT, "%-12s %-13s %10s %14s %10s %8s %10s%n", "format", "rounding", "size", "Melem/s",
         "best", "spread", "vs copy");
     List<Result> results = new ArrayList<>();

@@ -289,6 +289,30 @@ final class FastStochastic {
   }
 
   /**
+   * Stochastic rounding of consecutive blocks of {@code bs} elements (the last may be shorter) of
+   * a block format, each with the shared exponent of its largest magnitude, as {@link
+   * BlockFormat#quantize}; element i draws from index {@code idx0 + i}. The per-format constants
+   * are looked up once for all the blocks.
+   */
+  static void blocks(BlockFormat f, int bs, float[] x, int off, int len, float[] out, int outOff, long key, long idx0) {
+    MiniConsts k = f.kind() == BlockFormat.Kind.MX && f.element() instanceof MiniFloat m && supportsFloat(m, true)
+        ? MiniConsts.of(m) : null;
+    for (int b = 0; b < len; b += bs) {
+      int n = Math.min(bs, len - b);
+      int e = f.sharedExponent(FastQuantize.amax(FastQuantize.PREFERRED, x, off + b, n));
+      if (k == null || e == BlockFormat.NAN_EXPONENT) {
+        block(f, e, x, off + b, n, out, outOff + b, key, idx0 + b);
+        continue;
+      }
+      int done = minifloat(x, off + b, out, outOff + b, n, FastQuantize.pow2(-e), FastQuantize.pow2(e), k, key, idx0 + b);
+      for (int j = done; j < n; j++) {
+        out[outOff + b + j] = f.quantizeWithExponent(x[off + b + j], e, Rounding.STOCHASTIC,
+            CounterRng.uniform(key, idx0 + b + j));
+      }
+    }
+  }
+
+  /**
    * Stochastic rounding of an amax-scaled minifloat tensor with a finite scale, as {@link
    * Quantizer#amaxScaledValue}; {@code sat} is the format's saturating variant.
    */

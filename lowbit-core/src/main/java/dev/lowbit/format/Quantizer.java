@@ -294,18 +294,23 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
     int blocks = l.outer() * bpr;
     int perTask = Math.max(1, CHUNK / l.block());
     boolean fastBlocks = format instanceof BlockFormat bf && FastQuantize.supports(bf, rounding);
+    boolean srBlocks = format instanceof BlockFormat && rounding.isStochastic();
     parallel(threads, (blocks + perTask - 1) / perTask, t -> {
       int end = Math.min(blocks, (t + 1) * perTask);
       int blk = t * perTask;
       while (blk < end) {
         int o = blk / bpr, b = blk % bpr;
-        if (fastBlocks) {
+        if (fastBlocks || srBlocks) {
           // whole blocks up to the end of this row or task in one call: constants are set up once
           int last = Math.min(end, (o + 1) * bpr);
           int from = o * l.n() + b * l.block();
           int to = o * l.n() + Math.min(l.n(), (last - o * bpr) * l.block());
-          FastQuantize.quantizeBlocks(FastQuantize.PREFERRED, (BlockFormat) format, l.block(), x,
-              from, to - from, out, from);
+          if (fastBlocks) {
+            FastQuantize.quantizeBlocks(FastQuantize.PREFERRED, (BlockFormat) format, l.block(), x,
+                from, to - from, out, from);
+          } else {
+            FastStochastic.blocks((BlockFormat) format, l.block(), x, from, to - from, out, from, key, from);
+          }
           blk = last;
           continue;
         }

@@ -221,6 +221,38 @@ class StochasticStreamTest {
       0x6ef1cc3c32ea656dL, // dfp16/b16 PerBlock[size=16, axis=0]
   };
 
+  /** The lane generator gives CounterRng.bits24 for every lane, at any key and index (counters wrap). */
+  @Test
+  void laneDrawsAreCounterRngDraws() {
+    long[] keys = {CounterRng.key(7, 3), CounterRng.key(0, 0), CounterRng.key(-1, Long.MAX_VALUE), 0L, -1L};
+    long[] starts = {0, 1, 15, 16_381, (1L << 31) - 3, Long.MAX_VALUE - 40, -17};
+    for (long key : keys) {
+      for (long s : starts) {
+        int[] lanes = FastStochastic.bits24Lanes(key, s);
+        for (int j = 0; j < lanes.length; j++) {
+          assertEquals(CounterRng.bits24(key, s + j), lanes[j], "key " + key + " index " + (s + j));
+        }
+      }
+    }
+  }
+
+  /** The formats the benchmarks and training recipes use take the vector path (not only the reference). */
+  @Test
+  void commonFormatsHaveAVectorPath() {
+    for (String name : new String[] {"e4m3", "e5m2", "e4m3:sat", "fp16", "bf16", "tf32", "e2m1", "e3m2",
+        "e2m3", "int8*0.25", "int8*0.1", "fixed<16,8>"}) {
+      assertEquals(true, FastStochastic.supports((ElementFormat) NumberFormat.parse(name)), name);
+    }
+    for (String name : new String[] {"int8", "int4", "int16", "int24"}) {
+      IntFormat f = (IntFormat) NumberFormat.parse(name);
+      assertEquals(true, FastStochastic.supportsInt(f.minCode(), f.maxCode()), name);
+    }
+    for (String name : new String[] {"e4m3", "e5m2", "e2m3", "e3m2", "e2m1"}) {
+      MiniFloat m = ((MiniFloat) NumberFormat.parse(name)).withOverflow(MiniFloat.Overflow.SATURATE);
+      assertEquals(true, FastStochastic.supportsFloat(m, true), "MX element " + name);
+    }
+  }
+
   // ---- fast paths against the reference -------------------------------------------------------
 
   @Test
@@ -266,6 +298,47 @@ class StochasticStreamTest {
       q.quantizeReference(x, shape, ref, 11, 5);
       q.quantize(x, shape, got, 11, 5, 2);
       assertBits(ref, got, 0, x, q + " " + java.util.Arrays.toString(shape));
+    }
+  }
+
+  /**
+   * A draw of exactly 0 (u = 0: once in 2^24 elements) rounds a negative non-integer down, also
+   * when the reference's exact power-of-two scaling makes it tinier than float32 holds (the float
+   * product underflows to -0): fixed point with a huge step, DFP and MX INT with a large shared
+   * exponent. Found by searching the stream for a zero draw, then placed in every lane.
+   */
+  @Test
+  void aZeroDrawRoundsTinyNegativesDownOnPowerOfTwoScales() {
+    long key = CounterRng.key(3, 1);
+    long zeroAt = 0;
+    while (CounterRng.bits24(key, zeroAt) != 0) zeroAt++;
+    int n = 3 * FastStochastic.length() + 3;
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) x[i] = -Float.MIN_VALUE * (1 + i % 5) * (i % 7 == 0 ? -1 : 1);
+    for (int lane = 0; lane < n; lane += 5) {
+      long idx0 = zeroAt - lane; // element `lane` draws the zero
+      for (String name : new String[] {"fixed<8,-120>", "fixed<16,-100>", "int8*0.25"}) {
+        ElementFormat f = (ElementFormat) NumberFormat.parse(name);
+        float[] want = new float[n], got = new float[n];
+        for (int i = 0; i < n; i++) want[i] = f.quantize(x[i], Rounding.STOCHASTIC, key, idx0 + i);
+        FastStochastic.element(f, x, 0, n, got, 0, key, idx0);
+        assertBits(want, got, 0, x, name + " zero draw at element " + lane);
+        if (name.startsWith("fixed") && x[lane] < 0) {
+          assertEquals(-(float) f.maxFinite() / ((IntFormat) ((FixedPoint) f).asInt()).maxCode(), want[lane], 0f,
+              name + ": -tiny with u = 0 rounds down one step");
+        }
+      }
+      for (String name : new String[] {"dfp16", "bfp8", "mxint8"}) {
+        BlockFormat b = (BlockFormat) NumberFormat.parse(name);
+        for (int e : new int[] {20, 100, 126}) {
+          float[] want = new float[n], got = new float[n];
+          for (int i = 0; i < n; i++) {
+            want[i] = b.quantizeWithExponent(x[i], e, Rounding.STOCHASTIC, CounterRng.uniform(key, idx0 + i));
+          }
+          FastStochastic.block(b, e, x, 0, n, got, 0, key, idx0);
+          assertBits(want, got, 0, x, name + " exponent " + e + " zero draw at element " + lane);
+        }
+      }
     }
   }
 
