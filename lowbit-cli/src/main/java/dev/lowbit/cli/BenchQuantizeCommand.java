@@ -88,8 +88,11 @@ public final class BenchQuantizeCommand implements Runnable {
     double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     out.printf(Locale.ROOT, "# load average %s on %d CPUs at the start%n", load < 0 ? "unknown"
         : String.format(Locale.ROOT, "%.1f", load), Runtime.getRuntime().availableProcessors());
-    out.printf(Locale.ROOT, "%-12s %-13s %10s %14s %10s %8s %10s%n", "format", "rounding", "size", "Melem/s",
-        "best", "spread", "vs copy");
+    if (threads == 1) {
+      out.println("# cpu: elements per second of the benchmark thread's CPU time (the rate per core on a busy machine)");
+    }
+    out.printf(Locale.ROOT, "%-12s %-13s %10s %14s %10s %8s %10s %12s%n", "format", "rounding", "size", "Melem/s",
+        "best", "spread", "vs copy", "cpu Melem/s");
     List<Result> results = new ArrayList<>();
     for (int n : sizes) {
       float[] x = new float[n];
@@ -98,7 +101,7 @@ public final class BenchQuantizeCommand implements Runnable {
       float[] y = new float[n];
       SteadyRate.Result copyRate = SteadyRate.measure(rule, () -> System.arraycopy(x, 0, y, 0, n));
       double copy = copyRate.median() * n;
-      print(out, "copy", "-", n, copyRate, n, copy);
+      print(out, "copy", "-", n, copyRate, n, copy, threads);
       int[] shape = {n};
       for (NumberFormat f : fs) {
         for (Rounding r : rs) {
@@ -112,7 +115,7 @@ public final class BenchQuantizeCommand implements Runnable {
           long[] step = {0};
           SteadyRate.Result m = SteadyRate.measure(rule, () -> q.quantize(x, shape, y, 1, step[0]++, threads));
           results.add(new Result(f.name(), r.label(), n, threads, m.median() * n, copy, m.best() * n, m.spread(), m.steady()));
-          print(out, f.name(), r.label(), n, m, n, copy);
+          print(out, f.name(), r.label(), n, m, n, copy, threads);
         }
       }
     }
@@ -120,9 +123,10 @@ public final class BenchQuantizeCommand implements Runnable {
   }
 
   private static void print(PrintWriter out, String format, String rounding, int size, SteadyRate.Result m,
-      int n, double copy) {
-    out.printf(Locale.ROOT, "%-12s %-13s %10d %14.1f %10.1f %7.1f%% %9.2f%s%n", format, rounding, size,
-        m.median() * n / 1e6, m.best() * n / 1e6, m.spread() * 100, m.median() * n / copy, m.steady() ? "" : " !");
+      int n, double copy, int threads) {
+    String cpu = threads == 1 && !Double.isNaN(m.cpuMedian()) ? String.format(Locale.ROOT, "%.1f", m.cpuMedian() * n / 1e6) : "-";
+    out.printf(Locale.ROOT, "%-12s %-13s %10d %14.1f %10.1f %7.1f%% %10.2f %12s%s%n", format, rounding, size,
+        m.median() * n / 1e6, m.best() * n / 1e6, m.spread() * 100, m.median() * n / copy, cpu, m.steady() ? "" : " !");
     out.flush();
   }
 

@@ -2,6 +2,7 @@ package dev.lowbit.cli;
 
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -45,8 +46,13 @@ final class SteadyRate {
     }
   }
 
-  /** A measured rate: median, best and worst window (iterations per second), and whether warm-up ended steady. */
-  record Result(double median, double best, double worst, boolean steady, double warmSeconds) {
+  /**
+   * A measured rate: median, best and worst window (iterations per second), whether warm-up ended
+   * steady, and the median iterations per second of the calling thread's CPU time ({@code
+   * cpuMedian}, NaN where the JVM cannot tell): on a machine that other work keeps busy, the rate
+   * per core that the wall-clock rate understates (for work done on the calling thread only).
+   */
+  record Result(double median, double best, double worst, boolean steady, double warmSeconds, double cpuMedian) {
     /** (best - worst) / median. */
     double spread() {
       return median > 0 ? (best - worst) / median : 0;
@@ -72,11 +78,22 @@ final class SteadyRate {
 
   /** Median, best and worst of measured window rates. */
   static Result summarize(double[] rates, boolean steady, double warmSeconds) {
+    return summarize(rates, null, steady, warmSeconds);
+  }
+
+  /** As {@link #summarize(double[], boolean, double)}, with CPU-time rates per window (or null). */
+  static Result summarize(double[] rates, double[] cpuRates, boolean steady, double warmSeconds) {
     double[] s = rates.clone();
     Arrays.sort(s);
+    return new Result(median(rates), s[s.length - 1], s[0], steady, warmSeconds,
+        cpuRates == null ? Double.NaN : median(cpuRates));
+  }
+
+  private static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
     int n = s.length;
-    double median = n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    return new Result(median, s[n - 1], s[0], steady, warmSeconds);
+    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
   }
 
   /** Warms {@code body} up and measures it under {@code rule}; iterations per second. */
@@ -91,7 +108,7 @@ final class SteadyRate {
     boolean steady = false;
     while (true) {
       long c0 = jitTime ? jit.getTotalCompilationTime() : 0;
-      times[count] = 1e9 / window(body, rule.windowNanos());
+      times[count] = 1e9 / window(body, rule.windowNanos(), null)[0];
       compile[count] = jitTime ? jit.getTotalCompilationTime() - c0 : 0;
       count++;
       long elapsed = System.nanoTime() - start;
@@ -102,20 +119,28 @@ final class SteadyRate {
       if (elapsed >= rule.maxWarmNanos() || count == cap) break;
     }
     double warm = (System.nanoTime() - start) * 1e-9;
-    double[] rates = new double[rule.measured()];
-    for (int i = 0; i < rates.length; i++) rates[i] = window(body, rule.measureNanos());
-    return summarize(rates, steady, warm);
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    ThreadMXBean cpu = threads.isCurrentThreadCpuTimeSupported() ? threads : null;
+    double[] rates = new double[rule.measured()], cpuRates = cpu == null ? null : new double[rule.measured()];
+    for (int i = 0; i < rates.length; i++) {
+      double[] w = window(body, rule.measureNanos(), cpu);
+      rates[i] = w[0];
+      if (cpuRates != null) cpuRates[i] = w[1];
+    }
+    return summarize(rates, cpuRates, steady, warm);
   }
 
-  /** Iterations per second of {@code body} over at least {@code nanos}. */
-  private static double window(Runnable body, long nanos) {
+  /** Iterations per second of {@code body} over at least {@code nanos}, and per second of this thread's CPU time. */
+  private static double[] window(Runnable body, long nanos, ThreadMXBean cpu) {
     long reps = 0;
+    long c0 = cpu == null ? 0 : cpu.getCurrentThreadCpuTime();
     long start = System.nanoTime(), now;
     do {
       body.run();
       reps++;
       now = System.nanoTime();
     } while (now - start < nanos);
-    return reps / ((now - start) * 1e-9);
+    long c1 = cpu == null ? 0 : cpu.getCurrentThreadCpuTime();
+    return new double[] {reps / ((now - start) * 1e-9), cpu == null || c1 <= c0 ? Double.NaN : reps / ((c1 - c0) * 1e-9)};
   }
 }

@@ -82,6 +82,7 @@ class SteadyRateTest {
     assertEquals(0, rc, err.toString());
     String o = out.toString();
     assertTrue(o.contains("# each case: warm-up until"), o);
-    assertTrue(o.lines().anyMatch(l -> l.matches("int8 +stochastic +4096 +[0-9.]+ +[0-9.]+ +[0-9.]+% +[0-9.]+( !)?")), o);
+    assertTrue(o.lines().anyMatch(l -> l.matches("int8 +stochastic +4096 +[0-9.]+ +[0-9.]+ +[0-9.]+% +[0-9.]+ +[0-9.]+( !)?")), o);
+    assertTrue(o.contains("# cpu: elements per second"), o);
   }
 }

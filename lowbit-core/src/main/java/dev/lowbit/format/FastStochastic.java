@@ -43,8 +43,11 @@ final class FastStochastic {
   }
 
   /** golden·2j in lane j: added to key + golden·(index + 1) it gives element index + 2j's counter. */
+  private static final LongVector EVEN_STEPS = LongVector.zero(LP).addIndex(2).mul(GOLDEN);
+
+  /** {@link #EVEN_STEPS} (a constant: kernels called once per MX block do not rebuild it). */
   private static LongVector evenSteps() {
-    return LongVector.zero(LP).addIndex(2).mul(GOLDEN);
+    return EVEN_STEPS;
   }
 
   /**
@@ -108,8 +111,9 @@ final class FastStochastic {
       IntVector kBits = k.convert(VectorOperators.I2F, 0).reinterpretAsInts();
       VectorMask<Integer> neg = yb.lt(0);
       VectorMask<Integer> negUp = f24.compare(VectorOperators.GT, kBits);
-      if (exact) {
-        VectorMask<Integer> lost = f24.eq(0).and(k.eq(0))
+      VectorMask<Integer> zeroDraw = k.eq(0);
+      if (exact && zeroDraw.anyTrue()) { // once in 2^24 draws
+        VectorMask<Integer> lost = f24.eq(0).and(zeroDraw)
             .and(v.compare(VectorOperators.NE, 0f).cast(k.species())).and(a.lt(1f).cast(k.species()));
         negUp = negUp.or(lost);
       }
@@ -185,24 +189,35 @@ final class FastStochastic {
       // normal results: the dropped mantissa bits are the fraction; one quantum up when frac + u >= 1
       VectorMask<Integer> upN = abs.and(lowMask).lanewise(VectorOperators.LSHL, fracShift).add(rnd)
           .compare(VectorOperators.GE, 1 << 24);
-      IntVector rn = abs.and(keep).add(quantumBit, upN);
-      // below the smallest normal: y = |v|·2^-q < 2^m on the fixed grid, floor by magic number
-      FloatVector y = abs.reinterpretAsFloats().mul(down1).mul(down2);
-      FloatVector t = y.add(TWO23).sub(TWO23);
-      t = t.sub(1f, t.compare(VectorOperators.GT, y));
-      IntVector f24 = y.sub(t).mul(TWO24).reinterpretAsInts();
-      IntVector need = IntVector.broadcast(rnd.species(), 1 << 24).sub(rnd)
-          .convert(VectorOperators.I2F, 0).reinterpretAsInts();
-      t = t.add(1f, f24.compare(VectorOperators.GE, need).cast(P));
-      IntVector rs = t.mul(up1).mul(up2).reinterpretAsInts();
-      IntVector r = rn.blend(rs, abs.lt(minNormalBits));
-      r = r.blend(overBits, r.compare(VectorOperators.GT, maxBits));
-      r = r.blend(infBits, abs.eq(0x7F800000));
-      r = r.or(bits.and(0x80000000));
-      r = r.blend(bits, abs.compare(VectorOperators.GT, 0x7F800000));
-      r.reinterpretAsFloats().mul(post).intoArray(out, outOff + i);
+      IntVector r = abs.and(keep).add(quantumBit, upN);
+      // the two rarer cases only where a lane needs them (a branch is cheaper than computing both)
+      VectorMask<Integer> small = abs.lt(minNormalBits);
+      if (small.anyTrue()) r = r.blend(belowNormal(abs, rnd, down1, down2, up1, up2), small);
+      // values at most the largest finite one round to at most it: beyond, overflow, inf and NaN
+      VectorMask<Integer> big = abs.compare(VectorOperators.GT, maxBits);
+      if (big.anyTrue()) {
+        r = r.blend(overBits, r.compare(VectorOperators.GT, maxBits));
+        r = r.blend(infBits, abs.eq(0x7F800000));
+        r = r.blend(abs, abs.compare(VectorOperators.GT, 0x7F800000)); // NaN: its own bits, with the sign below
+      }
+      r.or(bits.and(0x80000000)).reinterpretAsFloats().mul(post).intoArray(out, outOff + i);
     }
     return bound;
+  }
+
+  /**
+   * Magnitudes below the smallest normal: y = |v|·2^-q (< 2^m, exact) on the fixed grid of quantum
+   * 2^q, floor by magic-number addition, one quantum up when frac·2^24 >= 2^24 - k; result bits.
+   */
+  private static IntVector belowNormal(IntVector abs, IntVector rnd, float down1, float down2, float up1, float up2) {
+    FloatVector y = abs.reinterpretAsFloats().mul(down1).mul(down2);
+    FloatVector t = y.add(TWO23).sub(TWO23);
+    t = t.sub(1f, t.compare(VectorOperators.GT, y));
+    IntVector f24 = y.sub(t).mul(TWO24).reinterpretAsInts();
+    IntVector need = IntVector.broadcast(rnd.species(), 1 << 24).sub(rnd)
+        .convert(VectorOperators.I2F, 0).reinterpretAsInts();
+    t = t.add(1f, f24.compare(VectorOperators.GE, need).cast(P));
+    return t.mul(up1).mul(up2).reinterpretAsInts();
   }
 
   // ---- entry points with the scalar reference for the rest -------------------------------------
@@ -297,9 +312,21 @@ final class FastStochastic {
   static void blocks(BlockFormat f, int bs, float[] x, int off, int len, float[] out, int outOff, long key, long idx0) {
     MiniConsts k = f.kind() == BlockFormat.Kind.MX && f.element() instanceof MiniFloat m && supportsFloat(m, true)
         ? MiniConsts.of(m) : null;
+    int vl = P.length();
     for (int b = 0; b < len; b += bs) {
       int n = Math.min(bs, len - b);
-      int e = f.sharedExponent(FastQuantize.amax(FastQuantize.PREFERRED, x, off + b, n));
+      float amax;
+      if (n % vl == 0) { // whole vectors: the integer maximum of |x|'s bits (NaN above infinity)
+        IntVector m = FloatVector.fromArray(P, x, off + b).reinterpretAsInts().and(0x7FFFFFFF);
+        for (int j = vl; j < n; j += vl) {
+          m = m.max(FloatVector.fromArray(P, x, off + b + j).reinterpretAsInts().and(0x7FFFFFFF));
+        }
+        int a = m.reduceLanes(VectorOperators.MAX);
+        amax = a > 0x7F800000 ? Float.NaN : Float.intBitsToFloat(a);
+      } else {
+        amax = FastQuantize.amax(FastQuantize.PREFERRED, x, off + b, n);
+      }
+      int e = f.sharedExponent(amax);
       if (k == null || e == BlockFormat.NAN_EXPONENT) {
         block(f, e, x, off + b, n, out, outOff + b, key, idx0 + b);
         continue;
