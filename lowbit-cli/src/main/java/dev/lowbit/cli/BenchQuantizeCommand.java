@@ -28,9 +28,9 @@ import picocli.CommandLine.Option;
     description = {
       "Quantize a float32 tensor (Gaussian values) with each format and rounding and report",
       "elements/s next to System.arraycopy of the same size measured in the same run.",
-      "Every case is warmed up until its time per call is steady (consecutive windows agree and",
-      "the JIT has stopped compiling) before it is timed; the rate is the median of several timed",
-      "windows, shown with the best window and the spread."
+      "Every case is warmed up until its time per call is steady (consecutive",
+      "windows agree, the JIT has stopped compiling) before it is timed; the rate",
+      "is the median of 5 timed windows, shown with the best one and the spread."
     })
 public final class BenchQuantizeCommand implements Runnable {
 
