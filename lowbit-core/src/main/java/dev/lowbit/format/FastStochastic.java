@@ -339,6 +339,83 @@ final class FastStochastic {
     }
   }
 
+  /** Whether {@link #columnBlocks} handles this format: MX over a minifloat the vector kernel covers. */
+  static boolean supportsColumnBlocks(BlockFormat f) {
+    return f.kind() == BlockFormat.Kind.MX && f.element() instanceof MiniFloat m && supportsFloat(m, true);
+  }
+
+  /**
+   * Stochastic rounding of one MX block that runs across rows, as {@link
+   * FastQuantize#mxColumnBlocks} for nearest-even: rows [r0, r1) of {@code inner} elements from
+   * {@code base}, every column its own block, only columns [j0, j1). Element (r, j) is flat index
+   * {@code base + r·inner + j} and draws from it under {@code key}. Columns past the last whole
+   * vector take the scalar reference.
+   */
+  static void columnBlocks(BlockFormat f, float[] x, int base, int r0, int r1, int inner, int j0, int j1,
+      float[] out, long key) {
+    MiniConsts k = MiniConsts.of((MiniFloat) f.element());
+    int emax = f.elementMaxExponent();
+    int len = j1 - j0, n = P.length(), whole = P.loopBound(len);
+    float[] pre = new float[whole], post = new float[whole];
+    int[] am = new int[n];
+    for (int j = 0; j < whole; j += n) {
+      IntVector m = FloatVector.fromArray(P, x, base + r0 * inner + j0 + j).reinterpretAsInts().and(0x7FFFFFFF);
+      for (int r = r0 + 1; r < r1; r++) {
+        m = m.max(FloatVector.fromArray(P, x, base + r * inner + j0 + j).reinterpretAsInts().and(0x7FFFFFFF));
+      }
+      m.intoArray(am, 0);
+      for (int c = 0; c < n; c++) {
+        int e = FastQuantize.mxExponent(am[c], emax);
+        // a block with NaN or infinity: x·NaN is NaN, which the rounding passes through
+        pre[j + c] = e == BlockFormat.NAN_EXPONENT ? Float.NaN : FastQuantize.pow2(-e);
+        post[j + c] = e == BlockFormat.NAN_EXPONENT ? Float.NaN : FastQuantize.pow2(e);
+      }
+    }
+    int[] tailExp = new int[len - whole];
+    for (int j = whole; j < len; j++) {
+      int m = 0;
+      for (int r = r0; r < r1; r++) m = Math.max(m, Float.floatToRawIntBits(x[base + r * inner + j0 + j]) & 0x7FFFFFFF);
+      tailExp[j - whole] = f.sharedExponent(m > 0x7F800000 ? Float.NaN : Float.intBitsToFloat(m));
+    }
+    for (int r = r0; r < r1; r++) {
+      int off = base + r * inner + j0;
+      columnRow(x, off, out, pre, post, whole, k, key, off);
+      for (int j = whole; j < len; j++) {
+        out[off + j] = f.quantizeWithExponent(x[off + j], tailExp[j - whole], Rounding.STOCHASTIC,
+            CounterRng.uniform(key, off + j));
+      }
+    }
+  }
+
+  /** {@link #minifloat} with a power of two per column ({@code pre[j]}, {@code post[j]}); len whole vectors. */
+  private static void columnRow(float[] x, int off, float[] out, float[] preArr, float[] postArr, int len,
+      MiniConsts k, long key, long idx0) {
+    int sh = k.sh(), lowMask = k.lowMask(), keep = k.keep(), minNormalBits = k.minNormalBits();
+    int maxBits = k.maxBits(), overBits = k.overBits(), infBits = k.infBits();
+    float down1 = k.down1(), down2 = k.down2(), up1 = k.up1(), up2 = k.up2();
+    int quantumBit = 1 << sh, fracShift = 24 - sh;
+    LongVector even = evenSteps();
+    int n = P.length();
+    for (int i = 0; i < len; i += n) {
+      FloatVector v = FloatVector.fromArray(P, x, off + i).mul(FloatVector.fromArray(P, preArr, i));
+      IntVector bits = v.reinterpretAsInts();
+      IntVector abs = bits.and(0x7FFFFFFF);
+      IntVector rnd = bits24(key, idx0 + i, even);
+      VectorMask<Integer> upN = abs.and(lowMask).lanewise(VectorOperators.LSHL, fracShift).add(rnd)
+          .compare(VectorOperators.GE, 1 << 24);
+      IntVector r = abs.and(keep).add(quantumBit, upN);
+      VectorMask<Integer> small = abs.lt(minNormalBits);
+      if (small.anyTrue()) r = r.blend(belowNormal(abs, rnd, down1, down2, up1, up2), small);
+      VectorMask<Integer> big = abs.compare(VectorOperators.GT, maxBits);
+      if (big.anyTrue()) {
+        r = r.blend(overBits, r.compare(VectorOperators.GT, maxBits));
+        r = r.blend(infBits, abs.eq(0x7F800000));
+        r = r.blend(abs, abs.compare(VectorOperators.GT, 0x7F800000));
+      }
+      r.or(bits.and(0x80000000)).reinterpretAsFloats().mul(FloatVector.fromArray(P, postArr, i)).intoArray(out, off + i);
+    }
+  }
+
   /**
    * Stochastic rounding of an amax-scaled minifloat tensor with a finite scale, as {@link
    * Quantizer#amaxScaledValue}; {@code sat} is the format's saturating variant.

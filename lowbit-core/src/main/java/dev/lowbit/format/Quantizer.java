@@ -276,6 +276,18 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
       });
       return;
     }
+    if (!contiguous && granularity instanceof PerBlock && format instanceof BlockFormat bf
+        && rounding.isStochastic() && FastStochastic.supportsColumnBlocks(bf)) {
+      // the same split as nearest-even's column blocks; every element draws from its flat index
+      int bpr = l.blocksPerRow(), inner = l.inner(), chunks = (inner + COLUMN_CHUNK - 1) / COLUMN_CHUNK;
+      parallel(threads, l.outer() * bpr * chunks, t -> {
+        int c = t % chunks, ob = t / chunks, o = ob / bpr, b = ob % bpr;
+        int j0 = c * COLUMN_CHUNK;
+        FastStochastic.columnBlocks(bf, x, o * l.n() * inner, b * l.block(), Math.min(l.n(), (b + 1) * l.block()),
+            inner, j0, Math.min(inner, j0 + COLUMN_CHUNK), out, key);
+      });
+      return;
+    }
     if (!contiguous) {
       quantizeReference(x, shape, out, seed, stream);
       return;

@@ -342,6 +342,29 @@ class StochasticStreamTest {
     }
   }
 
+  /** MX blocks along a middle or leading axis (convolution channels): every column its own block. */
+  @Test
+  void mxBlocksAcrossRowsGiveTheReferenceBits() {
+    int[][] shapes = {{3, 40, 7, 5}, {2, 32, 14, 14}, {70, 3, 19}, {33, 1, 1, 2}, {4, 64, 2, 1030}};
+    for (String name : new String[] {"mxfp8", "mxfp8e5m2", "mxfp6", "mxfp4", "mxint8"}) {
+      for (int[] shape : shapes) {
+        int n = 1;
+        for (int d : shape) n *= d;
+        for (int axis = 0; axis < 2; axis++) {
+          Quantizer q = new Quantizer(NumberFormat.parse(name), Rounding.STOCHASTIC, new Granularity.PerBlock(32, axis));
+          float[] x = withSpecials(name.hashCode() ^ n ^ axis, n);
+          float[] ref = new float[n];
+          q.quantizeReference(x, shape, ref, 21, 4);
+          for (int threads : new int[] {1, 2}) {
+            float[] got = new float[n];
+            q.quantize(x, shape, got, 21, 4, threads);
+            assertBits(ref, got, 0, x, name + " axis " + axis + " " + java.util.Arrays.toString(shape) + " threads " + threads);
+          }
+        }
+      }
+    }
+  }
+
   /** The element-format array call at any offset draws element i's number from index srcOff + i. */
   @Test
   void elementArrayCallsAtOffsetsGiveTheReferenceBits() {
