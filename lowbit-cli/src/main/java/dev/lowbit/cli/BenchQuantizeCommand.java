@@ -27,7 +27,10 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Quantize a float32 tensor (Gaussian values) with each format and rounding and report",
-      "elements/s next to System.arraycopy of the same size measured in the same run."
+      "elements/s next to System.arraycopy of the same size measured in the same run.",
+      "Every case is warmed up until its time per call is steady (consecutive",
+      "windows agree, the JIT has stopped compiling) before it is timed; the rate",
+      "is the median of 5 timed windows, shown with the best one and the spread."
     })
 public final class BenchQuantizeCommand implements Runnable {
 
@@ -51,14 +54,15 @@ public final class BenchQuantizeCommand implements Runnable {
   List<String> roundings;
 
   @Option(names = "--seconds", defaultValue = "0.3",
-      description = "Measured time per case, after a warm-up of at least 1 s that lasts until the JIT has settled (default: ${DEFAULT-VALUE}).")
+      description = "Measured time per case, split into 5 timed windows, after a warm-up of 1 to max(10, 10 x seconds) s "
+          + "that lasts until 5 consecutive windows agree within 10% and the JIT compiles nothing (default: ${DEFAULT-VALUE}).")
   double seconds;
 
   @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
   Path json;
 
   record Result(String format, String rounding, int size, int threads, double elementsPerSecond,
-      double copyElementsPerSecond) {
+      double copyElementsPerSecond, double bestElementsPerSecond, double spread, boolean steady) {
     double ratio() {
       return elementsPerSecond / copyElementsPerSecond;
     }
@@ -76,31 +80,29 @@ public final class BenchQuantizeCommand implements Runnable {
     List<Rounding> rs = new ArrayList<>();
     for (String r : roundings) rs.add(Rounding.parse(r));
     PrintWriter out = spec.commandLine().getOut();
+    SteadyRate.Rule rule = SteadyRate.Rule.forSeconds(seconds);
     out.printf(Locale.ROOT, "# quantize benchmark: JDK %s, vector species %d bits, %d thread(s), %.2f s per case%n",
         Runtime.version(), FastQuantize.PREFERRED.vectorBitSize(), threads, seconds);
-    out.printf(Locale.ROOT, "%-12s %-13s %10s %14s %10s%n", "format", "rounding", "size", "Melem/s", "vs copy");
+    out.println(rule.describe());
+    // rates are wall-clock rates: on a machine that other work keeps busy they are lower and noisier
+    double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    out.printf(Locale.ROOT, "# load average %s on %d CPUs at the start%n", load < 0 ? "unknown"
+        : String.format(Locale.ROOT, "%.1f", load), Runtime.getRuntime().availableProcessors());
+    if (threads == 1) {
+      out.println("# cpu: elements per second of the benchmark thread's CPU time (the rate per core on a busy machine)");
+    }
+    out.printf(Locale.ROOT, "%-12s %-13s %10s %14s %10s %8s %10s %12s%n", "format", "rounding", "size", "Melem/s",
+        "best", "spread", "vs copy", "cpu Melem/s");
     List<Result> results = new ArrayList<>();
     for (int n : sizes) {
       float[] x = new float[n];
       SplittableRandom rnd = new SplittableRandom(1);
       for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian();
       float[] y = new float[n];
-      double copy = rate(n, () -> System.arraycopy(x, 0, y, 0, n));
-      out.printf(Locale.ROOT, "%-12s %-13s %10d %14.1f %10s%n", "copy", "-", n, copy / 1e6, "1.00");
-      out.flush();
+      SteadyRate.Result copyRate = SteadyRate.measure(rule, () -> System.arraycopy(x, 0, y, 0, n));
+      double copy = copyRate.median() * n;
+      print(out, "copy", "-", n, copyRate, n, copy, threads);
       int[] shape = {n};
-      // warm every kernel up once before measuring, so that the first case does not pay for JIT
-      for (NumberFormat f : fs) {
-        for (Rounding r : rs) {
-          try {
-            Quantizer q = Quantizer.of(f, r);
-            long t0 = System.nanoTime();
-            while (System.nanoTime() - t0 < (long) (seconds * 0.5e9)) q.quantize(x, shape, y, 1, 0, threads);
-          } catch (IllegalArgumentException e) {
-            // reported below
-          }
-        }
-      }
       for (NumberFormat f : fs) {
         for (Rounding r : rs) {
           Quantizer q;
@@ -111,47 +113,21 @@ public final class BenchQuantizeCommand implements Runnable {
             continue;
           }
           long[] step = {0};
-          double rate = rate(n, () -> q.quantize(x, shape, y, 1, step[0]++, threads));
-          Result res = new Result(f.name(), r.label(), n, threads, rate, copy);
-          results.add(res);
-          out.printf(Locale.ROOT, "%-12s %-13s %10d %14.1f %10.2f%n", res.format(), res.rounding(), n,
-              rate / 1e6, res.ratio());
-          out.flush();
+          SteadyRate.Result m = SteadyRate.measure(rule, () -> q.quantize(x, shape, y, 1, step[0]++, threads));
+          results.add(new Result(f.name(), r.label(), n, threads, m.median() * n, copy, m.best() * n, m.spread(), m.steady()));
+          print(out, f.name(), r.label(), n, m, n, copy, threads);
         }
       }
     }
     if (json != null) writeJson(results);
   }
 
-  /**
-   * Elements per second of {@code body} over a time budget, after a warm-up of at least the budget
-   * and at least a second that goes on (up to 10 s) while the rate still climbs by more than 30%
-   * from one window to the next: C2 compiles a vector kernel only after enough calls, on a busy
-   * machine late, and until then the kernel runs boxed in C1 code, 100x slower at a steady rate.
-   */
-  private double rate(int n, Runnable body) {
-    long budget = (long) (seconds * 1e9);
-    long minWarm = Math.max(budget, 1_000_000_000L);
-    long start = System.nanoTime();
-    double prev = 0;
-    while (true) {
-      double r = window(n, body, Math.min(budget, 250_000_000L));
-      long elapsed = System.nanoTime() - start;
-      if ((elapsed >= minWarm && r <= 1.3 * prev) || elapsed >= Math.max(10 * budget, 10_000_000_000L)) break;
-      prev = r;
-    }
-    return window(n, body, budget);
-  }
-
-  private static double window(int n, Runnable body, long nanos) {
-    long reps = 0;
-    long start = System.nanoTime(), now;
-    do {
-      body.run();
-      reps++;
-      now = System.nanoTime();
-    } while (now - start < nanos);
-    return reps * (double) n / ((now - start) * 1e-9);
+  private static void print(PrintWriter out, String format, String rounding, int size, SteadyRate.Result m,
+      int n, double copy, int threads) {
+    String cpu = threads == 1 && !Double.isNaN(m.cpuMedian()) ? String.format(Locale.ROOT, "%.1f", m.cpuMedian() * n / 1e6) : "-";
+    out.printf(Locale.ROOT, "%-12s %-13s %10d %14.1f %10.1f %7.1f%% %10.2f %12s%s%n", format, rounding, size,
+        m.median() * n / 1e6, m.best() * n / 1e6, m.spread() * 100, m.median() * n / copy, cpu, m.steady() ? "" : " !");
+    out.flush();
   }
 
   private void writeJson(List<Result> results) {
@@ -160,9 +136,11 @@ public final class BenchQuantizeCommand implements Runnable {
       Result r = results.get(i);
       sb.append(String.format(Locale.ROOT,
           "  {\"format\": \"%s\", \"rounding\": \"%s\", \"size\": %d, \"threads\": %d, "
-              + "\"elements_per_second\": %.6g, \"copy_elements_per_second\": %.6g, \"ratio_vs_copy\": %.4f}%s%n",
+              + "\"elements_per_second\": %.6g, \"best_elements_per_second\": %.6g, \"spread\": %.4f, "
+              + "\"steady\": %s, \"copy_elements_per_second\": %.6g, \"ratio_vs_copy\": %.4f}%s%n",
           r.format().replace("\"", "\\\""), r.rounding(), r.size(), r.threads(), r.elementsPerSecond(),
-          r.copyElementsPerSecond(), r.ratio(), i + 1 < results.size() ? "," : ""));
+          r.bestElementsPerSecond(), r.spread(), r.steady(), r.copyElementsPerSecond(), r.ratio(),
+          i + 1 < results.size() ? "," : ""));
     }
     sb.append("]\n");
     try {

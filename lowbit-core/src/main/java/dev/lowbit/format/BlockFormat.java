@@ -220,6 +220,10 @@ public record BlockFormat(Kind kind, ElementFormat element, int blockSize, int h
     for (int b = 0; b < len; b += bs) {
       int n = Math.min(bs, len - b);
       int e = sharedExponent(amax(src, srcOff + b, n));
+      if (r.isStochastic()) {
+        FastStochastic.block(this, e, src, srcOff + b, n, dst, dstOff + b, key, srcOff + b);
+        continue;
+      }
       for (int i = b; i < b + n; i++) {
         double u = r.isStochastic() ? CounterRng.uniform(key, srcOff + i) : 0;
         dst[dstOff + i] = quantizeWithExponent(src[srcOff + i], e, r, u);

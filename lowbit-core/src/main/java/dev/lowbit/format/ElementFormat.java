@@ -68,10 +68,8 @@ public sealed interface ElementFormat extends NumberFormat permits IntFormat, Fi
     java.util.Objects.checkFromIndexSize(srcOff, len, src.length);
     java.util.Objects.checkFromIndexSize(dstOff, len, dst.length);
     if (r.isStochastic()) {
-      long key = CounterRng.key(seed, stream);
-      for (int i = 0; i < len; i++) {
-        dst[dstOff + i] = (float) roundValue(src[srcOff + i], r, CounterRng.uniform(key, srcOff + i));
-      }
+      // element i draws from index srcOff + i: the vector path, with the reference for what it skips
+      FastStochastic.element(this, src, srcOff, len, dst, dstOff, CounterRng.key(seed, stream), srcOff);
     } else {
       for (int i = 0; i < len; i++) dst[dstOff + i] = (float) roundValue(src[srcOff + i], r, 0);
     }

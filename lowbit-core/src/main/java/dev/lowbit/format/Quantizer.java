@@ -18,8 +18,9 @@ import java.util.function.IntConsumer;
  *
  * <p>Stochastic rounding draws element {@code i}'s number from (seed, stream, flat index i), so the
  * result is the same for any thread count. {@link #quantizeReference} is the plain scalar
- * definition; {@link #quantize} uses the vector kernels where they apply and is held to the
- * reference bit for bit.
+ * definition; {@link #quantize} uses the vector kernels where they apply ({@link FastQuantize} for
+ * nearest-even, {@link FastStochastic} for stochastic rounding) and is held to the reference bit
+ * for bit.
  */
 public record Quantizer(NumberFormat format, Rounding rounding, Granularity granularity) {
 
@@ -243,6 +244,8 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
         int from = c * CHUNK, to = Math.min(total, from + CHUNK);
         if (fast) {
           FastQuantize.quantize(f, x, from, to - from, out, from);
+        } else if (rounding.isStochastic()) {
+          FastStochastic.element(f, x, from, to - from, out, from, key, from);
         } else {
           for (int i = from; i < to; i++) out[i] = f.quantize(x[i], rounding, key, i);
         }
@@ -273,6 +276,18 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
       });
       return;
     }
+    if (!contiguous && granularity instanceof PerBlock && format instanceof BlockFormat bf
+        && rounding.isStochastic() && FastStochastic.supportsColumnBlocks(bf)) {
+      // the same split as nearest-even's column blocks; every element draws from its flat index
+      int bpr = l.blocksPerRow(), inner = l.inner(), chunks = (inner + COLUMN_CHUNK - 1) / COLUMN_CHUNK;
+      parallel(threads, l.outer() * bpr * chunks, t -> {
+        int c = t % chunks, ob = t / chunks, o = ob / bpr, b = ob % bpr;
+        int j0 = c * COLUMN_CHUNK;
+        FastStochastic.columnBlocks(bf, x, o * l.n() * inner, b * l.block(), Math.min(l.n(), (b + 1) * l.block()),
+            inner, j0, Math.min(inner, j0 + COLUMN_CHUNK), out, key);
+      });
+      return;
+    }
     if (!contiguous) {
       quantizeReference(x, shape, out, seed, stream);
       return;
@@ -291,18 +306,23 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
     int blocks = l.outer() * bpr;
     int perTask = Math.max(1, CHUNK / l.block());
     boolean fastBlocks = format instanceof BlockFormat bf && FastQuantize.supports(bf, rounding);
+    boolean srBlocks = format instanceof BlockFormat && rounding.isStochastic();
     parallel(threads, (blocks + perTask - 1) / perTask, t -> {
       int end = Math.min(blocks, (t + 1) * perTask);
       int blk = t * perTask;
       while (blk < end) {
         int o = blk / bpr, b = blk % bpr;
-        if (fastBlocks) {
+        if (fastBlocks || srBlocks) {
           // whole blocks up to the end of this row or task in one call: constants are set up once
           int last = Math.min(end, (o + 1) * bpr);
           int from = o * l.n() + b * l.block();
           int to = o * l.n() + Math.min(l.n(), (last - o * bpr) * l.block());
-          FastQuantize.quantizeBlocks(FastQuantize.PREFERRED, (BlockFormat) format, l.block(), x,
-              from, to - from, out, from);
+          if (fastBlocks) {
+            FastQuantize.quantizeBlocks(FastQuantize.PREFERRED, (BlockFormat) format, l.block(), x,
+                from, to - from, out, from);
+          } else {
+            FastStochastic.blocks((BlockFormat) format, l.block(), x, from, to - from, out, from, key, from);
+          }
           blk = last;
           continue;
         }
@@ -326,6 +346,8 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
       int e = b.sharedExponent(amax);
       if (FastQuantize.supports(b, rounding)) {
         FastQuantize.quantizeBlock(FastQuantize.PREFERRED, b, e, x, from, n, out, outOff);
+      } else if (rounding.isStochastic()) {
+        FastStochastic.block(b, e, x, from, n, out, outOff, key, from);
       } else {
         for (int i = from; i < to; i++) {
           double u = rounding.isStochastic() ? CounterRng.uniform(key, i) : 0;
@@ -339,6 +361,8 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
         Arrays.fill(out, outOff, outOff + n, Float.NaN);
       } else if (FastQuantize.supportsScaled(sat, rounding)) {
         FastQuantize.quantizeScaled(FastQuantize.PREFERRED, sat, scale, x, from, n, out, outOff);
+      } else if (rounding.isStochastic()) {
+        FastStochastic.scaled(sat, scale, x, from, n, out, outOff, key, from);
       } else {
         for (int i = from; i < to; i++) {
           double u = rounding.isStochastic() ? CounterRng.uniform(key, i) : 0;
@@ -350,6 +374,8 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
       float scale = dynamicScale(f, amax);
       if (rounding == Rounding.NEAREST_EVEN && f.maxCode() <= (1 << 22)) {
         FastQuantize.quantizeInt(FastQuantize.PREFERRED, f, scale, x, from, n, out, outOff);
+      } else if (rounding.isStochastic()) {
+        FastStochastic.dynamicInt(f, scale, x, from, n, out, outOff, key, from);
       } else {
         for (int i = from; i < to; i++) {
           double u = rounding.isStochastic() ? CounterRng.uniform(key, i) : 0;
