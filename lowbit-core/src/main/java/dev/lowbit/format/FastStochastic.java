@@ -226,7 +226,7 @@ final class FastStochastic {
   static boolean supports(ElementFormat f) {
     return switch (f) {
       case IntFormat i -> supportsInt(i.minCode(), i.maxCode());
-      case FixedPoint fp -> supportsInt(fp.asInt().minCode(), fp.asInt().maxCode());
+      case FixedPoint fp -> supportsInt(fp.minCode(), fp.maxCode());
       case MiniFloat m -> supportsFloat(m, false);
     };
   }
@@ -249,10 +249,12 @@ final class FastStochastic {
       } else {
         float sc = i.effectiveScale();
         boolean pow2 = IntFormat.isPowerOfTwo(sc);
+        // a symmetric fixed-point format drops the integer grid's lowest code
+        long lo = f instanceof FixedPoint fp ? fp.minCode() : i.minCode(), hi = i.maxCode();
         if (pow2 && IntFormat.isPowerOfTwo(1f / sc)) {
-          done = integer(x, off, out, outOff, len, 1f / sc, false, sc, i.minCode(), i.maxCode(), true, key, idx0);
+          done = integer(x, off, out, outOff, len, 1f / sc, false, sc, lo, hi, true, key, idx0);
         } else {
-          done = integer(x, off, out, outOff, len, sc, true, sc, i.minCode(), i.maxCode(), pow2, key, idx0);
+          done = integer(x, off, out, outOff, len, sc, true, sc, lo, hi, pow2, key, idx0);
         }
       }
     }

@@ -52,7 +52,7 @@ class StochasticStreamTest {
 
   /** Element formats (no shared scale): every integer, fixed-point and minifloat flavour. */
   static final String[] ELEMENT_FORMATS = {"int8*0.25", "int8*0.1", "uint4*0.5", "int16*0.001",
-      "int4*0.375", "int8*4", "fixed<16,8>", "ufixed<8,4>", "fixed<8,-2>", "fixed<12,20>", "e4m3",
+      "int4*0.375", "int8*4", "fixed<16,8>", "ufixed<8,4>", "fixed<8,-2>", "int12*9.5367431640625e-7", "e4m3",
       "e5m2", "e4m3:sat", "e5m2:sat", "fp16", "bf16", "tf32", "e3m2", "e2m3", "e2m1", "e3m4",
       "e5m2:nosub", "e4m3:nosub", "e6m9:bias=40", "e2m5:fn:nonsat", "e8m22", "e7m1:finite",
       "e3m0:finite"};
@@ -158,7 +158,7 @@ class StochasticStreamTest {
       0xdf5292eab3ca45f8L, // fixed<16,8> 
       0x0cb5306acd450725L, // ufixed<8,4> 
       0x46d7ba15878f9b2eL, // fixed<8,-2> 
-      0x4113552fff4e5c31L, // fixed<12,20> 
+      0x4113552fff4e5c31L, // int12*2^-20 (recorded as fixed<12,20>, the same grid; fixed<W,F> now needs F <= W) 
       0xeb0123ebf7814302L, // e4m3 
       0x09ca34e9e200932cL, // e5m2 
       0xd11a9f252b8e425dL, // e4m3:sat 
