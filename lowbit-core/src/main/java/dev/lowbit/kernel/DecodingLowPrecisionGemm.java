@@ -24,18 +24,20 @@ public final class DecodingLowPrecisionGemm implements LowPrecisionGemm {
   @Override
   public void gemmBf16(boolean transA, boolean transB, int m, int n, int k,
       short[] a, int aOff, int lda, short[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-    ScalarLowPrecisionGemm.checkShape(m, n, k);
-    float[] fa = decode16(true, a, aOff, transA ? k : m, transA ? m : k, lda);
-    float[] fb = decode16(true, b, bOff, transB ? n : k, transB ? k : n, ldb);
-    run(transA, transB, m, n, k, fa, fb, c, cOff, ldc);
+    gemm16(true, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
   }
 
   @Override
   public void gemmF16(boolean transA, boolean transB, int m, int n, int k,
       short[] a, int aOff, int lda, short[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    gemm16(false, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  private void gemm16(boolean bf16, boolean transA, boolean transB, int m, int n, int k,
+      short[] a, int aOff, int lda, short[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
     ScalarLowPrecisionGemm.checkShape(m, n, k);
-    float[] fa = decode16(false, a, aOff, transA ? k : m, transA ? m : k, lda);
-    float[] fb = decode16(false, b, bOff, transB ? n : k, transB ? k : n, ldb);
+    float[] fa = decode16(bf16, a, aOff, transA ? k : m, transA ? m : k, lda);
+    float[] fb = decode16(bf16, b, bOff, transB ? n : k, transB ? k : n, ldb);
     run(transA, transB, m, n, k, fa, fb, c, cOff, ldc);
   }
 

@@ -275,7 +275,12 @@ public final class Json {
 
   /** A string for a message: at most 40 characters, control characters escaped. */
   private static String clip(String s) {
-    String t = s.length() > 40 ? s.substring(0, 40) + "..." : s;
+    return clip(s, 40);
+  }
+
+  /** A string for a message (here and in {@link Safetensors}): at most {@code max} characters, control characters escaped. */
+  static String clip(String s, int max) {
+    String t = s.length() > max ? s.substring(0, max) + "..." : s;
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < t.length(); i++) {
       char c = t.charAt(i);

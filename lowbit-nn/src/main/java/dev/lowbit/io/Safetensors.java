@@ -351,13 +351,6 @@ public final class Safetensors {
   }
 
   private static String clip(String s) {
-    String t = s.length() > 80 ? s.substring(0, 80) + "..." : s;
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < t.length(); i++) {
-      char c = t.charAt(i);
-      if (c < 0x20 || c == 0x7f) sb.append(String.format("\\u%04x", (int) c));
-      else sb.append(c);
-    }
-    return sb.toString();
+    return Json.clip(s, 80);
   }
 }
