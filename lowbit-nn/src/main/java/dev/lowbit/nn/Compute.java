@@ -21,7 +21,6 @@ import dev.lowbit.tensor.Tensor;
 import java.util.Arrays;
 import java.util.Optional;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -503,15 +502,23 @@ public final class Compute {
     }
   }
 
-  /** dy[off, off + len) summed in two 16-lane float vectors, reduced, then the tail added in order. */
-  private static float planeSum(float[] dy, int off, int len) {
+  /**
+   * dy[off, off + len) summed in two float vectors, their lanes then added in lane order, then the
+   * tail in order. Not {@code reduceLanes(ADD)}: its order for floats is unspecified, and C2's
+   * intrinsic and the interpreter's loop differ, so a run's bits depended on when C2 compiled this
+   * (same-seed fp16 and bf16 CNN runs on native convolutions differed in about one run in three).
+   */
+  static float planeSum(float[] dy, int off, int len) {
     int i = 0;
     FloatVector a0 = FloatVector.zero(FS), a1 = FloatVector.zero(FS);
     for (int bound = len - 2 * FS.length(); i <= bound; i += 2 * FS.length()) {
       a0 = a0.add(FloatVector.fromArray(FS, dy, off + i));
       a1 = a1.add(FloatVector.fromArray(FS, dy, off + i + FS.length()));
     }
-    float p = a0.add(a1).reduceLanes(VectorOperators.ADD);
+    float[] lanes = new float[FS.length()];
+    a0.add(a1).intoArray(lanes, 0);
+    float p = 0f;
+    for (float l : lanes) p += l;
     for (; i < len; i++) p += dy[off + i];
     return p;
   }

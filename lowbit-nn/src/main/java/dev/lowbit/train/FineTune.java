@@ -121,7 +121,7 @@ public final class FineTune {
     m.put("test_loss", ev[0]);
     m.put("test_accuracy", ev[1]);
     EmulatedProducts.Events e = numerics.emulated().events();
-    m.put("accumulator_events", Map.of("overflow", e.overflows(), "underflow", e.underflows(), "swamp", e.swamps()));
+    m.put("accumulator_events", events(e));
     log.write(Json.write(m));
     log.newLine();
     log.flush();
@@ -142,6 +142,18 @@ public final class FineTune {
     return Double.NaN;
   }
 
+  /**
+   * The accumulator's event counts in a fixed order (Map.of iterates in an order salted per JVM,
+   * which made the run log differ between same-seed runs).
+   */
+  private static Map<String, Object> events(EmulatedProducts.Events e) {
+    LinkedHashMap<String, Object> m = new LinkedHashMap<>();
+    m.put("overflow", e.overflows());
+    m.put("underflow", e.underflows());
+    m.put("swamp", e.swamps());
+    return m;
+  }
+
   /** Adds the fine-tune fields to summary.json. */
   void summarize(Map<String, Object> summary, Numerics numerics) {
     if (init != null) {
@@ -150,8 +162,7 @@ public final class FineTune {
     }
     if (numerics.emulated().gemms() > 0) {
       LinkedHashMap<String, Object> byLayer = new LinkedHashMap<>();
-      numerics.emulated().eventsByLayer().forEach((k, e) -> byLayer.put(k,
-          Map.of("overflow", e.overflows(), "underflow", e.underflows(), "swamp", e.swamps())));
+      numerics.emulated().eventsByLayer().forEach((k, e) -> byLayer.put(k, events(e)));
       summary.put("accumulator_events", byLayer);
       summary.put("accumulator_gradient", numerics.emulated().gradientMode().name().toLowerCase(java.util.Locale.ROOT));
     }

@@ -81,6 +81,9 @@ class FineTuneTest {
     // the metrics log has the evaluation before the first step
     String metrics = Files.readString(dir.resolve("ft/metrics.jsonl"));
     assertTrue(metrics.contains("\"event\":\"before_finetune\""), metrics.substring(0, Math.min(300, metrics.length())));
+    // in a fixed order, so that same-seed runs write the same log (Map.of's order is salted per JVM)
+    assertTrue(metrics.matches("(?s).*\"accumulator_events\":\\{\"overflow\":\\d+,\"underflow\":\\d+,\"swamp\":\\d+}.*"),
+        metrics.substring(0, Math.min(600, metrics.length())));
   }
 
   @Test
