@@ -125,7 +125,7 @@ public final class BenchGemmCommand implements Callable<Integer> {
     if (nativeGemm == Kernels.javaGemm()) nativeGemm = null;
     if (nativeGemm instanceof OneDnnGemm d && threads != null) d.runtime().setThreads(threads);
     PrintWriter out = spec.commandLine().getOut();
-    out.printf(Locale.ROOT, "GEMM %s%s on JDK %s, %d processors; best of timed runs (%.1f s each)%n",
+    out.printf(Locale.ROOT, "GEMM %s%s on JDK %s, %d processors; each kernel warmed up to a steady rate, then best of timed runs (%.1f s each)%n",
         gemm.name(), nativeGemm == null ? "" : " and " + nativeGemm.name(), Runtime.version(),
         Runtime.getRuntime().availableProcessors(), minTime);
     if (nativeGemm == null && ks.stream().anyMatch(k -> !JAVA_KERNELS.contains(k))) {
@@ -150,7 +150,9 @@ public final class BenchGemmCommand implements Callable<Integer> {
     for (int n : ns) {
       Inputs in = new Inputs(n);
       List<Case> cases = cases(in, gemm, nativeGemm, ks);
-      Result[] rs = time(cases, n, minTime);
+      List<String> unsteady = new ArrayList<>();
+      Result[] rs = time(cases, n, minTime, unsteady);
+      for (String u : unsteady) out.println("(warning: " + u + " did not reach a steady rate in its warm-up)");
       double fp32 = rs[0].bestGops(); // cases() puts Java sgemm first
       for (Result r : rs) {
         Case c = r.c();
@@ -240,7 +242,9 @@ public final class BenchGemmCommand implements Callable<Integer> {
       case "s16", "s16-ovf" -> d.int8Native(false) && d.int8Native(true);
       default -> true;
     };
-    return ok ? null : "not native on " + isa + " (oneDNN has only reference loops or failed the self-test): calls run on the Java fallback";
+    String why = kernel.startsWith("bf16") || kernel.equals("f16")
+        ? "oneDNN has only reference loops or would emulate the type" : "the int8 self-test failed";
+    return ok ? null : "not native on " + isa + " (" + why + "): calls run on the Java fallback";
   }
 
   private int[] parseSizes() {
@@ -366,26 +370,21 @@ public final class BenchGemmCommand implements Callable<Integer> {
   }
 
   /**
-   * Warms each kernel up for half a second plus a fifth of the time (C2 needs a while to compile
-   * each micro-kernel; until then it runs boxed in C1), then times the kernels in interleaved
+   * Warms each kernel up until its calls run at a steady rate with the JIT idle ({@link
+   * SteadyRate#warmUp}: 5 consecutive windows within 10 %, at least 1 s; a kernel that C2
+   * compiles late was otherwise timed in its slow C1 form), then times the kernels in interleaved
    * rounds of about 50 ms each until each has had minTime seconds, so that a disturbance from
-   * other processes hits every kernel alike and the ratios stay fair.
+   * other processes hits every kernel alike and the ratios stay fair. A kernel that never became
+   * steady is named in {@code unsteady}.
    */
-  private static Result[] time(List<Case> cases, int n, double minTime) {
+  private static Result[] time(List<Case> cases, int n, double minTime, List<String> unsteady) {
     int nk = cases.size();
-    long warmNanos = (long) ((0.5 + minTime * 0.2) * 1e9);
+    SteadyRate.Rule rule = SteadyRate.Rule.forSeconds(minTime);
     long[] perCall = new long[nk];
     for (int i = 0; i < nk; i++) {
-      long t0 = System.nanoTime();
-      int calls = 0;
-      long last = 0;
-      while (calls < 2 || System.nanoTime() - t0 < warmNanos) {
-        long s = System.nanoTime();
-        cases.get(i).call().run();
-        last = System.nanoTime() - s;
-        calls++;
-      }
-      perCall[i] = Math.max(1, last);
+      SteadyRate.Warm w = SteadyRate.warmUp(rule, cases.get(i).call());
+      if (!w.steady()) unsteady.add(cases.get(i).kernel() + " on " + cases.get(i).backend() + " at " + n);
+      perCall[i] = Math.max(1, Math.round(w.nanosPerIter()));
     }
     List<List<Long>> times = new ArrayList<>();
     long[] spent = new long[nk];

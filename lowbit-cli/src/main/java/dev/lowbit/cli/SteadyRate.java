@@ -96,8 +96,11 @@ final class SteadyRate {
     return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
   }
 
-  /** Warms {@code body} up and measures it under {@code rule}; iterations per second. */
-  static Result measure(Rule rule, Runnable body) {
+  /** The end of a warm-up: whether it became steady, its seconds, and the last window's nanoseconds per iteration. */
+  record Warm(boolean steady, double seconds, double nanosPerIter) {}
+
+  /** Runs {@code body} in windows of {@code rule} until they show a steady state or the warm-up budget is spent. */
+  static Warm warmUp(Rule rule, Runnable body) {
     CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
     boolean jitTime = jit != null && jit.isCompilationTimeMonitoringSupported();
     int cap = (int) Math.min(100_000, rule.maxWarmNanos() / Math.max(1, rule.windowNanos()) + rule.windows() + 2);
@@ -118,7 +121,14 @@ final class SteadyRate {
       }
       if (elapsed >= rule.maxWarmNanos() || count == cap) break;
     }
-    double warm = (System.nanoTime() - start) * 1e-9;
+    return new Warm(steady, (System.nanoTime() - start) * 1e-9, times[count - 1]);
+  }
+
+  /** Warms {@code body} up and measures it under {@code rule}; iterations per second. */
+  static Result measure(Rule rule, Runnable body) {
+    Warm w0 = warmUp(rule, body);
+    boolean steady = w0.steady();
+    double warm = w0.seconds();
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     ThreadMXBean cpu = threads.isCurrentThreadCpuTimeSupported() ? threads : null;
     double[] rates = new double[rule.measured()], cpuRates = cpu == null ? null : new double[rule.measured()];
