@@ -106,9 +106,9 @@ final class Checks {
   static void policiesFit(List<Policy> policies, String model, boolean strict, PrintWriter err) {
     Map<String, List<Policy.Site>> sitesByNorm = new LinkedHashMap<>(); // norm layers differ only in kind, not name
     for (Policy p : policies) {
-      String norm = p.option("normalization").orElse("l2");
-      List<Policy.Site> sites = sitesByNorm.computeIfAbsent(norm, n -> {
-        Module m = Models.create(model, 0, Normalization.parse(n));
+      Normalization norm = p.methods().l1Normalization() ? Normalization.L1 : Normalization.L2;
+      List<Policy.Site> sites = sitesByNorm.computeIfAbsent(norm.name(), n -> {
+        Module m = Models.create(model, 0, norm);
         return Numerics.sites(m);
       });
       for (String w : p.check(sites, model, strict)) err.println("lowbit: warning: " + w);

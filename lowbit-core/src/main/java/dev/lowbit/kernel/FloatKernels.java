@@ -18,6 +18,11 @@ package dev.lowbit.kernel;
  */
 public interface FloatKernels {
 
+  /** The backend's name, for plans and logs. */
+  default String name() {
+    return "native";
+  }
+
   /** Whether this backend runs the convolution geometry natively (decided once per geometry). */
   boolean supports(ConvSpec s);
 

@@ -15,7 +15,10 @@ import dev.lowbit.format.Granularity;
 import dev.lowbit.format.IntCodes;
 import dev.lowbit.format.IntFormat;
 import dev.lowbit.format.Quantizer;
+import dev.lowbit.numerics.Engine;
+import dev.lowbit.numerics.GemmCall;
 import dev.lowbit.numerics.Product;
+import dev.lowbit.numerics.ProductPlan;
 import dev.lowbit.numerics.Role;
 import dev.lowbit.tensor.Tensor;
 import java.util.Arrays;
@@ -49,65 +52,55 @@ public final class Compute {
   }
 
   /**
-   * C = op(A)·op(B) (+ C when accumulate), for layer {@code layer}. {@code roleA} and {@code roleB}
-   * say what the operands are to the layer (weight, activation, error) and {@code roleC} what the
-   * result is ({@link Role#WEIGHT_GRADIENT} or null): under a numerics policy each is quantized
-   * as the policy says for (layer, role); with none installed, or no rule, the product is fp32.
-   * When both operands are dynamic integers with scales that factor out of the sum (int8 per tensor
-   * or per output channel), the product runs on the integer kernels instead ({@link
-   * Numerics#integerGemm}).
+   * C = op(A)·op(B) (+ C when accumulate) for a product {@code site} of a layer: with no numerics
+   * installed, fp32; otherwise as the product's {@link ProductPlan} says (made once per run by
+   * {@link Numerics#plan}): its engines run the call in order until one takes it.
    */
-  public static void gemm(
-      String layer, Product product, Role roleA, Role roleB, Role roleC,
-      boolean transA, boolean transB, int m, int n, int k,
-      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-      boolean accumulate, float[] c, int cOff, int ldc) {
+  public static void gemm(ProductPlan.Site site, GemmCall call) {
     Numerics q = numerics;
-    if (q != null) {
-      if (q.emulated().gemm(layer, product, roleA, roleB, roleC, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb,
-          accumulate, c, cOff, ldc)) {
-        return; // multiplier / narrow accumulator rules (EmulatedProducts)
-      }
-      if (q.shiftQuant != null && !integerPathOff && q.shiftQuant.gemm(q, layer, product, roleA, roleB, roleC,
-          transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc)) {
-        return; // ShiftQuant errors in both backward products (ShiftQuantGemm)
-      }
-      if (!integerPathOff && IntegerProducts.gemm(q, layer, product, roleA, roleB, roleC,
-          transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc)) {
-        return;
-      }
-      if (roleC == null && !integerPathOff
-          && q.integerGemm(layer, roleA, roleB, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc)) {
-        return;
-      }
-      Numerics.Observer obs = observer;
-      Optional<Quantizer> qc = q.lookup(layer, roleC);
-      Operand oa = operand(q, layer, product, roleA, transA ? k : m, transA ? m : k, a, aOff, lda, 0);
-      Operand ob = operand(q, layer, product, roleB, transB ? n : k, transB ? k : n, b, bOff, ldb, roleA == roleB ? 1 : 0);
-      a = oa.x();
-      aOff = oa.off();
-      lda = oa.ld();
-      b = ob.x();
-      bOff = ob.off();
-      ldb = ob.ld();
-      if (qc.isPresent() && !accumulate && cOff == 0 && ldc == n && c.length == m * n) {
-        // the product alone is quantized: written straight into C, quantized there
-        Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 0f, c, 0, n);
-        q.quantizeInPlace(qc.get(), layer, roleC, c, 0, m, n);
-        if (obs != null) obs.tensor(layer, product, roleC, c, new int[] {m, n});
-        return;
-      }
-      if (qc.isPresent()) { // the product alone is quantized, then accumulated in fp32
-        float[] t = StepArena.floats(m * n);
-        Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 0f, t, 0, n);
-        q.quantizeInPlace(qc.get(), layer, roleC, t, cOff, m, n);
-        if (obs != null) obs.tensor(layer, product, roleC, t, new int[] {m, n});
-        EmulatedProducts.store(t, m, n, accumulate, c, cOff, ldc);
-        return;
-      }
+    if (q == null) {
+      GemmEngines.Fp32.sgemm(site, call);
+      return;
     }
-    Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb,
-        accumulate ? 1f : 0f, c, cOff, ldc);
+    ProductPlan p = q.plan(site);
+    for (Engine e : p.engines()) if (e.run(p, call)) return;
+    throw new IllegalStateException(site.layer() + " " + site.product().label() + ": no engine ran the product");
+  }
+
+  /**
+   * The fake-quantized engine: each operand quantized as the plan says ({@link #operand}), the
+   * product in fp32, the result quantized when the plan has a result quantizer.
+   */
+  static void fakeQuantized(Numerics q, ProductPlan p, GemmCall call) {
+    ProductPlan.Site s = p.site();
+    String layer = s.layer();
+    boolean transA = s.transA(), transB = s.transB();
+    int m = call.m(), n = call.n(), k = call.k();
+    float[] c = call.c().x();
+    int cOff = call.c().off(), ldc = call.c().ld();
+    Numerics.Observer obs = observer;
+    Optional<Quantizer> qc = p.result();
+    Operand oa = operand(q, layer, s.product(), s.roleA(), transA ? k : m, transA ? m : k,
+        call.a().x(), call.a().off(), call.a().ld(), 0);
+    Operand ob = operand(q, layer, s.product(), s.roleB(), transB ? n : k, transB ? k : n,
+        call.b().x(), call.b().off(), call.b().ld(), s.roleA() == s.roleB() ? 1 : 0);
+    if (qc.isPresent() && !call.accumulate() && cOff == 0 && ldc == n && c.length == m * n) {
+      // the product alone is quantized: written straight into C, quantized there
+      Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, oa.x(), oa.off(), oa.ld(), ob.x(), ob.off(), ob.ld(), 0f, c, 0, n);
+      q.quantizeInPlace(qc.get(), layer, s.roleC(), c, 0, m, n);
+      if (obs != null) obs.tensor(layer, s.product(), s.roleC(), c, new int[] {m, n});
+      return;
+    }
+    if (qc.isPresent()) { // the product alone is quantized, then accumulated in fp32
+      float[] t = StepArena.floats(m * n);
+      Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, oa.x(), oa.off(), oa.ld(), ob.x(), ob.off(), ob.ld(), 0f, t, 0, n);
+      q.quantizeInPlace(qc.get(), layer, s.roleC(), t, cOff, m, n);
+      if (obs != null) obs.tensor(layer, s.product(), s.roleC(), t, new int[] {m, n});
+      EmulatedProducts.store(t, m, n, call.accumulate(), c, cOff, ldc);
+      return;
+    }
+    Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, oa.x(), oa.off(), oa.ld(), ob.x(), ob.off(), ob.ld(),
+        call.accumulate() ? 1f : 0f, c, cOff, ldc);
   }
 
   /** A stored matrix operand: its array, offset and leading dimension. */
@@ -159,7 +152,9 @@ public final class Compute {
     }
     float[] xs = onceF ? once(q, layer, Role.ACTIVATION, x.data(), rows, in, xq) : x.data();
     float[] ws = onceF ? once(q, layer, Role.WEIGHT, w.data(), out, in, wq) : w.data();
-    gemm(layer, Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true, rows, out, in, xs, 0, in, ws, 0, in, false, y, 0, out);
+    gemm(new ProductPlan.Site(layer, Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true),
+        new GemmCall(rows, out, in, new GemmCall.Matrix(xs, 0, in), new GemmCall.Matrix(ws, 0, in),
+            false, new GemmCall.Matrix(y, 0, out)));
     if (b != null) {
       float[] bd = b.data();
       for (int r = 0; r < rows; r++) for (int j = 0; j < out; j++) y[r * out + j] += bd[j];
@@ -173,10 +168,9 @@ public final class Compute {
         float[][] gq = {null}; // the errors, quantized once for both backward products (bias sums take them raw)
         if (w.requiresGrad()) { // the step's first contribution overwrites the (logically zero) gradient
           float[] gw = w.gradForOverwrite();
-          gemm(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, Role.WEIGHT_GRADIENT,
-              true, false, out, in, rows, onceW ? once(q, layer, Role.ERROR, g, rows, out, gq) : g, 0, out,
-              onceW ? once(q, layer, Role.ACTIVATION, x.data(), rows, in, xq) : x.data(), 0, in,
-              gw == null, gw == null ? w.gradForAccumulation() : gw, 0, in);
+          gemm(new ProductPlan.Site(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, Role.WEIGHT_GRADIENT, true, false),
+        new GemmCall(out, in, rows, new GemmCall.Matrix(onceW ? once(q, layer, Role.ERROR, g, rows, out, gq) : g, 0, out), new GemmCall.Matrix(onceW ? once(q, layer, Role.ACTIVATION, x.data(), rows, in, xq) : x.data(), 0, in),
+            gw == null, new GemmCall.Matrix(gw == null ? w.gradForAccumulation() : gw, 0, in)));
         }
         if (b != null && b.requiresGrad()) {
           float[] gb = b.gradForOverwrite();
@@ -193,10 +187,9 @@ public final class Compute {
           // freshly zeroed one (130 MB/s of garbage for the MLP)
           boolean fresh = x.grad() == null && !x.isParameter();
           float[] dx = fresh ? StepArena.gradFor(x) : x.gradForAccumulation();
-          gemm(layer, Product.BACKWARD_DATA, Role.ERROR, Role.WEIGHT, null,
-              false, false, rows, in, out, onceD ? once(q, layer, Role.ERROR, g, rows, out, gq) : g, 0, out,
-              onceD ? once(q, layer, Role.WEIGHT, w.data(), out, in, wq) : w.data(), 0, in,
-              !fresh, dx, 0, in);
+          gemm(new ProductPlan.Site(layer, Product.BACKWARD_DATA, Role.ERROR, Role.WEIGHT, null, false, false),
+        new GemmCall(rows, in, out, new GemmCall.Matrix(onceD ? once(q, layer, Role.ERROR, g, rows, out, gq) : g, 0, out), new GemmCall.Matrix(onceD ? once(q, layer, Role.WEIGHT, w.data(), out, in, wq) : w.data(), 0, in),
+            !fresh, new GemmCall.Matrix(dx, 0, in)));
           if (fresh) x.setGrad(dx);
         }
       });
@@ -228,15 +221,20 @@ public final class Compute {
       throw new IllegalArgumentException(layer + ": weight " + w.value().shapeString() + " does not fit " + s);
     }
     Numerics q = numerics;
-    FloatKernels direct = Kernels.floatKernels();
-    if (direct != null && observer == null && (q == null || q.nativeConvolution(layer, s)) && direct.supports(s)) {
-      return directConv2d(direct, layer, q, x, w, b, s);
-    }
-    if (direct != null && observer == null && q != null && !integerPathOff && q.int8Convolution(layer, s)
-        && direct.supports(s) && direct.supportsS8(s)) {
-      Var o = directInt8Conv2d(direct, layer, q, x, w, b, s);
+    ConvEngines.ConvPlan p = q == null ? ConvEngines.plan(null, layer, s) : q.convPlan(layer, s);
+    for (ConvEngines.ConvEngine e : p.engines()) {
+      Var o = e.run(q, layer, x, w, b, s);
       if (o != null) return o;
     }
+    throw new IllegalStateException(layer + ": no engine ran the convolution");
+  }
+
+  /**
+   * {@link #conv2d} as im2col and GEMMs: each of its products planned and run by {@link #gemm};
+   * the activation (and error) quantizer applied once to the input (or the columns) and the
+   * errors, when the layer may quantize them itself ({@link Numerics#quantizesItself}).
+   */
+  static Var im2colConv2d(Numerics q, String layer, Var x, Var w, Var b, ConvSpec s) {
     int g = s.groups(), ocg = s.outC() / g, kg = s.inC() / g * s.kH() * s.kW(), cols = s.colCols();
     float[] col = StepArena.floats(s.colSize()); // im2col, the products and the layout change overwrite
     Optional<Quantizer> own = q == null || earlyQuantizationOff ? Optional.empty()
@@ -253,8 +251,9 @@ public final class Compute {
     }
     float[] t = StepArena.floats(s.outputSize());
     for (int gi = 0; gi < g; gi++) {
-      gemm(layer, Product.FORWARD, Role.WEIGHT, Role.ACTIVATION, null, false, false, ocg, cols, kg, w.data(), gi * ocg * kg, kg,
-          col, gi * kg * cols, cols, false, t, gi * ocg * cols, cols);
+      gemm(new ProductPlan.Site(layer, Product.FORWARD, Role.WEIGHT, Role.ACTIVATION, null, false, false),
+        new GemmCall(ocg, cols, kg, new GemmCall.Matrix(w.data(), gi * ocg * kg, kg), new GemmCall.Matrix(col, gi * kg * cols, cols),
+            false, new GemmCall.Matrix(t, gi * ocg * cols, cols)));
     }
     float[] y = StepArena.floats(s.outputSize());
     Conv.channelsFirstToNchw(s, t, b == null ? null : b.data(), y);
@@ -278,17 +277,17 @@ public final class Compute {
         if (w.requiresGrad()) {
           float[] dw = w.gradForAccumulation();
           for (int gi = 0; gi < g; gi++) {
-            gemm(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, Role.WEIGHT_GRADIENT,
-                false, true, ocg, kg, cols, dt, gi * ocg * cols, cols,
-                col, gi * kg * cols, cols, true, dw, gi * ocg * kg, kg);
+            gemm(new ProductPlan.Site(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, Role.WEIGHT_GRADIENT, false, true),
+        new GemmCall(ocg, kg, cols, new GemmCall.Matrix(dt, gi * ocg * cols, cols), new GemmCall.Matrix(col, gi * kg * cols, cols),
+            true, new GemmCall.Matrix(dw, gi * ocg * kg, kg)));
           }
         }
         if (x.requiresGrad()) {
           float[] dcol = col; // the columns are no longer needed once dW is done
           for (int gi = 0; gi < g; gi++) {
-            gemm(layer, Product.BACKWARD_DATA, Role.WEIGHT, Role.ERROR, null,
-                true, false, kg, cols, ocg, w.data(), gi * ocg * kg, kg,
-                dt, gi * ocg * cols, cols, false, dcol, gi * kg * cols, cols);
+            gemm(new ProductPlan.Site(layer, Product.BACKWARD_DATA, Role.WEIGHT, Role.ERROR, null, true, false),
+        new GemmCall(kg, cols, ocg, new GemmCall.Matrix(w.data(), gi * ocg * kg, kg), new GemmCall.Matrix(dt, gi * ocg * cols, cols),
+            false, new GemmCall.Matrix(dcol, gi * kg * cols, cols)));
           }
           boolean fresh = x.grad() == null; // col2im overwrites: no temporary needed
           float[] dx = fresh ? StepArena.gradFor(x) : StepArena.floats(s.inputSize());
@@ -310,7 +309,7 @@ public final class Compute {
    * blocks along its reduction dimension ({@link Numerics#quantizeAlong}); the two backward
    * products then run as two native calls.
    */
-  private static Var directConv2d(FloatKernels direct, String layer, Numerics q, Var x, Var w, Var b, ConvSpec s) {
+  static Var directConv2d(FloatKernels direct, String layer, Numerics q, Var x, Var w, Var b, ConvSpec s) {
     int oc = s.outC(), kg = s.inC() * s.kH() * s.kW();
     Optional<Quantizer> qx = q == null ? Optional.empty() : q.lookup(layer, Role.ACTIVATION);
     Optional<Quantizer> qw = q == null ? Optional.empty() : q.lookup(layer, Role.WEIGHT);
@@ -419,7 +418,7 @@ public final class Compute {
    * gradients). Null (nothing done) when an operand holds NaN or infinity: the GEMM path then
    * reports it as it always does.
    */
-  private static Var directInt8Conv2d(FloatKernels direct, String layer, Numerics q, Var x, Var w, Var b, ConvSpec s) {
+  static Var directInt8Conv2d(FloatKernels direct, String layer, Numerics q, Var x, Var w, Var b, ConvSpec s) {
     int oc = s.outC(), kg = s.inC() * s.kH() * s.kW(), planes = s.batch() * s.inC(), hw = s.inH() * s.inW();
     Quantizer qx = q.lookup(layer, Role.ACTIVATION).orElseThrow(), qw = q.lookup(layer, Role.WEIGHT).orElseThrow();
     IntFormat fx = (IntFormat) qx.format(), fw = (IntFormat) qw.format();
@@ -545,8 +544,9 @@ public final class Compute {
     int ldb = transB ? k : n;
     float[] y = new float[batch * m * n];
     for (int i = 0; i < batch; i++) {
-      gemm(layer, Product.FORWARD, Role.ACTIVATION, Role.ACTIVATION, null, false, transB, m, n, k, a.data(), i * m * k, k, b.data(), i * k * n, ldb,
-          false, y, i * m * n, n);
+      gemm(new ProductPlan.Site(layer, Product.FORWARD, Role.ACTIVATION, Role.ACTIVATION, null, false, transB),
+        new GemmCall(m, n, k, new GemmCall.Matrix(a.data(), i * m * k, k), new GemmCall.Matrix(b.data(), i * k * n, ldb),
+            false, new GemmCall.Matrix(y, i * m * n, n)));
     }
     int[] os = as.clone();
     os[r - 1] = n;
@@ -556,16 +556,19 @@ public final class Compute {
         float[] g = o.grad();
         for (int i = 0; i < batch; i++) {
           if (a.requiresGrad()) { // dA = G·op(B)ᵀ
-            gemm(layer, Product.BACKWARD_DATA, Role.ERROR, Role.ACTIVATION, null, false, !transB, m, k, n, g, i * m * n, n, b.data(), i * k * n, ldb,
-                true, a.gradForAccumulation(), i * m * k, k);
+            gemm(new ProductPlan.Site(layer, Product.BACKWARD_DATA, Role.ERROR, Role.ACTIVATION, null, false, !transB),
+        new GemmCall(m, k, n, new GemmCall.Matrix(g, i * m * n, n), new GemmCall.Matrix(b.data(), i * k * n, ldb),
+            true, new GemmCall.Matrix(a.gradForAccumulation(), i * m * k, k)));
           }
           if (b.requiresGrad()) {
             if (transB) { // dB (n×k) = Gᵀ·A
-              gemm(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, null, true, false, n, k, m, g, i * m * n, n, a.data(), i * m * k, k,
-                  true, b.gradForAccumulation(), i * k * n, k);
+              gemm(new ProductPlan.Site(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, null, true, false),
+        new GemmCall(n, k, m, new GemmCall.Matrix(g, i * m * n, n), new GemmCall.Matrix(a.data(), i * m * k, k),
+            true, new GemmCall.Matrix(b.gradForAccumulation(), i * k * n, k)));
             } else { // dB (k×n) = Aᵀ·G
-              gemm(layer, Product.BACKWARD_WEIGHT, Role.ACTIVATION, Role.ERROR, null, true, false, k, n, m, a.data(), i * m * k, k, g, i * m * n, n,
-                  true, b.gradForAccumulation(), i * k * n, n);
+              gemm(new ProductPlan.Site(layer, Product.BACKWARD_WEIGHT, Role.ACTIVATION, Role.ERROR, null, true, false),
+        new GemmCall(k, n, m, new GemmCall.Matrix(a.data(), i * m * k, k), new GemmCall.Matrix(g, i * m * n, n),
+            true, new GemmCall.Matrix(b.gradForAccumulation(), i * k * n, n)));
             }
           }
         }

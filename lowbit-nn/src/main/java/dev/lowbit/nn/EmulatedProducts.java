@@ -67,11 +67,7 @@ public final class EmulatedProducts {
     /** The swamping part of δp only. */
     SWAMP,
     /** All of them. */
-    ALL;
-
-    static GradientMode parse(String s) {
-      return valueOf(s.toUpperCase(Locale.ROOT));
-    }
+    ALL
   }
 
   /** Event counts. */
@@ -102,8 +98,8 @@ public final class EmulatedProducts {
   EmulatedProducts(Numerics numerics) {
     this.numerics = numerics;
     this.policy = numerics.policy();
-    this.calibrated = !"fixed".equals(policy.option("accumulator-bias").orElse("calibrated"));
-    this.gradient = GradientMode.parse(policy.option("accumulator-gradient").orElse("identity"));
+    this.calibrated = policy.methods().calibratedBias();
+    this.gradient = GradientMode.valueOf(policy.methods().accumulatorGradient().name());
   }
 
   /** Underflow on (flush to zero below minNormal, the default) or off (§3.4 stage 1). */
@@ -152,10 +148,9 @@ public final class EmulatedProducts {
 
   private Arith arith(String layer, Product product) {
     return arith.computeIfAbsent(layer + "/" + product, key -> {
-      Optional<String> m = policy.arithmetic(layer, Role.MULTIPLIER, product);
-      Optional<String> a = policy.arithmetic(layer, Role.ACCUMULATOR, product);
-      Multiplier mul = m.map(Multiplier::parse).orElse(new Multiplier.Exact());
-      Accumulator acc = a.map(Accumulator::parse).orElse(null);
+      Optional<Accumulator> a = policy.accumulator(layer, product);
+      Multiplier mul = policy.multiplier(layer, product).orElse(new Multiplier.Exact());
+      Accumulator acc = a.orElse(null);
       boolean exactAcc = acc == null || acc instanceof Accumulator.Fp32Exact || acc instanceof Accumulator.Int32Exact;
       if (exactAcc && mul instanceof Multiplier.Exact) return NONE;
       // int32 sums, chained or not (dfp16's int32:wrap/c256), with exact products belong to the
@@ -164,6 +159,23 @@ public final class EmulatedProducts {
       if (mul instanceof Multiplier.Exact && IntegerProducts.chains(a) != null) return NONE;
       return new Arith(mul, acc == null ? new Accumulator.Fp32Exact() : acc);
     });
+  }
+
+  /**
+   * Whether this class runs (layer, product): its multiplier or accumulator is emulated, or it is a
+   * backward product whose forward product is emulated and cuts gradients ({@code
+   * accumulator-gradient} other than identity: the masked gradient of {@link #maskedBackward}).
+   */
+  boolean handles(String layer, Product product) {
+    if (arith(layer, product) != NONE) return true;
+    return product != Product.FORWARD && gradient != GradientMode.IDENTITY && arith(layer, Product.FORWARD) != NONE;
+  }
+
+  /** The multiplier and accumulator (biases as written) of an emulated product, for plans. */
+  String describe(String layer, Product product) {
+    Arith ar = arith(layer, product);
+    if (ar == NONE) return "forward product's accumulation events cut this product's gradient";
+    return "multiplier " + ar.mul.spec() + ", accumulator " + ar.acc.spec() + " emulated bit for bit";
   }
 
   /** True when none of the layer's products (forward, backward-data, backward-weight) is emulated. */

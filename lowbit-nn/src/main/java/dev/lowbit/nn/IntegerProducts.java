@@ -8,6 +8,7 @@ import dev.lowbit.format.Quantizer;
 import dev.lowbit.format.Rounding;
 import dev.lowbit.kernel.Accumulator;
 import dev.lowbit.kernel.ChainedIntGemm;
+import dev.lowbit.numerics.MethodOptions;
 import dev.lowbit.numerics.Product;
 import dev.lowbit.numerics.Role;
 import java.util.Optional;
@@ -53,10 +54,10 @@ final class IntegerProducts {
   /** The chain length and overflow mode of an accumulator rule, or null when not an int32 rule. */
   record Chains(int length, Accumulator.OverflowMode mode) {}
 
-  /** Chains for an accumulator spec string (empty: the default int32 sum). */
-  static Chains chains(Optional<String> spec) {
-    if (spec.isEmpty()) return new Chains(ChainedIntGemm.UNBOUNDED, Accumulator.OverflowMode.WRAP);
-    Accumulator acc = Accumulator.parse(spec.get());
+  /** Chains for an accumulator rule (empty: the default int32 sum). */
+  static Chains chains(Optional<Accumulator> rule) {
+    if (rule.isEmpty()) return new Chains(ChainedIntGemm.UNBOUNDED, Accumulator.OverflowMode.WRAP);
+    Accumulator acc = rule.get();
     int length = ChainedIntGemm.UNBOUNDED;
     if (acc instanceof Accumulator.Chunked ch) {
       length = ch.chunkSize();
@@ -90,6 +91,15 @@ final class IntegerProducts {
   }
 
   /**
+   * Whether an operand's scales factor out of the sum: op(A) is m×k, its scale may follow m only;
+   * op(B) is k×n, its scale may follow n only.
+   */
+  static boolean scalesOutsideSum(Quantizer q, boolean trans, boolean isA) {
+    int ax = axis(q);
+    return ax == -1 || ax == (isA ? (trans ? 1 : 0) : (trans ? 0 : 1));
+  }
+
+  /**
    * C = op(A)·op(B) (+ C) on the integer kernels when the numerics allow (see the class comment);
    * false (nothing written) otherwise.
    */
@@ -97,7 +107,7 @@ final class IntegerProducts {
       boolean transA, boolean transB, int m, int n, int k,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
     if (roleC != null && q.lookup(layer, roleC).isPresent()) return false;
-    if (q.policy().option("error-quantizer").isPresent()) return false; // ShiftQuant runs its own path
+    if (q.policy().methods().errorQuantizer() != MethodOptions.ErrorQuantizer.UNSET) return false; // ShiftQuant runs its own path
     Optional<Quantizer> oqa = q.lookup(layer, roleA), oqb = q.lookup(layer, roleB);
     if (oqa.isEmpty() || oqb.isEmpty()) return false;
     Quantizer qa = oqa.get(), qb = oqb.get();
@@ -107,7 +117,7 @@ final class IntegerProducts {
     // op(A) is m×k: its scale may follow m only; op(B) is k×n: its scale may follow n only
     if (axA != -1 && axA != (transA ? 1 : 0)) return false;
     if (axB != -1 && axB != (transB ? 0 : 1)) return false;
-    Chains ch = chains(q.policy().arithmetic(layer, Role.ACCUMULATOR, product));
+    Chains ch = chains(q.policy().accumulator(layer, product));
     if (ch == null) return false;
     int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
     if (bitsA == 8 && bitsB == 8 && bytesDirect(qa, axA) && bytesDirect(qb, axB)) {

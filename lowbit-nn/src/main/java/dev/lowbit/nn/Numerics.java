@@ -16,6 +16,7 @@ import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.Parallel;
 import dev.lowbit.numerics.Policy;
 import dev.lowbit.numerics.Product;
+import dev.lowbit.numerics.ProductPlan;
 import dev.lowbit.numerics.Role;
 import java.util.ArrayList;
 import java.util.List;
@@ -152,6 +153,91 @@ public final class Numerics {
       }
     }
     return e;
+  }
+
+  private final java.util.List<dev.lowbit.numerics.Engine> engines = GemmEngines.of(this);
+  private final java.util.concurrent.ConcurrentHashMap<ProductPlan.Site, ProductPlan> plans =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentHashMap<ProductPlan.Site, ProductPlan> plansIntegerOff =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.List<java.util.Map<String, Object>> planOrder = java.util.Collections.synchronizedList(new ArrayList<>());
+
+  /**
+   * The plan of a product site, made at its first call and kept for the run: the site's
+   * quantizers, multiplier, accumulator and method from the policy, and the engines that accept it
+   * (asked in {@link GemmEngines} order) with the first one's reason.
+   */
+  ProductPlan plan(ProductPlan.Site site) {
+    var cache = Compute.integerPathOff ? plansIntegerOff : plans;
+    ProductPlan p = cache.get(site);
+    if (p != null) return p;
+    return cache.computeIfAbsent(site, s -> {
+      ProductPlan draft = new ProductPlan(s, lookup(s.layer(), s.roleA()), lookup(s.layer(), s.roleB()),
+          lookup(s.layer(), s.roleC()), policy.multiplier(s.layer(), s.product()).orElse(new dev.lowbit.kernel.Multiplier.Exact()),
+          policy.accumulator(s.layer(), s.product()), GemmEngines.method(this, s), engines, "");
+      java.util.List<dev.lowbit.numerics.Engine> chosen = new ArrayList<>();
+      String reason = null, integerDecline = null;
+      for (dev.lowbit.numerics.Engine e : engines) {
+        dev.lowbit.numerics.Engine.Verdict v = e.accepts(draft);
+        if (v.accepted()) {
+          chosen.add(e);
+          if (reason == null) reason = v.reason();
+        } else if (e instanceof GemmEngines.IntegerChains && reason == null) {
+          integerDecline = v.reason();
+        }
+      }
+      if (integerDecline != null && chosen.get(0) instanceof GemmEngines.FakeQuantized && integerCodesSomewhere(draft)) {
+        reason = "not integer: " + integerDecline + "; " + reason;
+      }
+      ProductPlan plan = draft.withEngines(chosen, reason);
+      planOrder.add(plan.row());
+      return plan;
+    });
+  }
+
+  private record ConvKey(String layer, ConvSpec spec, boolean observed, boolean integerOff) {}
+
+  private final java.util.concurrent.ConcurrentHashMap<ConvKey, ConvEngines.ConvPlan> convPlans =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The plan of convolution {@code layer} for geometry {@code s}, made at its first call and kept for the run. */
+  ConvEngines.ConvPlan convPlan(String layer, ConvSpec s) {
+    ConvKey key = new ConvKey(layer, s, Compute.observer != null, Compute.integerPathOff);
+    ConvEngines.ConvPlan p = convPlans.get(key);
+    if (p != null) return p;
+    return convPlans.computeIfAbsent(key, k -> {
+      ConvEngines.ConvPlan plan = ConvEngines.plan(this, layer, s);
+      planOrder.addAll(plan.rows(this));
+      return plan;
+    });
+  }
+
+  /** True when the policy quantizes none of the tensor roles of {@code layer}'s products. */
+  boolean quantizesNothing(String layer) {
+    for (Role r : new Role[] {Role.ACTIVATION, Role.WEIGHT, Role.ERROR, Role.WEIGHT_GRADIENT}) {
+      if (lookup(layer, r).isPresent()) return false;
+    }
+    return true;
+  }
+
+  private static boolean integerCodesSomewhere(ProductPlan p) {
+    return p.a().map(Numerics::integerCodes).orElse(false) || p.b().map(Numerics::integerCodes).orElse(false);
+  }
+
+  /**
+   * Every plan made so far in this run, as rows (layer, product, operands, result, multiplier,
+   * accumulator, method, engine, reason; a convolution's own row names its route), in the order of
+   * their first call.
+   */
+  public java.util.List<java.util.Map<String, Object>> plans() {
+    synchronized (planOrder) {
+      return java.util.List.copyOf(planOrder);
+    }
+  }
+
+  /** Records a convolution's plan row for {@link #plans}. */
+  void recordPlan(java.util.Map<String, Object> row) {
+    planOrder.add(row);
   }
 
   /** The quantizer for (layer, role), or empty (fp32) for a null role. */
@@ -312,14 +398,14 @@ public final class Numerics {
    */
   boolean int8Convolution(String layer, ConvSpec s) {
     if (shiftQuant != null || s.groups() != 1 || !s.everyInputUsed() || !emulated().plain(layer)) return false;
-    if (policy.option("error-quantizer").isPresent()) return false;
+    if (policy.methods().errorQuantizer() != dev.lowbit.numerics.MethodOptions.ErrorQuantizer.UNSET) return false;
     if (lookup(layer, Role.ERROR).isPresent() || lookup(layer, Role.WEIGHT_GRADIENT).isPresent()) return false;
     Optional<Quantizer> qx = lookup(layer, Role.ACTIVATION), qw = lookup(layer, Role.WEIGHT);
     if (qx.isEmpty() || qw.isEmpty()) return false;
     if (!int8Codes(qx.get()) || !(qx.get().granularity() instanceof Granularity.PerTensor)) return false;
     if (!int8Codes(qw.get())) return false;
     if (qw.get().granularity() instanceof Granularity.PerChannel ch && ch.axis() != 0) return false;
-    IntegerProducts.Chains ch = IntegerProducts.chains(policy.arithmetic(layer, Role.ACCUMULATOR, Product.FORWARD));
+    IntegerProducts.Chains ch = IntegerProducts.chains(policy.accumulator(layer, Product.FORWARD));
     return ch != null && ch.length() == dev.lowbit.kernel.ChainedIntGemm.UNBOUNDED;
   }
 

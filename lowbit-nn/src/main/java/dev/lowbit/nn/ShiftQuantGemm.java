@@ -39,8 +39,8 @@ final class ShiftQuantGemm {
 
   /** The backward path for {@code policy}, or null when it does not ask for ShiftQuant. */
   static ShiftQuantGemm of(Policy policy) {
-    if (!policy.option("error-quantizer").map("shiftquant"::equals).orElse(false)) return null;
-    return new ShiftQuantGemm(policy.option("shift-max").map(Integer::parseInt).orElse(-1));
+    if (policy.methods().errorQuantizer() != dev.lowbit.numerics.MethodOptions.ErrorQuantizer.SHIFTQUANT) return null;
+    return new ShiftQuantGemm(policy.methods().shiftMax());
   }
 
   /**

@@ -2,6 +2,8 @@ package dev.lowbit.numerics;
 
 import dev.lowbit.format.Granularity;
 import dev.lowbit.format.Quantizer;
+import dev.lowbit.kernel.Accumulator;
+import dev.lowbit.kernel.Multiplier;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -105,6 +107,8 @@ public final class Policy {
     this(name, rules, options, null);
   }
 
+  private final MethodOptions methods;
+
   private Policy(String name, List<Rule> rules, Map<String, String> options, List<String> origins) {
     if (name == null || !NAME.matcher(name).matches()) {
       throw new IllegalArgumentException("bad policy name '" + name
@@ -122,6 +126,12 @@ public final class Policy {
     LinkedHashMap<String, String> o = new LinkedHashMap<>();
     for (var e : options.entrySet()) o.put(e.getKey(), Options.check(e.getKey(), e.getValue()));
     this.options = Collections.unmodifiableMap(o);
+    this.methods = MethodOptions.of(this.options);
+  }
+
+  /** The options as values (parsed once, here). */
+  public MethodOptions methods() {
+    return methods;
   }
 
   public String name() {
@@ -188,9 +198,23 @@ public final class Policy {
     if (role.isTensor()) {
       throw new IllegalArgumentException(role + " is a tensor role; use lookup(layer, role)");
     }
+    return arithmeticRule(layer, role, product).map(Spec.Arithmetic::spec);
+  }
+
+  /** The multiplier rule for one GEMM of a layer, parsed when the policy was read; empty: exact products. */
+  public Optional<Multiplier> multiplier(String layer, Product product) {
+    return arithmeticRule(layer, Role.MULTIPLIER, product).map(Spec.Arithmetic::multiplier);
+  }
+
+  /** The accumulator rule for one GEMM of a layer, parsed when the policy was read; empty: fp32 sums. */
+  public Optional<Accumulator> accumulator(String layer, Product product) {
+    return arithmeticRule(layer, Role.ACCUMULATOR, product).map(Spec.Arithmetic::accumulator);
+  }
+
+  private Optional<Spec.Arithmetic> arithmeticRule(String layer, Role role, Product product) {
     Objects.requireNonNull(product, "product");
     return spec(layer, role).flatMap(s -> s instanceof Spec.Arithmetic a && a.products().contains(product)
-        ? Optional.of(a.spec()) : Optional.empty());
+        ? Optional.of(a) : Optional.empty());
   }
 
   /** Bits per stored value of a tensor role of a layer (format bits incl. block exponents; 32 for fp32). */
@@ -508,13 +532,6 @@ public final class Policy {
         throw new IllegalArgumentException("expected '" + first + " SPEC [PRODUCTS]', got '"
             + String.join(" ", specTokens) + "'");
       }
-      String canonical;
-      try {
-        canonical = parsers.forRole(first).apply(specTokens.get(0));
-      } catch (IllegalArgumentException e) {
-        if (e.getMessage() != null && e.getMessage().contains(specTokens.get(0))) throw e;
-        throw new IllegalArgumentException(first + " '" + specTokens.get(0) + "': " + e.getMessage(), e);
-      }
       Set<Product> products = EnumSet.allOf(Product.class);
       if (specTokens.size() == 2) {
         products = EnumSet.noneOf(Product.class);
@@ -523,7 +540,12 @@ public final class Policy {
           if (!products.add(pr)) throw new IllegalArgumentException("product " + pr + " listed twice");
         }
       }
-      spec = new Spec.Arithmetic(canonical, products);
+      try {
+        spec = parsers.parse(first, specTokens.get(0), products);
+      } catch (IllegalArgumentException e) {
+        if (e.getMessage() != null && e.getMessage().contains(specTokens.get(0))) throw e;
+        throw new IllegalArgumentException(first + " '" + specTokens.get(0) + "': " + e.getMessage(), e);
+      }
     }
     return new Rule(layers, roles, spec);
   }

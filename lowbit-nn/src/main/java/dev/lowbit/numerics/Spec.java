@@ -43,21 +43,34 @@ public sealed interface Spec {
   }
 
   /**
-   * A multiplier or accumulator, as its canonical string (see {@link ArithmeticParsers}), applied
-   * to the listed GEMMs of the layer.
+   * A multiplier or accumulator rule, parsed once (exactly one of the two is set), applied to the
+   * listed GEMMs of the layer.
    */
-  record Arithmetic(String spec, Set<Product> products) implements Spec {
+  record Arithmetic(dev.lowbit.kernel.Multiplier multiplier, dev.lowbit.kernel.Accumulator accumulator,
+      Set<Product> products) implements Spec {
     public Arithmetic {
-      Objects.requireNonNull(spec, "spec");
+      if ((multiplier == null) == (accumulator == null)) {
+        throw new IllegalArgumentException("an arithmetic rule is a multiplier or an accumulator");
+      }
       if (products == null || products.isEmpty()) {
         throw new IllegalArgumentException("an arithmetic rule needs at least one product");
       }
       products = java.util.Collections.unmodifiableSet(EnumSet.copyOf(products));
     }
 
-    /** Applies to all three GEMMs. */
-    public Arithmetic(String spec) {
-      this(spec, EnumSet.allOf(Product.class));
+    /** A multiplier rule for all three GEMMs. */
+    public static Arithmetic of(dev.lowbit.kernel.Multiplier m) {
+      return new Arithmetic(m, null, EnumSet.allOf(Product.class));
+    }
+
+    /** An accumulator rule for all three GEMMs. */
+    public static Arithmetic of(dev.lowbit.kernel.Accumulator a) {
+      return new Arithmetic(null, a, EnumSet.allOf(Product.class));
+    }
+
+    /** The canonical string of the multiplier or accumulator. */
+    public String spec() {
+      return multiplier != null ? multiplier.spec() : accumulator.spec();
     }
 
     /** True when this rule applies to every product. */
@@ -67,7 +80,7 @@ public sealed interface Spec {
 
     @Override
     public String text() {
-      return allProducts() ? spec : spec + " " + productsText(products);
+      return allProducts() ? spec() : spec() + " " + productsText(products);
     }
   }
 

@@ -5,6 +5,7 @@ import dev.lowbit.io.Safetensors;
 import dev.lowbit.nn.EmulatedProducts;
 import dev.lowbit.nn.Module;
 import dev.lowbit.nn.Numerics;
+import dev.lowbit.numerics.MethodOptions;
 import dev.lowbit.numerics.Policy;
 import dev.lowbit.tensor.Tensor;
 import java.io.IOException;
@@ -46,7 +47,7 @@ public final class FineTune {
 
   FineTune(Path init, Policy policy, int epochs, int perEpoch) {
     this.init = init;
-    this.twoStage = "underflow-off-then-on".equals(policy.option("accumulator-stages").orElse("one"));
+    this.twoStage = policy.methods().stages() == MethodOptions.Stages.UNDERFLOW_OFF_THEN_ON;
     long total = (long) epochs * perEpoch;
     this.switchStep = !twoStage ? 0 : epochs == 1 ? (total * 3) / 4
         : (long) (epochs - Math.max(1, (int) Math.round(epochs / 4.0))) * perEpoch;
@@ -57,7 +58,7 @@ public final class FineTune {
    * accumulator-stages}, as {@code acc12} does): {@code lowbit sweep} pretrains it with fp32 first.
    */
   public static boolean wantsPretrained(Policy policy) {
-    return policy.option("accumulator-stages").isPresent();
+    return policy.methods().stages() != MethodOptions.Stages.UNSET;
   }
 
   boolean active() {

@@ -54,14 +54,14 @@ public final class LossScaler {
 
   /** The scaler the policy's {@code loss-scale} option asks for (none when it is absent). */
   public static LossScaler of(Policy policy, Collection<Var> params) {
-    String v = policy.option("loss-scale").orElse("none");
-    return switch (v) {
-      case "none" -> new LossScaler(Mode.NONE, 1f, params);
-      case "dynamic" -> new LossScaler(Mode.DYNAMIC, INITIAL_SCALE, params);
-      default -> {
-        float s = (float) Double.parseDouble(v);
+    var ls = policy.methods().lossScale();
+    return switch (ls.kind()) {
+      case NONE -> new LossScaler(Mode.NONE, 1f, params);
+      case DYNAMIC -> new LossScaler(Mode.DYNAMIC, INITIAL_SCALE, params);
+      case STATIC -> {
+        float s = (float) ls.value();
         if (!(s > 0) || !Float.isFinite(s)) {
-          throw new IllegalArgumentException("option loss-scale " + v + " is outside float's range; valid: "
+          throw new IllegalArgumentException("option loss-scale " + ls.value() + " is outside float's range; valid: "
               + "a positive number up to " + Float.MAX_VALUE);
         }
         yield new LossScaler(Mode.STATIC, s, params);

@@ -156,7 +156,7 @@ public final class Trainer {
     if (!append) refuseToReplaceARun();
     fingerprint = DataFingerprint.of(train);
     Module model = Models.create(cfg.model(), cfg.seed(),
-        dev.lowbit.nn.Normalization.parse(policy.option("normalization").orElse("l2")));
+        policy.methods().l1Normalization() ? dev.lowbit.nn.Normalization.L1 : dev.lowbit.nn.Normalization.L2);
     // a rule that cannot apply to this model (a granularity axis beyond a tensor's rank) fails here,
     // naming its file and line, instead of at the first step that meets it
     policy.check(Numerics.sites(model), cfg.model(), false);

@@ -11,7 +11,9 @@ import dev.lowbit.format.Quantizer;
 import dev.lowbit.kernel.ConvSpec;
 import dev.lowbit.numerics.Policy;
 import dev.lowbit.numerics.Presets;
+import dev.lowbit.numerics.GemmCall;
 import dev.lowbit.numerics.Product;
+import dev.lowbit.numerics.ProductPlan;
 import dev.lowbit.numerics.Role;
 import dev.lowbit.tensor.Tensor;
 import java.util.ArrayList;
@@ -368,8 +370,9 @@ class ComputePolicyTest {
     float[] ones = new float[5 * 12], w = new float[6 * 12], y = new float[5 * 6];
     java.util.Arrays.fill(ones, 1f);
     java.util.Arrays.fill(w, 1f);
-    Compute.gemm("fc1", Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true, 5, 6, 12,
-        ones, 0, 12, w, 0, 12, false, y, 0, 6);
+    Compute.gemm(new ProductPlan.Site("fc1", Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true),
+        new GemmCall(5, 6, 12, new GemmCall.Matrix(ones, 0, 12), new GemmCall.Matrix(w, 0, 12),
+            false, new GemmCall.Matrix(y, 0, 6)));
     assertEquals(3, n.integerGemms());
     assertEquals(30, n.int32Overflows());
   }

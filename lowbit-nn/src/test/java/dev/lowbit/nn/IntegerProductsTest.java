@@ -9,7 +9,9 @@ import dev.lowbit.kernel.Accumulator;
 import dev.lowbit.kernel.ChainedIntGemm;
 import dev.lowbit.numerics.Policy;
 import dev.lowbit.numerics.Presets;
+import dev.lowbit.numerics.GemmCall;
 import dev.lowbit.numerics.Product;
+import dev.lowbit.numerics.ProductPlan;
 import dev.lowbit.numerics.Role;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -79,13 +81,13 @@ class IntegerProductsTest {
     assertEquals(new IntegerProducts.Chains(ChainedIntGemm.UNBOUNDED, Accumulator.OverflowMode.WRAP),
         IntegerProducts.chains(Optional.empty()));
     assertEquals(new IntegerProducts.Chains(ChainedIntGemm.UNBOUNDED, Accumulator.OverflowMode.WRAP),
-        IntegerProducts.chains(Optional.of("int32")));
+        IntegerProducts.chains(Optional.of(dev.lowbit.kernel.Accumulator.parse("int32"))));
     assertEquals(new IntegerProducts.Chains(256, Accumulator.OverflowMode.WRAP),
-        IntegerProducts.chains(Optional.of("int32:wrap/c256")));
+        IntegerProducts.chains(Optional.of(dev.lowbit.kernel.Accumulator.parse("int32:wrap/c256"))));
     assertEquals(new IntegerProducts.Chains(64, Accumulator.OverflowMode.SATURATE),
-        IntegerProducts.chains(Optional.of("int32:sat/c64")));
-    assertNull(IntegerProducts.chains(Optional.of("int16:wrap")));
-    assertNull(IntegerProducts.chains(Optional.of("e4m7/c16")));
+        IntegerProducts.chains(Optional.of(dev.lowbit.kernel.Accumulator.parse("int32:sat/c64"))));
+    assertNull(IntegerProducts.chains(Optional.of(dev.lowbit.kernel.Accumulator.parse("int16:wrap"))));
+    assertNull(IntegerProducts.chains(Optional.of(dev.lowbit.kernel.Accumulator.parse("e4m7/c16"))));
   }
 
   /** One long product: h=0 with one chain overflows and is counted; chains of 256 or one headroom bit do not. */
@@ -107,8 +109,9 @@ class IntegerProductsTest {
           + "\n", "dfp-demo");
       Numerics n = new Numerics(p, 1);
       Compute.setNumerics(n);
-      Compute.gemm("fc", Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true, m, nOut, k,
-          x, 0, k, w, 0, k, false, y[t], 0, nOut);
+      Compute.gemm(new ProductPlan.Site("fc", Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true),
+        new GemmCall(m, nOut, k, new GemmCall.Matrix(x, 0, k), new GemmCall.Matrix(w, 0, k),
+            false, new GemmCall.Matrix(y[t], 0, nOut)));
       assertEquals(1, n.integerGemms());
       over[t] = n.int32Overflows();
     }
@@ -118,8 +121,9 @@ class IntegerProductsTest {
     // the chained result is the true product within DFP16 precision; the wrapped one is not
     float[] exact = new float[m * nOut];
     Compute.setNumerics(null);
-    Compute.gemm("fc", Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true, m, nOut, k,
-        x, 0, k, w, 0, k, false, exact, 0, nOut);
+    Compute.gemm(new ProductPlan.Site("fc", Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true),
+        new GemmCall(m, nOut, k, new GemmCall.Matrix(x, 0, k), new GemmCall.Matrix(w, 0, k),
+            false, new GemmCall.Matrix(exact, 0, nOut)));
     ComputePolicyTest.assertClose(exact, y[1], 1e-3);
     ComputePolicyTest.assertClose(exact, y[2], 1e-3);
     double worst = 0;

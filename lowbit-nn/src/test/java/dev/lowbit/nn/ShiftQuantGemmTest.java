@@ -10,7 +10,9 @@ import dev.lowbit.format.Quantizer;
 import dev.lowbit.format.Rounding;
 import dev.lowbit.numerics.Policy;
 import dev.lowbit.numerics.Presets;
+import dev.lowbit.numerics.GemmCall;
 import dev.lowbit.numerics.Product;
+import dev.lowbit.numerics.ProductPlan;
 import dev.lowbit.numerics.Role;
 import dev.lowbit.numerics.ShiftQuant;
 import java.util.SplittableRandom;
@@ -71,11 +73,13 @@ class ShiftQuantGemmTest {
     for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
     for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
     float[] dw = new float[out * in], dx = new float[rows * in];
-    Compute.gemm("fc", Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, Role.WEIGHT_GRADIENT,
-        true, false, out, in, rows, g, 0, out, x, 0, in, true, dw, 0, in);
+    Compute.gemm(new ProductPlan.Site("fc", Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, Role.WEIGHT_GRADIENT, true, false),
+        new GemmCall(out, in, rows, new GemmCall.Matrix(g, 0, out), new GemmCall.Matrix(x, 0, in),
+            true, new GemmCall.Matrix(dw, 0, in)));
     long afterFirst = n.quantizedTensors();
-    Compute.gemm("fc", Product.BACKWARD_DATA, Role.ERROR, Role.WEIGHT, null,
-        false, false, rows, in, out, g, 0, out, w, 0, in, false, dx, 0, in);
+    Compute.gemm(new ProductPlan.Site("fc", Product.BACKWARD_DATA, Role.ERROR, Role.WEIGHT, null, false, false),
+        new GemmCall(rows, in, out, new GemmCall.Matrix(g, 0, out), new GemmCall.Matrix(w, 0, in),
+            false, new GemmCall.Matrix(dx, 0, in)));
     assertEquals(2, n.integerGemms());
     assertEquals(afterFirst + 1, n.quantizedTensors(), "the second product reuses the quantized error");
 
@@ -108,8 +112,9 @@ class ShiftQuantGemmTest {
     // a changed error (same array) is quantized afresh, never served stale from the cache
     g[0] *= -3;
     float[] dx2 = new float[rows * in];
-    Compute.gemm("fc", Product.BACKWARD_DATA, Role.ERROR, Role.WEIGHT, null,
-        false, false, rows, in, out, g, 0, out, w, 0, in, false, dx2, 0, in);
+    Compute.gemm(new ProductPlan.Site("fc", Product.BACKWARD_DATA, Role.ERROR, Role.WEIGHT, null, false, false),
+        new GemmCall(rows, in, out, new GemmCall.Matrix(g, 0, out), new GemmCall.Matrix(w, 0, in),
+            false, new GemmCall.Matrix(dx2, 0, in)));
     assertEquals(afterFirst + 3, n.quantizedTensors());
   }
 
@@ -139,8 +144,9 @@ class ShiftQuantGemmTest {
     for (int i = 0; i < g.length; i++) g[i] = (float) r.nextGaussian();
     for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
     float[] dx = new float[rows * in];
-    Compute.gemm("fc", Product.BACKWARD_DATA, Role.ERROR, Role.WEIGHT, null,
-        false, false, rows, in, out, g, 0, out, w, 0, in, false, dx, 0, in);
+    Compute.gemm(new ProductPlan.Site("fc", Product.BACKWARD_DATA, Role.ERROR, Role.WEIGHT, null, false, false),
+        new GemmCall(rows, in, out, new GemmCall.Matrix(g, 0, out), new GemmCall.Matrix(w, 0, in),
+            false, new GemmCall.Matrix(dx, 0, in)));
     assertEquals(0, n.integerGemms());
     float[] gq = ShiftQuant.quantize(g, rows, out, 1, 4, 4, Rounding.NEAREST_EVEN, 1, n.stream("fc", Role.ERROR, 0)).dequantize();
     for (int i = 0; i < rows; i++) {

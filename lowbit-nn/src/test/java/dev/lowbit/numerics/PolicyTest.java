@@ -26,11 +26,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 class PolicyTest {
 
   static String acc(String s) {
-    return ArithmeticParsers.DEFAULT.accumulator().apply(s);
+    return ArithmeticParsers.DEFAULT.accumulator().apply(s).spec();
   }
 
   static String mul(String s) {
-    return ArithmeticParsers.DEFAULT.multiplier().apply(s);
+    return ArithmeticParsers.DEFAULT.multiplier().apply(s).spec();
   }
 
   static final String EXAMPLE = """
@@ -102,14 +102,17 @@ class PolicyTest {
 
   @Test
   void arithmeticParserIsPluggable() {
-    ArithmeticParsers upper = new ArithmeticParsers(s -> {
+    ArithmeticParsers mine = new ArithmeticParsers(s -> {
       if (!s.startsWith("acc")) throw new IllegalArgumentException("not mine: " + s);
-      return s.toUpperCase();
-    }, s -> s);
-    Policy p = Policy.parse("* accumulator acc7", "p", upper);
-    assertEquals(Optional.of("ACC7"), p.arithmetic("a", Role.ACCUMULATOR, Product.FORWARD));
+      return new dev.lowbit.kernel.Accumulator.IntN(Integer.parseInt(s.substring(3)), dev.lowbit.kernel.Accumulator.OverflowMode.SATURATE);
+    }, dev.lowbit.kernel.Multiplier::parse);
+    Policy p = Policy.parse("* accumulator acc7", "p", mine);
+    assertEquals(Optional.of("int7:sat"), p.arithmetic("a", Role.ACCUMULATOR, Product.FORWARD));
+    assertEquals(Optional.of(new dev.lowbit.kernel.Accumulator.IntN(7, dev.lowbit.kernel.Accumulator.OverflowMode.SATURATE)),
+        p.accumulator("a", Product.BACKWARD_DATA));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Policy.parse("\n* accumulator int32", "p", upper));
+        () -> Policy.parse("\n* accumulator int32", "p", mine));
+
     assertEquals("policy line 2: not mine: int32", e.getMessage());
   }
 
@@ -207,7 +210,7 @@ class PolicyTest {
       Role role = Role.parse(c[0]);
       String parser;
       try {
-        ArithmeticParsers.DEFAULT.forRole(role).apply(c[1]);
+        ArithmeticParsers.DEFAULT.parse(role, c[1], java.util.EnumSet.allOf(Product.class));
         throw new AssertionError(c[1] + " parsed");
       } catch (IllegalArgumentException e) {
         parser = e.getMessage();
@@ -221,7 +224,7 @@ class PolicyTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Policy.parse(
         "* accumulator x1", "p", new ArithmeticParsers(s -> {
           throw new IllegalArgumentException("chunk size must be >= 1");
-        }, s -> s)));
+        }, dev.lowbit.kernel.Multiplier::parse)));
     assertEquals("policy line 1: accumulator 'x1': chunk size must be >= 1", e.getMessage());
   }
 

@@ -17,7 +17,7 @@ class PresetsTest {
 
   /** Canonical accumulator string (the kernel's own spec() once its parser is plugged in). */
   static String acc(String s) {
-    return ArithmeticParsers.DEFAULT.accumulator().apply(s);
+    return ArithmeticParsers.DEFAULT.accumulator().apply(s).spec();
   }
 
   @Test

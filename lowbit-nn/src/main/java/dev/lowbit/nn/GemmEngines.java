@@ -1,0 +1,268 @@
+package dev.lowbit.nn;
+
+import dev.lowbit.format.BlockFormat;
+import dev.lowbit.format.IntFormat;
+import dev.lowbit.format.Quantizer;
+import dev.lowbit.kernel.Kernels;
+import dev.lowbit.numerics.Engine;
+import dev.lowbit.numerics.Engine.Verdict;
+import dev.lowbit.numerics.GemmCall;
+import dev.lowbit.numerics.GemmCall.Matrix;
+import dev.lowbit.numerics.MethodOptions;
+import dev.lowbit.numerics.Product;
+import dev.lowbit.numerics.ProductPlan;
+import dev.lowbit.numerics.ProductPlan.Site;
+import dev.lowbit.numerics.Role;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The engines of {@link Compute#gemm}, in the order the planner asks them: emulated arithmetic,
+ * ShiftQuant errors, integer codes in int32 chains, integer codes with exact int32 sums, fake
+ * quantization, fp32. Each one's {@code accepts} is the static part of what its code path checks;
+ * its {@code run} is that path.
+ */
+final class GemmEngines {
+
+  private GemmEngines() {}
+
+  /** The engines of one run's numerics, in planning order. */
+  static List<Engine> of(Numerics q) {
+    return List.of(new Emulated(q), new ShiftQuantErrors(q), new IntegerChains(q), new IntegerCodes(q),
+        new FakeQuantized(q), new Fp32());
+  }
+
+  /** The backend the fp32 and integer GEMMs run on, for engine names. */
+  static String backend() {
+    return Kernels.gemm().name();
+  }
+
+  /** Multiplier and accumulator rules other than exact products and fp32 / int32 sums ({@link EmulatedProducts}). */
+  static final class Emulated implements Engine {
+    private final Numerics q;
+
+    Emulated(Numerics q) {
+      this.q = q;
+    }
+
+    @Override
+    public String name() {
+      return "emulated";
+    }
+
+    @Override
+    public Verdict accepts(ProductPlan p) {
+      Site s = p.site();
+      if (!q.emulated().handles(s.layer(), s.product())) return Verdict.no("exact products, fp32 or int32 sums");
+      return Verdict.yes(q.emulated().describe(s.layer(), s.product()));
+    }
+
+    @Override
+    public boolean run(ProductPlan p, GemmCall c) {
+      Site s = p.site();
+      return q.emulated().gemm(s.layer(), s.product(), s.roleA(), s.roleB(), s.roleC(), s.transA(), s.transB(),
+          c.m(), c.n(), c.k(), c.a().x(), c.a().off(), c.a().ld(), c.b().x(), c.b().off(), c.b().ld(),
+          c.accumulate(), c.c().x(), c.c().off(), c.c().ld());
+    }
+  }
+
+  /** The errors of both backward products as ShiftQuant codes ({@link ShiftQuantGemm}). */
+  static final class ShiftQuantErrors implements Engine {
+    private final Numerics q;
+
+    ShiftQuantErrors(Numerics q) {
+      this.q = q;
+    }
+
+    @Override
+    public String name() {
+      return "shiftquant";
+    }
+
+    @Override
+    public Verdict accepts(ProductPlan p) {
+      if (p.method() != ProductPlan.Method.SHIFTQUANT_ERRORS || q.shiftQuant == null) {
+        return Verdict.no("no ShiftQuant errors in this product");
+      }
+      Site s = p.site();
+      if (p.result().isPresent()) return Verdict.no(s.roleC().label() + " is quantized");
+      Optional<Quantizer> e = q.lookup(s.layer(), Role.ERROR);
+      if (e.isEmpty() || !(e.get().format() instanceof IntFormat f) || !f.isDynamic() || !f.signed()
+          || f.bits() < 2 || f.bits() > 8) {
+        return Verdict.no("ShiftQuant needs errors as dynamic signed integers of 2..8 bits");
+      }
+      return Verdict.yes("option error-quantizer shiftquant: errors as " + f.bits()
+          + "-bit codes with power-of-two channel scales");
+    }
+
+    @Override
+    public boolean run(ProductPlan p, GemmCall c) {
+      Site s = p.site();
+      return q.shiftQuant.gemm(q, s.layer(), s.product(), s.roleA(), s.roleB(), s.roleC(), s.transA(), s.transB(),
+          c.m(), c.n(), c.k(), c.a().x(), c.a().off(), c.a().ld(), c.b().x(), c.b().off(), c.b().ld(),
+          c.accumulate(), c.c().x(), c.c().off(), c.c().ld());
+    }
+  }
+
+  /** Integer codes of both operands in int32 chains spilled to fp32 ({@link IntegerProducts}). */
+  static final class IntegerChains implements Engine {
+    private final Numerics q;
+
+    IntegerChains(Numerics q) {
+      this.q = q;
+    }
+
+    @Override
+    public String name() {
+      return "integer chains";
+    }
+
+    @Override
+    public Verdict accepts(ProductPlan p) {
+      Site s = p.site();
+      if (Compute.integerPathOff) return Verdict.no("integer engines switched off (tests)");
+      if (p.result().isPresent()) return Verdict.no(s.roleC().label() + " is quantized (integer products give fp32 results)");
+      if (q.policy().methods().errorQuantizer() != MethodOptions.ErrorQuantizer.UNSET) {
+        return Verdict.no("option error-quantizer is set");
+      }
+      Verdict both = bothQuantized(p);
+      if (!both.accepted()) return both;
+      Quantizer qa = p.a().get(), qb = p.b().get();
+      int bitsA = IntegerProducts.codeBits(qa), bitsB = IntegerProducts.codeBits(qb);
+      if (bitsA == 0) return Verdict.no(noCodes(s.roleA(), qa));
+      if (bitsB == 0) return Verdict.no(noCodes(s.roleB(), qb));
+      if (!IntegerProducts.scalesOutsideSum(qa, s.transA(), true) || !IntegerProducts.scalesOutsideSum(qb, s.transB(), false)) {
+        return Verdict.no("a scale varies along the reduction");
+      }
+      IntegerProducts.Chains ch = IntegerProducts.chains(p.accumulator());
+      if (ch == null) return Verdict.no("accumulator " + p.accumulator().get().spec() + " is not an int32 sum");
+      return Verdict.yes("integer codes (" + bitsA + "×" + bitsB + " bits), exact int32 "
+          + (ch.length() == dev.lowbit.kernel.ChainedIntGemm.UNBOUNDED ? "sums" : "chains of " + ch.length())
+          + " on " + backend());
+    }
+
+    @Override
+    public boolean run(ProductPlan p, GemmCall c) {
+      Site s = p.site();
+      return IntegerProducts.gemm(q, s.layer(), s.product(), s.roleA(), s.roleB(), s.roleC(), s.transA(), s.transB(),
+          c.m(), c.n(), c.k(), c.a().x(), c.a().off(), c.a().ld(), c.b().x(), c.b().off(), c.b().ld(),
+          c.accumulate(), c.c().x(), c.c().off(), c.c().ld());
+    }
+  }
+
+  /** Integer codes (any rounding) with exact int32 sums on the backend ({@link Numerics#integerGemm}). */
+  static final class IntegerCodes implements Engine {
+    private final Numerics q;
+
+    IntegerCodes(Numerics q) {
+      this.q = q;
+    }
+
+    @Override
+    public String name() {
+      return "integer";
+    }
+
+    @Override
+    public Verdict accepts(ProductPlan p) {
+      Site s = p.site();
+      if (Compute.integerPathOff) return Verdict.no("integer engines switched off (tests)");
+      if (s.roleC() != null) return Verdict.no("a weight-gradient product");
+      Verdict both = bothQuantized(p);
+      if (!both.accepted()) return both;
+      Quantizer qa = p.a().get(), qb = p.b().get();
+      int width = Math.max(Numerics.codeWidth(qa), Numerics.codeWidth(qb));
+      int sa = Numerics.scaleAxis(qa), sb = Numerics.scaleAxis(qb);
+      boolean aOk = sa == -1 || sa == (s.transA() ? 1 : 0);
+      boolean bOk = sb == -1 || sb == (s.transB() ? 0 : 1);
+      if (width == 0) return Verdict.no("no operand has integer codes");
+      if (!aOk || !bOk) return Verdict.no("a scale varies along the reduction");
+      return Verdict.yes("integer codes of at most " + width + " bits, exact int32 sums on " + backend());
+    }
+
+    @Override
+    public boolean run(ProductPlan p, GemmCall c) {
+      Site s = p.site();
+      return q.integerGemm(s.layer(), s.roleA(), s.roleB(), s.transA(), s.transB(), c.m(), c.n(), c.k(),
+          c.a().x(), c.a().off(), c.a().ld(), c.b().x(), c.b().off(), c.b().ld(), c.accumulate(),
+          c.c().x(), c.c().off(), c.c().ld());
+    }
+  }
+
+  /** Operands (and a weight-gradient result) quantized, multiplied in fp32. */
+  static final class FakeQuantized implements Engine {
+    private final Numerics q;
+
+    FakeQuantized(Numerics q) {
+      this.q = q;
+    }
+
+    @Override
+    public String name() {
+      return "fake-quantized fp32";
+    }
+
+    @Override
+    public Verdict accepts(ProductPlan p) {
+      if (p.a().isEmpty() && p.b().isEmpty() && p.result().isEmpty()) return Verdict.no("nothing to quantize");
+      return Verdict.yes("values quantized, multiplied and summed in fp32 on " + backend());
+    }
+
+    @Override
+    public boolean run(ProductPlan p, GemmCall c) {
+      Compute.fakeQuantized(q, p, c);
+      return true;
+    }
+  }
+
+  /** Plain fp32 on the backend's GEMM. */
+  static final class Fp32 implements Engine {
+    @Override
+    public String name() {
+      return "fp32";
+    }
+
+    @Override
+    public Verdict accepts(ProductPlan p) {
+      return Verdict.yes("policy quantizes neither operand nor the result; on " + backend());
+    }
+
+    @Override
+    public boolean run(ProductPlan p, GemmCall c) {
+      sgemm(p.site(), c);
+      return true;
+    }
+
+    /** The call on the backend's fp32 GEMM. */
+    static void sgemm(Site s, GemmCall c) {
+      Matrix a = c.a(), b = c.b(), out = c.c();
+      Kernels.gemm().sgemm(s.transA(), s.transB(), c.m(), c.n(), c.k(), 1f, a.x(), a.off(), a.ld(),
+          b.x(), b.off(), b.ld(), c.accumulate() ? 1f : 0f, out.x(), out.off(), out.ld());
+    }
+  }
+
+  private static Verdict bothQuantized(ProductPlan p) {
+    Site s = p.site();
+    if (p.a().isEmpty()) return Verdict.no("policy has no rule for " + roleText(s.roleA()) + " (fp32)");
+    if (p.b().isEmpty()) return Verdict.no("policy has no rule for " + roleText(s.roleB()) + " (fp32)");
+    return Verdict.yes("");
+  }
+
+  private static String roleText(Role r) {
+    return r == Role.ERROR ? "errors" : r.label() + "s";
+  }
+
+  private static String noCodes(Role role, Quantizer q) {
+    String why = q.format() instanceof BlockFormat || q.format() instanceof IntFormat
+        ? " has no integer kernel for " + ProductPlan.text(q) : " is " + q.format().name() + ", not integer codes";
+    return role.label() + why;
+  }
+
+  /** The product's method: ShiftQuant errors for backward products with an error operand when the policy says so. */
+  static ProductPlan.Method method(Numerics q, Site s) {
+    boolean backward = s.product() == Product.BACKWARD_DATA || s.product() == Product.BACKWARD_WEIGHT;
+    boolean errors = s.roleA() == Role.ERROR || s.roleB() == Role.ERROR;
+    return q.shiftQuant != null && backward && errors && !Compute.integerPathOff
+        ? ProductPlan.Method.SHIFTQUANT_ERRORS : ProductPlan.Method.PLAIN;
+  }
+}
