@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       BackendCommand.class,
       TrainCommand.class,
       SweepCommand.class,
+      PlanCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -521,6 +521,7 @@ public final class Trainer {
     m.put("gemm", Kernels.gemm().name());
     m.put("warmup_wait_s", warmupWait / 1e3);
     m.put("convolutions", convolutions());
+    m.put("plan", numerics.plans());
     m.put("cpus", Runtime.getRuntime().availableProcessors());
     AtomicFiles.writeString(cfg.out().resolve(SUMMARY), Json.write(m) + "\n");
   }
