@@ -522,6 +522,7 @@ public final class Trainer {
     m.put("warmup_wait_s", warmupWait / 1e3);
     m.put("convolutions", convolutions());
     m.put("cpus", Runtime.getRuntime().availableProcessors());
+    m.put("settings", Kernels.settings().nonDefaults()); // the -Dlowbit.* settings not at their default
     AtomicFiles.writeString(cfg.out().resolve(SUMMARY), Json.write(m) + "\n");
   }
 
