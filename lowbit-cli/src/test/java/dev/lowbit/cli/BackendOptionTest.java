@@ -21,7 +21,8 @@ class BackendOptionTest {
     Kernels.useBackend("java");
   }
 
-  private static String[] run(String... args) {
+  /** Runs the command line in this JVM: exit code, standard output, standard error. */
+  static String[] run(String... args) {
     CommandLine cl = Main.commandLine();
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();

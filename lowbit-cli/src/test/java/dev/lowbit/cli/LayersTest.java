@@ -85,6 +85,23 @@ class LayersTest {
     usesNone("nn", "train", "data", "models", "report", "io", "cli");
   }
 
+  /** Settings reach the layers below the CLI as values (Kernels.configure, the backend's provider). */
+  @Test
+  void systemPropertiesAreReadOnlyByTheCli() {
+    noClasses().that().resideInAnyPackage(pkg("format"), pkg("tensor"), pkg("kernel"), pkg("settings"), pkg("numerics"),
+            pkg("autograd"), pkg("nn"), pkg("onednn"))
+        .should().callMethod(System.class, "getProperty", String.class)
+        .orShould().callMethod(System.class, "getProperty", String.class, String.class)
+        .orShould().callMethod(System.class, "getProperties")
+        .orShould().callMethod(Boolean.class, "getBoolean", String.class)
+        .orShould().callMethod(Integer.class, "getInteger", String.class)
+        .orShould().callMethod(Integer.class, "getInteger", String.class, int.class)
+        .orShould().callMethod(Long.class, "getLong", String.class)
+        .orShould().callMethod(Long.class, "getLong", String.class, long.class)
+        .because("only lowbit-cli reads -Dlowbit.* properties; the layers below receive a Settings value")
+        .check(classes);
+  }
+
   @Test
   void onlyTheCliUsesTheCli() {
     noClasses().that().resideOutsideOfPackage(pkg("cli"))

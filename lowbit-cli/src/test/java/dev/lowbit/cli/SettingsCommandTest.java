@@ -8,14 +8,11 @@ import dev.lowbit.kernel.Gemm;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.settings.Settings;
 import dev.lowbit.settings.SettingsTable;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** {@code -Dlowbit.*} properties become one Settings value; {@code backend --settings} shows it. */
 class SettingsCommandTest {
@@ -29,12 +26,7 @@ class SettingsCommandTest {
   }
 
   private static String[] run(String... args) {
-    CommandLine cl = Main.commandLine();
-    StringWriter out = new StringWriter(), err = new StringWriter();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int rc = cl.execute(args);
-    return new String[] {String.valueOf(rc), out.toString(), err.toString()};
+    return BackendOptionTest.run(args);
   }
 
   private static Properties props(String... kv) {

@@ -64,22 +64,19 @@ public record Setting<T>(String key, Type<T> type, T defaultValue, String help) 
 
   /** An integer of at least {@code min}. */
   public static Type<Integer> integer(int min) {
-    return new Type<>("integer", "an integer >= " + min, t -> {
-      try {
-        int v = Integer.parseInt(t);
-        return v >= min ? v : null;
-      } catch (NumberFormatException e) {
-        return null;
-      }
-    }, String::valueOf);
+    return atLeast(min, Integer::valueOf);
   }
 
   /** A long integer of at least {@code min}. */
   public static Type<Long> longInteger(long min) {
+    return atLeast(min, Long::valueOf);
+  }
+
+  private static <N extends Comparable<N>> Type<N> atLeast(N min, Function<String, N> parser) {
     return new Type<>("integer", "an integer >= " + min, t -> {
       try {
-        long v = Long.parseLong(t);
-        return v >= min ? v : null;
+        N v = parser.apply(t);
+        return v.compareTo(min) >= 0 ? v : null;
       } catch (NumberFormatException e) {
         return null;
       }
