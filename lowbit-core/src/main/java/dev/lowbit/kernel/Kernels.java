@@ -19,8 +19,21 @@ public final class Kernels {
   private static volatile Settings settings = Settings.defaults();
   private static volatile boolean nativeFloat = settings.get(SettingsTable.NATIVE_FLOAT);
   private static volatile long int8MinNativeMacs = settings.get(SettingsTable.INT8_MIN_NATIVE_MACS);
-  private static volatile Gemm java = chooseJava(defaultThreads());
-  private static volatile Gemm active = java;
+  /** Set once {@link Chosen} has picked the Java GEMM. */
+  private static volatile boolean chosen;
+
+  /**
+   * The Java GEMM and the one in use, picked (and logged) on first use, so that {@link #configure}
+   * at start-up loads no kernel for commands that compute nothing.
+   */
+  private static final class Chosen {
+    static volatile Gemm java = chooseJava(defaultThreads());
+    static volatile Gemm active = java;
+
+    static {
+      chosen = true;
+    }
+  }
 
   private Kernels() {}
 
@@ -34,7 +47,12 @@ public final class Kernels {
     nativeFloat = s.get(SettingsTable.NATIVE_FLOAT);
     int8MinNativeMacs = s.get(SettingsTable.INT8_MIN_NATIVE_MACS);
     int t = defaultThreads();
-    if (t != Parallel.threads()) setThreads(t);
+    if (t == Parallel.threads()) return;
+    if (chosen) {
+      setThreads(t);
+    } else {
+      Parallel.setThreads(t); // the Java GEMM, picked later, reads the new settings
+    }
   }
 
   /** The settings installed by {@link #configure}, else the defaults. */
@@ -91,16 +109,16 @@ public final class Kernels {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
-    Gemm old = java;
-    java = chooseJava(threads);
+    Gemm old = Chosen.java;
+    Chosen.java = chooseJava(threads);
     Parallel.setThreads(threads);
-    if (active == old) active = java;
-    return java;
+    if (Chosen.active == old) Chosen.active = Chosen.java;
+    return Chosen.java;
   }
 
   /** The GEMM implementation in use: pure Java unless {@link #useBackend} chose a native one. */
   public static Gemm gemm() {
-    return active;
+    return Chosen.active;
   }
 
   /**
@@ -108,12 +126,12 @@ public final class Kernels {
    * setting {@code lowbit.nativeFloat} is false.
    */
   public static FloatKernels floatKernels() {
-    return active instanceof FloatKernels f && nativeFloat ? f : null;
+    return Chosen.active instanceof FloatKernels f && nativeFloat ? f : null;
   }
 
   /** The portable pure-Java GEMM, whatever backend is active. */
   public static Gemm javaGemm() {
-    return java;
+    return Chosen.java;
   }
 
   /**
@@ -123,11 +141,11 @@ public final class Kernels {
    * @throws IllegalArgumentException when a named backend is unknown or cannot load here
    */
   public static synchronized Gemm useBackend(String name) {
-    Gemm fallback = java;
+    Gemm fallback = Chosen.java;
     if (name == null || name.equals("java")) {
-      active = fallback;
+      Chosen.active = fallback;
       LOG.info("GEMM backend: {} (requested)", fallback.name());
-      return active;
+      return Chosen.active;
     }
     boolean auto = name.equals("auto");
     StringBuilder known = new StringBuilder("java, auto");
@@ -135,9 +153,9 @@ public final class Kernels {
       known.append(", ").append(b.name());
       if (!auto && !b.name().equals(name)) continue;
       try {
-        active = b.load(fallback, settings);
-        LOG.info("GEMM backend: {} ({})", active.name(), auto ? "auto: natives loaded" : "requested");
-        return active;
+        Chosen.active = b.load(fallback, settings);
+        LOG.info("GEMM backend: {} ({})", Chosen.active.name(), auto ? "auto: natives loaded" : "requested");
+        return Chosen.active;
       } catch (Exception | LinkageError e) {
         if (!auto) {
           throw new IllegalArgumentException(
@@ -150,7 +168,7 @@ public final class Kernels {
     if (!auto) {
       throw new IllegalArgumentException("unknown backend '" + name + "'; known: " + known);
     }
-    active = fallback;
-    return active;
+    Chosen.active = fallback;
+    return Chosen.active;
   }
 }
