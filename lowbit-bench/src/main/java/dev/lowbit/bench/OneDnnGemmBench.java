@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * oneDNN GEMMs through lowbit's array API (operands copied to native memory and back on every
  * call) next to the pure-Java kernel of the same contract, square n×n×n. Time per call: GOP/s =
  * 2n³ / time. Example: {@code ./bench-jmh OneDnnGemmBench -p n=1024}. oneDNN uses OpenMP's default
- * team (all CPUs) unless {@code -jvmArgsAppend -Dlowbit.onednn.threads=N}.
+ * team (all CPUs) unless {@code -p threads=N}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -35,6 +35,10 @@ public class OneDnnGemmBench {
 
   @Param({"1024"})
   int n;
+
+  /** oneDNN's OpenMP threads; 0 keeps OpenMP's default. */
+  @Param({"0"})
+  int threads;
 
   OneDnnGemm onednn;
   Gemm java;
@@ -55,6 +59,7 @@ public class OneDnnGemmBench {
   @Setup(Level.Trial)
   public void setup() {
     onednn = OneDnnGemm.create(Kernels.javaGemm());
+    onednn.runtime().setThreads(threads);
     java = Kernels.javaGemm();
     Random r = new Random(7);
     int len = n * n;

@@ -1,5 +1,6 @@
 package dev.lowbit.cli;
 
+import dev.lowbit.kernel.Kernels;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -80,8 +81,21 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    int rc = commandLine().execute(args);
-    System.exit(rc);
+    System.exit(run(System.getProperties(), args));
+  }
+
+  /**
+   * Installs the settings of the {@code lowbit.*} properties (the only place lowbit reads system
+   * properties), then runs the command; a bad setting is one error line and exit code 2.
+   */
+  static int run(Properties props, String[] args) {
+    try {
+      Kernels.configure(SettingsText.fromProperties(props));
+    } catch (IllegalArgumentException e) {
+      System.err.println("lowbit: error: " + e.getMessage());
+      return 2;
+    }
+    return commandLine().execute(args);
   }
 
   /** Reads the version Maven filtered into the jar. */

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowbit.kernel.Kernels;
+import dev.lowbit.settings.Settings;
+import dev.lowbit.settings.SettingsTable;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.api.AfterEach;
@@ -15,11 +17,12 @@ class BackendOptionTest {
 
   @AfterEach
   void reset() {
-    System.clearProperty("lowbit.onednn.disable");
+    Kernels.configure(Settings.defaults());
     Kernels.useBackend("java");
   }
 
-  private static String[] run(String... args) {
+  /** Runs the command line in this JVM: exit code, standard output, standard error. */
+  static String[] run(String... args) {
     CommandLine cl = Main.commandLine();
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
@@ -49,7 +52,7 @@ class BackendOptionTest {
     String[] bad = run("backend", "--backend", "cuda");
     assertEquals("2", bad[0]);
     assertTrue(bad[2].contains("java, onednn, auto"), bad[2]);
-    System.setProperty("lowbit.onednn.disable", "true");
+    Kernels.configure(Settings.defaults().with(SettingsTable.ONEDNN_DISABLE, true));
     String[] missing = run("backend", "--backend", "onednn");
     assertEquals("2", missing[0]);
     assertTrue(missing[2].startsWith("lowbit: error: backend 'onednn' is not available here"), missing[2]);

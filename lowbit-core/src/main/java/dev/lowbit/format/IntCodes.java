@@ -1,7 +1,5 @@
 package dev.lowbit.format;
 
-import dev.lowbit.kernel.Parallel;
-
 /**
  * Fast encoding of a strided fp32 matrix into compact int16 or int8 codes for the integer GEMMs,
  * for nearest-even quantizers with one scale (or shared exponent) per tensor, per row or per
@@ -24,7 +22,7 @@ public final class IntCodes {
   /** Largest |x| of a rows × cols matrix at {@code x[off…]} with leading dimension ld; NaN if any is NaN. */
   public static float amax(float[] x, int off, int ld, int rows, int cols) {
     float[] rowMax = new float[rows]; // rows split over threads; the maximum does not depend on the split
-    Parallel.forRange(rows, cols, (r0, r1) -> {
+    LoopRunner.get().forRange(rows, cols, (r0, r1) -> {
       for (int r = r0; r < r1; r++) rowMax[r] = FastQuantize.amax(FastQuantize.PREFERRED, x, off + r * ld, cols);
     });
     float m = 0;
@@ -52,7 +50,7 @@ public final class IntCodes {
     float hi = f.maxMantissa(), lo = -hi;
     if (-e >= -149 && -e <= 127) {
       float mul = Math.scalb(1f, -e); // exact power of two: x·mul is x·2^-Es correctly rounded
-      Parallel.forRange(rows, cols, (r0, r1) -> {
+      LoopRunner.get().forRange(rows, cols, (r0, r1) -> {
         for (int r = r0; r < r1; r++) mulRow(x, off + r * ld, cols, mul, lo, hi, dst, r * cols);
       });
     } else { // 2^-Es is no float (|x| below 2^-113): the scalar definition
@@ -94,13 +92,13 @@ public final class IntCodes {
         float s = scale(f, amax(x, off, ld, rows, cols));
         if (!Float.isFinite(s)) return false;
         scales[0] = s;
-        Parallel.forRange(rows, cols, (r0, r1) -> {
+        LoopRunner.get().forRange(rows, cols, (r0, r1) -> {
           for (int r = r0; r < r1; r++) divRow(x, off + r * ld, cols, s, lo, hi, dst, r * cols);
         });
       }
       case 0 -> {
         boolean[] nonFinite = new boolean[1]; // parts only ever set it
-        Parallel.forRange(rows, 2L * cols, (r0, r1) -> {
+        LoopRunner.get().forRange(rows, 2L * cols, (r0, r1) -> {
           for (int r = r0; r < r1; r++) {
             float s = scale(f, FastQuantize.amax(FastQuantize.PREFERRED, x, off + r * ld, cols));
             scales[r] = s;
@@ -182,14 +180,14 @@ public final class IntCodes {
       // as its body)
       long n = (long) rows * cols;
       int chunks = (int) ((n + RUN - 1) / RUN);
-      Parallel.forRange(chunks, 2L * RUN, (c0, c1) -> {
+      LoopRunner.get().forRange(chunks, 2L * RUN, (c0, c1) -> {
         int from = c0 * RUN, to = (int) Math.min(n, (long) c1 * RUN);
         byteRun(x, off + from, to - from, tensorScale, lo, hi, codes, values, from);
       });
       return true;
     }
     boolean[] nonFinite = new boolean[1]; // parts only ever set it
-    Parallel.forRange(rows, 2L * cols, (r0, r1) -> {
+    LoopRunner.get().forRange(rows, 2L * cols, (r0, r1) -> {
       for (int r = r0; r < r1; r++) {
         float s = tensorScale;
         if (axis == 0) {
@@ -254,7 +252,7 @@ public final class IntCodes {
   /** The low bytes of {@code src[0, n)} (int8 codes held in shorts) into {@code dst}. */
   public static void narrow(short[] src, int n, byte[] dst) {
     int chunk = 1 << 14;
-    Parallel.forRange((n + chunk - 1) / chunk, chunk, (c0, c1) -> {
+    LoopRunner.get().forRange((n + chunk - 1) / chunk, chunk, (c0, c1) -> {
       for (int i = c0 * chunk, end = (int) Math.min(n, (long) c1 * chunk); i < end; i++) dst[i] = (byte) src[i];
     });
   }

@@ -3,7 +3,7 @@ package dev.lowbit.format;
 import dev.lowbit.format.Granularity.PerBlock;
 import dev.lowbit.format.Granularity.PerChannel;
 import dev.lowbit.format.Granularity.PerTensor;
-import dev.lowbit.kernel.Parallel;
+
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.IntConsumer;
@@ -435,7 +435,7 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
     // on the shared loop threads, the caller taking the first part: a separate ForkJoinPool left the
     // caller idle while its workers competed with the GEMM threads for the cores (bf16 CNN training
     // ran 1.7x slower with it than with serial quantization)
-    Parallel.forParts(Math.min(threads, tasks), tasks, (lo, hi) -> {
+    LoopRunner.get().forParts(Math.min(threads, tasks), tasks, (lo, hi) -> {
       for (int t = lo; t < hi; t++) body.accept(t);
     });
   }

@@ -23,43 +23,6 @@ public final class ChainedIntGemm {
 
   private ChainedIntGemm() {}
 
-  /**
-   * Whether int16 chains run as four int8 GEMMs on a native int8 backend ({@code
-   * -Dlowbit.dfp.split=true}); off by default: on the MLP's shapes the sixteen native calls per
-   * product cost more than the Java int16 kernel saves (BENCHMARKS.md, training section).
-   */
-  static final boolean SPLIT = Boolean.getBoolean("lowbit.dfp.split");
-
-  /**
-   * Whether wrapping chains of codes within [-16448, 16319] (DFP16 with headroom) run as one
-   * native int8 GEMM per chain on stacked 7-bit digits ({@link DigitChains}) when the product has
-   * at most two chains ({@code -Dlowbit.dfp.digits=true}). Off by default, and without it every
-   * int16 chain runs on the Java kernel even under a native backend: since the Java packing and
-   * pooling got faster, dfp16 trains faster on Java than with native calls per chain, digits or
-   * not (dfp16 training, CNN 1,214 vs 858 samples/s, MLP 33.8k vs 21.6k in the second epoch;
-   * BENCHMARKS.md).
-   */
-  static final boolean DIGITS = Boolean.getBoolean("lowbit.dfp.digits");
-
-  /** Products (m·n·k) below this stay on the int16 kernel: the native call would be declined. */
-  static final long DIGITS_MIN_MACS = 1L << 16;
-
-  /**
-   * Reductions this short (a first convolution's 3×3×1 window) run on the Java int16 kernel even
-   * when a native backend is installed: measured 2× faster for m=32, n=100352, k=9 (BENCHMARKS.md).
-   */
-  static final int SHORT_K = 16;
-
-  /**
-   * Products (multiply-adds per call) below which {@link #gemmS8} runs on the Java int8 kernel even
-   * under a native backend ({@code -Dlowbit.int8.minNativeMacs=N}; default 2^26): a training
-   * step's int8 products get new operands every call, and a oneDNN call's copies, weight reorder
-   * and thread wake-up cost more than the product at the MLP's sizes (128×256×784: int8 1.09–1.20×
-   * fp32 per epoch on the Java kernel against 1.18–1.69× native, five paired sweeps; BENCHMARKS.md).
-   * The sums are exact either way.
-   */
-  static final long MIN_NATIVE_MACS_S8 = Long.getLong("lowbit.int8.minNativeMacs", 1L << 26);
-
   /** A chain limit meaning "one chain over all of k". */
   public static final int UNBOUNDED = Integer.MAX_VALUE;
 
@@ -68,8 +31,6 @@ public final class ChainedIntGemm {
     int[] acc = new int[0];
     short[] absA = new short[0];
     short[] absB = new short[0];
-    byte[] aH = new byte[0], aL = new byte[0], bH = new byte[0], bL = new byte[0];
-    int[] hh = new int[0], hl = new int[0], lh = new int[0];
   }
 
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -151,21 +112,9 @@ public final class ChainedIntGemm {
     if (s.acc.length < m * n) s.acc = new int[m * n];
     int[] acc = s.acc;
     Gemm g = Kernels.gemm();
-    boolean nativeInt8 = g.name().startsWith("onednn");
-    if (DIGITS && nativeInt8 && k > SHORT_K && mode == Accumulator.OverflowMode.WRAP && (long) k <= 2L * chain
-        && Math.min(chain, k) < (1 << 16) && (long) m * n * k >= DIGITS_MIN_MACS) { // few chains: a native call per chain
-      long ev = DigitChains.gemm(g, chain, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, scale, rowScale,
-          colScale, accumulate, c, cOff, ldc);
-      if (ev >= 0) return ev;
-    }
-    if (SPLIT && mode == Accumulator.OverflowMode.WRAP && Math.min(chain, k) < (1 << 16) && g.name().startsWith("onednn")) {
-      long ev = split(s, g, chain, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, scale, rowScale, colScale,
-          accumulate, c, cOff, ldc);
-      if (ev >= 0) return ev;
-    }
-    if (nativeInt8) {
+    if (g.copiesOperands()) {
       // chain by chain: a native call (and operand copy) per chain costs more than the Java int16
-      // kernel saves (see DIGITS; 98 chains of 64×288 in the CNN's backward-weight product)
+      // kernel saves (98 chains of 64×288 in the CNN's backward-weight product)
       g = Kernels.javaGemm();
     }
     long events = 0;
@@ -178,87 +127,6 @@ public final class ChainedIntGemm {
       } else if (mayClamp(s, transA, transB, m, n, len, a, ao, lda, b, bo, ldb)) {
         // some output's running sum may leave int32: this chain by the definition
         events += saturatedChain(transA, transB, m, n, len, a, ao, lda, b, bo, ldb, acc);
-      }
-      spill(m, n, acc, scale, rowScale, colScale, accumulate || k0 > 0, c, cOff, ldc);
-    }
-    return events;
-  }
-
-  /** {@link DigitChains} on a given int8 kernel (tests hold it to the reference on the Java kernels). */
-  static long gemmS16Digits(Gemm g, int tileInts, int chain, boolean transA, boolean transB, int m, int n, int k,
-      short[] a, int aOff, int lda, short[] b, int bOff, int ldb,
-      double scale, float[] rowScale, float[] colScale, boolean accumulate, float[] c, int cOff, int ldc) {
-    check(chain, m, n, k, rowScale, colScale);
-    return DigitChains.gemm(g, tileInts, chain, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, scale, rowScale,
-        colScale, accumulate, c, cOff, ldc);
-  }
-
-  /** {@link #split} on a given int8 kernel (tests hold it to the reference on the Java kernels). */
-  static long gemmS16Split(Gemm g, int chain, boolean transA, boolean transB, int m, int n, int k,
-      short[] a, int aOff, int lda, short[] b, int bOff, int ldb,
-      double scale, float[] rowScale, float[] colScale, boolean accumulate, float[] c, int cOff, int ldc) {
-    check(chain, m, n, k, rowScale, colScale);
-    Scratch s = SCRATCH.get();
-    if (s.acc.length < m * n) s.acc = new int[m * n];
-    return split(s, g, chain, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, scale, rowScale, colScale,
-        accumulate, c, cOff, ldc);
-  }
-
-  /**
-   * Wrapping chains as four exact int8 GEMMs on a native int8 kernel: a = aH·256 + aL (aH signed,
-   * aL unsigned byte), b = bH·256 + bL (both signed bytes, needs |b| <= 32639), so a·b = aH·bH·2^16
-   * + (aH·bL + aL·bH)·2^8 + aL·bL; every partial chain sum stays inside int32 for chains below
-   * 2^16 products, and the exact chain sum is recombined in long. Returns -1 (nothing written)
-   * when B holds a code the split cannot take.
-   */
-  private static long split(Scratch s, Gemm g, int chain, boolean transA, boolean transB, int m, int n, int k,
-      short[] a, int aOff, int lda, short[] b, int bOff, int ldb,
-      double scale, float[] rowScale, float[] colScale, boolean accumulate, float[] c, int cOff, int ldc) {
-    int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
-    if (s.bH.length < bRows * bCols) {
-      s.bH = new byte[bRows * bCols];
-      s.bL = new byte[bRows * bCols];
-    }
-    for (int r = 0; r < bRows; r++) {
-      int src = bOff + r * ldb, d = r * bCols;
-      for (int j = 0; j < bCols; j++) {
-        int v = b[src + j];
-        if (v > 32639 || v < -32767) return -1;
-        byte lo = (byte) v;
-        s.bL[d + j] = lo;
-        s.bH[d + j] = (byte) ((v - lo) >> 8);
-      }
-    }
-    if (s.aH.length < aRows * aCols) {
-      s.aH = new byte[aRows * aCols];
-      s.aL = new byte[aRows * aCols];
-    }
-    for (int r = 0; r < aRows; r++) {
-      int src = aOff + r * lda, d = r * aCols;
-      for (int j = 0; j < aCols; j++) {
-        int v = a[src + j];
-        s.aH[d + j] = (byte) (v >> 8);
-        s.aL[d + j] = (byte) v;
-      }
-    }
-    if (s.hh.length < m * n) {
-      s.hh = new int[m * n];
-      s.hl = new int[m * n];
-      s.lh = new int[m * n];
-    }
-    int[] acc = s.acc, hh = s.hh, hl = s.hl, lh = s.lh;
-    long events = 0;
-    for (int k0 = 0; k0 < k; k0 += Math.min(chain, k - k0)) {
-      int len = Math.min(chain, k - k0);
-      int ao = transA ? k0 * aCols : k0, bo = transB ? k0 : k0 * bCols;
-      g.gemmS8S8(transA, transB, m, n, len, s.aH, ao, aCols, s.bH, bo, bCols, hh, 0, n);
-      g.gemmS8S8(transA, transB, m, n, len, s.aH, ao, aCols, s.bL, bo, bCols, hl, 0, n);
-      g.gemmU8S8(transA, transB, m, n, len, s.aL, ao, aCols, s.bH, bo, bCols, lh, 0, n);
-      g.gemmU8S8(transA, transB, m, n, len, s.aL, ao, aCols, s.bL, bo, bCols, acc, 0, n);
-      for (int i = 0; i < m * n; i++) {
-        long sum = ((long) hh[i] << 16) + ((long) hl[i] + lh[i]) * 256 + acc[i];
-        if (sum != (int) sum) events++;
-        acc[i] = (int) sum;
       }
       spill(m, n, acc, scale, rowScale, colScale, accumulate || k0 > 0, c, cOff, ldc);
     }
@@ -282,7 +150,10 @@ public final class ChainedIntGemm {
     for (int k0 = 0; k0 < k; k0 += Math.min(chain, k - k0)) {
       int len = Math.min(chain, k - k0);
       int ao = aOff + (transA ? k0 * lda : k0), bo = bOff + (transB ? k0 : k0 * ldb);
-      Gemm g = (long) m * n * len < MIN_NATIVE_MACS_S8 ? Kernels.javaGemm() : Kernels.gemm();
+      // small products stay on the Java int8 kernel under a native backend (lowbit.int8.minNativeMacs):
+      // training's int8 products get new operands every call, and a native call's copies, weight
+      // reorder and thread wake-up cost more than the product; the sums are exact either way
+      Gemm g = (long) m * n * len < Kernels.int8MinNativeMacs() ? Kernels.javaGemm() : Kernels.gemm();
       g.gemmS8S8(transA, transB, m, n, len, a, ao, lda, b, bo, ldb, acc, 0, n);
       spill(m, n, acc, scale, rowScale, colScale, accumulate || k0 > 0, c, cOff, ldc);
     }

@@ -17,6 +17,15 @@ public interface Gemm {
   /** A short name for logs, e.g. "scalar" or "vector-512". */
   String name();
 
+  /**
+   * Whether every call copies its operands into native memory and back (a native backend): a
+   * product split into many small calls, such as one per accumulation chain, then runs faster on
+   * the Java kernels. False for the pure-Java kernels.
+   */
+  default boolean copiesOperands() {
+    return false;
+  }
+
   /** C = alpha · op(A) · op(B) + beta · C; op(A) is m×k, op(B) is k×n. beta = 0 ignores C's content. */
   void sgemm(
       boolean transA, boolean transB, int m, int n, int k,

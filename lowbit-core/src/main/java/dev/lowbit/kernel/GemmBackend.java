@@ -1,5 +1,7 @@
 package dev.lowbit.kernel;
 
+import dev.lowbit.settings.Settings;
+
 /**
  * A native GEMM backend found through {@link java.util.ServiceLoader} (e.g. oneDNN in the
  * {@code lowbit-onednn} module). The core stays pure Java: a backend wraps the pure-Java
@@ -13,7 +15,8 @@ public interface GemmBackend {
 
   /**
    * Loads the natives and returns a {@link Gemm} that delegates what it cannot do exactly to
-   * {@code fallback}. Throws with a readable message when the backend is unavailable here.
+   * {@code fallback}, tuned by {@code settings} (the backend's entries of the settings table).
+   * Throws with a readable message when the backend is unavailable here.
    */
-  Gemm load(Gemm fallback) throws Exception;
+  Gemm load(Gemm fallback, Settings settings) throws Exception;
 }

@@ -1,5 +1,7 @@
 package dev.lowbit.kernel;
 
+import dev.lowbit.settings.Settings;
+import dev.lowbit.settings.SettingsTable;
 import java.util.ServiceLoader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,29 +10,65 @@ import org.slf4j.LoggerFactory;
  * Picks the {@link Gemm} implementation once and says why (after Lucene's vectorization
  * provider). {@link #javaGemm()} is the portable pure-Java kernel; {@link #useBackend} switches the
  * process-wide {@link #gemm()} to a native {@link GemmBackend} ("onednn"), to pure Java ("java"),
- * or to the best that loads ("auto").
+ * or to the best that loads ("auto"). {@link #configure} hands it the settings in force (the
+ * command line does so at start-up); without it every setting has its default.
  */
 public final class Kernels {
 
   private static final Logger LOG = LoggerFactory.getLogger(Kernels.class);
-  private static volatile Gemm java = chooseJava(defaultThreads());
-  private static volatile Gemm active = java;
+  private static volatile Settings settings = Settings.defaults();
+  private static volatile boolean nativeFloat = settings.get(SettingsTable.NATIVE_FLOAT);
+  private static volatile long int8MinNativeMacs = settings.get(SettingsTable.INT8_MIN_NATIVE_MACS);
+  /** Set once {@link Chosen} has picked the Java GEMM. */
+  private static volatile boolean chosen;
+
+  /**
+   * The Java GEMM and the one in use, picked (and logged) on first use, so that {@link #configure}
+   * at start-up loads no kernel for commands that compute nothing.
+   */
+  private static final class Chosen {
+    static volatile Gemm java = chooseJava(defaultThreads());
+    static volatile Gemm active = java;
+
+    static {
+      chosen = true;
+    }
+  }
 
   private Kernels() {}
 
-  /** Threads for the Java GEMM: system property {@code lowbit.threads}, else all processors. */
-  static int defaultThreads() {
-    int cpus = Runtime.getRuntime().availableProcessors();
-    String prop = System.getProperty("lowbit.threads");
-    if (prop == null || prop.isBlank()) return cpus;
-    try {
-      int t = Integer.parseInt(prop.trim());
-      if (t >= 1) return t;
-    } catch (NumberFormatException e) {
-      // fall through to the warning
+  /**
+   * Installs the settings in force: the Java kernels' threads ({@code lowbit.threads}), whether a
+   * native backend runs fp32 convolutions, the int8 size cutoff; a backend loaded later by {@link
+   * #useBackend} receives them too. A backend already in use keeps running.
+   */
+  public static synchronized void configure(Settings s) {
+    settings = s;
+    nativeFloat = s.get(SettingsTable.NATIVE_FLOAT);
+    int8MinNativeMacs = s.get(SettingsTable.INT8_MIN_NATIVE_MACS);
+    int t = defaultThreads();
+    if (t == Parallel.threads()) return;
+    if (chosen) {
+      setThreads(t);
+    } else {
+      Parallel.setThreads(t); // the Java GEMM, picked later, reads the new settings
     }
-    LOG.warn("ignoring -Dlowbit.threads={}: must be an integer >= 1; using {}", prop, cpus);
-    return cpus;
+  }
+
+  /** The settings installed by {@link #configure}, else the defaults. */
+  public static Settings settings() {
+    return settings;
+  }
+
+  /** Threads for the Java GEMM: setting {@code lowbit.threads}, 0 meaning all processors. */
+  static int defaultThreads() {
+    int t = settings.get(SettingsTable.THREADS);
+    return t > 0 ? t : Runtime.getRuntime().availableProcessors();
+  }
+
+  /** Training's int8 products below this many multiply-adds per call run on the Java int8 kernel. */
+  static long int8MinNativeMacs() {
+    return int8MinNativeMacs;
   }
 
   /**
@@ -71,35 +109,29 @@ public final class Kernels {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
-    Gemm old = java;
-    java = chooseJava(threads);
+    Gemm old = Chosen.java;
+    Chosen.java = chooseJava(threads);
     Parallel.setThreads(threads);
-    if (active == old) active = java;
-    return java;
+    if (Chosen.active == old) Chosen.active = Chosen.java;
+    return Chosen.java;
   }
 
   /** The GEMM implementation in use: pure Java unless {@link #useBackend} chose a native one. */
   public static Gemm gemm() {
-    return active;
+    return Chosen.active;
   }
-
-  /** Set to false to keep training's fp32 arithmetic on the Java kernels under a native backend. */
-  public static final String NATIVE_FLOAT_PROPERTY = "lowbit.nativeFloat";
 
   /**
-   * The native fp32 training kernels of the backend in use, or null: under pure Java, or when
-   * {@value #NATIVE_FLOAT_PROPERTY} is false.
+   * The native fp32 training kernels of the backend in use, or null: under pure Java, or when the
+   * setting {@code lowbit.nativeFloat} is false.
    */
   public static FloatKernels floatKernels() {
-    return active instanceof FloatKernels f && NATIVE_FLOAT ? f : null;
+    return Chosen.active instanceof FloatKernels f && nativeFloat ? f : null;
   }
-
-  private static final boolean NATIVE_FLOAT =
-      !"false".equals(System.getProperty(NATIVE_FLOAT_PROPERTY, "true"));
 
   /** The portable pure-Java GEMM, whatever backend is active. */
   public static Gemm javaGemm() {
-    return java;
+    return Chosen.java;
   }
 
   /**
@@ -109,11 +141,11 @@ public final class Kernels {
    * @throws IllegalArgumentException when a named backend is unknown or cannot load here
    */
   public static synchronized Gemm useBackend(String name) {
-    Gemm fallback = java;
+    Gemm fallback = Chosen.java;
     if (name == null || name.equals("java")) {
-      active = fallback;
+      Chosen.active = fallback;
       LOG.info("GEMM backend: {} (requested)", fallback.name());
-      return active;
+      return Chosen.active;
     }
     boolean auto = name.equals("auto");
     StringBuilder known = new StringBuilder("java, auto");
@@ -121,9 +153,9 @@ public final class Kernels {
       known.append(", ").append(b.name());
       if (!auto && !b.name().equals(name)) continue;
       try {
-        active = b.load(fallback);
-        LOG.info("GEMM backend: {} ({})", active.name(), auto ? "auto: natives loaded" : "requested");
-        return active;
+        Chosen.active = b.load(fallback, settings);
+        LOG.info("GEMM backend: {} ({})", Chosen.active.name(), auto ? "auto: natives loaded" : "requested");
+        return Chosen.active;
       } catch (Exception | LinkageError e) {
         if (!auto) {
           throw new IllegalArgumentException(
@@ -136,7 +168,7 @@ public final class Kernels {
     if (!auto) {
       throw new IllegalArgumentException("unknown backend '" + name + "'; known: " + known);
     }
-    active = fallback;
-    return active;
+    Chosen.active = fallback;
+    return Chosen.active;
   }
 }

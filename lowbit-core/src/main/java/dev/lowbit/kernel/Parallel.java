@@ -50,15 +50,11 @@ public final class Parallel {
 
   /**
    * Tells the polling workers that a native call with its own threads runs from now until {@code
-   * false}: idle workers park instead of polling (see {@link Workers#SPIN_NANOS}); {@code
-   * -Dlowbit.workers.parkOnNative=false} keeps them polling.
+   * false}: idle workers park instead of polling (see {@link Workers#SPIN_NANOS}).
    */
   public static void nativeRunning(boolean running) {
-    if (PARK_ON_NATIVE) Workers.nativeRunning = running;
+    Workers.nativeRunning = running;
   }
-
-  private static final boolean PARK_ON_NATIVE =
-      Boolean.parseBoolean(System.getProperty("lowbit.workers.parkOnNative", "true"));
 
   /** Threads a loop uses at most (set with the GEMM's by {@link Kernels#setThreads}). */
   public static int threads() {

@@ -523,6 +523,7 @@ public final class Trainer {
     m.put("convolutions", convolutions());
     m.put("plan", numerics.plans());
     m.put("cpus", Runtime.getRuntime().availableProcessors());
+    m.put("settings", Kernels.settings().nonDefaults()); // the -Dlowbit.* settings not at their default
     AtomicFiles.writeString(cfg.out().resolve(SUMMARY), Json.write(m) + "\n");
   }
 

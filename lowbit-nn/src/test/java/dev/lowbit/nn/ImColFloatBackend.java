@@ -26,7 +26,7 @@ public final class ImColFloatBackend implements GemmBackend {
   }
 
   @Override
-  public Gemm load(Gemm fallback) {
+  public Gemm load(Gemm fallback, dev.lowbit.settings.Settings settings) {
     return new Kernels(fallback);
   }
 

@@ -66,6 +66,22 @@ class TrainerTest {
   }
 
   @Test
+  void summaryRecordsTheSettingsNotAtTheirDefault() throws Exception {
+    Path plain = dir.resolve("plain"), tuned = dir.resolve("tuned");
+    run(cfg("mlp", 1, plain));
+    assertTrue(Files.readString(plain.resolve("summary.json")).contains("\"settings\":{}"));
+    try {
+      dev.lowbit.kernel.Kernels.configure(dev.lowbit.settings.Settings.defaults()
+          .with(dev.lowbit.settings.SettingsTable.ONEDNN_MIN_MACS, 1000L));
+      run(cfg("mlp", 1, tuned));
+    } finally {
+      dev.lowbit.kernel.Kernels.configure(dev.lowbit.settings.Settings.defaults());
+    }
+    String sum = Files.readString(tuned.resolve("summary.json"));
+    assertTrue(sum.contains("\"settings\":{\"lowbit.onednn.minMacs\":\"1000\"}"), sum);
+  }
+
+  @Test
   void sameSeedGivesIdenticalMetricsAndResumeIsBitIdentical() throws Exception {
     Path a = dir.resolve("a"), b = dir.resolve("b"), c = dir.resolve("c");
     Dataset small = train.head(128);

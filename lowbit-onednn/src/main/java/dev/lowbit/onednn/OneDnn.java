@@ -2,6 +2,9 @@ package dev.lowbit.onednn;
 
 import static org.bytedeco.dnnl.global.dnnl.*;
 
+import dev.lowbit.kernel.Kernels;
+import dev.lowbit.settings.Settings;
+import dev.lowbit.settings.SettingsTable;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -44,15 +47,15 @@ import org.slf4j.LoggerFactory;
  * stream and scratch buffers safe without per-thread copies.
  *
  * <p>Threads: the presets' oneDNN uses OpenMP (libgomp bundled in the jar). Its default team size
- * is the number of CPUs or {@code OMP_NUM_THREADS}; {@link #setThreads} (or the system property
+ * is the number of CPUs or {@code OMP_NUM_THREADS}; {@link #setThreads} (or the setting
  * {@code lowbit.onednn.threads}) overrides it by calling {@code omp_set_num_threads} on the calling
  * thread before each run, since that setting is per calling thread in libgomp.
  *
  * <p>OpenMP waiting: libgomp's default lets idle team threads spin for a while after each
  * parallel region, which takes a core from the Java threads that copy results out right after
  * (and from other processes). Unless {@code OMP_WAIT_POLICY} is already in the environment, the
- * runtime sets it to {@value #DEFAULT_WAIT_POLICY} (system property {@value #WAIT_POLICY_PROPERTY}
- * overrides; empty keeps libgomp's default) through libc's {@code setenv} before libgomp loads,
+ * runtime sets it to the setting {@code lowbit.onednn.waitPolicy} (default passive; empty keeps
+ * libgomp's default) through libc's {@code setenv} before libgomp loads,
  * since libgomp reads it once at load.
  *
  * <p>Copies between Java arrays and native memory use JavaCPP's bulk {@code get/put} (JNI array
@@ -61,14 +64,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class OneDnn {
 
-  /** Set to true to behave as if the natives were missing (tests, troubleshooting). */
-  public static final String DISABLE_PROPERTY = "lowbit.onednn.disable";
-  /** OpenMP threads for oneDNN; 0 or unset keeps OpenMP's default. */
-  public static final String THREADS_PROPERTY = "lowbit.onednn.threads";
-
-  /** OpenMP wait policy to set when the environment has none: "passive", "active", or empty. */
-  public static final String WAIT_POLICY_PROPERTY = "lowbit.onednn.waitPolicy";
-  static final String DEFAULT_WAIT_POLICY = "passive";
   /** Copies below this many bytes run on the calling thread alone. */
   static final long PARALLEL_COPY_BYTES = 256 * 1024;
 
@@ -91,13 +86,14 @@ public final class OneDnn {
   private final long[] bufferSizes = new long[24];
   static final int CONV_SLOTS = 8;
   private final MethodHandle ompSetNumThreads;
-  private volatile int threads = Integer.getInteger(THREADS_PROPERTY, 0);
+  private volatile int threads;
 
   private static volatile ExecutorService copyPool;
   private static volatile int copyPoolThreads;
 
-  private OneDnn() {
-    setWaitPolicy();
+  private OneDnn(Settings settings) {
+    setWaitPolicy(settings.get(SettingsTable.ONEDNN_WAIT_POLICY));
+    threads = settings.get(SettingsTable.ONEDNN_THREADS);
     Loader.load(org.bytedeco.dnnl.global.dnnl.class);
     engine = new dnnl_engine();
     check(dnnl_engine_create(engine, dnnl_cpu, 0), "dnnl_engine_create");
@@ -109,15 +105,21 @@ public final class OneDnn {
     ompSetNumThreads = findOmpSetNumThreads();
   }
 
+  /** {@link #get(Settings)} with the settings in force ({@link Kernels#settings()}). */
+  public static OneDnn get() {
+    return get(Kernels.settings());
+  }
+
   /**
-   * The runtime, loading the natives on first use.
+   * The runtime, loading the natives on first use; the first load takes its OpenMP wait policy and
+   * thread count from {@code settings}.
    *
    * @throws IllegalStateException naming the cause when the natives cannot load here (or are
-   *     disabled by {@value #DISABLE_PROPERTY}); the cause is remembered and thrown again
+   *     disabled by the setting {@code lowbit.onednn.disable}); the cause is remembered and thrown again
    */
-  public static OneDnn get() {
-    if (Boolean.getBoolean(DISABLE_PROPERTY)) {
-      throw new IllegalStateException("oneDNN disabled by -D" + DISABLE_PROPERTY + "=true");
+  public static OneDnn get(Settings settings) {
+    if (settings.get(SettingsTable.ONEDNN_DISABLE)) {
+      throw new IllegalStateException("oneDNN disabled by -D" + SettingsTable.ONEDNN_DISABLE.key() + "=true");
     }
     OneDnn r = instance;
     if (r != null) return r;
@@ -127,7 +129,7 @@ public final class OneDnn {
         throw new IllegalStateException("oneDNN natives did not load: " + failure, failure);
       }
       try {
-        instance = new OneDnn();
+        instance = new OneDnn(settings);
         LOG.debug("oneDNN {} loaded, ISA {}", instance.version, instance.isa);
         return instance;
       } catch (Throwable t) { // UnsatisfiedLinkError, NoClassDefFoundError, a failed dnnl call
@@ -227,8 +229,7 @@ public final class OneDnn {
     }
   }
 
-  private static void setWaitPolicy() {
-    String policy = System.getProperty(WAIT_POLICY_PROPERTY, DEFAULT_WAIT_POLICY).trim();
+  private static void setWaitPolicy(String policy) {
     if (policy.isEmpty() || System.getenv("OMP_WAIT_POLICY") != null) return;
     try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
       Linker linker = Linker.nativeLinker();

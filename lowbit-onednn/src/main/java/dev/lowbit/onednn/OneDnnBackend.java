@@ -2,14 +2,15 @@ package dev.lowbit.onednn;
 
 import dev.lowbit.kernel.Gemm;
 import dev.lowbit.kernel.GemmBackend;
-import dev.lowbit.kernel.Kernels;
+import dev.lowbit.settings.Settings;
+import dev.lowbit.settings.SettingsTable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The "onednn" {@link GemmBackend}: registered in META-INF/services so that
  * {@code Kernels.useBackend("onednn" | "auto")} finds it. Loading fails with a readable message
- * when the natives are missing, unsupported here, or disabled by {@code -Dlowbit.onednn.disable=true}.
+ * when the natives are missing, unsupported here, or disabled by the setting {@code lowbit.onednn.disable}.
  */
 public final class OneDnnBackend implements GemmBackend {
 
@@ -21,8 +22,8 @@ public final class OneDnnBackend implements GemmBackend {
   }
 
   @Override
-  public Gemm load(Gemm fallback) {
-    OneDnnGemm g = OneDnnGemm.create(fallback);
+  public Gemm load(Gemm fallback, Settings settings) {
+    OneDnnGemm g = OneDnnGemm.create(fallback, settings);
     OneDnn rt = g.runtime();
     LOG.info("oneDNN {} on ISA {}: int8 s8s8 {}, u8s8 {}, int16 by int8 digits {}, {} (Java where oneDNN"
             + " has only reference loops); fp32 convolutions on oneDNN's direct kernels{}; fp32 products"
@@ -33,8 +34,8 @@ public final class OneDnnBackend implements GemmBackend {
         g.int8Native(false) && g.int8Native(true)
             ? "native (k <= " + OneDnnGemm.MAX_K_U8S8 + "; training's chained int16 products stay on Java)" : "Java",
         g.narrowSummary(),
-        "false".equals(System.getProperty(Kernels.NATIVE_FLOAT_PROPERTY))
-            ? " (off: -D" + Kernels.NATIVE_FLOAT_PROPERTY + "=false)" : "", fallback.name());
+        settings.get(SettingsTable.NATIVE_FLOAT) ? "" : " (off: -D" + SettingsTable.NATIVE_FLOAT.key() + "=false)",
+        fallback.name());
     return g;
   }
 }

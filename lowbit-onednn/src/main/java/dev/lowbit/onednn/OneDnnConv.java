@@ -36,19 +36,13 @@ import org.slf4j.LoggerFactory;
 final class OneDnnConv {
 
   private static final Logger LOG = LoggerFactory.getLogger(OneDnnConv.class);
-  /** "any" (oneDNN picks blocked layouts, the default) or "plain" (NCHW/OIHW throughout). */
-  static final String LAYOUT_PROPERTY = "lowbit.onednn.convLayout";
-
   // scratch slots (OneDnn.CONV_SLOTS + …), distinct within one call
   private static final int X = 0, XR = 1, W = 2, WR = 3, B = 4, Y = 5, YR = 6, DYW = 7, DW = 8,
       DWP = 9, DX = 10, DXP = 11;
 
   private final OneDnn rt;
-  private final boolean plain = "plain".equals(System.getProperty(LAYOUT_PROPERTY, "any"));
-  /** Whether bf16-operand convolutions may run on bf16 kernels (else they decline); default true. */
-  static final String BF16_PROPERTY = "lowbit.onednn.bf16Conv";
-
-  private final boolean bf16Allowed = !"false".equals(System.getProperty(BF16_PROPERTY, "true"));
+  /** Whether bf16-operand convolutions may run on bf16 kernels (else they decline): setting {@code lowbit.onednn.bf16Conv}. */
+  private final boolean bf16Allowed;
   /** Primitives (and their layouts) are looked up, created and destroyed under the runtime's lock. */
   private final Map<Key, Prims> cache = new ConcurrentHashMap<>();
 
@@ -60,8 +54,9 @@ final class OneDnnConv {
   /** Geometries kept before the caches are emptied (their primitives destroyed); tests lower it. */
   int maxCached = 256;
 
-  OneDnnConv(OneDnn rt) {
+  OneDnnConv(OneDnn rt, boolean bf16Allowed) {
     this.rt = rt;
+    this.bf16Allowed = bf16Allowed;
   }
 
   /** A reorder between a plain and a blocked layout, or none when oneDNN chose the plain one. */
@@ -114,8 +109,8 @@ final class OneDnnConv {
    */
   private Prims create(ConvSpec s, boolean bf16) {
     Prims p = new Prims();
-    if (bf16 && (plain || !bf16Allowed)) {
-      return declined(p, plain ? "bf16 operands need oneDNN's own layouts" : BF16_PROPERTY + "=false");
+    if (bf16 && !bf16Allowed) {
+      return declined(p, "lowbit.onednn.bf16Conv=false");
     }
     if (bf16 && !rt.nativeBf16()) {
       return declined(p, "no native bf16 on ISA " + rt.isa() + ": oneDNN would emulate it, slower than fp32");
@@ -136,15 +131,14 @@ final class OneDnnConv {
     long[] padL = {s.padH(), s.padW()};
     long[] padR = padRight(s);
     dnnl_engine engine = rt.engine();
-    dnnl_memory_desc xa = plain ? p.xPlain : tagged(xd, dnnl_format_tag_any);
-    dnnl_memory_desc ya = plain ? p.yPlain : tagged(yd, dnnl_format_tag_any);
+    dnnl_memory_desc xa = tagged(xd, dnnl_format_tag_any);
+    dnnl_memory_desc ya = tagged(yd, dnnl_format_tag_any);
     // the forward output of a layer with few input channels in NCHW: oneDNN then takes its GEMM
     // convolution (CNN's first layer: 1.16 ms against 0.92 for the direct one) but the 1.0 ms
     // reorder of the blocked output to NCHW goes; its backward passes keep the blocked layouts (the
     // GEMM convolution's weight gradient took 22 ms against 0.6)
-    boolean plainForwardY = !plain && plainForwardOutput(s);
-    dnnl_memory_desc yf = plainForwardY ? p.yPlain : ya;
-    dnnl_memory_desc wa = plain ? p.wPlain : tagged(wd, dnnl_format_tag_any);
+    dnnl_memory_desc yf = plainForwardOutput(s) ? p.yPlain : ya;
+    dnnl_memory_desc wa = tagged(wd, dnnl_format_tag_any);
     // operands: the same descriptors in fp32, bf16 ones otherwise
     dnnl_memory_desc xo = bf16 ? tagged(xd, dnnl_format_tag_any, dnnl_bf16) : xa;
     dnnl_memory_desc yo = bf16 ? tagged(yd, dnnl_format_tag_any, dnnl_bf16) : ya;
@@ -194,11 +188,9 @@ final class OneDnnConv {
       dnnl_primitive_desc_destroy(fpd);
       if (dpd != null) dnnl_primitive_desc_destroy(dpd);
       if (wpd != null) dnnl_primitive_desc_destroy(wpd);
-      if (!plain) {
-        dnnl_memory_desc_destroy(xa);
-        dnnl_memory_desc_destroy(ya);
-        dnnl_memory_desc_destroy(wa);
-      }
+      dnnl_memory_desc_destroy(xa);
+      dnnl_memory_desc_destroy(ya);
+      dnnl_memory_desc_destroy(wa);
       if (bf16) {
         dnnl_memory_desc_destroy(xo);
         dnnl_memory_desc_destroy(yo);
@@ -211,12 +203,8 @@ final class OneDnnConv {
   static final int PLAIN_FORWARD_BELOW_CHANNELS = 16;
 
   private static boolean plainForwardOutput(ConvSpec s) {
-    return PLAIN_FORWARD && s.inC() / s.groups() < PLAIN_FORWARD_BELOW_CHANNELS;
+    return s.inC() / s.groups() < PLAIN_FORWARD_BELOW_CHANNELS;
   }
-
-  /** {@code -Dlowbit.onednn.plainForward=false} keeps the blocked forward output for every layer. */
-  private static final boolean PLAIN_FORWARD =
-      Boolean.parseBoolean(System.getProperty("lowbit.onednn.plainForward", "true"));
 
   /** oneDNN's dimensions of input, output and weight (groups as a leading weight dimension) and the weight's plain tag. */
   private record Dims(long[] x, long[] y, long[] w, int wTag) {}

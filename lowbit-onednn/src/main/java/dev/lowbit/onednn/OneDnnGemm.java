@@ -14,6 +14,8 @@ import dev.lowbit.kernel.LowPrecisionGemm;
 import dev.lowbit.kernel.QuantizedLinear;
 import dev.lowbit.kernel.ScalarGemm;
 import dev.lowbit.kernel.ScalarLowPrecisionGemm;
+import dev.lowbit.settings.Settings;
+import dev.lowbit.settings.SettingsTable;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
@@ -67,14 +69,19 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
   private final AtomicLong declinedCalls = new AtomicLong();
   /**
    * Integer products smaller than this many multiply-adds stay on Java: a oneDNN call costs
-   * copies in and out and a lock, which dwarf tiny products such as attention's per-head ones.
+   * copies in and out and a lock, which dwarf tiny products such as attention's per-head ones
+   * (setting {@code lowbit.onednn.minMacs}).
    */
-  private volatile long minNativeMacs = Long.getLong("lowbit.onednn.minMacs", 1L << 18);
+  private volatile long minNativeMacs;
+  /** Whether convolutions of bf16 operands may run on bf16 kernels (setting {@code lowbit.onednn.bf16Conv}). */
+  private final boolean bf16Conv;
 
-  OneDnnGemm(OneDnn rt, Gemm fallback, LowPrecisionGemm lowFallback) {
+  OneDnnGemm(OneDnn rt, Gemm fallback, LowPrecisionGemm lowFallback, Settings settings) {
     this.rt = rt;
     this.fallback = fallback;
     this.lowFallback = lowFallback;
+    this.minNativeMacs = settings.get(SettingsTable.ONEDNN_MIN_MACS);
+    this.bf16Conv = settings.get(SettingsTable.ONEDNN_BF16_CONV);
     this.s8s8 = selfTest(false);
     this.u8s8 = selfTest(true);
   }
@@ -84,7 +91,12 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
    * oneDNN declines run as fp32 products of the decoded operands on {@code fallback}.
    */
   public static OneDnnGemm create(Gemm fallback) {
-    return new OneDnnGemm(OneDnn.get(), fallback, new DecodingLowPrecisionGemm(fallback));
+    return create(fallback, dev.lowbit.kernel.Kernels.settings());
+  }
+
+  /** As {@link #create(Gemm)}, tuned by {@code settings} (the oneDNN entries of the settings table). */
+  public static OneDnnGemm create(Gemm fallback, Settings settings) {
+    return new OneDnnGemm(OneDnn.get(settings), fallback, new DecodingLowPrecisionGemm(fallback), settings);
   }
 
   /** A representative shape for {@link #runsNatively}: oneDNN picks its kernels per ISA, not per size. */
@@ -140,6 +152,12 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
   @Override
   public String name() {
     return "onednn-" + rt.version() + "-" + rt.isa() + "+" + fallback.name();
+  }
+
+  /** Every native call copies its operands into oneDNN's memory and the result back. */
+  @Override
+  public boolean copiesOperands() {
+    return true;
   }
 
   /** The runtime under this backend. */
@@ -219,7 +237,7 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
     OneDnnConv c = conv;
     if (c == null) {
       synchronized (this) {
-        if (conv == null) conv = new OneDnnConv(rt);
+        if (conv == null) conv = new OneDnnConv(rt, bf16Conv);
         c = conv;
       }
     }
@@ -492,17 +510,14 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
    * fallback computes exactly that with z = the reference). Tested: equal bit for bit to the bf16
    * rounding of this backend's own fp32 result for the same call. Exception: z in fp32's subnormal
    * range may come back as ±0 (the conversion instruction, VCVTNEPS2BF16, flushes subnormals; not
-   * exercised by the tests). Runs as the fp32-output matmul plus a native f32 → bf16 reorder
-   * ({@code -Dlowbit.onednn.bf16OutDirect=true}: a matmul with bf16 output instead).
+   * exercised by the tests). Runs as the fp32-output matmul plus a native f32 → bf16 reorder.
    */
   public void gemmBf16PackedBf16Out(boolean transA, int m, short[] a, int aOff, int lda,
       PackedWeights w, short[] c, int cOff, int ldc) {
     checkType(w, dnnl_bf16, "bf16");
     int n = w.n, k = w.k;
     checkShape(m, n, k);
-    if (!degenerate(m, n, k) && (VIA_F32
-        ? runPackedBf16ViaF32(transA, m, a, aOff, lda, w, c, cOff, ldc)
-        : runPacked(dnnl_bf16, dnnl_bf16, 2, transA, m, a, a.length, aOff, lda, w, c, c.length, cOff, ldc))) {
+    if (!degenerate(m, n, k) && runPackedBf16ViaF32(transA, m, a, aOff, lda, w, c, cOff, ldc)) {
       return;
     }
     declinedCalls.incrementAndGet();
@@ -513,8 +528,6 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
       for (int j = 0; j < n; j++) c[cOff + i * ldc + j] = ScalarLowPrecisionGemm.floatToBf16(f[i * n + j]);
     }
   }
-
-  static final boolean VIA_F32 = !Boolean.getBoolean("lowbit.onednn.bf16OutDirect");
 
   /**
    * bf16 output through the fp32-output matmul and a native f32 → bf16 reorder: oneDNN 3.11's
@@ -602,7 +615,7 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
     }
   }
 
-  /** Runs op(A) · packed B natively; false when oneDNN has no implementation for the shape. */
+  /** Runs op(A) · packed B natively into an s32 or f32 C; false when oneDNN has no implementation for the shape. */
   private boolean runPacked(int srcType, int dstType, int elemBytes, boolean transA, int m,
       Object a, int aLength, int aOff, int lda, PackedWeights w, Object c, int cLength, int cOff, int ldc) {
     int n = w.n, k = w.k;
@@ -614,12 +627,11 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
     try {
       OneDnn.Matmul mm = rt.matmul(key);
       if (mm == null) return false;
-      int outBytes = dstType == dnnl_bf16 || dstType == dnnl_f16 ? 2 : 4;
       OneDnn.Buffer ba = rt.buffer(0, elemBytes * spanA);
-      OneDnn.Buffer bc = rt.buffer(2, (long) outBytes * m * n);
+      OneDnn.Buffer bc = rt.buffer(2, 4L * m * n);
       copyInA(a, aOff, spanA, elemBytes, ba);
       rt.executePacked(mm, ba.pointer(), w.forMatmul(rt, mm), bc.pointer());
-      copyOut(bc, m, n, outBytes, c, cLength, cOff, ldc);
+      copyOut(bc, m, n, 4, c, cLength, cOff, ldc);
       nativeCalls.incrementAndGet();
       return true;
     } finally {

@@ -11,6 +11,8 @@ import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.LowPrecisionGemm;
 import dev.lowbit.kernel.ScalarGemm;
 import dev.lowbit.kernel.ScalarLowPrecisionGemm;
+import dev.lowbit.settings.Settings;
+import dev.lowbit.settings.SettingsTable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +21,7 @@ class OneDnnBackendTest {
 
   @AfterEach
   void reset() {
-    System.clearProperty(OneDnn.DISABLE_PROPERTY);
+    Kernels.configure(Settings.defaults());
     Kernels.useBackend("java");
   }
 
@@ -62,6 +64,8 @@ class OneDnnBackendTest {
     assertSame(named, Kernels.gemm());
     assertSame(named, LowPrecisionGemm.of(Kernels.gemm()));
     assertTrue(named.name().startsWith("onednn-"), named.name());
+    assertTrue(named.copiesOperands(), "chained int16 products must leave oneDNN for the Java kernel");
+    assertTrue(!Kernels.javaGemm().copiesOperands());
     assertInstanceOf(OneDnnGemm.class, Kernels.useBackend("auto"));
     assertArrayEquals(s8Product(ScalarGemm.INSTANCE), s8Product(Kernels.gemm()));
     assertSame(Kernels.javaGemm(), Kernels.useBackend("java"));
@@ -69,13 +73,13 @@ class OneDnnBackendTest {
 
   @Test
   void withoutNativesAutoRunsOnJavaAndNamedOneDnnSaysWhy() {
-    System.setProperty(OneDnn.DISABLE_PROPERTY, "true");
+    Kernels.configure(Settings.defaults().with(SettingsTable.ONEDNN_DISABLE, true));
     Gemm auto = Kernels.useBackend("auto");
     assertSame(Kernels.javaGemm(), auto);
     assertSame(ScalarLowPrecisionGemm.INSTANCE, LowPrecisionGemm.of(auto));
     assertArrayEquals(s8Product(ScalarGemm.INSTANCE), s8Product(Kernels.gemm()));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Kernels.useBackend("onednn"));
-    assertTrue(e.getMessage().contains("onednn") && e.getMessage().contains(OneDnn.DISABLE_PROPERTY), e.getMessage());
+    assertTrue(e.getMessage().contains("onednn") && e.getMessage().contains(SettingsTable.ONEDNN_DISABLE.key()), e.getMessage());
     IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> Kernels.useBackend("cuda"));
     assertTrue(unknown.getMessage().contains("onednn"), unknown.getMessage());
   }
