@@ -831,6 +831,7 @@ public final class VectorGemm implements Gemm {
 
   // The float and int epilogues live in separate kernels: one method holding both was too big
   // for C1 ("out of virtual registers"), which left it stuck in slow tier-2 code, never reaching C2.
+  // <generated: VectorGemm micro-kernels; do not edit, run java lowbit-core/src/test/java/dev/lowbit/codegen/GenerateKernels.java>
   private void kernelF(
       int kc, float[] ap, int ai, float[] bp, int bi,
       float[] c, int cOff, int ldc, float alpha, float beta) {
@@ -1765,4 +1766,5 @@ public final class VectorGemm implements Gemm {
     }
   }
 
+  // </generated>
 }
