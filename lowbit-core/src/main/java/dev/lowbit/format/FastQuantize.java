@@ -420,7 +420,8 @@ public final class FastQuantize {
   // C2 intrinsifies vector operations only when the species is a constant; a kernel that is
   // compiled on its own (OSR, or not inlined) sees the species parameter as a variable and runs
   // boxed, ~100x slower. These copies are what the library runs; the parameterized originals serve
-  // other widths, and tests hold both to the scalar reference.
+  // other widths, and tests hold both to the scalar reference. GenerateKernels writes the copies
+  // from the originals (docs/kernels.md): edit the originals and regenerate.
   private static final VectorSpecies<Float> P = FloatVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Integer> IP = IntVector.SPECIES_PREFERRED;
 

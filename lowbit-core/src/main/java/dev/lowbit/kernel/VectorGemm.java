@@ -51,7 +51,8 @@ public final class VectorGemm implements Gemm {
 
   // One micro-kernel per width, each on a static final species: C2 intrinsifies Vector API calls
   // only when the species is a compile-time constant (with the species as a parameter the kernel
-  // ran 60x slower, every vector boxed). The copies differ only in the constant: edit them alike.
+  // ran 60x slower, every vector boxed). The copies differ only in the constant; they are written
+  // by GenerateKernels from one template (docs/kernels.md).
   private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
   private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
   private static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;

@@ -56,7 +56,10 @@ public final class GenerateKernels {
   /** Each generated file (relative to the lowbit-core module) with its regions regenerated. */
   public static Map<String, String> generate(Path module) throws IOException {
     Map<String, String> out = new LinkedHashMap<>();
-    out.put(GEMM, replaceRegion(read(module, GEMM), "VectorGemm micro-kernels", t -> gemmKernels()));
+    out.put(GEMM, replaceRegion(read(module, GEMM), "VectorGemm micro-kernels", t -> {
+      checkTileShape(t);
+      return gemmKernels();
+    }));
     out.put(QUANTIZE, replaceRegion(read(module, QUANTIZE), "FastQuantize preferred-species kernels",
         GenerateKernels::quantizeCopies));
     return out;
@@ -133,6 +136,17 @@ public final class GenerateKernels {
           false, "!add", null,
           "$c.intoArray(c, $o);",
           "DoubleVector.fromArray(s, c, $o).add($c).intoArray(c, $o);"));
+
+  /** The packing code outside the region must lay out panels for the tile the kernels compute. */
+  static void checkTileShape(String gemm) {
+    for (String decl : List.of("static final int MR = " + ROWS + ";",
+        "this.nrF = " + VECTORS + " * (b / 32);", "this.nrD = " + VECTORS + " * (b / 64);")) {
+      if (!gemm.contains(decl)) {
+        throw new IllegalStateException("VectorGemm: expected '" + decl + "' to match the generated "
+            + ROWS + " x " + VECTORS + "-vector tile");
+      }
+    }
+  }
 
   static String gemmKernels() {
     StringBuilder b = new StringBuilder();

@@ -42,6 +42,14 @@ class GeneratedKernelsTest {
   }
 
   @Test
+  void aTileThePackingDoesNotMatchIsRefused() throws Exception {
+    String gemm = Files.readString(MODULE.resolve(GenerateKernels.GEMM), StandardCharsets.UTF_8);
+    GenerateKernels.checkTileShape(gemm);
+    assertThrows(IllegalStateException.class,
+        () -> GenerateKernels.checkTileShape(gemm.replace("static final int MR = 8;", "static final int MR = 6;")));
+  }
+
+  @Test
   void theCopyOnTheConstantSpeciesDropsTheHandOffAndTheParameter() {
     String template = """
           static void intKernel(VectorSpecies<Float> s, float[] x, int len) {
