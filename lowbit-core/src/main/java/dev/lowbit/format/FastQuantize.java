@@ -420,11 +420,15 @@ public final class FastQuantize {
   // C2 intrinsifies vector operations only when the species is a constant; a kernel that is
   // compiled on its own (OSR, or not inlined) sees the species parameter as a variable and runs
   // boxed, ~100x slower. These copies are what the library runs; the parameterized originals serve
-  // other widths, and tests hold both to the scalar reference.
+  // other widths, and tests hold both to the scalar reference. GenerateKernels writes the copies
+  // from the originals (docs/kernels.md): edit the originals and regenerate.
   private static final VectorSpecies<Float> P = FloatVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Integer> IP = IntVector.SPECIES_PREFERRED;
 
+  // <generated: FastQuantize preferred-species kernels; do not edit, run java lowbit-core/src/test/java/dev/lowbit/codegen/GenerateKernels.java>
   private static float amaxP(float[] x, int off, int len) {
+    // integer maximum of the bits of |x|: the order of non-negative floats, with every NaN above
+    // infinity; four accumulators so that the loop is not bound by the latency of one chain
     int n = P.length();
     int i = 0;
     int m = 0;
@@ -544,6 +548,7 @@ public final class FastQuantize {
       }
     }
   }
+  // </generated>
 
   // ---- MX blocks across rows (a middle axis: a convolution's channels or batch) ------------------
 

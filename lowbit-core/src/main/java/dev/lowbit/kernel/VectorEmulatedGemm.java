@@ -815,23 +815,8 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
       Accumulator acc, boolean transA, boolean transB, int m, int n, int k,
       byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, int[] c, int cOff, int ldc) {
     EmulatedGemm.check(acc, true, m, n, k);
-    int[] bp = new int[k * n];
-    for (int p = 0; p < k; p++) {
-      for (int j = 0; j < n; j++) bp[packIndex(p, j, n, k)] = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
-    }
-    return RowSplit.run(threads, m, (long) m * n * k, (from, to) -> {
-      long[] ev = new long[3];
-      IntRow row = new IntRow(Math.min(n, STRIP), k);
-      for (int j0 = 0; j0 < n; j0 += STRIP) {
-        int w = Math.min(STRIP, n - j0);
-        for (int i = from; i < to; i++) {
-          for (int p = 0; p < k; p++) row.a[p] = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
-          ev[0] += intRow(acc, w, k, j0 * k, bp, row);
-          System.arraycopy(row.result, 0, c, cOff + i * ldc + j0, w);
-        }
-      }
-      return ev;
-    });
+    return intGemm(acc, transA, transB, m, n, k, ints(a, aOff, transA ? k : m, transA ? m : k, lda),
+        ints(b, bOff, transB ? n : k, transB ? k : n, ldb), c, cOff, ldc);
   }
 
   @Override
@@ -839,9 +824,30 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
       Accumulator acc, boolean transA, boolean transB, int m, int n, int k,
       short[] a, int aOff, int lda, short[] b, int bOff, int ldb, int[] c, int cOff, int ldc) {
     EmulatedGemm.check(acc, true, m, n, k);
+    return intGemm(acc, transA, transB, m, n, k, ints(a, aOff, transA ? k : m, transA ? m : k, lda),
+        ints(b, bOff, transB ? n : k, transB ? k : n, ldb), c, cOff, ldc);
+  }
+
+  /** A rows × cols matrix at x[off] with leading dimension ld, widened to dense ints (leading dimension cols). */
+  private static int[] ints(byte[] x, int off, int rows, int cols, int ld) {
+    int[] r = new int[rows * cols];
+    for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) r[i * cols + j] = x[off + i * ld + j];
+    return r;
+  }
+
+  private static int[] ints(short[] x, int off, int rows, int cols, int ld) {
+    int[] r = new int[rows * cols];
+    for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) r[i * cols + j] = x[off + i * ld + j];
+    return r;
+  }
+
+  /** The integer GEMM on dense widened operands: a is m × k (k × m when transA), b is k × n (n × k when transB). */
+  private GemmStats intGemm(Accumulator acc, boolean transA, boolean transB, int m, int n, int k,
+      int[] a, int[] b, int[] c, int cOff, int ldc) {
+    int lda = transA ? m : k, ldb = transB ? k : n;
     int[] bp = new int[k * n];
     for (int p = 0; p < k; p++) {
-      for (int j = 0; j < n; j++) bp[packIndex(p, j, n, k)] = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+      for (int j = 0; j < n; j++) bp[packIndex(p, j, n, k)] = transB ? b[j * ldb + p] : b[p * ldb + j];
     }
     return RowSplit.run(threads, m, (long) m * n * k, (from, to) -> {
       long[] ev = new long[3];
@@ -849,7 +855,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
       for (int j0 = 0; j0 < n; j0 += STRIP) {
         int w = Math.min(STRIP, n - j0);
         for (int i = from; i < to; i++) {
-          for (int p = 0; p < k; p++) row.a[p] = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+          for (int p = 0; p < k; p++) row.a[p] = transA ? a[p * lda + i] : a[i * lda + p];
           ev[0] += intRow(acc, w, k, j0 * k, bp, row);
           System.arraycopy(row.result, 0, c, cOff + i * ldc + j0, w);
         }

@@ -51,7 +51,8 @@ public final class VectorGemm implements Gemm {
 
   // One micro-kernel per width, each on a static final species: C2 intrinsifies Vector API calls
   // only when the species is a compile-time constant (with the species as a parameter the kernel
-  // ran 60x slower, every vector boxed). The copies differ only in the constant: edit them alike.
+  // ran 60x slower, every vector boxed). The copies differ only in the constant; they are written
+  // by GenerateKernels from one template (docs/kernels.md).
   private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
   private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
   private static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
@@ -831,6 +832,7 @@ public final class VectorGemm implements Gemm {
 
   // The float and int epilogues live in separate kernels: one method holding both was too big
   // for C1 ("out of virtual registers"), which left it stuck in slow tier-2 code, never reaching C2.
+  // <generated: VectorGemm micro-kernels; do not edit, run java lowbit-core/src/test/java/dev/lowbit/codegen/GenerateKernels.java>
   private void kernelF(
       int kc, float[] ap, int ai, float[] bp, int bi,
       float[] c, int cOff, int ldc, float alpha, float beta) {
@@ -1765,4 +1767,5 @@ public final class VectorGemm implements Gemm {
     }
   }
 
+  // </generated>
 }
