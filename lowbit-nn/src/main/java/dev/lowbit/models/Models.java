@@ -8,6 +8,7 @@ import dev.lowbit.nn.Activation;
 import dev.lowbit.nn.BatchNorm;
 import dev.lowbit.nn.Conv2d;
 import dev.lowbit.nn.Dropout;
+import dev.lowbit.nn.FunctionRoles;
 import dev.lowbit.nn.Init;
 import dev.lowbit.nn.LayerNorm;
 import dev.lowbit.nn.Linear;
@@ -16,6 +17,7 @@ import dev.lowbit.nn.MultiHeadSelfAttention;
 import dev.lowbit.nn.Normalization;
 import dev.lowbit.nn.Pool2d;
 import dev.lowbit.nn.ResidualBlock;
+import dev.lowbit.numerics.Role;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -182,8 +184,11 @@ public final class Models {
     }
   }
 
-  /** Pre-norm transformer encoder block: x + attn(ln1 x), then x + mlp(ln2 x) with GELU. */
-  public static final class Block extends Module {
+  /**
+   * Pre-norm transformer encoder block: x + attn(ln1 x), then x + mlp(ln2 x) with GELU (the
+   * block's gelu function role).
+   */
+  public static final class Block extends Module implements FunctionRoles.Layer {
     private final Module ln1, ln2;
     private final MultiHeadSelfAttention attn;
     private final Linear fc1, fc2;
@@ -205,8 +210,13 @@ public final class Models {
     @Override
     public Var forward(Var x) {
       x = Ops.add(x, attn.forward(ln1.forward(x)));
-      Var m = fc2.forward(Ops.gelu(fc1.forward(ln2.forward(x)), false));
+      Var m = fc2.forward(Ops.gelu(fc1.forward(ln2.forward(x)), false, FunctionRoles.eval(name(), Role.GELU)));
       return Ops.add(x, drop.forward(m));
+    }
+
+    @Override
+    public java.util.Set<Role> functionRoles() {
+      return java.util.Set.of(Role.GELU);
     }
   }
 }
