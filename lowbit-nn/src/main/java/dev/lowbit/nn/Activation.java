@@ -3,6 +3,8 @@ package dev.lowbit.nn;
 import dev.lowbit.autograd.Ops;
 import dev.lowbit.autograd.Var;
 import dev.lowbit.numerics.Role;
+import dev.lowbit.numerics.Policy;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -33,13 +35,13 @@ public final class Activation extends Module implements FunctionRoles.Layer {
   }
 
   @Override
-  public Set<Role> functionRoles() {
-    return switch (kind) {
+  public List<Policy.Site> functionSites() {
+    return FunctionRoles.sites(name(), switch (kind) {
       case RELU -> Set.of(Role.RELU);
       case GELU, GELU_TANH -> Set.of(Role.GELU);
       case TANH -> Set.of(Role.TANH);
       case SOFTMAX -> FunctionRoles.SOFTMAX_ROLES;
-    };
+    });
   }
 
   @Override

@@ -2,8 +2,10 @@ package dev.lowbit.nn;
 
 import dev.lowbit.autograd.Ops;
 import dev.lowbit.autograd.Var;
+import dev.lowbit.numerics.Policy;
 import dev.lowbit.numerics.Role;
 import dev.lowbit.tensor.Tensor;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -39,7 +41,7 @@ public final class BatchNorm extends Module implements FunctionRoles.Layer {
   }
 
   @Override
-  public Set<Role> functionRoles() {
-    return Set.of(Role.BATCHNORM);
+  public List<Policy.Site> functionSites() {
+    return FunctionRoles.sites(name(), Set.of(Role.BATCHNORM));
   }
 }

@@ -1,10 +1,16 @@
 package dev.lowbit.nn;
 
 import dev.lowbit.autograd.FunctionEval;
+import dev.lowbit.autograd.Ops;
+import dev.lowbit.autograd.Var;
 import dev.lowbit.numerics.Approximation;
+import dev.lowbit.numerics.Policy;
 import dev.lowbit.numerics.Role;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -16,10 +22,27 @@ public final class FunctionRoles {
 
   private FunctionRoles() {}
 
-  /** A module that computes non-linear functions under its own name: {@link Numerics#sites} lists them. */
+  /**
+   * A module that computes non-linear functions: {@link Numerics#sites} lists its function sites.
+   * A module names a function by itself (an activation layer, a norm, an attention's softmax) or,
+   * for an activation applied to a child layer's output inside a model, by that child (the ReLU
+   * after {@code fc1} is {@code fc1 relu}).
+   */
   public interface Layer {
-    /** The function roles this module asks the policy about. */
-    Set<Role> functionRoles();
+    /** The (layer, function role) pairs this module asks the policy about (rank 0). */
+    List<Policy.Site> functionSites();
+  }
+
+  /** Sites of {@code roles} for layer {@code layer}. */
+  public static List<Policy.Site> sites(String layer, Collection<Role> roles) {
+    List<Policy.Site> out = new ArrayList<>();
+    for (Role r : roles) out.add(new Policy.Site(layer, r, 0));
+    return out;
+  }
+
+  /** ReLU of {@code x}, the output of layer {@code layer}, as the policy's relu role for it says. */
+  public static Var relu(String layer, Var x) {
+    return Ops.relu(x, eval(layer, Role.RELU));
   }
 
   /** The policy's approximation of (layer, role); exact without numerics. */

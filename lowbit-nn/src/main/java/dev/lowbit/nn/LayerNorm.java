@@ -2,7 +2,9 @@ package dev.lowbit.nn;
 
 import dev.lowbit.autograd.Ops;
 import dev.lowbit.autograd.Var;
+import dev.lowbit.numerics.Policy;
 import dev.lowbit.numerics.Role;
+import java.util.List;
 import java.util.Set;
 
 /** Layer normalization over the last dimension, with learned scale and shift (function role layernorm). */
@@ -28,7 +30,7 @@ public final class LayerNorm extends Module implements FunctionRoles.Layer {
   }
 
   @Override
-  public Set<Role> functionRoles() {
-    return Set.of(Role.LAYERNORM);
+  public List<Policy.Site> functionSites() {
+    return FunctionRoles.sites(name(), Set.of(Role.LAYERNORM));
   }
 }

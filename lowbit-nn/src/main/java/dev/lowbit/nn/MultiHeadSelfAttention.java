@@ -2,7 +2,9 @@ package dev.lowbit.nn;
 
 import dev.lowbit.autograd.Ops;
 import dev.lowbit.autograd.Var;
+import dev.lowbit.numerics.Policy;
 import dev.lowbit.numerics.Role;
+import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -45,8 +47,8 @@ public final class MultiHeadSelfAttention extends Module implements FunctionRole
   }
 
   @Override
-  public Set<Role> functionRoles() {
-    return FunctionRoles.SOFTMAX_ROLES;
+  public List<Policy.Site> functionSites() {
+    return FunctionRoles.sites(name(), FunctionRoles.SOFTMAX_ROLES);
   }
 
   private Var split(Var y, int b, int t) {

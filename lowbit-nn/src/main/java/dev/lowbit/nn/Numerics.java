@@ -96,7 +96,7 @@ public final class Numerics {
       }
     }
     if (m instanceof FunctionRoles.Layer f) {
-      for (Role r : f.functionRoles()) out.add(new Policy.Site(m.name(), r, 0));
+      out.addAll(f.functionSites());
     }
     for (Module c : m.children().values()) collectSites(c, out);
   }

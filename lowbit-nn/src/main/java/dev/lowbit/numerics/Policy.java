@@ -92,16 +92,7 @@ public final class Policy {
    * Spec.Approximate} that fits each of them.
    */
   static void checkFunctionRule(Set<Role> roles, Spec spec) {
-    boolean function = false, other = false;
-    for (Role r : roles) {
-      if (r.isFunction()) function = true;
-      else other = true;
-    }
-    if (function && other) {
-      throw new IllegalArgumentException("roles " + rolesText(roles) + " mix function roles with tensor or "
-          + "arithmetic roles; write them as separate rules");
-    }
-    if (function != spec instanceof Spec.Approximate) {
+    if (hasFunctionRole(roles) != spec instanceof Spec.Approximate) {
       throw new IllegalArgumentException("spec '" + spec.text() + "' does not fit roles " + rolesText(roles));
     }
     if (spec instanceof Spec.Approximate a) {
@@ -112,6 +103,24 @@ public final class Policy {
         }
       }
     }
+  }
+
+  /**
+   * True when {@code roles} are function roles, false when none is.
+   *
+   * @throws IllegalArgumentException when they mix function roles with others
+   */
+  static boolean hasFunctionRole(Set<Role> roles) {
+    boolean function = false, other = false;
+    for (Role r : roles) {
+      if (r.isFunction()) function = true;
+      else other = true;
+    }
+    if (function && other) {
+      throw new IllegalArgumentException("roles " + rolesText(roles) + " mix function roles with tensor or "
+          + "arithmetic roles; write them as separate rules");
+    }
+    return function;
   }
 
   /** Storage bits per value of the main tensors (32 for fp32). */
@@ -549,7 +558,7 @@ public final class Policy {
       ArithmeticParsers parsers) {
     for (String p : layers) checkPattern(p);
     Role first = roles.iterator().next();
-    if (first.isFunction()) return new Rule(layers, roles, functionSpec(roles, specTokens));
+    if (hasFunctionRole(roles)) return new Rule(layers, roles, functionSpec(roles, specTokens));
     Spec spec;
     if (first.isTensor()) {
       for (Role r : roles) {
@@ -767,7 +776,7 @@ public final class Policy {
    * when the rule's roles are not function roles (then {@code approximation} is refused).
    */
   private static Rule functionRuleFromJson(Map<?, ?> r, String layers, Set<Role> roles) {
-    if (!roles.iterator().next().isFunction()) {
+    if (!hasFunctionRole(roles)) {
       if (r.containsKey("approximation")) {
         throw new IllegalArgumentException("approximation applies to function roles only (" + functionRoleNames() + ")");
       }
