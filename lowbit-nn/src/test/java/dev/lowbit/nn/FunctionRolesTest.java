@@ -41,9 +41,13 @@ class FunctionRolesTest {
 
   /** The model's output and its input-gradient-free weight gradients after one backward pass. */
   private static List<float[]> run(String model, Policy policy) {
+    return run(model, Normalization.L2, policy);
+  }
+
+  private static List<float[]> run(String model, Normalization norm, Policy policy) {
     Compute.setNumerics(policy == null ? null : new Numerics(policy, 1));
     try {
-      Module m = Models.create(model, 3);
+      Module m = Models.create(model, 3, norm);
       Var out = m.forward(Var.constant(images(5, 4)));
       Ops.mean(Ops.mul(out, out)).backward();
       List<float[]> r = new ArrayList<>();
@@ -70,6 +74,12 @@ class FunctionRolesTest {
       List<float[]> none = run(model, null);
       assertSameBits(none, run(model, Presets.get("fp32")), model + " fp32 preset");
       assertSameBits(none, run(model, Policy.parse(ALL_EXACT, "exact")), model + " exact rules");
+    }
+    for (String model : List.of("resnet", "vit")) {
+      List<float[]> none = run(model, Normalization.L1, null);
+      assertSameBits(none, run(model, Normalization.L1, Policy.parse(ALL_EXACT, "exact")), model + " l1 exact rules");
+      String rule = model.equals("vit") ? "* layernorm fp16\n" : "* batchnorm fp16\n";
+      assertFalse(Arrays.equals(none.get(0), run(model, Normalization.L1, Policy.parse(rule, "p")).get(0)), model + " l1");
     }
   }
 
