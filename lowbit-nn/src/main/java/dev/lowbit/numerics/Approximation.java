@@ -58,6 +58,12 @@ public sealed interface Approximation {
   /** The valid spellings, for messages. */
   String VALID = "exact, poly:N (exp role only, N 1..8), or a minifloat such as fp16, bf16, e4m3, e5m2";
 
+  /** The values that fit function role {@code role}, for messages. */
+  static String validFor(Role role) {
+    return role == Role.EXP ? "exact, poly:N (N 1..8), or a minifloat such as fp16, bf16, e4m3, e5m2"
+        : "exact or a minifloat such as fp16, bf16, e4m3, e5m2 (poly:N is for role exp)";
+  }
+
   /**
    * Parses {@code exact}, {@code poly:N} or a minifloat format name.
    *
@@ -121,9 +127,10 @@ public sealed interface Approximation {
   }
 
   /**
-   * e^x by range reduction and a Taylor polynomial (the scheme of I-BERT's i-exp, in floating
-   * point): x = k·ln2 + r with k = rint(x/ln2) and |r| ≤ ln2/2, e^r ≈ Σ_{i≤N} r^i/i!, e^x =
-   * 2^k·p(r). Evaluated in double and rounded to float once; results above float's range are
+   * e^x by range reduction and a degree-N Taylor polynomial (the shape of I-BERT's i-exp, Kim et
+   * al., ICML 2021, in floating point and with Taylor coefficients instead of its fitted integer
+   * polynomial): x = k·ln2 + r with k = rint(x/ln2) and |r| ≤ ln2/2, e^r ≈ p(r) = Σ_{i≤N} r^i/i!,
+   * e^x ≈ 2^k·p(r). Evaluated in double and rounded to float once; results above float's range are
    * +inf, below e^-104 zero, NaN stays NaN. The relative error of p(r) is at most {@link
    * #errorBound()}, plus float's rounding of the result.
    */

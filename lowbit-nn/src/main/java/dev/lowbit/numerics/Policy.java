@@ -99,7 +99,7 @@ public final class Policy {
       for (Role r : roles) {
         if (!a.approximation().fits(r)) {
           throw new IllegalArgumentException("approximation '" + a.text() + "' does not apply to role " + r
-              + "; valid for " + r + ": " + Approximation.VALID);
+              + "; valid for " + r + ": " + Approximation.validFor(r));
         }
       }
     }

@@ -63,7 +63,7 @@ class FunctionRolePolicyTest {
 
   @ParameterizedTest
   @CsvSource(delimiter = '|', textBlock = """
-      * softmax poly:3          | policy line 2: approximation 'poly:3' does not apply to role softmax; valid for softmax: exact, poly:N (exp role only
+      * softmax poly:3          | policy line 2: approximation 'poly:3' does not apply to role softmax; valid for softmax: exact or a minifloat such as fp16, bf16, e4m3, e5m2 (poly:N is for role exp)
       * gelu int8               | policy line 2: approximation 'int8': int8 is not a minifloat; valid: exact, poly:N
       * gelu fp16 extra         | policy line 2: expected 'gelu APPROXIMATION' (exact, poly:N
       * exp poly:12             | policy line 2: poly:12: degree must be 1..8
