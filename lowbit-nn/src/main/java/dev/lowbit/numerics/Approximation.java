@@ -39,8 +39,9 @@ public sealed interface Approximation {
   }
 
   /**
-   * A softmax over rows whose exponentials are {@link #exp}, given the softmax's exact code: the
-   * exp role's part of a softmax. The row max is subtracted first, the sum is taken in double.
+   * A softmax over rows whose exponentials are {@link #exp}: the exp role's part of a softmax. The
+   * row max is subtracted first, the sum is taken in double. {@link Exact} returns the softmax's
+   * exact code {@code exact} itself; other values ignore it.
    */
   default Rows softmax(Rows exact) {
     return (x, y, rows, cols) -> {
