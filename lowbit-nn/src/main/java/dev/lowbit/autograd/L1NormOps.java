@@ -29,26 +29,36 @@ public final class L1NormOps {
 
   /** L1 layer norm over the last dimension of {@code a}, scale {@code c}, ε inside the division. */
   public static Var layerNorm(Var a, Var gamma, Var beta, float eps, float c) {
+    return layerNorm(a, gamma, beta, eps, c, FunctionEval.EXACT);
+  }
+
+  /**
+   * {@link #layerNorm(Var, Var, Var, float, float)} whose forward values {@code f} computes; the
+   * backward is the exact derivative at the input the exact code was given (straight-through).
+   */
+  public static Var layerNorm(Var a, Var gamma, Var beta, float eps, float c, FunctionEval f) {
     int d = a.dim(-1), rows = a.size() / d;
     if (gamma.size() != d || beta.size() != d) throw new IllegalArgumentException("l1LayerNorm: γ/β must have " + d + " values");
-    float[] x = a.data(), z = new float[x.length], yhat = new float[x.length];
+    float[] z = new float[a.size()], yhat = new float[a.size()];
     float[] inv = new float[rows];
     float[] gm = gamma.data(), bt = beta.data();
-    for (int r = 0; r < rows; r++) {
-      int o = r * d;
-      double mu = 0;
-      for (int j = 0; j < d; j++) mu += x[o + j];
-      mu /= d;
-      double mad = 0;
-      for (int j = 0; j < d; j++) mad += Math.abs(x[o + j] - mu);
-      mad /= d;
-      double s = 1 / (mad + eps);
-      inv[r] = (float) s;
-      for (int j = 0; j < d; j++) {
-        yhat[o + j] = (float) ((x[o + j] - mu) * s); // ŷ = d / s
-        z[o + j] = c * yhat[o + j] * gm[j] + bt[j];
+    f.of((x, zz, rs, cs) -> {
+      for (int r = 0; r < rows; r++) {
+        int o = r * d;
+        double mu = 0;
+        for (int j = 0; j < d; j++) mu += x[o + j];
+        mu /= d;
+        double mad = 0;
+        for (int j = 0; j < d; j++) mad += Math.abs(x[o + j] - mu);
+        mad /= d;
+        double s = 1 / (mad + eps);
+        inv[r] = (float) s;
+        for (int j = 0; j < d; j++) {
+          yhat[o + j] = (float) ((x[o + j] - mu) * s); // ŷ = d / s
+          zz[o + j] = c * yhat[o + j] * gm[j] + bt[j];
+        }
       }
-    }
+    }).apply(a.data(), z, rows, d);
     Var o = Ops.out(new Tensor(z, a.shape()), a, gamma, beta);
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
@@ -93,40 +103,56 @@ public final class L1NormOps {
    */
   public static Var batchNorm(Var a, Var gamma, Var beta, float[] runMean, float[] runSigma1,
       boolean training, float momentum, float eps, float c) {
+    return batchNorm(a, new Ops.BatchNormState(gamma, beta, runMean, runSigma1, training, momentum, eps), c,
+        FunctionEval.EXACT);
+  }
+
+  /**
+   * {@link #batchNorm(Var, Var, Var, float[], float[], boolean, float, float, float)} whose forward
+   * values {@code f} computes; {@code st.runVar()} holds the running σ1. The backward is the exact
+   * derivative at the input the exact code was given (straight-through).
+   */
+  public static Var batchNorm(Var a, Ops.BatchNormState st, float c, FunctionEval f) {
+    Var gamma = st.gamma(), beta = st.beta();
+    float[] runMean = st.runMean(), runSigma1 = st.runVar();
+    boolean training = st.training();
+    float momentum = st.momentum(), eps = st.eps();
     int n = a.dim(0), ch = a.dim(1), l = a.size() / Math.max(1, n * ch);
     if (gamma.size() != ch || beta.size() != ch) {
       throw new IllegalArgumentException("l1BatchNorm: γ/β must have " + ch + " values, have " + gamma.size() + "/" + beta.size());
     }
-    float[] x = a.data(), z = new float[x.length], yhat = new float[x.length];
+    float[] z = new float[a.size()], yhat = new float[a.size()];
     float[] mean = new float[ch], inv = new float[ch];
     long cnt = (long) n * l;
-    for (int k = 0; k < ch; k++) {
-      double mu, mad;
-      if (training) {
-        double s = 0;
-        for (int i = 0; i < n; i++) for (int j = 0, b = (i * ch + k) * l; j < l; j++) s += x[b + j];
-        mu = s / cnt;
-        double sa = 0;
-        for (int i = 0; i < n; i++) for (int j = 0, b = (i * ch + k) * l; j < l; j++) sa += Math.abs(x[b + j] - mu);
-        mad = sa / cnt;
-        runMean[k] = (float) ((1 - momentum) * runMean[k] + momentum * mu);
-        runSigma1[k] = (float) ((1 - momentum) * runSigma1[k] + momentum * mad);
-      } else {
-        mu = runMean[k];
-        mad = runSigma1[k];
-      }
-      mean[k] = (float) mu;
-      inv[k] = (float) (1 / (mad + eps));
-    }
     float[] gm = gamma.data(), bt = beta.data();
-    for (int i = 0; i < n; i++)
+    f.of((x, zz, rs, cs) -> {
       for (int k = 0; k < ch; k++) {
-        int b = (i * ch + k) * l;
-        for (int j = 0; j < l; j++) {
-          yhat[b + j] = (x[b + j] - mean[k]) * inv[k];
-          z[b + j] = c * yhat[b + j] * gm[k] + bt[k];
+        double mu, mad;
+        if (training) {
+          double s = 0;
+          for (int i = 0; i < n; i++) for (int j = 0, b = (i * ch + k) * l; j < l; j++) s += x[b + j];
+          mu = s / cnt;
+          double sa = 0;
+          for (int i = 0; i < n; i++) for (int j = 0, b = (i * ch + k) * l; j < l; j++) sa += Math.abs(x[b + j] - mu);
+          mad = sa / cnt;
+          runMean[k] = (float) ((1 - momentum) * runMean[k] + momentum * mu);
+          runSigma1[k] = (float) ((1 - momentum) * runSigma1[k] + momentum * mad);
+        } else {
+          mu = runMean[k];
+          mad = runSigma1[k];
         }
+        mean[k] = (float) mu;
+        inv[k] = (float) (1 / (mad + eps));
       }
+      for (int i = 0; i < n; i++)
+        for (int k = 0; k < ch; k++) {
+          int b = (i * ch + k) * l;
+          for (int j = 0; j < l; j++) {
+            yhat[b + j] = (x[b + j] - mean[k]) * inv[k];
+            zz[b + j] = c * yhat[b + j] * gm[k] + bt[k];
+          }
+        }
+    }).apply(a.data(), z, n * ch, l);
     Var o = Ops.out(new Tensor(z, a.shape()), a, gamma, beta);
     if (o.requiresGrad()) {
       Tape.record(o, () -> {

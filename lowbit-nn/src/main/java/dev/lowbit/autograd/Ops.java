@@ -185,8 +185,13 @@ public final class Ops {
   }
 
   public static Var relu(Var a) {
+    return relu(a, FunctionEval.EXACT);
+  }
+
+  /** ReLU whose forward values {@code f} computes; the backward passes the gradient where x > 0. */
+  public static Var relu(Var a, FunctionEval f) {
     float[] x = a.data(), z = StepArena.floats(x.length);
-    Parallel.forRange(z.length, 1, (lo, hi) -> where(x, x, null, z, lo, hi));
+    f.of(Ops::reluValues).apply(x, z, rows(a), cols(a));
     Var o = out(new Tensor(z, a.shape()), a);
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
@@ -203,6 +208,20 @@ public final class Ops {
       });
     }
     return o;
+  }
+
+  private static void reluValues(float[] x, float[] z, int rows, int cols) {
+    Parallel.forRange(z.length, 1, (lo, hi) -> where(x, x, null, z, lo, hi));
+  }
+
+  /** The length of {@code a}'s last dimension (1 for a scalar). */
+  private static int cols(Var a) {
+    return a.value().rank() == 0 ? 1 : a.dim(-1);
+  }
+
+  /** The rows of {@code a} over its last dimension. */
+  private static int rows(Var a) {
+    return a.size() / Math.max(cols(a), 1);
   }
 
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -236,13 +255,13 @@ public final class Ops {
 
   /** GELU, exact (x·Φ(x), erf form) or the tanh approximation (Hendrycks & Gimpel, 2016). */
   public static Var gelu(Var a, boolean tanhForm) {
+    return gelu(a, tanhForm, FunctionEval.EXACT);
+  }
+
+  /** GELU whose forward values {@code f} computes; the backward is the exact derivative at x. */
+  public static Var gelu(Var a, boolean tanhForm, FunctionEval f) {
     float[] x = a.data(), z = StepArena.floats(x.length);
-    for (int i = 0; i < z.length; i++) {
-      double v = x[i];
-      z[i] = (float) (tanhForm
-          ? 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)))
-          : 0.5 * v * (1 + erf(v * INV_SQRT_2)));
-    }
+    f.of((in, out, r, c) -> geluValues(in, out, tanhForm)).apply(x, z, rows(a), cols(a));
     Var o = out(new Tensor(z, a.shape()), a);
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
@@ -261,6 +280,15 @@ public final class Ops {
       });
     }
     return o;
+  }
+
+  private static void geluValues(float[] x, float[] z, boolean tanhForm) {
+    for (int i = 0; i < z.length; i++) {
+      double v = x[i];
+      z[i] = (float) (tanhForm
+          ? 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)))
+          : 0.5 * v * (1 + erf(v * INV_SQRT_2)));
+    }
   }
 
   /**
@@ -290,8 +318,13 @@ public final class Ops {
   }
 
   public static Var tanh(Var a) {
+    return tanh(a, FunctionEval.EXACT);
+  }
+
+  /** Tanh whose forward values {@code f} computes; the backward is 1 − z² of those values. */
+  public static Var tanh(Var a, FunctionEval f) {
     float[] x = a.data(), z = StepArena.floats(x.length);
-    for (int i = 0; i < z.length; i++) z[i] = (float) Math.tanh(x[i]);
+    f.of(Ops::tanhValues).apply(x, z, rows(a), cols(a));
     Var o = out(new Tensor(z, a.shape()), a);
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
@@ -302,11 +335,23 @@ public final class Ops {
     return o;
   }
 
+  private static void tanhValues(float[] x, float[] z, int rows, int cols) {
+    for (int i = 0; i < z.length; i++) z[i] = (float) Math.tanh(x[i]);
+  }
+
   /** Softmax over the last dimension. */
   public static Var softmax(Var a) {
+    return softmax(a, FunctionEval.EXACT);
+  }
+
+  /**
+   * Softmax over the last dimension whose forward values {@code f} computes; the backward is the
+   * exact softmax derivative at those values, z·(g − Σ g·z).
+   */
+  public static Var softmax(Var a, FunctionEval f) {
     int cols = a.dim(-1), rows = a.size() / Math.max(cols, 1);
     float[] z = StepArena.floats(a.size());
-    Reduce.softmaxRows(a.data(), z, rows, cols);
+    f.of(Reduce::softmaxRows).apply(a.data(), z, rows, cols);
     Var o = out(new Tensor(z, a.shape()), a);
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
@@ -492,19 +537,29 @@ public final class Ops {
 
   /** Layer norm over the last dimension with affine γ, β (length D). */
   public static Var layerNorm(Var a, Var gamma, Var beta, float eps) {
+    return layerNorm(a, gamma, beta, eps, FunctionEval.EXACT);
+  }
+
+  /**
+   * Layer norm whose forward values {@code f} computes (affine included); the backward is the
+   * exact derivative at the input the exact code was given (straight-through).
+   */
+  public static Var layerNorm(Var a, Var gamma, Var beta, float eps, FunctionEval f) {
     int d = a.dim(-1), rows = a.size() / d;
     if (gamma.size() != d || beta.size() != d) throw new IllegalArgumentException("layerNorm: γ/β must have " + d + " values");
-    float[] x = a.data(), z = StepArena.floats(x.length), xhat = StepArena.floats(x.length);
+    float[] z = StepArena.floats(a.size()), xhat = StepArena.floats(a.size());
     float[] mean = new float[rows], rstd = new float[rows];
-    Reduce.rowMeanRstd(x, rows, d, eps, mean, rstd);
     float[] gm = gamma.data(), bt = beta.data();
-    for (int r = 0; r < rows; r++) {
-      for (int j = 0; j < d; j++) {
-        int i = r * d + j;
-        xhat[i] = (x[i] - mean[r]) * rstd[r];
-        z[i] = xhat[i] * gm[j] + bt[j];
+    f.of((x, y, rs, cs) -> {
+      Reduce.rowMeanRstd(x, rows, d, eps, mean, rstd);
+      for (int r = 0; r < rows; r++) {
+        for (int j = 0; j < d; j++) {
+          int i = r * d + j;
+          xhat[i] = (x[i] - mean[r]) * rstd[r];
+          y[i] = xhat[i] * gm[j] + bt[j];
+        }
       }
-    }
+    }).apply(a.data(), z, rows, d);
     Var o = out(new Tensor(z, a.shape()), a, gamma, beta);
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
@@ -549,32 +604,51 @@ public final class Ops {
   public static Var batchNorm(
       Var a, Var gamma, Var beta, float[] runMean, float[] runVar,
       boolean training, float momentum, float eps) {
+    return batchNorm(a, new BatchNormState(gamma, beta, runMean, runVar, training, momentum, eps),
+        FunctionEval.EXACT);
+  }
+
+  /** A batch norm's parameters, running statistics and settings, as {@link #batchNorm} takes them. */
+  public record BatchNormState(Var gamma, Var beta, float[] runMean, float[] runVar,
+      boolean training, float momentum, float eps) {}
+
+  /**
+   * Batch norm whose forward values {@code f} computes (running-statistics update and affine
+   * included); the backward is the exact derivative at the input the exact code was given.
+   */
+  public static Var batchNorm(Var a, BatchNormState s, FunctionEval f) {
+    Var gamma = s.gamma(), beta = s.beta();
+    float[] runMean = s.runMean(), runVar = s.runVar();
+    boolean training = s.training();
+    float momentum = s.momentum(), eps = s.eps();
     int n = a.dim(0), c = a.dim(1), l = a.size() / Math.max(1, n * c);
     if (gamma.size() != c) throw new IllegalArgumentException("batchNorm: γ must have " + c + " values, has " + gamma.size());
-    float[] x = a.data(), z = StepArena.floats(x.length), xhat = StepArena.floats(x.length);
+    float[] z = StepArena.floats(a.size()), xhat = StepArena.floats(a.size());
     float[] mean = new float[c], var = new float[c], rstd = new float[c];
-    if (training) {
-      Reduce.channelMeanVar(x, n, c, l, mean, var);
-      long cnt = (long) n * l;
-      for (int ch = 0; ch < c; ch++) {
-        float unbiased = cnt > 1 ? (float) (var[ch] * (double) cnt / (cnt - 1)) : var[ch];
-        runMean[ch] = (1 - momentum) * runMean[ch] + momentum * mean[ch];
-        runVar[ch] = (1 - momentum) * runVar[ch] + momentum * unbiased;
-      }
-    } else {
-      System.arraycopy(runMean, 0, mean, 0, c);
-      System.arraycopy(runVar, 0, var, 0, c);
-    }
-    for (int ch = 0; ch < c; ch++) rstd[ch] = (float) (1 / Math.sqrt(var[ch] + eps));
     float[] gm = gamma.data(), bt = beta.data();
-    for (int i = 0; i < n; i++)
-      for (int ch = 0; ch < c; ch++) {
-        int b = (i * c + ch) * l;
-        for (int j = 0; j < l; j++) {
-          xhat[b + j] = (x[b + j] - mean[ch]) * rstd[ch];
-          z[b + j] = xhat[b + j] * gm[ch] + bt[ch];
+    f.of((x, y, rs, cs) -> {
+      if (training) {
+        Reduce.channelMeanVar(x, n, c, l, mean, var);
+        long cnt = (long) n * l;
+        for (int ch = 0; ch < c; ch++) {
+          float unbiased = cnt > 1 ? (float) (var[ch] * (double) cnt / (cnt - 1)) : var[ch];
+          runMean[ch] = (1 - momentum) * runMean[ch] + momentum * mean[ch];
+          runVar[ch] = (1 - momentum) * runVar[ch] + momentum * unbiased;
         }
+      } else {
+        System.arraycopy(runMean, 0, mean, 0, c);
+        System.arraycopy(runVar, 0, var, 0, c);
       }
+      for (int ch = 0; ch < c; ch++) rstd[ch] = (float) (1 / Math.sqrt(var[ch] + eps));
+      for (int i = 0; i < n; i++)
+        for (int ch = 0; ch < c; ch++) {
+          int b = (i * c + ch) * l;
+          for (int j = 0; j < l; j++) {
+            xhat[b + j] = (x[b + j] - mean[ch]) * rstd[ch];
+            y[b + j] = xhat[b + j] * gm[ch] + bt[ch];
+          }
+        }
+    }).apply(a.data(), z, n * c, l);
     Var o = out(new Tensor(z, a.shape()), a, gamma, beta);
     if (o.requiresGrad()) {
       Tape.record(o, () -> {

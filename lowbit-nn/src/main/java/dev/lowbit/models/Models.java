@@ -8,6 +8,7 @@ import dev.lowbit.nn.Activation;
 import dev.lowbit.nn.BatchNorm;
 import dev.lowbit.nn.Conv2d;
 import dev.lowbit.nn.Dropout;
+import dev.lowbit.nn.FunctionRoles;
 import dev.lowbit.nn.Init;
 import dev.lowbit.nn.LayerNorm;
 import dev.lowbit.nn.Linear;
@@ -16,6 +17,8 @@ import dev.lowbit.nn.MultiHeadSelfAttention;
 import dev.lowbit.nn.Normalization;
 import dev.lowbit.nn.Pool2d;
 import dev.lowbit.nn.ResidualBlock;
+import dev.lowbit.numerics.Policy;
+import dev.lowbit.numerics.Role;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -70,7 +73,7 @@ public final class Models {
   }
 
   /** 784-256-256-10 with ReLU (names fc1..fc3 as in the PyTorch peer). */
-  public static final class Mlp extends Module {
+  public static final class Mlp extends Module implements FunctionRoles.Layer {
     private final Linear fc1, fc2, fc3;
 
     public Mlp(SplittableRandom rng) {
@@ -82,12 +85,17 @@ public final class Models {
     @Override
     public Var forward(Var x) {
       Var h = Ops.reshape(x, x.dim(0), -1);
-      return fc3.forward(Ops.relu(fc2.forward(Ops.relu(fc1.forward(h)))));
+      return fc3.forward(FunctionRoles.relu(fc2.name(), fc2.forward(FunctionRoles.relu(fc1.name(), fc1.forward(h)))));
+    }
+
+    @Override
+    public List<Policy.Site> functionSites() {
+      return reluSites(fc1, fc2);
     }
   }
 
   /** conv3×3(1→32)-ReLU-maxpool2, conv3×3(32→64)-ReLU-maxpool2, fc(3136→128)-ReLU, fc(128→10). */
-  public static final class Cnn extends Module {
+  public static final class Cnn extends Module implements FunctionRoles.Layer {
     private final Conv2d c1, c2;
     private final Linear f1, f2;
     private final Pool2d pool = Pool2d.max(2);
@@ -104,14 +112,19 @@ public final class Models {
     public Var forward(Var x) {
       // relu(maxpool(·)) = maxpool(relu(·)), same gradients (both route to the window's first
       // maximum, which gets zero when it is not positive), on a quarter of the values.
-      Var h = Ops.relu(pool.forward(c1.forward(x)));
-      h = Ops.relu(pool.forward(c2.forward(h)));
-      return f2.forward(Ops.relu(f1.forward(Ops.flatten(h))));
+      Var h = FunctionRoles.relu(c1.name(), pool.forward(c1.forward(x)));
+      h = FunctionRoles.relu(c2.name(), pool.forward(c2.forward(h)));
+      return f2.forward(FunctionRoles.relu(f1.name(), f1.forward(Ops.flatten(h))));
+    }
+
+    @Override
+    public List<Policy.Site> functionSites() {
+      return reluSites(c1, c2, f1);
     }
   }
 
   /** A small ResNet: 3×3 stem (16), three basic blocks (16, 32/2, 64/2), global average pool, fc. */
-  public static final class ResNet extends Module {
+  public static final class ResNet extends Module implements FunctionRoles.Layer {
     private final Conv2d stem;
     private final Module bn;
     private final ResidualBlock b1, b2, b3;
@@ -132,11 +145,23 @@ public final class Models {
 
     @Override
     public Var forward(Var x) {
-      Var h = Ops.relu(bn.forward(stem.forward(x)));
+      Var h = FunctionRoles.relu(bn.name(), bn.forward(stem.forward(x)));
       h = b3.forward(b2.forward(b1.forward(h)));
       h = Ops.meanDim(Ops.reshape(h, h.dim(0), h.dim(1), -1), 2);
       return fc.forward(h);
     }
+
+    @Override
+    public List<Policy.Site> functionSites() {
+      return reluSites(bn);
+    }
+  }
+
+  /** The relu sites of layers whose outputs a model passes through a ReLU. */
+  private static List<Policy.Site> reluSites(Module... layers) {
+    List<Policy.Site> out = new java.util.ArrayList<>();
+    for (Module m : layers) out.addAll(FunctionRoles.sites(m.name(), java.util.Set.of(Role.RELU)));
+    return out;
   }
 
   /**
@@ -182,8 +207,11 @@ public final class Models {
     }
   }
 
-  /** Pre-norm transformer encoder block: x + attn(ln1 x), then x + mlp(ln2 x) with GELU. */
-  public static final class Block extends Module {
+  /**
+   * Pre-norm transformer encoder block: x + attn(ln1 x), then x + mlp(ln2 x) with GELU (function
+   * site {@code fc1 gelu}: the GELU of fc1's output).
+   */
+  public static final class Block extends Module implements FunctionRoles.Layer {
     private final Module ln1, ln2;
     private final MultiHeadSelfAttention attn;
     private final Linear fc1, fc2;
@@ -205,8 +233,13 @@ public final class Models {
     @Override
     public Var forward(Var x) {
       x = Ops.add(x, attn.forward(ln1.forward(x)));
-      Var m = fc2.forward(Ops.gelu(fc1.forward(ln2.forward(x)), false));
+      Var m = fc2.forward(Ops.gelu(fc1.forward(ln2.forward(x)), false, FunctionRoles.eval(fc1.name(), Role.GELU)));
       return Ops.add(x, drop.forward(m));
+    }
+
+    @Override
+    public List<Policy.Site> functionSites() {
+      return FunctionRoles.sites(fc1.name(), java.util.Set.of(Role.GELU));
     }
   }
 }

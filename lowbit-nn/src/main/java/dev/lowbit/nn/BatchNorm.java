@@ -2,10 +2,17 @@ package dev.lowbit.nn;
 
 import dev.lowbit.autograd.Ops;
 import dev.lowbit.autograd.Var;
+import dev.lowbit.numerics.Policy;
+import dev.lowbit.numerics.Role;
 import dev.lowbit.tensor.Tensor;
+import java.util.List;
+import java.util.Set;
 
-/** Batch normalization over channel dimension 1 of N×C (1-d) or N×C×H×W (2-d) inputs. */
-public final class BatchNorm extends Module {
+/**
+ * Batch normalization over channel dimension 1 of N×C (1-d) or N×C×H×W (2-d) inputs (function
+ * role batchnorm).
+ */
+public final class BatchNorm extends Module implements FunctionRoles.Layer {
 
   public final Var weight;
   public final Var bias;
@@ -29,6 +36,12 @@ public final class BatchNorm extends Module {
 
   @Override
   public Var forward(Var x) {
-    return Ops.batchNorm(x, weight, bias, runningMean.data(), runningVar.data(), isTraining(), momentum, eps);
+    var state = new Ops.BatchNormState(weight, bias, runningMean.data(), runningVar.data(), isTraining(), momentum, eps);
+    return Ops.batchNorm(x, state, FunctionRoles.eval(name(), Role.BATCHNORM));
+  }
+
+  @Override
+  public List<Policy.Site> functionSites() {
+    return FunctionRoles.sites(name(), Set.of(Role.BATCHNORM));
   }
 }

@@ -2,14 +2,20 @@ package dev.lowbit.nn;
 
 import dev.lowbit.autograd.L1NormOps;
 import dev.lowbit.autograd.Var;
+import dev.lowbit.autograd.Ops;
+import dev.lowbit.numerics.Policy;
+import dev.lowbit.numerics.Role;
 import dev.lowbit.tensor.Tensor;
+import java.util.List;
+import java.util.Set;
 
 /**
  * Batch normalization by the mean absolute deviation over channel dimension 1 of N×C or N×C×H×W
  * inputs (Guo et al., arXiv 2411.10948; reconstructed, spec training-numerics §2.5): see {@link
- * L1NormOps#batchNorm}. Evaluation uses the running mean and running σ1.
+ * L1NormOps#batchNorm}. Evaluation uses the running mean and running σ1. Function role batchnorm,
+ * as for {@link BatchNorm}.
  */
-public final class L1BatchNorm extends Module {
+public final class L1BatchNorm extends Module implements FunctionRoles.Layer {
 
   public final Var weight;
   public final Var bias;
@@ -38,6 +44,12 @@ public final class L1BatchNorm extends Module {
 
   @Override
   public Var forward(Var x) {
-    return L1NormOps.batchNorm(x, weight, bias, runningMean.data(), runningSigma1.data(), isTraining(), momentum, eps, c);
+    var state = new Ops.BatchNormState(weight, bias, runningMean.data(), runningSigma1.data(), isTraining(), momentum, eps);
+    return L1NormOps.batchNorm(x, state, c, FunctionRoles.eval(name(), Role.BATCHNORM));
+  }
+
+  @Override
+  public List<Policy.Site> functionSites() {
+    return FunctionRoles.sites(name(), Set.of(Role.BATCHNORM));
   }
 }

@@ -2,12 +2,17 @@ package dev.lowbit.nn;
 
 import dev.lowbit.autograd.L1NormOps;
 import dev.lowbit.autograd.Var;
+import dev.lowbit.numerics.Policy;
+import dev.lowbit.numerics.Role;
+import java.util.List;
+import java.util.Set;
 
 /**
  * Layer normalization by the mean absolute deviation over the last dimension (Guo et al., arXiv
  * 2411.10948; reconstructed, spec training-numerics §2.5): see {@link L1NormOps#layerNorm}.
+ * Function role layernorm, as for {@link LayerNorm}.
  */
-public final class L1LayerNorm extends Module {
+public final class L1LayerNorm extends Module implements FunctionRoles.Layer {
 
   public final Var weight;
   public final Var bias;
@@ -29,6 +34,11 @@ public final class L1LayerNorm extends Module {
 
   @Override
   public Var forward(Var x) {
-    return L1NormOps.layerNorm(x, weight, bias, eps, c);
+    return L1NormOps.layerNorm(x, weight, bias, eps, c, FunctionRoles.eval(name(), Role.LAYERNORM));
+  }
+
+  @Override
+  public List<Policy.Site> functionSites() {
+    return FunctionRoles.sites(name(), Set.of(Role.LAYERNORM));
   }
 }

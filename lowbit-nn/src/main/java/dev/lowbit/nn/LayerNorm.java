@@ -2,9 +2,13 @@ package dev.lowbit.nn;
 
 import dev.lowbit.autograd.Ops;
 import dev.lowbit.autograd.Var;
+import dev.lowbit.numerics.Policy;
+import dev.lowbit.numerics.Role;
+import java.util.List;
+import java.util.Set;
 
-/** Layer normalization over the last dimension, with learned scale and shift. */
-public final class LayerNorm extends Module {
+/** Layer normalization over the last dimension, with learned scale and shift (function role layernorm). */
+public final class LayerNorm extends Module implements FunctionRoles.Layer {
 
   public final Var weight;
   public final Var bias;
@@ -22,6 +26,11 @@ public final class LayerNorm extends Module {
 
   @Override
   public Var forward(Var x) {
-    return Ops.layerNorm(x, weight, bias, eps);
+    return Ops.layerNorm(x, weight, bias, eps, FunctionRoles.eval(name(), Role.LAYERNORM));
+  }
+
+  @Override
+  public List<Policy.Site> functionSites() {
+    return FunctionRoles.sites(name(), Set.of(Role.LAYERNORM));
   }
 }

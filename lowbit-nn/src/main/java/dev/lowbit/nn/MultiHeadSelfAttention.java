@@ -2,14 +2,19 @@ package dev.lowbit.nn;
 
 import dev.lowbit.autograd.Ops;
 import dev.lowbit.autograd.Var;
+import dev.lowbit.numerics.Policy;
+import dev.lowbit.numerics.Role;
+import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
  * Multi-head self-attention over B×T×D tokens (Vaswani et al., "Attention Is All You Need", 2017):
  * per head softmax(Q·Kᵀ/√d)·V, heads concatenated and projected. Q, K, V are separate projections
- * (q, k, v) so every product is an ordinary Linear or a {@link Compute#bmm}.
+ * (q, k, v) so every product is an ordinary Linear or a {@link Compute#bmm}. The softmax is the
+ * layer's softmax and exp function roles.
  */
-public final class MultiHeadSelfAttention extends Module {
+public final class MultiHeadSelfAttention extends Module implements FunctionRoles.Layer {
 
   private final int dim, heads, headDim;
   private final Linear q, k, v, proj;
@@ -35,10 +40,15 @@ public final class MultiHeadSelfAttention extends Module {
     Var kh = split(k.forward(x), b, t);
     Var vh = split(v.forward(x), b, t);
     Var scores = Ops.scale(Compute.bmm(name() + ".scores", qh, kh, true), (float) (1 / Math.sqrt(headDim)));
-    Var attn = Ops.softmax(scores);
+    Var attn = Ops.softmax(scores, FunctionRoles.softmax(name()));
     Var ctx = Compute.bmm(name() + ".context", attn, vh, false); // B×H×T×dh
     Var merged = Ops.reshape(Ops.permute(ctx, 0, 2, 1, 3), b, t, dim);
     return proj.forward(merged);
+  }
+
+  @Override
+  public List<Policy.Site> functionSites() {
+    return FunctionRoles.sites(name(), FunctionRoles.SOFTMAX_ROLES);
   }
 
   private Var split(Var y, int b, int t) {

@@ -63,7 +63,8 @@ public final class Numerics {
    * tensor it quantizes there: GEMM operands and weight gradients of linear and convolution layers
    * and attention's two batched products ({@code NAME.scores}, {@code NAME.context}) are quantized
    * as rows × cols matrices (rank 2), master weights and optimizer state in their parameter's own
-   * shape; multiplier and accumulator sites (rank 0) are the layers with products. {@link
+   * shape; multiplier and accumulator sites (rank 0) are the layers with products, function-role
+   * sites (rank 0) the modules that compute softmax, GELU, a norm ({@link FunctionRoles.Layer}). {@link
    * Policy#check} uses them to refuse a policy that cannot apply before training starts.
    */
   public static List<Policy.Site> sites(Module model) {
@@ -94,6 +95,9 @@ public final class Numerics {
         out.add(new Policy.Site(m.name() + product, Role.MULTIPLIER, 0));
         out.add(new Policy.Site(m.name() + product, Role.ACCUMULATOR, 0));
       }
+    }
+    if (m instanceof FunctionRoles.Layer f) {
+      out.addAll(f.functionSites());
     }
     for (Module c : m.children().values()) collectSites(c, out);
   }

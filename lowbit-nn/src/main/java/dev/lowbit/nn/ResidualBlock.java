@@ -2,14 +2,20 @@ package dev.lowbit.nn;
 
 import dev.lowbit.autograd.Ops;
 import dev.lowbit.autograd.Var;
+import dev.lowbit.numerics.Policy;
+import dev.lowbit.numerics.Role;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
  * ResNet's basic block (He et al., "Deep Residual Learning for Image Recognition", 2016):
  * relu(bn2(conv2(relu(bn1(conv1 x)))) + shortcut x), the shortcut a strided 1×1 conv + BN when the
- * shape changes.
+ * shape changes. Function sites: {@code bn1 relu} (the inner ReLU) and the block's own relu (the
+ * outer one).
  */
-public final class ResidualBlock extends Module {
+public final class ResidualBlock extends Module implements FunctionRoles.Layer {
 
   private final Conv2d conv1, conv2;
   private final Module bn1, bn2;
@@ -38,9 +44,16 @@ public final class ResidualBlock extends Module {
 
   @Override
   public Var forward(Var x) {
-    Var y = Ops.relu(bn1.forward(conv1.forward(x)));
+    Var y = FunctionRoles.relu(bn1.name(), bn1.forward(conv1.forward(x)));
     y = bn2.forward(conv2.forward(y));
     Var s = downConv == null ? x : downBn.forward(downConv.forward(x));
-    return Ops.relu(Ops.add(y, s));
+    return FunctionRoles.relu(name(), Ops.add(y, s));
+  }
+
+  @Override
+  public List<Policy.Site> functionSites() {
+    List<Policy.Site> out = new ArrayList<>(FunctionRoles.sites(bn1.name(), Set.of(Role.RELU)));
+    out.addAll(FunctionRoles.sites(name(), Set.of(Role.RELU)));
+    return out;
   }
 }

@@ -35,11 +35,13 @@ import java.util.regex.Pattern;
  *   option KEY VALUE                     a policy-wide setting, see {@link Options}
  *   LAYERS ROLES FORMAT [ROUNDING] [GRANULARITY]     tensor roles
  *   LAYERS ROLES SPEC [PRODUCTS]                     multiplier / accumulator
+ *   LAYERS ROLES APPROXIMATION                       function roles (softmax, gelu, exp, ...)
  * </pre>
  *
  * LAYERS is a comma-separated list of globs over hierarchical layer names ({@code *} any run of
  * characters, {@code ?} one character); ROLES a comma-separated list of {@link Role} names, all
- * tensor roles or all arithmetic ones; FORMAT a {@link dev.lowbit.format.NumberFormat} string or
+ * tensor roles, all arithmetic ones or all function roles; APPROXIMATION an {@link
+ * Approximation} ({@code exact}, {@code poly:N}, a minifloat); FORMAT a {@link dev.lowbit.format.NumberFormat} string or
  * {@code fp32} (keep); PRODUCTS a comma-separated list of {@link Product} names (default all).
  * Policy files are UTF-8 text (a leading byte-order mark is skipped; other encodings and binary
  * files are refused, naming the offset); every message names the file and line. Before training,
@@ -58,6 +60,7 @@ public final class Policy {
       roles = Collections.unmodifiableSet(EnumSet.copyOf(roles));
       Objects.requireNonNull(spec, "spec");
       boolean tensor = roles.iterator().next().isTensor();
+      checkFunctionRule(roles, spec);
       for (Role r : roles) {
         if (r.isTensor() != tensor) {
           throw new IllegalArgumentException("roles " + rolesText(roles) + " mix tensor roles with "
@@ -68,7 +71,7 @@ public final class Policy {
         throw new IllegalArgumentException("multiplier and accumulator take different specs; "
             + "write them as separate rules");
       }
-      if (tensor == spec instanceof Spec.Arithmetic) {
+      if (!roles.iterator().next().isFunction() && tensor == spec instanceof Spec.Arithmetic) {
         throw new IllegalArgumentException("spec '" + spec.text() + "' does not fit roles " + rolesText(roles));
       }
     }
@@ -84,6 +87,42 @@ public final class Policy {
     public String text() {
       return String.join(",", layers) + "  " + rolesText(roles) + "  " + spec.text();
     }
+  }
+
+  /**
+   * A rule's function roles: all or none of its roles are function roles, whose spec is an {@link
+   * Spec.Approximate} that fits each of them.
+   */
+  static void checkFunctionRule(Set<Role> roles, Spec spec) {
+    if (hasFunctionRole(roles) != spec instanceof Spec.Approximate) {
+      throw new IllegalArgumentException("spec '" + spec.text() + "' does not fit roles " + rolesText(roles));
+    }
+    if (spec instanceof Spec.Approximate a) {
+      for (Role r : roles) {
+        if (!a.approximation().fits(r)) {
+          throw new IllegalArgumentException("approximation '" + a.text() + "' does not apply to role " + r
+              + "; valid for " + r + ": " + Approximation.validFor(r));
+        }
+      }
+    }
+  }
+
+  /**
+   * True when {@code roles} are function roles, false when none is.
+   *
+   * @throws IllegalArgumentException when they mix function roles with others
+   */
+  static boolean hasFunctionRole(Set<Role> roles) {
+    boolean function = false, other = false;
+    for (Role r : roles) {
+      if (r.isFunction()) function = true;
+      else other = true;
+    }
+    if (function && other) {
+      throw new IllegalArgumentException("roles " + rolesText(roles) + " mix function roles with tensor or "
+          + "arithmetic roles; write them as separate rules");
+    }
+    return function;
   }
 
   /** Storage bits per value of the main tensors (32 for fp32). */
@@ -184,7 +223,8 @@ public final class Policy {
    */
   public Optional<Quantizer> lookup(String layer, Role role) {
     if (!role.isTensor()) {
-      throw new IllegalArgumentException(role + " is not a tensor role; use arithmetic(layer, role, product)");
+      throw new IllegalArgumentException(role + " is not a tensor role; use " + (role.isFunction()
+          ? "approximation(layer, role)" : "arithmetic(layer, role, product)"));
     }
     return spec(layer, role).flatMap(s -> s instanceof Spec.Quantize q ? Optional.of(q.quantizer()) : Optional.empty());
   }
@@ -197,6 +237,9 @@ public final class Policy {
   public Optional<String> arithmetic(String layer, Role role, Product product) {
     if (role.isTensor()) {
       throw new IllegalArgumentException(role + " is a tensor role; use lookup(layer, role)");
+    }
+    if (role.isFunction()) {
+      throw new IllegalArgumentException(role + " is a function role; use approximation(layer, role)");
     }
     return arithmeticRule(layer, role, product).map(Spec.Arithmetic::spec);
   }
@@ -215,6 +258,30 @@ public final class Policy {
     Objects.requireNonNull(product, "product");
     return spec(layer, role).flatMap(s -> s instanceof Spec.Arithmetic a && a.products().contains(product)
         ? Optional.of(a) : Optional.empty());
+  }
+
+  /**
+   * How layer {@code layer} evaluates function role {@code role}: the first covering rule's
+   * approximation, {@link Approximation#EXACT} when none covers it.
+   *
+   * @throws IllegalArgumentException for a role that is not a function role
+   */
+  public Approximation approximation(String layer, Role role) {
+    if (!role.isFunction()) {
+      throw new IllegalArgumentException(role + " is not a function role; valid: " + functionRoleNames());
+    }
+    return spec(layer, role).map(s -> ((Spec.Approximate) s).approximation()).orElse(Approximation.EXACT);
+  }
+
+  /** The function roles' names, comma-separated. */
+  static String functionRoleNames() {
+    StringBuilder sb = new StringBuilder();
+    for (Role r : Role.values()) {
+      if (!r.isFunction()) continue;
+      if (!sb.isEmpty()) sb.append(", ");
+      sb.append(r.label());
+    }
+    return sb.toString();
   }
 
   /** Bits per stored value of a tensor role of a layer (format bits incl. block exponents; 32 for fp32). */
@@ -403,8 +470,9 @@ public final class Policy {
           }
           default -> {
             if (tok.size() < 3) {
-              throw new IllegalArgumentException("expected 'LAYERS ROLES FORMAT [ROUNDING] [GRANULARITY]' "
-                  + "or 'LAYERS accumulator|multiplier SPEC [PRODUCTS]', got '" + line + "'");
+              throw new IllegalArgumentException("expected 'LAYERS ROLES FORMAT [ROUNDING] [GRANULARITY]', "
+                  + "'LAYERS accumulator|multiplier SPEC [PRODUCTS]' or 'LAYERS FUNCTION-ROLES APPROXIMATION', got '"
+                  + line + "'");
             }
             rules.add(rule(Arrays.asList(tok.get(0).split(",", -1)), parseRoles(tok.get(1)),
                 tok.subList(2, tok.size()), parsers));
@@ -514,6 +582,7 @@ public final class Policy {
       ArithmeticParsers parsers) {
     for (String p : layers) checkPattern(p);
     Role first = roles.iterator().next();
+    if (hasFunctionRole(roles)) return new Rule(layers, roles, functionSpec(roles, specTokens));
     Spec spec;
     if (first.isTensor()) {
       for (Role r : roles) {
@@ -548,6 +617,15 @@ public final class Policy {
       }
     }
     return new Rule(layers, roles, spec);
+  }
+
+  /** The spec of a function-role rule: one {@link Approximation}. */
+  private static Spec functionSpec(Set<Role> roles, List<String> specTokens) {
+    if (specTokens.size() != 1) {
+      throw new IllegalArgumentException("expected '" + rolesText(roles) + " APPROXIMATION' (" + Approximation.VALID
+          + "), got '" + String.join(" ", specTokens) + "'");
+    }
+    return new Spec.Approximate(Approximation.parse(specTokens.get(0)));
   }
 
   static String rolesText(Set<Role> roles) {
@@ -585,7 +663,8 @@ public final class Policy {
    * The JSON tree of this policy (maps, lists and strings), ready for any JSON writer:
    * {@code {"name": ..., "options": {...}, "rules": [{"layers": "*", "roles": "weight", "format":
    * "int8", "rounding": "nearest-even", "granularity": "per-channel(0)"}, ...]}}. Arithmetic rules
-   * carry {@code "format"} (the spec string) and, when not all, {@code "products"}.
+   * carry {@code "format"} (the spec string) and, when not all, {@code "products"}; function-role
+   * rules carry {@code "approximation"} instead of {@code "format"}.
    */
   public Map<String, Object> toJsonTree() {
     LinkedHashMap<String, Object> m = new LinkedHashMap<>();
@@ -607,6 +686,7 @@ public final class Policy {
           j.put("format", a.spec());
           if (!a.allProducts()) j.put("products", Spec.productsText(a.products()));
         }
+        case Spec.Approximate a -> j.put("approximation", a.text());
       }
       rs.add(j);
     }
@@ -629,7 +709,8 @@ public final class Policy {
    * layers} (string or list; comma-separated globs), {@code role} or {@code roles} (string,
    * comma-separated, or list), {@code format}, and optional {@code rounding}, {@code granularity}
    * (tensor roles) or {@code products} (arithmetic roles)), optional {@code name} and {@code
-   * options} (object of strings or numbers).
+   * options} (object of strings or numbers). A rule of function roles gives {@code approximation}
+   * instead of {@code format}.
    *
    * @throws IllegalArgumentException naming the JSON path and the problem
    */
@@ -671,9 +752,10 @@ public final class Policy {
       try {
         if (!(list.get(i) instanceof Map<?, ?> r)) throw new IllegalArgumentException("expected an object");
         for (Object k : r.keySet()) {
-          if (!List.of("layers", "role", "roles", "format", "rounding", "granularity", "products").contains(k)) {
+          if (!List.of("layers", "role", "roles", "format", "rounding", "granularity", "products", "approximation")
+              .contains(k)) {
             throw new IllegalArgumentException("unknown key '" + k
-                + "'; valid: layers, role(s), format, rounding, granularity, products");
+                + "'; valid: layers, role(s), format, rounding, granularity, products, approximation");
           }
         }
         if (r.containsKey("role") && r.containsKey("roles")) {
@@ -681,6 +763,11 @@ public final class Policy {
         }
         String layers = joined(r.get("layers"), "layers");
         String roles = joined(r.containsKey("role") ? r.get("role") : r.get("roles"), "role");
+        Rule function = functionRuleFromJson(r, layers, parseRoles(roles));
+        if (function != null) {
+          rules.add(function);
+          continue;
+        }
         if (!(r.get("format") instanceof String format)) throw new IllegalArgumentException("missing \"format\"");
         Set<Role> rs = parseRoles(roles);
         List<String> tokens = new ArrayList<>();
@@ -704,6 +791,26 @@ public final class Policy {
       }
     }
     return new Policy(name, rules, options);
+  }
+
+  /**
+   * A JSON rule of function roles ({@code "approximation": "poly:3"}, no other spec key), or null
+   * when the rule's roles are not function roles (then {@code approximation} is refused).
+   */
+  private static Rule functionRuleFromJson(Map<?, ?> r, String layers, Set<Role> roles) {
+    if (!hasFunctionRole(roles)) {
+      if (r.containsKey("approximation")) {
+        throw new IllegalArgumentException("approximation applies to function roles only (" + functionRoleNames() + ")");
+      }
+      return null;
+    }
+    for (String k : List.of("format", "rounding", "granularity", "products")) {
+      if (r.containsKey(k)) {
+        throw new IllegalArgumentException("function roles take \"approximation\", not \"" + k + "\"");
+      }
+    }
+    if (!(r.get("approximation") instanceof String a)) throw new IllegalArgumentException("missing \"approximation\"");
+    return rule(Arrays.asList(layers.split(",", -1)), roles, List.of(a.strip()), ArithmeticParsers.DEFAULT);
   }
 
   private static String joined(Object v, String key) {

@@ -5,7 +5,9 @@ import java.util.Locale;
 /**
  * What a value is to a layer, for the {@link Policy}: the tensors that cross a layer boundary
  * ({@link #isTensor()}) are quantized by a {@link dev.lowbit.format.Quantizer}; the arithmetic roles
- * ({@link #MULTIPLIER}, {@link #ACCUMULATOR}) say how the layer's products are formed and summed.
+ * ({@link #MULTIPLIER}, {@link #ACCUMULATOR}) say how the layer's products are formed and summed;
+ * the function roles ({@link #isFunction()}: softmax, gelu, tanh, relu, layernorm, batchnorm, exp)
+ * say how a layer evaluates its non-linear functions, by an {@link Approximation}.
  */
 public enum Role {
   /** A layer's weight as the forward and backward GEMMs see it. */
@@ -23,7 +25,21 @@ public enum Role {
   /** How a GEMM forms its products (exact, L-Mul). */
   MULTIPLIER("multiplier"),
   /** How a GEMM sums its products (fp32, int32, narrow float, chunked). */
-  ACCUMULATOR("accumulator");
+  ACCUMULATOR("accumulator"),
+  /** A softmax (an attention's, or a softmax layer's) as a whole. */
+  SOFTMAX("softmax"),
+  /** A GELU activation (erf or tanh form). */
+  GELU("gelu"),
+  /** A tanh activation. */
+  TANH("tanh"),
+  /** A ReLU activation. */
+  RELU("relu"),
+  /** A layer norm's forward values. */
+  LAYERNORM("layernorm"),
+  /** A batch norm's forward values. */
+  BATCHNORM("batchnorm"),
+  /** The exponentials a softmax computes. */
+  EXP("exp");
 
   private final String label;
 
@@ -36,9 +52,14 @@ public enum Role {
     return label;
   }
 
-  /** True for the tensor roles, whose spec is a quantizer; false for multiplier and accumulator. */
+  /** True for the tensor roles, whose spec is a quantizer; false for arithmetic and function roles. */
   public boolean isTensor() {
-    return this != MULTIPLIER && this != ACCUMULATOR;
+    return this != MULTIPLIER && this != ACCUMULATOR && !isFunction();
+  }
+
+  /** True for the function roles, whose spec is an {@link Approximation}. */
+  public boolean isFunction() {
+    return ordinal() >= SOFTMAX.ordinal();
   }
 
   /**

@@ -84,6 +84,18 @@ public sealed interface Spec {
     }
   }
 
+  /** A function role ({@link Role#isFunction()}) is evaluated by {@code approximation}. */
+  record Approximate(Approximation approximation) implements Spec {
+    public Approximate {
+      Objects.requireNonNull(approximation, "approximation");
+    }
+
+    @Override
+    public String text() {
+      return approximation.text();
+    }
+  }
+
   /** {@code forward,backward-data} style list. */
   static String productsText(Set<Product> products) {
     StringBuilder sb = new StringBuilder();

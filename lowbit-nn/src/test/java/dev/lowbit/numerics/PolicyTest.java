@@ -171,7 +171,7 @@ class PolicyTest {
       * weight mxfp8 per-tensor            | policy line 2: granularity PerTensor[] does not match mxfp8
       * weight dfp16 per-block(64)         | policy line 2: granularity PerBlock[size=64, axis=-1] does not match dfp16 (one exponent per tensor or channel; write e.g. dfp16/b32 for blocks)
       * weight fp32 rne                    | policy line 2: fp32 keeps values as they are, so 'rne' does not apply
-      * weight                             | policy line 2: expected 'LAYERS ROLES FORMAT [ROUNDING] [GRANULARITY]' or 'LAYERS accumulator|multiplier SPEC [PRODUCTS]', got '* weight'
+      * weight                             | policy line 2: expected 'LAYERS ROLES FORMAT [ROUNDING] [GRANULARITY]', 'LAYERS accumulator|multiplier SPEC [PRODUCTS]' or 'LAYERS FUNCTION-ROLES APPROXIMATION', got '* weight'
       * weight,accumulator int8            | policy line 2: roles weight,accumulator mix tensor roles with multiplier/accumulator
       * multiplier,accumulator exact       | policy line 2: multiplier and accumulator take different specs
       * weight,weight int8                 | policy line 2: role weight listed twice

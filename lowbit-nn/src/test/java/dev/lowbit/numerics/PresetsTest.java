@@ -46,6 +46,7 @@ class PresetsTest {
     Policy fp32 = Presets.get("fp32");
     for (Role r : Role.values()) {
       if (r.isTensor()) assertEquals(Optional.empty(), fp32.lookup("any", r));
+      else if (r.isFunction()) assertEquals(Approximation.EXACT, fp32.approximation("any", r));
       else assertEquals(Optional.empty(), fp32.arithmetic("any", r, Product.FORWARD));
     }
     assertEquals(Optional.of("dynamic"), Presets.get("fp16").option("loss-scale"));

@@ -1,0 +1,29 @@
+package dev.lowbit.autograd;
+
+/**
+ * How an op evaluates the forward values of its non-linear function (softmax, GELU, tanh, ReLU, a
+ * norm). The op hands its exact fp32 code to {@link #of} and runs what comes back; {@link #EXACT}
+ * gives that code back unchanged, so the default runs the op's code as it always was. An
+ * approximation (the policy's function roles, {@code dev.lowbit.numerics.Approximation}) returns
+ * other code, so an op never branches on which approximation it is given. Backward passes keep
+ * the exact derivative, evaluated at the values the forward code saw (straight-through).
+ */
+@FunctionalInterface
+public interface FunctionEval {
+
+  /** The op's own fp32 code. */
+  FunctionEval EXACT = exact -> exact;
+
+  /** The code that computes the function's values, given its exact fp32 code. */
+  Rows of(Rows exact);
+
+  /**
+   * y = f(x) for one op call: {@code rows × cols} values, {@code cols} the last dimension (the
+   * row a softmax or layer norm reduces over; N·C × H·W for a batch norm). {@code y} does not
+   * alias {@code x}.
+   */
+  @FunctionalInterface
+  interface Rows {
+    void apply(float[] x, float[] y, int rows, int cols);
+  }
+}
