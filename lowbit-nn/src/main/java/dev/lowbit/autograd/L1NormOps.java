@@ -1,5 +1,6 @@
 package dev.lowbit.autograd;
 
+import dev.lowbit.numerics.FunctionEval;
 import dev.lowbit.tensor.Tensor;
 
 /**

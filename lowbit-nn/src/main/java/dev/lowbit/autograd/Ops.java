@@ -1,5 +1,6 @@
 package dev.lowbit.autograd;
 
+import dev.lowbit.numerics.FunctionEval;
 import dev.lowbit.kernel.Parallel;
 import dev.lowbit.kernel.Pool;
 import dev.lowbit.kernel.PoolSpec;

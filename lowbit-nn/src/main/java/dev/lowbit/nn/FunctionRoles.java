@@ -1,6 +1,6 @@
 package dev.lowbit.nn;
 
-import dev.lowbit.autograd.FunctionEval;
+import dev.lowbit.numerics.FunctionEval;
 import dev.lowbit.autograd.Ops;
 import dev.lowbit.autograd.Var;
 import dev.lowbit.numerics.Approximation;

@@ -1,7 +1,6 @@
 package dev.lowbit.numerics;
 
-import dev.lowbit.autograd.FunctionEval;
-import dev.lowbit.autograd.FunctionEval.Rows;
+import dev.lowbit.numerics.FunctionEval.Rows;
 import dev.lowbit.format.MiniFloat;
 import dev.lowbit.format.NumberFormat;
 import java.util.Locale;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lowbit.autograd.FunctionEval;
-import dev.lowbit.autograd.FunctionEval.Rows;
+import dev.lowbit.numerics.FunctionEval;
+import dev.lowbit.numerics.FunctionEval.Rows;
 import dev.lowbit.format.Formats;
 import dev.lowbit.kernel.Reduce;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.lowbit.autograd;
+package dev.lowbit.numerics;
 
 /**
  * How an op evaluates the forward values of its non-linear function (softmax, GELU, tanh, ReLU, a
