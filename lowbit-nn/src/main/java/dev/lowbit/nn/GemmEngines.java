@@ -171,11 +171,12 @@ final class GemmEngines {
       Verdict both = bothQuantized(p);
       if (!both.accepted()) return both;
       Quantizer qa = p.a().get(), qb = p.b().get();
+      if (Numerics.codeWidth(qa) == 0) return Verdict.no(noCodes(s.roleA(), qa));
+      if (Numerics.codeWidth(qb) == 0) return Verdict.no(noCodes(s.roleB(), qb));
       int width = Math.max(Numerics.codeWidth(qa), Numerics.codeWidth(qb));
       int sa = Numerics.scaleAxis(qa), sb = Numerics.scaleAxis(qb);
       boolean aOk = sa == -1 || sa == (s.transA() ? 1 : 0);
       boolean bOk = sb == -1 || sb == (s.transB() ? 0 : 1);
-      if (width == 0) return Verdict.no("no operand has integer codes");
       if (!aOk || !bOk) return Verdict.no("a scale varies along the reduction");
       return Verdict.yes("integer codes of at most " + width + " bits, exact int32 sums on " + backend());
     }

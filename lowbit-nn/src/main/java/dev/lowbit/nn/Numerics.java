@@ -598,7 +598,8 @@ public final class Numerics {
     Optional<Quantizer> oqa = lookup(layer, roleA), oqb = lookup(layer, roleB);
     if (oqa.isEmpty() || oqb.isEmpty()) return false;
     Quantizer qa = oqa.get(), qb = oqb.get();
-    int width = Math.max(codeWidth(qa), codeWidth(qb));
+    // both operands must have integer codes (a minifloat's codes are bit patterns, not integers)
+    int width = codeWidth(qa) == 0 || codeWidth(qb) == 0 ? 0 : Math.max(codeWidth(qa), codeWidth(qb));
     // op(A) is m×k: its scale may follow m (stored rows when not transposed, stored columns when transposed)
     int sa = scaleAxis(qa), sb = scaleAxis(qb);
     boolean aOk = sa == -1 || sa == (transA ? 1 : 0);

@@ -46,6 +46,26 @@ class IntegerProductsTest {
     assertFalse(java.util.Arrays.equals(ComputePolicyTest.forwardBackward(21), integer), "dfp16 changed nothing");
   }
 
+  /**
+   * A product of a minifloat operand and an integer one is not an integer product: before plans,
+   * Numerics.integerGemm took the larger of the two code widths and multiplied the e4m3 operand's
+   * bit patterns as if they were integer codes.
+   */
+  @Test
+  void aMinifloatTimesAnIntegerOperandIsFakeQuantized() {
+    Policy mixed = Policy.parse("""
+        *  weight      int8  rne  per-channel(0)
+        *  activation  e4m3  rne  per-tensor(amax)
+        """, "mixed");
+    Numerics n = new Numerics(mixed, 1);
+    Compute.setNumerics(n);
+    float[] planned = ComputePolicyTest.forwardBackward(5);
+    assertEquals(0, n.integerGemms());
+    Compute.integerPathOff = true;
+    Compute.setNumerics(new Numerics(mixed, 1));
+    assertTrue(java.util.Arrays.equals(ComputePolicyTest.forwardBackward(5), planned), "the fake-quantized bits");
+  }
+
   @Test
   void quantizedWeightGradientKeepsBackwardWeightOnTheFloatPath() {
     Policy p = Policy.parse("""
