@@ -16,7 +16,9 @@ import dev.lowbit.kernel.Parallel;
 import dev.lowbit.kernel.ScalarEmulatedGemm;
 import dev.lowbit.kernel.VectorEmulatedGemm;
 import dev.lowbit.numerics.Policy;
+import dev.lowbit.numerics.GemmCall;
 import dev.lowbit.numerics.Product;
+import dev.lowbit.numerics.ProductPlan;
 import dev.lowbit.numerics.Role;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -190,12 +192,19 @@ public final class EmulatedProducts {
    * of a layer whose forward product was saved for a fine-grained gradient, computes the masked
    * gradient. Returns false (nothing done) when neither applies.
    */
-  boolean gemm(String layer, Product product, Role roleA, Role roleB, Role roleC,
-      boolean transA, boolean transB, int m, int n, int k,
-      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-      boolean accumulate, float[] c, int cOff, int ldc) {
+  boolean gemm(ProductPlan.Site site, GemmCall call) {
+    String layer = site.layer();
+    Product product = site.product();
+    Role roleA = site.roleA(), roleB = site.roleB(), roleC = site.roleC();
+    boolean transA = site.transA(), transB = site.transB();
+    int m = call.m(), n = call.n(), k = call.k();
+    float[] a = call.a().x(), b = call.b().x(), c = call.c().x();
+    int aOff = call.a().off(), lda = call.a().ld(), bOff = call.b().off(), ldb = call.b().ld();
+    int cOff = call.c().off(), ldc = call.c().ld();
+    boolean accumulate = call.accumulate();
+
     if (product != Product.FORWARD && gradient != GradientMode.IDENTITY
-        && maskedBackward(layer, roleA, roleB, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc)) {
+        && maskedBackward(site, call)) {
       return true;
     }
     Arith ar = arith(layer, product);
@@ -204,8 +213,7 @@ public final class EmulatedProducts {
     int aOff0 = aOff, bOff0 = bOff;
     Numerics.Observer obs = Compute.observer;
     if (ar.acc.isInteger()) {
-      return integerProduct(layer, product, ar, roleA, roleB, roleC, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb,
-          accumulate, c, cOff, ldc);
+      return integerProduct(site, call, ar);
     }
     Optional<Quantizer> qc = numerics.lookup(layer, roleC);
     Compute.Operand oa = Compute.operand(numerics, layer, product, roleA, transA ? k : m, transA ? m : k, a, aOff, lda, 0);
@@ -413,8 +421,16 @@ public final class EmulatedProducts {
    * dB[p][j] = Σ_i G[i][j]·A[i][p]·F. Which one the call asks for, and in which layout, follows
    * from where G sits and whether it is transposed.
    */
-  private boolean maskedBackward(String layer, Role roleA, Role roleB, boolean transA, boolean transB, int mm, int nn, int kk,
-      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
+  private boolean maskedBackward(ProductPlan.Site site, GemmCall call) {
+    String layer = site.layer();
+    Role roleA = site.roleA(), roleB = site.roleB();
+    boolean transA = site.transA(), transB = site.transB();
+    int mm = call.m(), nn = call.n(), kk = call.k();
+    float[] a = call.a().x(), b = call.b().x(), c = call.c().x();
+    int aOff = call.a().off(), lda = call.a().ld(), bOff = call.b().off(), ldb = call.b().ld();
+    int cOff = call.c().off(), ldc = call.c().ld();
+    boolean accumulate = call.accumulate();
+
     Map<Long, Saved> all = saved.get(layer);
     if (all == null || (roleA == Role.ERROR) == (roleB == Role.ERROR)) return false;
     boolean gFirst = roleA == Role.ERROR;
@@ -479,9 +495,17 @@ public final class EmulatedProducts {
    * have dynamic integer quantizers of at most 16 bits whose scales factor out of the sum (per tensor,
    * or per channel along the output dimension), as on the exact integer path.
    */
-  private boolean integerProduct(String layer, Product product, Arith ar, Role roleA, Role roleB, Role roleC,
-      boolean transA, boolean transB, int m, int n, int k,
-      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
+  private boolean integerProduct(ProductPlan.Site site, GemmCall call, Arith ar) {
+    String layer = site.layer();
+    Product product = site.product();
+    Role roleA = site.roleA(), roleB = site.roleB(), roleC = site.roleC();
+    boolean transA = site.transA(), transB = site.transB();
+    int m = call.m(), n = call.n(), k = call.k();
+    float[] a = call.a().x(), b = call.b().x(), c = call.c().x();
+    int aOff = call.a().off(), lda = call.a().ld(), bOff = call.b().off(), ldb = call.b().ld();
+    int cOff = call.c().off(), ldc = call.c().ld();
+    boolean accumulate = call.accumulate();
+
     Optional<Quantizer> oqa = numerics.lookup(layer, roleA), oqb = numerics.lookup(layer, roleB);
     int wa = oqa.map(Numerics::codeWidth).orElse(0), wb = oqb.map(Numerics::codeWidth).orElse(0);
     int sa = oqa.map(Numerics::scaleAxis).orElse(2), sb = oqb.map(Numerics::scaleAxis).orElse(2);

@@ -60,9 +60,7 @@ final class GemmEngines {
     @Override
     public boolean run(ProductPlan p, GemmCall c) {
       Site s = p.site();
-      return q.emulated().gemm(s.layer(), s.product(), s.roleA(), s.roleB(), s.roleC(), s.transA(), s.transB(),
-          c.m(), c.n(), c.k(), c.a().x(), c.a().off(), c.a().ld(), c.b().x(), c.b().off(), c.b().ld(),
-          c.accumulate(), c.c().x(), c.c().off(), c.c().ld());
+      return q.emulated().gemm(s, c);
     }
   }
 
@@ -98,9 +96,7 @@ final class GemmEngines {
     @Override
     public boolean run(ProductPlan p, GemmCall c) {
       Site s = p.site();
-      return q.shiftQuant.gemm(q, s.layer(), s.product(), s.roleA(), s.roleB(), s.roleC(), s.transA(), s.transB(),
-          c.m(), c.n(), c.k(), c.a().x(), c.a().off(), c.a().ld(), c.b().x(), c.b().off(), c.b().ld(),
-          c.accumulate(), c.c().x(), c.c().off(), c.c().ld());
+      return q.shiftQuant.gemm(q, s, c);
     }
   }
 
@@ -144,9 +140,7 @@ final class GemmEngines {
     @Override
     public boolean run(ProductPlan p, GemmCall c) {
       Site s = p.site();
-      return IntegerProducts.gemm(q, s.layer(), s.product(), s.roleA(), s.roleB(), s.roleC(), s.transA(), s.transB(),
-          c.m(), c.n(), c.k(), c.a().x(), c.a().off(), c.a().ld(), c.b().x(), c.b().off(), c.b().ld(),
-          c.accumulate(), c.c().x(), c.c().off(), c.c().ld());
+      return IntegerProducts.gemm(q, s, c);
     }
   }
 
@@ -184,9 +178,7 @@ final class GemmEngines {
     @Override
     public boolean run(ProductPlan p, GemmCall c) {
       Site s = p.site();
-      return q.integerGemm(s.layer(), s.roleA(), s.roleB(), s.transA(), s.transB(), c.m(), c.n(), c.k(),
-          c.a().x(), c.a().off(), c.a().ld(), c.b().x(), c.b().off(), c.b().ld(), c.accumulate(),
-          c.c().x(), c.c().off(), c.c().ld());
+      return q.integerGemm(s, c);
     }
   }
 

@@ -9,7 +9,9 @@ import dev.lowbit.format.Rounding;
 import dev.lowbit.kernel.Accumulator;
 import dev.lowbit.kernel.ChainedIntGemm;
 import dev.lowbit.numerics.MethodOptions;
+import dev.lowbit.numerics.GemmCall;
 import dev.lowbit.numerics.Product;
+import dev.lowbit.numerics.ProductPlan;
 import dev.lowbit.numerics.Role;
 import java.util.Optional;
 
@@ -103,9 +105,17 @@ final class IntegerProducts {
    * C = op(A)·op(B) (+ C) on the integer kernels when the numerics allow (see the class comment);
    * false (nothing written) otherwise.
    */
-  static boolean gemm(Numerics q, String layer, Product product, Role roleA, Role roleB, Role roleC,
-      boolean transA, boolean transB, int m, int n, int k,
-      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
+  static boolean gemm(Numerics q, ProductPlan.Site site, GemmCall call) {
+    String layer = site.layer();
+    Product product = site.product();
+    Role roleA = site.roleA(), roleB = site.roleB(), roleC = site.roleC();
+    boolean transA = site.transA(), transB = site.transB();
+    int m = call.m(), n = call.n(), k = call.k();
+    float[] a = call.a().x(), b = call.b().x(), c = call.c().x();
+    int aOff = call.a().off(), lda = call.a().ld(), bOff = call.b().off(), ldb = call.b().ld();
+    int cOff = call.c().off(), ldc = call.c().ld();
+    boolean accumulate = call.accumulate();
+
     if (roleC != null && q.lookup(layer, roleC).isPresent()) return false;
     if (q.policy().methods().errorQuantizer() != MethodOptions.ErrorQuantizer.UNSET) return false; // ShiftQuant runs its own path
     Optional<Quantizer> oqa = q.lookup(layer, roleA), oqb = q.lookup(layer, roleB);
@@ -121,8 +131,7 @@ final class IntegerProducts {
     if (ch == null) return false;
     int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
     if (bitsA == 8 && bitsB == 8 && bytesDirect(qa, axA) && bytesDirect(qb, axB)) {
-      return gemm8(q, layer, product, roleA, roleB, ch, qa, axA, qb, axB, transA, transB, m, n, k,
-          a, aOff, lda, aRows, aCols, b, bOff, ldb, bRows, bCols, accumulate, c, cOff, ldc);
+      return gemm8(q, site, call, ch, qa, axA, qb, axB);
     }
     Scratch s = SCRATCH.get();
     if (s.a.length < aRows * aCols) s.a = new short[aRows * aCols];
@@ -162,10 +171,19 @@ final class IntegerProducts {
    * of an operand that a fake-quantized backward product takes ({@link Numerics#keepValues}), so
    * that it is not quantized a second time.
    */
-  private static boolean gemm8(Numerics q, String layer, Product product, Role roleA, Role roleB, Chains ch,
-      Quantizer qa, int axA, Quantizer qb, int axB, boolean transA, boolean transB, int m, int n, int k,
-      float[] a, int aOff, int lda, int aRows, int aCols, float[] b, int bOff, int ldb, int bRows, int bCols,
-      boolean accumulate, float[] c, int cOff, int ldc) {
+  private static boolean gemm8(Numerics q, ProductPlan.Site site, GemmCall call, Chains ch,
+      Quantizer qa, int axA, Quantizer qb, int axB) {
+    String layer = site.layer();
+    Product product = site.product();
+    Role roleA = site.roleA(), roleB = site.roleB();
+    boolean transA = site.transA(), transB = site.transB();
+    int m = call.m(), n = call.n(), k = call.k();
+    float[] a = call.a().x(), b = call.b().x(), c = call.c().x();
+    int aOff = call.a().off(), lda = call.a().ld(), bOff = call.b().off(), ldb = call.b().ld();
+    int cOff = call.c().off(), ldc = call.c().ld();
+    boolean accumulate = call.accumulate();
+    int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
+
     Scratch s = SCRATCH.get();
     if (s.a8.length < aRows * aCols) s.a8 = new byte[aRows * aCols];
     if (s.b8.length < bRows * bCols) s.b8 = new byte[bRows * bCols];

@@ -15,6 +15,7 @@ import dev.lowbit.kernel.IntGemmEpilogue;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.Parallel;
 import dev.lowbit.numerics.Policy;
+import dev.lowbit.numerics.GemmCall;
 import dev.lowbit.numerics.Product;
 import dev.lowbit.numerics.ProductPlan;
 import dev.lowbit.numerics.Role;
@@ -593,8 +594,16 @@ public final class Numerics {
    * bits the int16 kernel with overflow counting. Returns false (nothing done) otherwise, or when an
    * operand holds NaN or infinity (the float path then carries it to the loss).
    */
-  boolean integerGemm(String layer, Role roleA, Role roleB, boolean transA, boolean transB, int m, int n, int k,
-      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
+  boolean integerGemm(ProductPlan.Site site, GemmCall call) {
+    String layer = site.layer();
+    Role roleA = site.roleA(), roleB = site.roleB();
+    boolean transA = site.transA(), transB = site.transB();
+    int m = call.m(), n = call.n(), k = call.k();
+    float[] a = call.a().x(), b = call.b().x(), c = call.c().x();
+    int aOff = call.a().off(), lda = call.a().ld(), bOff = call.b().off(), ldb = call.b().ld();
+    int cOff = call.c().off(), ldc = call.c().ld();
+    boolean accumulate = call.accumulate();
+
     Optional<Quantizer> oqa = lookup(layer, roleA), oqb = lookup(layer, roleB);
     if (oqa.isEmpty() || oqb.isEmpty()) return false;
     Quantizer qa = oqa.get(), qb = oqb.get();

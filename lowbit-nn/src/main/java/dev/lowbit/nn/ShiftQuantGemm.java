@@ -8,7 +8,9 @@ import dev.lowbit.format.Quantizer;
 import dev.lowbit.format.Rounding;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.numerics.Policy;
+import dev.lowbit.numerics.GemmCall;
 import dev.lowbit.numerics.Product;
+import dev.lowbit.numerics.ProductPlan;
 import dev.lowbit.numerics.Role;
 import dev.lowbit.numerics.ShiftQuant;
 import java.util.Optional;
@@ -97,10 +99,17 @@ final class ShiftQuantGemm {
   }
 
   /** Runs the product when it is a backward product with an error operand; false leaves it to the caller. */
-  boolean gemm(Numerics q, String layer, Product product, Role roleA, Role roleB, Role roleC,
-      boolean transA, boolean transB, int m, int n, int k,
-      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-      boolean accumulate, float[] c, int cOff, int ldc) {
+  boolean gemm(Numerics q, ProductPlan.Site site, GemmCall call) {
+    String layer = site.layer();
+    Product product = site.product();
+    Role roleA = site.roleA(), roleB = site.roleB(), roleC = site.roleC();
+    boolean transA = site.transA(), transB = site.transB();
+    int m = call.m(), n = call.n(), k = call.k();
+    float[] a = call.a().x(), b = call.b().x(), c = call.c().x();
+    int aOff = call.a().off(), lda = call.a().ld(), bOff = call.b().off(), ldb = call.b().ld();
+    int cOff = call.c().off(), ldc = call.c().ld();
+    boolean accumulate = call.accumulate();
+
     if (product != Product.BACKWARD_DATA && product != Product.BACKWARD_WEIGHT) return false;
     boolean errA = roleA == Role.ERROR;
     if (!errA && roleB != Role.ERROR) return false;
