@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Full-length training runs and the PyTorch peer on the same machine, for BENCHMARKS.md
-# (section "training") and the acceptance figures the slow tests only check in reduced form.
+# (section "Training speed and memory vs PyTorch") and the acceptance figures the slow tests only check in reduced form.
 #   scripts/reproduce-training.sh [OUT_DIR]      (default: runs/reproduce-training)
 # Needs Debian's dataset-fashion-mnist and python3-torch (/usr/bin/python3); takes about an hour
 # on 2 cores. Prints one line per run: model, epochs, test accuracy, samples/s, peak RSS.
