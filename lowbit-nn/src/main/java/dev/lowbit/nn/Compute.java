@@ -7,11 +7,9 @@ import dev.lowbit.autograd.Var;
 import dev.lowbit.kernel.Conv;
 import dev.lowbit.kernel.ConvSpec;
 import dev.lowbit.kernel.FloatKernels;
-import dev.lowbit.kernel.Gemm;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.Parallel;
 import dev.lowbit.kernel.Reduce;
-import dev.lowbit.format.Granularity;
 import dev.lowbit.format.IntCodes;
 import dev.lowbit.format.IntFormat;
 import dev.lowbit.format.Quantizer;
@@ -316,9 +314,9 @@ public final class Compute {
     Optional<Quantizer> qe = q == null ? Optional.empty() : q.lookup(layer, Role.ERROR);
     Optional<Quantizer> qg = q == null ? Optional.empty() : q.lookup(layer, Role.WEIGHT_GRADIENT);
     // MX operands are quantized per product along its reduction dimension (Numerics.quantizeAlong)
-    boolean mxX = qx.isPresent() && Numerics.mxAlongReduction(qx.get());
-    boolean mxW = qw.isPresent() && Numerics.mxAlongReduction(qw.get());
-    boolean mxE = qe.isPresent() && Numerics.mxAlongReduction(qe.get());
+    boolean mxX = qx.isPresent() && PlanRules.mxAlongReduction(qx.get());
+    boolean mxW = qw.isPresent() && PlanRules.mxAlongReduction(qw.get());
+    boolean mxE = qe.isPresent() && PlanRules.mxAlongReduction(qe.get());
     int[] xShape = {s.batch(), s.inC(), s.inH(), s.inW()}, wShape = {oc, s.inC(), s.kH(), s.kW()};
     int[] yShape = {s.batch(), oc, s.outH(), s.outW()};
     float[] xin = x.data(), win = w.data();
@@ -337,8 +335,8 @@ public final class Compute {
       win = q.quantize(qw.get(), layer, Role.WEIGHT, win, 0, kg, oc, kg);
     }
     // products whose operands are both bf16 numbers run on bf16 kernels (exact products, fp32 sums)
-    boolean bf16Fwd = Numerics.bf16Values(qx) && Numerics.bf16Values(qw) && direct.supportsBf16(s);
-    boolean bf16Bwd = bf16Fwd && Numerics.bf16Values(qe);
+    boolean bf16Fwd = PlanRules.bf16Values(qx) && PlanRules.bf16Values(qw) && direct.supportsBf16(s);
+    boolean bf16Bwd = bf16Fwd && PlanRules.bf16Values(qe);
     float[] y = StepArena.floats(s.outputSize());
     float[] bias = b == null ? null : b.data();
     if (!direct.convForward(s, xin, xT, win, bias, y, bf16Fwd)) {
@@ -422,7 +420,7 @@ public final class Compute {
     int oc = s.outC(), kg = s.inC() * s.kH() * s.kW(), planes = s.batch() * s.inC(), hw = s.inH() * s.inW();
     Quantizer qx = q.lookup(layer, Role.ACTIVATION).orElseThrow(), qw = q.lookup(layer, Role.WEIGHT).orElseThrow();
     IntFormat fx = (IntFormat) qx.format(), fw = (IntFormat) qw.format();
-    boolean perChannel = qw.granularity() instanceof Granularity.PerChannel;
+    boolean perChannel = PlanRules.perChannel(qw);
     boolean training = Tape.needsGrad(x, w, b);
     byte[] x8 = new byte[s.inputSize()];
     float xs = IntCodes.encodeInt8(fx, x.data(), planes, hw, x8, null);

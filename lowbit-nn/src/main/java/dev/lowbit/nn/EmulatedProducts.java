@@ -1,8 +1,6 @@
 package dev.lowbit.nn;
 
 import dev.lowbit.format.EncodedTensor;
-import dev.lowbit.format.Granularity;
-import dev.lowbit.format.IntFormat;
 import dev.lowbit.format.Quantizer;
 import dev.lowbit.kernel.Accumulator;
 import dev.lowbit.kernel.Accumulator.Chunked;
@@ -21,7 +19,6 @@ import dev.lowbit.numerics.Product;
 import dev.lowbit.numerics.ProductPlan;
 import dev.lowbit.numerics.Role;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -507,8 +504,8 @@ public final class EmulatedProducts {
     boolean accumulate = call.accumulate();
 
     Optional<Quantizer> oqa = numerics.lookup(layer, roleA), oqb = numerics.lookup(layer, roleB);
-    int wa = oqa.map(Numerics::codeWidth).orElse(0), wb = oqb.map(Numerics::codeWidth).orElse(0);
-    int sa = oqa.map(Numerics::scaleAxis).orElse(2), sb = oqb.map(Numerics::scaleAxis).orElse(2);
+    int wa = oqa.map(PlanRules::codeWidth).orElse(0), wb = oqb.map(PlanRules::codeWidth).orElse(0);
+    int sa = oqa.map(PlanRules::scaleAxis).orElse(2), sb = oqb.map(PlanRules::scaleAxis).orElse(2);
     if (wa == 0 || wb == 0 || !(sa == -1 || sa == (transA ? 1 : 0)) || !(sb == -1 || sb == (transB ? 0 : 1))
         || !(ar.mul instanceof Multiplier.Exact)) {
       throw new IllegalArgumentException(layer + " " + product + ": integer accumulator '" + ar.acc.spec()

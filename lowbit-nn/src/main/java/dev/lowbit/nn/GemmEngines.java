@@ -1,7 +1,5 @@
 package dev.lowbit.nn;
 
-import dev.lowbit.format.BlockFormat;
-import dev.lowbit.format.IntFormat;
 import dev.lowbit.format.Quantizer;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.numerics.Engine;
@@ -85,11 +83,9 @@ final class GemmEngines {
       Site s = p.site();
       if (p.result().isPresent()) return Verdict.no(s.roleC().label() + " is quantized");
       Optional<Quantizer> e = q.lookup(s.layer(), Role.ERROR);
-      if (e.isEmpty() || !(e.get().format() instanceof IntFormat f) || !f.isDynamic() || !f.signed()
-          || f.bits() < 2 || f.bits() > 8) {
-        return Verdict.no("ShiftQuant needs errors as dynamic signed integers of 2..8 bits");
-      }
-      return Verdict.yes("option error-quantizer shiftquant: errors as " + f.bits()
+      int bits = e.isEmpty() ? 0 : PlanRules.shiftQuantErrorBits(e.get());
+      if (bits == 0) return Verdict.no("ShiftQuant needs errors as dynamic signed integers of 2..8 bits");
+      return Verdict.yes("option error-quantizer shiftquant: errors as " + bits
           + "-bit codes with power-of-two channel scales");
     }
 
@@ -124,7 +120,7 @@ final class GemmEngines {
       Verdict both = bothQuantized(p);
       if (!both.accepted()) return both;
       Quantizer qa = p.a().get(), qb = p.b().get();
-      int bitsA = IntegerProducts.codeBits(qa), bitsB = IntegerProducts.codeBits(qb);
+      int bitsA = PlanRules.codeBits(qa), bitsB = PlanRules.codeBits(qb);
       if (bitsA == 0) return Verdict.no(noCodes(s.roleA(), qa));
       if (bitsB == 0) return Verdict.no(noCodes(s.roleB(), qb));
       if (!IntegerProducts.scalesOutsideSum(qa, s.transA(), true) || !IntegerProducts.scalesOutsideSum(qb, s.transB(), false)) {
@@ -165,10 +161,10 @@ final class GemmEngines {
       Verdict both = bothQuantized(p);
       if (!both.accepted()) return both;
       Quantizer qa = p.a().get(), qb = p.b().get();
-      if (Numerics.codeWidth(qa) == 0) return Verdict.no(noCodes(s.roleA(), qa));
-      if (Numerics.codeWidth(qb) == 0) return Verdict.no(noCodes(s.roleB(), qb));
-      int width = Math.max(Numerics.codeWidth(qa), Numerics.codeWidth(qb));
-      int sa = Numerics.scaleAxis(qa), sb = Numerics.scaleAxis(qb);
+      if (PlanRules.codeWidth(qa) == 0) return Verdict.no(noCodes(s.roleA(), qa));
+      if (PlanRules.codeWidth(qb) == 0) return Verdict.no(noCodes(s.roleB(), qb));
+      int width = Math.max(PlanRules.codeWidth(qa), PlanRules.codeWidth(qb));
+      int sa = PlanRules.scaleAxis(qa), sb = PlanRules.scaleAxis(qb);
       boolean aOk = sa == -1 || sa == (s.transA() ? 1 : 0);
       boolean bOk = sb == -1 || sb == (s.transB() ? 0 : 1);
       if (!aOk || !bOk) return Verdict.no("a scale varies along the reduction");
@@ -246,7 +242,7 @@ final class GemmEngines {
   }
 
   private static String noCodes(Role role, Quantizer q) {
-    String why = q.format() instanceof BlockFormat || q.format() instanceof IntFormat
+    String why = PlanRules.integerFamily(q)
         ? " has no integer kernel for " + ProductPlan.text(q) : " is " + q.format().name() + ", not integer codes";
     return role.label() + why;
   }

@@ -1,11 +1,9 @@
 package dev.lowbit.nn;
 
 import dev.lowbit.format.BlockFormat;
-import dev.lowbit.format.Granularity;
 import dev.lowbit.format.IntCodes;
 import dev.lowbit.format.IntFormat;
 import dev.lowbit.format.Quantizer;
-import dev.lowbit.format.Rounding;
 import dev.lowbit.kernel.Accumulator;
 import dev.lowbit.kernel.ChainedIntGemm;
 import dev.lowbit.numerics.MethodOptions;
@@ -72,32 +70,14 @@ final class IntegerProducts {
     };
   }
 
-  /** Whether a quantizer's codes can go to the integer kernels: 0 no, else the code bits (8 or 16). */
-  static int codeBits(Quantizer q) {
-    if (q.rounding() != Rounding.NEAREST_EVEN) return 0;
-    if (q.format() instanceof BlockFormat bf) {
-      boolean ok = bf.kind() == BlockFormat.Kind.DFP && bf.bits() <= 16 && bf.blockSize() == 0
-          && q.granularity() instanceof Granularity.PerTensor;
-      return ok ? (bf.bits() <= 8 ? 8 : 16) : 0;
-    }
-    if (q.format() instanceof IntFormat f && f.isDynamic() && f.signed() && f.bits() <= 16
-        && !(q.granularity() instanceof Granularity.PerBlock)) {
-      return f.bits() <= 8 ? 8 : 16;
-    }
-    return 0;
-  }
 
-  /** -1 for one scale, 0 per stored row, 1 per stored column. */
-  private static int axis(Quantizer q) {
-    return q.granularity() instanceof Granularity.PerChannel ch ? (ch.axis() < 0 ? ch.axis() + 2 : ch.axis()) : -1;
-  }
 
   /**
    * Whether an operand's scales factor out of the sum: op(A) is m×k, its scale may follow m only;
    * op(B) is k×n, its scale may follow n only.
    */
   static boolean scalesOutsideSum(Quantizer q, boolean trans, boolean isA) {
-    int ax = axis(q);
+    int ax = PlanRules.channelAxis(q);
     return ax == -1 || ax == (isA ? (trans ? 1 : 0) : (trans ? 0 : 1));
   }
 
@@ -121,16 +101,16 @@ final class IntegerProducts {
     Optional<Quantizer> oqa = q.lookup(layer, roleA), oqb = q.lookup(layer, roleB);
     if (oqa.isEmpty() || oqb.isEmpty()) return false;
     Quantizer qa = oqa.get(), qb = oqb.get();
-    int bitsA = codeBits(qa), bitsB = codeBits(qb);
+    int bitsA = PlanRules.codeBits(qa), bitsB = PlanRules.codeBits(qb);
     if (bitsA == 0 || bitsB == 0) return false;
-    int axA = axis(qa), axB = axis(qb);
+    int axA = PlanRules.channelAxis(qa), axB = PlanRules.channelAxis(qb);
     // op(A) is m×k: its scale may follow m only; op(B) is k×n: its scale may follow n only
     if (axA != -1 && axA != (transA ? 1 : 0)) return false;
     if (axB != -1 && axB != (transB ? 0 : 1)) return false;
     Chains ch = chains(q.policy().accumulator(layer, product));
     if (ch == null) return false;
     int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
-    if (bitsA == 8 && bitsB == 8 && bytesDirect(qa, axA) && bytesDirect(qb, axB)) {
+    if (bitsA == 8 && bitsB == 8 && PlanRules.bytesDirect(qa, axA) && PlanRules.bytesDirect(qb, axB)) {
       return gemm8(q, site, call, ch, qa, axA, qb, axB);
     }
     Scratch s = SCRATCH.get();
@@ -160,10 +140,6 @@ final class IntegerProducts {
     return true;
   }
 
-  /** Whether {@link IntCodes#encodeInt8} encodes the operand: an int8-or-narrower dynamic integer per tensor or per stored row. */
-  private static boolean bytesDirect(Quantizer q, int axis) {
-    return q.format() instanceof IntFormat && (axis == -1 || axis == 0);
-  }
 
   /**
    * The 8-bit product with the codes encoded straight into bytes ({@link IntCodes#encodeInt8}: no
@@ -209,7 +185,8 @@ final class IntegerProducts {
    */
   private static double encode(Quantizer q, int axis, float[] x, int off, int ld, int rows, int cols,
       short[] codes, float[] scales) {
-    if (q.format() instanceof BlockFormat bf) {
+    BlockFormat bf = PlanRules.dfp(q);
+    if (bf != null) {
       int e = IntCodes.encodeDfp(bf, x, off, ld, rows, cols, codes);
       return e == BlockFormat.NAN_EXPONENT ? Double.NaN : Math.scalb(1.0, e);
     }

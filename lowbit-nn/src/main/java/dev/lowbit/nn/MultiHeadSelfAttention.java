@@ -3,9 +3,7 @@ package dev.lowbit.nn;
 import dev.lowbit.autograd.Ops;
 import dev.lowbit.autograd.Var;
 import dev.lowbit.numerics.Policy;
-import dev.lowbit.numerics.Role;
 import java.util.List;
-import java.util.Set;
 import java.util.SplittableRandom;
 
 /**

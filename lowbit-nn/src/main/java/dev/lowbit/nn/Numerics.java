@@ -1,15 +1,11 @@
 package dev.lowbit.nn;
 
 import dev.lowbit.autograd.StepArena;
-import dev.lowbit.format.BlockFormat;
 import dev.lowbit.format.EncodedTensor;
-import dev.lowbit.format.FastQuantize;
 import dev.lowbit.format.Granularity;
 import dev.lowbit.format.IntCodes;
 import dev.lowbit.format.IntFormat;
-import dev.lowbit.format.MiniFloat;
 import dev.lowbit.format.Quantizer;
-import dev.lowbit.format.Rounding;
 import dev.lowbit.kernel.ConvSpec;
 import dev.lowbit.kernel.IntGemmEpilogue;
 import dev.lowbit.kernel.Kernels;
@@ -292,7 +288,7 @@ public final class Numerics {
     Optional<Quantizer> z = lookup(layer, role);
     if (z.isEmpty() || shiftQuant != null || s.groups() != 1) return Optional.empty();
     Quantizer q = z.get();
-    if (IntegerProducts.codeBits(q) != 0 || codeWidth(q) != 0 || !emulated().plain(layer)) return Optional.empty();
+    if (PlanRules.codeBits(q) != 0 || PlanRules.codeWidth(q) != 0 || !emulated().plain(layer)) return Optional.empty();
     return z;
   }
 
@@ -305,37 +301,9 @@ public final class Numerics {
    * per input element instead of once per column entry.
    */
   static boolean commutesWithIm2col(Quantizer q, ConvSpec s) {
-    return elementwise(q) && (!q.amaxScaled() || s.everyInputUsed());
+    return PlanRules.elementwise(q) && (!q.amaxScaled() || s.everyInputUsed());
   }
 
-  /**
-   * An MX minifloat format in blocks along the GEMM operand's last axis (the presets' mxfp8, mxfp6,
-   * mxfp4) with nearest-even rounding. On native convolutions such an operand is quantized in blocks
-   * along the reduction dimension of each product instead (see {@link #quantizeAlong}); stochastic
-   * rounding or other block axes keep the layer on im2col.
-   */
-  /**
-   * Whether every value {@code q} produces is a bf16 number, so that a product of two such operands
-   * may run on bf16 kernels ({@link dev.lowbit.kernel.FloatKernels#convForwardBf16}): a minifloat
-   * with at most 7 mantissa bits on its own grid (bf16 itself, fp8 without a scale) or as MX
-   * elements (scaled by powers of two). Values below 2^-126, which such kernels read as zero, are
-   * the one difference the kernels' contract states.
-   */
-  static boolean bf16Values(Optional<Quantizer> z) {
-    if (z.isEmpty()) return false;
-    Quantizer q = z.get();
-    if (q.format() instanceof MiniFloat mf) {
-      return mf.mantissaBits() <= 7 && q.granularity() instanceof Granularity.PerTensor pt
-          && pt.scaling() == Granularity.Scaling.NONE;
-    }
-    return q.format() instanceof BlockFormat bf && bf.kind() == BlockFormat.Kind.MX
-        && bf.element() instanceof MiniFloat mf && mf.mantissaBits() <= 7;
-  }
-
-  static boolean mxAlongReduction(Quantizer q) {
-    return q.format() instanceof BlockFormat bf && q.granularity() instanceof Granularity.PerBlock pb
-        && pb.axis() == -1 && pb.size() == bf.blockSize() && FastQuantize.supportsColumnBlocks(bf, q.rounding());
-  }
 
   /**
    * A copy (step-arena array) of the tensor {@code x} of {@code shape} in q's MX format, in blocks
@@ -356,14 +324,6 @@ public final class Numerics {
     return y;
   }
 
-  /**
-   * A per-tensor element format (no integer codes, no blocks): quantizing a tensor in any layout
-   * gives the same values at the same elements (with round-to-nearest).
-   */
-  static boolean elementwise(Quantizer q) {
-    return q.granularity() instanceof Granularity.PerTensor
-        && !(q.format() instanceof IntFormat) && !(q.format() instanceof BlockFormat);
-  }
 
   /**
    * Whether convolution {@code layer} may run as a native fp32 convolution ({@link
@@ -382,16 +342,17 @@ public final class Numerics {
       Optional<Quantizer> z = lookup(layer, role);
       if (z.isEmpty()) continue;
       Quantizer q = z.get();
-      if (IntegerProducts.codeBits(q) != 0 || codeWidth(q) != 0) return false;
-      if (mxAlongReduction(q)) {
+      if (PlanRules.codeBits(q) != 0 || PlanRules.codeWidth(q) != 0) return false;
+      if (PlanRules.mxAlongReduction(q)) {
         if (role == Role.WEIGHT_GRADIENT) return false; // a result, not an operand: no reduction to block along
         continue;
       }
       if (role == Role.ACTIVATION && !commutesWithIm2col(q, s)) return false;
-      if (role == Role.ERROR && !elementwise(q)) return false;
+      if (role == Role.ERROR && !PlanRules.elementwise(q)) return false;
     }
     return true;
   }
+
 
   /**
    * Whether convolution {@code layer} may run its forward pass as a native int8 convolution
@@ -407,16 +368,9 @@ public final class Numerics {
     if (lookup(layer, Role.ERROR).isPresent() || lookup(layer, Role.WEIGHT_GRADIENT).isPresent()) return false;
     Optional<Quantizer> qx = lookup(layer, Role.ACTIVATION), qw = lookup(layer, Role.WEIGHT);
     if (qx.isEmpty() || qw.isEmpty()) return false;
-    if (!int8Codes(qx.get()) || !(qx.get().granularity() instanceof Granularity.PerTensor)) return false;
-    if (!int8Codes(qw.get())) return false;
-    if (qw.get().granularity() instanceof Granularity.PerChannel ch && ch.axis() != 0) return false;
+    if (!PlanRules.int8ConvOperands(qx.get(), qw.get())) return false;
     IntegerProducts.Chains ch = IntegerProducts.chains(policy.accumulator(layer, Product.FORWARD));
     return ch != null && ch.length() == dev.lowbit.kernel.ChainedIntGemm.UNBOUNDED;
-  }
-
-  private static boolean int8Codes(Quantizer q) {
-    return IntegerProducts.codeBits(q) == 8 && q.format() instanceof IntFormat
-        && !(q.granularity() instanceof Granularity.PerBlock);
   }
 
   /**
@@ -505,7 +459,7 @@ public final class Numerics {
   }
 
   private static boolean integerCodes(Quantizer q) {
-    return IntegerProducts.codeBits(q) != 0 || codeWidth(q) != 0;
+    return PlanRules.codeBits(q) != 0 || PlanRules.codeWidth(q) != 0;
   }
 
   /**
@@ -608,9 +562,9 @@ public final class Numerics {
     if (oqa.isEmpty() || oqb.isEmpty()) return false;
     Quantizer qa = oqa.get(), qb = oqb.get();
     // both operands must have integer codes (a minifloat's codes are bit patterns, not integers)
-    int width = codeWidth(qa) == 0 || codeWidth(qb) == 0 ? 0 : Math.max(codeWidth(qa), codeWidth(qb));
+    int width = PlanRules.codeWidth(qa) == 0 || PlanRules.codeWidth(qb) == 0 ? 0 : Math.max(PlanRules.codeWidth(qa), PlanRules.codeWidth(qb));
     // op(A) is m×k: its scale may follow m (stored rows when not transposed, stored columns when transposed)
-    int sa = scaleAxis(qa), sb = scaleAxis(qb);
+    int sa = PlanRules.scaleAxis(qa), sb = PlanRules.scaleAxis(qb);
     boolean aOk = sa == -1 || sa == (transA ? 1 : 0);
     boolean bOk = sb == -1 || sb == (transB ? 0 : 1);
     if (width == 0 || !aOk || !bOk) return false;
@@ -648,8 +602,8 @@ public final class Numerics {
    */
   private record Codes(short[] shorts, float[] scales) {
     static Codes of(Quantizer q, int axis, float[] x, int off, int ld, int rows, int cols, long seed, long stream) {
-      if (q.rounding() == Rounding.NEAREST_EVEN && q.format() instanceof IntFormat f && f.signed() && f.bits() <= 16
-          && axis <= 1) {
+      IntFormat f = PlanRules.directIntCodes(q);
+      if (f != null && axis <= 1) {
         short[] codes = new short[rows * cols];
         float[] scales = new float[axis == -1 ? 1 : axis == 0 ? rows : cols];
         return IntCodes.encodeInt(f, axis, x, off, ld, rows, cols, codes, scales) ? new Codes(codes, scales) : null;
@@ -670,22 +624,7 @@ public final class Numerics {
     }
   }
 
-  /** 8 or 16 for a dynamic signed integer whose codes fit int8 / int16; 0 when the integer path does not apply. */
-  static int codeWidth(Quantizer q) {
-    if (!(q.format() instanceof IntFormat f) || !f.isDynamic()) return 0;
-    if (f.minCode() >= -128 && f.maxCode() <= 127) return 8;
-    if (f.minCode() >= -32768 && f.maxCode() <= 32767) return 16;
-    return 0;
-  }
 
-  /** For a stored 2-D matrix: -1 for one scale, 0 for one per row, 1 for one per column, 2 for blocks. */
-  static int scaleAxis(Quantizer q) {
-    return switch (q.granularity()) {
-      case Granularity.PerTensor t -> -1;
-      case Granularity.PerChannel ch -> ch.axis() < 0 ? ch.axis() + 2 : ch.axis();
-      case Granularity.PerBlock bl -> 2;
-    };
-  }
 
   /** A compact (rows × cols) copy of a strided matrix. */
   static float[] compact(float[] src, int off, int ld, int rows, int cols) {

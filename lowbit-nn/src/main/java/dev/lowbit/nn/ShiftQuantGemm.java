@@ -1,11 +1,9 @@
 package dev.lowbit.nn;
 
 import dev.lowbit.format.EncodedTensor;
-import dev.lowbit.format.Granularity;
 import dev.lowbit.format.IntCodes;
 import dev.lowbit.format.IntFormat;
 import dev.lowbit.format.Quantizer;
-import dev.lowbit.format.Rounding;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.numerics.Policy;
 import dev.lowbit.numerics.GemmCall;
@@ -115,11 +113,8 @@ final class ShiftQuantGemm {
     if (!errA && roleB != Role.ERROR) return false;
     if (q.lookup(layer, roleC).isPresent()) return false; // a quantized result: the generic path does it
     Optional<Quantizer> oqe = q.lookup(layer, Role.ERROR);
-    if (oqe.isEmpty() || !(oqe.get().format() instanceof IntFormat ef) || !ef.isDynamic() || !ef.signed()
-        || ef.bits() < 2 || ef.bits() > 8) {
-      return false;
-    }
-    int bits = ef.bits();
+    int bits = oqe.isEmpty() ? 0 : PlanRules.shiftQuantErrorBits(oqe.get());
+    if (bits == 0) return false;
     int maxShift = maxShiftOption >= 0 ? maxShiftOption : ShiftQuant.defaultMaxShift(bits);
     ShiftQuant.checkParameters(bits, maxShift); // a bad shift-max is an error, not a silent fallback
     boolean tE = errA ? transA : transB;
@@ -149,13 +144,13 @@ final class ShiftQuantGemm {
     float[] o = errA ? b : a;
     int oOff = errA ? bOff : aOff, oLd = errA ? ldb : lda;
     Optional<Quantizer> oqo = q.lookup(layer, otherRole);
-    int oWidth = oqo.map(Numerics::codeWidth).orElse(0);
-    boolean perTensor = oqo.isPresent() && oqo.get().granularity() instanceof Granularity.PerTensor;
+    int oWidth = oqo.map(PlanRules::codeWidth).orElse(0);
+    boolean perTensor = oqo.isPresent() && PlanRules.perTensor(oqo.get());
     EncodedTensor eo = null;
     short[] fastCodes = null; // IntCodes' codes (equal to encode's) for nearest-even signed integers
     float fastScale = 0;
-    if (oWidth > 0 && perTensor && oqo.get().rounding() == Rounding.NEAREST_EVEN
-        && oqo.get().format() instanceof IntFormat of && of.signed() && of.bits() <= 16) {
+    IntFormat of = oWidth > 0 && perTensor ? PlanRules.directIntCodes(oqo.get()) : null;
+    if (of != null) {
       short[] codes = new short[oRows * oCols];
       float[] sc = new float[1];
       if (IntCodes.encodeInt(of, -1, o, oOff, oLd, oRows, oCols, codes, sc)) {
