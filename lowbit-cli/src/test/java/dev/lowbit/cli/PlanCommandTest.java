@@ -77,6 +77,22 @@ class PlanCommandTest {
     }
   }
 
+  /** On any backend the CNN has 11 products (its first layer takes no backward-data), each on a known engine. */
+  @Test
+  void int8OnTheCnnOnTheDefaultBackend() {
+    String[] r = run("plan", "--model", "cnn", "--policy", "int8", "--batch", "2", "--json");
+    assertEquals("0", r[0], r[2]);
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> rows = (List<Map<String, Object>>) Json.parse(r[1].strip());
+    assertEquals(11, rows.size(), rows.toString());
+    List<String> engines = List.of("native int8 conv", "native conv (dequantized int8 operands)", "integer chains",
+        "fake-quantized fp32");
+    for (Map<String, Object> m : rows) assertTrue(engines.contains(m.get("engine")), m.toString());
+    boolean native8 = rows.stream().anyMatch(m -> m.get("engine").equals("native int8 conv"));
+    assertEquals(native8, Kernels.floatKernels() != null && rows.stream()
+        .anyMatch(m -> m.get("layer").equals("c2") && ((String) m.get("engine")).startsWith("native")), rows.toString());
+  }
+
   @Test
   void aBadPolicyIsOneLine() {
     String[] r = run("plan", "--model", "cnn", "--policy", "int9x");

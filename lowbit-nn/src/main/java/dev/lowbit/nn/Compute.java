@@ -219,7 +219,7 @@ public final class Compute {
       throw new IllegalArgumentException(layer + ": weight " + w.value().shapeString() + " does not fit " + s);
     }
     Numerics q = numerics;
-    ConvEngines.ConvPlan p = q == null ? ConvEngines.plan(null, layer, s) : q.convPlan(layer, s);
+    ConvEngines.ConvPlan p = q == null ? ConvEngines.plan(null, layer, s) : q.convPlan(layer, s, x.requiresGrad());
     for (ConvEngines.ConvEngine e : p.engines()) {
       Var o = e.run(q, layer, x, w, b, s);
       if (o != null) return o;

@@ -47,25 +47,28 @@ final class ConvEngines {
      * one per product, with the operands as the policy quantizes them (the im2col engine's
      * products record their own plans instead).
      */
-    List<Map<String, Object>> rows(Numerics q) {
+    List<Map<String, Object>> rows(Numerics q, boolean dataGradient) {
       List<Map<String, Object>> out = new ArrayList<>();
       ConvEngine e = engines.get(0);
       if (e == IM2COL) return out;
       Role[][] operands = {{Role.WEIGHT, Role.ACTIVATION}, {Role.WEIGHT, Role.ERROR}, {Role.ERROR, Role.ACTIVATION}};
       Product[] products = {Product.FORWARD, Product.BACKWARD_DATA, Product.BACKWARD_WEIGHT};
       for (int i = 0; i < 3; i++) {
+        if (products[i] == Product.BACKWARD_DATA && !dataGradient) continue; // the input takes no gradient
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("layer", layer);
         m.put("product", products[i].label());
         m.put("a", operand(q, operands[i][0]));
         m.put("b", operand(q, operands[i][1]));
         m.put("result", products[i] == Product.BACKWARD_WEIGHT ? quantizer(q, Role.WEIGHT_GRADIENT) : "fp32");
-        m.put("multiplier", "exact");
-        m.put("accumulator", "default");
+        m.put("multiplier", q == null ? "exact" : q.policy().multiplier(layer, products[i]).map(x -> x.spec()).orElse("exact"));
+        m.put("accumulator", q == null ? "default"
+            : q.policy().accumulator(layer, products[i]).map(x -> x.spec()).orElse("default"));
         m.put("method", "plain");
         boolean int8Forward = e == INT8 && i == 0;
         m.put("engine", int8Forward ? "native int8 conv" : e == INT8 ? "native conv (dequantized int8 operands)" : e.name());
-        m.put("reason", reason);
+        m.put("reason", e == INT8 && i > 0
+            ? "backward of the native int8 conv: fp32 convolutions on the dequantized input and weight" : reason);
         out.add(m);
       }
       return out;

@@ -196,19 +196,22 @@ public final class Numerics {
     });
   }
 
-  private record ConvKey(String layer, ConvSpec spec, boolean observed, boolean integerOff) {}
+  private record ConvKey(String layer, ConvSpec spec, boolean observed, boolean integerOff, boolean dataGradient) {}
 
   private final java.util.concurrent.ConcurrentHashMap<ConvKey, ConvEngines.ConvPlan> convPlans =
       new java.util.concurrent.ConcurrentHashMap<>();
 
-  /** The plan of convolution {@code layer} for geometry {@code s}, made at its first call and kept for the run. */
-  ConvEngines.ConvPlan convPlan(String layer, ConvSpec s) {
-    ConvKey key = new ConvKey(layer, s, Compute.observer != null, Compute.integerPathOff);
+  /**
+   * The plan of convolution {@code layer} for geometry {@code s}, made at its first call and kept
+   * for the run; {@code dataGradient}: whether its input takes a gradient (a backward-data product).
+   */
+  ConvEngines.ConvPlan convPlan(String layer, ConvSpec s, boolean dataGradient) {
+    ConvKey key = new ConvKey(layer, s, Compute.observer != null, Compute.integerPathOff, dataGradient);
     ConvEngines.ConvPlan p = convPlans.get(key);
     if (p != null) return p;
     return convPlans.computeIfAbsent(key, k -> {
       ConvEngines.ConvPlan plan = ConvEngines.plan(this, layer, s);
-      planOrder.addAll(plan.rows(this));
+      planOrder.addAll(plan.rows(this, dataGradient));
       return plan;
     });
   }
