@@ -1,6 +1,7 @@
 package dev.lowbit.nn;
 
 import dev.lowbit.autograd.Ops;
+import dev.lowbit.autograd.Quantize;
 import dev.lowbit.autograd.StepArena;
 import dev.lowbit.autograd.Tape;
 import dev.lowbit.autograd.Var;
@@ -18,6 +19,7 @@ import dev.lowbit.numerics.GemmCall;
 import dev.lowbit.numerics.Product;
 import dev.lowbit.numerics.ProductPlan;
 import dev.lowbit.numerics.Role;
+import dev.lowbit.tensor.QuantizedTensor;
 import dev.lowbit.tensor.Tensor;
 import java.util.Arrays;
 import java.util.Optional;
@@ -78,10 +80,9 @@ public final class Compute {
     int cOff = call.c().off(), ldc = call.c().ld();
     Numerics.Observer obs = observer;
     Optional<Quantizer> qc = p.result();
-    Operand oa = operand(q, layer, s.product(), s.roleA(), transA ? k : m, transA ? m : k,
-        call.a().x(), call.a().off(), call.a().ld(), 0);
-    Operand ob = operand(q, layer, s.product(), s.roleB(), transB ? n : k, transB ? k : n,
-        call.b().x(), call.b().off(), call.b().ld(), s.roleA() == s.roleB() ? 1 : 0);
+    Operand oa = operand(q, layer, s.product(), s.roleA(), transA ? k : m, transA ? m : k, call.a(), 0);
+    Operand ob = operand(q, layer, s.product(), s.roleB(), transB ? n : k, transB ? k : n, call.b(),
+        s.roleA() == s.roleB() ? 1 : 0);
     if (qc.isPresent() && !call.accumulate() && cOff == 0 && ldc == n && c.length == m * n) {
       // the product alone is quantized: written straight into C, quantized there
       Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, oa.x(), oa.off(), oa.ld(), ob.x(), ob.off(), ob.ld(), 0f, c, 0, n);
@@ -105,27 +106,43 @@ public final class Compute {
   record Operand(float[] x, int off, int ld) {}
 
   /**
-   * The stored rows × cols operand as the policy says for (layer, role): a compact quantized copy
-   * (shown to the test observer), or the operand itself when there is no rule. {@code salt} as in
-   * {@link Numerics#quantize}.
+   * The stored rows × cols operand as the policy says for (layer, role): the values of the
+   * quantized tensor the layer made once for its products ({@link GemmCall.Matrix#quantized}), a
+   * compact quantized copy made here when there is none, or the operand itself when the role has
+   * no rule (each shown to the test observer). {@code salt} as in {@link Numerics#quantize}.
    */
   static Operand operand(Numerics q, String layer, Product product, Role role, int rows, int cols,
-      float[] x, int off, int ld, long salt) {
+      GemmCall.Matrix m, long salt) {
     Optional<Quantizer> z = q.lookup(layer, role);
-    if (z.isEmpty()) return new Operand(x, off, ld);
-    if (q.quantizedAlready(x, layer, role, z.get())) { // a convolution quantized this operand itself
-      q.countQuantized(1);
-      Numerics.Observer obs = observer;
-      if (obs != null) obs.tensor(layer, product, role, Numerics.compact(x, off, ld, rows, cols), new int[] {rows, cols});
-      return new Operand(x, off, ld);
-    }
-    float[] y = q.quantize(z.get(), layer, role, x, off, ld, rows, cols, salt);
+    if (z.isEmpty()) return new Operand(m.x(), m.off(), m.ld());
     Numerics.Observer obs = observer;
+    QuantizedTensor t = m.quantizedBy(z.get());
+    if (t != null) {
+      q.countQuantized(1);
+      if (obs != null) obs.tensor(layer, product, role, Numerics.compact(t.values(), m.off(), m.ld(), rows, cols), new int[] {rows, cols});
+      return new Operand(t.values(), m.off(), m.ld());
+    }
+    float[] y = q.quantize(z.get(), layer, role, m.x(), m.off(), m.ld(), rows, cols, salt);
     if (obs != null) obs.tensor(layer, product, role, y, new int[] {rows, cols});
     return new Operand(y, 0, cols);
   }
 
-  /** y = x·Wᵀ + b for x of shape (…, in), W (out, in), b (out) or null. */
+  /** An operand's matrix: its raw array and, when the layer quantized it once, that tensor. */
+  private static GemmCall.Matrix matrix(float[] x, int off, int ld, QuantizedTensor t) {
+    return new GemmCall.Matrix(x, off, ld, t);
+  }
+
+  private static QuantizedTensor tensor(Quantize.Quantized q) {
+    return q == null ? null : q.tensor();
+  }
+
+  /**
+   * y = x·Wᵀ + b for x of shape (…, in), W (out, in), b (out) or null. The input and the weight
+   * are quantized once, as ops on the tape ({@link Numerics#onTape}), for the products that take
+   * them quantized — the forward product and the backward product that uses each again (the input
+   * in backward-weight, the weight in backward-data) — and the errors once for both backward
+   * products; products whose engine encodes raw operands read the raw arrays.
+   */
   public static Var linear(String layer, Var x, Var w, Var b) {
     int in = w.dim(1), out = w.dim(0);
     if (x.dim(-1) != in) {
@@ -136,39 +153,35 @@ public final class Compute {
     float[] y = StepArena.floats(rows * out); // overwritten by the product
     Numerics q = numerics;
     boolean training = Tape.needsGrad(x, w, b);
-    // in training, an operand of fake-quantized products is quantized once and its copy handed to
-    // each of them (the cache's raw copies and checks cost the fp16 CNN 2 % of its step); products
-    // on the integer or emulated paths get the raw operands, which they encode themselves
-    boolean fq = q != null && training && !earlyQuantizationOff;
-    boolean onceF = fq && q.fakeQuantized(layer, Role.ACTIVATION, Role.WEIGHT);
-    boolean onceW = fq && q.fakeQuantized(layer, Role.ERROR, Role.ACTIVATION); // backward weight
-    boolean onceD = fq && q.fakeQuantized(layer, Role.ERROR, Role.WEIGHT); // backward data
-    float[][] xq = {null}, wq = {null}; // filled at first use
-    if (fq && !onceF) { // an integer forward product: its encoding pass can keep the values the backward products take
-      if (onceW && w.requiresGrad()) q.wantValues(layer, Role.ACTIVATION);
-      if (onceD && x.requiresGrad()) q.wantValues(layer, Role.WEIGHT);
-    }
-    float[] xs = onceF ? once(q, layer, Role.ACTIVATION, x.data(), rows, in, xq) : x.data();
-    float[] ws = onceF ? once(q, layer, Role.WEIGHT, w.data(), out, in, wq) : w.data();
-    gemm(new ProductPlan.Site(layer, Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true),
-        new GemmCall(rows, out, in, new GemmCall.Matrix(xs, 0, in), new GemmCall.Matrix(ws, 0, in),
-            false, new GemmCall.Matrix(y, 0, out)));
+    ProductPlan.Site fwd = new ProductPlan.Site(layer, Product.FORWARD, Role.ACTIVATION, Role.WEIGHT, null, false, true);
+    ProductPlan.Site bwW = new ProductPlan.Site(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION,
+        Role.WEIGHT_GRADIENT, true, false);
+    ProductPlan.Site bwD = new ProductPlan.Site(layer, Product.BACKWARD_DATA, Role.ERROR, Role.WEIGHT, null, false, false);
+    boolean dW = training && w.requiresGrad(), dX = training && x.requiresGrad();
+    Quantize.Quantized xq = q == null ? null
+        : q.onTape(x, new Numerics.Operand(layer, Role.ACTIVATION, rows, in), fwd, dW ? bwW : null);
+    Quantize.Quantized wq = q == null ? null
+        : q.onTape(w, new Numerics.Operand(layer, Role.WEIGHT, out, in), fwd, dX ? bwD : null);
+    Var xv = xq == null ? x : xq.var(), wv = wq == null ? w : wq.var(); // what the gradients flow into
+    gemm(fwd, new GemmCall(rows, out, in, matrix(x.data(), 0, in, tensor(xq)), matrix(w.data(), 0, in, tensor(wq)),
+        false, new GemmCall.Matrix(y, 0, out)));
     if (b != null) {
       float[] bd = b.data();
       for (int r = 0; r < rows; r++) for (int j = 0; j < out; j++) y[r * out + j] += bd[j];
     }
     int[] os = x.shape();
     os[os.length - 1] = out;
-    Var o = new Var(new Tensor(y, os), Tape.needsGrad(x, w, b));
+    Var o = new Var(new Tensor(y, os), Tape.needsGrad(xv, wv, b));
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
         float[] g = o.grad();
-        float[][] gq = {null}; // the errors, quantized once for both backward products (bias sums take them raw)
-        if (w.requiresGrad()) { // the step's first contribution overwrites the (logically zero) gradient
-          float[] gw = w.gradForOverwrite();
-          gemm(new ProductPlan.Site(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, Role.WEIGHT_GRADIENT, true, false),
-        new GemmCall(out, in, rows, new GemmCall.Matrix(onceW ? once(q, layer, Role.ERROR, g, rows, out, gq) : g, 0, out), new GemmCall.Matrix(onceW ? once(q, layer, Role.ACTIVATION, x.data(), rows, in, xq) : x.data(), 0, in),
-            gw == null, new GemmCall.Matrix(gw == null ? w.gradForAccumulation() : gw, 0, in)));
+        // the errors, quantized once for both backward products (bias sums take them raw)
+        QuantizedTensor gq = q == null ? null : q.quantizedFor(g, new Numerics.Operand(layer, Role.ERROR, rows, out),
+            wv.requiresGrad() ? bwW : null, xv.requiresGrad() ? bwD : null);
+        if (wv.requiresGrad()) { // the step's first contribution overwrites the (logically zero) gradient
+          float[] gw = wv.gradForOverwrite();
+          gemm(bwW, new GemmCall(out, in, rows, matrix(g, 0, out, gq), matrix(x.data(), 0, in, tensor(xq)),
+              gw == null, new GemmCall.Matrix(gw == null ? wv.gradForAccumulation() : gw, 0, in)));
         }
         if (b != null && b.requiresGrad()) {
           float[] gb = b.gradForOverwrite();
@@ -180,32 +193,18 @@ public final class Compute {
             Ops.addInto(b.gradForAccumulation(), s);
           }
         }
-        if (x.requiresGrad()) {
+        if (xv.requiresGrad()) {
           // the first gradient to reach x is written into a step-arena array, not added to a
           // freshly zeroed one (130 MB/s of garbage for the MLP)
-          boolean fresh = x.grad() == null && !x.isParameter();
-          float[] dx = fresh ? StepArena.gradFor(x) : x.gradForAccumulation();
-          gemm(new ProductPlan.Site(layer, Product.BACKWARD_DATA, Role.ERROR, Role.WEIGHT, null, false, false),
-        new GemmCall(rows, in, out, new GemmCall.Matrix(onceD ? once(q, layer, Role.ERROR, g, rows, out, gq) : g, 0, out), new GemmCall.Matrix(onceD ? once(q, layer, Role.WEIGHT, w.data(), out, in, wq) : w.data(), 0, in),
-            !fresh, new GemmCall.Matrix(dx, 0, in)));
-          if (fresh) x.setGrad(dx);
+          boolean fresh = xv.grad() == null && !xv.isParameter();
+          float[] dx = fresh ? StepArena.gradFor(xv) : xv.gradForAccumulation();
+          gemm(bwD, new GemmCall(rows, in, out, matrix(g, 0, out, gq), matrix(w.data(), 0, in, tensor(wq)),
+              !fresh, new GemmCall.Matrix(dx, 0, in)));
+          if (fresh) xv.setGrad(dx);
         }
       });
     }
     return o;
-  }
-
-  /**
-   * The operand quantized once for every fake-quantized product of the step ({@link
-   * Numerics#quantizedOperand}), made at the first call and kept in {@code slot[0]}; the operand
-   * itself when its role has no rule.
-   */
-  private static float[] once(Numerics q, String layer, Role role, float[] x, int rows, int cols, float[][] slot) {
-    if (slot[0] == null) {
-      Optional<Quantizer> z = q.lookup(layer, role);
-      slot[0] = z.isEmpty() ? x : q.quantizedOperand(z.get(), layer, role, x, rows, cols);
-    }
-    return slot[0];
   }
 
   /** 2-D convolution of x (N×C×H×W) with W (OC×C/g×KH×KW) and bias (OC) or null. */
@@ -228,35 +227,50 @@ public final class Compute {
   }
 
   /**
-   * {@link #conv2d} as im2col and GEMMs: each of its products planned and run by {@link #gemm};
-   * the activation (and error) quantizer applied once to the input (or the columns) and the
-   * errors, when the layer may quantize them itself ({@link Numerics#quantizesItself}).
+   * {@link #conv2d} as im2col and GEMMs: each of its products planned and run by {@link #gemm}.
+   * The weight is quantized once on the tape for the forward and backward-data products; when the
+   * layer may quantize them itself ({@link Numerics#quantizesItself}), the activation quantizer is
+   * applied once to the input (or the columns) and the error quantizer once to the errors, and
+   * both products that use each get it as their quantized operand.
    */
   static Var im2colConv2d(Numerics q, String layer, Var x, Var w, Var b, ConvSpec s) {
     int g = s.groups(), ocg = s.outC() / g, kg = s.inC() / g * s.kH() * s.kW(), cols = s.colCols();
     float[] col = StepArena.floats(s.colSize()); // im2col, the products and the layout change overwrite
     Optional<Quantizer> own = q == null || earlyQuantizationOff ? Optional.empty()
         : q.quantizesItself(layer, Role.ACTIVATION, s);
+    QuantizedTensor colq = null; // the columns, quantized in place
     if (own.isPresent() && Numerics.commutesWithIm2col(own.get(), s)) { // the input, not its KH·KW-fold columns
       Conv.im2col(s, q.quantizeInput(own.get(), layer, x.data(), s.inputSize()), col);
-      q.markQuantized(col, layer, Role.ACTIVATION, own.get());
+      colq = QuantizedTensor.ofValues(own.get(), col);
     } else if (own.isPresent()) {
       Conv.im2col(s, x.data(), col);
       q.quantizeOperand(own.get(), layer, Role.ACTIVATION, col, s.colRows(), cols);
-      q.markQuantized(col, layer, Role.ACTIVATION, own.get());
+      colq = QuantizedTensor.ofValues(own.get(), col);
     } else {
       Conv.im2col(s, x.data(), col);
     }
+    ProductPlan.Site fwd = new ProductPlan.Site(layer, Product.FORWARD, Role.WEIGHT, Role.ACTIVATION, null, false, false);
+    ProductPlan.Site bwW = new ProductPlan.Site(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION,
+        Role.WEIGHT_GRADIENT, false, true);
+    ProductPlan.Site bwD = new ProductPlan.Site(layer, Product.BACKWARD_DATA, Role.WEIGHT, Role.ERROR, null, true, false);
+    Quantize.Quantized wq = q == null ? null
+        : q.onTape(w, new Numerics.Operand(layer, Role.WEIGHT, ocg, kg, g, 0), fwd,
+            Tape.needsGrad(x) ? bwD : null);
+    Var wv = wq == null ? w : wq.var();
+    if (colq == null && q != null) { // the raw columns, quantized once for the products that take them so
+      colq = q.quantizedFor(col, new Numerics.Operand(layer, Role.ACTIVATION, kg, cols, g, 0), fwd,
+          Tape.needsGrad(w) ? bwW : null);
+    }
     float[] t = StepArena.floats(s.outputSize());
     for (int gi = 0; gi < g; gi++) {
-      gemm(new ProductPlan.Site(layer, Product.FORWARD, Role.WEIGHT, Role.ACTIVATION, null, false, false),
-        new GemmCall(ocg, cols, kg, new GemmCall.Matrix(w.data(), gi * ocg * kg, kg), new GemmCall.Matrix(col, gi * kg * cols, cols),
-            false, new GemmCall.Matrix(t, gi * ocg * cols, cols)));
+      gemm(fwd, new GemmCall(ocg, cols, kg, matrix(w.data(), gi * ocg * kg, kg, tensor(wq)),
+          matrix(col, gi * kg * cols, cols, colq), false, new GemmCall.Matrix(t, gi * ocg * cols, cols)));
     }
     float[] y = StepArena.floats(s.outputSize());
     Conv.channelsFirstToNchw(s, t, b == null ? null : b.data(), y);
-    Var o = new Var(new Tensor(y, s.batch(), s.outC(), s.outH(), s.outW()), Tape.needsGrad(x, w, b));
+    Var o = new Var(new Tensor(y, s.batch(), s.outC(), s.outH(), s.outW()), Tape.needsGrad(x, wv, b));
     if (o.requiresGrad()) {
+      QuantizedTensor xcol = colq;
       Tape.record(o, () -> {
         float[] dt = t; // reuse the forward scratch for dy in channels-first layout
         Conv.nchwToChannelsFirst(s, o.grad(), dt);
@@ -268,24 +282,26 @@ public final class Compute {
         }
         Optional<Quantizer> ownErrors = q == null || earlyQuantizationOff ? Optional.empty()
             : q.quantizesItself(layer, Role.ERROR, s);
+        QuantizedTensor dtq = null; // the errors, quantized in place
         if (ownErrors.isPresent()) {
           q.quantizeOperand(ownErrors.get(), layer, Role.ERROR, dt, s.outC(), cols);
-          q.markQuantized(dt, layer, Role.ERROR, ownErrors.get());
+          dtq = QuantizedTensor.ofValues(ownErrors.get(), dt);
+        } else if (q != null) {
+          dtq = q.quantizedFor(dt, new Numerics.Operand(layer, Role.ERROR, ocg, cols, g, 0),
+              wv.requiresGrad() ? bwW : null, x.requiresGrad() ? bwD : null);
         }
-        if (w.requiresGrad()) {
-          float[] dw = w.gradForAccumulation();
+        if (wv.requiresGrad()) {
+          float[] dw = wv.gradForAccumulation();
           for (int gi = 0; gi < g; gi++) {
-            gemm(new ProductPlan.Site(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, Role.WEIGHT_GRADIENT, false, true),
-        new GemmCall(ocg, kg, cols, new GemmCall.Matrix(dt, gi * ocg * cols, cols), new GemmCall.Matrix(col, gi * kg * cols, cols),
-            true, new GemmCall.Matrix(dw, gi * ocg * kg, kg)));
+            gemm(bwW, new GemmCall(ocg, kg, cols, matrix(dt, gi * ocg * cols, cols, dtq),
+                matrix(col, gi * kg * cols, cols, xcol), true, new GemmCall.Matrix(dw, gi * ocg * kg, kg)));
           }
         }
         if (x.requiresGrad()) {
           float[] dcol = col; // the columns are no longer needed once dW is done
           for (int gi = 0; gi < g; gi++) {
-            gemm(new ProductPlan.Site(layer, Product.BACKWARD_DATA, Role.WEIGHT, Role.ERROR, null, true, false),
-        new GemmCall(kg, cols, ocg, new GemmCall.Matrix(w.data(), gi * ocg * kg, kg), new GemmCall.Matrix(dt, gi * ocg * cols, cols),
-            false, new GemmCall.Matrix(dcol, gi * kg * cols, cols)));
+            gemm(bwD, new GemmCall(kg, cols, ocg, matrix(w.data(), gi * ocg * kg, kg, tensor(wq)),
+                matrix(dt, gi * ocg * cols, cols, dtq), false, new GemmCall.Matrix(dcol, gi * kg * cols, cols)));
           }
           boolean fresh = x.grad() == null; // col2im overwrites: no temporary needed
           float[] dx = fresh ? StepArena.gradFor(x) : StepArena.floats(s.inputSize());
@@ -540,33 +556,46 @@ public final class Compute {
     }
     int batch = a.size() / (m * k);
     int ldb = transB ? k : n;
+    Numerics q = numerics;
+    ProductPlan.Site fwd = new ProductPlan.Site(layer, Product.FORWARD, Role.ACTIVATION, Role.ACTIVATION, null, false, transB);
+    ProductPlan.Site bwD = new ProductPlan.Site(layer, Product.BACKWARD_DATA, Role.ERROR, Role.ACTIVATION, null, false, !transB);
+    ProductPlan.Site bwW = transB
+        ? new ProductPlan.Site(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, null, true, false)
+        : new ProductPlan.Site(layer, Product.BACKWARD_WEIGHT, Role.ACTIVATION, Role.ERROR, null, true, false);
+    // each operand quantized once, slice by slice, for the products that take it (B with the salt
+    // that keeps its stream apart from A's)
+    Quantize.Quantized aq = q == null ? null
+        : q.onTape(a, new Numerics.Operand(layer, Role.ACTIVATION, m, k, batch, 0), fwd, Tape.needsGrad(b) ? bwW : null);
+    Quantize.Quantized bq = q == null ? null
+        : q.onTape(b, new Numerics.Operand(layer, Role.ACTIVATION, transB ? n : k, transB ? k : n, batch, 1), fwd,
+            Tape.needsGrad(a) ? bwD : null);
+    Var av = aq == null ? a : aq.var(), bv = bq == null ? b : bq.var();
     float[] y = new float[batch * m * n];
     for (int i = 0; i < batch; i++) {
-      gemm(new ProductPlan.Site(layer, Product.FORWARD, Role.ACTIVATION, Role.ACTIVATION, null, false, transB),
-        new GemmCall(m, n, k, new GemmCall.Matrix(a.data(), i * m * k, k), new GemmCall.Matrix(b.data(), i * k * n, ldb),
-            false, new GemmCall.Matrix(y, i * m * n, n)));
+      gemm(fwd, new GemmCall(m, n, k, matrix(a.data(), i * m * k, k, tensor(aq)), matrix(b.data(), i * k * n, ldb, tensor(bq)),
+          false, new GemmCall.Matrix(y, i * m * n, n)));
     }
     int[] os = as.clone();
     os[r - 1] = n;
-    Var o = new Var(new Tensor(y, os), Tape.needsGrad(a, b));
+    Var o = new Var(new Tensor(y, os), Tape.needsGrad(av, bv));
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
         float[] g = o.grad();
+        QuantizedTensor gq = q == null ? null : q.quantizedFor(g, new Numerics.Operand(layer, Role.ERROR, m, n, batch, 0),
+            av.requiresGrad() ? bwD : null, bv.requiresGrad() ? bwW : null);
+        QuantizedTensor at = tensor(aq), bt = tensor(bq);
         for (int i = 0; i < batch; i++) {
-          if (a.requiresGrad()) { // dA = G·op(B)ᵀ
-            gemm(new ProductPlan.Site(layer, Product.BACKWARD_DATA, Role.ERROR, Role.ACTIVATION, null, false, !transB),
-        new GemmCall(m, k, n, new GemmCall.Matrix(g, i * m * n, n), new GemmCall.Matrix(b.data(), i * k * n, ldb),
-            true, new GemmCall.Matrix(a.gradForAccumulation(), i * m * k, k)));
+          GemmCall.Matrix gi = matrix(g, i * m * n, n, gq);
+          if (av.requiresGrad()) { // dA = G·op(B)ᵀ
+            gemm(bwD, new GemmCall(m, k, n, gi, matrix(b.data(), i * k * n, ldb, bt),
+                true, new GemmCall.Matrix(av.gradForAccumulation(), i * m * k, k)));
           }
-          if (b.requiresGrad()) {
+          if (bv.requiresGrad()) {
+            GemmCall.Matrix ai = matrix(a.data(), i * m * k, k, at);
             if (transB) { // dB (n×k) = Gᵀ·A
-              gemm(new ProductPlan.Site(layer, Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, null, true, false),
-        new GemmCall(n, k, m, new GemmCall.Matrix(g, i * m * n, n), new GemmCall.Matrix(a.data(), i * m * k, k),
-            true, new GemmCall.Matrix(b.gradForAccumulation(), i * k * n, k)));
+              gemm(bwW, new GemmCall(n, k, m, gi, ai, true, new GemmCall.Matrix(bv.gradForAccumulation(), i * k * n, k)));
             } else { // dB (k×n) = Aᵀ·G
-              gemm(new ProductPlan.Site(layer, Product.BACKWARD_WEIGHT, Role.ACTIVATION, Role.ERROR, null, true, false),
-        new GemmCall(k, n, m, new GemmCall.Matrix(a.data(), i * m * k, k), new GemmCall.Matrix(g, i * m * n, n),
-            true, new GemmCall.Matrix(b.gradForAccumulation(), i * k * n, n)));
+              gemm(bwW, new GemmCall(k, n, m, ai, gi, true, new GemmCall.Matrix(bv.gradForAccumulation(), i * k * n, n)));
             }
           }
         }

@@ -170,6 +170,17 @@ public final class EmulatedProducts {
     return product != Product.FORWARD && gradient != GradientMode.IDENTITY && arith(layer, Product.FORWARD) != NONE;
   }
 
+  /**
+   * Whether the emulated product of (layer, product) fake-quantizes its operands (a float
+   * accumulator or a multiplier rule), so it can take operands the layer quantized once; integer
+   * accumulators encode the raw operands, and a masked backward reuses what its forward saved.
+   */
+  boolean takesQuantizedValues(String layer, Product product) {
+    Arith ar = arith(layer, product);
+    if (ar == NONE || ar.acc.isInteger()) return false;
+    return product == Product.FORWARD || gradient == GradientMode.IDENTITY;
+  }
+
   /** The multiplier and accumulator (biases as written) of an emulated product, for plans. */
   String describe(String layer, Product product) {
     Arith ar = arith(layer, product);
@@ -213,8 +224,8 @@ public final class EmulatedProducts {
       return integerProduct(site, call, ar);
     }
     Optional<Quantizer> qc = numerics.lookup(layer, roleC);
-    Compute.Operand oa = Compute.operand(numerics, layer, product, roleA, transA ? k : m, transA ? m : k, a, aOff, lda, 0);
-    Compute.Operand ob = Compute.operand(numerics, layer, product, roleB, transB ? n : k, transB ? k : n, b, bOff, ldb,
+    Compute.Operand oa = Compute.operand(numerics, layer, product, roleA, transA ? k : m, transA ? m : k, call.a(), 0);
+    Compute.Operand ob = Compute.operand(numerics, layer, product, roleB, transB ? n : k, transB ? k : n, call.b(),
         roleA == roleB ? 1 : 0);
     a = oa.x();
     aOff = oa.off();

@@ -3,6 +3,7 @@ package dev.lowbit.nn;
 import dev.lowbit.format.Quantizer;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.numerics.Engine;
+import dev.lowbit.numerics.Engine.Takes;
 import dev.lowbit.numerics.Engine.Verdict;
 import dev.lowbit.numerics.GemmCall;
 import dev.lowbit.numerics.GemmCall.Matrix;
@@ -59,6 +60,11 @@ final class GemmEngines {
     public boolean run(ProductPlan p, GemmCall c) {
       Site s = p.site();
       return q.emulated().gemm(s, c);
+    }
+
+    @Override
+    public Takes takes(ProductPlan p) {
+      return q.emulated().takesQuantizedValues(p.site().layer(), p.site().product()) ? Takes.VALUES : Takes.NOTHING;
     }
   }
 
@@ -138,6 +144,12 @@ final class GemmEngines {
       Site s = p.site();
       return IntegerProducts.gemm(q, s, c);
     }
+
+    /** The 8-bit products take the operands' byte codes; wider codes are encoded from the raw operands. */
+    @Override
+    public Takes takes(ProductPlan p) {
+      return IntegerProducts.byteCodes(p) ? Takes.CODES : Takes.NOTHING;
+    }
   }
 
   /** Integer codes (any rounding) with exact int32 sums on the backend ({@link Numerics#integerGemm}). */
@@ -201,6 +213,11 @@ final class GemmEngines {
     public boolean run(ProductPlan p, GemmCall c) {
       Compute.fakeQuantized(q, p, c);
       return true;
+    }
+
+    @Override
+    public Takes takes(ProductPlan p) {
+      return Takes.VALUES;
     }
   }
 

@@ -142,41 +142,63 @@ final class IntegerProducts {
 
 
   /**
+   * Whether the plan's product runs on 8-bit codes encoded straight into bytes ({@link #gemm8}), so
+   * that it can take the operands' codes from the quantized tensors a layer made once ({@link
+   * dev.lowbit.tensor.QuantizedTensor}).
+   */
+  static boolean byteCodes(ProductPlan p) {
+    if (p.a().isEmpty() || p.b().isEmpty()) return false;
+    Quantizer qa = p.a().get(), qb = p.b().get();
+    return PlanRules.codeBits(qa) == 8 && PlanRules.codeBits(qb) == 8
+        && PlanRules.bytesDirect(qa, PlanRules.channelAxis(qa)) && PlanRules.bytesDirect(qb, PlanRules.channelAxis(qb));
+  }
+
+  /**
    * The 8-bit product with the codes encoded straight into bytes ({@link IntCodes#encodeInt8}: no
-   * int16 buffer, no narrowing pass); in a training step the forward product also keeps the values
-   * of an operand that a fake-quantized backward product takes ({@link Numerics#keepValues}), so
-   * that it is not quantized a second time.
+   * int16 buffer, no narrowing pass), or taken as they are from an operand the layer quantized
+   * once ({@link GemmCall.Matrix#quantized}, whose values the fake-quantized backward products
+   * then take).
    */
   private static boolean gemm8(Numerics q, ProductPlan.Site site, GemmCall call, Chains ch,
       Quantizer qa, int axA, Quantizer qb, int axB) {
-    String layer = site.layer();
-    Product product = site.product();
-    Role roleA = site.roleA(), roleB = site.roleB();
     boolean transA = site.transA(), transB = site.transB();
     int m = call.m(), n = call.n(), k = call.k();
-    float[] a = call.a().x(), b = call.b().x(), c = call.c().x();
-    int aOff = call.a().off(), lda = call.a().ld(), bOff = call.b().off(), ldb = call.b().ld();
-    int cOff = call.c().off(), ldc = call.c().ld();
-    boolean accumulate = call.accumulate();
     int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
-
     Scratch s = SCRATCH.get();
     if (s.a8.length < aRows * aCols) s.a8 = new byte[aRows * aCols];
     if (s.b8.length < bRows * bCols) s.b8 = new byte[bRows * bCols];
     if (s.sa.length < aRows) s.sa = new float[aRows];
     if (s.sb.length < bRows) s.sb = new float[bRows];
-    float[] va = product == Product.FORWARD ? q.valuesToKeep(layer, roleA, qa, aRows, aCols) : null;
-    float[] vb = product == Product.FORWARD ? q.valuesToKeep(layer, roleB, qb, bRows, bCols) : null;
-    if (!IntCodes.encodeInt8((IntFormat) qa.format(), axA, a, aOff, lda, aRows, aCols, s.a8, s.sa, va)) return false;
-    if (!IntCodes.encodeInt8((IntFormat) qb.format(), axB, b, bOff, ldb, bRows, bCols, s.b8, s.sb, vb)) return false;
-    double scale = (axA == -1 ? s.sa[0] : 1.0) * (axB == -1 ? s.sb[0] : 1.0);
-    float[] rowScale = axA == -1 ? null : s.sa, colScale = axB == -1 ? null : s.sb;
-    long events = ChainedIntGemm.gemmS8(ch.mode(), ch.length(), transA, transB, m, n, k, s.a8, 0, aCols, s.b8, 0,
-        bCols, scale, rowScale, colScale, accumulate, c, cOff, ldc);
+    Codes8 ca = codes8(qa, axA, call.a(), aRows, aCols, s.a8, s.sa);
+    Codes8 cb = ca == null ? null : codes8(qb, axB, call.b(), bRows, bCols, s.b8, s.sb);
+    if (cb == null) return false; // NaN or infinity
+    if (ca.taken() || cb.taken()) q.countCodesTaken((ca.taken() ? 1 : 0) + (cb.taken() ? 1 : 0));
+    double scale = (axA == -1 ? ca.scales()[0] : 1.0) * (axB == -1 ? cb.scales()[0] : 1.0);
+    float[] rowScale = axA == -1 ? null : ca.scales(), colScale = axB == -1 ? null : cb.scales();
+    GemmCall.Matrix c = call.c();
+    long events = ChainedIntGemm.gemmS8(ch.mode(), ch.length(), transA, transB, m, n, k, ca.codes(), 0, aCols,
+        cb.codes(), 0, bCols, scale, rowScale, colScale, call.accumulate(), c.x(), c.off(), c.ld());
     q.countIntegerGemm(events);
-    if (va != null) q.keepValues(layer, roleA, qa, a, aOff, lda, aRows, aCols, va);
-    if (vb != null) q.keepValues(layer, roleB, qb, b, bOff, ldb, bRows, bCols, vb);
     return true;
+  }
+
+  /** An operand's byte codes and scales; {@code taken}: from the layer's quantized tensor, not encoded here. */
+  private record Codes8(byte[] codes, float[] scales, boolean taken) {}
+
+  /**
+   * The codes of a compact operand quantized once by the layer with these codes' axis, else the
+   * stored operand encoded into the scratch arrays; null when it holds NaN or infinity.
+   */
+  private static Codes8 codes8(Quantizer q, int axis, GemmCall.Matrix x, int rows, int cols, byte[] codes, float[] scales) {
+    dev.lowbit.tensor.QuantizedTensor t = x.quantizedBy(q);
+    if (t != null && t.hasCodes() && t.scaleAxis() == axis && x.off() == 0 && x.ld() == cols
+        && t.codes().length == rows * cols) {
+      return new Codes8(t.codes(), t.scales(), true);
+    }
+    if (!IntCodes.encodeInt8((IntFormat) q.format(), axis, x.x(), x.off(), x.ld(), rows, cols, codes, scales, null)) {
+      return null;
+    }
+    return new Codes8(codes, scales, false);
   }
 
   /**

@@ -1,6 +1,8 @@
 package dev.lowbit.nn;
 
+import dev.lowbit.autograd.Quantize;
 import dev.lowbit.autograd.StepArena;
+import dev.lowbit.autograd.Var;
 import dev.lowbit.format.EncodedTensor;
 import dev.lowbit.format.Granularity;
 import dev.lowbit.format.IntCodes;
@@ -10,11 +12,13 @@ import dev.lowbit.kernel.ConvSpec;
 import dev.lowbit.kernel.IntGemmEpilogue;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.Parallel;
+import dev.lowbit.numerics.Engine;
 import dev.lowbit.numerics.Policy;
 import dev.lowbit.numerics.GemmCall;
 import dev.lowbit.numerics.Product;
 import dev.lowbit.numerics.ProductPlan;
 import dev.lowbit.numerics.Role;
+import dev.lowbit.tensor.QuantizedTensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -42,7 +46,6 @@ public final class Numerics {
   private final AtomicLong int32Overflows = new AtomicLong();
   final ShiftQuantGemm shiftQuant; // null unless the policy asks for ShiftQuant errors
   private volatile EmulatedProducts emulated;
-  private final QuantCache cache = new QuantCache();
   private static final long PARALLEL_MIN = 1 << 15; // elements worth a second thread
 
   public Numerics(Policy policy, long seed) {
@@ -228,6 +231,10 @@ public final class Numerics {
     return p.a().map(Numerics::integerCodes).orElse(false) || p.b().map(Numerics::integerCodes).orElse(false);
   }
 
+  private static boolean integerCodes(Quantizer q) {
+    return PlanRules.codeBits(q) != 0 || PlanRules.codeWidth(q) != 0;
+  }
+
   /**
    * Every plan made so far in this run, as rows (layer, product, operands, result, multiplier,
    * accumulator, method, engine, reason; a convolution's own row names its route), in the order of
@@ -251,9 +258,10 @@ public final class Numerics {
 
   /**
    * A compact (rows × cols) copy of the stored matrix at {@code src[off…]} with leading dimension
-   * {@code ld}, quantized. The stored layout (not the transposed view) is what gets quantized, so
-   * an operand quantizes the same way in every product that uses it (W in forward and
-   * backward-data, X in forward and backward-weight, dY in both backward products).
+   * {@code ld}, quantized (a step-arena array). The stored layout (not the transposed view) is
+   * what gets quantized, so an operand quantizes the same way in every product that uses it (W in
+   * forward and backward-data, X in forward and backward-weight, dY in both backward products) —
+   * which is what lets a layer quantize it once for all of them ({@link #onTape}).
    */
   float[] quantize(Quantizer q, String layer, Role role, float[] src, int off, int ld, int rows, int cols) {
     return quantize(q, layer, role, src, off, ld, rows, cols, 0);
@@ -266,26 +274,26 @@ public final class Numerics {
    */
   float[] quantize(Quantizer q, String layer, Role role, float[] src, int off, int ld, int rows, int cols,
       long salt) {
-    long stream = stream(layer, role, off) ^ salt * 0x9E3779B97F4A7C15L;
+    long stream = stream(layer, role, off) ^ salt * SALT;
     quantizedTensors.incrementAndGet();
-    long stamp = StepArena.stamp(); // inside a training step the copies come from the step's arena
-    float[] hit = cache.take(src, off, ld, rows, cols, q, stream, stamp);
-    if (hit != null) return hit; // same source bits, quantizer and stream: the same result (QuantCache)
-    float[] raw = cache.copy(src, off, ld, rows, cols, stamp);
-    float[] x = StepArena.floats(rows * cols);
-    q.quantize(raw, new int[] {rows, cols}, x, seed, stream, (long) rows * cols >= PARALLEL_MIN ? Parallel.threads() : 1);
-    cache.put(src, off, ld, rows, cols, q, stream, step, stamp, raw, x);
+    int size = rows * cols;
+    float[] raw = src;
+    if (off != 0 || ld != cols || src.length != size) {
+      raw = StepArena.floats(size);
+      for (int r = 0; r < rows; r++) System.arraycopy(src, off + r * ld, raw, r * cols, cols);
+    }
+    float[] x = StepArena.floats(size);
+    q.quantize(raw, new int[] {rows, cols}, x, seed, stream, size >= PARALLEL_MIN ? Parallel.threads() : 1);
     return x;
   }
 
   /**
    * The quantizer for (convolution {@code layer}, {@code role}) when the layer may quantize that
    * operand itself, in place ({@link #quantizeOperand}: its column matrix for the activation, its
-   * channels-first output gradient for the error), instead of leaving it to {@link #quantize},
-   * which keeps a raw copy to check the cached result against (three more passes over the largest
-   * operand of a CNN step): when no product of the layer takes an integer or emulated path (those
-   * encode the raw operand themselves) and ShiftQuant is off. The layer does not change those
-   * arrays between the products that use them, so no check is needed.
+   * channels-first output gradient for the error) and handing the result to both products that use
+   * it as their {@link GemmCall.Matrix#quantized} operand: when no product of the layer takes an
+   * integer or emulated path (those encode the raw operand themselves) and ShiftQuant is off. The
+   * layer does not change those arrays between the products that use them.
    */
   Optional<Quantizer> quantizesItself(String layer, Role role, ConvSpec s) {
     Optional<Quantizer> z = lookup(layer, role);
@@ -413,121 +421,94 @@ public final class Numerics {
     return y;
   }
 
-  /**
-   * An array whose values are already quantized by q for (layer, role) (see {@link
-   * #markQuantized}); held weakly, so a mark never keeps an evaluation batch's columns alive.
-   */
-  private record Mark(java.lang.ref.WeakReference<float[]> x, String layer, Role role, Quantizer q, long stamp) {}
-
-  private final java.util.ArrayDeque<Mark> marks = new java.util.ArrayDeque<>();
-  static final int MAX_MARKS = 1024;
-
-  /**
-   * Records that {@code x} holds values quantized by {@code q} for (layer, role) — a convolution's
-   * columns of a quantized input, or its errors quantized in place — so {@link Compute#operand}
-   * uses it as it is. Valid while the step's arena stamp is unchanged: the arena hands the array
-   * out again in the next step.
-   */
-  synchronized void markQuantized(float[] x, String layer, Role role, Quantizer q) {
-    long stamp = StepArena.stamp();
-    marks.removeIf(m -> m.stamp != stamp || m.x.get() == null || m.x.get() == x);
-    // A training step keeps two marks per convolution until its backward pass, so the bound must
-    // exceed any network's convolution count: a forgotten mark means quantizing quantized values
-    // again (harmless on a fixed grid, not quite with a rescaling amax or MX exponent).
-    while (marks.size() >= MAX_MARKS) marks.removeFirst();
-    marks.addLast(new Mark(new java.lang.ref.WeakReference<>(x), layer, role, q, stamp));
-  }
-
-  /** True when {@link #markQuantized} recorded x for (layer, role, q) in this step. */
-  synchronized boolean quantizedAlready(float[] x, String layer, Role role, Quantizer q) {
-    long stamp = StepArena.stamp();
-    for (Mark m : marks) {
-      if (m.x.get() == x && m.stamp == stamp && m.role == role && m.layer.equals(layer) && m.q.equals(q)) return true;
+  /** A stored operand of a layer's products: {@code slices} consecutive rows × cols matrices, each quantized on its own. */
+  record Operand(String layer, Role role, int rows, int cols, int slices, long salt) {
+    Operand(String layer, Role role, int rows, int cols) {
+      this(layer, role, rows, cols, 1, 0);
     }
-    return false;
   }
 
   /**
-   * Whether {@link Compute#gemm} runs layer {@code layer}'s products of roles {@code a} and {@code b}
-   * as plain fake quantization: no emulated arithmetic or ShiftQuant for the layer, and not both
-   * operands with integer codes (the integer paths need both) — so that a fully-connected layer may
-   * quantize such an operand once per step ({@link #quantizedOperand}) and hand the copy to every
-   * such product, instead of leaving it to {@link #quantize}'s cache (which keeps a raw copy of each
-   * operand to check a hit against: two more passes each).
+   * The operand x quantized once for the products {@code users} (null sites are skipped), as an op
+   * on the tape ({@link Quantize}, straight-through): null when its role has no rule or no user's
+   * engine takes quantized operands ({@link Engine#takes}), so the products read x itself.
    */
-  boolean fakeQuantized(String layer, Role a, Role b) {
-    if (shiftQuant != null || !emulated().plain(layer)) return false;
-    Optional<Quantizer> za = lookup(layer, a), zb = lookup(layer, b);
-    return za.isEmpty() || zb.isEmpty() || (!integerCodes(za.get()) && !integerCodes(zb.get()));
+  Quantize.Quantized onTape(Var x, Operand o, ProductPlan.Site... users) {
+    Optional<Quantizer> z = lookup(o.layer(), o.role());
+    if (z.isEmpty() || Compute.earlyQuantizationOff) return null;
+    Engine.Takes takes = takes(users);
+    if (takes == Engine.Takes.NOTHING) return null;
+    return Quantize.apply(x, src -> quantized(z.get(), o, src, takes == Engine.Takes.CODES));
   }
 
-  private static boolean integerCodes(Quantizer q) {
-    return PlanRules.codeBits(q) != 0 || PlanRules.codeWidth(q) != 0;
+  /** As {@link #onTape} for a tensor that is not a {@code Var} (the errors a backward pass receives). */
+  QuantizedTensor quantizedFor(float[] x, Operand o, ProductPlan.Site... users) {
+    Optional<Quantizer> z = lookup(o.layer(), o.role());
+    if (z.isEmpty() || Compute.earlyQuantizationOff) return null;
+    Engine.Takes takes = takes(users);
+    return takes == Engine.Takes.NOTHING ? null : quantized(z.get(), o, x, takes == Engine.Takes.CODES);
+  }
+
+  /** The most any user's engine takes of a quantized operand. */
+  private Engine.Takes takes(ProductPlan.Site... users) {
+    Engine.Takes most = Engine.Takes.NOTHING;
+    for (ProductPlan.Site u : users) {
+      if (u == null) continue;
+      ProductPlan p = plan(u);
+      Engine.Takes t = p.engine().takes(p);
+      if (t.compareTo(most) > 0) most = t;
+    }
+    return most;
   }
 
   /**
-   * The stored rows × cols operand x (from index 0) quantized as {@link #quantize} quantizes it for
-   * a product (same layout, same stream, so the same bits) into a step-arena array, marked ({@link
-   * #markQuantized}) so that every product of this step takes it as it is.
+   * x quantized as each product would quantize its slices (the stream of the slice's offset and
+   * the operand's salt, the same threads), laid out as x in a step-arena array; with byte codes
+   * when asked and the operand is one matrix (values and codes from one pass, {@link
+   * IntCodes#encodeInt8}; its values are {@link Quantizer#quantize}'s bits).
    */
-  float[] quantizedOperand(Quantizer q, String layer, Role role, float[] x, int rows, int cols) {
-    float[] kept = takeKept(q, layer, role, x, rows, cols);
-    if (kept != null) return kept;
-    float[] y = StepArena.floats(rows * cols);
-    q.quantize(x, new int[] {rows, cols}, y, seed, stream(layer, role, 0),
-        (long) rows * cols >= PARALLEL_MIN ? Parallel.threads() : 1);
-    markQuantized(y, layer, role, q);
-    return y;
-  }
-
-  /** An operand's quantized values that an integer product computed with its codes, for a later fake-quantized product. */
-  private record Kept(float[] src, int off, int ld, int rows, int cols, String layer, Role role, Quantizer q,
-      long stamp, float[] values) {}
-
-  private final java.util.ArrayList<Kept> kept = new java.util.ArrayList<>();
-  long keptValuesTaken; // tests: how often a fake-quantized product took an integer product's values
-  private record Want(String layer, Role role, long stamp) {}
-
-  private final java.util.ArrayList<Want> wanted = new java.util.ArrayList<>();
-
-  /**
-   * Asks that an integer product of this step keep the values of (layer, role)'s operand (code ·
-   * scale, computed while encoding) for {@link #quantizedOperand}: a fully-connected layer whose
-   * forward product runs on integer codes and whose backward products fake-quantize the same
-   * operand (the int8 preset).
-   */
-  synchronized void wantValues(String layer, Role role) {
-    long stamp = StepArena.stamp();
-    wanted.removeIf(w -> w.stamp() != stamp);
-    wanted.add(new Want(layer, role, stamp));
-  }
-
-  /** A step-arena array for the values of (layer, role)'s operand when {@link #wantValues} asked for them, else null. */
-  synchronized float[] valuesToKeep(String layer, Role role, Quantizer q, int rows, int cols) {
-    return wanted.contains(new Want(layer, role, StepArena.stamp())) ? StepArena.floats(rows * cols) : null;
-  }
-
-  /** Keeps the values an integer product computed for the stored operand at {@code src[off…]}. */
-  synchronized void keepValues(String layer, Role role, Quantizer q, float[] src, int off, int ld, int rows, int cols,
-      float[] values) {
-    long stamp = StepArena.stamp();
-    kept.removeIf(k -> k.stamp != stamp || (k.layer.equals(layer) && k.role == role));
-    kept.add(new Kept(src, off, ld, rows, cols, layer, role, q, stamp, values));
-  }
-
-  /** The kept values of exactly this operand (same array, layout, quantizer and step), marked as quantized; else null. */
-  private synchronized float[] takeKept(Quantizer q, String layer, Role role, float[] x, int rows, int cols) {
-    long stamp = StepArena.stamp();
-    for (Kept k : kept) {
-      if (k.src == x && k.off == 0 && k.ld == cols && k.rows == rows && k.cols == cols && k.stamp == stamp
-          && k.role == role && k.layer.equals(layer) && k.q.equals(q)) {
-        markQuantized(k.values, layer, role, q);
-        keptValuesTaken++;
-        return k.values;
+  private QuantizedTensor quantized(Quantizer q, Operand o, float[] x, boolean codes) {
+    int size = o.rows() * o.cols();
+    if ((long) size * o.slices() != x.length) {
+      throw new IllegalArgumentException(o.layer() + " " + o.role().label() + ": " + x.length + " values, expected "
+          + o.slices() + " × " + o.rows() + " × " + o.cols());
+    }
+    quantizedOnce.incrementAndGet();
+    float[] y = StepArena.floats(x.length);
+    if (codes && o.slices() == 1) {
+      int axis = PlanRules.channelAxis(q);
+      byte[] c = new byte[size];
+      float[] scales = new float[axis == -1 ? 1 : o.rows()];
+      if (IntCodes.encodeInt8((IntFormat) q.format(), axis, x, 0, o.cols(), o.rows(), o.cols(), c, scales, y)) {
+        return new QuantizedTensor(q, y, c, scales, axis);
       }
+      // NaN or infinity: values only, which the fake-quantized engine carries to the loss
     }
-    return null;
+    int[] shape = {o.rows(), o.cols()};
+    int threads = size >= PARALLEL_MIN ? Parallel.threads() : 1;
+    if (o.slices() == 1) {
+      q.quantize(x, shape, y, seed, stream(o.layer(), o.role(), 0) ^ o.salt() * SALT, threads);
+      return QuantizedTensor.ofValues(q, y);
+    }
+    float[] raw = StepArena.floats(size), t = StepArena.floats(size);
+    for (int i = 0; i < o.slices(); i++) {
+      int off = i * size;
+      System.arraycopy(x, off, raw, 0, size);
+      q.quantize(raw, shape, t, seed, stream(o.layer(), o.role(), off) ^ o.salt() * SALT, threads);
+      System.arraycopy(t, 0, y, off, size);
+    }
+    return QuantizedTensor.ofValues(q, y);
   }
+
+  private static final long SALT = 0x9E3779B97F4A7C15L;
+
+  /** Counts integer products' operands whose codes came from a layer's quantized tensor. */
+  void countCodesTaken(int operands) {
+    codesTaken.addAndGet(operands);
+  }
+
+  final AtomicLong codesTaken = new AtomicLong(); // tests
+  final AtomicLong quantizedOnce = new AtomicLong(); // tests: operands quantized once for several products
 
   /** Quantizes a compact (rows × cols) result in place. */
   void quantizeInPlace(Quantizer q, String layer, Role role, float[] x, int off, int rows, int cols) {

@@ -20,6 +20,23 @@ public interface Engine {
   /** Executes one call of the plan's product; false when this call must go to the next engine. */
   boolean run(ProductPlan plan, GemmCall call);
 
+  /**
+   * What this engine uses of an operand that the layer quantized once for all its products
+   * ({@link GemmCall.Matrix#quantized}): nothing (it reads the raw operand, e.g. to encode it
+   * itself), the quantized values, or also the integer codes. A layer quantizes an operand on the
+   * tape only when some product that uses it takes something.
+   */
+  default Takes takes(ProductPlan plan) {
+    return Takes.NOTHING;
+  }
+
+  /** See {@link #takes}. */
+  enum Takes {
+    NOTHING,
+    VALUES,
+    CODES
+  }
+
   /** An engine's answer to a plan: accepted or not, and the one-line reason. */
   record Verdict(boolean accepted, String reason) {
     public static Verdict yes(String reason) {

@@ -9,6 +9,7 @@ import dev.lowbit.autograd.Ops;
 import dev.lowbit.autograd.Var;
 import dev.lowbit.format.Quantizer;
 import dev.lowbit.kernel.ConvSpec;
+import dev.lowbit.numerics.Engine;
 import dev.lowbit.numerics.Policy;
 import dev.lowbit.numerics.Presets;
 import dev.lowbit.numerics.GemmCall;
@@ -160,7 +161,6 @@ class ComputePolicyTest {
         Policy.parse("fc1  weight,activation,error  e4m3  sr  per-tensor(amax)\n", "e4m3-sr-amax"));
     for (Policy p : policies) {
       Numerics once = new Numerics(p, 3);
-      assertTrue(once.fakeQuantized("fc1", Role.ERROR, Role.ACTIVATION), p.name());
       Compute.setNumerics(once);
       Compute.observer = (layer, product, role, values, shape) -> seen.add(new Seen(layer, product, role, values.clone(), shape));
       float[] a = forwardBackward(17);
@@ -175,19 +175,26 @@ class ComputePolicyTest {
         assertEquals(Float.floatToRawIntBits(b[i]), Float.floatToRawIntBits(a[i]), p.name() + " element " + i);
       }
       assertEquals(perProduct.quantizedTensors(), once.quantizedTensors(), p.name() + " quantized tensor count");
-      // int8: the integer forward product's encoding kept the input's and weight's values for the backward products
-      assertEquals(p.name().equals("int8") ? 2 : 0, once.keptValuesTaken, p.name() + " values taken from the integer product");
+      assertTrue(once.quantizedOnce.get() > 0, p.name() + ": operands quantized on the tape");
+      assertEquals(0, perProduct.quantizedOnce.get(), p.name() + ": nothing on the tape with the switch off");
+      // int8: the integer forward product took the input's and the weight's codes from the tape
+      // (whose values the backward products take), for both layers
+      assertEquals(p.name().equals("int8") ? 4 : 0, once.codesTaken.get(), p.name() + " codes taken from the tape");
       assertEquals(seen.size(), onceSeen.size());
       for (int i = 0; i < seen.size(); i++) {
         assertArrayEquals(seen.get(i).values, onceSeen.get(i).values, p.name() + " operand " + i + " " + seen.get(i).role);
       }
       seen.clear();
     }
+    // what each product's engine takes of an operand quantized once (docs/engines.md)
     Numerics int8 = new Numerics(Presets.get("int8"), 3);
-    assertFalse(int8.fakeQuantized("fc1", Role.ACTIVATION, Role.WEIGHT), "int8's forward takes the integer path");
-    assertTrue(int8.fakeQuantized("fc1", Role.ERROR, Role.ACTIVATION), "int8's fp32 errors: fake-quantized backward");
+    assertEquals(Engine.Takes.CODES, takes(int8, new ProductPlan.Site("fc1", Product.FORWARD, Role.ACTIVATION,
+        Role.WEIGHT, null, false, true)), "int8's forward takes the integer codes");
+    assertEquals(Engine.Takes.VALUES, takes(int8, new ProductPlan.Site("fc1", Product.BACKWARD_WEIGHT, Role.ERROR,
+        Role.ACTIVATION, Role.WEIGHT_GRADIENT, true, false)), "int8's fp32 errors: fake-quantized backward");
     Numerics dfp16 = new Numerics(Presets.get("dfp16"), 3);
-    assertFalse(dfp16.fakeQuantized("fc1", Role.ERROR, Role.WEIGHT), "dfp16 codes take the chained path");
+    assertEquals(Engine.Takes.NOTHING, takes(dfp16, new ProductPlan.Site("fc1", Product.BACKWARD_DATA, Role.ERROR,
+        Role.WEIGHT, null, false, false)), "dfp16 codes take the chained path, which encodes the raw operands");
   }
 
   /**
@@ -217,20 +224,9 @@ class ComputePolicyTest {
     assertEquals(12, checked.size());
   }
 
-  /** Marks are not forgotten while a network of hundreds of convolutions could still need them. */
-  @Test
-  void quantizedMarksOutliveADeepNetworksStep() {
-    Numerics n = new Numerics(Presets.get("fp8"), 5);
-    Quantizer q = beforeIm2col(n, new ConvSpec(1, 1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1)).orElseThrow();
-    List<float[]> arrays = new ArrayList<>();
-    for (int i = 0; i < 600; i++) {
-      float[] x = new float[4];
-      arrays.add(x);
-      n.markQuantized(x, "conv" + i, Role.ACTIVATION, q);
-    }
-    for (int i = 0; i < 600; i++) assertTrue(n.quantizedAlready(arrays.get(i), "conv" + i, Role.ACTIVATION, q), "mark " + i);
-    assertFalse(n.quantizedAlready(arrays.get(0), "conv0", Role.ERROR, q), "another role");
-    assertFalse(n.quantizedAlready(new float[4], "conv0", Role.ACTIVATION, q), "another array");
+  private static Engine.Takes takes(Numerics n, ProductPlan.Site site) {
+    ProductPlan p = n.plan(site);
+    return p.engine().takes(p);
   }
 
   /** The activation quantizer a convolution applies to its input before im2col, if any. */
