@@ -141,8 +141,7 @@ final class GemmEngines {
 
     @Override
     public boolean run(ProductPlan p, GemmCall c) {
-      Site s = p.site();
-      return IntegerProducts.gemm(q, s, c);
+      return IntegerProducts.gemm(q, p, c);
     }
 
     /** The 8-bit products take the operands' byte codes; wider codes are encoded from the raw operands. */
@@ -152,7 +151,7 @@ final class GemmEngines {
     }
   }
 
-  /** Integer codes (any rounding) with exact int32 sums on the backend ({@link Numerics#integerGemm}). */
+  /** Integer codes (any rounding) with exact int32 sums on the backend ({@link IntegerProducts#codesGemm}). */
   static final class IntegerCodes implements Engine {
     private final Numerics q;
 
@@ -185,8 +184,7 @@ final class GemmEngines {
 
     @Override
     public boolean run(ProductPlan p, GemmCall c) {
-      Site s = p.site();
-      return q.integerGemm(s, c);
+      return IntegerProducts.codesGemm(q, p, c);
     }
   }
 

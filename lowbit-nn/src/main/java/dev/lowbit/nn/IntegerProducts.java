@@ -1,16 +1,16 @@
 package dev.lowbit.nn;
 
 import dev.lowbit.format.BlockFormat;
+import dev.lowbit.format.EncodedTensor;
 import dev.lowbit.format.IntCodes;
 import dev.lowbit.format.IntFormat;
 import dev.lowbit.format.Quantizer;
 import dev.lowbit.kernel.Accumulator;
 import dev.lowbit.kernel.ChainedIntGemm;
-import dev.lowbit.numerics.MethodOptions;
+import dev.lowbit.kernel.IntGemmEpilogue;
+import dev.lowbit.kernel.Kernels;
 import dev.lowbit.numerics.GemmCall;
-import dev.lowbit.numerics.Product;
 import dev.lowbit.numerics.ProductPlan;
-import dev.lowbit.numerics.Role;
 import java.util.Optional;
 
 /**
@@ -30,10 +30,11 @@ import java.util.Optional;
  *   <li>anything else (narrower integers, float accumulators): not handled here.
  * </ul>
  *
- * Backward-weight products run here too unless the policy quantizes the weight gradient.
- * Everything this class declines (other roundings, other granularities, policies with their own
- * error quantizer such as ShiftQuant, NaN or infinity in an operand) falls through to {@link
- * Numerics#integerGemm} and then to fake quantization.
+ * Backward-weight products run here too unless the policy quantizes the weight gradient. Integer
+ * codes of other roundings and granularities run with exact int32 sums on the backend's integer
+ * GEMM instead ({@link #codesGemm}). The engines in {@link GemmEngines} decide from the plan which
+ * of the two runs a product; a call declines only when an operand holds NaN or infinity, which
+ * then goes on to fake quantization.
  */
 final class IntegerProducts {
 
@@ -81,65 +82,137 @@ final class IntegerProducts {
     return ax == -1 || ax == (isA ? (trans ? 1 : 0) : (trans ? 0 : 1));
   }
 
-  /**
-   * C = op(A)·op(B) (+ C) on the integer kernels when the numerics allow (see the class comment);
-   * false (nothing written) otherwise.
-   */
-  static boolean gemm(Numerics q, ProductPlan.Site site, GemmCall call) {
-    String layer = site.layer();
-    Product product = site.product();
-    Role roleA = site.roleA(), roleB = site.roleB(), roleC = site.roleC();
-    boolean transA = site.transA(), transB = site.transB();
-    int m = call.m(), n = call.n(), k = call.k();
-    float[] a = call.a().x(), b = call.b().x(), c = call.c().x();
-    int aOff = call.a().off(), lda = call.a().ld(), bOff = call.b().off(), ldb = call.b().ld();
-    int cOff = call.c().off(), ldc = call.c().ld();
-    boolean accumulate = call.accumulate();
-
-    if (roleC != null && q.lookup(layer, roleC).isPresent()) return false;
-    if (q.policy().methods().errorQuantizer() != MethodOptions.ErrorQuantizer.UNSET) return false; // ShiftQuant runs its own path
-    Optional<Quantizer> oqa = q.lookup(layer, roleA), oqb = q.lookup(layer, roleB);
-    if (oqa.isEmpty() || oqb.isEmpty()) return false;
-    Quantizer qa = oqa.get(), qb = oqb.get();
-    int bitsA = PlanRules.codeBits(qa), bitsB = PlanRules.codeBits(qb);
-    if (bitsA == 0 || bitsB == 0) return false;
-    int axA = PlanRules.channelAxis(qa), axB = PlanRules.channelAxis(qb);
-    // op(A) is m×k: its scale may follow m only; op(B) is k×n: its scale may follow n only
-    if (axA != -1 && axA != (transA ? 1 : 0)) return false;
-    if (axB != -1 && axB != (transB ? 0 : 1)) return false;
-    Chains ch = chains(q.policy().accumulator(layer, product));
-    if (ch == null) return false;
-    int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
-    if (bitsA == 8 && bitsB == 8 && PlanRules.bytesDirect(qa, axA) && PlanRules.bytesDirect(qb, axB)) {
-      return gemm8(q, site, call, ch, qa, axA, qb, axB);
+  /** A stored operand: the call's matrix and its stored (not transposed) shape. */
+  private record Stored(GemmCall.Matrix x, int rows, int cols) {
+    static Stored a(GemmCall c, boolean trans) {
+      return new Stored(c.a(), trans ? c.k() : c.m(), trans ? c.m() : c.k());
     }
+
+    static Stored b(GemmCall c, boolean trans) {
+      return new Stored(c.b(), trans ? c.n() : c.k(), trans ? c.k() : c.n());
+    }
+
+    int size() {
+      return rows * cols;
+    }
+  }
+
+  /**
+   * C = op(A)·op(B) (+ C) as int32 chains on the operands' codes, for a plan the chains engine
+   * accepted ({@link GemmEngines.IntegerChains}: both quantizers give codes whose scales factor out
+   * of the sum, an int32 accumulator rule); false (nothing written) when an operand holds NaN or
+   * infinity.
+   */
+  static boolean gemm(Numerics q, ProductPlan p, GemmCall call) {
+    boolean transA = p.site().transA(), transB = p.site().transB();
+    Quantizer qa = p.a().orElseThrow(), qb = p.b().orElseThrow();
+    int bitsA = PlanRules.codeBits(qa), bitsB = PlanRules.codeBits(qb);
+    int axA = PlanRules.channelAxis(qa), axB = PlanRules.channelAxis(qb);
+    Chains ch = chains(p.accumulator());
+    if (byteCodes(p)) return gemm8(q, p, call, ch);
+    Stored sa = Stored.a(call, transA), sb = Stored.b(call, transB);
     Scratch s = SCRATCH.get();
-    if (s.a.length < aRows * aCols) s.a = new short[aRows * aCols];
-    if (s.b.length < bRows * bCols) s.b = new short[bRows * bCols];
-    if (s.sa.length < Math.max(aRows, aCols)) s.sa = new float[Math.max(aRows, aCols)];
-    if (s.sb.length < Math.max(bRows, bCols)) s.sb = new float[Math.max(bRows, bCols)];
-    double scA = encode(qa, axA, a, aOff, lda, aRows, aCols, s.a, s.sa);
+    if (s.a.length < sa.size()) s.a = new short[sa.size()];
+    if (s.b.length < sb.size()) s.b = new short[sb.size()];
+    if (s.sa.length < Math.max(sa.rows(), sa.cols())) s.sa = new float[Math.max(sa.rows(), sa.cols())];
+    if (s.sb.length < Math.max(sb.rows(), sb.cols())) s.sb = new float[Math.max(sb.rows(), sb.cols())];
+    double scA = encode(qa, axA, sa, s.a, s.sa);
     if (Double.isNaN(scA)) return false;
-    double scB = encode(qb, axB, b, bOff, ldb, bRows, bCols, s.b, s.sb);
+    double scB = encode(qb, axB, sb, s.b, s.sb);
     if (Double.isNaN(scB)) return false;
     double scale = scA * scB;
     float[] rowScale = axA == -1 ? null : s.sa, colScale = axB == -1 ? null : s.sb;
+    GemmCall.Matrix c = call.c();
+    int m = call.m(), n = call.n(), k = call.k();
     long events;
     if (bitsA == 8 && bitsB == 8) {
-      if (s.a8.length < aRows * aCols) s.a8 = new byte[aRows * aCols];
-      if (s.b8.length < bRows * bCols) s.b8 = new byte[bRows * bCols];
-      IntCodes.narrow(s.a, aRows * aCols, s.a8);
-      IntCodes.narrow(s.b, bRows * bCols, s.b8);
-      events = ChainedIntGemm.gemmS8(ch.mode(), ch.length(), transA, transB, m, n, k, s.a8, 0, aCols, s.b8, 0, bCols,
-          scale, rowScale, colScale, accumulate, c, cOff, ldc);
+      if (s.a8.length < sa.size()) s.a8 = new byte[sa.size()];
+      if (s.b8.length < sb.size()) s.b8 = new byte[sb.size()];
+      IntCodes.narrow(s.a, sa.size(), s.a8);
+      IntCodes.narrow(s.b, sb.size(), s.b8);
+      events = ChainedIntGemm.gemmS8(ch.mode(), ch.length(), transA, transB, m, n, k, s.a8, 0, sa.cols(), s.b8, 0,
+          sb.cols(), scale, rowScale, colScale, call.accumulate(), c.x(), c.off(), c.ld());
     } else {
-      events = ChainedIntGemm.gemmS16(ch.mode(), ch.length(), transA, transB, m, n, k, s.a, 0, aCols, s.b, 0, bCols,
-          scale, rowScale, colScale, accumulate, c, cOff, ldc);
+      events = ChainedIntGemm.gemmS16(ch.mode(), ch.length(), transA, transB, m, n, k, s.a, 0, sa.cols(), s.b, 0,
+          sb.cols(), scale, rowScale, colScale, call.accumulate(), c.x(), c.off(), c.ld());
     }
     q.countIntegerGemm(events);
     return true;
   }
 
+  /**
+   * C = op(A)·op(B) (+ C) with exact int32 sums on the backend's integer GEMM, for a plan the
+   * integer engine accepted ({@link GemmEngines.IntegerCodes}: integer codes of any rounding whose
+   * scales do not vary along the reduction, so that the product factors as (Σ codeA·codeB) ·
+   * scaleA[i] · scaleB[j], Jacob et al., CVPR 2018). Codes of at most 8 bits use the exact
+   * s8×s8→int32 kernel, up to 16 bits the int16 kernel with overflow counting. False (nothing
+   * written) when an operand holds NaN or infinity (the float path then carries it to the loss).
+   */
+  static boolean codesGemm(Numerics q, ProductPlan p, GemmCall call) {
+    ProductPlan.Site site = p.site();
+    boolean transA = site.transA(), transB = site.transB();
+    Quantizer qa = p.a().orElseThrow(), qb = p.b().orElseThrow();
+    int width = Math.max(PlanRules.codeWidth(qa), PlanRules.codeWidth(qb));
+    int axA = PlanRules.scaleAxis(qa), axB = PlanRules.scaleAxis(qb);
+    Stored sa = Stored.a(call, transA), sb = Stored.b(call, transB);
+    Codes ea = Codes.of(qa, axA, sa, q.seed(), q.stream(site.layer(), site.roleA(), call.a().off()));
+    Codes eb = ea == null ? null : Codes.of(qb, axB, sb, q.seed(), q.stream(site.layer(), site.roleB(), call.b().off()));
+    if (eb == null) return false; // NaN or infinity
+    int m = call.m(), n = call.n(), k = call.k();
+    int[] acc = new int[m * n];
+    long overflows = 0;
+    if (width == 8) {
+      Kernels.gemm().gemmS8S8(transA, transB, m, n, k, ea.bytes(), 0, sa.cols(), eb.bytes(), 0, sb.cols(), acc, 0, n);
+    } else {
+      overflows = Kernels.gemm().gemmS16(transA, transB, m, n, k, ea.shorts(), 0, sa.cols(), eb.shorts(), 0, sb.cols(),
+          acc, 0, n, true);
+    }
+    q.countIntegerGemm(overflows);
+    float scale = (axA == -1 ? ea.scales()[0] : 1f) * (axB == -1 ? eb.scales()[0] : 1f);
+    float[] rowScale = axA == -1 ? null : ea.scales(), colScale = axB == -1 ? null : eb.scales();
+    GemmCall.Matrix c = call.c();
+    if (!call.accumulate()) {
+      IntGemmEpilogue.dequantize(m, n, acc, 0, n, scale, rowScale, colScale, c.x(), c.off(), c.ld());
+    } else {
+      float[] t = new float[m * n];
+      IntGemmEpilogue.dequantize(m, n, acc, 0, n, scale, rowScale, colScale, t, 0, n);
+      for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c.x()[c.off() + i * c.ld() + j] += t[i * n + j];
+    }
+    return true;
+  }
+
+  /**
+   * A stored matrix's integer codes and scales for {@link #codesGemm}: from {@link IntCodes}
+   * (vectorized, no copy; the same codes and scales as {@link Quantizer#encode}, which {@code
+   * IntCodesTest} checks) for nearest-even signed integers of at most 16 bits, else from {@link
+   * Quantizer#encode} on a compact copy; null when the matrix holds NaN or infinity.
+   */
+  private record Codes(short[] shorts, float[] scales) {
+    static Codes of(Quantizer q, int axis, Stored x, long seed, long stream) {
+      IntFormat f = PlanRules.directIntCodes(q);
+      GemmCall.Matrix v = x.x();
+      if (f != null && axis <= 1) {
+        short[] codes = new short[x.size()];
+        float[] scales = new float[axis == -1 ? 1 : axis == 0 ? x.rows() : x.cols()];
+        return IntCodes.encodeInt(f, axis, v.x(), v.off(), v.ld(), x.rows(), x.cols(), codes, scales)
+            ? new Codes(codes, scales) : null;
+      }
+      EncodedTensor e;
+      try {
+        e = q.encode(Numerics.compact(v.x(), v.off(), v.ld(), x.rows(), x.cols()), new int[] {x.rows(), x.cols()},
+            seed, stream);
+      } catch (IllegalArgumentException nonFinite) {
+        return null;
+      }
+      return new Codes(e.codesAsShorts(), e.scales());
+    }
+
+    byte[] bytes() {
+      byte[] b = new byte[shorts.length];
+      IntCodes.narrow(shorts, shorts.length, b);
+      return b;
+    }
+  }
 
   /**
    * Whether the plan's product runs on 8-bit codes encoded straight into bytes ({@link #gemm8}), so
@@ -159,8 +232,10 @@ final class IntegerProducts {
    * once ({@link GemmCall.Matrix#quantized}, whose values the fake-quantized backward products
    * then take).
    */
-  private static boolean gemm8(Numerics q, ProductPlan.Site site, GemmCall call, Chains ch,
-      Quantizer qa, int axA, Quantizer qb, int axB) {
+  private static boolean gemm8(Numerics q, ProductPlan p, GemmCall call, Chains ch) {
+    ProductPlan.Site site = p.site();
+    Quantizer qa = p.a().orElseThrow(), qb = p.b().orElseThrow();
+    int axA = PlanRules.channelAxis(qa), axB = PlanRules.channelAxis(qb);
     boolean transA = site.transA(), transB = site.transB();
     int m = call.m(), n = call.n(), k = call.k();
     int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
@@ -205,14 +280,16 @@ final class IntegerProducts {
    * Encodes the stored rows × cols matrix into {@code codes}; returns the per-tensor scale (1 when
    * the scales are per channel, written to {@code scales}), or NaN when it holds NaN or infinity.
    */
-  private static double encode(Quantizer q, int axis, float[] x, int off, int ld, int rows, int cols,
-      short[] codes, float[] scales) {
+  private static double encode(Quantizer q, int axis, Stored s, short[] codes, float[] scales) {
+    GemmCall.Matrix x = s.x();
     BlockFormat bf = PlanRules.dfp(q);
     if (bf != null) {
-      int e = IntCodes.encodeDfp(bf, x, off, ld, rows, cols, codes);
+      int e = IntCodes.encodeDfp(bf, x.x(), x.off(), x.ld(), s.rows(), s.cols(), codes);
       return e == BlockFormat.NAN_EXPONENT ? Double.NaN : Math.scalb(1.0, e);
     }
-    if (!IntCodes.encodeInt((IntFormat) q.format(), axis, x, off, ld, rows, cols, codes, scales)) return Double.NaN;
+    if (!IntCodes.encodeInt((IntFormat) q.format(), axis, x.x(), x.off(), x.ld(), s.rows(), s.cols(), codes, scales)) {
+      return Double.NaN;
+    }
     return axis == -1 ? scales[0] : 1.0;
   }
 }

@@ -135,14 +135,14 @@ public final class Numerics {
     quantizedTensors.addAndGet(tensors);
   }
 
-  /** Counts a product run on the integer kernels outside {@link #integerGemm} (ShiftQuant's backward). */
+  /** Counts a product run on the integer kernels, its quantized operands and int32 overflow events. */
   void countIntegerGemm(int quantizedOperands, long overflows) {
     integerGemms.incrementAndGet();
     quantizedTensors.addAndGet(quantizedOperands);
     int32Overflows.addAndGet(overflows);
   }
 
-  /** Records one product run by {@link IntegerProducts} (two operands encoded) and its overflow events. */
+  /** Records one product run on the integer kernels with both operands encoded, and its overflow events. */
   void countIntegerGemm(long overflows) {
     countIntegerGemm(2, overflows);
   }
@@ -178,7 +178,8 @@ public final class Numerics {
     return cache.computeIfAbsent(site, s -> {
       ProductPlan draft = new ProductPlan(s, lookup(s.layer(), s.roleA()), lookup(s.layer(), s.roleB()),
           lookup(s.layer(), s.roleC()), policy.multiplier(s.layer(), s.product()).orElse(new dev.lowbit.kernel.Multiplier.Exact()),
-          policy.accumulator(s.layer(), s.product()), GemmEngines.method(this, s), engines, "");
+          policy.accumulator(s.layer(), s.product()), GemmEngines.method(this, s),
+          new ProductPlan.Choice(engines, ""));
       java.util.List<dev.lowbit.numerics.Engine> chosen = new ArrayList<>();
       String reason = null, integerDecline = null;
       for (dev.lowbit.numerics.Engine e : engines) {
@@ -523,92 +524,6 @@ public final class Numerics {
     h = Long.rotateLeft(h, 29) ^ off * 0x165667B19E3779F9L;
     return Long.rotateLeft(h, 17) ^ step * 0xD6E8FEB86659FD93L;
   }
-
-  /**
-   * Runs C = op(A)·op(B) (+ C) on the integer kernels when both operands' quantizers are dynamic
-   * integers (codes × one scale per tensor or per channel) and their scales do not vary along the
-   * reduction dimension, so that the product factors as (Σ codeA·codeB) · scaleA[i] · scaleB[j]
-   * (Jacob et al., CVPR 2018). Codes of at most 8 bits use the exact s8×s8→int32 kernel, up to 16
-   * bits the int16 kernel with overflow counting. Returns false (nothing done) otherwise, or when an
-   * operand holds NaN or infinity (the float path then carries it to the loss).
-   */
-  boolean integerGemm(ProductPlan.Site site, GemmCall call) {
-    String layer = site.layer();
-    Role roleA = site.roleA(), roleB = site.roleB();
-    boolean transA = site.transA(), transB = site.transB();
-    int m = call.m(), n = call.n(), k = call.k();
-    float[] a = call.a().x(), b = call.b().x(), c = call.c().x();
-    int aOff = call.a().off(), lda = call.a().ld(), bOff = call.b().off(), ldb = call.b().ld();
-    int cOff = call.c().off(), ldc = call.c().ld();
-    boolean accumulate = call.accumulate();
-
-    Optional<Quantizer> oqa = lookup(layer, roleA), oqb = lookup(layer, roleB);
-    if (oqa.isEmpty() || oqb.isEmpty()) return false;
-    Quantizer qa = oqa.get(), qb = oqb.get();
-    // both operands must have integer codes (a minifloat's codes are bit patterns, not integers)
-    int width = PlanRules.codeWidth(qa) == 0 || PlanRules.codeWidth(qb) == 0 ? 0 : Math.max(PlanRules.codeWidth(qa), PlanRules.codeWidth(qb));
-    // op(A) is m×k: its scale may follow m (stored rows when not transposed, stored columns when transposed)
-    int sa = PlanRules.scaleAxis(qa), sb = PlanRules.scaleAxis(qb);
-    boolean aOk = sa == -1 || sa == (transA ? 1 : 0);
-    boolean bOk = sb == -1 || sb == (transB ? 0 : 1);
-    if (width == 0 || !aOk || !bOk) return false;
-    int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
-    Codes ea = Codes.of(qa, sa, a, aOff, lda, aRows, aCols, seed, stream(layer, roleA, aOff));
-    Codes eb = ea == null ? null : Codes.of(qb, sb, b, bOff, ldb, bRows, bCols, seed, stream(layer, roleB, bOff));
-    if (eb == null) return false; // NaN or infinity
-    int[] acc = new int[m * n];
-    if (width == 8) {
-      Kernels.gemm().gemmS8S8(transA, transB, m, n, k, ea.bytes(), 0, aCols, eb.bytes(), 0, bCols,
-          acc, 0, n);
-    } else {
-      int32Overflows.addAndGet(Kernels.gemm().gemmS16(transA, transB, m, n, k, ea.shorts(), 0, aCols,
-          eb.shorts(), 0, bCols, acc, 0, n, true));
-    }
-    integerGemms.incrementAndGet();
-    quantizedTensors.addAndGet(2);
-    float scale = (sa == -1 ? ea.scales()[0] : 1f) * (sb == -1 ? eb.scales()[0] : 1f);
-    float[] rowScale = sa == -1 ? null : ea.scales(), colScale = sb == -1 ? null : eb.scales();
-    if (!accumulate) {
-      IntGemmEpilogue.dequantize(m, n, acc, 0, n, scale, rowScale, colScale, c, cOff, ldc);
-    } else {
-      float[] t = new float[m * n];
-      IntGemmEpilogue.dequantize(m, n, acc, 0, n, scale, rowScale, colScale, t, 0, n);
-      for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c[cOff + i * ldc + j] += t[i * n + j];
-    }
-    return true;
-  }
-
-  /**
-   * A stored matrix's integer codes and scales for {@link #integerGemm}: from {@link IntCodes}
-   * (vectorized, no copy; the same codes and scales as {@link Quantizer#encode}, which {@code
-   * IntCodesTest} checks) for nearest-even signed integers of at most 16 bits, else from {@link
-   * Quantizer#encode} on a compact copy; null when the matrix holds NaN or infinity.
-   */
-  private record Codes(short[] shorts, float[] scales) {
-    static Codes of(Quantizer q, int axis, float[] x, int off, int ld, int rows, int cols, long seed, long stream) {
-      IntFormat f = PlanRules.directIntCodes(q);
-      if (f != null && axis <= 1) {
-        short[] codes = new short[rows * cols];
-        float[] scales = new float[axis == -1 ? 1 : axis == 0 ? rows : cols];
-        return IntCodes.encodeInt(f, axis, x, off, ld, rows, cols, codes, scales) ? new Codes(codes, scales) : null;
-      }
-      EncodedTensor e;
-      try {
-        e = q.encode(compact(x, off, ld, rows, cols), new int[] {rows, cols}, seed, stream);
-      } catch (IllegalArgumentException nonFinite) {
-        return null;
-      }
-      return new Codes(e.codesAsShorts(), e.scales());
-    }
-
-    byte[] bytes() {
-      byte[] b = new byte[shorts.length];
-      IntCodes.narrow(shorts, shorts.length, b);
-      return b;
-    }
-  }
-
-
 
   /** A compact (rows × cols) copy of a strided matrix. */
   static float[] compact(float[] src, int off, int ld, int rows, int cols) {

@@ -15,7 +15,7 @@ import java.util.Optional;
  * others take a call it declines, see {@link Engine}) with the reason for the choice.
  */
 public record ProductPlan(Site site, Optional<Quantizer> a, Optional<Quantizer> b, Optional<Quantizer> result,
-    Multiplier multiplier, Optional<Accumulator> accumulator, Method method, List<Engine> engines, String reason) {
+    Multiplier multiplier, Optional<Accumulator> accumulator, Method method, Choice choice) {
 
   /**
    * A product as a layer calls it: the layer, which product, what each operand is to the layer
@@ -42,19 +42,32 @@ public record ProductPlan(Site site, Optional<Quantizer> a, Optional<Quantizer> 
     }
   }
 
-  public ProductPlan {
-    engines = List.copyOf(engines);
-    if (engines.isEmpty()) throw new IllegalArgumentException("a plan needs an engine");
+  /** The engines that accept a plan, in planning order, and the first one's reason. */
+  public record Choice(List<Engine> engines, String reason) {
+    public Choice {
+      engines = List.copyOf(engines);
+      if (engines.isEmpty()) throw new IllegalArgumentException("a plan needs an engine");
+    }
   }
 
   /** The same plan with its engines and reason decided. */
   public ProductPlan withEngines(List<Engine> chosen, String why) {
-    return new ProductPlan(site, a, b, result, multiplier, accumulator, method, chosen, why);
+    return new ProductPlan(site, a, b, result, multiplier, accumulator, method, new Choice(chosen, why));
+  }
+
+  /** The accepting engines, in planning order. */
+  public List<Engine> engines() {
+    return choice.engines();
+  }
+
+  /** Why the first engine runs the product. */
+  public String reason() {
+    return choice.reason();
   }
 
   /** The engine that executes the product. */
   public Engine engine() {
-    return engines.get(0);
+    return choice.engines().get(0);
   }
 
   /** The plan as one row of {@code summary.json}'s {@code plan} list and of {@code lowbit plan}. */
@@ -69,7 +82,7 @@ public record ProductPlan(Site site, Optional<Quantizer> a, Optional<Quantizer> 
     m.put("accumulator", accumulator.map(Accumulator::spec).orElse("default"));
     m.put("method", method.label());
     m.put("engine", engine().name());
-    m.put("reason", reason);
+    m.put("reason", reason());
     return m;
   }
 
