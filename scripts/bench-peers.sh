@@ -8,6 +8,7 @@ size=${1:-1024}
 out=${2:-$(mktemp -d)}
 peers="$here/../shared/peers"
 mkdir -p "$out"
+. "$here/scripts/peer-blas-check.sh"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 /usr/bin/python3 "$peers/torch_gemm.py" --threads 2 --sizes "$size" --backends blas bf16 --out "$out/torch_gemm.jsonl"
 /usr/bin/python3 "$peers/torch_qlinear.py" --threads 2 --shapes "${size}x${size}x${size}" --engines onednn --out "$out/torch_qlinear.jsonl"

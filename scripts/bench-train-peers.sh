@@ -4,7 +4,8 @@
 # MLP (3 epochs), then the peer, lowbit (--backend auto) and lowbit --backend java on the CNN
 # (1 epoch); batch 128, 2 threads, all 60,000 training images.
 #   scripts/bench-train-peers.sh [ROUNDS] [OUT_DIR]      (default: 2 rounds, a temporary directory)
-# Needs Debian's dataset-fashion-mnist and python3-torch (/usr/bin/python3); about 75 s per round.
+# Needs Debian's dataset-fashion-mnist, python3-torch (/usr/bin/python3) and libopenblas0-pthread (the
+# script refuses to time PyTorch on the reference BLAS); about 75 s per round.
 # Prints, per run, the samples/s of each epoch and of the whole run (training loops only, as
 # both tools report them), its ratio to the peer's of the same round, peak RSS and its ratio,
 # wall time and test accuracy.
@@ -14,6 +15,7 @@ rounds=${1:-2}
 out=${2:-$(mktemp -d)}
 peers="$here/../shared/peers"
 mkdir -p "$out"
+. "$here/scripts/peer-blas-check.sh"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); commit $(git -C "$here" rev-parse --short HEAD)"
 for r in $(seq 1 "$rounds"); do
   for job in "torch mlp 3" "lowbit mlp 3" "torch cnn 1" "lowbit cnn 1" "java cnn 1"; do

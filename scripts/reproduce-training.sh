@@ -11,6 +11,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$here/runs/reproduce-training}
 peers="$here/../shared/peers"
 mkdir -p "$out"
+. "$here/scripts/peer-blas-check.sh"
 threads=${THREADS:-2}
 run() { # name epochs extra...
   local model=$1 epochs=$2; shift 2
