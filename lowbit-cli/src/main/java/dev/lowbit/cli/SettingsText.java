@@ -31,7 +31,7 @@ final class SettingsText {
   /** Every setting with its value in force, whether that is the default, and its help. */
   static String table(Settings s) {
     StringBuilder b = new StringBuilder();
-    for (Setting<?> e : SettingsTable.ALL) {
+    for (Setting<?> e : SettingsTable.all()) {
       b.append(e.key()).append(" = ").append(shown(s.text(e)))
           .append(s.isDefault(e) ? "  (default)" : "  (default " + shown(defaultText(e)) + ")").append('\n')
           .append("    ").append(e.type().valid()).append(": ").append(e.help()).append('\n');
@@ -49,11 +49,12 @@ final class SettingsText {
         .append("values in force, and a run's `summary.json` records the ones not at their default under `settings`.\n")
         .append("Library users pass a `dev.lowbit.settings.Settings` value to `Kernels.configure`; without it every\n")
         .append("setting has its default.\n\n")
-        .append("Generated from `dev.lowbit.settings.SettingsTable` by `./lowbit backend --settings --markdown >\n")
+        .append("Generated from `dev.lowbit.settings.SettingsTable` (the core's entries, then those an optional module\n")
+        .append("registers as a `SettingsProvider`, here `lowbit-onednn`'s) by `./lowbit backend --settings --markdown >\n")
         .append("docs/settings.md`; a test fails when this file and the table differ.\n\n")
         .append("| key | valid values | default | what it does |\n")
         .append("|---|---|---|---|\n");
-    for (Setting<?> e : SettingsTable.ALL) {
+    for (Setting<?> e : SettingsTable.all()) {
       b.append("| `").append(e.key()).append("` | ").append(e.type().valid()).append(" | `")
           .append(shown(defaultText(e))).append("` | ").append(e.help()).append(" |\n");
     }

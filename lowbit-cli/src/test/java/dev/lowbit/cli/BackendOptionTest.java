@@ -1,5 +1,6 @@
 package dev.lowbit.cli;
 
+import dev.lowbit.onednn.OneDnnSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,7 +53,7 @@ class BackendOptionTest {
     String[] bad = run("backend", "--backend", "cuda");
     assertEquals("2", bad[0]);
     assertTrue(bad[2].contains("java, onednn, auto"), bad[2]);
-    Kernels.configure(Settings.defaults().with(SettingsTable.ONEDNN_DISABLE, true));
+    Kernels.configure(Settings.defaults().with(OneDnnSettings.DISABLE, true));
     String[] missing = run("backend", "--backend", "onednn");
     assertEquals("2", missing[0]);
     assertTrue(missing[2].startsWith("lowbit: error: backend 'onednn' is not available here"), missing[2]);

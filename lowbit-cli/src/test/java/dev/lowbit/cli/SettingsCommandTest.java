@@ -1,5 +1,6 @@
 package dev.lowbit.cli;
 
+import dev.lowbit.onednn.OneDnnSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,7 +39,7 @@ class SettingsCommandTest {
   @Test
   void onlyLowbitPropertiesAreRead() {
     Settings s = SettingsText.fromProperties(props("lowbit.onednn.threads", "4", "java.vm.name", "x", "lowbitx", "y"));
-    assertEquals(4, s.get(SettingsTable.ONEDNN_THREADS));
+    assertEquals(4, s.get(OneDnnSettings.THREADS));
     assertEquals(java.util.Map.of("lowbit.onednn.threads", "4"), s.nonDefaults());
   }
 
@@ -61,11 +62,11 @@ class SettingsCommandTest {
   void backendSettingsPrintsEveryValueInForceAndWhetherItIsTheDefault() {
     String[] d = run("backend", "--settings");
     assertEquals("0", d[0], d[2]);
-    for (var s : SettingsTable.ALL) assertTrue(d[1].contains(s.key() + " = "), d[1]);
+    for (var s : SettingsTable.all()) assertTrue(d[1].contains(s.key() + " = "), d[1]);
     assertTrue(d[1].contains("lowbit.threads = 0  (default)\n"), d[1]);
     assertTrue(d[1].contains("lowbit.onednn.waitPolicy = passive  (default)\n"), d[1]);
     Gemm before = Kernels.gemm();
-    Kernels.configure(Settings.defaults().with(SettingsTable.ONEDNN_WAIT_POLICY, "").with(SettingsTable.NATIVE_FLOAT, false));
+    Kernels.configure(Settings.defaults().with(OneDnnSettings.WAIT_POLICY, "").with(SettingsTable.NATIVE_FLOAT, false));
     String[] t = run("backend", "--settings");
     assertTrue(t[1].contains("lowbit.onednn.waitPolicy = ''  (default passive)\n"), t[1]);
     assertTrue(t[1].contains("lowbit.nativeFloat = false  (default true)\n"), t[1]);
@@ -80,7 +81,7 @@ class SettingsCommandTest {
   void docsSettingsMdIsTheGeneratedTable() throws Exception {
     String want = run("backend", "--settings", "--markdown")[1];
     assertEquals(SettingsText.markdown(), want);
-    for (var s : SettingsTable.ALL) assertTrue(want.contains("| `" + s.key() + "` |"), want);
+    for (var s : SettingsTable.all()) assertTrue(want.contains("| `" + s.key() + "` |"), want);
     String have = Files.exists(DOC) ? Files.readString(DOC) : "(missing)";
     assertEquals(want, have, "docs/settings.md differs from dev.lowbit.settings.SettingsTable; regenerate it with"
         + " ./lowbit backend --settings --markdown > docs/settings.md");

@@ -60,7 +60,7 @@ public final class Settings {
       Setting<?> setting = SettingsTable.find(e.getKey());
       if (setting == null) {
         StringJoiner keys = new StringJoiner(", ");
-        for (Setting<?> t : SettingsTable.ALL) keys.add(t.key());
+        for (Setting<?> t : SettingsTable.all()) keys.add(t.key());
         throw new IllegalArgumentException("unknown setting " + e.getKey() + "; valid: " + keys);
       }
       s = s.parsed(setting, e.getValue());
@@ -75,7 +75,7 @@ public final class Settings {
   /** The settings whose value is not the default, key to value text, in the table's order. */
   public Map<String, String> nonDefaults() {
     Map<String, String> m = new LinkedHashMap<>();
-    for (Setting<?> s : SettingsTable.ALL) {
+    for (Setting<?> s : SettingsTable.all()) {
       if (!isDefault(s)) m.put(s.key(), text(s));
     }
     return m;

@@ -1,9 +1,15 @@
 package dev.lowbit.settings;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.ServiceLoader;
+import java.util.Set;
 
 /**
- * Every tuning knob of lowbit, in one place (after microxcaling's {@code MxSpecs}). The command
+ * Every tuning knob of lowbit, in one place (after microxcaling's {@code MxSpecs}): the core's
+ * entries here, an optional module's from its {@link SettingsProvider}. The command
  * line reads them from {@code -Dkey=value} system properties; {@code lowbit backend --settings}
  * prints them with the values in force, docs/settings.md lists them (generated from this table),
  * and a run's summary.json records the ones not at their default. None of them changes a result
@@ -28,37 +34,45 @@ public final class SettingsTable {
       "training's int8 products with fewer multiply-adds per call run on the Java int8 kernel under a native"
           + " backend (a new weight every call: its copies cost more than the product); exact either way");
 
-  /** Behave as if oneDNN's natives were missing. */
-  public static final Setting<Boolean> ONEDNN_DISABLE = new Setting<>("lowbit.onednn.disable", Setting.bool(), false,
-      "behave as if oneDNN's natives were missing: --backend auto runs on Java, --backend onednn fails");
+  /** The core's entries, in the order they are printed. */
+  public static final List<Setting<?>> CORE = List.of(THREADS, NATIVE_FLOAT, INT8_MIN_NATIVE_MACS);
 
-  /** OpenMP threads of a oneDNN call. */
-  public static final Setting<Integer> ONEDNN_THREADS = new Setting<>("lowbit.onednn.threads", Setting.integer(0), 0,
-      "OpenMP threads of a oneDNN call; 0: OpenMP's default (all processors, or OMP_NUM_THREADS)");
+  /** The whole table: the core's entries, then each {@link SettingsProvider}'s (e.g. a native backend's). */
+  public static List<Setting<?>> all() {
+    return Holder.ALL;
+  }
 
-  /** OMP_WAIT_POLICY to set before oneDNN loads. */
-  public static final Setting<String> ONEDNN_WAIT_POLICY = new Setting<>("lowbit.onednn.waitPolicy",
-      Setting.choice(List.of("passive", "active", "")), "passive",
-      "OMP_WAIT_POLICY set before oneDNN loads unless the environment has one; empty keeps libgomp's"
-          + " default (idle threads spin)");
+  private static final class Holder {
+    static final List<Setting<?>> ALL = table(loaded());
 
-  /** Integer products smaller than this stay on Java under oneDNN. */
-  public static final Setting<Long> ONEDNN_MIN_MACS = new Setting<>("lowbit.onednn.minMacs", Setting.longInteger(0),
-      1L << 18, "integer products with fewer multiply-adds run on Java under oneDNN (a native call's copies"
-          + " cost more); exact either way");
+    private static List<SettingsProvider> loaded() {
+      List<SettingsProvider> providers = new ArrayList<>();
+      ServiceLoader.load(SettingsProvider.class, SettingsProvider.class.getClassLoader()).forEach(providers::add);
+      return providers;
+    }
+  }
 
-  /** Whether convolutions of bf16 operands may run on oneDNN's bf16 kernels. */
-  public static final Setting<Boolean> ONEDNN_BF16_CONV = new Setting<>("lowbit.onednn.bf16Conv", Setting.bool(), true,
-      "run convolutions whose operands are bf16 numbers on oneDNN's bf16 kernels (fp32 sums in another order;"
-          + " fp32-subnormal operands read as zero); false: oneDNN's fp32 kernels");
-
-  /** The table, in the order it is printed. */
-  public static final List<Setting<?>> ALL = List.of(THREADS, NATIVE_FLOAT, INT8_MIN_NATIVE_MACS, ONEDNN_DISABLE,
-      ONEDNN_THREADS, ONEDNN_WAIT_POLICY, ONEDNN_MIN_MACS, ONEDNN_BF16_CONV);
+  /** The core's entries, then the providers' (ordered by class name, so every class path prints one order). */
+  static List<Setting<?>> table(List<SettingsProvider> providers) {
+    List<Setting<?>> all = new ArrayList<>(CORE);
+    Set<String> keys = new HashSet<>();
+    for (Setting<?> s : CORE) keys.add(s.key());
+    List<SettingsProvider> sorted = new ArrayList<>(providers);
+    sorted.sort(Comparator.comparing(p -> p.getClass().getName()));
+    for (SettingsProvider p : sorted) {
+      for (Setting<?> s : p.settings()) {
+        if (!keys.add(s.key())) {
+          throw new IllegalStateException("setting " + s.key() + " of " + p.getClass().getName() + " is already in the table");
+        }
+        all.add(s);
+      }
+    }
+    return List.copyOf(all);
+  }
 
   /** The entry with this key, or null. */
   public static Setting<?> find(String key) {
-    for (Setting<?> s : ALL) {
+    for (Setting<?> s : all()) {
       if (s.key().equals(key)) return s;
     }
     return null;

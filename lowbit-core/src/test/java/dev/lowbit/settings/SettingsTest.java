@@ -17,19 +17,18 @@ class SettingsTest {
   @Test
   void defaultsGiveEveryEntrysDefault() {
     Settings d = Settings.defaults();
-    for (Setting<?> s : SettingsTable.ALL) {
+    for (Setting<?> s : SettingsTable.all()) {
       assertEquals(s.defaultValue(), d.get(s), s.key());
       assertTrue(d.isDefault(s), s.key());
     }
     assertEquals(Map.of(), d.nonDefaults());
     assertEquals(1L << 26, d.get(SettingsTable.INT8_MIN_NATIVE_MACS));
-    assertEquals("passive", d.get(SettingsTable.ONEDNN_WAIT_POLICY));
   }
 
   @Test
   void theTableHasUniqueKeysOneLineHelpAndFindsEachEntry() {
     Set<String> keys = new HashSet<>();
-    for (Setting<?> s : SettingsTable.ALL) {
+    for (Setting<?> s : SettingsTable.all()) {
       assertTrue(keys.add(s.key()), "duplicate " + s.key());
       assertFalse(s.help().isBlank() || s.help().contains("\n"), s.key());
       assertEquals(s, SettingsTable.find(s.key()));
@@ -39,15 +38,15 @@ class SettingsTest {
 
   @Test
   void parsedValuesAreTypedAndNonDefaultsFollowTheTable() {
-    Settings s = Settings.parse(Map.of("lowbit.onednn.minMacs", " 1000 ", "lowbit.threads", "3",
-        "lowbit.nativeFloat", "true", "lowbit.onednn.waitPolicy", ""));
+    Settings s = Settings.parse(Map.of("lowbit.int8.minNativeMacs", " 1000 ", "lowbit.threads", "3",
+        "lowbit.nativeFloat", "true", "lowbit.test.mode", ""));
     assertEquals(3, s.get(SettingsTable.THREADS));
-    assertEquals(1000L, s.get(SettingsTable.ONEDNN_MIN_MACS));
-    assertEquals("", s.get(SettingsTable.ONEDNN_WAIT_POLICY));
+    assertEquals(1000L, s.get(SettingsTable.INT8_MIN_NATIVE_MACS));
+    assertEquals("", s.get(TestSettings.MODE));
     assertTrue(s.isDefault(SettingsTable.NATIVE_FLOAT), "given, but equal to the default");
-    assertEquals(List.of("lowbit.threads", "lowbit.onednn.waitPolicy", "lowbit.onednn.minMacs"),
+    assertEquals(List.of("lowbit.threads", "lowbit.int8.minNativeMacs", "lowbit.test.mode"),
         List.copyOf(s.nonDefaults().keySet()));
-    assertEquals(Map.of("lowbit.threads", "3", "lowbit.onednn.waitPolicy", "", "lowbit.onednn.minMacs", "1000"),
+    assertEquals(Map.of("lowbit.threads", "3", "lowbit.test.mode", "", "lowbit.int8.minNativeMacs", "1000"),
         s.nonDefaults());
     assertEquals(s, Settings.parse(s.nonDefaults()), "nonDefaults round-trip");
   }
@@ -55,10 +54,10 @@ class SettingsTest {
   @Test
   void withLeavesTheOriginalAlone() {
     Settings d = Settings.defaults();
-    Settings off = d.with(SettingsTable.ONEDNN_DISABLE, true);
-    assertTrue(off.get(SettingsTable.ONEDNN_DISABLE));
-    assertFalse(d.get(SettingsTable.ONEDNN_DISABLE));
-    assertEquals(Map.of("lowbit.onednn.disable", "true"), off.nonDefaults());
+    Settings off = d.with(SettingsTable.NATIVE_FLOAT, false);
+    assertFalse(off.get(SettingsTable.NATIVE_FLOAT));
+    assertTrue(d.get(SettingsTable.NATIVE_FLOAT));
+    assertEquals(Map.of("lowbit.nativeFloat", "false"), off.nonDefaults());
   }
 
   @Test
@@ -69,9 +68,8 @@ class SettingsTest {
         assertThrows(IllegalArgumentException.class, () -> Settings.parse(Map.of("lowbit.threads", "-1"))).getMessage());
     assertEquals("setting lowbit.nativeFloat: bad value 'yes'; valid: true or false",
         assertThrows(IllegalArgumentException.class, () -> Settings.parse(Map.of("lowbit.nativeFloat", "yes"))).getMessage());
-    assertEquals("setting lowbit.onednn.waitPolicy: bad value 'spin'; valid: one of passive, active, '' (empty)",
-        assertThrows(IllegalArgumentException.class,
-            () -> Settings.parse(Map.of("lowbit.onednn.waitPolicy", "spin"))).getMessage());
+    assertEquals("setting lowbit.test.mode: bad value 'spin'; valid: one of fast, slow, '' (empty)",
+        assertThrows(IllegalArgumentException.class, () -> Settings.parse(Map.of("lowbit.test.mode", "spin"))).getMessage());
   }
 
   @Test
@@ -79,12 +77,23 @@ class SettingsTest {
     String m = assertThrows(IllegalArgumentException.class,
         () -> Settings.parse(Map.of("lowbit.dfp.digits", "true"))).getMessage();
     assertTrue(m.startsWith("unknown setting lowbit.dfp.digits; valid: lowbit.threads, lowbit.nativeFloat, "), m);
-    for (Setting<?> s : SettingsTable.ALL) assertTrue(m.contains(s.key()), m);
+    for (Setting<?> s : SettingsTable.all()) assertTrue(m.contains(s.key()), m);
   }
 
   @Test
   void anEntryWhoseDefaultIsInvalidIsRejected() {
     assertThrows(IllegalArgumentException.class, () -> new Setting<>("lowbit.x", Setting.integer(1), 0, "help"));
     assertThrows(IllegalArgumentException.class, () -> new Setting<>("x", Setting.bool(), true, "help"));
+  }
+
+  @Test
+  void aProvidersEntriesFollowTheCoresAndAClashingKeyIsRefused() {
+    List<Setting<?>> all = SettingsTable.all();
+    assertEquals(SettingsTable.CORE, all.subList(0, SettingsTable.CORE.size()));
+    assertTrue(all.contains(TestSettings.MODE), "the test provider registered in META-INF/services");
+    assertEquals(TestSettings.MODE, SettingsTable.find("lowbit.test.mode"));
+    SettingsProvider clash = () -> List.of(new Setting<>("lowbit.threads", Setting.integer(0), 0, "again"));
+    String m = assertThrows(IllegalStateException.class, () -> SettingsTable.table(List.of(clash))).getMessage();
+    assertTrue(m.startsWith("setting lowbit.threads of "), m);
   }
 }

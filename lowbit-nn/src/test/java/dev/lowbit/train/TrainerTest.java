@@ -72,13 +72,13 @@ class TrainerTest {
     assertTrue(Files.readString(plain.resolve("summary.json")).contains("\"settings\":{}"));
     try {
       dev.lowbit.kernel.Kernels.configure(dev.lowbit.settings.Settings.defaults()
-          .with(dev.lowbit.settings.SettingsTable.ONEDNN_MIN_MACS, 1000L));
+          .with(dev.lowbit.settings.SettingsTable.INT8_MIN_NATIVE_MACS, 1000L));
       run(cfg("mlp", 1, tuned));
     } finally {
       dev.lowbit.kernel.Kernels.configure(dev.lowbit.settings.Settings.defaults());
     }
     String sum = Files.readString(tuned.resolve("summary.json"));
-    assertTrue(sum.contains("\"settings\":{\"lowbit.onednn.minMacs\":\"1000\"}"), sum);
+    assertTrue(sum.contains("\"settings\":{\"lowbit.int8.minNativeMacs\":\"1000\"}"), sum);
   }
 
   @Test

@@ -92,8 +92,8 @@ public final class OneDnn {
   private static volatile int copyPoolThreads;
 
   private OneDnn(Settings settings) {
-    setWaitPolicy(settings.get(SettingsTable.ONEDNN_WAIT_POLICY));
-    threads = settings.get(SettingsTable.ONEDNN_THREADS);
+    setWaitPolicy(settings.get(OneDnnSettings.WAIT_POLICY));
+    threads = settings.get(OneDnnSettings.THREADS);
     Loader.load(org.bytedeco.dnnl.global.dnnl.class);
     engine = new dnnl_engine();
     check(dnnl_engine_create(engine, dnnl_cpu, 0), "dnnl_engine_create");
@@ -118,8 +118,8 @@ public final class OneDnn {
    *     disabled by the setting {@code lowbit.onednn.disable}); the cause is remembered and thrown again
    */
   public static OneDnn get(Settings settings) {
-    if (settings.get(SettingsTable.ONEDNN_DISABLE)) {
-      throw new IllegalStateException("oneDNN disabled by -D" + SettingsTable.ONEDNN_DISABLE.key() + "=true");
+    if (settings.get(OneDnnSettings.DISABLE)) {
+      throw new IllegalStateException("oneDNN disabled by -D" + OneDnnSettings.DISABLE.key() + "=true");
     }
     OneDnn r = instance;
     if (r != null) return r;

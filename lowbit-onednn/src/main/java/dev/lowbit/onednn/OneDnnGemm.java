@@ -80,8 +80,8 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
     this.rt = rt;
     this.fallback = fallback;
     this.lowFallback = lowFallback;
-    this.minNativeMacs = settings.get(SettingsTable.ONEDNN_MIN_MACS);
-    this.bf16Conv = settings.get(SettingsTable.ONEDNN_BF16_CONV);
+    this.minNativeMacs = settings.get(OneDnnSettings.MIN_MACS);
+    this.bf16Conv = settings.get(OneDnnSettings.BF16_CONV);
     this.s8s8 = selfTest(false);
     this.u8s8 = selfTest(true);
   }

@@ -73,13 +73,13 @@ class OneDnnBackendTest {
 
   @Test
   void withoutNativesAutoRunsOnJavaAndNamedOneDnnSaysWhy() {
-    Kernels.configure(Settings.defaults().with(SettingsTable.ONEDNN_DISABLE, true));
+    Kernels.configure(Settings.defaults().with(OneDnnSettings.DISABLE, true));
     Gemm auto = Kernels.useBackend("auto");
     assertSame(Kernels.javaGemm(), auto);
     assertSame(ScalarLowPrecisionGemm.INSTANCE, LowPrecisionGemm.of(auto));
     assertArrayEquals(s8Product(ScalarGemm.INSTANCE), s8Product(Kernels.gemm()));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Kernels.useBackend("onednn"));
-    assertTrue(e.getMessage().contains("onednn") && e.getMessage().contains(SettingsTable.ONEDNN_DISABLE.key()), e.getMessage());
+    assertTrue(e.getMessage().contains("onednn") && e.getMessage().contains(OneDnnSettings.DISABLE.key()), e.getMessage());
     IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> Kernels.useBackend("cuda"));
     assertTrue(unknown.getMessage().contains("onednn"), unknown.getMessage());
   }
