@@ -316,7 +316,7 @@ public final class Compute {
 
   /**
    * {@link #conv2d} on the backend's native fp32 convolutions (no im2col): the operands are
-   * quantized around it as {@link Numerics#nativeConvolution} allows — the input elementwise into
+   * quantized around it as {@link ConvEngines#nativeConvolution} allows — the input elementwise into
    * a copy, the errors in place (after the bias gradient is taken from them raw, as on the GEMM
    * path), the weight as its GEMM operand (same stream, so the same bits), the weight gradient as
    * the product's result before it is accumulated. MX operands are quantized once per product, in
@@ -425,7 +425,7 @@ public final class Compute {
   }
 
   /**
-   * {@link #conv2d} for the int8 preset on native kernels ({@link Numerics#int8Convolution}): the
+   * {@link #conv2d} for the int8 preset on native kernels ({@link ConvEngines#int8Convolution}): the
    * forward pass as an int8 convolution on the input's and the weight's codes (exact int32 sums,
    * scaled per tensor and per output channel, as the integer GEMM path computes them), the
    * backward passes as fp32 convolutions on the dequantized input and weight (the preset's fp32

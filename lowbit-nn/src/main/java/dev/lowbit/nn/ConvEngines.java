@@ -102,7 +102,7 @@ final class ConvEngines {
     return k.name();
   }
 
-  /** The backend's fp32 convolution, operands quantized around it ({@link Numerics#nativeConvolution}). */
+  /** The backend's fp32 convolution, operands quantized around it ({@link #nativeConvolution}). */
   static final ConvEngine NATIVE = new ConvEngine() {
     @Override
     public String name() {
@@ -115,7 +115,7 @@ final class ConvEngines {
       FloatKernels direct = Kernels.floatKernels();
       if (direct == null) return Verdict.no("the backend has no native convolutions");
       if (Compute.observer != null) return Verdict.no("observed (tests)");
-      if (q != null && !q.nativeConvolution(layer, s)) return Verdict.no("the policy's quantizers need im2col");
+      if (q != null && !nativeConvolution(q, layer, s)) return Verdict.no("the policy's quantizers need im2col");
       if (!direct.supports(s)) return Verdict.no("the backend declines " + s);
       return Verdict.yes(q == null || q.quantizesNothing(layer)
           ? "fp32 on the backend's convolutions" : "operands quantized around the backend's fp32 convolutions");
@@ -127,7 +127,7 @@ final class ConvEngines {
     }
   };
 
-  /** The backend's int8 forward convolution, fp32 backward on the dequantized operands ({@link Numerics#int8Convolution}). */
+  /** The backend's int8 forward convolution, fp32 backward on the dequantized operands ({@link #int8Convolution}). */
   static final ConvEngine INT8 = new ConvEngine() {
     @Override
     public String name() {
@@ -139,7 +139,7 @@ final class ConvEngines {
       FloatKernels direct = Kernels.floatKernels();
       if (direct == null || q == null) return Verdict.no("no native convolutions or no policy");
       if (Compute.observer != null || Compute.integerPathOff) return Verdict.no("observed or integer engines off (tests)");
-      if (!q.int8Convolution(layer, s)) return Verdict.no("not int8 activation and weight codes with exact sums");
+      if (!int8Convolution(q, layer, s)) return Verdict.no("not int8 activation and weight codes with exact sums");
       if (!direct.supports(s) || !direct.supportsS8(s)) return Verdict.no("the backend declines int8 " + s);
       return Verdict.yes("int8 codes of input and weight, exact int32 sums on the backend's int8 convolution;"
           + " backward in fp32 on the dequantized operands");
@@ -168,4 +168,52 @@ final class ConvEngines {
       return Compute.im2colConv2d(q, layer, x, w, b, s);
     }
   };
+
+  /**
+   * Whether convolution {@code layer} may run as a native fp32 convolution ({@link
+   * dev.lowbit.kernel.FloatKernels}) with its operands quantized around it: no emulated arithmetic,
+   * integer codes or ShiftQuant for the layer; the activation quantizer (if any) commutes with
+   * im2col, the error quantizer is elementwise (it then quantizes the N×C×H×W errors instead of
+   * their channels-first copy: the same values with round-to-nearest), and the weight and
+   * weight-gradient quantizers see the tensors in the layout the GEMM path gives them. Activation,
+   * weight and error quantizers may also be MX ({@link PlanRules#mxAlongReduction}): those operands are then
+   * blocked along each product's reduction dimension ({@link Numerics#quantizeAlong}) — different blocks
+   * from the im2col path's, which runs them along the column matrix's rows.
+   */
+  static boolean nativeConvolution(Numerics q, String layer, ConvSpec s) {
+    if (q.shiftQuant != null || s.groups() != 1 || !q.emulated().plain(layer)) return false;
+    for (Role role : new Role[] {Role.ACTIVATION, Role.WEIGHT, Role.ERROR, Role.WEIGHT_GRADIENT}) {
+      Optional<Quantizer> z = q.lookup(layer, role);
+      if (z.isEmpty()) continue;
+      Quantizer qz = z.get();
+      if (PlanRules.codeBits(qz) != 0 || PlanRules.codeWidth(qz) != 0) return false;
+      if (PlanRules.mxAlongReduction(qz)) {
+        if (role == Role.WEIGHT_GRADIENT) return false; // a result, not an operand: no reduction to block along
+        continue;
+      }
+      if (role == Role.ACTIVATION && !Numerics.commutesWithIm2col(qz, s)) return false;
+      if (role == Role.ERROR && !PlanRules.elementwise(qz)) return false;
+    }
+    return true;
+  }
+
+
+  /**
+   * Whether convolution {@code layer} may run its forward pass as a native int8 convolution
+   * ({@link dev.lowbit.kernel.FloatKernels#convForwardS8}) and its backward passes as native fp32
+   * convolutions on the dequantized operands: int8 codes for the activation (one scale, every
+   * input element used, so the input's codes are the columns' codes) and the weight (one scale or
+   * one per output channel), an exact int32 forward sum (no chain rule), no error, weight-gradient,
+   * emulated or ShiftQuant rules for the layer — the int8 preset's convolutions.
+   */
+  static boolean int8Convolution(Numerics q, String layer, ConvSpec s) {
+    if (q.shiftQuant != null || s.groups() != 1 || !s.everyInputUsed() || !q.emulated().plain(layer)) return false;
+    if (q.policy().methods().errorQuantizer() != dev.lowbit.numerics.MethodOptions.ErrorQuantizer.UNSET) return false;
+    if (q.lookup(layer, Role.ERROR).isPresent() || q.lookup(layer, Role.WEIGHT_GRADIENT).isPresent()) return false;
+    Optional<Quantizer> qx = q.lookup(layer, Role.ACTIVATION), qw = q.lookup(layer, Role.WEIGHT);
+    if (qx.isEmpty() || qw.isEmpty()) return false;
+    if (!PlanRules.int8ConvOperands(qx.get(), qw.get())) return false;
+    IntegerProducts.Chains ch = IntegerProducts.chains(q.policy().accumulator(layer, Product.FORWARD));
+    return ch != null && ch.length() == dev.lowbit.kernel.ChainedIntGemm.UNBOUNDED;
+  }
 }

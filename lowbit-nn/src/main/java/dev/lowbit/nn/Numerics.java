@@ -3,14 +3,11 @@ package dev.lowbit.nn;
 import dev.lowbit.autograd.Quantize;
 import dev.lowbit.autograd.StepArena;
 import dev.lowbit.autograd.Var;
-import dev.lowbit.format.EncodedTensor;
 import dev.lowbit.format.Granularity;
 import dev.lowbit.format.IntCodes;
 import dev.lowbit.format.IntFormat;
 import dev.lowbit.format.Quantizer;
 import dev.lowbit.kernel.ConvSpec;
-import dev.lowbit.kernel.IntGemmEpilogue;
-import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.Parallel;
 import dev.lowbit.numerics.Engine;
 import dev.lowbit.numerics.Policy;
@@ -336,54 +333,6 @@ public final class Numerics {
     return y;
   }
 
-
-  /**
-   * Whether convolution {@code layer} may run as a native fp32 convolution ({@link
-   * dev.lowbit.kernel.FloatKernels}) with its operands quantized around it: no emulated arithmetic,
-   * integer codes or ShiftQuant for the layer; the activation quantizer (if any) commutes with
-   * im2col, the error quantizer is elementwise (it then quantizes the N×C×H×W errors instead of
-   * their channels-first copy: the same values with round-to-nearest), and the weight and
-   * weight-gradient quantizers see the tensors in the layout the GEMM path gives them. Activation,
-   * weight and error quantizers may also be MX ({@link #mxAlongReduction}): those operands are then
-   * blocked along each product's reduction dimension ({@link #quantizeAlong}) — different blocks
-   * from the im2col path's, which runs them along the column matrix's rows.
-   */
-  boolean nativeConvolution(String layer, ConvSpec s) {
-    if (shiftQuant != null || s.groups() != 1 || !emulated().plain(layer)) return false;
-    for (Role role : new Role[] {Role.ACTIVATION, Role.WEIGHT, Role.ERROR, Role.WEIGHT_GRADIENT}) {
-      Optional<Quantizer> z = lookup(layer, role);
-      if (z.isEmpty()) continue;
-      Quantizer q = z.get();
-      if (PlanRules.codeBits(q) != 0 || PlanRules.codeWidth(q) != 0) return false;
-      if (PlanRules.mxAlongReduction(q)) {
-        if (role == Role.WEIGHT_GRADIENT) return false; // a result, not an operand: no reduction to block along
-        continue;
-      }
-      if (role == Role.ACTIVATION && !commutesWithIm2col(q, s)) return false;
-      if (role == Role.ERROR && !PlanRules.elementwise(q)) return false;
-    }
-    return true;
-  }
-
-
-  /**
-   * Whether convolution {@code layer} may run its forward pass as a native int8 convolution
-   * ({@link dev.lowbit.kernel.FloatKernels#convForwardS8}) and its backward passes as native fp32
-   * convolutions on the dequantized operands: int8 codes for the activation (one scale, every
-   * input element used, so the input's codes are the columns' codes) and the weight (one scale or
-   * one per output channel), an exact int32 forward sum (no chain rule), no error, weight-gradient,
-   * emulated or ShiftQuant rules for the layer — the int8 preset's convolutions.
-   */
-  boolean int8Convolution(String layer, ConvSpec s) {
-    if (shiftQuant != null || s.groups() != 1 || !s.everyInputUsed() || !emulated().plain(layer)) return false;
-    if (policy.methods().errorQuantizer() != dev.lowbit.numerics.MethodOptions.ErrorQuantizer.UNSET) return false;
-    if (lookup(layer, Role.ERROR).isPresent() || lookup(layer, Role.WEIGHT_GRADIENT).isPresent()) return false;
-    Optional<Quantizer> qx = lookup(layer, Role.ACTIVATION), qw = lookup(layer, Role.WEIGHT);
-    if (qx.isEmpty() || qw.isEmpty()) return false;
-    if (!PlanRules.int8ConvOperands(qx.get(), qw.get())) return false;
-    IntegerProducts.Chains ch = IntegerProducts.chains(policy.accumulator(layer, Product.FORWARD));
-    return ch != null && ch.length() == dev.lowbit.kernel.ChainedIntGemm.UNBOUNDED;
-  }
 
   /**
    * Quantizes a stored rows × cols operand of {@code role} in place, with the stream {@link

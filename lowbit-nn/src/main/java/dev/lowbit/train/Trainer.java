@@ -529,7 +529,7 @@ public final class Trainer {
 
   /**
    * How fp32 convolutions run: "native" on the backend's direct convolutions (where the policy
-   * allows, see Numerics.nativeConvolution) or "im2col" on the GEMM.
+   * allows, see ConvEngines.nativeConvolution) or "im2col" on the GEMM.
    */
   private static String convolutions() {
     return Kernels.floatKernels() != null ? "native where the policy allows, else im2col" : "im2col";
