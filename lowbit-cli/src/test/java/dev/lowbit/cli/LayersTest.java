@@ -3,11 +3,18 @@ package dev.lowbit.cli;
 import static com.tngtech.archunit.base.DescribedPredicate.not;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.codeUnits;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
+import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.JavaCodeUnit;
+import com.tngtech.archunit.core.domain.JavaModifier;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchCondition;
+import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.SimpleConditionEvent;
 import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -115,5 +122,32 @@ class LayersTest {
         .should().dependOnClassesThat().resideInAPackage(pkg("onednn"))
         .because("lowbit-core and lowbit-nn reach a native backend only through GemmBackend's provider")
         .check(classes);
+  }
+
+  /** The most parameters a method or constructor of nn and numerics takes (STYLE.md: operand views are records). */
+  static final int MAX_PARAMETERS = 8;
+
+  /**
+   * No method or constructor (canonical record constructors included, as compiled) of nn or
+   * numerics takes more than {@link #MAX_PARAMETERS} parameters; synthetic ones (lambdas) are the
+   * compiler's, not ours. A failure lists every offender with its count.
+   */
+  @Test
+  void nnAndNumericsTakeAtMostEightParameters() {
+    codeUnits().that().areDeclaredInClassesThat().resideInAnyPackage(pkg("nn"), pkg("numerics"))
+        .and(DescribedPredicate.describe("are not synthetic", (JavaCodeUnit u) -> !u.getModifiers().contains(JavaModifier.SYNTHETIC)))
+        .should(takeAtMost(MAX_PARAMETERS))
+        .because("a long parameter list hides an operand view or a value that should be a record")
+        .check(classes);
+  }
+
+  static ArchCondition<JavaCodeUnit> takeAtMost(int most) {
+    return new ArchCondition<>("take at most " + most + " parameters") {
+      @Override
+      public void check(JavaCodeUnit u, ConditionEvents events) {
+        int n = u.getRawParameterTypes().size();
+        if (n > most) events.add(SimpleConditionEvent.violated(u, u.getFullName() + " takes " + n + " parameters"));
+      }
+    };
   }
 }

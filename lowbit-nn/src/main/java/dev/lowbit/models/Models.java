@@ -4,6 +4,7 @@ import dev.lowbit.autograd.Ops;
 import dev.lowbit.autograd.Var;
 import dev.lowbit.data.Dataset;
 import dev.lowbit.data.FashionMnist;
+import dev.lowbit.kernel.ConvSpec;
 import dev.lowbit.nn.Activation;
 import dev.lowbit.nn.BatchNorm;
 import dev.lowbit.nn.Conv2d;
@@ -101,8 +102,8 @@ public final class Models {
     private final Pool2d pool = Pool2d.max(2);
 
     public Cnn(SplittableRandom rng) {
-      c1 = register("c1", new Conv2d(1, 32, 3, 1, 1, 28, 28, true, rng));
-      c2 = register("c2", new Conv2d(32, 64, 3, 1, 1, 14, 14, true, rng));
+      c1 = register("c1", new Conv2d(ConvSpec.of(1, 1, 28, 28, 32, 3, 1, 1), true, rng));
+      c2 = register("c2", new Conv2d(ConvSpec.of(1, 32, 14, 14, 64, 3, 1, 1), true, rng));
       f1 = register("f1", new Linear(64 * 7 * 7, 128, rng));
       f2 = register("f2", new Linear(128, 10, rng));
       register("pool", pool);
@@ -135,7 +136,7 @@ public final class Models {
     }
 
     public ResNet(SplittableRandom rng, Normalization norm) {
-      stem = register("stem", new Conv2d(1, 16, 3, 1, 1, 28, 28, false, rng));
+      stem = register("stem", new Conv2d(ConvSpec.of(1, 1, 28, 28, 16, 3, 1, 1), false, rng));
       bn = register("bn", norm.batchNorm(16));
       b1 = register("layer1", new ResidualBlock(16, 16, 1, 28, 28, rng, norm));
       b2 = register("layer2", new ResidualBlock(16, 32, 2, 28, 28, rng, norm));
@@ -187,7 +188,7 @@ public final class Models {
       this.dim = dim;
       int g = 28 / patchSize;
       tokens = g * g;
-      patch = register("patch", new Conv2d(1, dim, patchSize, patchSize, 0, 28, 28, true, rng));
+      patch = register("patch", new Conv2d(ConvSpec.of(1, 1, 28, 28, dim, patchSize, patchSize, 0), true, rng));
       pos = param("pos", Init.truncNormal(rng, 0.02f, tokens, dim));
       Block[] bs = new Block[depth];
       for (int i = 0; i < depth; i++) bs[i] = register("blocks." + i, new Block(dim, heads, mlpRatio, rng, seed, normKind));

@@ -122,7 +122,7 @@ public final class Compute {
       if (obs != null) obs.tensor(layer, product, role, Numerics.compact(t.values(), m.off(), m.ld(), rows, cols), new int[] {rows, cols});
       return new Operand(t.values(), m.off(), m.ld());
     }
-    float[] y = q.quantize(z.get(), layer, role, m.x(), m.off(), m.ld(), rows, cols, salt);
+    float[] y = q.quantize(z.get(), new Numerics.Operand(layer, role, rows, cols, 1, salt), m);
     if (obs != null) obs.tensor(layer, product, role, y, new int[] {rows, cols});
     return new Operand(y, 0, cols);
   }

@@ -20,11 +20,6 @@ public final class Conv2d extends Module {
     this.bias = bias ? param("bias", Init.torchDefault(rng, fanIn, spec.outC())) : null;
   }
 
-  /** Square kernel k, stride, padding, for inC×h×w inputs. */
-  public Conv2d(int inC, int outC, int k, int stride, int pad, int h, int w, boolean bias, SplittableRandom rng) {
-    this(new ConvSpec(1, inC, h, w, outC, k, k, stride, stride, pad, pad, 1, 1, 1), bias, rng);
-  }
-
   @Override
   public Var forward(Var x) {
     return Compute.conv2d(name(), x, weight, bias, spec);

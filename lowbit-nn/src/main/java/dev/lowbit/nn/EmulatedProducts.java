@@ -206,10 +206,6 @@ public final class EmulatedProducts {
     Role roleA = site.roleA(), roleB = site.roleB(), roleC = site.roleC();
     boolean transA = site.transA(), transB = site.transB();
     int m = call.m(), n = call.n(), k = call.k();
-    float[] a = call.a().x(), b = call.b().x(), c = call.c().x();
-    int aOff = call.a().off(), lda = call.a().ld(), bOff = call.b().off(), ldb = call.b().ld();
-    int cOff = call.c().off(), ldc = call.c().ld();
-    boolean accumulate = call.accumulate();
 
     if (product != Product.FORWARD && gradient != GradientMode.IDENTITY
         && maskedBackward(site, call)) {
@@ -217,8 +213,6 @@ public final class EmulatedProducts {
     }
     Arith ar = arith(layer, product);
     if (ar == NONE) return false;
-    float[] a0 = a, b0 = b;
-    int aOff0 = aOff, bOff0 = bOff;
     Numerics.Observer obs = Compute.observer;
     if (ar.acc.isInteger()) {
       return integerProduct(site, call, ar);
@@ -227,33 +221,27 @@ public final class EmulatedProducts {
     Compute.Operand oa = Compute.operand(numerics, layer, product, roleA, transA ? k : m, transA ? m : k, call.a(), 0);
     Compute.Operand ob = Compute.operand(numerics, layer, product, roleB, transB ? n : k, transB ? k : n, call.b(),
         roleA == roleB ? 1 : 0);
-    a = oa.x();
-    aOff = oa.off();
-    lda = oa.ld();
-    b = ob.x();
-    bOff = ob.off();
-    ldb = ob.ld();
+    GemmCall.Matrix a = new GemmCall.Matrix(oa.x(), oa.off(), oa.ld());
+    GemmCall.Matrix b = new GemmCall.Matrix(ob.x(), ob.off(), ob.ld());
     String key = layer + "/" + product;
     Accumulator acc = ar.acc;
     if (calibrated) {
-      final float[] fa = a, fb = b;
-      final int fao = aOff, fal = lda, fbo = bOff, fbl = ldb;
-      acc = calibration.computeIfAbsent(key,
-          x -> calibrate(ar.acc, maxProduct(transA, transB, m, n, k, fa, fao, fal, fb, fbo, fbl), k));
+      acc = calibration.computeIfAbsent(key, x -> calibrate(ar.acc, maxProduct(transA, transB, m, n, k, a, b), k));
     }
     acc = withUnderflow(acc, underflow);
-    long seed = numerics.seed() ^ numerics.stream(layer, Role.ACCUMULATOR, aOff0);
+    long seed = numerics.seed() ^ numerics.stream(layer, Role.ACCUMULATOR, call.a().off());
     float[] t = new float[m * n];
-    GemmStats st = emulated().gemm(ar.mul, acc, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, t, 0, n, seed);
+    GemmStats st = emulated().gemm(ar.mul, acc, transA, transB, m, n, k, a.x(), a.off(), a.ld(), b.x(), b.off(), b.ld(),
+        t, 0, n, seed);
     count(key, st);
     if (product == Product.FORWARD && gradient != GradientMode.IDENTITY && dev.lowbit.autograd.Tape.recording()) {
-      save(layer, ar.mul, acc, seed, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, a0, aOff0, b0, bOff0);
+      save(site, call, new Arith(ar.mul, acc), seed, a, b);
     }
     if (qc.isPresent()) {
       numerics.quantizeInPlace(qc.get(), layer, roleC, t, 0, m, n);
       if (obs != null) obs.tensor(layer, product, roleC, t, new int[] {m, n});
     }
-    store(t, m, n, accumulate, c, cOff, ldc);
+    store(t, m, n, call.accumulate(), call.c().x(), call.c().off(), call.c().ld());
     return true;
   }
 
@@ -301,18 +289,19 @@ public final class EmulatedProducts {
   // ---------------------------------------------------------------- biases (§3.3)
 
   /** max over i, j, p of |op(A)[i][p]·op(B)[p][j]| = max over p of max_i|op(A)[i][p]|·max_j|op(B)[p][j]|. */
-  static double maxProduct(boolean transA, boolean transB, int m, int n, int k,
-      float[] a, int aOff, int lda, float[] b, int bOff, int ldb) {
+  static double maxProduct(boolean transA, boolean transB, int m, int n, int k, GemmCall.Matrix a, GemmCall.Matrix b) {
+    float[] x = a.x(), y = b.x();
+    int aOff = a.off(), lda = a.ld(), bOff = b.off(), ldb = b.ld();
     double[] ma = new double[k], mb = new double[k];
     for (int i = 0; i < m; i++) {
       for (int p = 0; p < k; p++) {
-        float v = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+        float v = transA ? x[aOff + p * lda + i] : x[aOff + i * lda + p];
         ma[p] = Math.max(ma[p], Math.abs(v));
       }
     }
     for (int p = 0; p < k; p++) {
       for (int j = 0; j < n; j++) {
-        float v = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+        float v = transB ? y[bOff + j * ldb + p] : y[bOff + p * ldb + j];
         mb[p] = Math.max(mb[p], Math.abs(v));
       }
     }
@@ -366,33 +355,45 @@ public final class EmulatedProducts {
 
   // ---------------------------------------------------------------- fine-grained backward (§3.5)
 
-  /**
-   * A forward product kept for the backward pass: the operands as the GEMM saw them (compact,
-   * logical op(A) m×k and op(B) k×n) and the gradient factor per (i, j, p), 1 or 0.
-   */
-  private record Saved(long step, float[] a, int aOff, float[] b, int bOff, int m, int n, int k,
-      float[] opA, float[] opB, byte[] pass) {}
+  /** A product's operands as the GEMM saw them, compact and row-major: op(A) m×k and op(B) k×n. */
+  record Logical(int m, int n, int k, float[] a, float[] b) {}
 
-  private void save(String layer, Multiplier mul, Accumulator acc, long seed,
-      boolean transA, boolean transB, int m, int n, int k,
-      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-      float[] a0, int aOff0, float[] b0, int bOff0) {
+  /**
+   * A forward product kept for the backward pass: its stored raw operands (by which a backward
+   * product finds it), the operands as the GEMM saw them and the gradient factor per (i, j, p), 1
+   * or 0.
+   */
+  private record Saved(long step, GemmCall.Matrix a, GemmCall.Matrix b, Logical op, byte[] pass) {}
+
+  /**
+   * Saves the forward product {@code call} of {@code site}, which ran on the quantized operands
+   * {@code a} and {@code b} with {@code arith} (calibrated, underflow as it ran) and {@code seed}.
+   */
+  private void save(ProductPlan.Site site, GemmCall call, Arith arith, long seed, GemmCall.Matrix a, GemmCall.Matrix b) {
+    boolean transA = site.transA(), transB = site.transB();
+    int m = call.m(), n = call.n(), k = call.k();
+    float[] x = a.x(), y = b.x();
+    int aOff = a.off(), lda = a.ld(), bOff = b.off(), ldb = b.ld();
     float[] opA = new float[m * k], opB = new float[k * n];
-    for (int i = 0; i < m; i++) for (int p = 0; p < k; p++) opA[i * k + p] = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
-    for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) opB[p * n + j] = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
-    byte[] pass = factors(gradient, mul, acc, seed, m, n, k, opA, opB);
+    for (int i = 0; i < m; i++) for (int p = 0; p < k; p++) opA[i * k + p] = transA ? x[aOff + p * lda + i] : x[aOff + i * lda + p];
+    for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) opB[p * n + j] = transB ? y[bOff + j * ldb + p] : y[bOff + p * ldb + j];
+    Logical op = new Logical(m, n, k, opA, opB);
+    byte[] pass = factors(gradient, arith.mul, arith.acc, seed, op);
     long step = numerics.step();
-    Map<Long, Saved> mine = saved.computeIfAbsent(layer, x -> new ConcurrentHashMap<>());
+    GemmCall.Matrix a0 = call.a(), b0 = call.b();
+    Map<Long, Saved> mine = saved.computeIfAbsent(site.layer(), key -> new ConcurrentHashMap<>());
     mine.values().removeIf(s -> s.step() != step); // only this step's forwards can still be backpropagated
-    mine.put(System.identityHashCode(a0) * 31L + aOff0, new Saved(step, a0, aOff0, b0, bOff0, m, n, k, opA, opB, pass));
+    mine.put(System.identityHashCode(a0.x()) * 31L + a0.off(), new Saved(step,
+        new GemmCall.Matrix(a0.x(), a0.off(), a0.ld()), new GemmCall.Matrix(b0.x(), b0.off(), b0.ld()), op, pass));
   }
 
   /**
    * The gradient factor δq·δp·Π_{later steps in the chunk} δs of every product (i, j, p), from the
    * event flags of the scalar reference chain (bit-exact with the emulated GEMM's forward).
    */
-  static byte[] factors(GradientMode mode, Multiplier mul, Accumulator acc, long seed, int m, int n, int k,
-      float[] opA, float[] opB) {
+  static byte[] factors(GradientMode mode, Multiplier mul, Accumulator acc, long seed, Logical op) {
+    int m = op.m(), n = op.n(), k = op.k();
+    float[] opA = op.a(), opB = op.b();
     byte[] pass = new byte[m * n * k];
     int chunk = acc instanceof Chunked ch ? ch.chunkSize() : k;
     boolean q = mode == GradientMode.UNDERFLOW || mode == GradientMode.ALL;
@@ -449,10 +450,11 @@ public final class EmulatedProducts {
     boolean gT = gFirst ? transA : transB;
     for (Saved s : all.values()) {
       boolean wantB = gFirst == gT; // G first transposed → dBᵀ; G second plain → dB
-      boolean match = wantB ? s.a == other && s.aOff == otherOff : s.b == other && s.bOff == otherOff;
-      if (!match) continue;
+      GemmCall.Matrix forward = wantB ? s.a : s.b;
+      if (forward.x() != other || forward.off() != otherOff) continue;
       boolean transposedOut = gT; // dBᵀ (G first, transposed) or dAᵀ (G second, transposed)
-      int m = s.m, n = s.n, k = s.k;
+      int m = s.op.m(), n = s.op.n(), k = s.op.k();
+      float[] opA = s.op.a(), opB = s.op.b();
       int outRows = wantB ? k : m, outCols = wantB ? n : k;
       if ((transposedOut ? mm != outCols || nn != outRows : mm != outRows || nn != outCols)) continue;
       // G is stored as the forward output was (m×n) whatever the call's transpose flag says
@@ -465,7 +467,7 @@ public final class EmulatedProducts {
             for (int j = 0; j < n; j++) {
               double sum = 0;
               for (int i = 0; i < m; i++) {
-                if (s.pass[(i * n + j) * k + p] != 0) sum += (double) gl[i * n + j] * s.opA[i * k + p];
+                if (s.pass[(i * n + j) * k + p] != 0) sum += (double) gl[i * n + j] * opA[i * k + p];
               }
               out[p * n + j] = (float) sum;
             }
@@ -477,7 +479,7 @@ public final class EmulatedProducts {
             for (int p = 0; p < k; p++) {
               double sum = 0;
               for (int j = 0; j < n; j++) {
-                if (s.pass[(i * n + j) * k + p] != 0) sum += (double) gl[i * n + j] * s.opB[p * n + j];
+                if (s.pass[(i * n + j) * k + p] != 0) sum += (double) gl[i * n + j] * opB[p * n + j];
               }
               out[i * k + p] = (float) sum;
             }

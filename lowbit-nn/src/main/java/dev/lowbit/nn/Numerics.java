@@ -262,17 +262,19 @@ public final class Numerics {
    * which is what lets a layer quantize it once for all of them ({@link #onTape}).
    */
   float[] quantize(Quantizer q, String layer, Role role, float[] src, int off, int ld, int rows, int cols) {
-    return quantize(q, layer, role, src, off, ld, rows, cols, 0);
+    return quantize(q, new Operand(layer, role, rows, cols), new GemmCall.Matrix(src, off, ld));
   }
 
   /**
-   * As above, with {@code salt} mixed into the stochastic-rounding stream: a product whose two
+   * As above for the stored matrix {@code m} (its raw array) and the single-slice operand {@code
+   * o}, whose {@code salt} is mixed into the stochastic-rounding stream: a product whose two
    * operands share layer, role and offset (attention's Q·Kᵀ) passes 1 for B so the operands do not
    * draw the same random numbers.
    */
-  float[] quantize(Quantizer q, String layer, Role role, float[] src, int off, int ld, int rows, int cols,
-      long salt) {
-    long stream = stream(layer, role, off) ^ salt * SALT;
+  float[] quantize(Quantizer q, Operand o, GemmCall.Matrix m) {
+    float[] src = m.x();
+    int off = m.off(), ld = m.ld(), rows = o.rows(), cols = o.cols();
+    long stream = stream(o.layer(), o.role(), off) ^ o.salt() * SALT;
     quantizedTensors.incrementAndGet();
     int size = rows * cols;
     float[] raw = src;

@@ -2,6 +2,7 @@ package dev.lowbit.nn;
 
 import dev.lowbit.autograd.Ops;
 import dev.lowbit.autograd.Var;
+import dev.lowbit.kernel.ConvSpec;
 import dev.lowbit.numerics.Policy;
 import dev.lowbit.numerics.Role;
 import java.util.ArrayList;
@@ -28,13 +29,13 @@ public final class ResidualBlock extends Module implements FunctionRoles.Layer {
 
   /** With the norm layers {@code norm} builds (L1 norms for ShiftQuant-style training). */
   public ResidualBlock(int inC, int outC, int stride, int h, int w, SplittableRandom rng, Normalization norm) {
-    conv1 = register("conv1", new Conv2d(inC, outC, 3, stride, 1, h, w, false, rng));
+    conv1 = register("conv1", new Conv2d(ConvSpec.of(1, inC, h, w, outC, 3, stride, 1), false, rng));
     bn1 = register("bn1", norm.batchNorm(outC));
     int oh = conv1.spec.outH(), ow = conv1.spec.outW();
-    conv2 = register("conv2", new Conv2d(outC, outC, 3, 1, 1, oh, ow, false, rng));
+    conv2 = register("conv2", new Conv2d(ConvSpec.of(1, outC, oh, ow, outC, 3, 1, 1), false, rng));
     bn2 = register("bn2", norm.batchNorm(outC));
     if (stride != 1 || inC != outC) {
-      downConv = register("down_conv", new Conv2d(inC, outC, 1, stride, 0, h, w, false, rng));
+      downConv = register("down_conv", new Conv2d(ConvSpec.of(1, inC, h, w, outC, 1, stride, 0), false, rng));
       downBn = register("down_bn", norm.batchNorm(outC));
     } else {
       downConv = null;

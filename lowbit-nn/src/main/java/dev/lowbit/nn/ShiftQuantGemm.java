@@ -58,17 +58,17 @@ final class ShiftQuantGemm {
   }
 
   // one quantized copy per error slice serves both backward products: a few recent ones are kept,
-  // checked against the source values (so a reused array can never return stale codes)
-  private record Entry(float[] src, int off, int ld, int rows, int cols, int axis, long step, float[] copy,
-      ShiftQuant.Result result) {}
+  // checked against the source values (so a reused array can never return stale codes); the
+  // result's layout is the slice's shape and channel axis
+  private record Entry(GemmCall.Matrix src, long step, float[] copy, ShiftQuant.Result result) {}
 
   private final Entry[] cache = new Entry[8];
   private int next;
 
-  private synchronized ShiftQuant.Result cached(float[] src, int off, int ld, int rows, int cols, int axis, long step) {
+  private synchronized ShiftQuant.Result cached(GemmCall.Matrix src, ShiftQuant.Layout layout, long step) {
     for (Entry e : cache) {
-      if (e != null && e.src == src && e.off == off && e.ld == ld && e.rows == rows && e.cols == cols
-          && e.axis == axis && e.step == step && sameValues(src, off, ld, rows, cols, e.copy)) {
+      if (e != null && e.src.x() == src.x() && e.src.off() == src.off() && e.src.ld() == src.ld()
+          && e.result.layout().equals(layout) && e.step == step && sameValues(src, layout, e.copy)) {
         return e.result;
       }
     }
@@ -83,17 +83,13 @@ final class ShiftQuantGemm {
     next = (next + 1) % cache.length;
   }
 
-  private static boolean sameValues(float[] src, int off, int ld, int rows, int cols, float[] copy) {
-    for (int r = 0; r < rows; r++) {
-      if (!java.util.Arrays.equals(src, off + r * ld, off + r * ld + cols, copy, r * cols, r * cols + cols)) return false;
+  private static boolean sameValues(GemmCall.Matrix src, ShiftQuant.Layout layout, float[] copy) {
+    float[] x = src.x();
+    int off = src.off(), ld = src.ld(), cols = layout.cols();
+    for (int r = 0; r < layout.rows(); r++) {
+      if (!java.util.Arrays.equals(x, off + r * ld, off + r * ld + cols, copy, r * cols, r * cols + cols)) return false;
     }
     return true;
-  }
-
-  private static float[] compact(float[] src, int off, int ld, int rows, int cols) {
-    float[] x = new float[rows * cols];
-    for (int r = 0; r < rows; r++) System.arraycopy(src, off + r * ld, x, r * cols, cols);
-    return x;
   }
 
   /** Runs the product when it is a backward product with an error operand; false leaves it to the caller. */
@@ -122,18 +118,19 @@ final class ShiftQuantGemm {
     int eCols = errA ? (transA ? m : k) : (transB ? k : n);
     float[] e = errA ? a : b;
     int eOff = errA ? aOff : bOff, eLd = errA ? lda : ldb;
-    int axis = channelAxis(product, errA, tE);
+    ShiftQuant.Layout layout = new ShiftQuant.Layout(eRows, eCols, channelAxis(product, errA, tE));
+    GemmCall.Matrix source = new GemmCall.Matrix(e, eOff, eLd);
 
-    ShiftQuant.Result sq = cached(e, eOff, eLd, eRows, eCols, axis, q.step());
+    ShiftQuant.Result sq = cached(source, layout, q.step());
     if (sq == null) {
-      float[] copy = compact(e, eOff, eLd, eRows, eCols);
+      float[] copy = Numerics.compact(e, eOff, eLd, eRows, eCols);
       try {
-        sq = ShiftQuant.quantize(copy, eRows, eCols, axis, bits, maxShift, oqe.get().rounding(), q.seed(),
+        sq = ShiftQuant.quantize(copy, layout, bits, maxShift, oqe.get().rounding(), q.seed(),
             q.stream(layer, Role.ERROR, eOff));
       } catch (IllegalArgumentException nonFinite) {
         return false; // NaN/inf: the float path carries it to the loss
       }
-      remember(new Entry(e, eOff, eLd, eRows, eCols, axis, q.step(), copy, sq));
+      remember(new Entry(source, q.step(), copy, sq));
       q.countQuantized(1);
     }
 
@@ -159,7 +156,7 @@ final class ShiftQuantGemm {
       }
     } else if (oWidth > 0 && perTensor) {
       try {
-        eo = oqo.get().encode(compact(o, oOff, oLd, oRows, oCols), new int[] {oRows, oCols}, q.seed(),
+        eo = oqo.get().encode(Numerics.compact(o, oOff, oLd, oRows, oCols), new int[] {oRows, oCols}, q.seed(),
             q.stream(layer, otherRole, oOff));
       } catch (IllegalArgumentException nonFinite) {
         eo = null;

@@ -34,12 +34,36 @@ public final class ShiftQuant {
   private ShiftQuant() {}
 
   /**
+   * The matrix being quantized: row-major, rows × cols, with its channels along {@code axis} (1:
+   * one channel per column, 0: one per row).
+   *
+   * @throws IllegalArgumentException for a negative size or an axis other than 0 and 1
+   */
+  public record Layout(int rows, int cols, int axis) {
+
+    public Layout {
+      if (rows < 0 || cols < 0) throw new IllegalArgumentException("shape " + rows + "×" + cols + " has a negative size");
+      if (axis != 0 && axis != 1) throw new IllegalArgumentException("channel axis " + axis + " must be 0 (rows) or 1 (columns)");
+    }
+
+    /** How many channels (shifts) the matrix has. */
+    public int channels() {
+      return axis == 1 ? cols : rows;
+    }
+
+    /** The channel of element i (row-major). */
+    public int channel(int i) {
+      return axis == 1 ? i % cols : i / cols;
+    }
+  }
+
+  /**
    * A ShiftQuant-ed matrix: pre-shifted codes (exactly one of {@code codes8} / {@code codes16} is
    * set), the scalar step s0·2^-K and the per-channel shifts k_c (the shift code travels with
    * the tensor: it is part of the format).
    */
-  public record Result(int rows, int cols, int axis, int bits, int maxShift, double s0, int[] shifts,
-      byte[] codes8, short[] codes16) {
+  public record Result(Layout layout, int bits, int maxShift, double s0, int[] shifts, byte[] codes8,
+      short[] codes16) {
 
     /** The single scale of the pre-shifted codes: s0·2^-K. */
     public double step() {
@@ -53,13 +77,13 @@ public final class ShiftQuant {
 
     /** The b-bit code q of element i (q' shifted back by K - k_c; exact). */
     public int baseCode(int i) {
-      int c = axis == 1 ? i % cols : i / cols;
+      int c = layout.channel(i);
       return code(i) >> (maxShift - shifts[c]);
     }
 
     /** The dequantized matrix q'·step (what the integer GEMM multiplies), rounded to float. */
     public float[] dequantize() {
-      float[] out = new float[rows * cols];
+      float[] out = new float[layout.rows() * layout.cols()];
       double st = step();
       for (int i = 0; i < out.length; i++) out[i] = (float) (code(i) * st);
       return out;
@@ -93,11 +117,10 @@ public final class ShiftQuant {
     return Math.max(0, Math.min(maxShift, k));
   }
 
-  private static void check(int rows, int cols, int axis, int bits, int maxShift, int length) {
-    if (rows < 0 || cols < 0 || (long) rows * cols != length) {
-      throw new IllegalArgumentException("shape " + rows + "×" + cols + " does not hold " + length + " elements");
+  private static void check(Layout layout, int bits, int maxShift, int length) {
+    if ((long) layout.rows() * layout.cols() != length) {
+      throw new IllegalArgumentException("shape " + layout.rows() + "×" + layout.cols() + " does not hold " + length + " elements");
     }
-    if (axis != 0 && axis != 1) throw new IllegalArgumentException("channel axis " + axis + " must be 0 (rows) or 1 (columns)");
     checkParameters(bits, maxShift);
   }
 
@@ -128,17 +151,17 @@ public final class ShiftQuant {
    *
    * @throws IllegalArgumentException for a bad shape, axis, bit width or shift, or non-finite input
    */
-  public static Result quantizeReference(float[] g, int rows, int cols, int axis, int bits, int maxShift,
-      Rounding rounding, long seed, long stream) {
-    check(rows, cols, axis, bits, maxShift, g.length);
-    int channels = axis == 1 ? cols : rows;
+  public static Result quantizeReference(float[] g, Layout layout, int bits, int maxShift, Rounding rounding,
+      long seed, long stream) {
+    check(layout, bits, maxShift, g.length);
+    int channels = layout.channels();
     float m = 0;
     float[] r = new float[channels];
     boolean nan = false;
     for (int i = 0; i < g.length; i++) {
       float a = Math.abs(g[i]);
       if (a != a) nan = true;
-      int c = axis == 1 ? i % cols : i / cols;
+      int c = layout.channel(i);
       if (a > r[c]) r[c] = a;
       if (a > m) m = a;
     }
@@ -153,7 +176,7 @@ public final class ShiftQuant {
     byte[] c8 = int8 ? new byte[g.length] : null;
     short[] c16 = int8 ? null : new short[g.length];
     for (int i = 0; i < g.length; i++) {
-      int c = axis == 1 ? i % cols : i / cols;
+      int c = layout.channel(i);
       double y = g[i] * Math.scalb(inv, k[c]);
       double u = rounding.isStochastic() ? CounterRng.uniform(key, i) : 0;
       double q = Math.max(-lv, Math.min(lv, rounding.roundSigned(y, u)));
@@ -161,14 +184,15 @@ public final class ShiftQuant {
       if (int8) c8[i] = (byte) shifted;
       else c16[i] = (short) shifted;
     }
-    return new Result(rows, cols, axis, bits, maxShift, m == 0 ? 1.0 / lv : m / (double) lv, k, c8, c16);
+    return new Result(layout, bits, maxShift, m == 0 ? 1.0 / lv : m / (double) lv, k, c8, c16);
   }
 
   /** {@link #quantizeReference}, bit for bit, split over row ranges on {@link Parallel}. */
-  public static Result quantize(float[] g, int rows, int cols, int axis, int bits, int maxShift,
-      Rounding rounding, long seed, long stream) {
-    check(rows, cols, axis, bits, maxShift, g.length);
-    int channels = axis == 1 ? cols : rows;
+  public static Result quantize(float[] g, Layout layout, int bits, int maxShift, Rounding rounding,
+      long seed, long stream) {
+    check(layout, bits, maxShift, g.length);
+    int rows = layout.rows(), cols = layout.cols(), axis = layout.axis();
+    int channels = layout.channels();
     float[] r = new float[channels];
     if (axis == 1) {
       // per-part column maxima, merged afterwards: max is order-free, so the merge is exact
@@ -236,7 +260,7 @@ public final class ShiftQuant {
         }
       }
     });
-    return new Result(rows, cols, axis, bits, maxShift, m == 0 ? 1.0 / lv : m / (double) lv, k, c8, c16);
+    return new Result(layout, bits, maxShift, m == 0 ? 1.0 / lv : m / (double) lv, k, c8, c16);
   }
 
   /** Relative mean-squared error Σ(G − Ĝ)² / ΣG² of a dequantized approximation (the spec's error metric). */

@@ -15,6 +15,7 @@ import dev.lowbit.numerics.Product;
 import dev.lowbit.numerics.ProductPlan;
 import dev.lowbit.numerics.Role;
 import dev.lowbit.numerics.ShiftQuant;
+import dev.lowbit.numerics.ShiftQuant.Layout;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -83,7 +84,7 @@ class ShiftQuantGemmTest {
     assertEquals(2, n.integerGemms());
     assertEquals(afterFirst + 1, n.quantizedTensors(), "the second product reuses the quantized error");
 
-    ShiftQuant.Result q = ShiftQuant.quantize(g, rows, out, 1, 4, 4, Rounding.STOCHASTIC, 7, n.stream("fc", Role.ERROR, 0));
+    ShiftQuant.Result q = ShiftQuant.quantize(g, new Layout(rows, out, 1), 4, 4, Rounding.STOCHASTIC, 7, n.stream("fc", Role.ERROR, 0));
     Quantizer int4 = new Quantizer(IntFormat.signed(4), Rounding.NEAREST_EVEN, new Granularity.PerTensor());
     float[] wq = new float[w.length], xq = new float[x.length];
     int4.quantize(w, new int[] {out, in}, wq, 0, 0);
@@ -148,7 +149,7 @@ class ShiftQuantGemmTest {
         new GemmCall(rows, in, out, new GemmCall.Matrix(g, 0, out), new GemmCall.Matrix(w, 0, in),
             false, new GemmCall.Matrix(dx, 0, in)));
     assertEquals(0, n.integerGemms());
-    float[] gq = ShiftQuant.quantize(g, rows, out, 1, 4, 4, Rounding.NEAREST_EVEN, 1, n.stream("fc", Role.ERROR, 0)).dequantize();
+    float[] gq = ShiftQuant.quantize(g, new Layout(rows, out, 1), 4, 4, Rounding.NEAREST_EVEN, 1, n.stream("fc", Role.ERROR, 0)).dequantize();
     for (int i = 0; i < rows; i++) {
       for (int j = 0; j < in; j++) {
         double ref = 0;

@@ -11,6 +11,7 @@ import dev.lowbit.format.IntFormat;
 import dev.lowbit.format.Quantizer;
 import dev.lowbit.format.Rounding;
 import dev.lowbit.kernel.Kernels;
+import dev.lowbit.numerics.ShiftQuant.Layout;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -50,8 +51,8 @@ class ShiftQuantTest {
         if (g.length > 10) g[3] = 1e-42f; // subnormal
         for (int[] p : bk) {
           for (Rounding rd : new Rounding[] {Rounding.STOCHASTIC, Rounding.NEAREST_EVEN, Rounding.TOWARD_ZERO}) {
-            ShiftQuant.Result ref = ShiftQuant.quantizeReference(g, sh[0], sh[1], axis, p[0], p[1], rd, 5, 77);
-            ShiftQuant.Result fast = ShiftQuant.quantize(g, sh[0], sh[1], axis, p[0], p[1], rd, 5, 77);
+            ShiftQuant.Result ref = ShiftQuant.quantizeReference(g, new Layout(sh[0], sh[1], axis), p[0], p[1], rd, 5, 77);
+            ShiftQuant.Result fast = ShiftQuant.quantize(g, new Layout(sh[0], sh[1], axis), p[0], p[1], rd, 5, 77);
             assertSame(ref, fast);
           }
         }
@@ -67,7 +68,7 @@ class ShiftQuantTest {
       float[] g = channelScaled(r, rows, cols, axis, 2.0, true);
       for (int[] p : new int[][] {{4, 4}, {8, 0}, {4, 2}, {3, 5}}) {
         int b = p[0], kk = p[1], lv = (1 << (b - 1)) - 1;
-        ShiftQuant.Result q = ShiftQuant.quantize(g, rows, cols, axis, b, kk, Rounding.STOCHASTIC, 3, 4);
+        ShiftQuant.Result q = ShiftQuant.quantize(g, new Layout(rows, cols, axis), b, kk, Rounding.STOCHASTIC, 3, 4);
         assertTrue(q.isInt8(), "L·2^K <= 127 fits int8");
         float m = 0;
         float[] rc = new float[axis == 1 ? cols : rows];
@@ -99,7 +100,7 @@ class ShiftQuantTest {
         }
       }
     }
-    ShiftQuant.Result wide = ShiftQuant.quantize(g(3), 3, 1, 0, 4, 6, Rounding.NEAREST_EVEN, 0, 0);
+    ShiftQuant.Result wide = ShiftQuant.quantize(g(3), new Layout(3, 1, 0), 4, 6, Rounding.NEAREST_EVEN, 0, 0);
     assertTrue(!wide.isInt8() && wide.codes16() != null, "L·2^K = 448 needs int16");
   }
 
@@ -112,13 +113,13 @@ class ShiftQuantTest {
   @Test
   void roundsStochasticallyWithoutBiasAndReproducibly() {
     float[] g = {0.3f, -0.7f, 1.0f, 0.05f};
-    ShiftQuant.Result a = ShiftQuant.quantize(g, 1, 4, 1, 4, 4, Rounding.STOCHASTIC, 9, 1);
-    assertSame(a, ShiftQuant.quantize(g, 1, 4, 1, 4, 4, Rounding.STOCHASTIC, 9, 1));
+    ShiftQuant.Result a = ShiftQuant.quantize(g, new Layout(1, 4, 1), 4, 4, Rounding.STOCHASTIC, 9, 1);
+    assertSame(a, ShiftQuant.quantize(g, new Layout(1, 4, 1), 4, 4, Rounding.STOCHASTIC, 9, 1));
     double[] mean = new double[4];
     int trials = 4000;
     boolean differs = false;
     for (int t = 0; t < trials; t++) {
-      ShiftQuant.Result q = ShiftQuant.quantize(g, 1, 4, 1, 4, 4, Rounding.STOCHASTIC, 9, 100 + t);
+      ShiftQuant.Result q = ShiftQuant.quantize(g, new Layout(1, 4, 1), 4, 4, Rounding.STOCHASTIC, 9, 100 + t);
       float[] d = q.dequantize();
       for (int i = 0; i < 4; i++) mean[i] += d[i] / trials;
       differs |= !java.util.Arrays.equals(q.codes8(), a.codes8());
@@ -131,16 +132,17 @@ class ShiftQuantTest {
   @Test
   void badInputIsRefused() {
     float[] g = {1, 2, 3, 4};
-    assertThrows(IllegalArgumentException.class, () -> ShiftQuant.quantize(g, 2, 2, 2, 4, 4, Rounding.NEAREST_EVEN, 0, 0));
-    assertThrows(IllegalArgumentException.class, () -> ShiftQuant.quantize(g, 2, 2, 1, 1, 4, Rounding.NEAREST_EVEN, 0, 0));
-    assertThrows(IllegalArgumentException.class, () -> ShiftQuant.quantize(g, 2, 2, 1, 2, 16, Rounding.NEAREST_EVEN, 0, 0));
-    assertThrows(IllegalArgumentException.class, () -> ShiftQuant.quantize(g, 3, 2, 1, 4, 4, Rounding.NEAREST_EVEN, 0, 0));
+    assertThrows(IllegalArgumentException.class, () -> ShiftQuant.quantize(g, new Layout(2, 2, 2), 4, 4, Rounding.NEAREST_EVEN, 0, 0));
+    assertThrows(IllegalArgumentException.class, () -> ShiftQuant.quantize(g, new Layout(2, 2, 1), 1, 4, Rounding.NEAREST_EVEN, 0, 0));
+    assertThrows(IllegalArgumentException.class, () -> ShiftQuant.quantize(g, new Layout(2, 2, 1), 2, 16, Rounding.NEAREST_EVEN, 0, 0));
+    assertThrows(IllegalArgumentException.class, () -> ShiftQuant.quantize(g, new Layout(3, 2, 1), 4, 4, Rounding.NEAREST_EVEN, 0, 0));
+    assertThrows(IllegalArgumentException.class, () -> new Layout(-1, 2, 0));
     float[] bad = {1, Float.NaN, 3, 4};
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> ShiftQuant.quantize(bad, 2, 2, 0, 4, 4, Rounding.NEAREST_EVEN, 0, 0));
+        () -> ShiftQuant.quantize(bad, new Layout(2, 2, 0), 4, 4, Rounding.NEAREST_EVEN, 0, 0));
     assertTrue(e.getMessage().contains("NaN"), e.getMessage());
     assertThrows(IllegalArgumentException.class,
-        () -> ShiftQuant.quantizeReference(new float[] {Float.POSITIVE_INFINITY}, 1, 1, 0, 4, 4, Rounding.NEAREST_EVEN, 0, 0));
+        () -> ShiftQuant.quantizeReference(new float[] {Float.POSITIVE_INFINITY}, new Layout(1, 1, 0), 4, 4, Rounding.NEAREST_EVEN, 0, 0));
     assertEquals(-1074, ShiftQuant.floorLog2(Double.MIN_VALUE));
     assertEquals(-1, ShiftQuant.floorLog2(0.75));
   }
@@ -153,7 +155,7 @@ class ShiftQuantTest {
     float[] g = channelScaled(r, n, ch, 1, 1.5, true); // Linear's error: n × out, channels = columns
     float[] w = new float[ch * in];
     for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
-    ShiftQuant.Result q = ShiftQuant.quantize(g, n, ch, 1, 4, 4, Rounding.STOCHASTIC, 1, 2);
+    ShiftQuant.Result q = ShiftQuant.quantize(g, new Layout(n, ch, 1), 4, 4, Rounding.STOCHASTIC, 1, 2);
     Quantizer qw = new Quantizer(IntFormat.signed(4), Rounding.NEAREST_EVEN, new Granularity.PerTensor());
     var ew = qw.encode(w, new int[] {ch, in}, 0, 0);
     byte[] wc = ew.codesAsBytes();
@@ -205,7 +207,7 @@ class ShiftQuantTest {
     double ePt = ShiftQuant.relativeMse(g, pt), ePc = ShiftQuant.relativeMse(g, pc);
     double[] eSq = new double[8];
     for (int k = 0; k <= 7; k++) {
-      eSq[k] = ShiftQuant.relativeMse(g, ShiftQuant.quantize(g, n, c, 1, 4, k, Rounding.NEAREST_EVEN, 0, 0).dequantize());
+      eSq[k] = ShiftQuant.relativeMse(g, ShiftQuant.quantize(g, new Layout(n, c, 1), 4, k, Rounding.NEAREST_EVEN, 0, 0).dequantize());
     }
     String table = String.format("per-tensor %.3f, ShiftQuant K=1..4,7: %.3f %.3f %.3f %.3f %.3f, per-channel %.3f",
         ePt, eSq[1], eSq[2], eSq[3], eSq[4], eSq[7], ePc);
