@@ -80,8 +80,8 @@ public final class Compute {
     int cOff = call.c().off(), ldc = call.c().ld();
     Numerics.Observer obs = observer;
     Optional<Quantizer> qc = p.result();
-    Operand oa = operand(q, layer, s.product(), s.roleA(), transA ? k : m, transA ? m : k, call.a(), 0);
-    Operand ob = operand(q, layer, s.product(), s.roleB(), transB ? n : k, transB ? k : n, call.b(),
+    GemmCall.Matrix oa = operand(q, layer, s.product(), s.roleA(), transA ? k : m, transA ? m : k, call.a(), 0);
+    GemmCall.Matrix ob = operand(q, layer, s.product(), s.roleB(), transB ? n : k, transB ? k : n, call.b(),
         s.roleA() == s.roleB() ? 1 : 0);
     if (qc.isPresent() && !call.accumulate() && cOff == 0 && ldc == n && c.length == m * n) {
       // the product alone is quantized: written straight into C, quantized there
@@ -102,29 +102,27 @@ public final class Compute {
         call.accumulate() ? 1f : 0f, c, cOff, ldc);
   }
 
-  /** A stored matrix operand: its array, offset and leading dimension. */
-  record Operand(float[] x, int off, int ld) {}
-
   /**
-   * The stored rows × cols operand as the policy says for (layer, role): the values of the
+   * The stored rows × cols operand as the policy says for (layer, role), as a matrix view with no
+   * quantized tensor attached: the values of the
    * quantized tensor the layer made once for its products ({@link GemmCall.Matrix#quantized}), a
    * compact quantized copy made here when there is none, or the operand itself when the role has
    * no rule (each shown to the test observer). {@code salt} as in {@link Numerics#quantize}.
    */
-  static Operand operand(Numerics q, String layer, Product product, Role role, int rows, int cols,
+  static GemmCall.Matrix operand(Numerics q, String layer, Product product, Role role, int rows, int cols,
       GemmCall.Matrix m, long salt) {
     Optional<Quantizer> z = q.lookup(layer, role);
-    if (z.isEmpty()) return new Operand(m.x(), m.off(), m.ld());
+    if (z.isEmpty()) return new GemmCall.Matrix(m.x(), m.off(), m.ld());
     Numerics.Observer obs = observer;
     QuantizedTensor t = m.quantizedBy(z.get());
     if (t != null) {
       q.countQuantized(1);
       if (obs != null) obs.tensor(layer, product, role, Numerics.compact(t.values(), m.off(), m.ld(), rows, cols), new int[] {rows, cols});
-      return new Operand(t.values(), m.off(), m.ld());
+      return new GemmCall.Matrix(t.values(), m.off(), m.ld());
     }
     float[] y = q.quantize(z.get(), new Numerics.Operand(layer, role, rows, cols, 1, salt), m);
     if (obs != null) obs.tensor(layer, product, role, y, new int[] {rows, cols});
-    return new Operand(y, 0, cols);
+    return new GemmCall.Matrix(y, 0, cols);
   }
 
   /** An operand's matrix: its raw array and, when the layer quantized it once, that tensor. */

@@ -218,11 +218,9 @@ public final class EmulatedProducts {
       return integerProduct(site, call, ar);
     }
     Optional<Quantizer> qc = numerics.lookup(layer, roleC);
-    Compute.Operand oa = Compute.operand(numerics, layer, product, roleA, transA ? k : m, transA ? m : k, call.a(), 0);
-    Compute.Operand ob = Compute.operand(numerics, layer, product, roleB, transB ? n : k, transB ? k : n, call.b(),
+    GemmCall.Matrix a = Compute.operand(numerics, layer, product, roleA, transA ? k : m, transA ? m : k, call.a(), 0);
+    GemmCall.Matrix b = Compute.operand(numerics, layer, product, roleB, transB ? n : k, transB ? k : n, call.b(),
         roleA == roleB ? 1 : 0);
-    GemmCall.Matrix a = new GemmCall.Matrix(oa.x(), oa.off(), oa.ld());
-    GemmCall.Matrix b = new GemmCall.Matrix(ob.x(), ob.off(), ob.ld());
     String key = layer + "/" + product;
     Accumulator acc = ar.acc;
     if (calibrated) {
