@@ -397,6 +397,10 @@ public final class Numerics {
   QuantizedTensor quantizedFor(float[] x, Operand o, ProductPlan.Site... users) {
     Optional<Quantizer> z = lookup(o.layer(), o.role());
     if (z.isEmpty() || Compute.earlyQuantizationOff) return null;
+    if (shiftQuant != null && o.role() == Role.ERROR) {
+      QuantizedTensor t = shiftQuant.quantized(this, o, x, users);
+      if (t != null) return t;
+    }
     Engine.Takes takes = takes(users);
     return takes == Engine.Takes.NOTHING ? null : quantized(z.get(), o, x, takes == Engine.Takes.CODES);
   }

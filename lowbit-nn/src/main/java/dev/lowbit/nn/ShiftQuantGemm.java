@@ -11,6 +11,7 @@ import dev.lowbit.numerics.Product;
 import dev.lowbit.numerics.ProductPlan;
 import dev.lowbit.numerics.Role;
 import dev.lowbit.numerics.ShiftQuant;
+import dev.lowbit.tensor.QuantizedTensor;
 import java.util.Optional;
 
 /**
@@ -18,14 +19,15 @@ import java.util.Optional;
  * 2411.10948; spec training-numerics §2.4, reconstructed): the error G of backward-data (dX = G·W)
  * and backward-weight (dW = Gᵀ·X) is quantized by {@link ShiftQuant} — b bits from the policy's
  * error rule (a dynamic signed integer), K from {@code shift-max} (default 8 − b), its rounding —
- * once per backward pass (both products reuse one quantized copy), and each product runs as one
+ * once per backward pass: the layer quantizes the errors on the tape ({@link #quantized}) and both
+ * products take that tensor's codes (attention's sliced errors are ShiftQuant-ed per product), and each product runs as one
  * integer GEMM on the pre-shifted codes with a single scalar epilogue. The error rule's granularity
  * is not used: ShiftQuant's channels are the layer's output channels, found from the product (see
  * {@link #channelAxis}).
  *
  * <p>The other operand (weight, activation) takes the integer path when its rule is a dynamic
  * integer of at most 8 bits (16 with an int16 ShiftQuant container) with one scale per tensor; it
- * is encoded with the same stream as in {@link Numerics#integerGemm}, so it has the same codes as
+ * is encoded with the same stream as in {@link IntegerProducts#codesGemm}, so it has the same codes as
  * in the forward product. Otherwise the product runs in fp32 on the dequantized ShiftQuant error
  * and the fake-quantized other operand.
  */
@@ -57,39 +59,51 @@ final class ShiftQuantGemm {
     return outputDim ? outAxis : 1 - outAxis;
   }
 
-  // one quantized copy per error slice serves both backward products: a few recent ones are kept,
-  // checked against the source values (so a reused array can never return stale codes); the
-  // result's layout is the slice's shape and channel axis
-  private record Entry(GemmCall.Matrix src, long step, float[] copy, ShiftQuant.Result result) {}
+  /** The error's bits and ShiftQuant's K for (layer), or null when the error rule is no ShiftQuant container. */
+  private record Bits(int bits, int maxShift, Quantizer rule) {}
 
-  private final Entry[] cache = new Entry[8];
-  private int next;
-
-  private synchronized ShiftQuant.Result cached(GemmCall.Matrix src, ShiftQuant.Layout layout, long step) {
-    for (Entry e : cache) {
-      if (e != null && e.src.x() == src.x() && e.src.off() == src.off() && e.src.ld() == src.ld()
-          && e.result.layout().equals(layout) && e.step == step && sameValues(src, layout, e.copy)) {
-        return e.result;
-      }
-    }
-    return null;
+  private Bits bits(Numerics q, String layer) {
+    Optional<Quantizer> oqe = q.lookup(layer, Role.ERROR);
+    int bits = oqe.isEmpty() ? 0 : PlanRules.shiftQuantErrorBits(oqe.get());
+    if (bits == 0) return null;
+    int maxShift = maxShiftOption >= 0 ? maxShiftOption : ShiftQuant.defaultMaxShift(bits);
+    ShiftQuant.checkParameters(bits, maxShift); // a bad shift-max is an error, not a silent fallback
+    return new Bits(bits, maxShift, oqe.get());
   }
 
-  private synchronized void remember(Entry e) {
-    for (int i = 0; i < cache.length; i++) {
-      if (cache[i] != null && cache[i].step != e.step) cache[i] = null; // an earlier step's errors are done with
-    }
-    cache[next] = e;
-    next = (next + 1) % cache.length;
+  /** The stored layout of the error operand of a backward product of {@code site} over a rows × cols error. */
+  private static ShiftQuant.Layout layout(ProductPlan.Site site, int rows, int cols) {
+    boolean errA = site.roleA() == Role.ERROR;
+    return new ShiftQuant.Layout(rows, cols, channelAxis(site.product(), errA, errA ? site.transA() : site.transB()));
   }
 
-  private static boolean sameValues(GemmCall.Matrix src, ShiftQuant.Layout layout, float[] copy) {
-    float[] x = src.x();
-    int off = src.off(), ld = src.ld(), cols = layout.cols();
-    for (int r = 0; r < layout.rows(); r++) {
-      if (!java.util.Arrays.equals(x, off + r * ld, off + r * ld + cols, copy, r * cols, r * cols + cols)) return false;
+  /**
+   * The errors x (one compact rows × cols matrix, offset 0 of its stream) ShiftQuant-ed once for
+   * the backward products {@code users} (null ones skipped), all run by this method's engine and
+   * naming one channel axis; null when that does not hold or x holds NaN or infinity (each
+   * product then quantizes for itself, or the float path carries the NaN to the loss).
+   */
+  QuantizedTensor quantized(Numerics q, Numerics.Operand o, float[] x, ProductPlan.Site... users) {
+    ShiftQuant.Layout layout = null;
+    for (ProductPlan.Site u : users) {
+      if (u == null) continue;
+      ProductPlan p = q.plan(u);
+      if (!(p.engine() instanceof GemmEngines.ShiftQuantErrors)) return null;
+      ShiftQuant.Layout l = layout(u, o.rows(), o.cols());
+      if (layout != null && !layout.equals(l)) return null;
+      layout = l;
     }
-    return true;
+    Bits b = layout == null || o.slices() != 1 ? null : bits(q, o.layer());
+    if (b == null) return null;
+    ShiftQuant.Result sq;
+    try {
+      sq = ShiftQuant.quantize(x.clone(), layout, b.bits(), b.maxShift(), b.rule().rounding(), q.seed(),
+          q.stream(o.layer(), Role.ERROR, 0));
+    } catch (IllegalArgumentException nonFinite) {
+      return null;
+    }
+    q.countQuantized(1);
+    return QuantizedTensor.ofMethod(b.rule(), sq.dequantize(), sq);
   }
 
   /** Runs the product when it is a backward product with an error operand; false leaves it to the caller. */
@@ -108,29 +122,26 @@ final class ShiftQuantGemm {
     boolean errA = roleA == Role.ERROR;
     if (!errA && roleB != Role.ERROR) return false;
     if (q.lookup(layer, roleC).isPresent()) return false; // a quantized result: the generic path does it
-    Optional<Quantizer> oqe = q.lookup(layer, Role.ERROR);
-    int bits = oqe.isEmpty() ? 0 : PlanRules.shiftQuantErrorBits(oqe.get());
-    if (bits == 0) return false;
-    int maxShift = maxShiftOption >= 0 ? maxShiftOption : ShiftQuant.defaultMaxShift(bits);
-    ShiftQuant.checkParameters(bits, maxShift); // a bad shift-max is an error, not a silent fallback
-    boolean tE = errA ? transA : transB;
+    Bits bq = bits(q, layer);
+    if (bq == null) return false;
     int eRows = errA ? (transA ? k : m) : (transB ? n : k);
     int eCols = errA ? (transA ? m : k) : (transB ? k : n);
     float[] e = errA ? a : b;
     int eOff = errA ? aOff : bOff, eLd = errA ? lda : ldb;
-    ShiftQuant.Layout layout = new ShiftQuant.Layout(eRows, eCols, channelAxis(product, errA, tE));
-    GemmCall.Matrix source = new GemmCall.Matrix(e, eOff, eLd);
-
-    ShiftQuant.Result sq = cached(source, layout, q.step());
-    if (sq == null) {
-      float[] copy = Numerics.compact(e, eOff, eLd, eRows, eCols);
+    ShiftQuant.Layout layout = layout(site, eRows, eCols);
+    QuantizedTensor onTape = (errA ? call.a() : call.b()).quantized();
+    ShiftQuant.Result sq = null;
+    if (onTape != null && onTape.methodCodes() instanceof ShiftQuant.Result r && r.layout().equals(layout)
+        && eOff == 0 && eLd == eCols) {
+      sq = r; // the layer ShiftQuant-ed the errors once for both backward products
+      q.countCodesTaken(1);
+    } else {
       try {
-        sq = ShiftQuant.quantize(copy, layout, bits, maxShift, oqe.get().rounding(), q.seed(),
-            q.stream(layer, Role.ERROR, eOff));
+        sq = ShiftQuant.quantize(Numerics.compact(e, eOff, eLd, eRows, eCols), layout, bq.bits(), bq.maxShift(),
+            bq.rule().rounding(), q.seed(), q.stream(layer, Role.ERROR, eOff));
       } catch (IllegalArgumentException nonFinite) {
         return false; // NaN/inf: the float path carries it to the loss
       }
-      remember(new Entry(source, q.step(), copy, sq));
       q.countQuantized(1);
     }
 

@@ -25,7 +25,7 @@ public record GemmCall(int m, int n, int k, Matrix a, Matrix b, boolean accumula
 
     /** This operand's quantized tensor when it was made by {@code q}, else null. */
     public QuantizedTensor quantizedBy(dev.lowbit.format.Quantizer q) {
-      return quantized != null && quantized.quantizer().equals(q) ? quantized : null;
+      return quantized != null && quantized.methodCodes() == null && quantized.quantizer().equals(q) ? quantized : null;
     }
   }
 }

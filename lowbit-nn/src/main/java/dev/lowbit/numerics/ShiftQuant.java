@@ -63,7 +63,7 @@ public final class ShiftQuant {
    * the tensor: it is part of the format).
    */
   public record Result(Layout layout, int bits, int maxShift, double s0, int[] shifts, byte[] codes8,
-      short[] codes16) {
+      short[] codes16) implements dev.lowbit.tensor.QuantizedTensor.MethodCodes {
 
     /** The single scale of the pre-shifted codes: s0·2^-K. */
     public double step() {

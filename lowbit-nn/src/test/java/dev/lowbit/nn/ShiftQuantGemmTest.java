@@ -1,5 +1,6 @@
 package dev.lowbit.nn;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -59,6 +60,7 @@ class ShiftQuantGemmTest {
     Compute.setNumerics(n);
     ComputePolicyTest.forwardBackward(3);
     assertEquals(6, n.integerGemms());
+    assertEquals(4, n.codesTaken.get(), "both backward products of both layers take the errors' ShiftQuant codes from the tape");
   }
 
   /** dX = G·W under shiftquant4 equals the fp64 product of ShiftQuant(G) and int4(W), to fp rounding. */
@@ -73,16 +75,32 @@ class ShiftQuantGemmTest {
     for (int i = 0; i < g.length; i++) g[i] = (float) (r.nextGaussian() * Math.exp(1.5 * r.nextGaussian()));
     for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
     for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+    ProductPlan.Site bwW = new ProductPlan.Site("fc", Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION,
+        Role.WEIGHT_GRADIENT, true, false);
+    ProductPlan.Site bwD = new ProductPlan.Site("fc", Product.BACKWARD_DATA, Role.ERROR, Role.WEIGHT, null, false, false);
+    // as Linear's backward does: the errors ShiftQuant-ed once on the tape for both products
+    long before = n.quantizedTensors();
+    dev.lowbit.tensor.QuantizedTensor gq0 = n.quantizedFor(g, new Numerics.Operand("fc", Role.ERROR, rows, out), bwW, bwD);
+    assertTrue(gq0 != null && gq0.methodCodes() instanceof ShiftQuant.Result, "ShiftQuant codes on the tape");
+    assertEquals(before + 1, n.quantizedTensors());
     float[] dw = new float[out * in], dx = new float[rows * in];
-    Compute.gemm(new ProductPlan.Site("fc", Product.BACKWARD_WEIGHT, Role.ERROR, Role.ACTIVATION, Role.WEIGHT_GRADIENT, true, false),
-        new GemmCall(out, in, rows, new GemmCall.Matrix(g, 0, out), new GemmCall.Matrix(x, 0, in),
-            true, new GemmCall.Matrix(dw, 0, in)));
+    Compute.gemm(bwW, new GemmCall(out, in, rows, new GemmCall.Matrix(g, 0, out, gq0), new GemmCall.Matrix(x, 0, in),
+        true, new GemmCall.Matrix(dw, 0, in)));
     long afterFirst = n.quantizedTensors();
-    Compute.gemm(new ProductPlan.Site("fc", Product.BACKWARD_DATA, Role.ERROR, Role.WEIGHT, null, false, false),
-        new GemmCall(rows, in, out, new GemmCall.Matrix(g, 0, out), new GemmCall.Matrix(w, 0, in),
-            false, new GemmCall.Matrix(dx, 0, in)));
+    Compute.gemm(bwD, new GemmCall(rows, in, out, new GemmCall.Matrix(g, 0, out, gq0), new GemmCall.Matrix(w, 0, in),
+        false, new GemmCall.Matrix(dx, 0, in)));
     assertEquals(2, n.integerGemms());
-    assertEquals(afterFirst + 1, n.quantizedTensors(), "the second product reuses the quantized error");
+    assertEquals(afterFirst + 1, n.quantizedTensors(), "the products take the tape's error codes (each encodes its other operand)");
+    assertEquals(before + 3, n.quantizedTensors());
+    // without the tape's tensor each product ShiftQuants the errors itself, to the same bits
+    float[] dw2 = new float[out * in], dx2 = new float[rows * in];
+    Compute.gemm(bwW, new GemmCall(out, in, rows, new GemmCall.Matrix(g, 0, out), new GemmCall.Matrix(x, 0, in),
+        true, new GemmCall.Matrix(dw2, 0, in)));
+    Compute.gemm(bwD, new GemmCall(rows, in, out, new GemmCall.Matrix(g, 0, out), new GemmCall.Matrix(w, 0, in),
+        false, new GemmCall.Matrix(dx2, 0, in)));
+    assertEquals(before + 7, n.quantizedTensors(), "errors quantized once per product");
+    assertArrayEquals(dw, dw2);
+    assertArrayEquals(dx, dx2);
 
     ShiftQuant.Result q = ShiftQuant.quantize(g, new Layout(rows, out, 1), 4, 4, Rounding.STOCHASTIC, 7, n.stream("fc", Role.ERROR, 0));
     Quantizer int4 = new Quantizer(IntFormat.signed(4), Rounding.NEAREST_EVEN, new Granularity.PerTensor());
@@ -110,13 +128,6 @@ class ShiftQuantGemmTest {
         assertEquals(ref, dw[c * in + j], 1e-6 * mag + 1e-30, "dW[" + c + "," + j + "]");
       }
     }
-    // a changed error (same array) is quantized afresh, never served stale from the cache
-    g[0] *= -3;
-    float[] dx2 = new float[rows * in];
-    Compute.gemm(new ProductPlan.Site("fc", Product.BACKWARD_DATA, Role.ERROR, Role.WEIGHT, null, false, false),
-        new GemmCall(rows, in, out, new GemmCall.Matrix(g, 0, out), new GemmCall.Matrix(w, 0, in),
-            false, new GemmCall.Matrix(dx2, 0, in)));
-    assertEquals(afterFirst + 3, n.quantizedTensors());
   }
 
   @Test
