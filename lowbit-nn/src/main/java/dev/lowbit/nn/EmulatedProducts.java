@@ -146,18 +146,22 @@ public final class EmulatedProducts {
   }
 
   private Arith arith(String layer, Product product) {
-    return arith.computeIfAbsent(layer + "/" + product, key -> {
-      Optional<Accumulator> a = policy.accumulator(layer, product);
-      Multiplier mul = policy.multiplier(layer, product).orElse(new Multiplier.Exact());
-      Accumulator acc = a.orElse(null);
-      boolean exactAcc = acc == null || acc instanceof Accumulator.Fp32Exact || acc instanceof Accumulator.Int32Exact;
-      if (exactAcc && mul instanceof Multiplier.Exact) return NONE;
-      // int32 sums, chained or not (dfp16's int32:wrap/c256), with exact products belong to the
-      // integer kernels (IntegerProducts, Numerics.integerGemm)
-      if (acc instanceof Accumulator.Int32Exact) return NONE;
-      if (mul instanceof Multiplier.Exact && IntegerProducts.chains(a) != null) return NONE;
-      return new Arith(mul, acc == null ? new Accumulator.Fp32Exact() : acc);
-    });
+    return arith.computeIfAbsent(layer + "/" + product, key -> arithOf(
+        policy.multiplier(layer, product).orElse(new Multiplier.Exact()), policy.accumulator(layer, product)));
+  }
+
+  /**
+   * What emulates a product of this multiplier and accumulator rule: NONE for exact products with
+   * fp32 or int32 sums, which the ordinary kernels run — int32 sums, chained or not (dfp16's
+   * int32:wrap/c256), with exact products belong to the integer engines.
+   */
+  private static Arith arithOf(Multiplier mul, Optional<Accumulator> a) {
+    Accumulator acc = a.orElse(null);
+    boolean exactAcc = acc == null || acc instanceof Accumulator.Fp32Exact || acc instanceof Accumulator.Int32Exact;
+    if (exactAcc && mul instanceof Multiplier.Exact) return NONE;
+    if (acc instanceof Accumulator.Int32Exact) return NONE;
+    if (mul instanceof Multiplier.Exact && IntegerProducts.chains(a) != null) return NONE;
+    return new Arith(mul, acc == null ? new Accumulator.Fp32Exact() : acc);
   }
 
   /**
@@ -195,12 +199,14 @@ public final class EmulatedProducts {
   }
 
   /**
-   * Runs C = op(A)·op(B) (+ C) for (layer, product) emulated when the policy asks for it, quantizing
+   * Runs C = op(A)·op(B) (+ C) for the plan's product emulated with the plan's multiplier and
+   * accumulator, quantizing
    * the operands (and a weight-gradient result) per their roles first; or, for a backward product
    * of a layer whose forward product was saved for a fine-grained gradient, computes the masked
    * gradient. Returns false (nothing done) when neither applies.
    */
-  boolean gemm(ProductPlan.Site site, GemmCall call) {
+  boolean gemm(ProductPlan plan, GemmCall call) {
+    ProductPlan.Site site = plan.site();
     String layer = site.layer();
     Product product = site.product();
     Role roleA = site.roleA(), roleB = site.roleB(), roleC = site.roleC();
@@ -211,7 +217,7 @@ public final class EmulatedProducts {
         && maskedBackward(site, call)) {
       return true;
     }
-    Arith ar = arith(layer, product);
+    Arith ar = arithOf(plan.multiplier(), plan.accumulator()); // the plan's rules, not the policy again
     if (ar == NONE) return false;
     Numerics.Observer obs = Compute.observer;
     if (ar.acc.isInteger()) {

@@ -58,8 +58,7 @@ final class GemmEngines {
 
     @Override
     public boolean run(ProductPlan p, GemmCall c) {
-      Site s = p.site();
-      return q.emulated().gemm(s, c);
+      return q.emulated().gemm(p, c);
     }
 
     @Override
