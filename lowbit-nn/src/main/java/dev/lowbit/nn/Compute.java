@@ -316,7 +316,8 @@ public final class Compute {
    * {@link #conv2d} on the backend's native fp32 convolutions (no im2col): the operands are
    * quantized around it as {@link ConvEngines#nativeConvolution} allows — the input elementwise into
    * a copy, the errors in place (after the bias gradient is taken from them raw, as on the GEMM
-   * path), the weight as its GEMM operand (same stream, so the same bits), the weight gradient as
+   * path), the weight as its GEMM operand on the tape ({@link Numerics#valuesOnTape}: same stream,
+   * so the same bits; its gradient flows back through that op), the weight gradient as
    * the product's result before it is accumulated. MX operands are quantized once per product, in
    * blocks along its reduction dimension ({@link Numerics#quantizeAlong}); the two backward
    * products then run as two native calls.
@@ -343,10 +344,14 @@ public final class Compute {
       else xin = q.quantizeInput(qx.get(), layer, xin, s.inputSize());
       q.countQuantized(1);
     }
+    Var wv = w; // what the weight's gradient flows into: the weight, or its quantization on the tape
     if (mxW) {
       win = q.quantizeAlong(qw.get(), layer, Role.WEIGHT, 0, win, wShape, 1);
-    } else if (qw.isPresent()) {
-      win = q.quantize(qw.get(), layer, Role.WEIGHT, win, 0, kg, oc, kg);
+    } else if (qw.isPresent()) { // the weight as its GEMM operand would be (same stream, so the same bits)
+      Quantize.Quantized wq = q.valuesOnTape(w, qw.get(), new Numerics.Operand(layer, Role.WEIGHT, oc, kg));
+      win = wq.values();
+      wv = wq.var();
+      q.countQuantized(1);
     }
     // products whose operands are both bf16 numbers run on bf16 kernels (exact products, fp32 sums)
     boolean bf16Fwd = PlanRules.bf16Values(qx) && PlanRules.bf16Values(qw) && direct.supportsBf16(s);
@@ -356,15 +361,16 @@ public final class Compute {
     if (!direct.convForward(s, xin, xT, win, bias, y, bf16Fwd)) {
       throw new IllegalStateException(layer + ": native convolution declined " + s + " after accepting it");
     }
-    Var o = new Var(new Tensor(y, s.batch(), s.outC(), s.outH(), s.outW()), Tape.needsGrad(x, w, b));
+    Var o = new Var(new Tensor(y, s.batch(), s.outC(), s.outH(), s.outW()), Tape.needsGrad(x, wv, b));
     if (o.requiresGrad()) {
       float[] xs = xin, ws = win;
+      Var wg = wv;
       FloatKernels.Transform xsT = xT;
       Tape.record(o, () -> {
         float[] dy = o.grad();
         float[] db = b != null && b.requiresGrad() ? b.gradForAccumulation() : null;
         float[] e = dy;
-        float[] dw = !w.requiresGrad() ? null : qg.isPresent() ? new float[s.weightSize()] : w.gradForAccumulation();
+        float[] dw = !wg.requiresGrad() ? null : qg.isPresent() ? new float[s.weightSize()] : wg.gradForAccumulation();
         boolean fresh = x.grad() == null;
         float[] dx = !x.requiresGrad() ? null : fresh ? StepArena.gradFor(x) : StepArena.floats(s.inputSize());
         float[] eW = null; // MX: the errors as the weight gradient's operand (blocks along the batch)
@@ -411,7 +417,7 @@ public final class Compute {
         if (planeSums != null) addPlaneSums(s, planeSums, dbLater);
         if (dw != null && qg.isPresent()) {
           q.quantizeInPlace(qg.get(), layer, Role.WEIGHT_GRADIENT, dw, 0, oc, kg);
-          Ops.addInto(w.gradForAccumulation(), dw);
+          Ops.addInto(wg.gradForAccumulation(), dw);
         }
         if (dx != null) {
           if (fresh) x.setGrad(dx);
@@ -433,20 +439,22 @@ public final class Compute {
   static Var directInt8Conv2d(FloatKernels direct, String layer, Numerics q, Var x, Var w, Var b, ConvSpec s) {
     int oc = s.outC(), kg = s.inC() * s.kH() * s.kW(), planes = s.batch() * s.inC(), hw = s.inH() * s.inW();
     Quantizer qx = q.lookup(layer, Role.ACTIVATION).orElseThrow(), qw = q.lookup(layer, Role.WEIGHT).orElseThrow();
-    IntFormat fx = (IntFormat) qx.format(), fw = (IntFormat) qw.format();
+    IntFormat fx = (IntFormat) qx.format();
     boolean perChannel = PlanRules.perChannel(qw);
     boolean training = Tape.needsGrad(x, w, b);
     byte[] x8 = new byte[s.inputSize()];
     float xs = IntCodes.encodeInt8(fx, x.data(), planes, hw, x8, null);
     if (Float.isNaN(xs)) return null;
-    byte[] w8 = new byte[s.weightSize()];
-    float[] ws = new float[perChannel ? oc : 1];
-    float[] wq = training ? StepArena.floats(s.weightSize()) : null; // the weight's values, for the backward passes
-    if (!IntCodes.encodeInt8(fw, perChannel ? 0 : -1, w.data(), 0, kg, oc, kg, w8, ws, wq)) return null;
+    // the weight's codes, scales and values in one pass, as the integer GEMM engines take them
+    QuantizedTensor wt = q.codes(qw, new Numerics.Operand(layer, Role.WEIGHT, oc, kg), w.data());
+    if (!wt.hasCodes() || wt.scaleAxis() != (perChannel ? 0 : -1)) return null; // NaN or infinity
     float[] y = StepArena.floats(s.outputSize());
-    if (!direct.convForwardS8(s, x8, xs, w8, ws, b == null ? null : b.data(), y)) return null;
+    if (!direct.convForwardS8(s, x8, xs, wt.codes(), wt.scales(), b == null ? null : b.data(), y)) return null;
     q.countIntegerGemm(2, 0);
-    Var o = new Var(new Tensor(y, s.batch(), s.outC(), s.outH(), s.outW()), training);
+    Quantize.Quantized wq8 = Quantize.apply(w, src -> wt); // on the tape: the weight's gradient flows through it
+    Var wv = wq8.var();
+    float[] wq = wt.values(); // the weight's values, for the backward passes
+    Var o = new Var(new Tensor(y, s.batch(), s.outC(), s.outH(), s.outW()), Tape.needsGrad(x, wv, b));
     if (o.requiresGrad()) {
       Tape.record(o, () -> {
         // the dequantized operands, as the GEMM path's fake quantization gives them to its fp32
@@ -457,7 +465,7 @@ public final class Compute {
           for (int i = 0; i < len; i++) dst[off + i] = x8[from + i] * xs;
         };
         float[] db = b != null && b.requiresGrad() ? b.gradForAccumulation() : null;
-        float[] dw = w.requiresGrad() ? w.gradForAccumulation() : null;
+        float[] dw = wv.requiresGrad() ? wv.gradForAccumulation() : null;
         boolean fresh = x.grad() == null;
         float[] dx = !x.requiresGrad() ? null : fresh ? StepArena.gradFor(x) : StepArena.floats(s.inputSize());
         if (!direct.convBackward(s, x.data(), xT, wq, o.grad(), null, dx, dw, db, false)) {

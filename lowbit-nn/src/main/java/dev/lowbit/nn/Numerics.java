@@ -393,6 +393,22 @@ public final class Numerics {
     return Quantize.apply(x, src -> quantized(z.get(), o, src, takes == Engine.Takes.CODES));
   }
 
+  /**
+   * x's values quantized by {@code z} as {@link #onTape} quantizes them, as an op on the tape, for
+   * a native kernel that takes values whatever the plans say (a native convolution's weight).
+   */
+  Quantize.Quantized valuesOnTape(Var x, Quantizer z, Operand o) {
+    return Quantize.apply(x, src -> quantized(z, o, src, false));
+  }
+
+  /**
+   * The compact matrix x quantized by {@code z} with its byte codes and scales (an 8-bit integer
+   * format; values only when x holds NaN or infinity), as {@link #onTape} makes them.
+   */
+  QuantizedTensor codes(Quantizer z, Operand o, float[] x) {
+    return quantized(z, o, x, true);
+  }
+
   /** As {@link #onTape} for a tensor that is not a {@code Var} (the errors a backward pass receives). */
   QuantizedTensor quantizedFor(float[] x, Operand o, ProductPlan.Site... users) {
     Optional<Quantizer> z = lookup(o.layer(), o.role());

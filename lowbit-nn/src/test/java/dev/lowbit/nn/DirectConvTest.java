@@ -36,6 +36,30 @@ class DirectConvTest {
     }
   }
 
+  /** The native convolutions (fp32 and int8) quantize their weight once on the tape, as the im2col path does. */
+  @Test
+  void theNativeWeightIsQuantizedOnTheTapeAsOnIm2col() {
+    for (String preset : new String[] {"bf16", "fp16", "fp8", "int8"}) {
+      long[] once = new long[2];
+      String[] backends = {"java", "imcol-float"};
+      for (int i = 0; i < 2; i++) {
+        Numerics n = new Numerics(Presets.get(preset), 5);
+        Kernels.useBackend(backends[i]);
+        Compute.setNumerics(n);
+        try {
+          ComputePolicyTest.forwardBackward(13);
+        } finally {
+          Kernels.useBackend("java");
+        }
+        once[i] = n.quantizedOnce.get();
+      }
+      assertTrue(once[0] > 0, preset);
+      // int8's native convolution encodes its input's codes straight into native memory, not on the tape
+      long input = "int8".equals(preset) ? 1 : 0;
+      assertEquals(once[0] - input, once[1], preset + ": tensors quantized on the tape, im2col vs native");
+    }
+  }
+
   @Test
   void directPathGivesTheIm2colPathsBits() {
     for (String preset : new String[] {null, "fp32", "bf16", "fp16", "fp8"}) {
