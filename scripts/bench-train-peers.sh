@@ -8,7 +8,7 @@
 # script refuses to time PyTorch on the reference BLAS); about 75 s per round.
 # Prints, per run, the samples/s of each epoch and of the whole run (training loops only, as
 # both tools report them), its ratio to the peer's of the same round, peak RSS and its ratio,
-# wall time and test accuracy.
+# wall time and test accuracy; first, how the peer ran (its ATen CPU capability and BLAS libraries).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 rounds=${1:-2}
@@ -47,6 +47,16 @@ def epochs_of(path):  # [(samples/s, train seconds, test accuracy)] per epoch
             rows.append((o["samples_per_s"], o.get("train_s"), o.get("test_accuracy", o.get("test_acc"))))
     return rows
 
+for line in open(f"{out}/r1-torch-mlp.jsonl"):  # how the peer ran: its ATen kernels and BLAS
+    try:
+        o = json.loads(line)
+    except ValueError:
+        continue
+    if o.get("bench") == "env":
+        blas = [l for l in o.get("libs", []) if "blas" in l.lower()]
+        print(f"PyTorch {o.get('torch')}: cpu capability {o.get('cpu_capability')}, "
+              f"BLAS {', '.join(blas) or 'not found'}, OpenBLAS threads {o.get('openblas_threads')}")
+        break
 for r in range(1, rounds + 1):
     peer = {}
     for tool, model in [("torch", "mlp"), ("lowbit", "mlp"), ("torch", "cnn"), ("lowbit", "cnn"), ("java", "cnn")]:
