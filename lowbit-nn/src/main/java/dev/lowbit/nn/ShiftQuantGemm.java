@@ -131,9 +131,10 @@ final class ShiftQuantGemm {
     ShiftQuant.Layout layout = layout(site, eRows, eCols);
     QuantizedTensor onTape = (errA ? call.a() : call.b()).quantized();
     ShiftQuant.Result sq = null;
-    if (onTape != null && onTape.methodCodes() instanceof ShiftQuant.Result r && r.layout().equals(layout)
-        && eOff == 0 && eLd == eCols) {
-      sq = r; // the layer ShiftQuant-ed the errors once for both backward products
+    boolean taken = onTape != null && onTape.methodCodes() instanceof ShiftQuant.Result r && r.layout().equals(layout)
+        && eOff == 0 && eLd == eCols;
+    if (taken) {
+      sq = (ShiftQuant.Result) onTape.methodCodes(); // the layer ShiftQuant-ed the errors once for both backward products
       q.countCodesTaken(1);
     } else {
       try {
@@ -174,7 +175,7 @@ final class ShiftQuantGemm {
       }
     }
     if (eo == null && fastCodes == null) { // fp32 product of the ShiftQuant-ed error and the (fake-quantized) other operand
-      float[] ed = sq.dequantize();
+      float[] ed = taken ? onTape.values() : sq.dequantize(); // the tape's values are its codes dequantized
       float[] od = o;
       int odOff = oOff, odLd = oLd;
       if (oqo.isPresent()) {
