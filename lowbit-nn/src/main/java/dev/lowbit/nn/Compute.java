@@ -217,7 +217,7 @@ public final class Compute {
     }
     Numerics q = numerics;
     ConvEngines.ConvPlan p = q == null ? ConvEngines.plan(null, layer, s) : q.convPlan(layer, s, x.requiresGrad());
-    for (ConvEngines.ConvEngine e : p.engines()) {
+    for (ConvEngine e : p.engines()) {
       Var o = e.run(q, layer, x, w, b, s);
       if (o != null) return o;
     }

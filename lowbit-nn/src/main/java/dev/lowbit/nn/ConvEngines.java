@@ -3,8 +3,6 @@ package dev.lowbit.nn;
 import dev.lowbit.autograd.Var;
 import dev.lowbit.format.Quantizer;
 import dev.lowbit.kernel.ConvSpec;
-import dev.lowbit.kernel.FloatKernels;
-import dev.lowbit.kernel.Kernels;
 import dev.lowbit.numerics.Engine.Verdict;
 import dev.lowbit.numerics.Product;
 import dev.lowbit.numerics.ProductPlan;
@@ -16,25 +14,14 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The engines of {@link Compute#conv2d}, in planning order: the backend's native fp32 convolution
- * with the operands quantized around it, its native int8 forward convolution (the int8 preset),
- * and im2col with each product planned as a GEMM. A convolution's plan is made once per run and
- * geometry.
+ * The planning of {@link Compute#conv2d}: the convolution engines that {@link EngineProvider}s offer
+ * for the kernels in force (a native backend's fp32 and int8 convolutions, {@link
+ * NativeConvEngines}), then im2col with each product planned as a GEMM. A convolution's plan is
+ * made once per run and geometry.
  */
 final class ConvEngines {
 
   private ConvEngines() {}
-
-  /** One way of executing a convolution layer's forward pass (and the backward passes it records). */
-  interface ConvEngine {
-    String name();
-
-    /** Whether this engine runs the layer's convolution of geometry {@code s}, and why. */
-    Verdict accepts(Numerics q, String layer, ConvSpec s);
-
-    /** The layer's output (its backward recorded); null when this call must go to the next engine. */
-    Var run(Numerics q, String layer, Var x, Var w, Var b, ConvSpec s);
-  }
 
   /** A convolution's plan: the accepting engines in order, the first one's reason. */
   record ConvPlan(String layer, ConvSpec spec, List<ConvEngine> engines, String reason) {
@@ -50,7 +37,7 @@ final class ConvEngines {
     List<Map<String, Object>> rows(Numerics q, boolean dataGradient) {
       List<Map<String, Object>> out = new ArrayList<>();
       ConvEngine e = engines.get(0);
-      if (e == IM2COL) return out;
+      if (e.plansProductsAsGemms()) return out;
       Role[][] operands = {{Role.WEIGHT, Role.ACTIVATION}, {Role.WEIGHT, Role.ERROR}, {Role.ERROR, Role.ACTIVATION}};
       Product[] products = {Product.FORWARD, Product.BACKWARD_DATA, Product.BACKWARD_WEIGHT};
       for (int i = 0; i < 3; i++) {
@@ -65,10 +52,8 @@ final class ConvEngines {
         m.put("accumulator", q == null ? "default"
             : q.policy().accumulator(layer, products[i]).map(x -> x.spec()).orElse("default"));
         m.put("method", "plain");
-        boolean int8Forward = e == INT8 && i == 0;
-        m.put("engine", int8Forward ? "native int8 conv" : e == INT8 ? "native conv (dequantized int8 operands)" : e.name());
-        m.put("reason", e == INT8 && i > 0
-            ? "backward of the native int8 conv: fp32 convolutions on the dequantized input and weight" : reason);
+        m.put("engine", e.engineOf(products[i]));
+        m.put("reason", e.reasonOf(products[i], reason));
         out.add(m);
       }
       return out;
@@ -88,7 +73,9 @@ final class ConvEngines {
   static ConvPlan plan(Numerics q, String layer, ConvSpec s) {
     List<ConvEngine> chosen = new ArrayList<>();
     String reason = null;
-    for (ConvEngine e : List.of(NATIVE, INT8, IM2COL)) {
+    List<ConvEngine> candidates = new ArrayList<>(EngineProviders.convEngines());
+    candidates.add(IM2COL);
+    for (ConvEngine e : candidates) {
       Verdict v = e.accepts(q, layer, s);
       if (v.accepted()) {
         chosen.add(e);
@@ -97,59 +84,6 @@ final class ConvEngines {
     }
     return new ConvPlan(layer, s, chosen, reason);
   }
-
-  private static String backend(FloatKernels k) {
-    return k.name();
-  }
-
-  /** The backend's fp32 convolution, operands quantized around it ({@link #nativeConvolution}). */
-  static final ConvEngine NATIVE = new ConvEngine() {
-    @Override
-    public String name() {
-      FloatKernels k = Kernels.floatKernels();
-      return "native conv" + (k == null ? "" : " (" + backend(k) + ")");
-    }
-
-    @Override
-    public Verdict accepts(Numerics q, String layer, ConvSpec s) {
-      FloatKernels direct = Kernels.floatKernels();
-      if (direct == null) return Verdict.no("the backend has no native convolutions");
-      if (Compute.observer != null) return Verdict.no("observed (tests)");
-      if (q != null && !nativeConvolution(q, layer, s)) return Verdict.no("the policy's quantizers need im2col");
-      if (!direct.supports(s)) return Verdict.no("the backend declines " + s);
-      return Verdict.yes(q == null || q.quantizesNothing(layer)
-          ? "fp32 on the backend's convolutions" : "operands quantized around the backend's fp32 convolutions");
-    }
-
-    @Override
-    public Var run(Numerics q, String layer, Var x, Var w, Var b, ConvSpec s) {
-      return Compute.directConv2d(Kernels.floatKernels(), layer, q, x, w, b, s);
-    }
-  };
-
-  /** The backend's int8 forward convolution, fp32 backward on the dequantized operands ({@link #int8Convolution}). */
-  static final ConvEngine INT8 = new ConvEngine() {
-    @Override
-    public String name() {
-      return "native int8 conv";
-    }
-
-    @Override
-    public Verdict accepts(Numerics q, String layer, ConvSpec s) {
-      FloatKernels direct = Kernels.floatKernels();
-      if (direct == null || q == null) return Verdict.no("no native convolutions or no policy");
-      if (Compute.observer != null || Compute.integerPathOff) return Verdict.no("observed or integer engines off (tests)");
-      if (!int8Convolution(q, layer, s)) return Verdict.no("not int8 activation and weight codes with exact sums");
-      if (!direct.supports(s) || !direct.supportsS8(s)) return Verdict.no("the backend declines int8 " + s);
-      return Verdict.yes("int8 codes of input and weight, exact int32 sums on the backend's int8 convolution;"
-          + " backward in fp32 on the dequantized operands");
-    }
-
-    @Override
-    public Var run(Numerics q, String layer, Var x, Var w, Var b, ConvSpec s) {
-      return Compute.directInt8Conv2d(Kernels.floatKernels(), layer, q, x, w, b, s);
-    }
-  };
 
   /** im2col and the GEMM planner for each product. */
   static final ConvEngine IM2COL = new ConvEngine() {
@@ -166,6 +100,11 @@ final class ConvEngines {
     @Override
     public Var run(Numerics q, String layer, Var x, Var w, Var b, ConvSpec s) {
       return Compute.im2colConv2d(q, layer, x, w, b, s);
+    }
+
+    @Override
+    public boolean plansProductsAsGemms() {
+      return true;
     }
   };
 

@@ -25,10 +25,12 @@ final class GemmEngines {
 
   private GemmEngines() {}
 
-  /** The engines of one run's numerics, in planning order. */
+  /** The engines of one run's numerics, in planning order: the providers' ({@link EngineProvider}), then lowbit's own. */
   static List<Engine> of(Numerics q) {
-    return List.of(new Emulated(q), new ShiftQuantErrors(q), new IntegerChains(q), new IntegerCodes(q),
-        new FakeQuantized(q), new Fp32());
+    List<Engine> engines = new java.util.ArrayList<>(EngineProviders.gemmEngines(q));
+    engines.addAll(List.of(new Emulated(q), new ShiftQuantErrors(q), new IntegerChains(q), new IntegerCodes(q),
+        new FakeQuantized(q), new Fp32()));
+    return List.copyOf(engines);
   }
 
   /** The backend the fp32 and integer GEMMs run on, for engine names. */
