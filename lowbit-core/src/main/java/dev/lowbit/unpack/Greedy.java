@@ -79,14 +79,9 @@ final class Greedy {
     int[] hi = new int[colCap];
     int count = 0;
     for (int j = 0; j < d; j++) {
-      int v = lo[j];
-      if (Unpack.heavy(v, bits)) colCounts.add(j, -1);
-      lo[j] = v & mask;
-      hi[j] = v >> shift;
-      if (Unpack.heavy(hi[j], bits)) {
-        colCounts.add(j, 1);
-        count++;
-      }
+      hi[j] = split(lo[j], colCounts, j);
+      lo[j] &= mask;
+      if (Unpack.heavy(hi[j], bits)) count++;
     }
     rows[n] = hi;
     rowOwner[n] = rowOwner[i];
@@ -94,6 +89,17 @@ final class Greedy {
     n++;
     rowCounts.set(i, 0);
     rowCounts.append(count);
+  }
+
+  /**
+   * The high digit of v, whose low digit (never heavy) takes v's place; the count of the crossing
+   * line through v (a column when a row splits) changes by what v and its high digit contribute.
+   */
+  private int split(int v, MaxTree crossing, int line) {
+    int hi = v >> shift;
+    int delta = (Unpack.heavy(hi, bits) ? 1 : 0) - (Unpack.heavy(v, bits) ? 1 : 0);
+    if (delta != 0) crossing.add(line, delta);
+    return hi;
   }
 
   private void splitColumn(int j) {
@@ -106,14 +112,9 @@ final class Greedy {
     int count = 0;
     for (int i = 0; i < n; i++) {
       int[] row = rows[i];
-      int v = row[j];
-      if (Unpack.heavy(v, bits)) rowCounts.add(i, -1);
-      row[j] = v & mask;
-      row[d] = v >> shift;
-      if (Unpack.heavy(row[d], bits)) {
-        rowCounts.add(i, 1);
-        count++;
-      }
+      row[d] = split(row[j], rowCounts, i);
+      row[j] &= mask;
+      if (Unpack.heavy(row[d], bits)) count++;
     }
     colSource[d] = colSource[j];
     colExponent[d] = colExponent[j] + 1;

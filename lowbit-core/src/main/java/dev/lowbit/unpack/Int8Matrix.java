@@ -11,34 +11,12 @@ public record Int8Matrix(int rows, int cols, byte[] data) {
 
   public Int8Matrix {
     Objects.requireNonNull(data, "data");
-    if (rows < 0 || cols < 0 || (long) rows * cols != data.length) {
-      throw new IllegalArgumentException("a " + rows + "x" + cols + " matrix needs " + ((long) rows * cols)
-          + " entries, got " + data.length);
-    }
+    Layout.check(rows, cols, data.length);
   }
 
   /** Entry (i, j). */
   public int get(int i, int j) {
     return data[i * cols + j];
-  }
-
-  /** The transpose, a new matrix. */
-  public Int8Matrix transpose() {
-    byte[] t = new byte[data.length];
-    for (int i = 0; i < rows; i++) {
-      for (int j = 0; j < cols; j++) t[j * rows + i] = data[i * cols + j];
-    }
-    return new Int8Matrix(cols, rows, t);
-  }
-
-  /** The matrix whose column q is column {@code index[q]} of this one. */
-  public Int8Matrix gatherColumns(int[] index) {
-    int k = index.length;
-    byte[] g = new byte[rows * k];
-    for (int i = 0; i < rows; i++) {
-      for (int q = 0; q < k; q++) g[i * k + q] = data[i * cols + index[q]];
-    }
-    return new Int8Matrix(rows, k, g);
   }
 
   /** The same entries as int32. */

@@ -10,10 +10,7 @@ public record IntMatrix(int rows, int cols, int[] data) {
 
   public IntMatrix {
     Objects.requireNonNull(data, "data");
-    if (rows < 0 || cols < 0 || (long) rows * cols != data.length) {
-      throw new IllegalArgumentException("a " + rows + "x" + cols + " matrix needs " + ((long) rows * cols)
-          + " entries, got " + data.length);
-    }
+    Layout.check(rows, cols, data.length);
   }
 
   /** A copy of {@code rows}, which must all have the same length; an empty array is 0×0. */
@@ -38,20 +35,15 @@ public record IntMatrix(int rows, int cols, int[] data) {
   /** The transpose, a new matrix. */
   public IntMatrix transpose() {
     int[] t = new int[data.length];
-    for (int i = 0; i < rows; i++) {
-      for (int j = 0; j < cols; j++) t[j * rows + i] = data[i * cols + j];
-    }
+    Layout.transpose(rows, cols, (to, from) -> t[to] = data[from]);
     return new IntMatrix(cols, rows, t);
   }
 
   /** The matrix whose column q is column {@code index[q]} of this one. */
   public IntMatrix gatherColumns(int[] index) {
-    int k = index.length;
-    int[] g = new int[rows * k];
-    for (int i = 0; i < rows; i++) {
-      for (int q = 0; q < k; q++) g[i * k + q] = data[i * cols + index[q]];
-    }
-    return new IntMatrix(rows, k, g);
+    int[] g = new int[rows * index.length];
+    Layout.gatherColumns(rows, cols, index, (to, from) -> g[to] = data[from]);
+    return new IntMatrix(rows, index.length, g);
   }
 
   /** The rows as a new array of arrays. */

@@ -65,7 +65,7 @@ public final class Unpack {
   /** UnpackRow (§1.6 of the spec): rows of {@code a} split until all entries fit {@code bits}. */
   public static Unpacked rows(IntMatrix a, int bits) {
     checkBits(bits);
-    Lines l = splitRows(a, new int[a.rows()], bits);
+    Lines l = splitRows(a, new int[a.rows()], bits, false);
     return new Unpacked(bits, new Int8Matrix(l.count, a.cols(), l.data), l.owner, l.exponent, identity(a.cols()),
         new int[a.cols()]);
   }
@@ -79,9 +79,9 @@ public final class Unpack {
   public static Unpacked columns(IntMatrix a, int[] innerExponent, int bits) {
     checkBits(bits);
     checkInner(a, innerExponent);
-    Lines l = splitRows(a.transpose(), innerExponent, bits);
-    Int8Matrix t = new Int8Matrix(l.count, a.rows(), l.data);
-    return new Unpacked(bits, t.transpose(), identity(a.rows()), new int[a.rows()], l.owner, l.exponent);
+    Lines l = splitRows(a.transpose(), innerExponent, bits, true);
+    return new Unpacked(bits, new Int8Matrix(a.rows(), l.count, l.data), identity(a.rows()), new int[a.rows()],
+        l.owner, l.exponent);
   }
 
   /**
@@ -108,15 +108,16 @@ public final class Unpack {
     return id;
   }
 
-  /** Split lines: row-major b-bit data, and per line its owner and exponent. */
+  /** Split lines: b-bit data (a line per row, or per column when transposed), each line's owner and exponent. */
   private record Lines(int count, byte[] data, int[] owner, int[] exponent) {}
 
   /**
    * The breadth-first row split in linear time: a row with L digits (L = the most any of its
    * entries needs) yields L rows, one per level, and level k's rows come after all rows of lower
    * levels, in the order of their original rows — the order the split-and-append loop produces.
+   * With {@code transposed} the output is written column-major: its lines become columns.
    */
-  private static Lines splitRows(IntMatrix a, int[] t0, int bits) {
+  private static Lines splitRows(IntMatrix a, int[] t0, int bits, boolean transposed) {
     int n = a.rows();
     int d = a.cols();
     int[] data = a.data();
@@ -149,7 +150,7 @@ public final class Unpack {
         boolean last = k == lv[i] - 1;
         for (int j = 0; j < d; j++) {
           int v = line[j];
-          out[r * d + j] = (byte) (last ? v : v & mask);
+          out[transposed ? j * count + r : r * d + j] = (byte) (last ? v : v & mask);
           line[j] = v >> (bits - 1);
         }
       }

@@ -29,9 +29,4 @@ public record Unpacked(int bits, Int8Matrix matrix, int[] rowOwner, int[] rowExp
           + columnExponent.length + " for " + matrix.cols() + " columns");
     }
   }
-
-  /** This operand transposed: rows and columns (with their owners and exponents) swap. */
-  public Unpacked transpose() {
-    return new Unpacked(bits, matrix.transpose(), columnSource, columnExponent, rowOwner, rowExponent);
-  }
 }

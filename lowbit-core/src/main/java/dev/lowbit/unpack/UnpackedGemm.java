@@ -69,7 +69,10 @@ public final class UnpackedGemm {
       int[] second = right.columnSource(); // indices into the first pass's inner dimension
       int[] source = new int[second.length];
       for (int q = 0; q < second.length; q++) source[q] = first.columnSource()[second[q]];
-      left = new Unpacked(bits, first.matrix().gatherColumns(second), first.rowOwner(), first.rowExponent(),
+      Int8Matrix a1 = first.matrix();
+      byte[] a2 = new byte[a1.rows() * second.length]; // A'': A's columns duplicated like B's inner rows
+      Layout.gatherColumns(a1.rows(), a1.cols(), second, (to, from) -> a2[to] = a1.data()[from]);
+      left = new Unpacked(bits, new Int8Matrix(a1.rows(), second.length, a2), first.rowOwner(), first.rowExponent(),
           source, right.columnExponent());
       right = new Unpacked(bits, right.matrix(), right.rowOwner(), right.rowExponent(), source,
           right.columnExponent());

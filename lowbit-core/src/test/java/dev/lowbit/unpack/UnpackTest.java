@@ -57,7 +57,7 @@ class UnpackTest {
     assertArrayEquals(new int[] {0, 1, 2}, a.columnSource());
     assertArrayEquals(new int[] {0, 0, 0}, a.columnExponent());
     Unpacked b = Unpack.rows(B.transpose(), 4);
-    assertArrayEquals(new int[][] {{2, 1, 0}, {-3, 4, 0}, {6, 7, -2}}, b.matrix().transpose().toArray());
+    assertArrayEquals(new int[][] {{2, 1, 0}, {-3, 4, 0}, {6, 7, -2}}, b.matrix().toIntMatrix().transpose().toArray());
     assertArrayEquals(new int[] {0, 1, 1}, b.rowOwner());
     assertArrayEquals(new int[] {0, 0, 1}, b.rowExponent());
   }
@@ -72,7 +72,7 @@ class UnpackTest {
     IntMatrix bPrime = B.transpose().gatherColumns(a1.columnSource()).transpose();
     assertArrayEquals(new int[][] {{2, 1}, {-3, 4}, {6, -9}, {-3, 4}}, bPrime.toArray());
     Unpacked b2 = Unpack.columns(bPrime.transpose(), a1.columnExponent(), 4);
-    assertArrayEquals(new int[][] {{2, 1}, {-3, 4}, {6, 7}, {-3, 4}, {0, -2}}, b2.matrix().transpose().toArray());
+    assertArrayEquals(new int[][] {{2, 1}, {-3, 4}, {6, 7}, {-3, 4}, {0, -2}}, b2.matrix().toIntMatrix().transpose().toArray());
     assertArrayEquals(new int[] {0, 0, 0, 1, 1}, b2.columnExponent());
     assertArrayEquals(new int[] {0, 1, 2, 3, 2}, b2.columnSource());
   }

@@ -8,10 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lowbit.kernel.Gemm;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.ScalarGemm;
+import dev.lowbit.kernel.VectorGemm;
 import java.util.Random;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /** The unpacked GEMM against the int64 reference, bit for bit, with the spec's examples (§1.11, §1.12). */
@@ -56,9 +58,9 @@ class UnpackedGemmTest {
   void theWorkedExampleRowStrategyMatchesTheSpec() {
     UnpackedProduct p = UnpackedGemm.unpack(A, B, Strategy.ROW, 4);
     assertArrayEquals(new int[][] {{3, 4, 5}, {1, 2, -7}, {0, -3, 0}}, p.left().matrix().toArray());
-    assertArrayEquals(new int[][] {{2, 1, 0}, {-3, 4, 0}, {6, 7, -2}}, p.rightT().matrix().transpose().toArray());
+    assertArrayEquals(new int[][] {{2, 1, 0}, {-3, 4, 0}, {6, 7, -2}}, p.rightT().matrix().toIntMatrix().transpose().toArray());
     assertArrayEquals(new long[] {24, 54, -10, -46, -40, 14, 9, -12, 0},
-        UnpackedGemm.referenceGemm(p.left().matrix().toIntMatrix(), p.rightT().matrix().transpose().toIntMatrix()));
+        UnpackedGemm.referenceGemm(p.left().matrix().toIntMatrix(), p.rightT().matrix().toIntMatrix().transpose()));
     assertEquals(2.25, p.ratio(), 0);
     assertEquals(2.25, UnpackedGemm.ratio(A, B, Strategy.ROW, 4), 0);
   }
@@ -67,7 +69,7 @@ class UnpackedGemmTest {
   void theWorkedExampleColumnStrategyMatchesTheSpec() {
     UnpackedProduct p = UnpackedGemm.unpack(A, B, Strategy.COLUMN, 4);
     assertArrayEquals(new int[][] {{3, 4, 5, -3, 5}, {1, 2, -7, 0, -7}}, p.left().matrix().toArray());
-    assertArrayEquals(new int[][] {{2, 1}, {-3, 4}, {6, 7}, {-3, 4}, {0, -2}}, p.rightT().matrix().transpose().toArray());
+    assertArrayEquals(new int[][] {{2, 1}, {-3, 4}, {6, 7}, {-3, 4}, {0, -2}}, p.rightT().matrix().toIntMatrix().transpose().toArray());
     assertArrayEquals(new int[] {0, 0, 0, 1, 1}, p.innerExponent());
     assertArrayEquals(new int[] {0, 1, 2, 1, 2}, p.left().columnSource());
     // ScalarGemm's groups: t=0 over inner 0..2, t=1 over inner 3..4.
@@ -247,6 +249,25 @@ class UnpackedGemmTest {
         assertArrayEquals(UnpackedGemm.referenceGemm(a, b), UnpackedGemm.multiply(p, g));
         assertEquals((long) p.unpackedN() * p.unpackedD() * p.unpackedM(), g.macs, s.spec() + " b=" + bits);
         assertEquals(java.util.Arrays.stream(p.innerExponent()).distinct().count(), g.calls, s.spec() + " b=" + bits);
+      }
+    }
+  }
+
+  /** The scalar int8 kernel and the Vector API one at every width give the same unpacked product. */
+  @Test
+  void scalarAndVectorKernelsAgree() {
+    Assumptions.assumeTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(),
+        "jdk.incubator.vector is not loaded");
+    Random r = new Random(21);
+    IntMatrix a = Fixtures.heavyTailed(r, 23, 40);
+    IntMatrix b = Fixtures.heavyTailed(r, 40, 17);
+    long[] want = UnpackedGemm.referenceGemm(a, b);
+    Gemm[] kernels = {ScalarGemm.INSTANCE, VectorGemm.ofBits(128, 1), VectorGemm.ofBits(256, 2),
+        VectorGemm.ofBits(512, 2)};
+    for (int bits : new int[] {5, 8}) {
+      for (Strategy s : Strategy.values()) {
+        UnpackedProduct p = UnpackedGemm.unpack(a, b, s, bits);
+        for (Gemm g : kernels) assertArrayEquals(want, UnpackedGemm.multiply(p, g), g.name() + " " + s.spec() + " b=" + bits);
       }
     }
   }
