@@ -99,6 +99,17 @@ class UnpackTest {
   }
 
   @Test
+  void unpackBothTakesTheFirstLineOnEqualCounts() {
+    Unpacked rows = Unpack.both(IntMatrix.of(new int[][] {{1, 9}, {9, 1}}), new int[2], 4);
+    assertArrayEquals(new int[][] {{1, 1}, {1, 1}, {0, 1}, {1, 0}}, rows.matrix().toArray());
+    assertArrayEquals(new int[] {0, 1, 0, 1}, rows.rowOwner());
+    Unpacked cols = Unpack.both(IntMatrix.of(new int[][] {{9, 9}, {9, 9}, {9, 9}}), new int[2], 4);
+    assertArrayEquals(new int[] {0, 1, 0, 1}, cols.columnSource());
+    assertArrayEquals(new int[] {0, 0, 1, 1}, cols.columnExponent());
+    assertEquals(3, cols.matrix().rows());
+  }
+
+  @Test
   void minusTwoToTheBMinusOneIsAHeavyHitter() {
     IntMatrix x = IntMatrix.of(new int[][] {{-8, 7, -7}});
     Unpacked u = Unpack.rows(x, 4);
