@@ -59,7 +59,7 @@ class LayersTest {
 
   @Test
   void theRulesSeeEveryModule() {
-    for (String c : new String[] {"dev.lowbit.format.Quantizer", "dev.lowbit.kernel.Kernels", "dev.lowbit.nn.Module",
+    for (String c : new String[] {"dev.lowbit.format.Quantizer", "dev.lowbit.kernel.Kernels", "dev.lowbit.unpack.Unpack", "dev.lowbit.nn.Module",
         "dev.lowbit.train.Trainer", "dev.lowbit.onednn.OneDnnGemm", "dev.lowbit.cli.Main", "dev.lowbit.settings.Settings"}) {
       if (!classes.contain(c)) throw new AssertionError("not imported: " + c);
     }
@@ -79,6 +79,12 @@ class LayersTest {
   @Test
   void kernelUsesOnlyFormatTensorAndSettings() {
     usesOnly("kernel", "format", "tensor", "settings");
+  }
+
+  /** Layer 4 (IM-Unpack) sits on the kernels; the kernel rule above keeps kernel from using it. */
+  @Test
+  void unpackUsesOnlyFormatTensorAndKernel() {
+    usesOnly("unpack", "format", "tensor", "kernel");
   }
 
   @Test

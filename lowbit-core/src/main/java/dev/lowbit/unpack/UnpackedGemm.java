@@ -1,0 +1,257 @@
+package dev.lowbit.unpack;
+
+import dev.lowbit.kernel.Gemm;
+import dev.lowbit.kernel.Kernels;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * Exact int32 GEMM {@code C = A·B} on b-bit GEMMs only, after IM-Unpack (Zeng, Sankaralingam,
+ * Singh, ICML 2024): unpack the operands ({@link #unpack}), run one signed int8-container GEMM
+ * ({@link Gemm#gemmS8S8}) per inner exponent, the inner dimension cut into chunks short enough that
+ * no int32 sum can overflow, and add each group's result, shifted by its row, column and inner
+ * exponents, into the int64 output ({@link #multiply}). The result equals {@link #referenceGemm}
+ * bit for bit: the true product where it fits int64, the same two's-complement wrap where not.
+ *
+ * <p>{@link #ratio} and {@link #choose} size the unpacked GEMMs without running them.
+ */
+public final class UnpackedGemm {
+
+  private UnpackedGemm() {}
+
+  /** C = A·B in int64 by the triple loop, wrapping like Java's long; the reference for every test. */
+  public static long[] referenceGemm(IntMatrix a, IntMatrix b) {
+    checkShapes(a, b);
+    int n = a.rows();
+    int d = a.cols();
+    int m = b.cols();
+    long[] c = new long[n * m];
+    for (int i = 0; i < n; i++) {
+      for (int k = 0; k < m; k++) {
+        long s = 0;
+        for (int j = 0; j < d; j++) s += (long) a.data()[i * d + j] * b.data()[j * m + k];
+        c[i * m + k] = s;
+      }
+    }
+    return c;
+  }
+
+  /** Unpacks A and B with {@code strategy} and multiplies on {@link Kernels#gemm()}: C (n×m, row-major). */
+  public static long[] gemm(IntMatrix a, IntMatrix b, Strategy strategy, int bits) {
+    return multiply(unpack(a, b, strategy, bits), Kernels.gemm());
+  }
+
+  /**
+   * Unpacks the product A·B for b-bit GEMMs (b = 2..8).
+   *
+   * <ul>
+   *   <li>ROW: UnpackRow on A and on Bᵀ; the inner dimension stays d.
+   *   <li>COLUMN: UnpackColumn on A (B's rows duplicated alongside), then on B'ᵀ with the inner
+   *       exponents carried (A's columns duplicated alongside); rows and columns stay n and m.
+   *   <li>BOTH: UnpackBoth on A, then on B'ᵀ, inner exponents carried.
+   * </ul>
+   */
+  public static UnpackedProduct unpack(IntMatrix a, IntMatrix b, Strategy strategy, int bits) {
+    checkShapes(a, b);
+    Unpack.checkBits(bits);
+    Unpacked left;
+    Unpacked right;
+    if (strategy == Strategy.ROW) {
+      left = Unpack.rows(a, bits);
+      right = Unpack.rows(b.transpose(), bits);
+    } else {
+      boolean both = strategy == Strategy.BOTH;
+      Unpacked first = both ? Unpack.both(a, new int[a.cols()], bits) : Unpack.columns(a, new int[a.cols()], bits);
+      IntMatrix partner = b.transpose().gatherColumns(first.columnSource()); // B'ᵀ
+      right = both ? Unpack.both(partner, first.columnExponent(), bits)
+          : Unpack.columns(partner, first.columnExponent(), bits);
+      int[] second = right.columnSource(); // indices into the first pass's inner dimension
+      int[] source = new int[second.length];
+      for (int q = 0; q < second.length; q++) source[q] = first.columnSource()[second[q]];
+      Int8Matrix a1 = first.matrix();
+      byte[] a2 = new byte[a1.rows() * second.length]; // A'': A's columns duplicated like B's inner rows
+      Layout.gatherColumns(a1.rows(), a1.cols(), second, (to, from) -> a2[to] = a1.data()[from]);
+      left = new Unpacked(bits, new Int8Matrix(a1.rows(), second.length, a2), first.rowOwner(), first.rowExponent(),
+          source, right.columnExponent());
+      right = new Unpacked(bits, right.matrix(), right.rowOwner(), right.rowExponent(), source,
+          right.columnExponent());
+    }
+    return new UnpackedProduct(strategy, bits, a.rows(), a.cols(), b.cols(), left, right);
+  }
+
+  /**
+   * The most inner indices one b-bit GEMM may sum in int32: {@code k·(2^(b-1)-1)^2 <= 2^31-1}.
+   */
+  static int maxInner(int bits) {
+    long p = (1L << (bits - 1)) - 1;
+    return (int) (Integer.MAX_VALUE / (p * p));
+  }
+
+  /** Evaluates the unpacked product on {@link Kernels#gemm()}. */
+  public static long[] multiply(UnpackedProduct p) {
+    return multiply(p, Kernels.gemm());
+  }
+
+  /**
+   * Evaluates the unpacked product with {@code gemm}'s int8 kernel: inner indices grouped by
+   * exponent (each group's columns of A'' and B''ᵀ gathered contiguously), each group cut into
+   * chunks of at most {@link #maxInner} indices, each chunk's int32 result shifted and added into
+   * the row and column of C its owners name. Returns C (n×m, row-major).
+   *
+   * @throws IllegalArgumentException for a negative exponent
+   */
+  public static long[] multiply(UnpackedProduct p, Gemm gemm) {
+    int bits = p.bits();
+    int sh = bits - 1;
+    Unpacked l = p.left();
+    Unpacked r = p.rightT();
+    int np = p.unpackedN();
+    int dp = p.unpackedD();
+    int mp = p.unpackedM();
+    int m = p.m();
+    int[] rowShift = shifts(l.rowExponent(), sh, "row");
+    int[] colShift = shifts(r.rowExponent(), sh, "column");
+    int[] innerShift = shifts(p.innerExponent(), sh, "inner");
+    long[] c = new long[p.n() * m];
+    if (np == 0 || mp == 0 || dp == 0) return c;
+    int[] order = byExponent(p.innerExponent());
+    byte[] la = l.matrix().data();
+    byte[] ra = r.matrix().data();
+    int chunk = maxInner(bits);
+    int[] cu = new int[np * mp];
+    for (int start = 0; start < dp; ) {
+      int end = start;
+      int t = p.innerExponent()[order[start]];
+      while (end < dp && p.innerExponent()[order[end]] == t) end++;
+      int g = end - start;
+      byte[] lg = gather(la, np, dp, order, start, g);
+      byte[] rg = gather(ra, mp, dp, order, start, g);
+      for (int q = 0; q < g; q += chunk) {
+        int k = Math.min(chunk, g - q);
+        gemm.gemmS8S8(false, true, np, mp, k, lg, q, g, rg, q, g, cu, 0, mp);
+        accumulate(cu, c, p, rowShift, colShift, innerShift[order[start]]);
+      }
+      start = end;
+    }
+    return c;
+  }
+
+  private static int[] shifts(int[] exponent, int sh, String what) {
+    int[] s = new int[exponent.length];
+    for (int i = 0; i < s.length; i++) {
+      if (exponent[i] < 0) {
+        throw new IllegalArgumentException(what + " exponent " + i + " is " + exponent[i] + "; valid: >= 0");
+      }
+      s[i] = (int) Math.min(64, (long) exponent[i] * sh);
+    }
+    return s;
+  }
+
+  /** Inner indices sorted by exponent, each exponent's indices in their order. */
+  private static int[] byExponent(int[] t) {
+    long[] key = new long[t.length];
+    for (int q = 0; q < t.length; q++) key[q] = ((long) t[q] << 32) | q;
+    Arrays.sort(key);
+    int[] order = new int[t.length];
+    for (int q = 0; q < t.length; q++) order[q] = (int) key[q];
+    return order;
+  }
+
+  /** Columns order[start..start+g) of a rows×cols matrix, as a rows×g matrix. */
+  private static byte[] gather(byte[] x, int rows, int cols, int[] order, int start, int g) {
+    byte[] out = new byte[rows * g];
+    for (int i = 0; i < rows; i++) {
+      for (int q = 0; q < g; q++) out[i * g + q] = x[i * cols + order[start + q]];
+    }
+    return out;
+  }
+
+  /** C[owner r][owner c] += cu[r][c] · 2^shift; a shift of 64 or more adds 0 modulo 2^64. */
+  private static void accumulate(int[] cu, long[] c, UnpackedProduct p, int[] rowShift, int[] colShift, int inner) {
+    int mp = p.unpackedM();
+    int m = p.m();
+    int[] rowOwner = p.left().rowOwner();
+    int[] colOwner = p.rightT().rowOwner();
+    for (int r = 0; r < p.unpackedN(); r++) {
+      int base = rowOwner[r] * m;
+      int sr = rowShift[r] + inner;
+      for (int k = 0; k < mp; k++) {
+        int s = sr + colShift[k];
+        if (s < 64) c[base + colOwner[k]] += (long) cu[r * mp + k] << s;
+      }
+    }
+  }
+
+  /**
+   * The unpack ratio {@code n'·d''·m' / (n·d·m)} of {@code strategy}, without running a GEMM: for
+   * ROW and COLUMN from the digit counts of each line alone, for BOTH by running the greedy
+   * unpacking. 1 for an empty product.
+   */
+  public static double ratio(IntMatrix a, IntMatrix b, Strategy strategy, int bits) {
+    checkShapes(a, b);
+    Unpack.checkBits(bits);
+    double orig = (double) a.rows() * a.cols() * b.cols();
+    if (orig == 0) return 1;
+    return switch (strategy) {
+      case ROW -> (double) sum(lineLevels(a, bits, true)) * a.cols() * sum(lineLevels(b, bits, false)) / orig;
+      case COLUMN -> {
+        int[] la = lineLevels(a, bits, false);
+        int[] lb = lineLevels(b, bits, true);
+        long inner = 0;
+        for (int j = 0; j < la.length; j++) inner += (long) la[j] * lb[j];
+        yield (double) a.rows() * inner * b.cols() / orig;
+      }
+      case BOTH -> unpack(a, b, Strategy.BOTH, bits).ratio();
+    };
+  }
+
+  /** The unpack ratio of every strategy, in {@link Strategy}'s order. */
+  public static Map<Strategy, Double> ratios(IntMatrix a, IntMatrix b, int bits) {
+    Map<Strategy, Double> r = new EnumMap<>(Strategy.class);
+    for (Strategy s : Strategy.values()) r.put(s, ratio(a, b, s, bits));
+    return r;
+  }
+
+  /**
+   * The strategy with the smallest unpack ratio; on equal ratios the first in {@link Strategy}'s
+   * order (COLUMN, ROW, BOTH).
+   */
+  public static Strategy choose(IntMatrix a, IntMatrix b, int bits) {
+    Strategy best = null;
+    double bestRatio = Double.POSITIVE_INFINITY;
+    for (Map.Entry<Strategy, Double> e : ratios(a, b, bits).entrySet()) {
+      if (e.getValue() < bestRatio) {
+        best = e.getKey();
+        bestRatio = e.getValue();
+      }
+    }
+    return best;
+  }
+
+  /** Digits the widest entry of each row (byRow) or each column of x needs. */
+  private static int[] lineLevels(IntMatrix x, int bits, boolean byRow) {
+    int[] lv = new int[byRow ? x.rows() : x.cols()];
+    Arrays.fill(lv, 1);
+    for (int i = 0; i < x.rows(); i++) {
+      for (int j = 0; j < x.cols(); j++) {
+        int line = byRow ? i : j;
+        lv[line] = Math.max(lv[line], Unpack.levels(x.data()[i * x.cols() + j], bits));
+      }
+    }
+    return lv;
+  }
+
+  private static long sum(int[] x) {
+    long s = 0;
+    for (int v : x) s += v;
+    return s;
+  }
+
+  private static void checkShapes(IntMatrix a, IntMatrix b) {
+    if (a.cols() != b.rows()) {
+      throw new IllegalArgumentException("A is " + a.rows() + "x" + a.cols() + " and B is " + b.rows() + "x"
+          + b.cols() + "; A's columns must equal B's rows");
+    }
+  }
+}
