@@ -34,6 +34,30 @@ public sealed interface Granularity {
     }
   }
 
+  /**
+   * One scale for the whole tensor from the β-quantile α of |x| ({@link Percentile#alpha}), for a
+   * dynamic signed integer: the code of x is {@code rint(x·(D/2)/α)} (half to even, in double, so
+   * that at β = 1 the largest entry lands on the tie D/2), limited only by the integer's range, and
+   * its value is the code times the fp32 scale {@code 2α/D}. IM-Unpack's round-to-nearest without
+   * clipping (Zeng, Sankaralingam, Singh, ICML 2024): entries above α get codes above the grid of D
+   * values, which the unpacked GEMM handles exactly.
+   *
+   * @param beta the percentile, in (0, 1]
+   * @param distinct D, the number of distinct values the grid holds up to α (1..2^24; 2^b − 1 fits
+   *     a signed b-bit integer)
+   */
+  record Quantile(double beta, int distinct) implements Granularity {
+    /** The most distinct values: x·D/2 is exact in double for any float x. */
+    public static final int MAX_DISTINCT = 1 << 24;
+
+    public Quantile {
+      Percentile.checkBeta(beta);
+      if (distinct < 1 || distinct > MAX_DISTINCT) {
+        throw new IllegalArgumentException("distinct values D = " + distinct + "; valid: 1.." + MAX_DISTINCT);
+      }
+    }
+  }
+
   /** One scale per index along {@code axis}. */
   record PerChannel(int axis) implements Granularity {}
 

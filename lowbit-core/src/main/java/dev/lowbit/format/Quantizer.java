@@ -3,6 +3,7 @@ package dev.lowbit.format;
 import dev.lowbit.format.Granularity.PerBlock;
 import dev.lowbit.format.Granularity.PerChannel;
 import dev.lowbit.format.Granularity.PerTensor;
+import dev.lowbit.format.Granularity.Quantile;
 
 import java.util.Arrays;
 import java.util.Objects;
@@ -37,10 +38,16 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
           + "eXmY), not " + format.name() + (format instanceof IntFormat i && i.isDynamic()
               ? ", which already takes its scale from amax: write it per-tensor" : ""));
     }
+    if (granularity instanceof Quantile
+        && !(scaled && ((IntFormat) format).signed() && rounding == Rounding.NEAREST_EVEN)) {
+      throw new IllegalArgumentException("a percentile scale (per-tensor(quantile=B,distinct=D)) applies to dynamic"
+          + " signed integers with nearest-even rounding (e.g. int32 rne), not " + format.name() + " " + rounding);
+    }
     if (format instanceof BlockFormat b) {
       int bs = b.blockSize();
       boolean ok = switch (granularity) {
         case PerTensor t -> bs == 0;
+        case Quantile t -> false;
         case PerChannel c -> bs == 0;
         case PerBlock pb -> pb.size() == bs;
       };
@@ -73,6 +80,32 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
     return !sharesScale() && format instanceof ElementFormat f && FastQuantize.supports(f, rounding);
   }
 
+  /** True for an integer scaled per tensor by a percentile of its magnitudes ({@link Quantile}). */
+  public boolean quantileScaled() {
+    return granularity instanceof Quantile;
+  }
+
+  /**
+   * The codes and the fp32 scale of a {@link Quantile}-scaled tensor: {@code code = rint(x·(D/2)/α)}
+   * in double, limited to the integer's range, and {@code scale = (float) (2α/D)}; null when x holds
+   * NaN or infinity.
+   */
+  private QuantileCodes quantileCodes(float[] x) {
+    for (float v : x) if (!Float.isFinite(v)) return null;
+    Quantile g = (Quantile) granularity;
+    IntFormat f = (IntFormat) format;
+    double alpha = Percentile.alpha(x, g.beta()), half = g.distinct() / 2.0;
+    double lo = f.minCode(), hi = f.maxCode();
+    int[] codes = new int[x.length];
+    for (int i = 0; i < x.length; i++) {
+      double c = Math.rint(x[i] * half / alpha); // x·D/2 is exact: the quotient rounds once
+      codes[i] = (int) Math.min(hi, Math.max(lo, c));
+    }
+    return new QuantileCodes(codes, (float) (alpha / half));
+  }
+
+  private record QuantileCodes(int[] codes, float scale) {}
+
   /** True for a minifloat scaled per tensor by its largest magnitude. */
   public boolean amaxScaled() {
     return granularity instanceof PerTensor t && t.scaling() == Granularity.Scaling.AMAX;
@@ -100,6 +133,7 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
     int t = (int) total;
     return switch (granularity) {
       case PerTensor p -> new Layout(1, t, 1, Math.max(t, 1), t);
+      case Quantile p -> new Layout(1, t, 1, Math.max(t, 1), t);
       case PerChannel c -> axisLayout(shape, c.axis(), 0, t);
       case PerBlock b -> axisLayout(shape, b.axis(), b.size(), t);
     };
@@ -118,6 +152,7 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
     Layout l = layout(shape, sizeOf(shape));
     return switch (granularity) {
       case PerTensor p -> 1;
+      case Quantile p -> 1;
       case PerChannel c -> l.n();
       case PerBlock b -> l.outer() * l.blocksPerRow() * l.inner();
     };
@@ -131,6 +166,7 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
   private int sliceOf(Layout l, int idx) {
     return switch (granularity) {
       case PerTensor p -> 0;
+      case Quantile p -> 0;
       case PerChannel c -> (idx / l.inner()) % l.n();
       case PerBlock b -> {
         int j = idx % l.inner();
@@ -203,6 +239,11 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
       for (int i = 0; i < x.length; i++) out[i] = f.quantize(x[i], rounding, key, i);
       return;
     }
+    if (quantileScaled()) {
+      QuantileCodes q = quantileCodes(x);
+      for (int i = 0; i < x.length; i++) out[i] = q == null ? Float.NaN : (float) (q.codes()[i] * (double) q.scale());
+      return;
+    }
     int slices = sliceCount(shape);
     float[] amax = sliceAmax(x, l, slices);
     if (amaxScaled()) {
@@ -250,6 +291,10 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
           for (int i = from; i < to; i++) out[i] = f.quantize(x[i], rounding, key, i);
         }
       });
+      return;
+    }
+    if (quantileScaled()) { // a selection over the whole tensor, then one pass: the reference is the fast path
+      quantizeReference(x, shape, out, seed, stream);
       return;
     }
     boolean contiguous = granularity instanceof PerTensor
@@ -462,6 +507,14 @@ public record Quantizer(NumberFormat format, Rounding rounding, Granularity gran
         }
       }
       return new EncodedTensor(format, shape.clone(), granularity, codes, new int[0], new float[0]);
+    }
+    if (quantileScaled()) {
+      QuantileCodes q = quantileCodes(x);
+      if (q == null) {
+        throw new IllegalArgumentException("cannot encode in " + format.name() + " with a percentile scale: "
+            + "the tensor holds NaN or infinity");
+      }
+      return new EncodedTensor(format, shape.clone(), granularity, q.codes(), new int[0], new float[] {q.scale()});
     }
     int slices = sliceCount(shape);
     float[] amax = sliceAmax(x, l, slices);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lowbit.format.Percentile;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -56,7 +57,7 @@ class RtnTest {
     for (int bits = 3; bits <= 5; bits++) {
       RtnCodes q = Rtn.quantize(x, 0.95, (1 << bits) - 1);
       HeavyHitters h = HeavyHitters.of(q.matrix(512, 512), bits);
-      assertEquals(Rtn.rank(x.length, 0.95), h.total(), "b=" + bits); // exactly the entries with |x| >= alpha
+      assertEquals(Percentile.rank(x.length, 0.95), h.total(), "b=" + bits); // exactly the entries with |x| >= alpha
       assertEquals(13107, h.total());
       assertEquals(0.0500, h.fraction(), 5e-5);
     }
@@ -73,7 +74,7 @@ class RtnTest {
   @Test
   void allZerosAndMostlyZerosUseTheFallback() {
     RtnCodes z = Rtn.quantize(new float[100], 0.95, 15);
-    assertEquals(Rtn.TINY, z.alpha(), 0);
+    assertEquals(Percentile.TINY, z.alpha(), 0);
     assertArrayEquals(new int[100], z.codes());
     float[] x = new float[1000];
     for (int i = 0; i < 10; i++) x[i * 97] = i + 1; // 10 non-zeros, 1..10; the 0.95-quantile of all is 0
@@ -107,11 +108,11 @@ class RtnTest {
       for (int i = 0; i < x.length; i++) abs[i] = Math.abs(x[i]);
       Arrays.sort(abs);
       int k = 1 + r.nextInt(x.length);
-      assertEquals(abs[abs.length - k], Rtn.kthLargestAbs(x, k, false), 0, "k=" + k + " of " + Arrays.toString(x));
+      assertEquals(abs[abs.length - k], Percentile.kthLargestAbs(x, k, false), 0, "k=" + k + " of " + Arrays.toString(x));
       float[] nonZero = nonZero(abs);
       if (nonZero.length > 0) {
         int kz = 1 + r.nextInt(nonZero.length);
-        assertEquals(nonZero[nonZero.length - kz], Rtn.kthLargestAbs(x, kz, true), 0);
+        assertEquals(nonZero[nonZero.length - kz], Percentile.kthLargestAbs(x, kz, true), 0);
       }
     }
   }

@@ -125,7 +125,7 @@ final class ConvEngines {
       Optional<Quantizer> z = q.lookup(layer, role);
       if (z.isEmpty()) continue;
       Quantizer qz = z.get();
-      if (PlanRules.codeBits(qz) != 0 || PlanRules.codeWidth(qz) != 0) return false;
+      if (PlanRules.codeBits(qz) != 0 || PlanRules.codeWidth(qz) != 0 || PlanRules.quantile(qz)) return false;
       if (PlanRules.mxAlongReduction(qz)) {
         if (role == Role.WEIGHT_GRADIENT) return false; // a result, not an operand: no reduction to block along
         continue;

@@ -17,8 +17,8 @@ import java.util.Optional;
 
 /**
  * The engines of {@link Compute#gemm}, in the order the planner asks them: emulated arithmetic,
- * ShiftQuant errors, integer codes in int32 chains, integer codes with exact int32 sums, fake
- * quantization, fp32. Each one's {@code accepts} is the static part of what its code path checks;
+ * ShiftQuant errors, integer codes in int32 chains, integer codes with exact int32 sums,
+ * percentile-scaled int32 codes through IM-Unpack or with exact int64 sums, fake quantization, fp32. Each one's {@code accepts} is the static part of what its code path checks;
  * its {@code run} is that path.
  */
 final class GemmEngines {
@@ -29,7 +29,7 @@ final class GemmEngines {
   static List<Engine> of(Numerics q) {
     List<Engine> engines = new java.util.ArrayList<>(EngineProviders.gemmEngines(q));
     engines.addAll(List.of(new Emulated(q), new ShiftQuantErrors(q), new IntegerChains(q), new IntegerCodes(q),
-        new FakeQuantized(q), new Fp32()));
+        new Unpack(q), new QuantileIntegers(q), new FakeQuantized(q), new Fp32()));
     return List.copyOf(engines);
   }
 
@@ -187,6 +187,74 @@ final class GemmEngines {
     public boolean run(ProductPlan p, GemmCall c) {
       return IntegerProducts.codesGemm(q, p, c);
     }
+  }
+
+  /**
+   * IM-Unpack ({@code option unpack-bits B}): percentile-scaled int32 codes of both operands
+   * unpacked into B-bit digits, exact on B-bit GEMMs ({@link QuantileProducts#unpacked}).
+   */
+  static final class Unpack implements Engine {
+    private final Numerics q;
+
+    Unpack(Numerics q) {
+      this.q = q;
+    }
+
+    @Override
+    public String name() {
+      return "unpack";
+    }
+
+    @Override
+    public Verdict accepts(ProductPlan p) {
+      int bits = q.policy().methods().unpackBits();
+      if (bits == 0) return Verdict.no("option unpack-bits is not set");
+      Verdict v = quantileOperands(p);
+      if (!v.accepted()) return v;
+      return Verdict.yes("IM-Unpack: percentile int32 codes as " + bits + "-bit digits, exact on " + bits
+          + "-bit GEMMs (the cheapest strategy per call) on " + backend());
+    }
+
+    @Override
+    public boolean run(ProductPlan p, GemmCall c) {
+      return QuantileProducts.unpacked(q, p, c, q.policy().methods().unpackBits());
+    }
+  }
+
+  /** Percentile-scaled int32 codes of both operands, exact int64 sums ({@link QuantileProducts#exact}). */
+  static final class QuantileIntegers implements Engine {
+    private final Numerics q;
+
+    QuantileIntegers(Numerics q) {
+      this.q = q;
+    }
+
+    @Override
+    public String name() {
+      return "integer (int64 sums)";
+    }
+
+    @Override
+    public Verdict accepts(ProductPlan p) {
+      Verdict v = quantileOperands(p);
+      if (!v.accepted()) return v;
+      return Verdict.yes("percentile int32 codes, exact int64 sums (the int16 kernel where they fit) on " + backend());
+    }
+
+    @Override
+    public boolean run(ProductPlan p, GemmCall c) {
+      return QuantileProducts.exact(q, p, c);
+    }
+  }
+
+  private static Verdict quantileOperands(ProductPlan p) {
+    Site s = p.site();
+    if (Compute.integerPathOff) return Verdict.no("integer engines switched off (tests)");
+    if (p.result().isPresent()) return Verdict.no(s.roleC().label() + " is quantized (integer products give fp32 results)");
+    Verdict both = bothQuantized(p);
+    if (!both.accepted()) return both;
+    if (!QuantileProducts.bothQuantile(p)) return Verdict.no("not both operands scaled per tensor by a percentile");
+    return Verdict.yes("");
   }
 
   /** Operands (and a weight-gradient result) quantized, multiplied in fp32. */

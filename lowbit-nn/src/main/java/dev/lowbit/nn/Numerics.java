@@ -144,6 +144,13 @@ public final class Numerics {
     countIntegerGemm(2, overflows);
   }
 
+  private final UnpackStats unpackStats = new UnpackStats();
+
+  /** What the products run through IM-Unpack cost ({@code option unpack-bits}): the unpack ratios. */
+  public UnpackStats unpackStats() {
+    return unpackStats;
+  }
+
   /** Products on emulated multipliers / narrow accumulators: their events, biases and stage switch. */
   public EmulatedProducts emulated() {
     EmulatedProducts e = emulated;
@@ -299,7 +306,9 @@ public final class Numerics {
     Optional<Quantizer> z = lookup(layer, role);
     if (z.isEmpty() || shiftQuant != null || s.groups() != 1) return Optional.empty();
     Quantizer q = z.get();
-    if (PlanRules.codeBits(q) != 0 || PlanRules.codeWidth(q) != 0 || !emulated().plain(layer)) return Optional.empty();
+    if (PlanRules.codeBits(q) != 0 || PlanRules.codeWidth(q) != 0 || PlanRules.quantile(q) || !emulated().plain(layer)) {
+      return Optional.empty();
+    }
     return z;
   }
 

@@ -67,6 +67,15 @@ final class PlanRules {
     return int8Codes(w) && !(w.granularity() instanceof Granularity.PerChannel ch && ch.axis() != 0);
   }
 
+  /**
+   * Whether a quantizer scales a whole tensor by a percentile of its magnitudes (IM-Unpack's RTN,
+   * {@link Granularity.Quantile}): its codes are int32 with one scale per tensor, taken by the wide
+   * integer and unpack engines only.
+   */
+  static boolean quantile(Quantizer q) {
+    return q.granularity() instanceof Granularity.Quantile;
+  }
+
   /** Whether a weight is scaled per output channel (else per tensor). */
   static boolean perChannel(Quantizer q) {
     return q.granularity() instanceof Granularity.PerChannel;
@@ -87,13 +96,13 @@ final class PlanRules {
    * IntCodes} encodes straight from a strided operand, or null.
    */
   static IntFormat directIntCodes(Quantizer q) {
-    return q.rounding() == Rounding.NEAREST_EVEN && q.format() instanceof IntFormat f && f.signed() && f.bits() <= 16
+    return !quantile(q) && q.rounding() == Rounding.NEAREST_EVEN && q.format() instanceof IntFormat f && f.signed() && f.bits() <= 16
         ? f : null;
   }
 
   /** The bits of a ShiftQuant error quantizer (dynamic signed integers of 2..8 bits), or 0. */
   static int shiftQuantErrorBits(Quantizer q) {
-    return q.format() instanceof IntFormat f && f.isDynamic() && f.signed() && f.bits() >= 2 && f.bits() <= 8 ? f.bits() : 0;
+    return !quantile(q) && q.format() instanceof IntFormat f && f.isDynamic() && f.signed() && f.bits() >= 2 && f.bits() <= 8 ? f.bits() : 0;
   }
 
   /** Whether the format has integer codes at all (integers, fixed point blocks), for plan reasons. */
@@ -108,7 +117,7 @@ final class PlanRules {
 
   /** 8 or 16 for a dynamic signed integer whose codes fit int8 / int16; 0 when the integer path does not apply. */
   static int codeWidth(Quantizer q) {
-    if (!(q.format() instanceof IntFormat f) || !f.isDynamic()) return 0;
+    if (!(q.format() instanceof IntFormat f) || !f.isDynamic() || quantile(q)) return 0;
     if (f.minCode() >= -128 && f.maxCode() <= 127) return 8;
     if (f.minCode() >= -32768 && f.maxCode() <= 32767) return 16;
     return 0;
@@ -118,6 +127,7 @@ final class PlanRules {
   static int scaleAxis(Quantizer q) {
     return switch (q.granularity()) {
       case Granularity.PerTensor t -> -1;
+      case Granularity.Quantile t -> -1;
       case Granularity.PerChannel ch -> ch.axis() < 0 ? ch.axis() + 2 : ch.axis();
       case Granularity.PerBlock bl -> 2;
     };
@@ -125,7 +135,7 @@ final class PlanRules {
 
   /** Whether a quantizer's codes can go to the integer kernels: 0 no, else the code bits (8 or 16). */
   static int codeBits(Quantizer q) {
-    if (q.rounding() != Rounding.NEAREST_EVEN) return 0;
+    if (q.rounding() != Rounding.NEAREST_EVEN || quantile(q)) return 0;
     if (q.format() instanceof BlockFormat bf) {
       boolean ok = bf.kind() == BlockFormat.Kind.DFP && bf.bits() <= 16 && bf.blockSize() == 0
           && q.granularity() instanceof Granularity.PerTensor;

@@ -15,6 +15,7 @@ import java.util.Map;
  * @param stages {@code accumulator-stages}: not set, one, or underflow-off-then-on
  * @param accumulatorGradient {@code accumulator-gradient}: which events cut a product's gradient
  * @param calibratedBias {@code accumulator-bias}: calibrated (true, the default) or fixed
+ * @param unpackBits {@code unpack-bits}: the width of IM-Unpack's GEMMs, or 0 (not set)
  */
 public record MethodOptions(
     LossScale lossScale,
@@ -23,7 +24,8 @@ public record MethodOptions(
     boolean l1Normalization,
     Stages stages,
     AccumulatorGradient accumulatorGradient,
-    boolean calibratedBias) {
+    boolean calibratedBias,
+    int unpackBits) {
 
   /** How the loss is scaled before the backward pass (static scale in {@code value}). */
   public record LossScale(Kind kind, double value) {
@@ -59,6 +61,7 @@ public record MethodOptions(
         "l1".equals(options.get("normalization")),
         stages,
         AccumulatorGradient.valueOf(options.getOrDefault("accumulator-gradient", "identity").toUpperCase(Locale.ROOT)),
-        !"fixed".equals(options.get("accumulator-bias")));
+        !"fixed".equals(options.get("accumulator-bias")),
+        Integer.parseInt(options.getOrDefault("unpack-bits", "0")));
   }
 }

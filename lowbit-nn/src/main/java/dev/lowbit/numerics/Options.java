@@ -22,6 +22,10 @@ import java.util.Map;
  *       gradient (§3.5, reconstructed).
  *   <li>{@code accumulator-bias}: {@code calibrated} (default: product and accumulator exponent
  *       biases from the largest product and the chunk size, §3.3) or {@code fixed} (as written).
+ *   <li>{@code unpack-bits}: 2..8 — every product whose operands have integer codes scaled per
+ *       tensor by a percentile ({@code per-tensor(quantile=B,distinct=D)}) runs through IM-Unpack on
+ *       b-bit GEMMs (Zeng, Sankaralingam, Singh, ICML 2024); the result is the same exact integer
+ *       product as without the option.
  * </ul>
  */
 public final class Options {
@@ -38,6 +42,7 @@ public final class Options {
     VALID.put("accumulator-stages", "one, underflow-off-then-on");
     VALID.put("accumulator-gradient", "identity, overflow, underflow, swamp, all");
     VALID.put("accumulator-bias", "calibrated, fixed");
+    VALID.put("unpack-bits", "an integer 2..8");
   }
 
   /** The known keys and, for each, what is valid. */
@@ -63,6 +68,7 @@ public final class Options {
       case "accumulator-stages" -> v.equals("one") || v.equals("underflow-off-then-on");
       case "accumulator-gradient" -> v.matches("identity|overflow|underflow|swamp|all");
       case "accumulator-bias" -> v.equals("calibrated") || v.equals("fixed");
+      case "unpack-bits" -> v.matches("[2-8]");
       default -> false;
     };
     if (!ok) {

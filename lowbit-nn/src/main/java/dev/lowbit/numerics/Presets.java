@@ -119,6 +119,23 @@ public final class Presets {
         """);
   }
 
+  static {
+    // IM-Unpack at the widths of its low-bit kernels (2, 4, 8) and 3; the RTN grid matched to the
+    // engine (D = 2^b - 1 values up to the 0.95-quantile), the paper's inference configuration
+    for (int b : new int[] {2, 3, 4, 8}) {
+      TEXT.put("unpack-int" + b, """
+          # Zeng, Sankaralingam, Singh, "IM-Unpack: Training and Inference with Arbitrarily Low Precision Integers", ICML 2024.
+          # Every GEMM on integers: both operands of each forward product and the output gradient
+          # RTN-quantized per tensor (0.95-quantile, %d values, no clipping, int32 codes); every
+          # product exact on %d-bit GEMMs after unpacking its heavy hitters (the same bits as exact
+          # int64 sums).
+          policy unpack-int%d
+          option unpack-bits %d
+          *  weight,activation,error  int32  rne  per-tensor(quantile=0.95,distinct=%d)
+          """.formatted((1 << b) - 1, b, b, b, (1 << b) - 1));
+    }
+  }
+
   /** The preset names, in table order. */
   public static List<String> names() {
     return List.copyOf(TEXT.keySet());

@@ -110,13 +110,17 @@ public sealed interface Spec {
   static String granularityText(Granularity g) {
     return switch (g) {
       case PerTensor t -> t.scaling() == Granularity.Scaling.AMAX ? "per-tensor(amax)" : "per-tensor";
+      case Granularity.Quantile q -> "per-tensor(quantile=" + q.beta() + ",distinct=" + q.distinct() + ")";
       case PerChannel c -> "per-channel(" + c.axis() + ")";
       case PerBlock b -> "per-block(" + b.size() + "," + b.axis() + ")";
     };
   }
 
-  String GRANULARITIES = "per-tensor, per-tensor(amax) (minifloats scaled by amax), per-channel(AXIS) (AXIS default 0), per-block(SIZE[,AXIS]) "
+  String GRANULARITIES = "per-tensor, per-tensor(amax) (minifloats scaled by amax), per-tensor(quantile=B,distinct=D) "
+      + "(integers scaled by the B-quantile of |x|, IM-Unpack's RTN), per-channel(AXIS) (AXIS default 0), per-block(SIZE[,AXIS]) "
       + "(AXIS default -1); also tensor, channel[:AXIS], block:SIZE[:AXIS]";
+
+  Pattern PER_TENSOR_QUANTILE = Pattern.compile("per-tensor\\(quantile=([0-9]*\\.?[0-9]+),distinct=([0-9]{1,9})\\)");
 
   Pattern PER_CHANNEL = Pattern.compile("per-channel(?:\\((-?\\d+)\\))?");
   Pattern PER_BLOCK = Pattern.compile("per-block\\((\\d+)(?:,(-?\\d+))?\\)");
@@ -138,10 +142,12 @@ public sealed interface Spec {
     try {
       if (t.equals("per-tensor")) return Granularity.perTensor();
       if (t.equals("per-tensor(amax)")) return Granularity.perTensorAmax();
+      Matcher q = PER_TENSOR_QUANTILE.matcher(t);
+      if (q.matches()) return new Granularity.Quantile(Double.parseDouble(q.group(1)), Integer.parseInt(q.group(2)));
       if (t.startsWith("per-tensor(") && t.endsWith(")")) {
         throw new IllegalArgumentException("unknown per-tensor scaling '"
             + t.substring("per-tensor(".length(), t.length() - 1) + "' in '" + token
-            + "'; valid: per-tensor, per-tensor(amax)");
+            + "'; valid: per-tensor, per-tensor(amax), per-tensor(quantile=B,distinct=D)");
       }
       Matcher m = PER_CHANNEL.matcher(t);
       if (m.matches()) return Granularity.perChannel(m.group(1) == null ? 0 : Integer.parseInt(m.group(1)));

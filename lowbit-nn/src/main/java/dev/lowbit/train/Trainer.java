@@ -522,6 +522,13 @@ public final class Trainer {
     m.put("warmup_wait_s", warmupWait / 1e3);
     m.put("convolutions", convolutions());
     m.put("plan", numerics.plans());
+    if (!numerics.unpackStats().rows().isEmpty()) { // IM-Unpack's cost: b-bit multiply-adds over the original ones
+      LinkedHashMap<String, Object> u = new LinkedHashMap<>();
+      u.put("bits", numerics.policy().methods().unpackBits());
+      u.put("ratio", numerics.unpackStats().ratio());
+      u.put("products", numerics.unpackStats().rows());
+      m.put("unpack", u);
+    }
     m.put("cpus", Runtime.getRuntime().availableProcessors());
     m.put("settings", Kernels.settings().nonDefaults()); // the -Dlowbit.* settings not at their default
     AtomicFiles.writeString(cfg.out().resolve(SUMMARY), Json.write(m) + "\n");

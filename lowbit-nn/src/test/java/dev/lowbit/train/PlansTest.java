@@ -35,6 +35,10 @@ class PlansTest {
       shiftquant4  integer              | shiftquant           | shiftquant
       shiftquant8  integer              | shiftquant           | shiftquant
       acc12        emulated             | fp32                 | fp32
+      unpack-int2  unpack               | unpack               | unpack
+      unpack-int3  unpack               | unpack               | unpack
+      unpack-int4  unpack               | unpack               | unpack
+      unpack-int8  unpack               | unpack               | unpack
       """;
 
   @AfterEach
