@@ -32,12 +32,26 @@ class UnpackTrainingTest {
   }
 
   private Path train(String name, String policy) {
+    return train(name, policy, "mlp", "1", "384", "128");
+  }
+
+  private Path train(String name, String policy, String model, String epochs, String images, String test) {
     Path out = dir.resolve(name);
-    SweepCommandTest.Result r = SweepCommandTest.run("train", "--backend", "java", "--model", "mlp", "--policy", policy,
-        "--epochs", "1", "--limit-train", "384", "--limit-test", "128", "--batch", "64", "--seed", "1", "--threads", "2",
-        "--out", out.toString());
+    SweepCommandTest.Result r = SweepCommandTest.run("train", "--backend", "java", "--model", model, "--policy", policy,
+        "--epochs", epochs, "--limit-train", images, "--limit-test", test, "--batch", "64", "--seed", "1",
+        "--threads", "2", "--out", out.toString());
     assertEquals(0, r.rc(), name + ": " + r.err());
     return out;
+  }
+
+  /** The preset's policy as a file without its unpack option: the same quantization on the exact int64 engine. */
+  private Path twin(String preset) throws Exception {
+    Path policy = dir.resolve(preset + "-twin.policy");
+    String text = Presets.text(preset).replace("option unpack-bits " + preset.substring("unpack-int".length()) + "\n", "")
+        .replace("policy " + preset, "policy " + preset + "-twin");
+    assertTrue(!text.contains("unpack-bits"), text);
+    Files.writeString(policy, text);
+    return policy;
   }
 
   /** metrics.jsonl without timings, paths and the policy's name (the two runs name their policies apart). */
@@ -55,11 +69,7 @@ class UnpackTrainingTest {
   @Test
   @SuppressWarnings("unchecked")
   void unpackInt4TrainsToTheExactEnginesBitsAndReportsItsRatios() throws Exception {
-    Path policy = dir.resolve("rtn4.policy");
-    String text = Presets.text("unpack-int4").replace("option unpack-bits 4\n", "").replace("policy unpack-int4", "policy rtn4");
-    assertTrue(!text.contains("unpack-bits"), text);
-    Files.writeString(policy, text);
-    Path unpack = train("unpack", "unpack-int4"), exact = train("exact", policy.toString());
+    Path unpack = train("unpack", "unpack-int4"), exact = train("exact", twin("unpack-int4").toString());
     assertEquals(GoldenDigestsTest.weightsDigest(exact), GoldenDigestsTest.weightsDigest(unpack), "final weights");
     List<Object> mu = metrics(unpack), me = metrics(exact);
     assertTrue(mu.size() >= 2, mu.toString());
@@ -79,5 +89,15 @@ class UnpackTrainingTest {
     }
     Map<String, Object> plain = (Map<String, Object>) Json.parse(Files.readString(exact.resolve("summary.json")));
     assertTrue(!plain.containsKey("unpack"), "no unpack section without the option");
+  }
+
+  /** The acceptance run: the CNN, 2 epochs on 10,000 images, under unpack-int4 and its plain integer twin. */
+  @Test
+  @org.junit.jupiter.api.Tag("slow")
+  void unpackInt4TrainsTheCnnBitIdenticallyToItsTwin() throws Exception {
+    Path unpack = train("cnn-unpack", "unpack-int4", "cnn", "2", "10000", "500");
+    Path exact = train("cnn-exact", twin("unpack-int4").toString(), "cnn", "2", "10000", "500");
+    assertEquals(GoldenDigestsTest.weightsDigest(exact), GoldenDigestsTest.weightsDigest(unpack), "final weights");
+    assertEquals(metrics(exact), metrics(unpack), "metrics without timings");
   }
 }
