@@ -67,19 +67,20 @@ final class UnpackAnalysis {
     return new Quantized(p, new IntMatrix(p.calls() * p.m(), p.k(), a), new IntMatrix(p.calls() * p.k(), p.n(), b));
   }
 
-  /** Whether BOTH is run on this product (see {@link #BOTH_MAX_ENTRIES}). */
-  static boolean bothRuns(ProductCapture.Captured p) {
-    return (long) p.m() * p.k() + (long) p.k() * p.n() <= BOTH_MAX_ENTRIES;
+  /** Whether BOTH is run on this product: at most {@code maxEntries} entries of A and B per slice. */
+  static boolean bothRuns(ProductCapture.Captured p, long maxEntries) {
+    return (long) p.m() * p.k() + (long) p.k() * p.n() <= maxEntries;
   }
 
   /**
    * The rows of one product at each of {@code bits}. A product of several slices has each
    * strategy's ratio over all of them (MAC-weighted; the slices are of one shape, so their mean)
-   * and one pick for the whole product.
+   * and one pick for the whole product. BOTH is skipped (NaN) on a product larger than {@code
+   * bothMaxEntries} ({@link #bothRuns}).
    */
-  static List<Row> analyze(Quantized q, int[] bits) {
+  static List<Row> analyze(Quantized q, int[] bits, long bothMaxEntries) {
     ProductCapture.Captured p = q.product();
-    boolean both = bothRuns(p);
+    boolean both = bothRuns(p, bothMaxEntries);
     List<Row> rows = new ArrayList<>();
     for (int b : bits) {
       Map<Strategy, Double> ratios = new EnumMap<>(Strategy.class);

@@ -182,8 +182,9 @@ public final class UnpackCommand implements Callable<Integer> {
     for (int i = 0; i < products.size(); i++) {
       ProductCapture.Captured p = products.get(i);
       progress(err, tty, i, products.size(), p);
-      if (!UnpackAnalysis.bothRuns(p)) skipped.add(p.layer() + " " + p.product());
-      rows.addAll(UnpackAnalysis.analyze(UnpackAnalysis.quantize(p, beta, distinct), bitWidths));
+      if (!UnpackAnalysis.bothRuns(p, UnpackAnalysis.BOTH_MAX_ENTRIES)) skipped.add(p.layer() + " " + p.product());
+      rows.addAll(UnpackAnalysis.analyze(UnpackAnalysis.quantize(p, beta, distinct), bitWidths,
+          UnpackAnalysis.BOTH_MAX_ENTRIES));
     }
     if (tty) err.print("\r\033[K");
     err.flush();

@@ -199,6 +199,26 @@ class UnpackCommandTest {
     find(rows, "patch", "backward-weight", 5);
   }
 
+  /** A product above the size limit of the greedy BOTH gets no BOTH ratio; the chooser picks among row and column. */
+  @Test
+  void bothIsSkippedAboveTheLimit() {
+    float[] a = new float[6 * 5], b = new float[5 * 4];
+    for (int i = 0; i < a.length; i++) a[i] = (float) Math.sin(7 * i) * (i % 7 == 0 ? 9 : 1);
+    for (int i = 0; i < b.length; i++) b[i] = (float) Math.cos(3 * i);
+    ProductCapture.Captured p = new ProductCapture.Captured("x", "forward", 6, 5, 4, List.of(a), List.of(b));
+    UnpackAnalysis.Quantized q = UnpackAnalysis.quantize(p, 0.95, 15);
+    UnpackAnalysis.Row full = UnpackAnalysis.analyze(q, new int[] {3}, 6 * 5 + 5 * 4).get(0);
+    UnpackAnalysis.Row cut = UnpackAnalysis.analyze(q, new int[] {3}, 6 * 5 + 5 * 4 - 1).get(0);
+    assertFalse(full.bothSkipped());
+    assertTrue(cut.bothSkipped());
+    assertEquals(full.ratio(Strategy.ROW), cut.ratio(Strategy.ROW));
+    assertEquals(full.ratio(Strategy.COLUMN), cut.ratio(Strategy.COLUMN));
+    assertEquals(Math.min(cut.ratio(Strategy.ROW), cut.ratio(Strategy.COLUMN)), cut.pickRatio());
+    assertTrue(UnpackReport.table(List.of(cut)).contains(" skipped "), UnpackReport.table(List.of(cut)));
+    assertTrue(UnpackReport.csv("m", List.of(cut)).contains(",,"), "an empty ratio_both cell");
+    assertTrue(Double.isNaN(UnpackAnalysis.overall(List.of(cut), 3, Strategy.BOTH)));
+  }
+
   /** Runs unpack with bad input: exit code 2, one error line naming the problem, nothing written. */
   private static String bad(String... args) {
     Path out = shared.resolve("bad-" + Math.abs(String.join(" ", args).hashCode()));
