@@ -247,5 +247,9 @@ class UnpackCommandTest {
     Path corrupt = shared.resolve("corrupt.safetensors");
     Files.write(corrupt, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
     assertTrue(bad("--checkpoint", corrupt.toString()).contains(corrupt + ": corrupt safetensors header"));
+    Path mlp = shared.resolve("mlp-weights.safetensors");
+    dev.lowbit.io.Safetensors.write(mlp, Models.create("mlp", 0).stateDict(), Map.of("model", "mlp"));
+    assertTrue(bad("--model", "cnn", "--checkpoint", mlp.toString())
+        .contains("--checkpoint " + mlp + ": checkpoint is for model 'mlp', not 'cnn'"));
   }
 }
