@@ -29,6 +29,9 @@ final class UnpackReport {
   static final List<String> TABLE_HEADER = List.of("layer", "product", "m×k×n", "b", "heavy A %", "heavy B %",
       "row", "column", "both", "pick");
 
+  /** The strategies in the order of the tables' columns. */
+  static final List<Strategy> ORDER = List.of(Strategy.ROW, Strategy.COLUMN, Strategy.BOTH);
+
   /** What the page says about the run above its plot and table. */
   record Context(String model, String weights, String setup, String note) {}
 
@@ -110,7 +113,7 @@ final class UnpackReport {
     c.getStyler().setYAxisLogarithmic(true);
     double[] x = new double[bits.length];
     for (int i = 0; i < bits.length; i++) x[i] = bits[i];
-    List<Strategy> series = new ArrayList<>(List.of(Strategy.values()));
+    List<Strategy> series = new ArrayList<>(ORDER);
     series.add(null);
     for (Strategy s : series) {
       double[] y = new double[bits.length];
@@ -132,11 +135,11 @@ final class UnpackReport {
     if (!ctx.note().isEmpty()) sb.append("<p>").append(Report.esc(ctx.note())).append("</p>\n");
     sb.append("<h2>Overall</h2>\n<p>MAC-weighted unpack ratio of the chooser's picks: ")
         .append(Report.esc(summary(rows, bits))).append(".</p>\n<table>\n<tr><th>b</th>");
-    for (Strategy s : Strategy.values()) sb.append("<th>").append(s.spec()).append("</th>");
+    for (Strategy s : ORDER) sb.append("<th>").append(s.spec()).append("</th>");
     sb.append("<th>chooser</th></tr>\n");
     for (int b : bits) {
       sb.append("<tr><td class=\"n\">").append(b).append("</td>");
-      for (Strategy s : Strategy.values()) {
+      for (Strategy s : ORDER) {
         sb.append("<td class=\"n\">").append(ratio(UnpackAnalysis.overall(rows, b, s))).append("</td>");
       }
       sb.append("<td class=\"n\">").append(ratio(UnpackAnalysis.overall(rows, b, null))).append("</td></tr>\n");
