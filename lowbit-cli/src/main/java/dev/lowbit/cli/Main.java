@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       TrainCommand.class,
       SweepCommand.class,
       PlanCommand.class,
+      UnpackCommand.class,
     })
 public final class Main implements Runnable {
 

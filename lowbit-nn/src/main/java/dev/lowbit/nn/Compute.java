@@ -40,6 +40,12 @@ public final class Compute {
   static volatile Numerics.Observer observer; // tests only
   static volatile boolean integerPathOff; // tests only: compare the integer path with fake quantization
   static volatile boolean earlyQuantizationOff; // tests only: quantize convolution columns, not inputs, and fc operands per product
+  static volatile ProductObserver productObserver; // null (the normal case): no cost beyond one read per product
+
+  /** Installs the observer every later product is shown to ({@link ProductObserver}); null for none. */
+  public static void observeProducts(ProductObserver o) {
+    productObserver = o;
+  }
 
   /** Installs the numerics every later product uses; null for plain fp32. */
   public static void setNumerics(Numerics n) {
@@ -57,6 +63,8 @@ public final class Compute {
    * {@link Numerics#plan}): its engines run the call in order until one takes it.
    */
   public static void gemm(ProductPlan.Site site, GemmCall call) {
+    ProductObserver po = productObserver;
+    if (po != null) po.product(site, call);
     Numerics q = numerics;
     if (q == null) {
       GemmEngines.Fp32.sgemm(site, call);

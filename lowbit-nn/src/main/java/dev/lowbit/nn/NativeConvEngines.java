@@ -35,7 +35,7 @@ public final class NativeConvEngines {
 
     @Override
     public Verdict accepts(Numerics q, String layer, ConvSpec s) {
-      if (Compute.observer != null) return Verdict.no("observed (tests)");
+      if (Compute.observer != null || Compute.productObserver != null) return Verdict.no("observed: products as GEMMs");
       if (q != null && !ConvEngines.nativeConvolution(q, layer, s)) return Verdict.no("the policy's quantizers need im2col");
       if (!k.supports(s)) return Verdict.no("the backend declines " + s);
       return Verdict.yes(q == null || q.quantizesNothing(layer)

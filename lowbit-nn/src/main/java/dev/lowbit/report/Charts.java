@@ -14,8 +14,8 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.Styler;
 
-/** The report's plots, rendered headless by XChart into PNG bytes. */
-final class Charts {
+/** The report's plots, rendered headless by XChart into PNG bytes; {@link #xy} and {@link #png} for other reports. */
+public final class Charts {
 
   static {
     // before any AWT class loads: no display is needed or wanted
@@ -24,10 +24,10 @@ final class Charts {
 
   private Charts() {}
 
-  static final int WIDTH = 760, HEIGHT = 440;
+  public static final int WIDTH = 760, HEIGHT = 440;
 
   /** One rendered plot. */
-  record Png(String title, byte[] bytes, int width, int height) {}
+  public record Png(String title, byte[] bytes, int width, int height) {}
 
   /** Loss and accuracy curves per policy, final accuracy vs bits per weight, and time per policy. */
   static List<Png> render(List<Report.Group> groups, boolean withModel) {
@@ -79,7 +79,8 @@ final class Charts {
     return out;
   }
 
-  private static XYChart xy(String title, String x, String y) {
+  /** A line chart in the report's style, legend to the right. */
+  public static XYChart xy(String title, String x, String y) {
     XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(x).yAxisTitle(y).build();
     style(c.getStyler());
     c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
@@ -98,10 +99,14 @@ final class Charts {
   }
 
   private static void add(List<Png> out, String title, Chart<?, ?> chart) {
-    if (chart.getSeriesMap().isEmpty()) return;
+    if (!chart.getSeriesMap().isEmpty()) out.add(png(title, chart));
+  }
+
+  /** Renders {@code chart} as PNG. */
+  public static Png png(String title, Chart<?, ?> chart) {
     try {
-      out.add(new Png(title, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG),
-          chart.getWidth(), chart.getHeight()));
+      return new Png(title, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG),
+          chart.getWidth(), chart.getHeight());
     } catch (IOException e) {
       throw new UncheckedIOException("rendering the plot '" + title + "'", e);
     }

@@ -264,14 +264,8 @@ public final class Report {
   public static String html(List<RunResult> runs) {
     List<Group> gs = groups(runs);
     boolean models = gs.stream().map(Group::model).distinct().count() > 1;
-    StringBuilder sb = new StringBuilder();
-    sb.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-        .append("<title>lowbit report</title>\n<style>\n")
-        .append("body{font-family:sans-serif;margin:2em;max-width:1100px;color:#222}\n")
-        .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px}\n")
-        .append("td.n{text-align:right}th{background:#eee}img{display:block;margin:1em 0;max-width:100%}\n")
-        .append("</style>\n</head>\n<body>\n<h1>lowbit report</h1>\n<p>")
-        .append(runs.size()).append(" runs, generated ")
+    StringBuilder sb = new StringBuilder(htmlHead("lowbit report")).append("<p>");
+    sb.append(runs.size()).append(" runs, generated ")
         .append(esc(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))).append(".</p>\n");
     sb.append("<h2>Summary by policy</h2>\n<p>Final test accuracy: mean ± sample standard deviation over "
         + "seeds. Time ratios over the fp32 runs' (— without fp32 runs): mean wall time per run (start-up, warm-up "
@@ -307,17 +301,32 @@ public final class Report {
           .append(esc(fmt("%.1f", r.wallSeconds()))).append("</td><td>").append(esc(r.source()))
           .append("</td></tr>\n");
     }
-    sb.append("</table>\n")
-        // lets a headless browser (and the tests) confirm that every embedded plot decoded
-        .append("<script>\nwindow.addEventListener('load', function () {\n")
-        .append("  var imgs = document.images, ok = 0;\n")
-        .append("  for (var i = 0; i < imgs.length; i++) if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++;\n")
-        .append("  document.documentElement.setAttribute('data-images-loaded', ok + '/' + imgs.length);\n")
-        .append("});\n</script>\n</body>\n</html>\n");
+    sb.append("</table>\n").append(htmlTail());
     return sb.toString();
   }
 
-  static String esc(String s) {
+  /** The end of a report page: a script that marks how many of its images decoded, then the closing tags. */
+  public static String htmlTail() {
+    // lets a headless browser (and the tests) confirm that every plot decoded
+    return "<script>\nwindow.addEventListener('load', function () {\n"
+        + "  var imgs = document.images, ok = 0;\n"
+        + "  for (var i = 0; i < imgs.length; i++) if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++;\n"
+        + "  document.documentElement.setAttribute('data-images-loaded', ok + '/' + imgs.length);\n"
+        + "});\n</script>\n</body>\n</html>\n";
+  }
+
+  /** The start of a report page in this report's style: doctype, head with the styles, body and the title as h1. */
+  public static String htmlHead(String title) {
+    return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + esc(title)
+        + "</title>\n<style>\n"
+        + "body{font-family:sans-serif;margin:2em;max-width:1100px;color:#222}\n"
+        + "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px}\n"
+        + "td.n{text-align:right}th{background:#eee}img{display:block;margin:1em 0;max-width:100%}\n"
+        + "</style>\n</head>\n<body>\n<h1>" + esc(title) + "</h1>\n";
+  }
+
+  /** {@code s} with the HTML special characters escaped. */
+  public static String esc(String s) {
     StringBuilder sb = new StringBuilder(s.length());
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);

@@ -87,15 +87,23 @@ public final class FineTune {
 
   /** Loads the pretrained model weights of --init (a checkpoint file or a run directory). */
   void loadInit(Module model, String modelName) throws IOException {
-    Path file = Files.isDirectory(init) ? init.resolve(Trainer.CHECKPOINT) : init;
+    loadWeights("--init", init, model, modelName);
+  }
+
+  /**
+   * Loads the model weights of a checkpoint {@code lowbit train} wrote ({@code path}: the file or
+   * its run directory) into {@code model}; errors name {@code flag} and the file.
+   */
+  public static void loadWeights(String flag, Path path, Module model, String modelName) throws IOException {
+    Path file = Files.isDirectory(path) ? path.resolve(Trainer.CHECKPOINT) : path;
     if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException("--init " + init + ": no checkpoint (expected a run directory with "
+      throw new IllegalArgumentException(flag + " " + path + ": no checkpoint (expected a run directory with "
           + Trainer.CHECKPOINT + " or a .safetensors file)");
     }
     Safetensors.Header h = Safetensors.header(file);
     String m = h.metadata().get("model");
     if (m != null && !m.equals(modelName)) {
-      throw new IllegalArgumentException("--init " + file + ": checkpoint is for model '" + m + "', not '" + modelName + "'");
+      throw new IllegalArgumentException(flag + " " + file + ": checkpoint is for model '" + m + "', not '" + modelName + "'");
     }
     // only the model's tensors are read; a training checkpoint's optimizer state is skipped unread
     LinkedHashMap<String, Tensor> state = h.read(model.stateDict(), name -> name.startsWith(Trainer.OPT_PREFIX)).tensors();
