@@ -78,10 +78,18 @@ final class ShiftQuantGemm {
   }
 
   /**
-   * The errors x (one compact rows × cols matrix, offset 0 of its stream) ShiftQuant-ed once for
-   * the backward products {@code users} (null ones skipped), all run by this method's engine and
-   * naming one channel axis; null when that does not hold or x holds NaN or infinity (each
-   * product then quantizes for itself, or the float path carries the NaN to the loss).
+   * The ShiftQuant codes of each slice of a batched error tensor (attention's per-head errors),
+   * slice i being the compact matrix at offset i·rows·cols; the tape's values are theirs,
+   * dequantized, laid out as the errors.
+   */
+  record Slices(ShiftQuant.Result[] results) implements QuantizedTensor.MethodCodes {}
+
+  /**
+   * The errors x (compact rows × cols matrices, {@code o.slices()} of them back to back, each
+   * quantized with the stream of its offset as a product would) ShiftQuant-ed once for the backward
+   * products {@code users} (null ones skipped), all run by this method's engine and naming one
+   * channel axis; null when that does not hold or x holds NaN or infinity (each product then
+   * quantizes for itself, or the float path carries the NaN to the loss).
    */
   QuantizedTensor quantized(Numerics q, Numerics.Operand o, float[] x, ProductPlan.Site... users) {
     ShiftQuant.Layout layout = null;
@@ -93,17 +101,23 @@ final class ShiftQuantGemm {
       if (layout != null && !layout.equals(l)) return null;
       layout = l;
     }
-    Bits b = layout == null || o.slices() != 1 ? null : bits(q, o.layer());
+    Bits b = layout == null ? null : bits(q, o.layer());
     if (b == null) return null;
-    ShiftQuant.Result sq;
+    int size = o.rows() * o.cols();
+    ShiftQuant.Result[] results = new ShiftQuant.Result[o.slices()];
+    float[] values = o.slices() == 1 ? null : new float[size * o.slices()];
     try {
-      sq = ShiftQuant.quantize(x.clone(), layout, b.bits(), b.maxShift(), b.rule().rounding(), q.seed(),
-          q.stream(o.layer(), Role.ERROR, 0));
+      for (int i = 0; i < results.length; i++) {
+        results[i] = ShiftQuant.quantize(java.util.Arrays.copyOfRange(x, i * size, (i + 1) * size), layout, b.bits(),
+            b.maxShift(), b.rule().rounding(), q.seed(), q.stream(o.layer(), Role.ERROR, i * size));
+        if (values != null) System.arraycopy(results[i].dequantize(), 0, values, i * size, size);
+      }
     } catch (IllegalArgumentException nonFinite) {
       return null;
     }
-    q.countQuantized(1);
-    return QuantizedTensor.ofMethod(b.rule(), sq.dequantize(), sq);
+    q.countQuantized(results.length);
+    return results.length == 1 ? QuantizedTensor.ofMethod(b.rule(), results[0].dequantize(), results[0])
+        : QuantizedTensor.ofMethod(b.rule(), values, new Slices(results));
   }
 
   /** Runs the product when it is a backward product with an error operand; false leaves it to the caller. */
@@ -133,7 +147,13 @@ final class ShiftQuantGemm {
     ShiftQuant.Result sq = null;
     boolean taken = onTape != null && onTape.methodCodes() instanceof ShiftQuant.Result r && r.layout().equals(layout)
         && eOff == 0 && eLd == eCols;
-    if (taken) {
+    int slice = eRows * eCols == 0 ? -1 : eOff / (eRows * eCols);
+    if (!taken && onTape != null && onTape.methodCodes() instanceof Slices sl && eLd == eCols
+        && eOff % (eRows * eCols) == 0 && slice < sl.results().length && sl.results()[slice].layout().equals(layout)) {
+      taken = true;
+      sq = sl.results()[slice]; // attention's errors, ShiftQuant-ed slice by slice once for both backward products
+      q.countCodesTaken(1);
+    } else if (taken) {
       sq = (ShiftQuant.Result) onTape.methodCodes(); // the layer ShiftQuant-ed the errors once for both backward products
       q.countCodesTaken(1);
     } else {
@@ -176,6 +196,7 @@ final class ShiftQuantGemm {
     }
     if (eo == null && fastCodes == null) { // fp32 product of the ShiftQuant-ed error and the (fake-quantized) other operand
       float[] ed = taken ? onTape.values() : sq.dequantize(); // the tape's values are its codes dequantized
+      int edOff = taken ? eOff : 0;
       float[] od = o;
       int odOff = oOff, odLd = oLd;
       if (oqo.isPresent()) {
@@ -184,9 +205,9 @@ final class ShiftQuantGemm {
         odLd = oCols;
       }
       if (errA) {
-        Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, ed, 0, eCols, od, odOff, odLd, accumulate ? 1f : 0f, c, cOff, ldc);
+        Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, ed, edOff, eCols, od, odOff, odLd, accumulate ? 1f : 0f, c, cOff, ldc);
       } else {
-        Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, od, odOff, odLd, ed, 0, eCols, accumulate ? 1f : 0f, c, cOff, ldc);
+        Kernels.gemm().sgemm(transA, transB, m, n, k, 1f, od, odOff, odLd, ed, edOff, eCols, accumulate ? 1f : 0f, c, cOff, ldc);
       }
       return true;
     }

@@ -63,6 +63,38 @@ class ShiftQuantGemmTest {
     assertEquals(4, n.codesTaken.get(), "both backward products of both layers take the errors' ShiftQuant codes from the tape");
   }
 
+  /**
+   * Attention's batched errors are ShiftQuant-ed once, slice by slice, on the tape, and both
+   * backward products of every slice take those codes: the same bits as each product quantizing
+   * its own slice.
+   */
+  @Test
+  void attentionsSlicedErrorsAreShiftQuantedOnceForBothProducts() {
+    float[][] grads = new float[2][];
+    long[] taken = new long[2];
+    for (int pass = 0; pass < 2; pass++) {
+      Compute.earlyQuantizationOff = pass == 1; // pass 1: every product quantizes its own operands
+      try {
+        Numerics n = new Numerics(Presets.get("shiftquant4"), 3);
+        Compute.setNumerics(n);
+        SplittableRandom r = new SplittableRandom(9);
+        dev.lowbit.autograd.Var a = new dev.lowbit.autograd.Var(ComputePolicyTest.randn(r, 2, 3, 5, 8), true);
+        dev.lowbit.autograd.Var b = new dev.lowbit.autograd.Var(ComputePolicyTest.randn(r, 2, 3, 6, 8), true);
+        dev.lowbit.autograd.Var y = Compute.bmm("attn", a, b, true); // 6 slices of 5×8 · (6×8)ᵀ
+        dev.lowbit.autograd.Ops.mse(y, new dev.lowbit.tensor.Tensor(new float[y.size()], y.shape())).backward();
+        grads[pass] = new float[a.size() + b.size()];
+        System.arraycopy(a.grad(), 0, grads[pass], 0, a.size());
+        System.arraycopy(b.grad(), 0, grads[pass], a.size(), b.size());
+        taken[pass] = n.codesTaken.get();
+      } finally {
+        Compute.earlyQuantizationOff = false;
+      }
+    }
+    assertArrayEquals(grads[1], grads[0], "tape codes and per-product codes give the same gradients");
+    assertEquals(12, taken[0], "both backward products of each of the 6 slices take the tape's codes");
+    assertEquals(0, taken[1]);
+  }
+
   /** dX = G·W under shiftquant4 equals the fp64 product of ShiftQuant(G) and int4(W), to fp rounding. */
   @Test
   void backwardProductsAreTheGroupQuantizedProductsAndShareOneQuantizedError() {
