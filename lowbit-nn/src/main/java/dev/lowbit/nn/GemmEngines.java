@@ -98,8 +98,7 @@ final class GemmEngines {
 
     @Override
     public boolean run(ProductPlan p, GemmCall c) {
-      Site s = p.site();
-      return q.shiftQuant.gemm(q, s, c);
+      return q.shiftQuant.gemm(q, p, c);
     }
   }
 

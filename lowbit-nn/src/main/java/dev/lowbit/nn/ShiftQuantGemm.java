@@ -63,7 +63,11 @@ final class ShiftQuantGemm {
   private record Bits(int bits, int maxShift, Quantizer rule) {}
 
   private Bits bits(Numerics q, String layer) {
-    Optional<Quantizer> oqe = q.lookup(layer, Role.ERROR);
+    return bits(q.lookup(layer, Role.ERROR));
+  }
+
+  /** The bits and K of an error quantizer, or null when it is no ShiftQuant container. */
+  private Bits bits(Optional<Quantizer> oqe) {
     int bits = oqe.isEmpty() ? 0 : PlanRules.shiftQuantErrorBits(oqe.get());
     if (bits == 0) return null;
     int maxShift = maxShiftOption >= 0 ? maxShiftOption : ShiftQuant.defaultMaxShift(bits);
@@ -120,8 +124,12 @@ final class ShiftQuantGemm {
         : QuantizedTensor.ofMethod(b.rule(), values, new Slices(results));
   }
 
-  /** Runs the product when it is a backward product with an error operand; false leaves it to the caller. */
-  boolean gemm(Numerics q, ProductPlan.Site site, GemmCall call) {
+  /**
+   * Runs the plan's product when it is a backward product with an error operand, the error and
+   * the other operand quantized as the plan says; false leaves it to the caller.
+   */
+  boolean gemm(Numerics q, ProductPlan plan, GemmCall call) {
+    ProductPlan.Site site = plan.site();
     String layer = site.layer();
     Product product = site.product();
     Role roleA = site.roleA(), roleB = site.roleB(), roleC = site.roleC();
@@ -135,8 +143,8 @@ final class ShiftQuantGemm {
     if (product != Product.BACKWARD_DATA && product != Product.BACKWARD_WEIGHT) return false;
     boolean errA = roleA == Role.ERROR;
     if (!errA && roleB != Role.ERROR) return false;
-    if (q.lookup(layer, roleC).isPresent()) return false; // a quantized result: the generic path does it
-    Bits bq = bits(q, layer);
+    if (plan.result().isPresent()) return false; // a quantized result: the generic path does it
+    Bits bq = bits(errA ? plan.a() : plan.b());
     if (bq == null) return false;
     int eRows = errA ? (transA ? k : m) : (transB ? n : k);
     int eCols = errA ? (transA ? m : k) : (transB ? k : n);
@@ -172,7 +180,7 @@ final class ShiftQuantGemm {
     int oCols = errA ? (transB ? k : n) : (transA ? m : k);
     float[] o = errA ? b : a;
     int oOff = errA ? bOff : aOff, oLd = errA ? ldb : lda;
-    Optional<Quantizer> oqo = q.lookup(layer, otherRole);
+    Optional<Quantizer> oqo = errA ? plan.b() : plan.a();
     int oWidth = oqo.map(PlanRules::codeWidth).orElse(0);
     boolean perTensor = oqo.isPresent() && PlanRules.perTensor(oqo.get());
     EncodedTensor eo = null;
