@@ -35,12 +35,12 @@ python3 - "$out" "$here/REPRODUCTIONS.md" "$(printf '%s\n' "${cmds[@]}")" <<'PY'
 import csv, datetime, json, os, subprocess, sys
 out, target, commands = sys.argv[1], sys.argv[2], sys.argv[3].strip().splitlines()
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
-rows = []
+rows, trained = [], {}
 for d in sorted(os.listdir(out)):
     if not d.startswith("unpack-"):
         continue
     model, beta = d[len("unpack-"):].split("-beta")
-    acc = json.load(open(os.path.join(out, "train-" + model, "summary.json"))).get("test_accuracy")
+    trained[model] = json.load(open(os.path.join(out, "train-" + model, "summary.json")))
     per_b = {}
     with open(os.path.join(out, d, "unpack.csv")) as f:
         for r in csv.DictReader(f):
@@ -68,6 +68,9 @@ block = ["<!-- unpack:begin -->",
          "ratios MAC-weighted over every forward, backward-data and backward-weight product of one "
          "training batch; heavy hitters: the mean fraction of entries with |x| ≥ 2^(b−1) over both operands):"
          % (datetime.date.today().isoformat(), cpu, os.environ.get("DISTINCT", "15")),
+         "",
+         "Models: " + ", ".join("%s trained %s epoch(s) in fp32, test accuracy %.4f" % (m, t["epochs"], t["test_accuracy"])
+                                for m, t in sorted(trained.items())) + ".",
          "",
          "| model | β | b | heavy hitters | row | column | both | chooser |",
          "|---|---|---|---|---|---|---|---|"] + rows + ["", "Commands:", "", "```"] + commands + ["```",
