@@ -65,9 +65,9 @@ public final class Unpack {
   /** UnpackRow (§1.6 of the spec): rows of {@code a} split until all entries fit {@code bits}. */
   public static Unpacked rows(IntMatrix a, int bits) {
     checkBits(bits);
-    Lines l = splitRows(a, new int[a.rows()], bits, false);
-    return new Unpacked(bits, new Int8Matrix(l.count, a.cols(), l.data), l.owner, l.exponent, identity(a.cols()),
-        new int[a.cols()]);
+    Lines l = Lines.of(rowLevels(a, bits), new int[a.rows()], bits);
+    return new Unpacked(bits, new Int8Matrix(l.count, a.cols(), l.splitRows(a)), l.owner, l.exponent,
+        identity(a.cols()), new int[a.cols()]);
   }
 
   /**
@@ -79,9 +79,9 @@ public final class Unpack {
   public static Unpacked columns(IntMatrix a, int[] innerExponent, int bits) {
     checkBits(bits);
     checkInner(a, innerExponent);
-    Lines l = splitRows(a.transpose(), innerExponent, bits, true);
-    return new Unpacked(bits, new Int8Matrix(a.rows(), l.count, l.data), identity(a.rows()), new int[a.rows()],
-        l.owner, l.exponent);
+    Lines l = Lines.of(columnLevels(a, bits), innerExponent, bits);
+    return new Unpacked(bits, new Int8Matrix(a.rows(), l.count, l.splitColumns(a)), identity(a.rows()),
+        new int[a.rows()], l.owner, l.exponent);
   }
 
   /**
@@ -108,53 +108,109 @@ public final class Unpack {
     return id;
   }
 
-  /** Split lines: b-bit data (a line per row, or per column when transposed), each line's owner and exponent. */
-  private record Lines(int count, byte[] data, int[] owner, int[] exponent) {}
-
-  /**
-   * The breadth-first row split in linear time: a row with L digits (L = the most any of its
-   * entries needs) yields L rows, one per level, and level k's rows come after all rows of lower
-   * levels, in the order of their original rows — the order the split-and-append loop produces.
-   * With {@code transposed} the output is written column-major: its lines become columns.
-   */
-  private static Lines splitRows(IntMatrix a, int[] t0, int bits, boolean transposed) {
+  /** Digits each row of {@code a} needs: those of its widest entry. */
+  private static int[] rowLevels(IntMatrix a, int bits) {
     int n = a.rows();
     int d = a.cols();
-    int[] data = a.data();
+    int[] x = a.data();
     int[] lv = new int[n];
-    int maxLevel = 0;
     for (int i = 0; i < n; i++) {
-      int l = 1;
-      for (int j = 0; j < d; j++) l = Math.max(l, levels(data[i * d + j], bits));
-      lv[i] = l;
-      maxLevel = Math.max(maxLevel, l);
+      int hi = 0;
+      int lo = 0;
+      for (int j = i * d; j < (i + 1) * d; j++) {
+        hi = Math.max(hi, x[j]);
+        lo = Math.min(lo, x[j]);
+      }
+      lv[i] = Math.max(levels(hi, bits), levels(lo, bits));
     }
-    int[] start = new int[maxLevel + 1]; // first output row of each level
+    return lv;
+  }
+
+  /** Digits each column of {@code a} needs, from a sweep over the rows in memory order. */
+  private static int[] columnLevels(IntMatrix a, int bits) {
+    int n = a.rows();
+    int d = a.cols();
+    int[] x = a.data();
+    int[] hi = new int[d];
+    int[] lo = new int[d];
     for (int i = 0; i < n; i++) {
-      for (int k = 0; k < lv[i]; k++) start[k + 1]++;
-    }
-    for (int k = 0; k < maxLevel; k++) start[k + 1] += start[k];
-    int count = start[maxLevel];
-    byte[] out = new byte[Math.multiplyExact(count, d)];
-    int[] owner = new int[count];
-    int[] exponent = new int[count];
-    int[] next = Arrays.copyOf(start, maxLevel);
-    int[] line = new int[d];
-    int mask = (1 << (bits - 1)) - 1;
-    for (int i = 0; i < n; i++) {
-      System.arraycopy(data, i * d, line, 0, d);
-      for (int k = 0; k < lv[i]; k++) {
-        int r = next[k]++;
-        owner[r] = i;
-        exponent[r] = t0[i] + k;
-        boolean last = k == lv[i] - 1;
-        for (int j = 0; j < d; j++) {
-          int v = line[j];
-          out[transposed ? j * count + r : r * d + j] = (byte) (last ? v : v & mask);
-          line[j] = v >> (bits - 1);
-        }
+      int o = i * d;
+      for (int j = 0; j < d; j++) {
+        hi[j] = Math.max(hi[j], x[o + j]);
+        lo[j] = Math.min(lo[j], x[o + j]);
       }
     }
-    return new Lines(count, out, owner, exponent);
+    int[] lv = new int[d];
+    for (int j = 0; j < d; j++) lv[j] = Math.max(levels(hi[j], bits), levels(lo[j], bits));
+    return lv;
+  }
+
+  /**
+   * The breadth-first split of lines (rows or columns) in linear time: a line with L digits (L =
+   * the most any of its entries needs; levels are monotone in |v|, so the line's extremes decide)
+   * yields L lines, one per level, and level k's lines come after all lines of lower levels, in
+   * the order of their original lines — the order the split-and-append loop produces. So level 0
+   * is the original lines in place. Line r holds digit {@code level} of line {@code owner[r]}:
+   * {@code (v >> shift[r]) & mask[r]}, the mask all ones for a line's last (signed) digit.
+   */
+  private record Lines(int count, int[] owner, int[] exponent, int[] shift, int[] mask) {
+
+    static Lines of(int[] lv, int[] t0, int bits) {
+      int n = lv.length;
+      int maxLevel = 0;
+      for (int l : lv) maxLevel = Math.max(maxLevel, l);
+      int[] start = new int[maxLevel + 1]; // first output line of each level
+      for (int i = 0; i < n; i++) {
+        for (int k = 0; k < lv[i]; k++) start[k + 1]++;
+      }
+      for (int k = 0; k < maxLevel; k++) start[k + 1] += start[k];
+      int count = start[maxLevel];
+      int[] owner = new int[count];
+      int[] exponent = new int[count];
+      int[] shift = new int[count];
+      int[] mask = new int[count];
+      int[] next = Arrays.copyOf(start, maxLevel);
+      int low = (1 << (bits - 1)) - 1;
+      for (int i = 0; i < n; i++) {
+        for (int k = 0; k < lv[i]; k++) {
+          int r = next[k]++;
+          owner[r] = i;
+          exponent[r] = t0[i] + k;
+          shift[r] = (bits - 1) * k; // at most 31: after 31 bits of shift nothing is heavy
+          mask[r] = k == lv[i] - 1 ? -1 : low;
+        }
+      }
+      return new Lines(count, owner, exponent, shift, mask);
+    }
+
+    /** The split of a's rows: count×d, row-major. */
+    byte[] splitRows(IntMatrix a) {
+      int d = a.cols();
+      int[] x = a.data();
+      byte[] out = new byte[Math.multiplyExact(count, d)];
+      for (int r = 0; r < count; r++) {
+        int from = owner[r] * d;
+        int to = r * d;
+        int s = shift[r];
+        int mk = mask[r];
+        for (int j = 0; j < d; j++) out[to + j] = (byte) ((x[from + j] >> s) & mk);
+      }
+      return out;
+    }
+
+    /** The split of a's columns: n×count, row-major, written row by row in memory order. */
+    byte[] splitColumns(IntMatrix a) {
+      int n = a.rows();
+      int d = a.cols();
+      int[] x = a.data();
+      byte[] out = new byte[Math.multiplyExact(n, count)];
+      for (int i = 0; i < n; i++) {
+        int from = i * d;
+        int to = i * count;
+        for (int j = 0; j < d; j++) out[to + j] = (byte) (x[from + j] & mask[j]); // level 0: line j is column j
+        for (int r = d; r < count; r++) out[to + r] = (byte) ((x[from + owner[r]] >> shift[r]) & mask[r]);
+      }
+      return out;
+    }
   }
 }

@@ -5,6 +5,7 @@ import dev.lowbit.kernel.Kernels;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Exact int32 GEMM {@code C = A·B} on b-bit GEMMs only, after IM-Unpack (Zeng, Sankaralingam,
@@ -63,7 +64,7 @@ public final class UnpackedGemm {
     } else {
       boolean both = strategy == Strategy.BOTH;
       Unpacked first = both ? Unpack.both(a, new int[a.cols()], bits) : Unpack.columns(a, new int[a.cols()], bits);
-      IntMatrix partner = b.transpose().gatherColumns(first.columnSource()); // B'ᵀ
+      IntMatrix partner = b.transposeRows(first.columnSource()); // B'ᵀ
       right = both ? Unpack.both(partner, first.columnExponent(), bits)
           : Unpack.columns(partner, first.columnExponent(), bits);
       int[] second = right.columnSource(); // indices into the first pass's inner dimension
@@ -71,7 +72,12 @@ public final class UnpackedGemm {
       for (int q = 0; q < second.length; q++) source[q] = first.columnSource()[second[q]];
       Int8Matrix a1 = first.matrix();
       byte[] a2 = new byte[a1.rows() * second.length]; // A'': A's columns duplicated like B's inner rows
-      Layout.gatherColumns(a1.rows(), a1.cols(), second, (to, from) -> a2[to] = a1.data()[from]);
+      byte[] a1d = a1.data();
+      int k1 = a1.cols();
+      int k2 = second.length;
+      for (int i = 0; i < a1.rows(); i++) {
+        for (int q = 0; q < k2; q++) a2[i * k2 + q] = a1d[i * k1 + second[q]];
+      }
       left = new Unpacked(bits, new Int8Matrix(a1.rows(), second.length, a2), first.rowOwner(), first.rowExponent(),
           source, right.columnExponent());
       right = new Unpacked(bits, right.matrix(), right.rowOwner(), right.rowExponent(), source,
@@ -95,7 +101,8 @@ public final class UnpackedGemm {
 
   /**
    * Evaluates the unpacked product with {@code gemm}'s int8 kernel: inner indices grouped by
-   * exponent (each group's columns of A'' and B''ᵀ gathered contiguously), each group cut into
+   * exponent (a group's columns of A'' and B''ᵀ read in place where they are contiguous, else
+   * gathered), each group cut into
    * chunks of at most {@link #maxInner} indices, each chunk's int32 result shifted and added into
    * the row and column of C its owners name. Returns C (n×m, row-major).
    *
@@ -109,28 +116,33 @@ public final class UnpackedGemm {
     int np = p.unpackedN();
     int dp = p.unpackedD();
     int mp = p.unpackedM();
-    int m = p.m();
     int[] rowShift = shifts(l.rowExponent(), sh, "row");
     int[] colShift = shifts(r.rowExponent(), sh, "column");
     int[] innerShift = shifts(p.innerExponent(), sh, "inner");
-    long[] c = new long[p.n() * m];
+    long[] c = new long[p.n() * p.m()];
     if (np == 0 || mp == 0 || dp == 0) return c;
     int[] order = byExponent(p.innerExponent());
     byte[] la = l.matrix().data();
     byte[] ra = r.matrix().data();
     int chunk = maxInner(bits);
     int[] cu = new int[np * mp];
+    Recombine rc = new Recombine(p, rowShift, colShift, cu, c);
     for (int start = 0; start < dp; ) {
       int end = start;
       int t = p.innerExponent()[order[start]];
       while (end < dp && p.innerExponent()[order[end]] == t) end++;
       int g = end - start;
-      byte[] lg = gather(la, np, dp, order, start, g);
-      byte[] rg = gather(ra, mp, dp, order, start, g);
+      // order is ascending within a group: its indices are contiguous iff they span g, and then
+      // the GEMM reads them in place (the exponent-0 block and each appended block of a split)
+      boolean inPlace = order[end - 1] - order[start] == g - 1;
+      byte[] lg = inPlace ? la : gather(la, np, dp, order, start, g);
+      byte[] rg = inPlace ? ra : gather(ra, mp, dp, order, start, g);
+      int off = inPlace ? order[start] : 0;
+      int ld = inPlace ? dp : g;
       for (int q = 0; q < g; q += chunk) {
         int k = Math.min(chunk, g - q);
-        gemm.gemmS8S8(false, true, np, mp, k, lg, q, g, rg, q, g, cu, 0, mp);
-        accumulate(cu, c, p, rowShift, colShift, innerShift[order[start]]);
+        gemm.gemmS8S8(false, true, np, mp, k, lg, off + q, ld, rg, off + q, ld, cu, 0, mp);
+        rc.add(innerShift[order[start]]);
       }
       start = end;
     }
@@ -162,23 +174,78 @@ public final class UnpackedGemm {
   private static byte[] gather(byte[] x, int rows, int cols, int[] order, int start, int g) {
     byte[] out = new byte[rows * g];
     for (int i = 0; i < rows; i++) {
-      for (int q = 0; q < g; q++) out[i * g + q] = x[i * cols + order[start + q]];
+      int from = i * cols;
+      int to = i * g;
+      for (int q = 0; q < g; q++) out[to + q] = x[from + order[start + q]];
     }
     return out;
   }
 
-  /** C[owner r][owner c] += cu[r][c] · 2^shift; a shift of 64 or more adds 0 modulo 2^64. */
-  private static void accumulate(int[] cu, long[] c, UnpackedProduct p, int[] rowShift, int[] colShift, int inner) {
-    int mp = p.unpackedM();
-    int m = p.m();
-    int[] rowOwner = p.left().rowOwner();
-    int[] colOwner = p.rightT().rowOwner();
-    for (int r = 0; r < p.unpackedN(); r++) {
-      int base = rowOwner[r] * m;
-      int sr = rowShift[r] + inner;
-      for (int k = 0; k < mp; k++) {
-        int s = sr + colShift[k];
-        if (s < 64) c[base + colOwner[k]] += (long) cu[r * mp + k] << s;
+  /** Outputs of at least this many entries are recombined on several threads. */
+  private static final int PARALLEL_ENTRIES = 1 << 16;
+
+  /**
+   * Adds a chunk's n'×m' int32 result {@code cu} into C: {@code C[owner r][owner k] += cu[r][k] ·
+   * 2^shift}, a shift of 64 or more adding 0 modulo 2^64. The leading columns of B''ᵀ that are
+   * B's own columns with exponent 0 (owner k = k, no shift) go by a loop the JIT vectorizes, split
+   * into column bands across threads (bands touch distinct entries of C); the remaining columns
+   * are scattered by owner afterwards on one thread, as they may land anywhere in C's rows.
+   */
+  private static final class Recombine {
+    private final int np, mp, m, plain;
+    private final int[] rowOwner, colOwner, rowShift, colShift, cu;
+    private final long[] c;
+
+    Recombine(UnpackedProduct p, int[] rowShift, int[] colShift, int[] cu, long[] c) {
+      np = p.unpackedN();
+      mp = p.unpackedM();
+      m = p.m();
+      rowOwner = p.left().rowOwner();
+      colOwner = p.rightT().rowOwner();
+      this.rowShift = rowShift;
+      this.colShift = colShift;
+      this.cu = cu;
+      this.c = c;
+      int k = 0;
+      while (k < mp && k < m && colOwner[k] == k && colShift[k] == 0) k++;
+      plain = k;
+    }
+
+    void add(int inner) {
+      int threads = Runtime.getRuntime().availableProcessors();
+      if (threads > 1 && (long) np * plain >= PARALLEL_ENTRIES) {
+        int band = (plain + threads - 1) / threads;
+        IntStream.range(0, threads).parallel()
+            .forEach(b -> plainColumns(inner, b * band, Math.min(plain, (b + 1) * band)));
+      } else {
+        plainColumns(inner, 0, plain);
+      }
+      if (plain < mp) scattered(inner);
+    }
+
+    private void plainColumns(int inner, int k0, int k1) {
+      for (int r = 0; r < np; r++) {
+        int s = rowShift[r] + inner;
+        if (s >= 64) continue;
+        int to = rowOwner[r] * m;
+        int from = r * mp;
+        if (s == 0) {
+          for (int k = k0; k < k1; k++) c[to + k] += cu[from + k];
+        } else {
+          for (int k = k0; k < k1; k++) c[to + k] += (long) cu[from + k] << s;
+        }
+      }
+    }
+
+    private void scattered(int inner) {
+      for (int r = 0; r < np; r++) {
+        int to = rowOwner[r] * m;
+        int from = r * mp;
+        int sr = rowShift[r] + inner;
+        for (int k = plain; k < mp; k++) {
+          int s = sr + colShift[k];
+          if (s < 64) c[to + colOwner[k]] += (long) cu[from + k] << s;
+        }
       }
     }
   }
