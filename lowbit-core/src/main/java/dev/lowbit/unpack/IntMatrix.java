@@ -47,9 +47,6 @@ public record IntMatrix(int rows, int cols, int[] data) {
     return new IntMatrix(rows, k, g);
   }
 
-  /** Tile edge of the blocked transpose: a tile's source rows and result rows stay in cache. */
-  private static final int TILE = 64;
-
   /**
    * The cols×index.length matrix whose column q is row {@code index[q]} of this one: {@code
    * transpose().gatherColumns(index)} in one blocked pass.
@@ -57,10 +54,10 @@ public record IntMatrix(int rows, int cols, int[] data) {
   IntMatrix transposeRows(int[] index) {
     int k = index.length;
     int[] t = new int[cols * k];
-    for (int q0 = 0; q0 < k; q0 += TILE) {
-      int q1 = Math.min(k, q0 + TILE);
-      for (int j0 = 0; j0 < cols; j0 += TILE) {
-        int j1 = Math.min(cols, j0 + TILE);
+    for (int q0 = 0; q0 < k; q0 += Unpack.TILE) {
+      int q1 = Math.min(k, q0 + Unpack.TILE);
+      for (int j0 = 0; j0 < cols; j0 += Unpack.TILE) {
+        int j1 = Math.min(cols, j0 + Unpack.TILE);
         for (int q = q0; q < q1; q++) {
           int from = index[q] * cols;
           for (int j = j0; j < j1; j++) t[j * k + q] = data[from + j];

@@ -85,6 +85,59 @@ public final class Unpack {
   }
 
   /**
+   * {@link #columns} of {@code B'ᵀ}, B' being the rows {@code source} of {@code b} ({@code
+   * b.transposeRows(source)}), without forming B'ᵀ: its columns are b's rows, so their digit
+   * counts are b's rows' and each entry's digit is read from b.
+   */
+  static Unpacked columnsOfRows(IntMatrix b, int[] source, int[] innerExponent, int bits) {
+    checkBits(bits);
+    if (innerExponent.length != source.length) {
+      throw new IllegalArgumentException(innerExponent.length + " inner exponents for " + source.length + " columns");
+    }
+    int[] byRow = rowLevels(b, bits);
+    int[] lv = new int[source.length];
+    for (int q = 0; q < lv.length; q++) lv[q] = byRow[source[q]];
+    Lines l = Lines.of(lv, innerExponent, bits);
+    int m = b.cols();
+    int d = b.rows();
+    int count = l.count;
+    int[] bt = b.transposeRows(identity(d)).data(); // m×d: row k of B'ᵀ gathers from row k of Bᵀ
+    int[] col = new int[count];
+    int plain = 0; // leading lines that are Bᵀ's own columns, undivided: a loop the JIT vectorizes
+    for (int r = 0; r < count; r++) {
+      col[r] = source[l.owner[r]];
+      if (plain == r && col[r] == r && l.shift[r] == 0) plain++;
+    }
+    int lead = plain;
+    byte[] out = new byte[Math.multiplyExact(m, count)];
+    parallel(m, (long) m * count, k -> {
+      int from = k * d;
+      int to = k * count;
+      for (int r = 0; r < lead; r++) out[to + r] = (byte) (bt[from + r] & l.mask[r]);
+      for (int r = lead; r < count; r++) out[to + r] = (byte) ((bt[from + col[r]] >> l.shift[r]) & l.mask[r]);
+    });
+    return new Unpacked(bits, new Int8Matrix(m, count, out), identity(m), new int[m], l.owner, l.exponent);
+  }
+
+  /** Tile edge of blocked transposes: a tile's source and result lines stay in cache. */
+  static final int TILE = 64;
+
+  /** Loops of at least this many entries run on several threads. */
+  private static final long PARALLEL_ENTRIES = 1 << 16;
+
+  /**
+   * Runs {@code body} for 0..tasks-1, in parallel when the loop covers at least {@link
+   * #PARALLEL_ENTRIES} entries; the tasks must write disjoint entries.
+   */
+  static void parallel(int tasks, long entries, java.util.function.IntConsumer body) {
+    if (entries >= PARALLEL_ENTRIES && tasks > 1 && Runtime.getRuntime().availableProcessors() > 1) {
+      java.util.stream.IntStream.range(0, tasks).parallel().forEach(body);
+    } else {
+      for (int t = 0; t < tasks; t++) body.accept(t);
+    }
+  }
+
+  /**
    * UnpackBoth (§1.8), greedy: while a heavy hitter remains, count the heavy hitters of every row
    * (R) and column (K) of the grown matrix, take the first row with the most and the first column
    * with the most, and split the row if {@code R >= K} (ties go to the row), else the column. The
@@ -188,13 +241,13 @@ public final class Unpack {
       int d = a.cols();
       int[] x = a.data();
       byte[] out = new byte[Math.multiplyExact(count, d)];
-      for (int r = 0; r < count; r++) {
+      parallel(count, (long) count * d, r -> {
         int from = owner[r] * d;
         int to = r * d;
         int s = shift[r];
         int mk = mask[r];
         for (int j = 0; j < d; j++) out[to + j] = (byte) ((x[from + j] >> s) & mk);
-      }
+      });
       return out;
     }
 
@@ -204,12 +257,12 @@ public final class Unpack {
       int d = a.cols();
       int[] x = a.data();
       byte[] out = new byte[Math.multiplyExact(n, count)];
-      for (int i = 0; i < n; i++) {
+      parallel(n, (long) n * count, i -> {
         int from = i * d;
         int to = i * count;
         for (int j = 0; j < d; j++) out[to + j] = (byte) (x[from + j] & mask[j]); // level 0: line j is column j
         for (int r = d; r < count; r++) out[to + r] = (byte) ((x[from + owner[r]] >> shift[r]) & mask[r]);
-      }
+      });
       return out;
     }
   }

@@ -5,7 +5,6 @@ import dev.lowbit.kernel.Kernels;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * Exact int32 GEMM {@code C = A·B} on b-bit GEMMs only, after IM-Unpack (Zeng, Sankaralingam,
@@ -64,9 +63,8 @@ public final class UnpackedGemm {
     } else {
       boolean both = strategy == Strategy.BOTH;
       Unpacked first = both ? Unpack.both(a, new int[a.cols()], bits) : Unpack.columns(a, new int[a.cols()], bits);
-      IntMatrix partner = b.transposeRows(first.columnSource()); // B'ᵀ
-      right = both ? Unpack.both(partner, first.columnExponent(), bits)
-          : Unpack.columns(partner, first.columnExponent(), bits);
+      right = both ? Unpack.both(b.transposeRows(first.columnSource()), first.columnExponent(), bits) // B'ᵀ
+          : Unpack.columnsOfRows(b, first.columnSource(), first.columnExponent(), bits);
       int[] second = right.columnSource(); // indices into the first pass's inner dimension
       int[] source = new int[second.length];
       for (int q = 0; q < second.length; q++) source[q] = first.columnSource()[second[q]];
@@ -75,9 +73,13 @@ public final class UnpackedGemm {
       byte[] a1d = a1.data();
       int k1 = a1.cols();
       int k2 = second.length;
-      for (int i = 0; i < a1.rows(); i++) {
-        for (int q = 0; q < k2; q++) a2[i * k2 + q] = a1d[i * k1 + second[q]];
-      }
+      int same = 0; // leading inner indices that B's split left in place: copied, not gathered
+      while (same < k2 && same < k1 && second[same] == same) same++;
+      int lead = same;
+      Unpack.parallel(a1.rows(), (long) a1.rows() * k2, i -> {
+        System.arraycopy(a1d, i * k1, a2, i * k2, lead);
+        for (int q = lead; q < k2; q++) a2[i * k2 + q] = a1d[i * k1 + second[q]];
+      });
       left = new Unpacked(bits, new Int8Matrix(a1.rows(), second.length, a2), first.rowOwner(), first.rowExponent(),
           source, right.columnExponent());
       right = new Unpacked(bits, right.matrix(), right.rowOwner(), right.rowExponent(), source,
@@ -133,15 +135,17 @@ public final class UnpackedGemm {
       while (end < dp && p.innerExponent()[order[end]] == t) end++;
       int g = end - start;
       // order is ascending within a group: its indices are contiguous iff they span g, and then
-      // the GEMM reads them in place (the exponent-0 block and each appended block of a split)
-      boolean inPlace = order[end - 1] - order[start] == g - 1;
+      // A's part is read in place (the exponent-0 block and each appended block of a split), but
+      // a native kernel copies A's whole span of rows in, so there A's narrower groups are gathered;
+      // B's part goes as a g×m' row-major block, the layout native int8 kernels run fastest
+      boolean inPlace = order[end - 1] - order[start] == g - 1 && (g == dp || !gemm.copiesOperands());
       byte[] lg = inPlace ? la : gather(la, np, dp, order, start, g);
-      byte[] rg = inPlace ? ra : gather(ra, mp, dp, order, start, g);
-      int off = inPlace ? order[start] : 0;
-      int ld = inPlace ? dp : g;
+      int lOff = inPlace ? order[start] : 0;
+      int lLd = inPlace ? dp : g;
+      byte[] rg = gatherTransposed(ra, mp, dp, order, start, g);
       for (int q = 0; q < g; q += chunk) {
         int k = Math.min(chunk, g - q);
-        gemm.gemmS8S8(false, true, np, mp, k, lg, off + q, ld, rg, off + q, ld, cu, 0, mp);
+        gemm.gemmS8S8(false, false, np, mp, k, lg, lOff + q, lLd, rg, q * mp, mp, cu, 0, mp);
         rc.add(innerShift[order[start]]);
       }
       start = end;
@@ -181,8 +185,22 @@ public final class UnpackedGemm {
     return out;
   }
 
-  /** Outputs of at least this many entries are recombined on several threads. */
-  private static final int PARALLEL_ENTRIES = 1 << 16;
+  /** Columns order[start..start+g) of a rows×cols matrix, transposed: a g×rows matrix. */
+  private static byte[] gatherTransposed(byte[] x, int rows, int cols, int[] order, int start, int g) {
+    byte[] out = new byte[rows * g];
+    for (int i0 = 0; i0 < rows; i0 += Unpack.TILE) {
+      int i1 = Math.min(rows, i0 + Unpack.TILE);
+      for (int q0 = 0; q0 < g; q0 += Unpack.TILE) {
+        int q1 = Math.min(g, q0 + Unpack.TILE);
+        for (int q = q0; q < q1; q++) {
+          int from = order[start + q];
+          int to = q * rows;
+          for (int i = i0; i < i1; i++) out[to + i] = x[i * cols + from];
+        }
+      }
+    }
+    return out;
+  }
 
   /**
    * Adds a chunk's n'×m' int32 result {@code cu} into C: {@code C[owner r][owner k] += cu[r][k] ·
@@ -213,13 +231,8 @@ public final class UnpackedGemm {
 
     void add(int inner) {
       int threads = Runtime.getRuntime().availableProcessors();
-      if (threads > 1 && (long) np * plain >= PARALLEL_ENTRIES) {
-        int band = (plain + threads - 1) / threads;
-        IntStream.range(0, threads).parallel()
-            .forEach(b -> plainColumns(inner, b * band, Math.min(plain, (b + 1) * band)));
-      } else {
-        plainColumns(inner, 0, plain);
-      }
+      int band = (plain + threads - 1) / threads;
+      Unpack.parallel(threads, (long) np * plain, b -> plainColumns(inner, b * band, Math.min(plain, (b + 1) * band)));
       if (plain < mp) scattered(inner);
     }
 
