@@ -34,12 +34,12 @@ class BenchUnpackCommandTest {
 
   @Test
   void printsARowPerConfigurationAndNamesTheCpu() {
-    String[] r = run("bench", "unpack", "--backend", "java", "--shapes", "12x20x9,16x8x24", "--heavy", "0,0.05",
-        "--bits", "3,8", "--seconds", "0.01");
+    String[] r = run("bench", "unpack", "--backend", "java", "--shapes", "12x20x9,16x8x24", "--heavy", "0.05",
+        "--bits", "3", "--seconds", "0.01");
     assertEquals("0", r[0], r[2]);
     assertTrue(r[1].contains("CPU " + BenchUnpackCommand.cpuName()), r[1]);
     List<String> rows = r[1].lines().filter(l -> l.matches("\\d+x\\d+x\\d+ .*")).toList();
-    assertEquals(2 * 2 * 2, rows.size(), r[1]);
+    assertEquals(2, rows.size(), r[1]);
     for (String row : rows) {
       String[] f = row.trim().split(" +");
       // shape heavy bits strategy ratio unpack gemms total plain tot/pln over unpack%
@@ -47,7 +47,7 @@ class BenchUnpackCommandTest {
       assertTrue(Double.parseDouble(f[9].replace("x", "")) > 0, row);
     }
     assertTrue(rows.stream().anyMatch(l -> l.startsWith("16x8x24") && l.contains(" 5.0% ") && l.contains(" 3 ")), r[1]);
-    assertTrue(r[1].lines().anyMatch(l -> l.startsWith("summary: ") && l.contains("of 8 configurations")), r[1]);
+    assertTrue(r[1].lines().anyMatch(l -> l.startsWith("summary: ") && l.contains("of 2 configurations")), r[1]);
   }
 
   @Test

@@ -87,7 +87,8 @@ public final class Unpack {
   /**
    * {@link #columns} of {@code B'ᵀ}, B' being the rows {@code source} of {@code b} ({@code
    * b.transposeRows(source)}), without forming B'ᵀ: its columns are b's rows, so their digit
-   * counts are b's rows' and each entry's digit is read from b.
+   * counts are b's rows' and the split lines are digits of b's rows, made row by row and then
+   * transposed as bytes.
    */
   static Unpacked columnsOfRows(IntMatrix b, int[] source, int[] innerExponent, int bits) {
     checkBits(bits);
@@ -99,23 +100,17 @@ public final class Unpack {
     for (int q = 0; q < lv.length; q++) lv[q] = byRow[source[q]];
     Lines l = Lines.of(lv, innerExponent, bits);
     int m = b.cols();
-    int d = b.rows();
     int count = l.count;
-    int[] bt = b.transposeRows(identity(d)).data(); // m×d: row k of B'ᵀ gathers from row k of Bᵀ
-    int[] col = new int[count];
-    int plain = 0; // leading lines that are Bᵀ's own columns, undivided: a loop the JIT vectorizes
-    for (int r = 0; r < count; r++) {
-      col[r] = source[l.owner[r]];
-      if (plain == r && col[r] == r && l.shift[r] == 0) plain++;
-    }
-    int lead = plain;
-    byte[] out = new byte[Math.multiplyExact(m, count)];
-    parallel(m, (long) m * count, k -> {
-      int from = k * d;
-      int to = k * count;
-      for (int r = 0; r < lead; r++) out[to + r] = (byte) (bt[from + r] & l.mask[r]);
-      for (int r = lead; r < count; r++) out[to + r] = (byte) ((bt[from + col[r]] >> l.shift[r]) & l.mask[r]);
+    int[] x = b.data();
+    byte[] rowsOut = new byte[Math.multiplyExact(count, m)]; // B'': line r is a digit of b's row source[owner[r]]
+    parallel(count, (long) count * m, r -> {
+      int from = source[l.owner[r]] * m;
+      int to = r * m;
+      int s = l.shift[r];
+      int mk = l.mask[r];
+      for (int k = 0; k < m; k++) rowsOut[to + k] = (byte) ((x[from + k] >> s) & mk);
     });
+    byte[] out = Layout.transpose(rowsOut, count, m);
     return new Unpacked(bits, new Int8Matrix(m, count, out), identity(m), new int[m], l.owner, l.exponent);
   }
 

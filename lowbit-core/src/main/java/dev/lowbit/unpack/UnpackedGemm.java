@@ -69,17 +69,7 @@ public final class UnpackedGemm {
       int[] source = new int[second.length];
       for (int q = 0; q < second.length; q++) source[q] = first.columnSource()[second[q]];
       Int8Matrix a1 = first.matrix();
-      byte[] a2 = new byte[a1.rows() * second.length]; // A'': A's columns duplicated like B's inner rows
-      byte[] a1d = a1.data();
-      int k1 = a1.cols();
-      int k2 = second.length;
-      int same = 0; // leading inner indices that B's split left in place: copied, not gathered
-      while (same < k2 && same < k1 && second[same] == same) same++;
-      int lead = same;
-      Unpack.parallel(a1.rows(), (long) a1.rows() * k2, i -> {
-        System.arraycopy(a1d, i * k1, a2, i * k2, lead);
-        for (int q = lead; q < k2; q++) a2[i * k2 + q] = a1d[i * k1 + second[q]];
-      });
+      byte[] a2 = Layout.gatherColumns(a1.data(), a1.rows(), a1.cols(), second, 0, second.length); // A'': A's columns duplicated like B's inner rows
       left = new Unpacked(bits, new Int8Matrix(a1.rows(), second.length, a2), first.rowOwner(), first.rowExponent(),
           source, right.columnExponent());
       right = new Unpacked(bits, right.matrix(), right.rowOwner(), right.rowExponent(), source,
@@ -125,7 +115,7 @@ public final class UnpackedGemm {
     if (np == 0 || mp == 0 || dp == 0) return c;
     int[] order = byExponent(p.innerExponent());
     byte[] la = l.matrix().data();
-    byte[] ra = r.matrix().data();
+    byte[] rb = Layout.transpose(r.matrix().data(), mp, dp); // B'' (d''×m'): row-major B is the layout int8 kernels run fastest
     int chunk = maxInner(bits);
     int[] cu = new int[np * mp];
     Recombine rc = new Recombine(p, rowShift, colShift, cu, c);
@@ -135,17 +125,18 @@ public final class UnpackedGemm {
       while (end < dp && p.innerExponent()[order[end]] == t) end++;
       int g = end - start;
       // order is ascending within a group: its indices are contiguous iff they span g, and then
-      // A's part is read in place (the exponent-0 block and each appended block of a split), but
-      // a native kernel copies A's whole span of rows in, so there A's narrower groups are gathered;
-      // B's part goes as a g×m' row-major block, the layout native int8 kernels run fastest
-      boolean inPlace = order[end - 1] - order[start] == g - 1 && (g == dp || !gemm.copiesOperands());
-      byte[] lg = inPlace ? la : gather(la, np, dp, order, start, g);
-      int lOff = inPlace ? order[start] : 0;
-      int lLd = inPlace ? dp : g;
-      byte[] rg = gatherTransposed(ra, mp, dp, order, start, g);
+      // the GEMM reads them in place (the exponent-0 block and each appended block of a split),
+      // except A's narrower groups on a native kernel, which copies A's whole span of rows in
+      boolean contiguous = order[end - 1] - order[start] == g - 1;
+      boolean leftInPlace = contiguous && (g == dp || !gemm.copiesOperands());
+      byte[] lg = leftInPlace ? la : Layout.gatherColumns(la, np, dp, order, start, g);
+      int lOff = leftInPlace ? order[start] : 0;
+      int lLd = leftInPlace ? dp : g;
+      byte[] rg = contiguous ? rb : Layout.gatherRows(rb, mp, order, start, g);
+      int rOff = contiguous ? order[start] * mp : 0;
       for (int q = 0; q < g; q += chunk) {
         int k = Math.min(chunk, g - q);
-        gemm.gemmS8S8(false, false, np, mp, k, lg, lOff + q, lLd, rg, q * mp, mp, cu, 0, mp);
+        gemm.gemmS8S8(false, false, np, mp, k, lg, lOff + q, lLd, rg, rOff + q * mp, mp, cu, 0, mp);
         rc.add(innerShift[order[start]]);
       }
       start = end;
@@ -172,34 +163,6 @@ public final class UnpackedGemm {
     int[] order = new int[t.length];
     for (int q = 0; q < t.length; q++) order[q] = (int) key[q];
     return order;
-  }
-
-  /** Columns order[start..start+g) of a rows×cols matrix, as a rows×g matrix. */
-  private static byte[] gather(byte[] x, int rows, int cols, int[] order, int start, int g) {
-    byte[] out = new byte[rows * g];
-    for (int i = 0; i < rows; i++) {
-      int from = i * cols;
-      int to = i * g;
-      for (int q = 0; q < g; q++) out[to + q] = x[from + order[start + q]];
-    }
-    return out;
-  }
-
-  /** Columns order[start..start+g) of a rows×cols matrix, transposed: a g×rows matrix. */
-  private static byte[] gatherTransposed(byte[] x, int rows, int cols, int[] order, int start, int g) {
-    byte[] out = new byte[rows * g];
-    for (int i0 = 0; i0 < rows; i0 += Unpack.TILE) {
-      int i1 = Math.min(rows, i0 + Unpack.TILE);
-      for (int q0 = 0; q0 < g; q0 += Unpack.TILE) {
-        int q1 = Math.min(g, q0 + Unpack.TILE);
-        for (int q = q0; q < q1; q++) {
-          int from = order[start + q];
-          int to = q * rows;
-          for (int i = i0; i < i1; i++) out[to + i] = x[i * cols + from];
-        }
-      }
-    }
-    return out;
   }
 
   /**

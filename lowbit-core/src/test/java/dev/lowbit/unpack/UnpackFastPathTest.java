@@ -32,6 +32,34 @@ class UnpackFastPathTest {
   }
 
   @Test
+  void byteTransposesAndGathersMoveEveryEntry() {
+    Random r = new Random(9);
+    int[][] shapes = {{1, 1}, {8, 8}, {7, 9}, {16, 24}, {65, 130}, {130, 67}, {300, 260}, {0, 5}};
+    for (int[] sh : shapes) {
+      int rows = sh[0], cols = sh[1];
+      byte[] x = new byte[rows * cols];
+      r.nextBytes(x);
+      byte[] t = Layout.transpose(x, rows, cols);
+      for (int i = 0; i < rows; i++) {
+        for (int j = 0; j < cols; j++) assertEquals(x[i * cols + j], t[j * rows + i], rows + "x" + cols + " at " + i + "," + j);
+      }
+      if (cols == 0 || rows == 0) continue;
+      int[] index = new int[cols + 40];
+      for (int q = 0; q < index.length; q++) index[q] = q < 20 ? 0 : q < cols ? q - 20 : r.nextInt(cols); // runs and strays
+      int g = index.length - 3;
+      byte[] gc = Layout.gatherColumns(x, rows, cols, index, 3, g);
+      for (int i = 0; i < rows; i++) {
+        for (int q = 0; q < g; q++) assertEquals(x[i * cols + index[3 + q]], gc[i * g + q]);
+      }
+      int[] rowIndex = r.ints(rows + 5, 0, rows).toArray();
+      byte[] gr = Layout.gatherRows(x, cols, rowIndex, 2, rows);
+      for (int q = 0; q < rows; q++) {
+        for (int j = 0; j < cols; j++) assertEquals(x[rowIndex[2 + q] * cols + j], gr[q * cols + j]);
+      }
+    }
+  }
+
+  @Test
   void theColumnSplitOfBsRowsEqualsTheSplitOfBPrimeTransposed() {
     Random r = new Random(8);
     for (int bits = 2; bits <= 8; bits++) {
