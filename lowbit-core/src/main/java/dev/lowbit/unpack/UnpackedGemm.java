@@ -59,7 +59,11 @@ public final class UnpackedGemm {
     Unpacked right;
     if (strategy == Strategy.ROW) {
       left = Unpack.rows(a, bits);
-      right = Unpack.rows(b.transpose(), bits);
+      // UnpackRow on Bᵀ is UnpackColumn on B, transposed: B's columns are split in memory order
+      Unpacked cols = Unpack.columns(b, new int[b.cols()], bits);
+      Int8Matrix bc = cols.matrix();
+      right = new Unpacked(bits, new Int8Matrix(bc.cols(), bc.rows(), Layout.transpose(bc.data(), bc.rows(), bc.cols())),
+          cols.columnSource(), cols.columnExponent(), Unpack.identity(b.rows()), new int[b.rows()]);
     } else {
       boolean both = strategy == Strategy.BOTH;
       Unpacked first = both ? Unpack.both(a, new int[a.cols()], bits) : Unpack.columns(a, new int[a.cols()], bits);
@@ -118,7 +122,7 @@ public final class UnpackedGemm {
     byte[] rb = Layout.transpose(r.matrix().data(), mp, dp); // B'' (d''×m'): row-major B is the layout int8 kernels run fastest
     int chunk = maxInner(bits);
     int[] cu = new int[np * mp];
-    Recombine rc = new Recombine(p, rowShift, colShift, cu, c);
+    Recombine rc = new Recombine(p, rowShift, colShift, innerShift, cu, c);
     for (int start = 0; start < dp; ) {
       int end = start;
       int t = p.innerExponent()[order[start]];
@@ -141,7 +145,7 @@ public final class UnpackedGemm {
       }
       start = end;
     }
-    return c;
+    return rc.result();
   }
 
   private static int[] shifts(int[] exponent, int sh, String what) {
@@ -166,18 +170,22 @@ public final class UnpackedGemm {
   }
 
   /**
-   * Adds a chunk's n'×m' int32 result {@code cu} into C: {@code C[owner r][owner k] += cu[r][k] ·
-   * 2^shift}, a shift of 64 or more adding 0 modulo 2^64. The leading columns of B''ᵀ that are
-   * B's own columns with exponent 0 (owner k = k, no shift) go by a loop the JIT vectorizes, split
-   * into column bands across threads (bands touch distinct entries of C); the remaining columns
-   * are scattered by owner afterwards on one thread, as they may land anywhere in C's rows.
+   * Adds each chunk's n'×m' int32 result {@code cu} into C: {@code C[owner r][owner k] += cu[r][k]
+   * · 2^shift}, a shift of 64 or more adding 0 modulo 2^64. Where a bound on every entry of C
+   * (from the digit range, the group sizes and the shifts) stays below 2^31, the sums are kept in
+   * int32, exact, and widened once at the end; else in int64. The leading columns of B''ᵀ that
+   * are B's own columns with exponent 0 (owner k = k, no shift) go by a loop the JIT vectorizes,
+   * in column bands across threads (bands touch distinct entries of C); the remaining columns are
+   * scattered by owner afterwards on one thread, as they may land anywhere in C's rows.
    */
   private static final class Recombine {
     private final int np, mp, m, plain;
     private final int[] rowOwner, colOwner, rowShift, colShift, cu;
     private final long[] c;
+    /** The int32 sums, or null when C may not fit them. */
+    private final int[] acc;
 
-    Recombine(UnpackedProduct p, int[] rowShift, int[] colShift, int[] cu, long[] c) {
+    Recombine(UnpackedProduct p, int[] rowShift, int[] colShift, int[] innerShift, int[] cu, long[] c) {
       np = p.unpackedN();
       mp = p.unpackedM();
       m = p.m();
@@ -190,6 +198,20 @@ public final class UnpackedGemm {
       int k = 0;
       while (k < mp && k < m && colOwner[k] == k && colShift[k] == 0) k++;
       plain = k;
+      long digit = (1L << (p.bits() - 1)) - 1;
+      double bound = digit * digit * weight(rowOwner, rowShift, p.n()) * weight(colOwner, colShift, m);
+      double inner = 0;
+      for (int s : innerShift) inner += Math.scalb(1.0, s);
+      acc = bound * inner < Integer.MAX_VALUE ? new int[c.length] : null;
+    }
+
+    /** The largest over owners of Σ 2^shift over the owner's lines. */
+    private static double weight(int[] owner, int[] shift, int owners) {
+      double[] w = new double[owners];
+      for (int r = 0; r < owner.length; r++) w[owner[r]] += Math.scalb(1.0, shift[r]);
+      double max = 0;
+      for (double v : w) max = Math.max(max, v);
+      return max;
     }
 
     void add(int inner) {
@@ -199,14 +221,26 @@ public final class UnpackedGemm {
       if (plain < mp) scattered(inner);
     }
 
+    /** C, widened from the int32 sums where they were kept. */
+    long[] result() {
+      if (acc != null) {
+        int tasks = 16;
+        int band = (c.length + tasks - 1) / tasks;
+        Unpack.parallel(tasks, c.length, b -> {
+          for (int i = b * band; i < Math.min(c.length, (b + 1) * band); i++) c[i] = acc[i];
+        });
+      }
+      return c;
+    }
+
     private void plainColumns(int inner, int k0, int k1) {
       for (int r = 0; r < np; r++) {
         int s = rowShift[r] + inner;
         if (s >= 64) continue;
         int to = rowOwner[r] * m;
         int from = r * mp;
-        if (s == 0) {
-          for (int k = k0; k < k1; k++) c[to + k] += cu[from + k];
+        if (acc != null) {
+          for (int k = k0; k < k1; k++) acc[to + k] += cu[from + k] << s; // s < 31 by the bound
         } else {
           for (int k = k0; k < k1; k++) c[to + k] += (long) cu[from + k] << s;
         }
@@ -220,7 +254,11 @@ public final class UnpackedGemm {
         int sr = rowShift[r] + inner;
         for (int k = plain; k < mp; k++) {
           int s = sr + colShift[k];
-          if (s < 64) c[to + colOwner[k]] += (long) cu[from + k] << s;
+          if (acc != null) {
+            acc[to + colOwner[k]] += cu[from + k] << s;
+          } else if (s < 64) {
+            c[to + colOwner[k]] += (long) cu[from + k] << s;
+          }
         }
       }
     }
