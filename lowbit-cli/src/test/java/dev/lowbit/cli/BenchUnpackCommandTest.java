@@ -7,13 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.unpack.HeavyHitters;
 import dev.lowbit.unpack.IntMatrix;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 class BenchUnpackCommandTest {
 
@@ -23,13 +20,7 @@ class BenchUnpackCommandTest {
   }
 
   private static String[] run(String... args) {
-    CommandLine cl = Main.commandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int rc = cl.execute(args);
-    return new String[] {String.valueOf(rc), out.toString(), err.toString()};
+    return BenchGemmCommandTest.run(args);
   }
 
   @Test

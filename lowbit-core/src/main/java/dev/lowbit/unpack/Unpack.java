@@ -65,7 +65,7 @@ public final class Unpack {
   /** UnpackRow (§1.6 of the spec): rows of {@code a} split until all entries fit {@code bits}. */
   public static Unpacked rows(IntMatrix a, int bits) {
     checkBits(bits);
-    Lines l = Lines.of(rowLevels(a, bits), new int[a.rows()], bits);
+    Lines l = Lines.of(lineLevels(a, bits, true), new int[a.rows()], bits);
     return new Unpacked(bits, new Int8Matrix(l.count, a.cols(), l.splitRows(a)), l.owner, l.exponent,
         identity(a.cols()), new int[a.cols()]);
   }
@@ -79,7 +79,7 @@ public final class Unpack {
   public static Unpacked columns(IntMatrix a, int[] innerExponent, int bits) {
     checkBits(bits);
     checkInner(a, innerExponent);
-    Lines l = Lines.of(columnLevels(a, bits), innerExponent, bits);
+    Lines l = Lines.of(lineLevels(a, bits, false), innerExponent, bits);
     return new Unpacked(bits, new Int8Matrix(a.rows(), l.count, l.splitColumns(a)), identity(a.rows()),
         new int[a.rows()], l.owner, l.exponent);
   }
@@ -95,7 +95,7 @@ public final class Unpack {
     if (innerExponent.length != source.length) {
       throw new IllegalArgumentException(innerExponent.length + " inner exponents for " + source.length + " columns");
     }
-    int[] byRow = rowLevels(b, bits);
+    int[] byRow = lineLevels(b, bits, true);
     int[] lv = new int[source.length];
     for (int q = 0; q < lv.length; q++) lv[q] = byRow[source[q]];
     Lines l = Lines.of(lv, innerExponent, bits);
@@ -156,47 +156,43 @@ public final class Unpack {
     return id;
   }
 
-  /** Digits each row of {@code a} needs: those of its widest entry. */
-  private static int[] rowLevels(IntMatrix a, int bits) {
+  /**
+   * Digits each row (byRow) or each column of {@code a} needs: those of its widest entry, from
+   * the line's largest and smallest entry (levels grow with |v|), in one sweep in memory order.
+   */
+  static int[] lineLevels(IntMatrix a, int bits, boolean byRow) {
     int n = a.rows();
     int d = a.cols();
     int[] x = a.data();
-    int[] lv = new int[n];
-    for (int i = 0; i < n; i++) {
-      int hi = 0;
-      int lo = 0;
-      for (int j = i * d; j < (i + 1) * d; j++) {
-        hi = Math.max(hi, x[j]);
-        lo = Math.min(lo, x[j]);
-      }
-      lv[i] = Math.max(levels(hi, bits), levels(lo, bits));
-    }
-    return lv;
-  }
-
-  /** Digits each column of {@code a} needs, from a sweep over the rows in memory order. */
-  private static int[] columnLevels(IntMatrix a, int bits) {
-    int n = a.rows();
-    int d = a.cols();
-    int[] x = a.data();
-    int[] hi = new int[d];
-    int[] lo = new int[d];
+    int lines = byRow ? n : d;
+    int[] hi = new int[lines];
+    int[] lo = new int[lines];
     for (int i = 0; i < n; i++) {
       int o = i * d;
-      for (int j = 0; j < d; j++) {
-        hi[j] = Math.max(hi[j], x[o + j]);
-        lo[j] = Math.min(lo[j], x[o + j]);
+      if (byRow) {
+        int h = 0;
+        int l = 0;
+        for (int j = o; j < o + d; j++) {
+          h = Math.max(h, x[j]);
+          l = Math.min(l, x[j]);
+        }
+        hi[i] = h;
+        lo[i] = l;
+      } else {
+        for (int j = 0; j < d; j++) {
+          hi[j] = Math.max(hi[j], x[o + j]);
+          lo[j] = Math.min(lo[j], x[o + j]);
+        }
       }
     }
-    int[] lv = new int[d];
-    for (int j = 0; j < d; j++) lv[j] = Math.max(levels(hi[j], bits), levels(lo[j], bits));
+    int[] lv = new int[lines];
+    for (int q = 0; q < lines; q++) lv[q] = Math.max(levels(hi[q], bits), levels(lo[q], bits));
     return lv;
   }
 
   /**
    * The breadth-first split of lines (rows or columns) in linear time: a line with L digits (L =
-   * the most any of its entries needs; levels are monotone in |v|, so the line's extremes decide)
-   * yields L lines, one per level, and level k's lines come after all lines of lower levels, in
+   * the most any of its entries needs) yields L lines, one per level, and level k's lines come after all lines of lower levels, in
    * the order of their original lines — the order the split-and-append loop produces. So level 0
    * is the original lines in place. Line r holds digit {@code level} of line {@code owner[r]}:
    * {@code (v >> shift[r]) & mask[r]}, the mask all ones for a line's last (signed) digit.

@@ -275,10 +275,10 @@ public final class UnpackedGemm {
     double orig = (double) a.rows() * a.cols() * b.cols();
     if (orig == 0) return 1;
     return switch (strategy) {
-      case ROW -> (double) sum(lineLevels(a, bits, true)) * a.cols() * sum(lineLevels(b, bits, false)) / orig;
+      case ROW -> (double) sum(Unpack.lineLevels(a, bits, true)) * a.cols() * sum(Unpack.lineLevels(b, bits, false)) / orig;
       case COLUMN -> {
-        int[] la = lineLevels(a, bits, false);
-        int[] lb = lineLevels(b, bits, true);
+        int[] la = Unpack.lineLevels(a, bits, false);
+        int[] lb = Unpack.lineLevels(b, bits, true);
         long inner = 0;
         for (int j = 0; j < la.length; j++) inner += (long) la[j] * lb[j];
         yield (double) a.rows() * inner * b.cols() / orig;
@@ -308,19 +308,6 @@ public final class UnpackedGemm {
       }
     }
     return best;
-  }
-
-  /** Digits the widest entry of each row (byRow) or each column of x needs. */
-  private static int[] lineLevels(IntMatrix x, int bits, boolean byRow) {
-    int[] lv = new int[byRow ? x.rows() : x.cols()];
-    Arrays.fill(lv, 1);
-    for (int i = 0; i < x.rows(); i++) {
-      for (int j = 0; j < x.cols(); j++) {
-        int line = byRow ? i : j;
-        lv[line] = Math.max(lv[line], Unpack.levels(x.data()[i * x.cols() + j], bits));
-      }
-    }
-    return lv;
   }
 
   private static long sum(int[] x) {
