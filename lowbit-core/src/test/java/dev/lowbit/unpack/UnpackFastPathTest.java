@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fast paths of unpacking and of the unpacked GEMM, bit for bit against the plain forms: the
- * column split of B's rows without forming B'ᵀ, the blocked transpose, groups read in place or
+ * column split of B's rows without forming B'ᵀ, the blocked transpose, the sparse greedy split, groups read in place or
  * gathered (a kernel that copies its operands), the vectorized and the scattered recombination, on
  * products large enough to run on several threads, with int32 extremes.
  */
@@ -79,6 +79,36 @@ class UnpackFastPathTest {
       assertArrayEquals(want.columnSource(), got.columnSource());
       assertArrayEquals(want.columnExponent(), got.columnExponent());
     }
+  }
+
+  @Test
+  void theSparseGreedyEqualsTheDenseOne() {
+    Random r = new Random(17);
+    for (int t = 0; t < 60; t++) {
+      int bits = 2 + t % 7;
+      int lo = 1 << (bits - 1);
+      int rows = 1 + r.nextInt(40);
+      int cols = 1 + r.nextInt(40);
+      IntMatrix x = switch (t % 3) {
+        case 0 -> Fixtures.heavyTailed(r, rows, cols);
+        case 1 -> scattered(r, rows, cols, lo, 0.1);
+        default -> withExtremes(r, scattered(r, rows, cols, lo, 0.02));
+      };
+      int[] inner = new int[cols];
+      for (int j = 0; j < cols; j++) inner[j] = r.nextInt(3);
+      Unpacked want = new DenseGreedy(x, inner, bits).run();
+      Unpacked got = Unpack.both(x, inner, bits);
+      String what = rows + "x" + cols + " b=" + bits + " case " + t;
+      assertEquals(want.matrix().rows(), got.matrix().rows(), what);
+      assertArrayEquals(want.matrix().data(), got.matrix().data(), what);
+      assertArrayEquals(want.rowOwner(), got.rowOwner(), what);
+      assertArrayEquals(want.rowExponent(), got.rowExponent(), what);
+      assertArrayEquals(want.columnSource(), got.columnSource(), what);
+      assertArrayEquals(want.columnExponent(), got.columnExponent(), what);
+    }
+    IntMatrix big = scattered(r, 300, 280, 8, 0.01); // rows written on several threads
+    Unpacked want = new DenseGreedy(big, new int[280], 4).run();
+    assertArrayEquals(want.matrix().data(), Unpack.both(big, new int[280], 4).matrix().data());
   }
 
   @Test
