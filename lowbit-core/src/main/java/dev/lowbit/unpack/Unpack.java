@@ -86,9 +86,9 @@ public final class Unpack {
 
   /**
    * {@link #columns} of {@code B'ᵀ}, B' being the rows {@code source} of {@code b} ({@code
-   * b.transposeRows(source)}), without forming B'ᵀ: its columns are b's rows, so their digit
-   * counts are b's rows' and the split lines are digits of b's rows, made row by row and then
-   * transposed as bytes.
+   * b.transposeRows(source)}), transposed: the split B'' (lines × b's columns), its rows the split
+   * lines (owners and exponents), its columns b's. B'ᵀ is never formed: its columns are b's rows,
+   * so their digit counts are b's rows' and the split lines are digits of b's rows, made row by row.
    */
   static Unpacked columnsOfRows(IntMatrix b, int[] source, int[] innerExponent, int bits) {
     checkBits(bits);
@@ -110,8 +110,7 @@ public final class Unpack {
       int mk = l.mask[r];
       for (int k = 0; k < m; k++) rowsOut[to + k] = (byte) ((x[from + k] >> s) & mk);
     });
-    byte[] out = Layout.transpose(rowsOut, count, m);
-    return new Unpacked(bits, new Int8Matrix(m, count, out), identity(m), new int[m], l.owner, l.exponent);
+    return new Unpacked(bits, new Int8Matrix(count, m, rowsOut), l.owner, l.exponent, identity(m), new int[m]);
   }
 
   /** Tile edge of blocked transposes: a tile's source and result lines stay in cache. */

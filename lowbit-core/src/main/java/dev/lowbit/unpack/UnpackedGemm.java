@@ -59,24 +59,23 @@ public final class UnpackedGemm {
     Unpacked right;
     if (strategy == Strategy.ROW) {
       left = Unpack.rows(a, bits);
-      // UnpackRow on Bᵀ is UnpackColumn on B, transposed: B's columns are split in memory order
-      Unpacked cols = Unpack.columns(b, new int[b.cols()], bits);
-      Int8Matrix bc = cols.matrix();
-      right = new Unpacked(bits, new Int8Matrix(bc.cols(), bc.rows(), Layout.transpose(bc.data(), bc.rows(), bc.cols())),
-          cols.columnSource(), cols.columnExponent(), Unpack.identity(b.rows()), new int[b.rows()]);
+      right = Unpack.columns(b, new int[b.cols()], bits); // UnpackRow on Bᵀ, as B'' rather than B''ᵀ
     } else {
       boolean both = strategy == Strategy.BOTH;
       Unpacked first = both ? Unpack.both(a, new int[a.cols()], bits) : Unpack.columns(a, new int[a.cols()], bits);
-      right = both ? Unpack.both(b.transposeRows(first.columnSource()), first.columnExponent(), bits) // B'ᵀ
-          : Unpack.columnsOfRows(b, first.columnSource(), first.columnExponent(), bits);
-      int[] second = right.columnSource(); // indices into the first pass's inner dimension
+      if (both) {
+        right = Unpack.both(b.transposeRows(first.columnSource()), first.columnExponent(), bits).transpose(); // of B'ᵀ
+      } else {
+        right = Unpack.columnsOfRows(b, first.columnSource(), first.columnExponent(), bits);
+      }
+      int[] second = right.rowOwner(); // indices into the first pass's inner dimension
       int[] source = new int[second.length];
       for (int q = 0; q < second.length; q++) source[q] = first.columnSource()[second[q]];
       Int8Matrix a1 = first.matrix();
       byte[] a2 = Layout.gatherColumns(a1.data(), a1.rows(), a1.cols(), second, 0, second.length); // A'': A's columns duplicated like B's inner rows
       left = new Unpacked(bits, new Int8Matrix(a1.rows(), second.length, a2), first.rowOwner(), first.rowExponent(),
-          source, right.columnExponent());
-      right = new Unpacked(bits, right.matrix(), right.rowOwner(), right.rowExponent(), source,
+          source, right.rowExponent());
+      right = new Unpacked(bits, right.matrix(), source, right.rowExponent(), right.columnSource(),
           right.columnExponent());
     }
     return new UnpackedProduct(strategy, bits, a.rows(), a.cols(), b.cols(), left, right);
@@ -97,7 +96,7 @@ public final class UnpackedGemm {
 
   /**
    * Evaluates the unpacked product with {@code gemm}'s int8 kernel: inner indices grouped by
-   * exponent (a group's columns of A'' and B''ᵀ read in place where they are contiguous, else
+   * exponent (a group's columns of A'' and rows of B'' read in place where they are contiguous, else
    * gathered), each group cut into
    * chunks of at most {@link #maxInner} indices, each chunk's int32 result shifted and added into
    * the row and column of C its owners name. Returns C (n×m, row-major).
@@ -108,18 +107,18 @@ public final class UnpackedGemm {
     int bits = p.bits();
     int sh = bits - 1;
     Unpacked l = p.left();
-    Unpacked r = p.rightT();
+    Unpacked r = p.right();
     int np = p.unpackedN();
     int dp = p.unpackedD();
     int mp = p.unpackedM();
     int[] rowShift = shifts(l.rowExponent(), sh, "row");
-    int[] colShift = shifts(r.rowExponent(), sh, "column");
+    int[] colShift = shifts(r.columnExponent(), sh, "column");
     int[] innerShift = shifts(p.innerExponent(), sh, "inner");
     long[] c = new long[p.n() * p.m()];
     if (np == 0 || mp == 0 || dp == 0) return c;
     int[] order = byExponent(p.innerExponent());
     byte[] la = l.matrix().data();
-    byte[] rb = Layout.transpose(r.matrix().data(), mp, dp); // B'' (d''×m'): row-major B is the layout int8 kernels run fastest
+    byte[] rb = r.matrix().data(); // B'' (d''×m'): row-major B, the layout int8 kernels run fastest
     int chunk = maxInner(bits);
     int[] cu = new int[np * mp];
     Recombine rc = new Recombine(p, rowShift, colShift, innerShift, cu, c);
@@ -173,7 +172,7 @@ public final class UnpackedGemm {
    * Adds each chunk's n'×m' int32 result {@code cu} into C: {@code C[owner r][owner k] += cu[r][k]
    * · 2^shift}, a shift of 64 or more adding 0 modulo 2^64. Where a bound on every entry of C
    * (from the digit range, the group sizes and the shifts) stays below 2^31, the sums are kept in
-   * int32, exact, and widened once at the end; else in int64. The leading columns of B''ᵀ that
+   * int32, exact, and widened once at the end; else in int64. The leading columns of B'' that
    * are B's own columns with exponent 0 (owner k = k, no shift) go by a loop the JIT vectorizes,
    * in column bands across threads (bands touch distinct entries of C); the remaining columns are
    * scattered by owner afterwards on one thread, as they may land anywhere in C's rows.
@@ -190,7 +189,7 @@ public final class UnpackedGemm {
       mp = p.unpackedM();
       m = p.m();
       rowOwner = p.left().rowOwner();
-      colOwner = p.rightT().rowOwner();
+      colOwner = p.right().columnSource();
       this.rowShift = rowShift;
       this.colShift = colShift;
       this.cu = cu;

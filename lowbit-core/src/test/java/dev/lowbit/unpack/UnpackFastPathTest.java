@@ -71,13 +71,14 @@ class UnpackFastPathTest {
         inner[q] = q < 90 ? 0 : 1 + r.nextInt(3);
       }
       Unpacked want = Unpack.columns(b.transposeRows(source), inner, bits);
-      Unpacked got = Unpack.columnsOfRows(b, source, inner, bits);
-      assertArrayEquals(want.matrix().data(), got.matrix().data(), "b=" + bits);
-      assertEquals(want.matrix().cols(), got.matrix().cols());
-      assertArrayEquals(want.rowOwner(), got.rowOwner());
-      assertArrayEquals(want.rowExponent(), got.rowExponent());
-      assertArrayEquals(want.columnSource(), got.columnSource());
-      assertArrayEquals(want.columnExponent(), got.columnExponent());
+      Unpacked got = Unpack.columnsOfRows(b, source, inner, bits); // the transpose of want
+      Int8Matrix w = want.matrix();
+      assertArrayEquals(Layout.transpose(w.data(), w.rows(), w.cols()), got.matrix().data(), "b=" + bits);
+      assertEquals(w.cols(), got.matrix().rows());
+      assertArrayEquals(want.rowOwner(), got.columnSource());
+      assertArrayEquals(want.rowExponent(), got.columnExponent());
+      assertArrayEquals(want.columnSource(), got.rowOwner());
+      assertArrayEquals(want.columnExponent(), got.rowExponent());
     }
   }
 
@@ -127,7 +128,7 @@ class UnpackFastPathTest {
         for (Strategy s : Strategy.values()) {
           UnpackedProduct p = UnpackedGemm.unpack(ab[0], ab[1], s, bits);
           Fixtures.assertFits(p.left());
-          Fixtures.assertFits(p.rightT());
+          Fixtures.assertFits(p.right());
           for (Gemm g : kernels) {
             assertArrayEquals(want, UnpackedGemm.multiply(p, g), g.name() + " " + s.spec() + " b=" + bits);
           }
