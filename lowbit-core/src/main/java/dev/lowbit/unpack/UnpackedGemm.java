@@ -172,20 +172,23 @@ public final class UnpackedGemm {
    * Adds each chunk's n'×m' int32 result {@code cu} into C: {@code C[owner r][owner k] += cu[r][k]
    * · 2^shift}, a shift of 64 or more adding 0 modulo 2^64. Where a bound on every entry of C
    * (from the digit range, the group sizes and the shifts) stays below 2^31, the sums are kept in
-   * int32, exact, and widened once at the end; else in int64. The leading columns of B'' that
-   * are B's own columns with exponent 0 (owner k = k, no shift) go by a loop the JIT vectorizes,
-   * in column bands across threads (bands touch distinct entries of C); the remaining columns are
-   * scattered by owner afterwards on one thread, as they may land anywhere in C's rows.
+   * int32, exact, and widened once at the end; else in int64. The rows of A'' are taken in order of
+   * their owners, in bands of owners across threads (a band writes only its own rows of C); in a
+   * row, the leading columns of B'' that are B's own columns with exponent 0 (owner k = k, no
+   * shift) go by a loop the JIT vectorizes, the others are scattered to their owners.
    */
   private static final class Recombine {
-    private final int np, mp, m, plain;
+    private static final int BANDS = 16;
+    private final int mp, m, plain;
     private final int[] rowOwner, colOwner, rowShift, colShift, cu;
+    /** The rows of A'' by owner, and where each band of owners starts in that order. */
+    private final int[] byOwner, bandStart;
     private final long[] c;
     /** The int32 sums, or null when C may not fit them. */
     private final int[] acc;
 
     Recombine(UnpackedProduct p, int[] rowShift, int[] colShift, int[] innerShift, int[] cu, long[] c) {
-      np = p.unpackedN();
+      int np = p.unpackedN();
       mp = p.unpackedM();
       m = p.m();
       rowOwner = p.left().rowOwner();
@@ -197,8 +200,17 @@ public final class UnpackedGemm {
       int k = 0;
       while (k < mp && k < m && colOwner[k] == k && colShift[k] == 0) k++;
       plain = k;
+      int n = p.n();
+      int[] first = new int[n + 1]; // counting sort of the rows by owner
+      for (int r = 0; r < np; r++) first[rowOwner[r] + 1]++;
+      for (int i = 0; i < n; i++) first[i + 1] += first[i];
+      bandStart = new int[BANDS + 1];
+      for (int b = 0; b <= BANDS; b++) bandStart[b] = first[(int) ((long) n * b / BANDS)];
+      byOwner = new int[np];
+      int[] next = Arrays.copyOf(first, n);
+      for (int r = 0; r < np; r++) byOwner[next[rowOwner[r]]++] = r;
       long digit = (1L << (p.bits() - 1)) - 1;
-      double bound = digit * digit * weight(rowOwner, rowShift, p.n()) * weight(colOwner, colShift, m);
+      double bound = digit * digit * weight(rowOwner, rowShift, n) * weight(colOwner, colShift, m);
       double inner = 0;
       for (int s : innerShift) inner += Math.scalb(1.0, s);
       acc = bound * inner < Integer.MAX_VALUE ? new int[c.length] : null;
@@ -214,52 +226,47 @@ public final class UnpackedGemm {
     }
 
     void add(int inner) {
-      int threads = Runtime.getRuntime().availableProcessors();
-      int band = (plain + threads - 1) / threads;
-      Unpack.parallel(threads, (long) np * plain, b -> plainColumns(inner, b * band, Math.min(plain, (b + 1) * band)));
-      if (plain < mp) scattered(inner);
+      Unpack.parallel(BANDS, (long) byOwner.length * mp, b -> {
+        for (int u = bandStart[b]; u < bandStart[b + 1]; u++) {
+          int r = byOwner[u];
+          if (acc != null) {
+            addInt(r, rowShift[r] + inner);
+          } else {
+            addLong(r, rowShift[r] + inner);
+          }
+        }
+      });
+    }
+
+    /** Row r of cu into its owner's row of the int32 sums; every shift is below 31 by the bound. */
+    private void addInt(int r, int s) {
+      int to = rowOwner[r] * m;
+      int from = r * mp;
+      for (int k = 0; k < plain; k++) acc[to + k] += cu[from + k] << s;
+      for (int k = plain; k < mp; k++) acc[to + colOwner[k]] += cu[from + k] << (s + colShift[k]);
+    }
+
+    private void addLong(int r, int s) {
+      int to = rowOwner[r] * m;
+      int from = r * mp;
+      if (s < 64) {
+        for (int k = 0; k < plain; k++) c[to + k] += (long) cu[from + k] << s;
+      }
+      for (int k = plain; k < mp; k++) {
+        int t = s + colShift[k];
+        if (t < 64) c[to + colOwner[k]] += (long) cu[from + k] << t;
+      }
     }
 
     /** C, widened from the int32 sums where they were kept. */
     long[] result() {
       if (acc != null) {
-        int tasks = 16;
-        int band = (c.length + tasks - 1) / tasks;
-        Unpack.parallel(tasks, c.length, b -> {
+        int band = (c.length + BANDS - 1) / BANDS;
+        Unpack.parallel(BANDS, c.length, b -> {
           for (int i = b * band; i < Math.min(c.length, (b + 1) * band); i++) c[i] = acc[i];
         });
       }
       return c;
-    }
-
-    private void plainColumns(int inner, int k0, int k1) {
-      for (int r = 0; r < np; r++) {
-        int s = rowShift[r] + inner;
-        if (s >= 64) continue;
-        int to = rowOwner[r] * m;
-        int from = r * mp;
-        if (acc != null) {
-          for (int k = k0; k < k1; k++) acc[to + k] += cu[from + k] << s; // s < 31 by the bound
-        } else {
-          for (int k = k0; k < k1; k++) c[to + k] += (long) cu[from + k] << s;
-        }
-      }
-    }
-
-    private void scattered(int inner) {
-      for (int r = 0; r < np; r++) {
-        int to = rowOwner[r] * m;
-        int from = r * mp;
-        int sr = rowShift[r] + inner;
-        for (int k = plain; k < mp; k++) {
-          int s = sr + colShift[k];
-          if (acc != null) {
-            acc[to + colOwner[k]] += cu[from + k] << s;
-          } else if (s < 64) {
-            c[to + colOwner[k]] += (long) cu[from + k] << s;
-          }
-        }
-      }
     }
   }
 
