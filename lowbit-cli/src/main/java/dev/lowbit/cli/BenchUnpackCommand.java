@@ -68,6 +68,9 @@ public final class BenchUnpackCommand implements Callable<Integer> {
       description = "Unpacking strategy; auto: the one with the smallest unpack ratio (UnpackedGemm.choose) (default: ${DEFAULT-VALUE}).")
   String strategy;
 
+  @Option(names = "--seed", defaultValue = "1", description = "Seed of the operands (default: ${DEFAULT-VALUE}).")
+  long seed;
+
   @Option(names = "--outliers", paramLabel = "scattered|channels", defaultValue = "scattered",
       description = "Where the heavy hitters sit: scattered (uniformly over all entries, the hard case) or channels"
           + " (whole columns of A and whole rows of B, as outlier channels of activations) (default: ${DEFAULT-VALUE}).")
@@ -76,9 +79,6 @@ public final class BenchUnpackCommand implements Callable<Integer> {
   @Option(names = "--seconds", paramLabel = "SECONDS", defaultValue = "1.0",
       description = "Timed seconds per measurement, after a warm-up to a steady rate (default: ${DEFAULT-VALUE}).")
   double seconds;
-
-  @Option(names = "--seed", defaultValue = "1", description = "Seed of the operands (default: ${DEFAULT-VALUE}).")
-  long seed;
 
   /** A GEMM shape: A is m×k, B is k×n. */
   record Shape(int m, int k, int n) {

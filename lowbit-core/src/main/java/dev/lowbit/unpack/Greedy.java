@@ -24,10 +24,8 @@ final class Greedy {
   private final int mask;
   private final Lines rows;
   private final Lines cols;
-  /** Heavy entries: row line, column line, current value, whether still heavy there. */
-  private int[] entRow;
-  private int[] entCol;
-  private int[] entVal;
+  /** Heavy entries: row line, column line and current value at 3e, 3e+1, 3e+2; whether still heavy there. */
+  private int[] ent;
   private boolean[] alive;
   private int entries;
   private int clock;
@@ -41,11 +39,8 @@ final class Greedy {
     int d = a.cols();
     rows = new Lines(Unpack.identity(n), new int[n]);
     cols = new Lines(Unpack.identity(d), innerExponent.clone());
-    int cap = 16;
-    entRow = new int[cap];
-    entCol = new int[cap];
-    entVal = new int[cap];
-    alive = new boolean[cap];
+    ent = new int[3 * 16];
+    alive = new boolean[16];
     int[] x = a.data();
     int[] r = new int[n];
     int[] k = new int[d];
@@ -119,17 +114,14 @@ final class Greedy {
   }
 
   private void addEntry(int r, int c, int v) {
-    if (entries == entRow.length) {
-      int cap = 2 * entries;
-      entRow = Arrays.copyOf(entRow, cap);
-      entCol = Arrays.copyOf(entCol, cap);
-      entVal = Arrays.copyOf(entVal, cap);
-      alive = Arrays.copyOf(alive, cap);
+    if (entries == alive.length) {
+      ent = Arrays.copyOf(ent, 6 * entries);
+      alive = Arrays.copyOf(alive, 2 * entries);
     }
     int e = entries++;
-    entRow[e] = r;
-    entCol[e] = c;
-    entVal[e] = v;
+    ent[3 * e] = r;
+    ent[3 * e + 1] = c;
+    ent[3 * e + 2] = v;
     alive[e] = true;
     rows.add(r, e);
     cols.add(c, e);
@@ -163,8 +155,8 @@ final class Greedy {
       int e = h[u];
       if (!alive[e]) continue;
       alive[e] = false;
-      int line = isRow ? entCol[e] : entRow[e];
-      int hi = entVal[e] >> shift;
+      int line = ent[isRow ? 3 * e + 1 : 3 * e];
+      int hi = ent[3 * e + 2] >> shift;
       if (Unpack.heavy(hi, bits)) {
         count++;
         if (isRow) {
