@@ -139,8 +139,9 @@ public final class UnpackedGemm {
       int rOff = contiguous ? order[start] * mp : 0;
       for (int q = 0; q < g; q += chunk) {
         int k = Math.min(chunk, g - q);
-        gemm.gemmS8S8(false, false, np, mp, k, lg, lOff + q, lLd, rg, rOff + q * mp, mp, cu, 0, mp);
-        rc.add(innerShift[order[start]]);
+        int[] direct = rc.direct(innerShift[order[start]]);
+        gemm.gemmS8S8(false, false, np, mp, k, lg, lOff + q, lLd, rg, rOff + q * mp, mp, direct != null ? direct : cu, 0, mp);
+        if (direct == null) rc.add(innerShift[order[start]]);
       }
       start = end;
     }
@@ -186,6 +187,9 @@ public final class UnpackedGemm {
     private final long[] c;
     /** The int32 sums, or null when C may not fit them. */
     private final int[] acc;
+    /** Whether the int32 sums are kept and A'' and B'' hold A's rows and B's columns unshifted, in order. */
+    private final boolean identity;
+    private boolean untouched = true;
 
     Recombine(UnpackedProduct p, int[] rowShift, int[] colShift, int[] innerShift, int[] cu, long[] c) {
       int np = p.unpackedN();
@@ -214,6 +218,9 @@ public final class UnpackedGemm {
       double inner = 0;
       for (int s : innerShift) inner += Math.scalb(1.0, s);
       acc = bound * inner < Integer.MAX_VALUE ? new int[c.length] : null;
+      boolean same = acc != null && np == n && plain == mp;
+      for (int r = 0; same && r < np; r++) same = rowOwner[r] == r && rowShift[r] == 0;
+      identity = same;
     }
 
     /** The largest over owners of Σ 2^shift over the owner's lines. */
@@ -225,7 +232,19 @@ public final class UnpackedGemm {
       return max;
     }
 
+    /**
+     * The int32 sums themselves as the next chunk's output, when that chunk's result is C's
+     * entries as they stand (A'' and B'' are A's and B's own lines without shifts, the chunk's
+     * inner shift is 0) and nothing was added yet; else null.
+     */
+    int[] direct(int inner) {
+      if (!untouched || !identity || inner != 0) return null;
+      untouched = false;
+      return acc;
+    }
+
     void add(int inner) {
+      untouched = false;
       Unpack.parallel(BANDS, (long) byOwner.length * mp, b -> {
         for (int u = bandStart[b]; u < bandStart[b + 1]; u++) {
           int r = byOwner[u];
