@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       BenchQuantizeCommand.class,
       BenchGemmCommand.class,
+      BenchUnpackCommand.class,
     })
 public final class BenchCommand implements Runnable {
 

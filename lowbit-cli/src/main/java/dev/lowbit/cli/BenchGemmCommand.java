@@ -370,46 +370,17 @@ public final class BenchGemmCommand implements Callable<Integer> {
   }
 
   /**
-   * Warms each kernel up until its calls run at a steady rate with the JIT idle ({@link
-   * SteadyRate#warmUp}: 5 consecutive windows within 10 %, at least 1 s; a kernel that C2
-   * compiles late was otherwise timed in its slow C1 form), then times the kernels in interleaved
-   * rounds of about 50 ms each until each has had minTime seconds, so that a disturbance from
-   * other processes hits every kernel alike and the ratios stay fair. A kernel that never became
-   * steady is named in {@code unsteady}.
+   * Times the kernels with {@link SteadyRate#interleaved}, so that a disturbance from other
+   * processes hits every kernel alike and the ratios stay fair. A kernel that never became steady
+   * is named in {@code unsteady}.
    */
   private static Result[] time(List<Case> cases, int n, double minTime, List<String> unsteady) {
-    int nk = cases.size();
-    SteadyRate.Rule rule = SteadyRate.Rule.forSeconds(minTime);
-    long[] perCall = new long[nk];
-    for (int i = 0; i < nk; i++) {
-      SteadyRate.Warm w = SteadyRate.warmUp(rule, cases.get(i).call());
-      if (!w.steady()) unsteady.add(cases.get(i).kernel() + " on " + cases.get(i).backend() + " at " + n);
-      perCall[i] = Math.max(1, Math.round(w.nanosPerIter()));
-    }
-    List<List<Long>> times = new ArrayList<>();
-    long[] spent = new long[nk];
-    for (int i = 0; i < nk; i++) times.add(new ArrayList<>());
-    long budget = (long) (minTime * 1e9);
-    boolean more = true;
-    while (more) {
-      more = false;
-      for (int i = 0; i < nk; i++) {
-        if (spent[i] >= budget && times.get(i).size() >= 3) continue;
-        more = true;
-        long calls = Math.max(1, Math.min(1000, 50_000_000L / perCall[i]));
-        for (long c = 0; c < calls; c++) {
-          long s = System.nanoTime();
-          cases.get(i).call().run();
-          long t = System.nanoTime() - s;
-          times.get(i).add(t);
-          spent[i] += t;
-        }
-      }
-    }
-    Result[] out = new Result[nk];
-    for (int i = 0; i < nk; i++) {
-      long[] t = times.get(i).stream().mapToLong(Long::longValue).sorted().toArray();
-      out[i] = new Result(cases.get(i), n, t.length, t[0] / 1e9, t[t.length / 2] / 1e9);
+    SteadyRate.Timing[] t = SteadyRate.interleaved(cases.stream().map(Case::call).toList(), minTime);
+    Result[] out = new Result[t.length];
+    for (int i = 0; i < t.length; i++) {
+      Case c = cases.get(i);
+      if (!t[i].steady()) unsteady.add(c.kernel() + " on " + c.backend() + " at " + n);
+      out[i] = new Result(c, n, t[i].reps(), t[i].bestSeconds(), t[i].medianSeconds());
     }
     return out;
   }

@@ -3,7 +3,9 @@ package dev.lowbit.cli;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -138,6 +140,54 @@ final class SteadyRate {
       if (cpuRates != null) cpuRates[i] = w[1];
     }
     return summarize(rates, cpuRates, steady, warm);
+  }
+
+  /** Seconds per call of one body timed by {@link #interleaved}: fastest and median call, and whether its warm-up ended steady. */
+  record Timing(int reps, double bestSeconds, double medianSeconds, boolean steady) {}
+
+  /**
+   * Warms each body up until its calls run at a steady rate with the JIT idle ({@link #warmUp}
+   * under {@link Rule#forSeconds}: a body that C2 compiles late was otherwise timed in its slow C1
+   * form), then times the bodies call by call in interleaved rounds of about 50 ms each until each
+   * has had {@code minTime} seconds and at least 3 calls, so that a disturbance from other
+   * processes hits every body alike and ratios between them stay fair.
+   */
+  static Timing[] interleaved(List<Runnable> bodies, double minTime) {
+    int nk = bodies.size();
+    Rule rule = Rule.forSeconds(minTime);
+    long[] perCall = new long[nk];
+    boolean[] steady = new boolean[nk];
+    for (int i = 0; i < nk; i++) {
+      Warm w = warmUp(rule, bodies.get(i));
+      steady[i] = w.steady();
+      perCall[i] = Math.max(1, Math.round(w.nanosPerIter()));
+    }
+    List<List<Long>> times = new ArrayList<>();
+    long[] spent = new long[nk];
+    for (int i = 0; i < nk; i++) times.add(new ArrayList<>());
+    long budget = (long) (minTime * 1e9);
+    boolean more = true;
+    while (more) {
+      more = false;
+      for (int i = 0; i < nk; i++) {
+        if (spent[i] >= budget && times.get(i).size() >= 3) continue;
+        more = true;
+        long calls = Math.max(1, Math.min(1000, 50_000_000L / perCall[i]));
+        for (long c = 0; c < calls; c++) {
+          long s = System.nanoTime();
+          bodies.get(i).run();
+          long t = System.nanoTime() - s;
+          times.get(i).add(t);
+          spent[i] += t;
+        }
+      }
+    }
+    Timing[] out = new Timing[nk];
+    for (int i = 0; i < nk; i++) {
+      long[] t = times.get(i).stream().mapToLong(Long::longValue).sorted().toArray();
+      out[i] = new Timing(t.length, t[0] / 1e9, t[t.length / 2] / 1e9, steady[i]);
+    }
+    return out;
   }
 
   /** Iterations per second of {@code body} over at least {@code nanos}, and per second of this thread's CPU time. */

@@ -19,7 +19,8 @@ class BenchGemmCommandTest {
     Kernels.useBackend("java");
   }
 
-  private static String[] run(String... args) {
+  /** Runs lowbit with {@code args}: exit code, standard output, standard error. */
+  static String[] run(String... args) {
     CommandLine cl = Main.commandLine();
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();

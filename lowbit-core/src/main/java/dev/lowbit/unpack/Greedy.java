@@ -3,123 +3,207 @@ package dev.lowbit.unpack;
 import java.util.Arrays;
 
 /**
- * UnpackBoth's greedy loop (§1.8 of the spec) on a matrix that grows in rows and columns, with the
- * per-line heavy-hitter counts kept up to date by each split.
+ * UnpackBoth's greedy loop (§1.8 of the spec) in time linear in the matrix plus its heavy hitters.
+ *
+ * <p>The loop's choices depend on the heavy hitters alone: splitting a line turns its entries into
+ * low digits, never heavy, and high digits, heavy only where the entry was; an entry that fits
+ * gives a high digit of 0 or -1, which fits too. So the loop runs on the heavy hitters only (each
+ * line's list, each line's count in a {@link MaxTree}), and the matrix is written once at the end.
+ * A split line holds low digits only and is never split again, so each original row (column)
+ * grows a chain of lines, split in time order. An entry v of row i and column j then ends on a
+ * staircase through the grid of its row's and its column's chains: after t splits that reached
+ * it (of either chain, in time order) it sits in the line pair the splits lead to, and each cell
+ * it leaves keeps the digit {@code (v >> (b-1)·t) & (2^(b-1)-1)}; the last cell keeps {@code v >>
+ * (b-1)·t}, signed; every other cell of the grid is 0.
  */
 final class Greedy {
 
+  private final IntMatrix a;
   private final int bits;
   private final int shift;
   private final int mask;
-  private int n;
-  private int d;
-  private int colCap;
-  /** Row r's entries at rows[r][0..d). */
-  private int[][] rows;
-  private int[] rowOwner;
-  private int[] rowExponent;
-  private int[] colSource;
-  private int[] colExponent;
-  private final MaxTree rowCounts;
-  private final MaxTree colCounts;
+  private final Lines rows;
+  private final Lines cols;
+  /** Heavy entries: row line, column line and current value at 3e, 3e+1, 3e+2; whether still heavy there. */
+  private int[] ent;
+  private boolean[] alive;
+  private int entries;
+  private int clock;
 
   Greedy(IntMatrix a, int[] innerExponent, int bits) {
+    this.a = a;
     this.bits = bits;
     shift = bits - 1;
     mask = (1 << shift) - 1;
-    n = a.rows();
-    d = a.cols();
-    colCap = Math.max(1, d);
-    rows = new int[Math.max(1, n)][];
+    int n = a.rows();
+    int d = a.cols();
+    rows = new Lines(Unpack.identity(n), new int[n]);
+    cols = new Lines(Unpack.identity(d), innerExponent.clone());
+    ent = new int[3 * 16];
+    alive = new boolean[16];
+    int[] x = a.data();
     int[] r = new int[n];
     int[] k = new int[d];
     for (int i = 0; i < n; i++) {
-      rows[i] = Arrays.copyOfRange(a.data(), i * d, i * d + colCap);
       for (int j = 0; j < d; j++) {
-        if (Unpack.heavy(rows[i][j], bits)) {
+        if (Unpack.heavy(x[i * d + j], bits)) {
+          addEntry(i, j, x[i * d + j]);
           r[i]++;
           k[j]++;
         }
       }
     }
-    rowOwner = Unpack.identity(Math.max(1, n));
-    rowExponent = new int[Math.max(1, n)];
-    colSource = Arrays.copyOf(Unpack.identity(d), colCap);
-    colExponent = Arrays.copyOf(innerExponent, colCap);
-    rowCounts = new MaxTree(r);
-    colCounts = new MaxTree(k);
+    rows.counts = new MaxTree(r);
+    cols.counts = new MaxTree(k);
+  }
+
+  /** One side's lines: owner (row) or source (column), exponent, heavy entries, split time and child. */
+  private static final class Lines {
+    int count;
+    int[] owner;
+    int[] exponent;
+    int[][] heavy;
+    int[] heavyCount;
+    int[] splitTime;
+    int[] child;
+    MaxTree counts;
+
+    Lines(int[] owner, int[] exponent) {
+      count = owner.length;
+      int cap = Math.max(1, count);
+      this.owner = Arrays.copyOf(owner, cap);
+      this.exponent = Arrays.copyOf(exponent, cap);
+      heavy = new int[cap][];
+      heavyCount = new int[cap];
+      splitTime = new int[cap];
+      child = new int[cap];
+      Arrays.fill(splitTime, Integer.MAX_VALUE);
+      Arrays.fill(child, -1);
+    }
+
+    /** Appends the line that takes line p's high digits. */
+    int grow(int p, int time) {
+      if (count == owner.length) {
+        int c = 2 * count;
+        owner = Arrays.copyOf(owner, c);
+        exponent = Arrays.copyOf(exponent, c);
+        heavy = Arrays.copyOf(heavy, c);
+        heavyCount = Arrays.copyOf(heavyCount, c);
+        splitTime = Arrays.copyOf(splitTime, c);
+        child = Arrays.copyOf(child, c);
+        Arrays.fill(splitTime, count, c, Integer.MAX_VALUE);
+        Arrays.fill(child, count, c, -1);
+      }
+      int q = count++;
+      owner[q] = owner[p];
+      exponent[q] = exponent[p] + 1;
+      splitTime[p] = time;
+      child[p] = q;
+      return q;
+    }
+
+    void add(int line, int entry) {
+      int[] h = heavy[line];
+      if (h == null) {
+        h = heavy[line] = new int[4];
+      } else if (heavyCount[line] == h.length) {
+        h = heavy[line] = Arrays.copyOf(h, 2 * h.length);
+      }
+      h[heavyCount[line]++] = entry;
+    }
+  }
+
+  private void addEntry(int r, int c, int v) {
+    if (entries == alive.length) {
+      ent = Arrays.copyOf(ent, 6 * entries);
+      alive = Arrays.copyOf(alive, 2 * entries);
+    }
+    int e = entries++;
+    ent[3 * e] = r;
+    ent[3 * e + 1] = c;
+    ent[3 * e + 2] = v;
+    alive[e] = true;
+    rows.add(r, e);
+    cols.add(c, e);
   }
 
   Unpacked run() {
-    while (rowCounts.max() > 0) {
-      int i = rowCounts.argmax();
-      int j = colCounts.argmax();
-      if (rowCounts.max() >= colCounts.max()) {
-        splitRow(i);
+    while (rows.counts.max() > 0) {
+      int i = rows.counts.argmax();
+      int j = cols.counts.argmax();
+      if (rows.counts.max() >= cols.counts.max()) {
+        split(rows, cols, i, true);
       } else {
-        splitColumn(j);
+        split(cols, rows, j, false);
       }
     }
-    byte[] out = new byte[Math.multiplyExact(n, d)];
-    for (int i = 0; i < n; i++) {
-      for (int j = 0; j < d; j++) out[i * d + j] = (byte) rows[i][j];
-    }
-    return new Unpacked(bits, new Int8Matrix(n, d, out), Arrays.copyOf(rowOwner, n), Arrays.copyOf(rowExponent, n),
-        Arrays.copyOf(colSource, d), Arrays.copyOf(colExponent, d));
-  }
-
-  private void splitRow(int i) {
-    if (n == rows.length) {
-      int c = 2 * n;
-      rows = Arrays.copyOf(rows, c);
-      rowOwner = Arrays.copyOf(rowOwner, c);
-      rowExponent = Arrays.copyOf(rowExponent, c);
-    }
-    int[] lo = rows[i];
-    int[] hi = new int[colCap];
-    int count = 0;
-    for (int j = 0; j < d; j++) {
-      hi[j] = split(lo[j], colCounts, j);
-      lo[j] &= mask;
-      if (Unpack.heavy(hi[j], bits)) count++;
-    }
-    rows[n] = hi;
-    rowOwner[n] = rowOwner[i];
-    rowExponent[n] = rowExponent[i] + 1;
-    n++;
-    rowCounts.set(i, 0);
-    rowCounts.append(count);
+    return new Unpacked(bits, new Int8Matrix(rows.count, cols.count, write()), Arrays.copyOf(rows.owner, rows.count),
+        Arrays.copyOf(rows.exponent, rows.count), Arrays.copyOf(cols.owner, cols.count),
+        Arrays.copyOf(cols.exponent, cols.count));
   }
 
   /**
-   * The high digit of v, whose low digit (never heavy) takes v's place; the count of the crossing
-   * line through v (a column when a row splits) changes by what v and its high digit contribute.
+   * Splits line p of {@code side}: each of its heavy entries leaves a low digit (not heavy: the
+   * crossing line's count drops) and, where the high digit is heavy, a heavy entry of the new line.
    */
-  private int split(int v, MaxTree crossing, int line) {
-    int hi = v >> shift;
-    int delta = (Unpack.heavy(hi, bits) ? 1 : 0) - (Unpack.heavy(v, bits) ? 1 : 0);
-    if (delta != 0) crossing.add(line, delta);
-    return hi;
+  private void split(Lines side, Lines crossing, int p, boolean isRow) {
+    int q = side.grow(p, clock++);
+    int[] h = side.heavy[p];
+    int hc = side.heavyCount[p];
+    int count = 0;
+    for (int u = 0; u < hc; u++) {
+      int e = h[u];
+      if (!alive[e]) continue;
+      alive[e] = false;
+      int line = ent[isRow ? 3 * e + 1 : 3 * e];
+      int hi = ent[3 * e + 2] >> shift;
+      if (Unpack.heavy(hi, bits)) {
+        count++;
+        if (isRow) {
+          addEntry(q, line, hi);
+        } else {
+          addEntry(line, q, hi);
+        }
+      } else {
+        crossing.counts.add(line, -1);
+      }
+    }
+    side.heavy[p] = null;
+    side.heavyCount[p] = 0;
+    side.counts.set(p, 0);
+    side.counts.append(count);
   }
 
-  private void splitColumn(int j) {
-    if (d == colCap) {
-      colCap *= 2;
-      for (int i = 0; i < n; i++) rows[i] = Arrays.copyOf(rows[i], colCap);
-      colSource = Arrays.copyOf(colSource, colCap);
-      colExponent = Arrays.copyOf(colExponent, colCap);
-    }
-    int count = 0;
-    for (int i = 0; i < n; i++) {
-      int[] row = rows[i];
-      row[d] = split(row[j], rowCounts, i);
-      row[j] &= mask;
-      if (Unpack.heavy(row[d], bits)) count++;
-    }
-    colSource[d] = colSource[j];
-    colExponent[d] = colExponent[j] + 1;
-    d++;
-    colCounts.set(j, 0);
-    colCounts.append(count);
+  /** The split matrix, every entry's staircase written at once (rows in parallel: a row's chain is its own). */
+  private byte[] write() {
+    int n = a.rows();
+    int d = a.cols();
+    int w = cols.count;
+    int[] x = a.data();
+    byte[] out = new byte[Math.multiplyExact(rows.count, w)];
+    Unpack.parallel(n, (long) n * d, i -> {
+      boolean rowSplit = rows.child[i] >= 0;
+      for (int j = 0; j < d; j++) {
+        int v = x[i * d + j];
+        if (!rowSplit && cols.child[j] < 0) {
+          out[i * w + j] = (byte) v;
+          continue;
+        }
+        int r = i;
+        int c = j;
+        int t = 0;
+        while (rows.child[r] >= 0 || cols.child[c] >= 0) {
+          out[r * w + c] = (byte) ((v >> Math.min(31, shift * t)) & mask);
+          if (rows.splitTime[r] < cols.splitTime[c]) {
+            r = rows.child[r];
+          } else {
+            c = cols.child[c];
+          }
+          t++;
+        }
+        out[r * w + c] = (byte) (v >> Math.min(31, shift * t));
+      }
+    });
+    return out;
   }
 }

@@ -34,16 +34,37 @@ public record IntMatrix(int rows, int cols, int[] data) {
 
   /** The transpose, a new matrix. */
   public IntMatrix transpose() {
-    int[] t = new int[data.length];
-    Layout.transpose(rows, cols, (to, from) -> t[to] = data[from]);
-    return new IntMatrix(cols, rows, t);
+    return transposeRows(Unpack.identity(rows));
   }
 
   /** The matrix whose column q is column {@code index[q]} of this one. */
   public IntMatrix gatherColumns(int[] index) {
-    int[] g = new int[rows * index.length];
-    Layout.gatherColumns(rows, cols, index, (to, from) -> g[to] = data[from]);
-    return new IntMatrix(rows, index.length, g);
+    int k = index.length;
+    int[] g = new int[rows * k];
+    for (int i = 0; i < rows; i++) {
+      for (int q = 0; q < k; q++) g[i * k + q] = data[i * cols + index[q]];
+    }
+    return new IntMatrix(rows, k, g);
+  }
+
+  /**
+   * The cols×index.length matrix whose column q is row {@code index[q]} of this one: {@code
+   * transpose().gatherColumns(index)} in one blocked pass.
+   */
+  IntMatrix transposeRows(int[] index) {
+    int k = index.length;
+    int[] t = new int[cols * k];
+    for (int q0 = 0; q0 < k; q0 += Unpack.TILE) {
+      int q1 = Math.min(k, q0 + Unpack.TILE);
+      for (int j0 = 0; j0 < cols; j0 += Unpack.TILE) {
+        int j1 = Math.min(cols, j0 + Unpack.TILE);
+        for (int q = q0; q < q1; q++) {
+          int from = index[q] * cols;
+          for (int j = j0; j < j1; j++) t[j * k + q] = data[from + j];
+        }
+      }
+    }
+    return new IntMatrix(cols, k, t);
   }
 
   /** The rows as a new array of arrays. */

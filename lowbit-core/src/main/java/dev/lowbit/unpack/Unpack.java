@@ -65,9 +65,9 @@ public final class Unpack {
   /** UnpackRow (§1.6 of the spec): rows of {@code a} split until all entries fit {@code bits}. */
   public static Unpacked rows(IntMatrix a, int bits) {
     checkBits(bits);
-    Lines l = splitRows(a, new int[a.rows()], bits, false);
-    return new Unpacked(bits, new Int8Matrix(l.count, a.cols(), l.data), l.owner, l.exponent, identity(a.cols()),
-        new int[a.cols()]);
+    Lines l = Lines.of(lineLevels(a, bits, true), new int[a.rows()], bits);
+    return new Unpacked(bits, new Int8Matrix(l.count, a.cols(), l.splitRows(a)), l.owner, l.exponent,
+        identity(a.cols()), new int[a.cols()]);
   }
 
   /**
@@ -79,9 +79,56 @@ public final class Unpack {
   public static Unpacked columns(IntMatrix a, int[] innerExponent, int bits) {
     checkBits(bits);
     checkInner(a, innerExponent);
-    Lines l = splitRows(a.transpose(), innerExponent, bits, true);
-    return new Unpacked(bits, new Int8Matrix(a.rows(), l.count, l.data), identity(a.rows()), new int[a.rows()],
-        l.owner, l.exponent);
+    Lines l = Lines.of(lineLevels(a, bits, false), innerExponent, bits);
+    return new Unpacked(bits, new Int8Matrix(a.rows(), l.count, l.splitColumns(a)), identity(a.rows()),
+        new int[a.rows()], l.owner, l.exponent);
+  }
+
+  /**
+   * {@link #columns} of {@code B'ᵀ}, B' being the rows {@code source} of {@code b} ({@code
+   * b.transposeRows(source)}), transposed: the split B'' (lines × b's columns), its rows the split
+   * lines (owners and exponents), its columns b's. B'ᵀ is never formed: its columns are b's rows,
+   * so their digit counts are b's rows' and the split lines are digits of b's rows, made row by row.
+   */
+  static Unpacked columnsOfRows(IntMatrix b, int[] source, int[] innerExponent, int bits) {
+    checkBits(bits);
+    if (innerExponent.length != source.length) {
+      throw new IllegalArgumentException(innerExponent.length + " inner exponents for " + source.length + " columns");
+    }
+    int[] byRow = lineLevels(b, bits, true);
+    int[] lv = new int[source.length];
+    for (int q = 0; q < lv.length; q++) lv[q] = byRow[source[q]];
+    Lines l = Lines.of(lv, innerExponent, bits);
+    int m = b.cols();
+    int count = l.count;
+    int[] x = b.data();
+    byte[] rowsOut = new byte[Math.multiplyExact(count, m)]; // B'': line r is a digit of b's row source[owner[r]]
+    parallel(count, (long) count * m, r -> {
+      int from = source[l.owner[r]] * m;
+      int to = r * m;
+      int s = l.shift[r];
+      int mk = l.mask[r];
+      for (int k = 0; k < m; k++) rowsOut[to + k] = (byte) ((x[from + k] >> s) & mk);
+    });
+    return new Unpacked(bits, new Int8Matrix(count, m, rowsOut), l.owner, l.exponent, identity(m), new int[m]);
+  }
+
+  /** Tile edge of blocked transposes: a tile's source and result lines stay in cache. */
+  static final int TILE = 64;
+
+  /** Loops of at least this many entries run on several threads. */
+  private static final long PARALLEL_ENTRIES = 1 << 16;
+
+  /**
+   * Runs {@code body} for 0..tasks-1, in parallel when the loop covers at least {@link
+   * #PARALLEL_ENTRIES} entries; the tasks must write disjoint entries.
+   */
+  static void parallel(int tasks, long entries, java.util.function.IntConsumer body) {
+    if (entries >= PARALLEL_ENTRIES && tasks > 1 && Runtime.getRuntime().availableProcessors() > 1) {
+      java.util.stream.IntStream.range(0, tasks).parallel().forEach(body);
+    } else {
+      for (int t = 0; t < tasks; t++) body.accept(t);
+    }
   }
 
   /**
@@ -108,53 +155,105 @@ public final class Unpack {
     return id;
   }
 
-  /** Split lines: b-bit data (a line per row, or per column when transposed), each line's owner and exponent. */
-  private record Lines(int count, byte[] data, int[] owner, int[] exponent) {}
-
   /**
-   * The breadth-first row split in linear time: a row with L digits (L = the most any of its
-   * entries needs) yields L rows, one per level, and level k's rows come after all rows of lower
-   * levels, in the order of their original rows — the order the split-and-append loop produces.
-   * With {@code transposed} the output is written column-major: its lines become columns.
+   * Digits each row (byRow) or each column of {@code a} needs: those of its widest entry, from
+   * the line's largest and smallest entry (levels grow with |v|), in one sweep in memory order.
    */
-  private static Lines splitRows(IntMatrix a, int[] t0, int bits, boolean transposed) {
+  static int[] lineLevels(IntMatrix a, int bits, boolean byRow) {
     int n = a.rows();
     int d = a.cols();
-    int[] data = a.data();
-    int[] lv = new int[n];
-    int maxLevel = 0;
+    int[] x = a.data();
+    int lines = byRow ? n : d;
+    int[] hi = new int[lines];
+    int[] lo = new int[lines];
     for (int i = 0; i < n; i++) {
-      int l = 1;
-      for (int j = 0; j < d; j++) l = Math.max(l, levels(data[i * d + j], bits));
-      lv[i] = l;
-      maxLevel = Math.max(maxLevel, l);
-    }
-    int[] start = new int[maxLevel + 1]; // first output row of each level
-    for (int i = 0; i < n; i++) {
-      for (int k = 0; k < lv[i]; k++) start[k + 1]++;
-    }
-    for (int k = 0; k < maxLevel; k++) start[k + 1] += start[k];
-    int count = start[maxLevel];
-    byte[] out = new byte[Math.multiplyExact(count, d)];
-    int[] owner = new int[count];
-    int[] exponent = new int[count];
-    int[] next = Arrays.copyOf(start, maxLevel);
-    int[] line = new int[d];
-    int mask = (1 << (bits - 1)) - 1;
-    for (int i = 0; i < n; i++) {
-      System.arraycopy(data, i * d, line, 0, d);
-      for (int k = 0; k < lv[i]; k++) {
-        int r = next[k]++;
-        owner[r] = i;
-        exponent[r] = t0[i] + k;
-        boolean last = k == lv[i] - 1;
+      int o = i * d;
+      if (byRow) {
+        int h = 0;
+        int l = 0;
+        for (int j = o; j < o + d; j++) {
+          h = Math.max(h, x[j]);
+          l = Math.min(l, x[j]);
+        }
+        hi[i] = h;
+        lo[i] = l;
+      } else {
         for (int j = 0; j < d; j++) {
-          int v = line[j];
-          out[transposed ? j * count + r : r * d + j] = (byte) (last ? v : v & mask);
-          line[j] = v >> (bits - 1);
+          hi[j] = Math.max(hi[j], x[o + j]);
+          lo[j] = Math.min(lo[j], x[o + j]);
         }
       }
     }
-    return new Lines(count, out, owner, exponent);
+    int[] lv = new int[lines];
+    for (int q = 0; q < lines; q++) lv[q] = Math.max(levels(hi[q], bits), levels(lo[q], bits));
+    return lv;
+  }
+
+  /**
+   * The breadth-first split of lines (rows or columns) in linear time: a line with L digits (L =
+   * the most any of its entries needs) yields L lines, one per level, and level k's lines come after all lines of lower levels, in
+   * the order of their original lines — the order the split-and-append loop produces. So level 0
+   * is the original lines in place. Line r holds digit {@code level} of line {@code owner[r]}:
+   * {@code (v >> shift[r]) & mask[r]}, the mask all ones for a line's last (signed) digit.
+   */
+  private record Lines(int count, int[] owner, int[] exponent, int[] shift, int[] mask) {
+
+    static Lines of(int[] lv, int[] t0, int bits) {
+      int n = lv.length;
+      int maxLevel = 0;
+      for (int l : lv) maxLevel = Math.max(maxLevel, l);
+      int[] start = new int[maxLevel + 1]; // first output line of each level
+      for (int i = 0; i < n; i++) {
+        for (int k = 0; k < lv[i]; k++) start[k + 1]++;
+      }
+      for (int k = 0; k < maxLevel; k++) start[k + 1] += start[k];
+      int count = start[maxLevel];
+      int[] owner = new int[count];
+      int[] exponent = new int[count];
+      int[] shift = new int[count];
+      int[] mask = new int[count];
+      int[] next = Arrays.copyOf(start, maxLevel);
+      int low = (1 << (bits - 1)) - 1;
+      for (int i = 0; i < n; i++) {
+        for (int k = 0; k < lv[i]; k++) {
+          int r = next[k]++;
+          owner[r] = i;
+          exponent[r] = t0[i] + k;
+          shift[r] = (bits - 1) * k; // at most 31: after 31 bits of shift nothing is heavy
+          mask[r] = k == lv[i] - 1 ? -1 : low;
+        }
+      }
+      return new Lines(count, owner, exponent, shift, mask);
+    }
+
+    /** The split of a's rows: count×d, row-major. */
+    byte[] splitRows(IntMatrix a) {
+      int d = a.cols();
+      int[] x = a.data();
+      byte[] out = new byte[Math.multiplyExact(count, d)];
+      parallel(count, (long) count * d, r -> {
+        int from = owner[r] * d;
+        int to = r * d;
+        int s = shift[r];
+        int mk = mask[r];
+        for (int j = 0; j < d; j++) out[to + j] = (byte) ((x[from + j] >> s) & mk);
+      });
+      return out;
+    }
+
+    /** The split of a's columns: n×count, row-major, written row by row in memory order. */
+    byte[] splitColumns(IntMatrix a) {
+      int n = a.rows();
+      int d = a.cols();
+      int[] x = a.data();
+      byte[] out = new byte[Math.multiplyExact(n, count)];
+      parallel(n, (long) n * count, i -> {
+        int from = i * d;
+        int to = i * count;
+        for (int j = 0; j < d; j++) out[to + j] = (byte) (x[from + j] & mask[j]); // level 0: line j is column j
+        for (int r = d; r < count; r++) out[to + r] = (byte) ((x[from + owner[r]] >> shift[r]) & mask[r]);
+      });
+      return out;
+    }
   }
 }

@@ -29,4 +29,11 @@ public record Unpacked(int bits, Int8Matrix matrix, int[] rowOwner, int[] rowExp
           + columnExponent.length + " for " + matrix.cols() + " columns");
     }
   }
+
+  /** The transposed operand, a new matrix: rows and columns, with their owners and exponents, swapped. */
+  public Unpacked transpose() {
+    return new Unpacked(bits, new Int8Matrix(matrix.cols(), matrix.rows(),
+        Layout.transpose(matrix.data(), matrix.rows(), matrix.cols())), columnSource, columnExponent, rowOwner,
+        rowExponent);
+  }
 }

@@ -59,22 +59,23 @@ public final class UnpackedGemm {
     Unpacked right;
     if (strategy == Strategy.ROW) {
       left = Unpack.rows(a, bits);
-      right = Unpack.rows(b.transpose(), bits);
+      right = Unpack.columns(b, new int[b.cols()], bits); // UnpackRow on Bᵀ, as B'' rather than B''ᵀ
     } else {
       boolean both = strategy == Strategy.BOTH;
       Unpacked first = both ? Unpack.both(a, new int[a.cols()], bits) : Unpack.columns(a, new int[a.cols()], bits);
-      IntMatrix partner = b.transpose().gatherColumns(first.columnSource()); // B'ᵀ
-      right = both ? Unpack.both(partner, first.columnExponent(), bits)
-          : Unpack.columns(partner, first.columnExponent(), bits);
-      int[] second = right.columnSource(); // indices into the first pass's inner dimension
+      if (both) {
+        right = Unpack.both(b.transposeRows(first.columnSource()), first.columnExponent(), bits).transpose(); // of B'ᵀ
+      } else {
+        right = Unpack.columnsOfRows(b, first.columnSource(), first.columnExponent(), bits);
+      }
+      int[] second = right.rowOwner(); // indices into the first pass's inner dimension
       int[] source = new int[second.length];
       for (int q = 0; q < second.length; q++) source[q] = first.columnSource()[second[q]];
       Int8Matrix a1 = first.matrix();
-      byte[] a2 = new byte[a1.rows() * second.length]; // A'': A's columns duplicated like B's inner rows
-      Layout.gatherColumns(a1.rows(), a1.cols(), second, (to, from) -> a2[to] = a1.data()[from]);
+      byte[] a2 = Layout.gatherColumns(a1.data(), a1.rows(), a1.cols(), second, 0, second.length); // A'': A's columns duplicated like B's inner rows
       left = new Unpacked(bits, new Int8Matrix(a1.rows(), second.length, a2), first.rowOwner(), first.rowExponent(),
-          source, right.columnExponent());
-      right = new Unpacked(bits, right.matrix(), right.rowOwner(), right.rowExponent(), source,
+          source, right.rowExponent());
+      right = new Unpacked(bits, right.matrix(), source, right.rowExponent(), right.columnSource(),
           right.columnExponent());
     }
     return new UnpackedProduct(strategy, bits, a.rows(), a.cols(), b.cols(), left, right);
@@ -95,7 +96,8 @@ public final class UnpackedGemm {
 
   /**
    * Evaluates the unpacked product with {@code gemm}'s int8 kernel: inner indices grouped by
-   * exponent (each group's columns of A'' and B''ᵀ gathered contiguously), each group cut into
+   * exponent (a group's columns of A'' and rows of B'' read in place where they are contiguous, else
+   * gathered), each group cut into
    * chunks of at most {@link #maxInner} indices, each chunk's int32 result shifted and added into
    * the row and column of C its owners name. Returns C (n×m, row-major).
    *
@@ -105,36 +107,45 @@ public final class UnpackedGemm {
     int bits = p.bits();
     int sh = bits - 1;
     Unpacked l = p.left();
-    Unpacked r = p.rightT();
+    Unpacked r = p.right();
     int np = p.unpackedN();
     int dp = p.unpackedD();
     int mp = p.unpackedM();
-    int m = p.m();
     int[] rowShift = shifts(l.rowExponent(), sh, "row");
-    int[] colShift = shifts(r.rowExponent(), sh, "column");
+    int[] colShift = shifts(r.columnExponent(), sh, "column");
     int[] innerShift = shifts(p.innerExponent(), sh, "inner");
-    long[] c = new long[p.n() * m];
+    long[] c = new long[p.n() * p.m()];
     if (np == 0 || mp == 0 || dp == 0) return c;
     int[] order = byExponent(p.innerExponent());
     byte[] la = l.matrix().data();
-    byte[] ra = r.matrix().data();
+    byte[] rb = r.matrix().data(); // B'' (d''×m'): row-major B, the layout int8 kernels run fastest
     int chunk = maxInner(bits);
     int[] cu = new int[np * mp];
+    Recombine rc = new Recombine(p, rowShift, colShift, innerShift, cu, c);
     for (int start = 0; start < dp; ) {
       int end = start;
       int t = p.innerExponent()[order[start]];
       while (end < dp && p.innerExponent()[order[end]] == t) end++;
       int g = end - start;
-      byte[] lg = gather(la, np, dp, order, start, g);
-      byte[] rg = gather(ra, mp, dp, order, start, g);
+      // order is ascending within a group: its indices are contiguous iff they span g, and then
+      // the GEMM reads them in place (the exponent-0 block and each appended block of a split),
+      // except A's narrower groups on a native kernel, which copies A's whole span of rows in
+      boolean contiguous = order[end - 1] - order[start] == g - 1;
+      boolean leftInPlace = contiguous && (g == dp || !gemm.copiesOperands());
+      byte[] lg = leftInPlace ? la : Layout.gatherColumns(la, np, dp, order, start, g);
+      int lOff = leftInPlace ? order[start] : 0;
+      int lLd = leftInPlace ? dp : g;
+      byte[] rg = contiguous ? rb : Layout.gatherRows(rb, mp, order, start, g);
+      int rOff = contiguous ? order[start] * mp : 0;
       for (int q = 0; q < g; q += chunk) {
         int k = Math.min(chunk, g - q);
-        gemm.gemmS8S8(false, true, np, mp, k, lg, q, g, rg, q, g, cu, 0, mp);
-        accumulate(cu, c, p, rowShift, colShift, innerShift[order[start]]);
+        int[] direct = rc.direct(innerShift[order[start]]);
+        gemm.gemmS8S8(false, false, np, mp, k, lg, lOff + q, lLd, rg, rOff + q * mp, mp, direct != null ? direct : cu, 0, mp);
+        if (direct == null) rc.add(innerShift[order[start]]);
       }
       start = end;
     }
-    return c;
+    return rc.result();
   }
 
   private static int[] shifts(int[] exponent, int sh, String what) {
@@ -158,28 +169,123 @@ public final class UnpackedGemm {
     return order;
   }
 
-  /** Columns order[start..start+g) of a rows×cols matrix, as a rows×g matrix. */
-  private static byte[] gather(byte[] x, int rows, int cols, int[] order, int start, int g) {
-    byte[] out = new byte[rows * g];
-    for (int i = 0; i < rows; i++) {
-      for (int q = 0; q < g; q++) out[i * g + q] = x[i * cols + order[start + q]];
-    }
-    return out;
-  }
+  /**
+   * Adds each chunk's n'×m' int32 result {@code cu} into C: {@code C[owner r][owner k] += cu[r][k]
+   * · 2^shift}, a shift of 64 or more adding 0 modulo 2^64. Where a bound on every entry of C
+   * (from the digit range, the group sizes and the shifts) stays below 2^31, the sums are kept in
+   * int32, exact, and widened once at the end; else in int64. The rows of A'' are taken in order of
+   * their owners, in bands of owners across threads (a band writes only its own rows of C); in a
+   * row, the leading columns of B'' that are B's own columns with exponent 0 (owner k = k, no
+   * shift) go by a loop the JIT vectorizes, the others are scattered to their owners.
+   */
+  private static final class Recombine {
+    private static final int BANDS = 16;
+    private final int mp, m, plain;
+    private final int[] rowOwner, colOwner, rowShift, colShift, cu;
+    /** The rows of A'' by owner, and where each band of owners starts in that order. */
+    private final int[] byOwner, bandStart;
+    private final long[] c;
+    /** The int32 sums, or null when C may not fit them. */
+    private final int[] acc;
+    /** Whether the int32 sums are kept and A'' and B'' hold A's rows and B's columns unshifted, in order. */
+    private final boolean identity;
+    private boolean untouched = true;
 
-  /** C[owner r][owner c] += cu[r][c] · 2^shift; a shift of 64 or more adds 0 modulo 2^64. */
-  private static void accumulate(int[] cu, long[] c, UnpackedProduct p, int[] rowShift, int[] colShift, int inner) {
-    int mp = p.unpackedM();
-    int m = p.m();
-    int[] rowOwner = p.left().rowOwner();
-    int[] colOwner = p.rightT().rowOwner();
-    for (int r = 0; r < p.unpackedN(); r++) {
-      int base = rowOwner[r] * m;
-      int sr = rowShift[r] + inner;
-      for (int k = 0; k < mp; k++) {
-        int s = sr + colShift[k];
-        if (s < 64) c[base + colOwner[k]] += (long) cu[r * mp + k] << s;
+    Recombine(UnpackedProduct p, int[] rowShift, int[] colShift, int[] innerShift, int[] cu, long[] c) {
+      int np = p.unpackedN();
+      mp = p.unpackedM();
+      m = p.m();
+      rowOwner = p.left().rowOwner();
+      colOwner = p.right().columnSource();
+      this.rowShift = rowShift;
+      this.colShift = colShift;
+      this.cu = cu;
+      this.c = c;
+      int k = 0;
+      while (k < mp && k < m && colOwner[k] == k && colShift[k] == 0) k++;
+      plain = k;
+      int n = p.n();
+      int[] first = new int[n + 1]; // counting sort of the rows by owner
+      for (int r = 0; r < np; r++) first[rowOwner[r] + 1]++;
+      for (int i = 0; i < n; i++) first[i + 1] += first[i];
+      bandStart = new int[BANDS + 1];
+      for (int b = 0; b <= BANDS; b++) bandStart[b] = first[(int) ((long) n * b / BANDS)];
+      byOwner = new int[np];
+      int[] next = Arrays.copyOf(first, n);
+      for (int r = 0; r < np; r++) byOwner[next[rowOwner[r]]++] = r;
+      long digit = (1L << (p.bits() - 1)) - 1;
+      double bound = digit * digit * weight(rowOwner, rowShift, n) * weight(colOwner, colShift, m);
+      double inner = 0;
+      for (int s : innerShift) inner += Math.scalb(1.0, s);
+      acc = bound * inner < Integer.MAX_VALUE ? new int[c.length] : null;
+      boolean same = acc != null && np == n && plain == mp;
+      for (int r = 0; same && r < np; r++) same = rowOwner[r] == r && rowShift[r] == 0;
+      identity = same;
+    }
+
+    /** The largest over owners of Σ 2^shift over the owner's lines. */
+    private static double weight(int[] owner, int[] shift, int owners) {
+      double[] w = new double[owners];
+      for (int r = 0; r < owner.length; r++) w[owner[r]] += Math.scalb(1.0, shift[r]);
+      double max = 0;
+      for (double v : w) max = Math.max(max, v);
+      return max;
+    }
+
+    /**
+     * The int32 sums themselves as the next chunk's output, when that chunk's result is C's
+     * entries as they stand (A'' and B'' are A's and B's own lines without shifts, the chunk's
+     * inner shift is 0) and nothing was added yet; else null.
+     */
+    int[] direct(int inner) {
+      if (!untouched || !identity || inner != 0) return null;
+      untouched = false;
+      return acc;
+    }
+
+    void add(int inner) {
+      untouched = false;
+      Unpack.parallel(BANDS, (long) byOwner.length * mp, b -> {
+        for (int u = bandStart[b]; u < bandStart[b + 1]; u++) {
+          int r = byOwner[u];
+          if (acc != null) {
+            addInt(r, rowShift[r] + inner);
+          } else {
+            addLong(r, rowShift[r] + inner);
+          }
+        }
+      });
+    }
+
+    /** Row r of cu into its owner's row of the int32 sums; every shift is below 31 by the bound. */
+    private void addInt(int r, int s) {
+      int to = rowOwner[r] * m;
+      int from = r * mp;
+      for (int k = 0; k < plain; k++) acc[to + k] += cu[from + k] << s;
+      for (int k = plain; k < mp; k++) acc[to + colOwner[k]] += cu[from + k] << (s + colShift[k]);
+    }
+
+    private void addLong(int r, int s) {
+      int to = rowOwner[r] * m;
+      int from = r * mp;
+      if (s < 64) {
+        for (int k = 0; k < plain; k++) c[to + k] += (long) cu[from + k] << s;
       }
+      for (int k = plain; k < mp; k++) {
+        int t = s + colShift[k];
+        if (t < 64) c[to + colOwner[k]] += (long) cu[from + k] << t;
+      }
+    }
+
+    /** C, widened from the int32 sums where they were kept. */
+    long[] result() {
+      if (acc != null) {
+        int band = (c.length + BANDS - 1) / BANDS;
+        Unpack.parallel(BANDS, c.length, b -> {
+          for (int i = b * band; i < Math.min(c.length, (b + 1) * band); i++) c[i] = acc[i];
+        });
+      }
+      return c;
     }
   }
 
@@ -194,10 +300,10 @@ public final class UnpackedGemm {
     double orig = (double) a.rows() * a.cols() * b.cols();
     if (orig == 0) return 1;
     return switch (strategy) {
-      case ROW -> (double) sum(lineLevels(a, bits, true)) * a.cols() * sum(lineLevels(b, bits, false)) / orig;
+      case ROW -> (double) sum(Unpack.lineLevels(a, bits, true)) * a.cols() * sum(Unpack.lineLevels(b, bits, false)) / orig;
       case COLUMN -> {
-        int[] la = lineLevels(a, bits, false);
-        int[] lb = lineLevels(b, bits, true);
+        int[] la = Unpack.lineLevels(a, bits, false);
+        int[] lb = Unpack.lineLevels(b, bits, true);
         long inner = 0;
         for (int j = 0; j < la.length; j++) inner += (long) la[j] * lb[j];
         yield (double) a.rows() * inner * b.cols() / orig;
@@ -227,19 +333,6 @@ public final class UnpackedGemm {
       }
     }
     return best;
-  }
-
-  /** Digits the widest entry of each row (byRow) or each column of x needs. */
-  private static int[] lineLevels(IntMatrix x, int bits, boolean byRow) {
-    int[] lv = new int[byRow ? x.rows() : x.cols()];
-    Arrays.fill(lv, 1);
-    for (int i = 0; i < x.rows(); i++) {
-      for (int j = 0; j < x.cols(); j++) {
-        int line = byRow ? i : j;
-        lv[line] = Math.max(lv[line], Unpack.levels(x.data()[i * x.cols() + j], bits));
-      }
-    }
-    return lv;
   }
 
   private static long sum(int[] x) {
