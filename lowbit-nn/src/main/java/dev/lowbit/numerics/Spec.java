@@ -110,7 +110,9 @@ public sealed interface Spec {
   static String granularityText(Granularity g) {
     return switch (g) {
       case PerTensor t -> t.scaling() == Granularity.Scaling.AMAX ? "per-tensor(amax)" : "per-tensor";
-      case Granularity.Quantile q -> "per-tensor(quantile=" + q.beta() + ",distinct=" + q.distinct() + ")";
+      // plain decimal digits (never 1.0E-5), which the parser reads back
+      case Granularity.Quantile q -> "per-tensor(quantile=" + java.math.BigDecimal.valueOf(q.beta()).toPlainString()
+          + ",distinct=" + q.distinct() + ")";
       case PerChannel c -> "per-channel(" + c.axis() + ")";
       case PerBlock b -> "per-block(" + b.size() + "," + b.axis() + ")";
     };

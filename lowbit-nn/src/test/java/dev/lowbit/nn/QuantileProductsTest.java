@@ -113,6 +113,8 @@ class QuantileProductsTest {
         p.lookup("fc", dev.lowbit.numerics.Role.WEIGHT).orElseThrow().granularity());
     assertEquals(3, p.methods().unpackBits());
     assertTrue(p.toText().contains("per-tensor(quantile=0.9,distinct=7)"), p.toText());
+    Policy tiny = Policy.parse("*  weight  int32  rne  per-tensor(quantile=0.00001,distinct=7)\n", "t");
+    assertEquals(tiny, Policy.parse(tiny.toText(), "t"), "a small percentile prints as plain digits: " + tiny.toText());
     String[][] bad = {
         {"*  weight  int32  rne  per-tensor(quantile=1.5,distinct=7)\n", "beta = 1.5; valid: (0, 1]"},
         {"*  weight  int32  rne  per-tensor(quantile=0.9,distinct=0)\n", "D = 0; valid: 1..16777216"},
