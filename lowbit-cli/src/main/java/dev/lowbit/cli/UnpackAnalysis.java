@@ -98,14 +98,9 @@ final class UnpackAnalysis {
     return rows;
   }
 
-  /** The strategy of the smallest ratio, the first in {@link Strategy}'s order on equal ones (as {@link UnpackedGemm#choose}). */
+  /** The strategy of the smallest ratio, the first in {@link Strategy}'s order on equal ones; BOTH passed over when skipped. */
   static Strategy pick(Map<Strategy, Double> ratios) {
-    Strategy best = null;
-    for (Strategy s : Strategy.values()) {
-      double r = ratios.get(s);
-      if (!Double.isNaN(r) && (best == null || r < ratios.get(best))) best = s;
-    }
-    return best;
+    return UnpackedGemm.cheapest(ratios);
   }
 
   /**

@@ -324,15 +324,34 @@ public final class UnpackedGemm {
    * order (COLUMN, ROW, BOTH).
    */
   public static Strategy choose(IntMatrix a, IntMatrix b, int bits) {
+    return cheapest(ratios(a, b, bits));
+  }
+
+  /**
+   * The strategy of the smallest ratio in {@code ratios}, the first in {@link Strategy}'s order on
+   * equal ones; strategies missing or NaN (not measured) are passed over. Null when none is left.
+   */
+  public static Strategy cheapest(Map<Strategy, Double> ratios) {
     Strategy best = null;
-    double bestRatio = Double.POSITIVE_INFINITY;
-    for (Map.Entry<Strategy, Double> e : ratios(a, b, bits).entrySet()) {
-      if (e.getValue() < bestRatio) {
-        best = e.getKey();
-        bestRatio = e.getValue();
-      }
+    for (Strategy s : Strategy.values()) {
+      Double r = ratios.get(s);
+      if (r != null && !r.isNaN() && (best == null || r < ratios.get(best))) best = s;
     }
     return best;
+  }
+
+  /**
+   * The product unpacked with {@link #choose}'s strategy, BOTH's greedy unpacking run once: its
+   * ratio is that of the product it makes, which is returned when it is the cheapest.
+   */
+  public static UnpackedProduct unpackCheapest(IntMatrix a, IntMatrix b, int bits) {
+    UnpackedProduct both = unpack(a, b, Strategy.BOTH, bits);
+    Map<Strategy, Double> r = new EnumMap<>(Strategy.class);
+    r.put(Strategy.COLUMN, ratio(a, b, Strategy.COLUMN, bits));
+    r.put(Strategy.ROW, ratio(a, b, Strategy.ROW, bits));
+    r.put(Strategy.BOTH, both.ratio());
+    Strategy s = cheapest(r);
+    return s == Strategy.BOTH ? both : unpack(a, b, s, bits);
   }
 
   private static long sum(int[] x) {

@@ -140,6 +140,8 @@ class UnpackedGemmTest {
     assertEquals(java.util.Map.of(Strategy.ROW, 2.0, Strategy.COLUMN, 3.0, Strategy.BOTH, 2.0),
         UnpackedGemm.ratios(a, b, 4));
     assertEquals(Strategy.ROW, UnpackedGemm.choose(a, b, 4));
+    assertEquals(Strategy.COLUMN, UnpackedGemm.cheapest(java.util.Map.of(Strategy.ROW, 2.0, Strategy.COLUMN, 2.0,
+        Strategy.BOTH, Double.NaN)), "ties to the first in declaration order; NaN (not measured) passed over");
     // Nothing heavy: every ratio is 1 and COLUMN comes first.
     assertEquals(Strategy.COLUMN, UnpackedGemm.choose(b.transpose(), a.transpose(), 8));
   }
@@ -159,6 +161,9 @@ class UnpackedGemmTest {
       assertArrayEquals(want, UnpackedGemm.multiply(p, Kernels.javaGemm()), s.spec());
       assertEquals(p.ratio(), UnpackedGemm.ratio(a, b, s, bits), 0, s.spec());
     }
+    UnpackedProduct cheapest = UnpackedGemm.unpackCheapest(a, b, bits); // the engine's one-pass chooser
+    assertEquals(UnpackedGemm.choose(a, b, bits), cheapest.strategy());
+    assertArrayEquals(want, UnpackedGemm.multiply(cheapest, ScalarGemm.INSTANCE), "cheapest");
   }
 
   @Test
