@@ -6,7 +6,6 @@ import dev.lowbit.numerics.GemmCall;
 import dev.lowbit.numerics.ProductPlan;
 import dev.lowbit.numerics.ProductPlan.Site;
 import dev.lowbit.unpack.IntMatrix;
-import dev.lowbit.unpack.Strategy;
 import dev.lowbit.unpack.UnpackedGemm;
 import dev.lowbit.unpack.UnpackedProduct;
 
@@ -31,9 +30,13 @@ final class QuantileProducts {
     Site s = p.site();
     float[] a = gather(c.a(), s.transA(), c.m(), c.k());
     float[] b = gather(c.b(), s.transB(), c.k(), c.n());
-    if (!finite(a) || !finite(b)) return null;
-    EncodedTensor ea = p.a().orElseThrow().encode(a, new int[] {c.m(), c.k()}, 0, 0);
-    EncodedTensor eb = p.b().orElseThrow().encode(b, new int[] {c.k(), c.n()}, 0, 0);
+    EncodedTensor ea, eb;
+    try { // encoding refuses a tensor holding NaN or infinity
+      ea = p.a().orElseThrow().encode(a, new int[] {c.m(), c.k()}, 0, 0);
+      eb = p.b().orElseThrow().encode(b, new int[] {c.k(), c.n()}, 0, 0);
+    } catch (IllegalArgumentException nonFinite) {
+      return null;
+    }
     return new Codes(new IntMatrix(c.m(), c.k(), ea.codes()), ea.scales()[0],
         new IntMatrix(c.k(), c.n(), eb.codes()), eb.scales()[0]);
   }
@@ -59,8 +62,7 @@ final class QuantileProducts {
   static boolean unpacked(Numerics q, ProductPlan p, GemmCall c, int bits) {
     Codes k = codes(p, c);
     if (k == null) return false;
-    Strategy strategy = UnpackedGemm.choose(k.a(), k.b(), bits);
-    UnpackedProduct u = UnpackedGemm.unpack(k.a(), k.b(), strategy, bits);
+    UnpackedProduct u = UnpackedGemm.unpackCheapest(k.a(), k.b(), bits);
     store(c, UnpackedGemm.multiply(u, Kernels.gemm()), (double) k.scaleA() * k.scaleB());
     q.countIntegerGemm(0);
     q.unpackStats().record(p.site(), u);
@@ -118,10 +120,5 @@ final class QuantileProducts {
       }
     }
     return out;
-  }
-
-  private static boolean finite(float[] x) {
-    for (float v : x) if (!Float.isFinite(v)) return false;
-    return true;
   }
 }

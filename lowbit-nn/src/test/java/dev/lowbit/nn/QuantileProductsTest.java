@@ -128,4 +128,19 @@ class QuantileProductsTest {
       assertEquals(1, e.getMessage().lines().count(), e.getMessage());
     }
   }
+
+  /** An operand holding NaN is declined by the integer engines and reaches the output through fake quantization. */
+  @Test
+  void aNanOperandReachesTheOutput() {
+    for (String preset : new String[] {"unpack-int4"}) {
+      for (Policy p : new Policy[] {Presets.get(preset), plain(preset)}) {
+        Compute.setNumerics(new Numerics(p, 1));
+        SplittableRandom r = new SplittableRandom(8);
+        Tensor xt = ComputePolicyTest.randn(r, 3, 16), wt = ComputePolicyTest.randn(r, 4, 16);
+        xt.data()[5] = Float.NaN;
+        Var y = Compute.linear("fc", Var.constant(xt), Var.constant(wt), null);
+        for (float v : y.data()) assertTrue(Float.isNaN(v), p.name() + ": " + java.util.Arrays.toString(y.data()));
+      }
+    }
+  }
 }
