@@ -551,7 +551,7 @@ public final class Ops {
     float[] z = StepArena.floats(a.size()), xhat = StepArena.floats(a.size());
     float[] mean = new float[rows], rstd = new float[rows];
     float[] gm = gamma.data(), bt = beta.data();
-    f.of((x, y, rs, cs) -> {
+    f.of(FunctionEval.AffineRows.of(gm, bt, (x, y, rs, cs) -> {
       Reduce.rowMeanRstd(x, rows, d, eps, mean, rstd);
       for (int r = 0; r < rows; r++) {
         for (int j = 0; j < d; j++) {
@@ -560,7 +560,7 @@ public final class Ops {
           y[i] = xhat[i] * gm[j] + bt[j];
         }
       }
-    }).apply(a.data(), z, rows, d);
+    })).apply(a.data(), z, rows, d);
     Var o = out(new Tensor(z, a.shape()), a, gamma, beta);
     if (o.requiresGrad()) {
       Tape.record(o, () -> {

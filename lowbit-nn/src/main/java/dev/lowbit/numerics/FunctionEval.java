@@ -26,4 +26,37 @@ public interface FunctionEval {
   interface Rows {
     void apply(float[] x, float[] y, int rows, int cols);
   }
+
+  /**
+   * The exact code of a norm whose values end in a per-column affine map y = x̂·γ + β (a layer
+   * norm): an approximation that computes the normalized x̂ its own way (I-LayerNorm) reads γ and β
+   * here and applies the same affine map.
+   */
+  interface AffineRows extends Rows {
+    /** γ, one per column. */
+    float[] gamma();
+
+    /** β, one per column. */
+    float[] beta();
+
+    /** {@code code} as affine rows with {@code gamma} and {@code beta}. */
+    static AffineRows of(float[] gamma, float[] beta, Rows code) {
+      return new AffineRows() {
+        @Override
+        public void apply(float[] x, float[] y, int rows, int cols) {
+          code.apply(x, y, rows, cols);
+        }
+
+        @Override
+        public float[] gamma() {
+          return gamma;
+        }
+
+        @Override
+        public float[] beta() {
+          return beta;
+        }
+      };
+    }
+  }
 }
