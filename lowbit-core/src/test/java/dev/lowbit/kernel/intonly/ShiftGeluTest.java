@@ -27,22 +27,20 @@ class ShiftGeluTest {
 
   @Test
   void theWorkedExampleInReferenceMode() {
-    int[] sigma = new int[X.length];
-    ShiftGelu.sigma(X, 0, X.length, REFERENCE, sigma, 0);
-    assertArrayEquals(new int[] {0, 4, 39, 63, 89, 117, 126}, sigma);
-    int[] out = new int[X.length];
-    ShiftGelu.row(X, 0, X.length, REFERENCE, out, 0);
-    assertArrayEquals(new int[] {0, -160, -390, 0, 890, 3510, 7560}, out);
+    assertSigmaAndOutput(REFERENCE, new int[] {0, 4, 39, 63, 89, 117, 126}, new int[] {0, -160, -390, 0, 890, 3510, 7560});
   }
 
   @Test
   void theWorkedExampleInPreciseMode() {
-    int[] sigma = new int[X.length];
-    ShiftGelu.sigma(X, 0, X.length, PRECISE, sigma, 0);
-    assertArrayEquals(new int[] {0, 4, 40, 64, 89, 118, 127}, sigma);
-    int[] out = new int[X.length];
-    ShiftGelu.row(X, 0, X.length, PRECISE, out, 0);
-    assertArrayEquals(new int[] {0, -160, -400, 0, 890, 3540, 7620}, out);
+    assertSigmaAndOutput(PRECISE, new int[] {0, 4, 40, 64, 89, 118, 127}, new int[] {0, -160, -400, 0, 890, 3540, 7620});
+  }
+
+  private static void assertSigmaAndOutput(ShiftGelu.Params p, int[] wantSigma, int[] wantOut) {
+    int[] sigma = new int[X.length], out = new int[X.length];
+    ShiftGelu.sigma(X, 0, X.length, p, sigma, 0);
+    ShiftGelu.row(X, 0, X.length, p, out, 0);
+    assertArrayEquals(wantSigma, sigma, "σ");
+    assertArrayEquals(wantOut, out, "x·σ");
   }
 
   /**
