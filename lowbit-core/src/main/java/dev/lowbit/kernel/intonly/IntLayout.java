@@ -27,7 +27,23 @@ public final class IntLayout {
    * convolution, position-major.
    */
   public static void im2col(byte[] in, int off, Window g, byte[] out, int outOff) {
-    int k = g.k(), o = outOff;
+    im2col(in, off, patchIndex(g), out, outOff);
+  }
+
+  /** {@link #im2col(byte[], int, Window, byte[], int)} with the gather of {@link #patchIndex} computed once. */
+  public static void im2col(byte[] in, int off, int[] index, byte[] out, int outOff) {
+    for (int i = 0; i < index.length; i++) out[outOff + i] = index[i] < 0 ? 0 : in[off + index[i]];
+  }
+
+  /** {@link #im2col(byte[], int, int[], byte[], int)} of int values. */
+  public static void im2col(int[] in, int off, int[] index, int[] out, int outOff) {
+    for (int i = 0; i < index.length; i++) out[outOff + i] = index[i] < 0 ? 0 : in[off + index[i]];
+  }
+
+  /** Where each im2col element comes from in one sample's c×h×w, −1 for the zero padding. */
+  public static int[] patchIndex(Window g) {
+    int k = g.k(), o = 0;
+    int[] index = new int[g.outH() * g.outW() * g.patch()];
     for (int oy = 0; oy < g.outH(); oy++) {
       for (int ox = 0; ox < g.outW(); ox++) {
         for (int ch = 0; ch < g.c(); ch++) {
@@ -35,11 +51,12 @@ public final class IntLayout {
             int y = oy * g.stride() + ky - g.pad();
             for (int kx = 0; kx < k; kx++) {
               int x = ox * g.stride() + kx - g.pad();
-              out[o++] = y < 0 || y >= g.h() || x < 0 || x >= g.w() ? 0 : in[off + (ch * g.h() + y) * g.w() + x];
+              index[o++] = y < 0 || y >= g.h() || x < 0 || x >= g.w() ? -1 : (ch * g.h() + y) * g.w() + x;
             }
           }
         }
       }
     }
+    return index;
   }
 }

@@ -63,12 +63,19 @@ public final class Shiftmax {
    */
   public static void row(int[] x, int off, int len, int x0, int n, int kOut, int[] y, int yOff) {
     checkRow(len, kOut);
+    checkParameters(x0, n);
     int max = Integer.MIN_VALUE;
     for (int i = 0; i < len; i++) max = Math.max(max, x[off + i]);
     long[] e = new long[len];
     for (int i = 0; i < len; i++) e[i] = exp((long) x[off + i] - max, x0, n);
     long f = reciprocal(total(e, 0, len));
     for (int i = 0; i < len; i++) y[yOff + i] = normalise(e[i], f, kOut);
+  }
+
+  /** Checks the constants of a Shiftmax (or ShiftGELU) row, as {@link #row} does. */
+  public static void check(int x0, int n, int kOut) {
+    checkParameters(x0, n);
+    checkRow(1, kOut);
   }
 
   static void checkRow(int len, int kOut) {

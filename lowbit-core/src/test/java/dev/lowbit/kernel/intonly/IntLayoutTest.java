@@ -69,6 +69,10 @@ class IntLayoutTest {
       int positions = g.outH() * g.outW();
       byte[] cols = new byte[positions * g.patch()];
       IntLayout.im2col(in, 0, g, cols, 0);
+      int[] wide = new int[in.length], wideCols = new int[cols.length];
+      for (int i = 0; i < in.length; i++) wide[i] = in[i];
+      IntLayout.im2col(wide, 0, IntLayout.patchIndex(g), wideCols, 0);
+      for (int i = 0; i < cols.length; i++) assertEquals(cols[i], wideCols[i], "int im2col at " + i);
       for (int o = 0; o < outC; o++) {
         for (int oy = 0; oy < g.outH(); oy++) {
           for (int ox = 0; ox < g.outW(); ox++) {
