@@ -12,7 +12,8 @@ import java.util.Locale;
  * has: a new approximation (Shiftmax, ShiftGELU, integer LayerNorm) is a new record here.
  * Backward passes keep the exact derivative (straight-through). See docs/function-roles.md.
  */
-public sealed interface Approximation {
+public sealed interface Approximation permits Approximation.Exact, Approximation.PolyExp,
+    Approximation.Rounded, IntegerFunction {
 
   /** Today's fp32 computation. */
   Approximation EXACT = new Exact();
@@ -56,12 +57,19 @@ public sealed interface Approximation {
   }
 
   /** The valid spellings, for messages. */
-  String VALID = "exact, poly:N (exp role only, N 1..8), or a minifloat such as fp16, bf16, e4m3, e5m2";
+  String VALID = "exact, poly:N (exp role only, N 1..8), or a minifloat such as fp16, bf16, e4m3, e5m2;"
+      + " I-ViT's integer functions: shiftmax (softmax), shiftgelu or shiftgelu:precise (gelu), ilayernorm (layernorm)";
 
   /** The values that fit function role {@code role}, for messages. */
   static String validFor(Role role) {
-    return role == Role.EXP ? "exact, poly:N (N 1..8), or a minifloat such as fp16, bf16, e4m3, e5m2"
-        : "exact or a minifloat such as fp16, bf16, e4m3, e5m2 (poly:N is for role exp)";
+    String own = switch (role) {
+      case SOFTMAX -> "; or shiftmax";
+      case GELU -> "; or shiftgelu, shiftgelu:precise";
+      case LAYERNORM -> "; or ilayernorm";
+      default -> "";
+    };
+    return (role == Role.EXP ? "exact, poly:N (N 1..8), or a minifloat such as fp16, bf16, e4m3, e5m2"
+        : "exact or a minifloat such as fp16, bf16, e4m3, e5m2 (poly:N is for role exp)") + own;
   }
 
   /**
@@ -72,6 +80,21 @@ public sealed interface Approximation {
   static Approximation parse(String s) {
     String t = s == null ? "" : s.strip().toLowerCase(Locale.ROOT);
     if (t.equals("exact")) return EXACT;
+    switch (t) {
+      case "shiftmax" -> {
+        return IntegerFunction.SHIFTMAX;
+      }
+      case "shiftgelu" -> {
+        return IntegerFunction.SHIFTGELU;
+      }
+      case "shiftgelu:precise" -> {
+        return IntegerFunction.SHIFTGELU_PRECISE;
+      }
+      case "ilayernorm" -> {
+        return IntegerFunction.ILAYERNORM;
+      }
+      default -> {}
+    }
     if (t.startsWith("poly:")) {
       String n = t.substring("poly:".length());
       if (!n.matches("\\d{1,3}")) {
