@@ -4,6 +4,7 @@ import dev.lowbit.autograd.Tape;
 import dev.lowbit.autograd.Var;
 import dev.lowbit.data.DataLoader;
 import dev.lowbit.data.Dataset;
+import dev.lowbit.intonly.GemmIntMatmul;
 import dev.lowbit.intonly.exec.IntExecutor;
 import dev.lowbit.intonly.exec.IntMatmul;
 import dev.lowbit.intonly.exec.Program;
@@ -22,7 +23,7 @@ final class IntPrograms {
 
   /** The executor's product on the current GEMM backend (its name says which kernels run). */
   static IntMatmul matmul() {
-    return IntMatmul.SCALAR;
+    return GemmIntMatmul.inUse();
   }
 
   /** The program, op by op, as {@code export --explain} prints it. */

@@ -8,6 +8,7 @@ import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -319,8 +320,8 @@ public final class ProgramFile {
   // ---- the program as a whole -------------------------------------------------------------------
 
   /**
-   * Checks that {@code p} is a program the executor can run: each op writes a new value numbered
-   * 1..ops, reads only the input or values written before it, with the element counts per sample
+   * Checks that {@code p} is a program the executor can run: each op writes a new value (not 0, the
+   * input), reads only the input or values written before it, with the element counts per sample
    * its fields say (a convolution's input inC·inH·inW, an addition's two operands alike, ...);
    * arrays have the lengths their op needs, clamps have lo ≤ hi, and the last op is an argmax over
    * the program's classes. A defect is an IllegalArgumentException naming the op and field.
@@ -328,27 +329,22 @@ public final class ProgramFile {
   public static void check(Program p) {
     int n = p.ops().size();
     if (n == 0) throw new IllegalArgumentException("the program has no ops");
-    long[] size = new long[n + 1]; // elements per sample of each value; 0 = not yet written
-    size[Program.INPUT] = (long) p.channels() * p.height() * p.width();
+    Map<Integer, Long> size = new HashMap<>(); // elements per sample of each value written so far
+    size.put(Program.INPUT, (long) p.channels() * p.height() * p.width());
     for (int i = 0; i < n; i++) {
       Program.Op op = p.ops().get(i);
       String where = "op " + i + " (" + kind(op.getClass()) + ")";
-      int[] in = op.inputs();
-      for (int j = 0; j < in.length; j++) {
-        if (in[j] < 0 || in[j] > n || size[in[j]] == 0) {
-          throw new IllegalArgumentException(where + ": reads value " + in[j] + ", which no earlier op writes");
-        }
+      for (int v : op.inputs()) {
+        if (!size.containsKey(v)) throw new IllegalArgumentException(where + ": reads value " + v + ", which no earlier op writes");
       }
-      if (op.out() < 1 || op.out() > n) {
-        throw new IllegalArgumentException(where + ": field 'out' is " + op.out() + ", expected a value number in 1.." + n);
-      }
-      if (size[op.out()] != 0) throw new IllegalArgumentException(where + ": field 'out': value " + op.out() + " is written twice");
-      long out = outSize(where, op, size);
+      if (op.out() < 1) throw new IllegalArgumentException(where + ": field 'out' is " + op.out() + ", expected > 0 (0 is the input)");
+      if (size.containsKey(op.out())) throw new IllegalArgumentException(where + ": field 'out': value " + op.out() + " is written twice");
+      long out = outSize(where, op, size::get);
       if (out <= 0 || out > Integer.MAX_VALUE) {
         throw new IllegalArgumentException(where + ": its output has " + out + " elements per sample, expected 1.."
             + Integer.MAX_VALUE);
       }
-      size[op.out()] = out;
+      size.put(op.out(), out);
     }
     if (!(p.ops().get(n - 1) instanceof Program.Argmax a) || a.classes() != p.classes()) {
       throw new IllegalArgumentException("op " + (n - 1) + " (" + kind(p.ops().get(n - 1).getClass())
@@ -357,11 +353,11 @@ public final class ProgramFile {
   }
 
   /** The op's output elements per sample, after checking its inputs' sizes and its arrays' lengths. */
-  private static long outSize(String where, Program.Op op, long[] size) {
+  private static long outSize(String where, Program.Op op, java.util.function.IntFunction<Long> size) {
     return switch (op) {
       case Program.Conv c -> {
         Program.ConvShape s = c.shape();
-        need(where, "in", size[c.in()], (long) s.inC() * s.inH() * s.inW());
+        need(where, "in", size.apply(c.in()), (long) s.inC() * s.inH() * s.inW());
         if (s.inH() + 2 * s.pad() < s.k() || s.inW() + 2 * s.pad() < s.k()) {
           throw new IllegalArgumentException(where + ": field 'shape': kernel " + s.k() + " is larger than the padded input");
         }
@@ -373,19 +369,19 @@ public final class ProgramFile {
         positive(where, "rows", l.rows());
         positive(where, "inF", l.inF());
         positive(where, "outF", l.outF());
-        need(where, "in", size[l.in()], (long) l.rows() * l.inF());
+        need(where, "in", size.apply(l.in()), (long) l.rows() * l.inF());
         length(where, "weight", l.weight().length, (long) l.outF() * l.inF());
         length(where, "bias", l.bias().length, l.outF());
         yield (long) l.rows() * l.outF();
       }
       case Program.Requant r -> {
         clamp(where, r.lo(), r.hi());
-        yield size[r.in()];
+        yield size.apply(r.in());
       }
       case Program.Add a -> {
         clamp(where, a.lo(), a.hi());
-        need(where, "b", size[a.b()], size[a.a()]);
-        yield size[a.a()];
+        need(where, "b", size.apply(a.b()), size.apply(a.a()));
+        yield size.apply(a.a());
       }
       case Program.Const c -> c.values().length;
       case Program.MaxPool m -> {
@@ -397,44 +393,44 @@ public final class ProgramFile {
         if (m.k() > m.h() || m.k() > m.w()) {
           throw new IllegalArgumentException(where + ": field 'k': window " + m.k() + " is larger than " + m.h() + "×" + m.w());
         }
-        need(where, "in", size[m.in()], (long) m.c() * m.h() * m.w());
+        need(where, "in", size.apply(m.in()), (long) m.c() * m.h() * m.w());
         yield (long) m.c() * ((m.h() - m.k()) / m.stride() + 1) * ((m.w() - m.k()) / m.stride() + 1);
       }
       case Program.Sum s -> {
         positive(where, "outer", s.outer());
         positive(where, "count", s.count());
         positive(where, "inner", s.inner());
-        need(where, "in", size[s.in()], (long) s.outer() * s.count() * s.inner());
+        need(where, "in", size.apply(s.in()), (long) s.outer() * s.count() * s.inner());
         yield (long) s.outer() * s.inner();
       }
       case Program.Transpose t -> {
         positive(where, "rows", t.rows());
         positive(where, "cols", t.cols());
-        need(where, "in", size[t.in()], (long) t.rows() * t.cols());
-        yield size[t.in()];
+        need(where, "in", size.apply(t.in()), (long) t.rows() * t.cols());
+        yield size.apply(t.in());
       }
       case Program.LayerNorm l -> {
         positive(where, "rows", l.rows());
         positive(where, "dim", l.dim());
-        need(where, "in", size[l.in()], (long) l.rows() * l.dim());
+        need(where, "in", size.apply(l.in()), (long) l.rows() * l.dim());
         length(where, "bias", l.bias().length, l.dim());
-        yield size[l.in()];
+        yield size.apply(l.in());
       }
       case Program.Scores s -> {
         positive(where, "tokens", s.tokens());
         positive(where, "heads", s.heads());
         positive(where, "headDim", s.headDim());
         long qk = (long) s.tokens() * s.heads() * s.headDim();
-        need(where, "q", size[s.q()], qk);
-        need(where, "k", size[s.k()], qk);
+        need(where, "q", size.apply(s.q()), qk);
+        need(where, "k", size.apply(s.k()), qk);
         yield (long) s.heads() * s.tokens() * s.tokens();
       }
       case Program.Context c -> {
         positive(where, "tokens", c.tokens());
         positive(where, "heads", c.heads());
         positive(where, "headDim", c.headDim());
-        need(where, "p", size[c.p()], (long) c.heads() * c.tokens() * c.tokens());
-        need(where, "v", size[c.v()], (long) c.tokens() * c.heads() * c.headDim());
+        need(where, "p", size.apply(c.p()), (long) c.heads() * c.tokens() * c.tokens());
+        need(where, "v", size.apply(c.v()), (long) c.tokens() * c.heads() * c.headDim());
         yield (long) c.tokens() * c.heads() * c.headDim();
       }
       case Program.Shiftmax s -> {
@@ -442,20 +438,20 @@ public final class ProgramFile {
         positive(where, "cols", s.cols());
         positive(where, "kOut", s.kOut());
         shift(where, s.x0(), s.n(), s.kOut());
-        need(where, "in", size[s.in()], (long) s.rows() * s.cols());
-        yield size[s.in()];
+        need(where, "in", size.apply(s.in()), (long) s.rows() * s.cols());
+        yield size.apply(s.in());
       }
       case Program.ShiftGelu g -> {
         positive(where, "rows", g.rows());
         positive(where, "cols", g.cols());
         positive(where, "kOut", g.kOut());
         shift(where, g.x0(), g.n(), g.kOut());
-        need(where, "in", size[g.in()], (long) g.rows() * g.cols());
-        yield size[g.in()];
+        need(where, "in", size.apply(g.in()), (long) g.rows() * g.cols());
+        yield size.apply(g.in());
       }
       case Program.Argmax a -> {
         positive(where, "classes", a.classes());
-        need(where, "in", size[a.in()], a.classes());
+        need(where, "in", size.apply(a.in()), a.classes());
         yield 1;
       }
     };

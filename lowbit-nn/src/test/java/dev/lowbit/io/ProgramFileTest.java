@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lowbit.intonly.exec.IntExecutor;
+import dev.lowbit.intonly.exec.IntMatmul;
 import dev.lowbit.intonly.exec.Program;
 import dev.lowbit.intonly.exec.Program.Rescale;
 import java.io.RandomAccessFile;
@@ -56,7 +58,7 @@ class ProgramFileTest {
         new Program.Const(5, ints(8, 3)),
         new Program.Add(6, 4, 5, new Rescale(new int[] {1 << 20}, new int[] {20}, 1, 1),
             new Rescale(new int[] {7, 9}, new int[] {1, 2}, 2, 1), -32768, 32767),
-        new Program.LayerNorm(7, 6, 4, 2, new int[] {Integer.MIN_VALUE, Integer.MAX_VALUE}),
+        new Program.LayerNorm(7, 6, 4, 2, new int[] {-(1 << 20), 1 << 20}),
         new Program.Requant(8, 7, new Rescale(new int[] {12345}, new int[] {30}, 1, 1), -128, 127),
         new Program.Scores(9, 8, 8, 4, 1, 2),
         new Program.Shiftmax(10, 9, 4, 4, -13, 16, 8),
@@ -107,6 +109,37 @@ class ProgramFileTest {
     assertEquals("I32", h.entries().get("op.4.values").dtype());
     assertArrayEquals(ints(8, 3), h.readI32("op.4.values"));
     assertEquals(ProgramFile.FORMAT, h.metadata().get("format"));
+  }
+
+  /** The loaded program computes what the saved one does: the same logits, bit for bit. */
+  @Test
+  void theLoadedProgramGivesTheSameLogits() throws Exception {
+    Program p = everyOp();
+    Path f = dir.resolve("p.lbi.safetensors");
+    ProgramFile.save(f, p);
+    byte[] pixels = bytes(5 * 16, 9);
+    IntExecutor ex = new IntExecutor(IntMatmul.SCALAR, 1);
+    int[] want = ex.logits(p, pixels, 0, 5);
+    assertArrayEquals(want, ex.logits(ProgramFile.load(f), pixels, 0, 5));
+    assertEquals(15, want.length);
+  }
+
+  @Test
+  void integerTensorsKeepTheirExtremes() throws Exception {
+    Path f = dir.resolve("t.safetensors");
+    LinkedHashMap<String, Safetensors.Stored> t = new LinkedHashMap<>();
+    t.put("a", new Safetensors.I8(new byte[] {-128, 127, 0, -1}, new int[] {2, 2}));
+    t.put("b", new Safetensors.I32(new int[] {Integer.MIN_VALUE, Integer.MAX_VALUE, -1}, new int[] {3}));
+    Safetensors.writeTyped(f, t, Map.of());
+    Safetensors.Header h = Safetensors.header(f);
+    assertArrayEquals(new byte[] {-128, 127, 0, -1}, h.readI8("a"));
+    assertArrayEquals(new int[] {Integer.MIN_VALUE, Integer.MAX_VALUE, -1}, h.readI32("b"));
+    assertEquals(4 + 12, Files.size(f) - h.dataStart(), "one byte per I8 element, four per I32");
+    // a float reader refuses the integer dtypes instead of converting them
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, h::readAll);
+    assertTrue(e.getMessage().contains("dtype I8 is not supported"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> h.readI32("a"));
+    assertTrue(e.getMessage().contains("tensor 'a' has dtype I8, expected I32"), e.getMessage());
   }
 
   @Test
@@ -263,14 +296,19 @@ class ProgramFileTest {
   }
 
   @Test
-  void valuesMustBeWrittenOnceAndInRange() {
+  void valuesMustBeWrittenOnceAndNotOverTheInput() {
     List<Program.Op> ops = new ArrayList<>(everyOp().ops());
     ops.set(3, new Program.Transpose(2, 3, 2, 4)); // writes value 2 again
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> ProgramFile.check(new Program("t", 1, 4, 4, 3, ops)));
     assertEquals("op 3 (transpose): field 'out': value 2 is written twice", e.getMessage());
-    ops.set(3, new Program.Transpose(99, 3, 2, 4));
+    ops.set(3, new Program.Transpose(0, 3, 2, 4));
     e = assertThrows(IllegalArgumentException.class, () -> ProgramFile.check(new Program("t", 1, 4, 4, 3, ops)));
-    assertEquals("op 3 (transpose): field 'out' is 99, expected a value number in 1..15", e.getMessage());
+    assertEquals("op 3 (transpose): field 'out' is 0, expected > 0 (0 is the input)", e.getMessage());
+    // value numbers need not be consecutive: 99 is as good a name as 4
+    ops.set(3, new Program.Transpose(99, 3, 2, 4));
+    ops.set(5, new Program.Add(6, 99, 5, new Rescale(new int[] {1}, new int[] {0}, 1, 1),
+        new Rescale(new int[] {1}, new int[] {0}, 1, 1), -32768, 32767));
+    ProgramFile.check(new Program("t", 1, 4, 4, 3, ops));
   }
 }
