@@ -56,7 +56,7 @@ final class IntPrograms {
       if (tty) {
         int width = 30, fill = (int) ((long) done * width / total);
         err.print("\r\033[K" + what + " [" + "=".repeat(fill) + " ".repeat(width - fill) + "] " + done + "/" + total);
-      } else if (done == total || done % Math.max(1, total / 4) == 0) {
+      } else if (done == total || (long) done * 4 / total != (long) (done - 1) * 4 / total) { // each quarter
         err.println(what + ": " + done + "/" + total);
       }
       err.flush();
