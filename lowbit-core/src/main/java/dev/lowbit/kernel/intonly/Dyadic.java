@@ -1,0 +1,113 @@
+package dev.lowbit.kernel.intonly;
+
+/**
+ * Dyadic requantization (I-ViT §3.2): an integer z with one scale becomes round(z·m/2^k) with
+ * another, computed as (z·m + 2^(k−1)) >> k in long (round half up; k = 0 multiplies only), then
+ * clamped to the output's range.
+ */
+public final class Dyadic {
+
+  private Dyadic() {}
+
+  /**
+   * Per-channel (or per-tensor) multipliers over one sample: element i belongs to channel
+   * {@code (i / inner) % channels}. {@code m} and {@code k} have one entry (per tensor) or {@code
+   * channels} entries; 0 ≤ k ≤ 62.
+   */
+  public record Scale(int[] m, int[] k, int channels, int inner) {
+    public Scale {
+      if (m.length != k.length || (m.length != 1 && m.length != channels) || channels <= 0 || inner <= 0) {
+        throw new IllegalArgumentException("dyadic scale: " + m.length + " multipliers and " + k.length
+            + " shifts for " + channels + " channels (inner " + inner + ")");
+      }
+      for (int s : k) {
+        if (s < 0 || s > 62) throw new IllegalArgumentException("dyadic scale: shift " + s + " outside 0..62");
+      }
+    }
+
+    /** A per-tensor scale of one multiplier and shift. */
+    public static Scale of(int m, int k) {
+      return new Scale(new int[] {m}, new int[] {k}, 1, 1);
+    }
+
+    /** The multiplier of channel {@code c}. */
+    int mOf(int c) {
+      return m.length == 1 ? m[0] : m[c];
+    }
+
+    /** The shift of channel {@code c}. */
+    int kOf(int c) {
+      return k.length == 1 ? k[0] : k[c];
+    }
+  }
+
+  /** One operand of a rescale: {@code values} from {@code off} (the start of a sample), with its scale. */
+  public record Term(int[] values, int off, Scale scale) {}
+
+  /** round(z·m/2^k) = (z·m + 2^(k−1)) >> k, in long; with k = 0 simply z·m. */
+  public static long rescale(long z, int m, int k) {
+    long p = z * m;
+    return k == 0 ? p : (p + (1L << (k - 1))) >> k;
+  }
+
+  /** {@code v} clamped to [lo, hi]. */
+  public static int clamp(long v, int lo, int hi) {
+    return (int) Math.max(lo, Math.min(hi, v));
+  }
+
+  /** out[i] = clamp(rescale(in[i]), lo, hi) for i &lt; count, as int32. */
+  public static void toInts(Term in, int lo, int hi, int[] out, int outOff, int count) {
+    Scale s = in.scale();
+    for (int start = 0; start < count; start += s.inner()) {
+      int c = (start / s.inner()) % s.channels();
+      int m = s.mOf(c), k = s.kOf(c), end = Math.min(count, start + s.inner());
+      for (int i = start; i < end; i++) out[outOff + i] = clamp(rescale(in.values()[in.off() + i], m, k), lo, hi);
+    }
+  }
+
+  /**
+   * out[i] = clamp(rescale(in[i]), lo, hi) for i &lt; count, stored in bytes: lo..hi must lie in
+   * −128..127 or in 0..255 (then a byte holds the value's low 8 bits, read back as unsigned).
+   */
+  public static void toBytes(Term in, int lo, int hi, byte[] out, int outOff, int count) {
+    checkByteRange(lo, hi);
+    Scale s = in.scale();
+    for (int start = 0; start < count; start += s.inner()) {
+      int c = (start / s.inner()) % s.channels();
+      int m = s.mOf(c), k = s.kOf(c), end = Math.min(count, start + s.inner());
+      for (int i = start; i < end; i++) out[outOff + i] = (byte) clamp(rescale(in.values()[in.off() + i], m, k), lo, hi);
+    }
+  }
+
+  /**
+   * The residual addition onto one scale: out[i] = clamp(rescale_a(a[i]) + rescale_b(b[i]), lo,
+   * hi), each branch rounded on its own before the sum.
+   */
+  public static void add(Term a, Term b, int lo, int hi, int[] out, int outOff, int count) {
+    for (int i = 0; i < count; i++) out[outOff + i] = clamp(rescaled(a, i) + rescaled(b, i), lo, hi);
+  }
+
+  /** Like {@link #add} with the result in bytes (the range rules of {@link #toBytes}). */
+  public static void addToBytes(Term a, Term b, int lo, int hi, byte[] out, int outOff, int count) {
+    checkByteRange(lo, hi);
+    for (int i = 0; i < count; i++) out[outOff + i] = (byte) clamp(rescaled(a, i) + rescaled(b, i), lo, hi);
+  }
+
+  /** Element i of a term, rescaled with its channel's multiplier. */
+  static long rescaled(Term t, int i) {
+    Scale s = t.scale();
+    int c = (i / s.inner()) % s.channels();
+    return rescale(t.values()[t.off() + i], s.mOf(c), s.kOf(c));
+  }
+
+  /** Whether [lo, hi] fits a byte: signed int8, or unsigned 0..255. */
+  public static boolean fitsByte(int lo, int hi) {
+    return lo <= hi && ((lo >= -128 && hi <= 127) || (lo >= 0 && hi <= 255));
+  }
+
+  private static void checkByteRange(int lo, int hi) {
+    if (!fitsByte(lo, hi)) {
+      throw new IllegalArgumentException("range " + lo + ".." + hi + " does not fit a byte (−128..127 or 0..255)");
+    }
+  }
+}

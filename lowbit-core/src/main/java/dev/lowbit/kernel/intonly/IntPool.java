@@ -1,0 +1,49 @@
+package dev.lowbit.kernel.intonly;
+
+/** Integer max pooling over a {@link Window} without padding: the largest value of each window, per channel. */
+public final class IntPool {
+
+  private IntPool() {}
+
+  /** out[ch, oy, ox] = max over the window at (oy·stride, ox·stride) of in[ch, ·, ·]. */
+  public static void max(int[] in, int off, Window g, int[] out, int outOff) {
+    int o = outOff;
+    for (int start : starts(g)) {
+      int best = Integer.MIN_VALUE;
+      for (int ky = 0; ky < g.k(); ky++) {
+        for (int kx = 0; kx < g.k(); kx++) best = Math.max(best, in[off + start + ky * g.w() + kx]);
+      }
+      out[o++] = best;
+    }
+  }
+
+  /**
+   * {@link #max(int[], int, Window, int[], int)} of byte values: signed, or with {@code unsigned}
+   * read as 0..255 (the output keeps the input's reading).
+   */
+  public static void max(byte[] in, int off, Window g, boolean unsigned, byte[] out, int outOff) {
+    int mask = unsigned ? 0xFF : -1;
+    int o = outOff;
+    for (int start : starts(g)) {
+      int best = Integer.MIN_VALUE;
+      for (int ky = 0; ky < g.k(); ky++) {
+        for (int kx = 0; kx < g.k(); kx++) best = Math.max(best, in[off + start + ky * g.w() + kx] & mask);
+      }
+      out[o++] = (byte) best;
+    }
+  }
+
+  /** The offset of each window's top-left element, in output order (channel, row, column). */
+  static int[] starts(Window g) {
+    if (g.pad() != 0) throw new IllegalArgumentException("max pool takes no padding, got " + g.pad());
+    int oh = g.outH(), ow = g.outW();
+    int[] s = new int[g.c() * oh * ow];
+    int i = 0;
+    for (int ch = 0; ch < g.c(); ch++) {
+      for (int oy = 0; oy < oh; oy++) {
+        for (int ox = 0; ox < ow; ox++) s[i++] = (ch * g.h() + oy * g.stride()) * g.w() + ox * g.stride();
+      }
+    }
+    return s;
+  }
+}

@@ -1,0 +1,98 @@
+package dev.lowbit.kernel.intonly;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.math.BigInteger;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+/** Dyadic requantization: the spec's worked example (§2.3), round half up, channels, clamps, the residual add. */
+class DyadicTest {
+
+  /** r = 0.0123·0.0041/0.0217 → (f, e) = frexp(r), m = round_half_up(f·2^31), k = 31 − e; z = 123456 → 287. */
+  @Test
+  void theSpecsWorkedExample() {
+    double r = 0.0123 * 0.0041 / 0.0217;
+    int e = Math.getExponent(r) + 1;
+    double f = r / Math.scalb(1.0, e);
+    assertEquals(1277612244L, (long) Math.floor(f * (1L << 31) + 0.5));
+    assertEquals(39, 31 - e);
+    assertEquals(287, Dyadic.rescale(123456, 1277612244, 39));
+    int[] out = new int[1];
+    Dyadic.toInts(new Dyadic.Term(new int[] {123456}, 0, Dyadic.Scale.of(1277612244, 39)), -32768, 32767, out, 0, 1);
+    assertEquals(287, out[0]);
+  }
+
+  @Test
+  void tiesRoundUpAndAZeroShiftOnlyMultiplies() {
+    assertEquals(2, Dyadic.rescale(3, 1, 1)); // 1.5
+    assertEquals(-1, Dyadic.rescale(-3, 1, 1)); // -1.5
+    assertEquals(-2, Dyadic.rescale(-5, 1, 1)); // -2.5
+    assertEquals(-1, Dyadic.rescale(-5, 1, 2)); // -1.25
+    assertEquals(35, Dyadic.rescale(5, 7, 0));
+    assertEquals(-35, Dyadic.rescale(5, -7, 0));
+  }
+
+  /** round(z·m/2^k) half up is floor((2·z·m + 2^k) / 2^(k+1)), evaluated here in BigInteger. */
+  @Property(tries = 2000)
+  void rescaleIsExactRoundHalfUpForEveryIntAndShift(@ForAll int z, @ForAll int m, @ForAll @IntRange(min = 0, max = 62) int k) {
+    BigInteger num = BigInteger.valueOf(z).multiply(BigInteger.valueOf(m)).shiftLeft(1).add(BigInteger.ONE.shiftLeft(k));
+    BigInteger want = num.shiftRight(k + 1); // shiftRight floors
+    assertEquals(want.longValueExact(), Dyadic.rescale(z, m, k));
+  }
+
+  /** Element i of a sample is in channel (i / inner) % channels; each channel its own (m, k); clamps at lo and hi. */
+  @Test
+  void perChannelScalesFollowTheChannelIndexAndClamp() {
+    int[] in = {10, 20, 30, 10, 20, 30, 1000, -1000, 5, 7, 9, 11};
+    Dyadic.Scale s = new Dyadic.Scale(new int[] {3, 1}, new int[] {1, 2}, 2, 3);
+    int[] want = new int[in.length];
+    for (int i = 0; i < in.length; i++) {
+      int c = (i / 3) % 2;
+      long v = c == 0 ? (in[i] * 3L + 1) >> 1 : (in[i] + 2L) >> 2;
+      want[i] = (int) Math.max(-128, Math.min(127, v));
+    }
+    assertArrayEquals(new int[] {15, 30, 45, 3, 5, 8, 127, -128, 8, 2, 2, 3}, want);
+    int[] out = new int[in.length + 2];
+    Dyadic.toInts(new Dyadic.Term(in, 0, s), -128, 127, out, 2, in.length);
+    assertArrayEquals(want, java.util.Arrays.copyOfRange(out, 2, out.length));
+    byte[] bytes = new byte[in.length];
+    Dyadic.toBytes(new Dyadic.Term(in, 0, s), -128, 127, bytes, 0, in.length);
+    for (int i = 0; i < in.length; i++) assertEquals(want[i], bytes[i]);
+  }
+
+  @Test
+  void anUnsignedByteRangeStoresTheLowEightBits() {
+    byte[] out = new byte[3];
+    Dyadic.toBytes(new Dyadic.Term(new int[] {400, 100, -3}, 0, Dyadic.Scale.of(1, 0)), 0, 255, out, 0, 3);
+    assertArrayEquals(new int[] {255, 100, 0}, new int[] {out[0] & 0xFF, out[1] & 0xFF, out[2] & 0xFF});
+    assertThrows(IllegalArgumentException.class,
+        () -> Dyadic.toBytes(new Dyadic.Term(new int[1], 0, Dyadic.Scale.of(1, 0)), -1, 200, out, 0, 1));
+  }
+
+  /** Each branch is rounded on its own before the sum: 3/2 + 3/2 = 2 + 2 = 4, not round(3) = 3. */
+  @Test
+  void theResidualAddRoundsEachBranchThenClamps() {
+    Dyadic.Term a = new Dyadic.Term(new int[] {3, 30000, -7}, 0, Dyadic.Scale.of(1, 1));
+    Dyadic.Term b = new Dyadic.Term(new int[] {0, 3, 30000, 20000}, 1, Dyadic.Scale.of(1, 1));
+    int[] out = new int[3];
+    Dyadic.add(a, b, -32768, 32767, out, 0, 3);
+    assertArrayEquals(new int[] {4, 30000, 9997}, out);
+    Dyadic.add(a, b, -100, 100, out, 0, 3);
+    assertArrayEquals(new int[] {4, 100, 100}, out);
+    byte[] bytes = new byte[3];
+    Dyadic.addToBytes(a, b, -100, 100, bytes, 0, 3);
+    assertArrayEquals(new byte[] {4, 100, 100}, bytes);
+  }
+
+  @Test
+  void badScalesAreRejected() {
+    assertThrows(IllegalArgumentException.class, () -> new Dyadic.Scale(new int[] {1, 2}, new int[] {1}, 2, 1));
+    assertThrows(IllegalArgumentException.class, () -> new Dyadic.Scale(new int[] {1}, new int[] {63}, 1, 1));
+    assertThrows(IllegalArgumentException.class, () -> new Dyadic.Scale(new int[] {1, 2, 3}, new int[] {1, 1, 1}, 2, 1));
+  }
+}
