@@ -54,6 +54,21 @@ final class Training {
     return out;
   }
 
+  /** Raw pixels 0..255 of the first {@code n} images (the stored bytes: x·255 rounded). */
+  static byte[] pixels(Dataset data, int n) {
+    float[] x = data.images();
+    byte[] out = new byte[n * data.sampleSize()];
+    for (int i = 0; i < out.length; i++) out[i] = (byte) Math.rint(x[i] * 255);
+    return out;
+  }
+
+  /** The fraction of {@code a} equal to {@code b}, element by element. */
+  static double agreement(int[] a, int[] b) {
+    int same = 0;
+    for (int i = 0; i < a.length; i++) if (a[i] == b[i]) same++;
+    return (double) same / a.length;
+  }
+
   /** Index of the first largest of each row of {@code classes}. */
   static int[] argmax(float[] logits, int classes) {
     int[] out = new int[logits.length / classes];
