@@ -45,7 +45,9 @@ final class Run {
   void into(int[] result, boolean logits) {
     List<Program.Op> ops = plan.program.ops();
     for (int i = 0; i < ops.size(); i++) {
-      step(ops.get(i), plan.reads[i], i + 1);
+      int slot = i + 1;
+      values[slot] = plan.kind[slot].isByte() ? new byte[n * plan.size[slot]] : new int[n * plan.size[slot]];
+      step(ops.get(i), plan.reads[i], slot);
       for (int s : plan.reads[i]) {
         if (plan.lastRead[s] == i && s != plan.logits) {
           values[s] = null;
@@ -53,8 +55,8 @@ final class Run {
         }
       }
     }
-    int slot = logits ? plan.logits : ops.size();
-    System.arraycopy(ints(slot), 0, result, from * plan.size[slot], n * plan.size[slot]);
+    int last = logits ? plan.logits : ops.size();
+    System.arraycopy(ints(last), 0, result, from * plan.size[last], n * plan.size[last]);
   }
 
   private void step(Program.Op op, int[] in, int slot) {
@@ -277,15 +279,13 @@ final class Run {
     return w;
   }
 
-  /** The int storage of the value {@code slot} writes, made on first use. */
+  /** The int storage of the value {@code slot} writes. */
   private int[] output(int slot) {
-    if (values[slot] == null) values[slot] = new int[n * plan.size[slot]];
     return (int[]) values[slot];
   }
 
-  /** The byte storage of the value {@code slot} writes, made on first use. */
+  /** The byte storage of the value {@code slot} writes. */
   private byte[] bytes(int slot) {
-    if (values[slot] == null) values[slot] = new byte[n * plan.size[slot]];
     return (byte[]) values[slot];
   }
 }
