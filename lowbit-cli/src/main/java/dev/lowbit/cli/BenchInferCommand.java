@@ -61,12 +61,20 @@ public final class BenchInferCommand implements Callable<Integer> {
       description = "timed seconds per side, after a warm-up to a steady rate (default: ${DEFAULT-VALUE})")
   double seconds;
 
+  @Option(names = "--max-warmup", paramLabel = "SECONDS", defaultValue = "10",
+      description = "give a side's warm-up up after this many seconds, in (0, 600]; it is then marked '!' (default:"
+          + " ${DEFAULT-VALUE})")
+  double maxWarmup;
+
   @Override
   public Integer call() throws Exception {
     Checks.model(model);
     Checks.positive("--batch", batch);
     Checks.threads(threads);
     if (!(seconds > 0) || seconds > 600) throw new IllegalArgumentException("--seconds must be in (0, 600], got " + seconds);
+    if (!(maxWarmup > 0) || maxWarmup > 600) {
+      throw new IllegalArgumentException("--max-warmup must be in (0, 600], got " + maxWarmup);
+    }
     Kernels.setThreads(threads);
     Gemm gemm = backend.apply(threads);
     PrintWriter out = spec.commandLine().getOut();
@@ -97,7 +105,7 @@ public final class BenchInferCommand implements Callable<Integer> {
     List<Runnable> sides = List.of(
         () -> ex.classify(p, pixels, 0, batch),
         () -> Tape.noGrad(() -> m.forward(Var.constant(input))));
-    SteadyRate.Timing[] t = SteadyRate.interleaved(sides, seconds);
+    SteadyRate.Timing[] t = SteadyRate.interleaved(sides, seconds, maxWarmup);
     String[] names = {"int-only", "float"};
     out.printf(Locale.ROOT, "%-9s %12s %12s%n", "side", "images/s", "ms/batch");
     for (int i = 0; i < 2; i++) {
