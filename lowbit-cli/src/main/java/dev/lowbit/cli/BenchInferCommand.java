@@ -48,11 +48,7 @@ public final class BenchInferCommand implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "cnn", description = "mlp, cnn, resnet or vit (default: ${DEFAULT-VALUE})")
   String model;
 
-  @Option(names = "--batch", defaultValue = "64", description = "images per call, > 0 (default: ${DEFAULT-VALUE})")
-  int batch;
-
-  @Option(names = "--threads", defaultValue = "2", description = "worker threads, 1..1024 (default: ${DEFAULT-VALUE})")
-  int threads;
+  @CommandLine.Mixin BatchOptions run;
 
   @Option(names = "--seed", defaultValue = "0", description = "seed of the random initialisation (default: ${DEFAULT-VALUE})")
   long seed;
@@ -69,14 +65,13 @@ public final class BenchInferCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Checks.model(model);
-    Checks.positive("--batch", batch);
-    Checks.threads(threads);
+    run.validate();
     if (!(seconds > 0) || seconds > 600) throw new IllegalArgumentException("--seconds must be in (0, 600], got " + seconds);
     if (!(maxWarmup > 0) || maxWarmup > 600) {
       throw new IllegalArgumentException("--max-warmup must be in (0, 600], got " + maxWarmup);
     }
-    Kernels.setThreads(threads);
-    Gemm gemm = backend.apply(threads);
+    Kernels.setThreads(run.threads);
+    Gemm gemm = backend.apply(run.threads);
     PrintWriter out = spec.commandLine().getOut();
     Module m = Models.create(model, seed);
     m.eval();
@@ -85,17 +80,17 @@ public final class BenchInferCommand implements Callable<Integer> {
     Program p = IntCompiler.compile(model, m, cal.images(), cal.size(), new IntCompiler.Calibration(1, cal.size()));
     Dataset test = data.test();
     int ss = test.sampleSize();
-    byte[] pixels = new byte[batch * ss];
-    float[] x = new float[batch * ss];
-    for (int i = 0; i < batch; i++) {
+    byte[] pixels = new byte[run.batch * ss];
+    float[] x = new float[run.batch * ss];
+    for (int i = 0; i < run.batch; i++) {
       test.copyPixels(i % test.size(), pixels, i * ss);
       test.copySample(i % test.size(), x, i * ss);
     }
-    Tensor input = new Tensor(x, batch, test.channels(), test.height(), test.width());
+    Tensor input = new Tensor(x, run.batch, test.channels(), test.height(), test.width());
     IntMatmul mm = IntPrograms.matmul();
-    IntExecutor ex = new IntExecutor(mm, threads);
+    IntExecutor ex = new IntExecutor(mm, run.threads);
     out.printf(Locale.ROOT, "# integer-only program vs float model: %s (random init, seed %d), batch %d, %d threads;"
-        + " CPU %s, %d processors, JDK %s%n", model, seed, batch, threads, BenchUnpackCommand.cpuName(),
+        + " CPU %s, %d processors, JDK %s%n", model, seed, run.batch, run.threads, BenchUnpackCommand.cpuName(),
         Runtime.getRuntime().availableProcessors(), Runtime.version());
     out.printf(Locale.ROOT, "# program: %d ops, %d parameter bytes; IntMatmul %s; float GEMM %s%n", p.ops().size(),
         IntPrograms.parameterBytes(p), mm.name(), gemm.name());
@@ -103,13 +98,13 @@ public final class BenchInferCommand implements Callable<Integer> {
         seconds);
     out.flush();
     List<Runnable> sides = List.of(
-        () -> ex.classify(p, pixels, 0, batch),
+        () -> ex.classify(p, pixels, 0, run.batch),
         () -> Tape.noGrad(() -> m.forward(Var.constant(input))));
     SteadyRate.Timing[] t = SteadyRate.interleaved(sides, seconds, maxWarmup);
     String[] names = {"int-only", "float"};
     out.printf(Locale.ROOT, "%-9s %12s %12s%n", "side", "images/s", "ms/batch");
     for (int i = 0; i < 2; i++) {
-      out.printf(Locale.ROOT, "%-9s %12.1f %12.3f%s%n", names[i], batch / t[i].medianSeconds(),
+      out.printf(Locale.ROOT, "%-9s %12.1f %12.3f%s%n", names[i], run.batch / t[i].medianSeconds(),
           t[i].medianSeconds() * 1e3, t[i].steady() ? "" : "  !");
     }
     out.printf(Locale.ROOT, "ratio int-only/float: %.2fx images/s (%s)%n", t[1].medianSeconds() / t[0].medianSeconds(),

@@ -52,11 +52,7 @@ public final class InferCommand implements Callable<Integer> {
   @Option(names = "--int-only", description = "with --checkpoint: compile it into an integer program and run that too")
   boolean intOnly;
 
-  @Option(names = "--batch", defaultValue = "128", description = "images per batch, > 0 (default: ${DEFAULT-VALUE})")
-  int batch;
-
-  @Option(names = "--threads", defaultValue = "2", description = "worker threads, 1..1024 (default: ${DEFAULT-VALUE})")
-  int threads;
+  @Mixin BatchOptions run;
 
   @Option(names = "--limit", defaultValue = "0", paramLabel = "N",
       description = "classify only the first N >= 0 test images (0: all) (default: ${DEFAULT-VALUE})")
@@ -72,8 +68,7 @@ public final class InferCommand implements Callable<Integer> {
       throw new IllegalArgumentException("give --program FILE (an integer program of lowbit export) or --checkpoint"
           + " FILE (with --int-only to compile it)");
     }
-    Checks.positive("--batch", batch);
-    Checks.threads(threads);
+    run.validate();
     Checks.limit("--limit", limit);
     compile.validate();
     if (program != null && !Files.isRegularFile(program)) {
@@ -85,8 +80,8 @@ public final class InferCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     validate();
-    Kernels.setThreads(threads);
-    backend.apply(threads);
+    Kernels.setThreads(run.threads);
+    backend.apply(run.threads);
     PrintWriter stdout = Main.out(spec);
     PrintWriter err = spec.commandLine().getErr();
     Program p = program == null ? null : ProgramFile.load(program);
@@ -120,7 +115,7 @@ public final class InferCommand implements Callable<Integer> {
     int n = limit == 0 ? test.size() : Math.min(limit, test.size());
     int[] labels = Arrays.copyOf(test.labels(), n);
     stdout.printf(Locale.ROOT, "lowbit infer: %s on %d test images (%s), batch %d, %d threads%n", model, n,
-        splits.source(), batch, threads);
+        splits.source(), run.batch, run.threads);
     stdout.flush();
 
     List<InferReport.Run> runs = new ArrayList<>();
@@ -129,7 +124,7 @@ public final class InferCommand implements Callable<Integer> {
       stdout.println("integer program: " + p.ops().size() + " ops, " + IntPrograms.parameterBytes(p)
           + " parameter bytes (" + programFrom + "); IntMatmul " + mm.name());
       stdout.flush();
-      IntPrograms.Predictions r = IntPrograms.classify(new IntExecutor(mm, threads), p, test, n, batch,
+      IntPrograms.Predictions r = IntPrograms.classify(new IntExecutor(mm, run.threads), p, test, n, run.batch,
           IntPrograms.Progress.of(err, "infer int-only"));
       LinkedHashMap<String, Object> facts = new LinkedHashMap<>();
       facts.put("program", programFrom);
@@ -142,7 +137,7 @@ public final class InferCommand implements Callable<Integer> {
     if (f != null) {
       stdout.println("float model: " + f.file() + "; GEMM " + Kernels.gemm().name());
       stdout.flush();
-      IntPrograms.Predictions r = IntPrograms.classify(f.module(), test, n, batch,
+      IntPrograms.Predictions r = IntPrograms.classify(f.module(), test, n, run.batch,
           IntPrograms.Progress.of(err, "infer float"));
       LinkedHashMap<String, Object> facts = new LinkedHashMap<>();
       facts.put("checkpoint", f.file().toString());
@@ -161,8 +156,8 @@ public final class InferCommand implements Callable<Integer> {
     head.put("model", model);
     head.put("data", splits.source());
     head.put("test_images", n);
-    head.put("batch", batch);
-    head.put("threads", threads);
+    head.put("batch", run.batch);
+    head.put("threads", run.threads);
     InferReport.write(out, head, runs);
     stdout.println(summary(runs) + "; wrote " + out);
     stdout.flush();

@@ -433,22 +433,8 @@ public final class ProgramFile {
         need(where, "v", size.apply(c.v()), (long) c.tokens() * c.heads() * c.headDim());
         yield (long) c.tokens() * c.heads() * c.headDim();
       }
-      case Program.Shiftmax s -> {
-        positive(where, "rows", s.rows());
-        positive(where, "cols", s.cols());
-        positive(where, "kOut", s.kOut());
-        shift(where, s.x0(), s.n(), s.kOut());
-        need(where, "in", size.apply(s.in()), (long) s.rows() * s.cols());
-        yield size.apply(s.in());
-      }
-      case Program.ShiftGelu g -> {
-        positive(where, "rows", g.rows());
-        positive(where, "cols", g.cols());
-        positive(where, "kOut", g.kOut());
-        shift(where, g.x0(), g.n(), g.kOut());
-        need(where, "in", size.apply(g.in()), (long) g.rows() * g.cols());
-        yield size.apply(g.in());
-      }
+      case Program.Shiftmax s -> shifted(where, size.apply(s.in()), s.rows(), s.cols(), s.x0(), s.n(), s.kOut());
+      case Program.ShiftGelu g -> shifted(where, size.apply(g.in()), g.rows(), g.cols(), g.x0(), g.n(), g.kOut());
       case Program.Argmax a -> {
         positive(where, "classes", a.classes());
         need(where, "in", size.apply(a.in()), a.classes());
@@ -479,10 +465,17 @@ public final class ProgramFile {
     if (lo > hi) throw new IllegalArgumentException(where + ": field 'lo' (" + lo + ") is above field 'hi' (" + hi + ")");
   }
 
-  /** Shiftmax's and ShiftGELU's constants: x0 &lt; 0 (−1/S), n of headroom bits, kOut output bits. */
-  private static void shift(String where, int x0, int n, int kOut) {
+  /**
+   * Shiftmax's and ShiftGELU's fields: rows of cols over an input of {@code in} elements, x0 &lt; 0
+   * (−1/S), n of headroom bits, kOut output bits; the output has the input's size.
+   */
+  private static long shifted(String where, long in, int rows, int cols, int x0, int n, int kOut) {
+    positive(where, "rows", rows);
+    positive(where, "cols", cols);
     if (x0 >= 0) throw new IllegalArgumentException(where + ": field 'x0' is " + x0 + ", expected a negative integer");
     if (n < 0 || n > 62) throw new IllegalArgumentException(where + ": field 'n' is " + n + ", expected 0..62");
-    if (kOut > 31) throw new IllegalArgumentException(where + ": field 'kOut' is " + kOut + ", expected 1..31");
+    if (kOut < 1 || kOut > 31) throw new IllegalArgumentException(where + ": field 'kOut' is " + kOut + ", expected 1..31");
+    need(where, "in", in, (long) rows * cols);
+    return in;
   }
 }

@@ -179,6 +179,12 @@ class ProgramFileTest {
     return e.getMessage();
   }
 
+  /** Loading the damaged file fails with a message that contains {@code expected}. */
+  private void refused(Consumer<Parts> damage, String expected) throws Exception {
+    String m = refusal(damage);
+    assertTrue(m.contains(expected), m);
+  }
+
   private static void editOp(Parts p, int i, String from, String to) {
     String before = p.meta().get("op." + i);
     assertTrue(before.contains(from), before);
@@ -198,16 +204,11 @@ class ProgramFileTest {
 
   @Test
   void aMissingFieldIsNamedWithItsOp() throws Exception {
-    String m = refusal(p -> editOp(p, 1, ",\"lo\":-128", ""));
-    assertTrue(m.contains("op 1 (requant): missing field 'lo'"), m);
-    m = refusal(p -> editOp(p, 0, ",\"stride\":1", ""));
-    assertTrue(m.contains("op 0 (conv): missing field 'shape.stride'"), m);
-    m = refusal(p -> p.tensors().remove("op.13.bias"));
-    assertTrue(m.contains("op 13 (linear): missing tensor 'op.13.bias'"), m);
-    m = refusal(p -> p.meta().remove("op.7"));
-    assertTrue(m.contains("op 7: metadata 'op.7' is missing"), m);
-    m = refusal(p -> p.meta().remove("classes"));
-    assertTrue(m.contains("metadata 'classes' is missing"), m);
+    refused(p -> editOp(p, 1, ",\"lo\":-128", ""), "op 1 (requant): missing field 'lo'");
+    refused(p -> editOp(p, 0, ",\"stride\":1", ""), "op 0 (conv): missing field 'shape.stride'");
+    refused(p -> p.tensors().remove("op.13.bias"), "op 13 (linear): missing tensor 'op.13.bias'");
+    refused(p -> p.meta().remove("op.7"), "op 7: metadata 'op.7' is missing");
+    refused(p -> p.meta().remove("classes"), "metadata 'classes' is missing");
   }
 
   @Test
@@ -219,12 +220,11 @@ class ProgramFileTest {
       p.tensors().put("op.0.weight", new Safetensors.I32(wide, w.shape()));
     });
     assertTrue(m.contains("op 0 (conv): tensor 'op.0.weight' has dtype I32, expected I8"), m);
-    m = refusal(p -> editOp(p, 11, "\"precise\":true", "\"precise\":1"));
-    assertTrue(m.contains("op 11 (shiftgelu): field 'precise' is 1, expected true or false"), m);
-    m = refusal(p -> editOp(p, 2, "\"k\":2", "\"k\":2.5"));
-    assertTrue(m.contains("op 2 (maxpool): field 'k' is 2.5, expected a 32-bit integer"), m);
-    m = refusal(p -> editOp(p, 1, "\"m\":[3,-5]", "\"m\":[3,4294967296]"));
-    assertTrue(m.contains("op 1 (requant): field 'rescale.m[1]' is 4294967296, expected a 32-bit integer"), m);
+    refused(p -> editOp(p, 11, "\"precise\":true", "\"precise\":1"),
+        "op 11 (shiftgelu): field 'precise' is 1, expected true or false");
+    refused(p -> editOp(p, 2, "\"k\":2", "\"k\":2.5"), "op 2 (maxpool): field 'k' is 2.5, expected a 32-bit integer");
+    refused(p -> editOp(p, 1, "\"m\":[3,-5]", "\"m\":[3,4294967296]"),
+        "op 1 (requant): field 'rescale.m[1]' is 4294967296, expected a 32-bit integer");
   }
 
   @Test
@@ -235,30 +235,24 @@ class ProgramFileTest {
     });
     assertTrue(m.contains("op 0 (conv): tensor 'op.0.weight' has shape [18], the op's fields need [2, 1, 3, 3]"), m);
     // a classifier whose inputs no longer match the value it reads
-    m = refusal(p -> editOp(p, 13, "\"inF\":2", "\"inF\":4"));
-    assertTrue(m.contains("op 13 (linear)"), m);
-    m = refusal(p -> editOp(p, 5, "\"b\":5", "\"b\":1"));
-    assertTrue(m.contains("op 5 (add): field 'b' names a value of 32 elements per sample, the op's fields need 8"), m);
-    m = refusal(p -> editOp(p, 9, "\"in\":9", "\"in\":12"));
-    assertTrue(m.contains("op 9 (shiftmax): reads value 12, which no earlier op writes"), m);
+    refused(p -> editOp(p, 13, "\"inF\":2", "\"inF\":4"), "op 13 (linear)");
+    refused(p -> editOp(p, 5, "\"b\":5", "\"b\":1"),
+        "op 5 (add): field 'b' names a value of 32 elements per sample, the op's fields need 8");
+    refused(p -> editOp(p, 9, "\"in\":9", "\"in\":12"), "op 9 (shiftmax): reads value 12, which no earlier op writes");
     m = refusal(p -> editOp(p, 1, "\"channels\":2", "\"channels\":3"));
     assertTrue(m.contains("op 1 (requant): field 'rescale'") && m.contains("3 channels"), m);
-    m = refusal(p -> editOp(p, 14, "\"classes\":3", "\"classes\":4"));
-    assertTrue(m.contains("op 14 (argmax)"), m);
+    refused(p -> editOp(p, 14, "\"classes\":3", "\"classes\":4"), "op 14 (argmax)");
   }
 
   @Test
   void anUnknownOpOrFieldOrTensorIsNamed() throws Exception {
     String m = refusal(p -> editOp(p, 3, "\"op\":\"transpose\"", "\"op\":\"fft\""));
     assertTrue(m.contains("op 3: unknown op 'fft'") && m.contains("known: conv, linear"), m);
-    m = refusal(p -> editOp(p, 3, "\"rows\":2", "\"rows\":2,\"axes\":1"));
-    assertTrue(m.contains("op 3 (transpose): unknown field 'axes'"), m);
-    m = refusal(p -> p.tensors().put("op.3.extra", new Safetensors.I32(new int[] {1}, new int[] {1})));
-    assertTrue(m.contains("unexpected tensor 'op.3.extra'"), m);
-    m = refusal(p -> p.meta().put("op.15", p.meta().get("op.14")));
-    assertTrue(m.contains("unexpected metadata 'op.15'"), m);
-    m = refusal(p -> p.meta().put("format", "lowbit-checkpoint-1"));
-    assertTrue(m.contains("not a lowbit integer program"), m);
+    refused(p -> editOp(p, 3, "\"rows\":2", "\"rows\":2,\"axes\":1"), "op 3 (transpose): unknown field 'axes'");
+    refused(p -> p.tensors().put("op.3.extra", new Safetensors.I32(new int[] {1}, new int[] {1})),
+        "unexpected tensor 'op.3.extra'");
+    refused(p -> p.meta().put("op.15", p.meta().get("op.14")), "unexpected metadata 'op.15'");
+    refused(p -> p.meta().put("format", "lowbit-checkpoint-1"), "not a lowbit integer program");
   }
 
   @Test
