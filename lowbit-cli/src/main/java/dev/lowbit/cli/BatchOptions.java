@@ -8,10 +8,10 @@ import picocli.CommandLine.Option;
  */
 final class BatchOptions {
 
-  @Option(names = "--batch", defaultValue = "128", description = "images per batch, > 0 (default: ${DEFAULT-VALUE})")
+  @Option(names = "--batch", paramLabel = "B", defaultValue = "128", description = "images per batch, > 0 (default: ${DEFAULT-VALUE})")
   int batch;
 
-  @Option(names = "--threads", defaultValue = "2", description = "worker threads, 1..1024 (default: ${DEFAULT-VALUE})")
+  @Option(names = "--threads", paramLabel = "T", defaultValue = "2", description = "worker threads, 1..1024 (default: ${DEFAULT-VALUE})")
   int threads;
 
   /** The flags' checks, before anything is loaded. */
