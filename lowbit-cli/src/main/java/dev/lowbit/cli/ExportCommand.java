@@ -1,6 +1,7 @@
 package dev.lowbit.cli;
 
 import dev.lowbit.data.FashionMnist;
+import dev.lowbit.intonly.ProgramText;
 import dev.lowbit.intonly.exec.Program;
 import dev.lowbit.io.ProgramFile;
 import java.io.PrintWriter;
@@ -68,7 +69,7 @@ public final class ExportCommand implements Callable<Integer> {
     err.flush();
     Program p = compile.compile(m, splits.train());
     if (explain) {
-      stdout.print(IntPrograms.explain(p));
+      stdout.print(ProgramText.explain(p));
       stdout.flush();
     }
     ProgramFile.save(out, p);

@@ -26,11 +26,6 @@ final class IntPrograms {
     return GemmIntMatmul.inUse();
   }
 
-  /** The program, op by op, as {@code export --explain} prints it. */
-  static String explain(Program p) {
-    throw new UnsupportedOperationException("to be merged: IntCompiler.explain");
-  }
-
   /** Bytes of a program's weights and constants: int8 weights 1 byte each, int32 biases and constants 4. */
   static long parameterBytes(Program p) {
     long n = 0;

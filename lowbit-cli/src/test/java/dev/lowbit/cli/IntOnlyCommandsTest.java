@@ -103,7 +103,8 @@ class IntOnlyCommandsTest {
     List<String> lines = r[1].lines().toList();
     assertEquals("exported mlp: " + p.ops().size() + " ops, " + IntPrograms.parameterBytes(p) + " parameter bytes, "
         + Files.size(out) + " bytes in " + out, lines.get(lines.size() - 1));
-    assertTrue(lines.size() > 1, "--explain printed the program: " + r[1]);
+    assertTrue(r[1].startsWith("program mlp: input 1×28×28") && lines.size() == 2 + p.ops().size(),
+        "--explain printed the program, a line per op: " + r[1]);
     // 784·256 + 256·256 + 256·10 int8 weights and 522 int32 biases
     assertEquals(784 * 256 + 256 * 256 + 256 * 10 + 4 * (256 + 256 + 10), IntPrograms.parameterBytes(p));
   }
