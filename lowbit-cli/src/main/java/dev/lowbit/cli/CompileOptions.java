@@ -4,6 +4,7 @@ import dev.lowbit.data.Dataset;
 import dev.lowbit.intonly.IntCompiler;
 import dev.lowbit.intonly.exec.Program;
 import dev.lowbit.io.Json;
+import dev.lowbit.io.ProgramFile;
 import dev.lowbit.io.Safetensors;
 import dev.lowbit.models.Models;
 import dev.lowbit.nn.Module;
@@ -58,6 +59,10 @@ final class CompileOptions {
           + Trainer.CHECKPOINT + " or a .safetensors file)");
     }
     Map<String, String> meta = Safetensors.header(file).metadata();
+    if (ProgramFile.FORMAT.equals(meta.get("format"))) {
+      throw new IllegalArgumentException("--checkpoint " + file + ": is an integer program of lowbit export, not a float"
+          + " checkpoint (run it with lowbit infer --program)");
+    }
     String model = meta.get("model");
     if (model == null) {
       throw new IllegalArgumentException("--checkpoint " + file + ": metadata 'model' is missing (not a checkpoint of lowbit train?)");

@@ -189,7 +189,7 @@ class IntOnlyCommandsTest {
   }
 
   @Test
-  void aMissingCheckpointIsNamed() throws Exception {
+  void aMissingOrMistakenFileIsNamed() throws Exception {
     Path missing = dir.resolve("nope.safetensors");
     Path out = dir.resolve("x.lbi.safetensors");
     oneError(run("export", "--int-only", "--checkpoint", missing.toString(), "--out", out.toString()),
@@ -197,6 +197,13 @@ class IntOnlyCommandsTest {
     oneError(run("infer", "--checkpoint", missing.toString(), "--out", dir.resolve("o").toString()),
         "--checkpoint " + missing);
     oneError(run("infer", "--out", dir.resolve("o").toString()), "give --program FILE", "--checkpoint");
+    Path prog = dir.resolve("p.lbi.safetensors");
+    ProgramFile.save(prog, constantClass(2));
+    oneError(run("infer", "--checkpoint", prog.toString(), "--out", dir.resolve("o").toString()),
+        "--checkpoint " + prog + ": is an integer program", "--program");
+    oneError(run("infer", "--program", mlp.toString(), "--out", dir.resolve("o").toString()),
+        mlp + ": not a lowbit integer program");
+    Files.delete(prog);
     assertEquals(List.of(), files());
   }
 

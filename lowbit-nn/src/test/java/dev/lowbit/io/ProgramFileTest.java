@@ -124,6 +124,26 @@ class ProgramFileTest {
     assertEquals(15, want.length);
   }
 
+  /** The compiler's programs of every zoo model (seeded random weights) save, load and run alike. */
+  @Test
+  void everyCompiledZooModelRoundTrips() throws Exception {
+    dev.lowbit.data.Dataset cal = dev.lowbit.data.FashionMnist.embedded().train().head(8);
+    byte[] pixels = new byte[4 * cal.sampleSize()];
+    for (int i = 0; i < 4; i++) cal.copyPixels(i, pixels, i * cal.sampleSize());
+    IntExecutor ex = new IntExecutor(IntMatmul.SCALAR, 1);
+    for (String name : dev.lowbit.models.Models.NAMES) {
+      dev.lowbit.nn.Module m = dev.lowbit.models.Models.create(name, 1);
+      m.eval();
+      Program p = dev.lowbit.intonly.IntCompiler.compile(name, m, cal.images(), cal.size(),
+          new dev.lowbit.intonly.IntCompiler.Calibration(1, 8));
+      Path f = dir.resolve(name + ".lbi.safetensors");
+      ProgramFile.save(f, p);
+      Program q = ProgramFile.load(f);
+      assertEquals(describe(p), describe(q), name);
+      assertArrayEquals(ex.logits(p, pixels, 0, 4), ex.logits(q, pixels, 0, 4), name);
+    }
+  }
+
   @Test
   void integerTensorsKeepTheirExtremes() throws Exception {
     Path f = dir.resolve("t.safetensors");
