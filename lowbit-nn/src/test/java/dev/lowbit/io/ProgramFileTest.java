@@ -229,6 +229,9 @@ class ProgramFileTest {
     refused(p -> p.tensors().remove("op.13.bias"), "op 13 (linear): missing tensor 'op.13.bias'");
     refused(p -> p.meta().remove("op.7"), "op 7: metadata 'op.7' is missing");
     refused(p -> p.meta().remove("classes"), "metadata 'classes' is missing");
+    // an op count is bounded before anything is allocated for it, and every op it names must be there
+    refused(p -> p.meta().put("ops", "2147483647"), "metadata 'ops' is '2147483647', expected an integer in 1..100000");
+    refused(p -> p.meta().put("ops", "99999"), "op 15: metadata 'op.15' is missing");
   }
 
   @Test
