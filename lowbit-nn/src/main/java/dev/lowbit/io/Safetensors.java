@@ -74,18 +74,22 @@ public final class Safetensors {
 
   /** Float32 values (a model's weights). */
   public record F32(Tensor tensor) implements Stored {
+    @Override
     public String dtype() {
       return "F32";
     }
 
+    @Override
     public int[] shape() {
       return tensor.shape();
     }
 
+    @Override
     public long size() {
       return tensor.size();
     }
 
+    @Override
     public void put(ByteBuffer buf, int i) {
       buf.putFloat(tensor.data()[i]);
     }
@@ -97,14 +101,17 @@ public final class Safetensors {
       checkCount("I8", data.length, shape);
     }
 
+    @Override
     public String dtype() {
       return "I8";
     }
 
+    @Override
     public long size() {
       return data.length;
     }
 
+    @Override
     public void put(ByteBuffer buf, int i) {
       buf.put(data[i]);
     }
@@ -116,14 +123,17 @@ public final class Safetensors {
       checkCount("I32", data.length, shape);
     }
 
+    @Override
     public String dtype() {
       return "I32";
     }
 
+    @Override
     public long size() {
       return data.length;
     }
 
+    @Override
     public void put(ByteBuffer buf, int i) {
       buf.putInt(data[i]);
     }
