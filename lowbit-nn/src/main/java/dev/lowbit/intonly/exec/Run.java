@@ -173,24 +173,29 @@ final class Run {
     int t = s.tokens(), dh = s.headDim(), width = s.heads() * dh;
     Mat[] qk = operands(in[0], in[1]);
     int[] out = output(slot);
-    for (int b = 0; b < n; b++) {
-      for (int h = 0; h < s.heads(); h++) {
-        int at = b * t * width + h * dh;
-        product(t, t, dh, qk[0].at(at, width), qk[1].at(at, width), true, new Mat(out, false, (b * s.heads() + h) * t * t, t));
-      }
-    }
+    eachHead(s.heads(), (b, h) -> product(t, t, dh, qk[0].at(b * t * width + h * dh, width),
+        qk[1].at(b * t * width + h * dh, width), true, new Mat(out, false, (b * s.heads() + h) * t * t, t)));
   }
 
   /** context[i, h·dh + d] = Σ_j p[h, i, j]·v[j, h·dh + d]: per head, P_h·V_h, heads side by side. */
   private void context(Program.Context c, int[] in, int slot) {
     int t = c.tokens(), dh = c.headDim(), width = c.heads() * dh;
     Mat[] pv = operands(in[0], in[1]);
-    int[] out = output(slot);
+    Mat out = new Mat(output(slot), false, 0, width);
+    eachHead(c.heads(), (b, h) -> {
+      int at = b * t * width + h * dh;
+      product(t, dh, t, pv[0].at((b * c.heads() + h) * t * t, t), pv[1].at(at, width), false, out.at(at, width));
+    });
+  }
+
+  /** One head of one sample. */
+  private interface HeadStep {
+    void run(int sample, int head);
+  }
+
+  private void eachHead(int heads, HeadStep step) {
     for (int b = 0; b < n; b++) {
-      for (int h = 0; h < c.heads(); h++) {
-        int at = b * t * width + h * dh;
-        product(t, dh, t, pv[0].at((b * c.heads() + h) * t * t, t), pv[1].at(at, width), false, new Mat(out, false, at, width));
-      }
+      for (int h = 0; h < heads; h++) step.run(b, h);
     }
   }
 

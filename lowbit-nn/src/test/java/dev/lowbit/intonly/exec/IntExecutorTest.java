@@ -116,7 +116,9 @@ class IntExecutorTest {
   @Test
   void anAttentionBlockMatchesTheLongReference() {
     byte[] pixels = pixels(4 * 6, 20);
-    assertMatchesReference(attention(pixels, 8, false), pixels);
+    Program p = attention(pixels, 8, false);
+    assertEquals(Plan.Kind.S8, new Plan(p).kind[indexOf(p, Program.Shiftmax.class) + 1], "8-bit probabilities in bytes");
+    assertMatchesReference(p, pixels);
   }
 
   /** 16-bit probabilities do not fit a byte: the context's product runs on long sums, and must agree all the same. */
@@ -124,9 +126,7 @@ class IntExecutorTest {
   void sixteenBitProbabilitiesTakeTheLongPath() {
     byte[] pixels = pixels(4 * 6, 30);
     Program p = attention(pixels, 16, true);
-    int shiftmax = 0;
-    while (!(p.ops().get(shiftmax) instanceof Program.Shiftmax)) shiftmax++;
-    assertEquals(Plan.Kind.INT, new Plan(p).kind[shiftmax + 1]);
+    assertEquals(Plan.Kind.INT, new Plan(p).kind[indexOf(p, Program.Shiftmax.class) + 1]);
     assertMatchesReference(p, pixels);
   }
 
@@ -134,6 +134,13 @@ class IntExecutorTest {
   void anEmptyBatchGivesNoResults() {
     byte[] pixels = pixels(2 * 6 * 6, 10);
     assertEquals(0, new IntExecutor(IntMatmul.SCALAR, 2).classify(cnn(pixels), pixels, 0, 0).length);
+  }
+
+  static int indexOf(Program p, Class<? extends Program.Op> type) {
+    for (int i = 0; i < p.ops().size(); i++) {
+      if (type.isInstance(p.ops().get(i))) return i;
+    }
+    throw new AssertionError("no " + type.getSimpleName());
   }
 
   // ---- malformed programs ----
@@ -177,13 +184,11 @@ class IntExecutorTest {
   void badConstantsAndPixelCountsAreRejected() {
     byte[] pixels = pixels(4 * 6, 20);
     Program p = attention(pixels, 8, false);
-    int at = 0;
-    while (!(p.ops().get(at) instanceof Program.Shiftmax)) at++;
-    int index = at;
+    int at = indexOf(p, Program.Shiftmax.class);
     assertRejected(edit(p, at, op -> {
       Program.Shiftmax s = (Program.Shiftmax) op;
       return new Program.Shiftmax(s.out(), s.in(), s.rows(), s.cols(), 5, s.n(), s.kOut());
-    }), "op " + index + " (Shiftmax)", "field x0/n/kOut", "x0");
+    }), "op " + at + " (Shiftmax)", "field x0/n/kOut", "x0");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new IntExecutor(IntMatmul.SCALAR, 1).classify(p, pixels, 0, IMAGES + 1));
     assertTrue(e.getMessage().contains("pixels"), e.getMessage());
