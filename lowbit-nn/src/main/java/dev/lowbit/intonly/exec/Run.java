@@ -8,6 +8,7 @@ import dev.lowbit.kernel.intonly.IntPool;
 import dev.lowbit.kernel.intonly.IntReduce;
 import dev.lowbit.kernel.intonly.ShiftGelu;
 import dev.lowbit.kernel.intonly.Shiftmax;
+import dev.lowbit.kernel.intonly.VectorDyadic;
 import dev.lowbit.kernel.intonly.Window;
 import java.util.Arrays;
 import java.util.List;
@@ -19,6 +20,9 @@ import java.util.List;
  * when its op's range fits 8 bits, else as ints; a value nobody reads any more is dropped.
  */
 final class Run {
+
+  /** The rescale of every product's output, on the vector lanes (bit for bit {@link Dyadic}'s). */
+  private static final VectorDyadic RESCALE = VectorDyadic.preferred();
 
   private final Plan plan;
   private final IntMatmul matmul;
@@ -117,8 +121,8 @@ final class Run {
     int size = plan.size[slot];
     for (int b = 0; b < n; b++) {
       Dyadic.Term x = new Dyadic.Term(ints(in), b * size, scale);
-      if (plan.kind[slot].isByte()) Dyadic.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
-      else Dyadic.toInts(x, r.lo(), r.hi(), output(slot), b * size, size);
+      if (plan.kind[slot].isByte()) RESCALE.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
+      else RESCALE.toInts(x, r.lo(), r.hi(), output(slot), b * size, size);
     }
   }
 

@@ -61,7 +61,7 @@ final class FloatFreeCheck {
       "java/util/concurrent/ExecutionException", "java/util/concurrent/Callable",
       "jdk/incubator/vector/IntVector", "jdk/incubator/vector/LongVector", "jdk/incubator/vector/ShortVector",
       "jdk/incubator/vector/ByteVector", "jdk/incubator/vector/Vector", "jdk/incubator/vector/VectorSpecies",
-      "jdk/incubator/vector/VectorOperators", "jdk/incubator/vector/VectorMask");
+      "jdk/incubator/vector/VectorOperators", "jdk/incubator/vector/VectorMask", "jdk/incubator/vector/VectorShape");
 
   /** JDK classes of which only these methods may be called. */
   static final Map<String, Set<String>> JDK_METHODS = Map.of(
