@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  */
 class IntExecutorTest {
 
-  static final int IMAGES = 7;
+  /** More than two runs of {@link IntExecutor#RUN}, so that three threads share them. */
+  static final int IMAGES = 2 * IntExecutor.RUN + 7;
 
   static byte[] pixels(int size, long seed) {
     byte[] p = new byte[IMAGES * size + 5];
