@@ -80,6 +80,40 @@ class IntExecutorTest {
     return b.program("attention", 3);
   }
 
+  /**
+   * The paths the two models above leave out: convolution, pooling and linear layers on int
+   * values (the long-sum products), a transpose of bytes, a requantization of bytes, a residual
+   * into bytes from an unsigned and a signed value, scores with an unsigned Q, a sum with an inner
+   * axis.
+   */
+  static Program lessTravelled(byte[] pixels) {
+    ProgramBuilder b = new ProgramBuilder(1, 6, 6, pixels, IMAGES, 3);
+    int wide = b.requant(b.conv(Program.INPUT, new Program.ConvShape(1, 6, 6, 2, 3, 1, 1)), 2000, -32768, 32767);
+    int pooled = b.add(new Program.MaxPool(b.next(), wide, 2, 6, 6, 2, 2));
+    int c2 = b.requant(b.conv(pooled, new Program.ConvShape(2, 3, 3, 3, 2, 1, 0)), 120, -128, 127);
+    int tr = b.add(new Program.Transpose(b.next(), c2, 3, 4));
+    int u = b.requant(tr, 200, 0, 255);
+    int lin = b.requant(b.linear(pooled, 2, 9, 6), 100, -128, 127);
+    Program.Rescale half = new Program.Rescale(new int[] {1 << 30}, new int[] {31}, 1, 1);
+    int sum = b.add(new Program.Add(b.next(), u, lin, half, half, -128, 127));
+    int scores = b.add(new Program.Scores(b.next(), u, sum, 4, 1, 3));
+    int pooledScores = b.requant(b.add(new Program.Sum(b.next(), scores, 1, 4, 4)), 100, -128, 127);
+    int logits = b.linear(pooledScores, 1, 4, 3);
+    b.add(new Program.Argmax(b.next(), logits, 3));
+    return b.program("less travelled", 3);
+  }
+
+  @Test
+  void theLessTravelledPathsMatchTheLongReference() {
+    byte[] pixels = pixels(6 * 6, 40);
+    Program p = lessTravelled(pixels);
+    Plan plan = new Plan(p);
+    assertEquals(List.of(Plan.Kind.INT, Plan.Kind.INT, Plan.Kind.INT, Plan.Kind.INT, Plan.Kind.S8, Plan.Kind.S8, Plan.Kind.U8),
+        Arrays.asList(plan.kind).subList(1, 8), "conv, int16, pool of ints, conv, int8, transpose of bytes, uint8");
+    assertEquals(Plan.Kind.S8, plan.kind[indexOf(p, Program.Add.class) + 1]);
+    assertMatchesReference(p, pixels);
+  }
+
   /** The executor's logits and classes equal the long reference for every image, on every matmul and thread count. */
   static void assertMatchesReference(Program program, byte[] pixels) {
     int size = program.channels() * program.height() * program.width();
