@@ -9,6 +9,7 @@ import dev.lowbit.kernel.intonly.IntReduce;
 import dev.lowbit.kernel.intonly.ShiftGelu;
 import dev.lowbit.kernel.intonly.Shiftmax;
 import dev.lowbit.kernel.intonly.VectorDyadic;
+import dev.lowbit.kernel.intonly.VectorShiftmax;
 import dev.lowbit.kernel.intonly.Window;
 import java.util.Arrays;
 import java.util.List;
@@ -23,6 +24,8 @@ final class Run {
 
   /** The rescale of every product's output, on the vector lanes (bit for bit {@link Dyadic}'s). */
   private static final VectorDyadic RESCALE = VectorDyadic.preferred();
+  /** Shiftmax on the vector lanes (bit for bit {@link Shiftmax#row}). */
+  private static final VectorShiftmax SHIFTMAX = VectorShiftmax.preferred();
 
   private final Plan plan;
   private final IntMatmul matmul;
@@ -207,7 +210,7 @@ final class Run {
   private void shiftmax(Program.Shiftmax s, int in, int slot) {
     int[] x = ints(in), y = new int[s.cols()];
     for (int r = 0; r < n * s.rows(); r++) {
-      Shiftmax.row(x, r * s.cols(), s.cols(), s.x0(), s.n(), s.kOut(), y, 0);
+      SHIFTMAX.row(x, r * s.cols(), s.cols(), s.x0(), s.n(), s.kOut(), y, 0);
       if (plan.kind[slot].isByte()) {
         for (int j = 0; j < s.cols(); j++) bytes(slot)[r * s.cols() + j] = (byte) y[j];
       } else {
