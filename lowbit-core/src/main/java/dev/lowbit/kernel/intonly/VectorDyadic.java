@@ -1,9 +1,7 @@
 package dev.lowbit.kernel.intonly;
 
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,13 +12,11 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class VectorDyadic {
 
-  private final VectorSpecies<Long> longs;
-  private final VectorSpecies<Integer> ints;
+  private final Lanes lanes;
 
   /** Rescales on {@code longs} lanes of 64 bits. */
   public VectorDyadic(VectorSpecies<Long> longs) {
-    this.longs = longs;
-    this.ints = VectorSpecies.of(int.class, VectorShape.forBitSize(longs.length() * 32));
+    this.lanes = Lanes.of(longs);
   }
 
   /** On the platform's preferred long species. */
@@ -30,7 +26,7 @@ public final class VectorDyadic {
 
   /** The long lanes per step, for logs. */
   public int lanes() {
-    return longs.length();
+    return lanes.length();
   }
 
   /** {@link Dyadic#toInts}, vectorized. */
@@ -53,11 +49,9 @@ public final class VectorDyadic {
   /** One channel's run of {@code len} values: out = clamp((z·m + 2^(k−1)) >> k, lo, hi). */
   private void run(int[] z, int zOff, int m, int k, int lo, int hi, int[] out, int outOff, int len) {
     long half = k == 0 ? 0 : 1L << (k - 1);
-    int lanes = longs.length(), i = 0;
-    for (; i + lanes <= len; i += lanes) {
-      LongVector v = (LongVector) IntVector.fromArray(ints, z, zOff + i).convertShape(VectorOperators.I2L, longs, 0);
-      v = v.mul(m).add(half).lanewise(VectorOperators.ASHR, k).max(lo).min(hi);
-      v.convertShape(VectorOperators.L2I, ints, 0).reinterpretAsInts().intoArray(out, outOff + i);
+    int step = lanes.length(), i = 0;
+    for (; i + step <= len; i += step) {
+      lanes.store(lanes.load(z, zOff + i).mul(m).add(half).lanewise(VectorOperators.ASHR, k).max(lo).min(hi), out, outOff + i);
     }
     for (; i < len; i++) out[outOff + i] = Dyadic.clamp(Dyadic.rescale(z[zOff + i], m, k), lo, hi);
   }

@@ -1,10 +1,8 @@
 package dev.lowbit.kernel.intonly;
 
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,13 +13,11 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class VectorShiftmax {
 
-  private final VectorSpecies<Long> longs;
-  private final VectorSpecies<Integer> ints;
+  private final Lanes lanes;
 
   /** Shiftmax on {@code longs} lanes of 64 bits. */
   public VectorShiftmax(VectorSpecies<Long> longs) {
-    this.longs = longs;
-    this.ints = VectorSpecies.of(int.class, VectorShape.forBitSize(longs.length() * 32));
+    this.lanes = Lanes.of(longs);
   }
 
   /** On the platform's preferred long species. */
@@ -33,13 +29,13 @@ public final class VectorShiftmax {
   public void row(int[] x, int off, int len, int x0, int n, int kOut, int[] y, int yOff) {
     Shiftmax.checkRow(len, kOut);
     Shiftmax.checkParameters(x0, n);
-    int lanes = longs.length(), full = len - len % lanes;
+    int step = lanes.length(), full = len - len % step;
     int max = Integer.MIN_VALUE;
     for (int i = 0; i < len; i++) max = Math.max(max, x[off + i]);
     long[] e = new long[len];
     long sum = 0;
-    for (int i = 0; i < full; i += lanes) {
-      LongVector v = exp(wide(x, off + i).sub(max), x0, n);
+    for (int i = 0; i < full; i += step) {
+      LongVector v = exp(lanes.load(x, off + i).sub(max), x0, n);
       v.intoArray(e, i);
       sum += v.reduceLanes(VectorOperators.ADD);
     }
@@ -50,22 +46,17 @@ public final class VectorShiftmax {
     long f = Shiftmax.reciprocal(Math.min(sum, Shiftmax.INT32_MAX));
     int shift = Shiftmax.M - kOut + 1;
     long bound = (1L << (kOut - 1)) - 1;
-    for (int i = 0; i < full; i += lanes) {
-      LongVector v = LongVector.fromArray(longs, e, i).mul(f).lanewise(VectorOperators.ASHR, shift).min(bound);
-      v.convertShape(VectorOperators.L2I, ints, 0).reinterpretAsInts().intoArray(y, yOff + i);
+    for (int i = 0; i < full; i += step) {
+      lanes.store(LongVector.fromArray(lanes.longs(), e, i).mul(f).lanewise(VectorOperators.ASHR, shift).min(bound), y, yOff + i);
     }
     for (int i = full; i < len; i++) y[yOff + i] = Shiftmax.normalise(e[i], f, kOut);
-  }
-
-  private LongVector wide(int[] x, int at) {
-    return (LongVector) IntVector.fromArray(ints, x, at).convertShape(VectorOperators.I2L, longs, 0);
   }
 
   /** {@link Shiftmax#exp} on every lane of Δ ≤ 0. */
   private LongVector exp(LongVector delta, int x0, int n) {
     LongVector p = delta.add(delta.lanewise(VectorOperators.ASHR, 1)).sub(delta.lanewise(VectorOperators.ASHR, 4));
     p = p.max((long) n * x0);
-    LongVector q = LongVector.zero(longs);
+    LongVector q = LongVector.zero(lanes.longs());
     for (int t = 1; t <= n; t++) q = q.add(1, p.compare(VectorOperators.LE, (long) t * x0));
     LongVector twice = p.sub(q.mul(x0)).sub(2L * x0); // r − 2·x0
     VectorMask<Long> last = q.compare(VectorOperators.EQ, n);
