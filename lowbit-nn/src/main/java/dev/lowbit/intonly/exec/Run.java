@@ -8,8 +8,7 @@ import dev.lowbit.kernel.intonly.IntPool;
 import dev.lowbit.kernel.intonly.IntReduce;
 import dev.lowbit.kernel.intonly.ShiftGelu;
 import dev.lowbit.kernel.intonly.Shiftmax;
-import dev.lowbit.kernel.intonly.VectorDyadic;
-import dev.lowbit.kernel.intonly.VectorShiftmax;
+import dev.lowbit.kernel.intonly.VectorKernels;
 import dev.lowbit.kernel.intonly.Window;
 import java.util.Arrays;
 import java.util.List;
@@ -22,10 +21,8 @@ import java.util.List;
  */
 final class Run {
 
-  /** The rescale of every product's output, on the vector lanes (bit for bit {@link Dyadic}'s). */
-  private static final VectorDyadic RESCALE = VectorDyadic.preferred();
-  /** Shiftmax on the vector lanes (bit for bit {@link Shiftmax#row}). */
-  private static final VectorShiftmax SHIFTMAX = VectorShiftmax.preferred();
+  /** The requantizations and Shiftmax rows on the vector lanes (bit for bit {@link Dyadic} and {@link Shiftmax#row}). */
+  private static final VectorKernels VECTOR = VectorKernels.preferred();
 
   private final Plan plan;
   private final IntMatmul matmul;
@@ -124,8 +121,8 @@ final class Run {
     int size = plan.size[slot];
     for (int b = 0; b < n; b++) {
       Dyadic.Term x = new Dyadic.Term(ints(in), b * size, scale);
-      if (plan.kind[slot].isByte()) RESCALE.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
-      else RESCALE.toInts(x, r.lo(), r.hi(), output(slot), b * size, size);
+      if (plan.kind[slot].isByte()) VECTOR.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
+      else VECTOR.toInts(x, r.lo(), r.hi(), output(slot), b * size, size);
     }
   }
 
@@ -210,7 +207,7 @@ final class Run {
   private void shiftmax(Program.Shiftmax s, int in, int slot) {
     int[] x = ints(in), y = new int[s.cols()];
     for (int r = 0; r < n * s.rows(); r++) {
-      SHIFTMAX.row(x, r * s.cols(), s.cols(), s.x0(), s.n(), s.kOut(), y, 0);
+      VECTOR.shiftmax(x, r * s.cols(), s.cols(), s.x0(), s.n(), s.kOut(), y, 0);
       if (plan.kind[slot].isByte()) {
         for (int j = 0; j < s.cols(); j++) bytes(slot)[r * s.cols() + j] = (byte) y[j];
       } else {
