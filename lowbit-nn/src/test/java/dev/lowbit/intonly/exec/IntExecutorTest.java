@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  */
 class IntExecutorTest {
 
-  static final int IMAGES = 7;
+  /** More than two runs of {@link IntExecutor#RUN}, so that three threads share them. */
+  static final int IMAGES = 2 * IntExecutor.RUN + 7;
 
   static byte[] pixels(int size, long seed) {
     byte[] p = new byte[IMAGES * size + 5];
@@ -79,6 +80,40 @@ class IntExecutorTest {
     return b.program("attention", 3);
   }
 
+  /**
+   * The paths the two models above leave out: convolution, pooling and linear layers on int
+   * values (the long-sum products), a transpose of bytes, a requantization of bytes, a residual
+   * into bytes from an unsigned and a signed value, scores with an unsigned Q, a sum with an inner
+   * axis.
+   */
+  static Program lessTravelled(byte[] pixels) {
+    ProgramBuilder b = new ProgramBuilder(1, 6, 6, pixels, IMAGES, 3);
+    int wide = b.requant(b.conv(Program.INPUT, new Program.ConvShape(1, 6, 6, 2, 3, 1, 1)), 2000, -32768, 32767);
+    int pooled = b.add(new Program.MaxPool(b.next(), wide, 2, 6, 6, 2, 2));
+    int c2 = b.requant(b.conv(pooled, new Program.ConvShape(2, 3, 3, 3, 2, 1, 0)), 120, -128, 127);
+    int tr = b.add(new Program.Transpose(b.next(), c2, 3, 4));
+    int u = b.requant(tr, 200, 0, 255);
+    int lin = b.requant(b.linear(pooled, 2, 9, 6), 100, -128, 127);
+    Program.Rescale half = new Program.Rescale(new int[] {1 << 30}, new int[] {31}, 1, 1);
+    int sum = b.add(new Program.Add(b.next(), u, lin, half, half, -128, 127));
+    int scores = b.add(new Program.Scores(b.next(), u, sum, 4, 1, 3));
+    int pooledScores = b.requant(b.add(new Program.Sum(b.next(), scores, 1, 4, 4)), 100, -128, 127);
+    int logits = b.linear(pooledScores, 1, 4, 3);
+    b.add(new Program.Argmax(b.next(), logits, 3));
+    return b.program("less travelled", 3);
+  }
+
+  @Test
+  void theLessTravelledPathsMatchTheLongReference() {
+    byte[] pixels = pixels(6 * 6, 40);
+    Program p = lessTravelled(pixels);
+    Plan plan = new Plan(p);
+    assertEquals(List.of(Plan.Kind.INT, Plan.Kind.INT, Plan.Kind.INT, Plan.Kind.INT, Plan.Kind.S8, Plan.Kind.S8, Plan.Kind.U8),
+        Arrays.asList(plan.kind).subList(1, 8), "conv, int16, pool of ints, conv, int8, transpose of bytes, uint8");
+    assertEquals(Plan.Kind.S8, plan.kind[indexOf(p, Program.Add.class) + 1]);
+    assertMatchesReference(p, pixels);
+  }
+
   /** The executor's logits and classes equal the long reference for every image, on every matmul and thread count. */
   static void assertMatchesReference(Program program, byte[] pixels) {
     int size = program.channels() * program.height() * program.width();
@@ -116,7 +151,9 @@ class IntExecutorTest {
   @Test
   void anAttentionBlockMatchesTheLongReference() {
     byte[] pixels = pixels(4 * 6, 20);
-    assertMatchesReference(attention(pixels, 8, false), pixels);
+    Program p = attention(pixels, 8, false);
+    assertEquals(Plan.Kind.S8, new Plan(p).kind[indexOf(p, Program.Shiftmax.class) + 1], "8-bit probabilities in bytes");
+    assertMatchesReference(p, pixels);
   }
 
   /** 16-bit probabilities do not fit a byte: the context's product runs on long sums, and must agree all the same. */
@@ -124,9 +161,7 @@ class IntExecutorTest {
   void sixteenBitProbabilitiesTakeTheLongPath() {
     byte[] pixels = pixels(4 * 6, 30);
     Program p = attention(pixels, 16, true);
-    int shiftmax = 0;
-    while (!(p.ops().get(shiftmax) instanceof Program.Shiftmax)) shiftmax++;
-    assertEquals(Plan.Kind.INT, new Plan(p).kind[shiftmax + 1]);
+    assertEquals(Plan.Kind.INT, new Plan(p).kind[indexOf(p, Program.Shiftmax.class) + 1]);
     assertMatchesReference(p, pixels);
   }
 
@@ -134,6 +169,13 @@ class IntExecutorTest {
   void anEmptyBatchGivesNoResults() {
     byte[] pixels = pixels(2 * 6 * 6, 10);
     assertEquals(0, new IntExecutor(IntMatmul.SCALAR, 2).classify(cnn(pixels), pixels, 0, 0).length);
+  }
+
+  static int indexOf(Program p, Class<? extends Program.Op> type) {
+    for (int i = 0; i < p.ops().size(); i++) {
+      if (type.isInstance(p.ops().get(i))) return i;
+    }
+    throw new AssertionError("no " + type.getSimpleName());
   }
 
   // ---- malformed programs ----
@@ -177,13 +219,11 @@ class IntExecutorTest {
   void badConstantsAndPixelCountsAreRejected() {
     byte[] pixels = pixels(4 * 6, 20);
     Program p = attention(pixels, 8, false);
-    int at = 0;
-    while (!(p.ops().get(at) instanceof Program.Shiftmax)) at++;
-    int index = at;
+    int at = indexOf(p, Program.Shiftmax.class);
     assertRejected(edit(p, at, op -> {
       Program.Shiftmax s = (Program.Shiftmax) op;
       return new Program.Shiftmax(s.out(), s.in(), s.rows(), s.cols(), 5, s.n(), s.kOut());
-    }), "op " + index + " (Shiftmax)", "field x0/n/kOut", "x0");
+    }), "op " + at + " (Shiftmax)", "field x0/n/kOut", "x0");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new IntExecutor(IntMatmul.SCALAR, 1).classify(p, pixels, 0, IMAGES + 1));
     assertTrue(e.getMessage().contains("pixels"), e.getMessage());
