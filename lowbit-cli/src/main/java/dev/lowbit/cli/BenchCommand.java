@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       BenchQuantizeCommand.class,
       BenchGemmCommand.class,
       BenchUnpackCommand.class,
+      BenchInferCommand.class,
     })
 public final class BenchCommand implements Runnable {
 

@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
       SweepCommand.class,
       PlanCommand.class,
       UnpackCommand.class,
+      ExportCommand.class,
+      InferCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -153,8 +153,22 @@ final class SteadyRate {
    * processes hits every body alike and ratios between them stay fair.
    */
   static Timing[] interleaved(List<Runnable> bodies, double minTime) {
+    return interleaved(bodies, minTime, Rule.forSeconds(minTime));
+  }
+
+  /**
+   * As {@link #interleaved(List, double)}, with each body's warm-up given up after at most {@code
+   * maxWarmSeconds} (the result then says it was not steady).
+   */
+  static Timing[] interleaved(List<Runnable> bodies, double minTime, double maxWarmSeconds) {
+    Rule r = Rule.forSeconds(minTime);
+    long cap = Math.round(maxWarmSeconds * 1e9);
+    return interleaved(bodies, minTime, new Rule(r.windowNanos(), r.windows(), r.tolerance(),
+        Math.min(r.minWarmNanos(), cap), cap, r.measured(), r.measureNanos()));
+  }
+
+  private static Timing[] interleaved(List<Runnable> bodies, double minTime, Rule rule) {
     int nk = bodies.size();
-    Rule rule = Rule.forSeconds(minTime);
     long[] perCall = new long[nk];
     boolean[] steady = new boolean[nk];
     for (int i = 0; i < nk; i++) {

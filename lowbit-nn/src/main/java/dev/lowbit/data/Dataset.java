@@ -110,6 +110,23 @@ public final class Dataset {
     }
   }
 
+  /**
+   * Writes sample {@code index}'s raw pixels, 0..255 as unsigned bytes, into {@code dst} at {@code
+   * off}: the stored bytes of an 8-bit file unchanged; otherwise each value x (pixel/255) back as
+   * rint(x·255), clamped to 0..255. An integer-only program reads these.
+   */
+  public void copyPixels(int index, byte[] dst, int off) {
+    int ss = sampleSize();
+    if (pixels != null && affine && !shifted) {
+      System.arraycopy(pixels, index * ss, dst, off, ss);
+      return;
+    }
+    for (int i = 0; i < ss; i++) {
+      float x = images != null ? images[index * ss + i] : table[pixels[index * ss + i] & 0xFF];
+      dst[off + i] = (byte) Math.max(0, Math.min(255, (int) Math.rint(x * 255.0)));
+    }
+  }
+
   private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
   /** Bytes with as many lanes as FS (64 bits at least, the smallest byte vector). */

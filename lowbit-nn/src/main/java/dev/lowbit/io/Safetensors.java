@@ -25,8 +25,9 @@ import java.util.function.Predicate;
 /**
  * The safetensors format (Hugging Face): 8-byte little-endian header length, a JSON header mapping
  * each tensor name to {dtype, shape, data_offsets} (plus optional string "__metadata__"), then the
- * raw little-endian data. Writes F32; reads F32, F64, F16, BF16 (converted to float32), so files
- * saved from PyTorch load.
+ * raw little-endian data. Writes F32 ({@link #write}; {@link #writeTyped} also I8 and I32); reads
+ * F32, F64, F16, BF16 (converted to float32), so files saved from PyTorch load, and I8 and I32 as
+ * they are ({@link Header#readI8}, {@link Header#readI32}: an integer-only program's tensors).
  *
  * <p>Reading treats the file as hostile: {@link #header} validates the whole header (length,
  * JSON within {@link Json}'s limits, names, dtypes, shapes, offsets tiling the data section
@@ -52,14 +53,115 @@ public final class Safetensors {
 
   /** Writes to a temporary file beside {@code file} and renames it into place. */
   public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+    LinkedHashMap<String, Stored> typed = new LinkedHashMap<>();
+    for (var e : tensors.entrySet()) typed.put(e.getKey(), new F32(e.getValue()));
+    writeTyped(file, typed, metadata);
+  }
+
+  /** A tensor to write with its dtype: float32 values, int8 codes or int32 values, row-major. */
+  public sealed interface Stored {
+    /** The safetensors dtype name. */
+    String dtype();
+
+    int[] shape();
+
+    /** The number of elements. */
+    long size();
+
+    /** Element {@code i}, little-endian, into {@code buf} (which has room for it). */
+    void put(ByteBuffer buf, int i);
+  }
+
+  /** Float32 values (a model's weights). */
+  public record F32(Tensor tensor) implements Stored {
+    @Override
+    public String dtype() {
+      return "F32";
+    }
+
+    @Override
+    public int[] shape() {
+      return tensor.shape();
+    }
+
+    @Override
+    public long size() {
+      return tensor.size();
+    }
+
+    @Override
+    public void put(ByteBuffer buf, int i) {
+      buf.putFloat(tensor.data()[i]);
+    }
+  }
+
+  /** Int8 values under {@code shape} (the element count must match). */
+  public record I8(byte[] data, int[] shape) implements Stored {
+    public I8 {
+      checkCount("I8", data.length, shape);
+    }
+
+    @Override
+    public String dtype() {
+      return "I8";
+    }
+
+    @Override
+    public long size() {
+      return data.length;
+    }
+
+    @Override
+    public void put(ByteBuffer buf, int i) {
+      buf.put(data[i]);
+    }
+  }
+
+  /** Int32 values under {@code shape} (the element count must match). */
+  public record I32(int[] data, int[] shape) implements Stored {
+    public I32 {
+      checkCount("I32", data.length, shape);
+    }
+
+    @Override
+    public String dtype() {
+      return "I32";
+    }
+
+    @Override
+    public long size() {
+      return data.length;
+    }
+
+    @Override
+    public void put(ByteBuffer buf, int i) {
+      buf.putInt(data[i]);
+    }
+  }
+
+  private static void checkCount(String dtype, int length, int[] shape) {
+    long n = 1;
+    for (int d : shape) n *= d;
+    if (n != length) {
+      throw new IllegalArgumentException(dtype + " tensor of shape " + Arrays.toString(shape) + " needs " + n
+          + " values, got " + length);
+    }
+  }
+
+  /**
+   * Writes tensors of any {@link Stored} dtype, as {@link #write} (which is this with every
+   * tensor F32): a temporary file beside {@code file}, then a rename.
+   */
+  public static void writeTyped(Path file, Map<String, ? extends Stored> tensors, Map<String, String> metadata)
+      throws IOException {
     LinkedHashMap<String, Object> header = new LinkedHashMap<>();
     if (metadata != null && !metadata.isEmpty()) header.put("__metadata__", new LinkedHashMap<>(metadata));
     long off = 0;
     for (var e : tensors.entrySet()) {
       if (e.getKey().equals("__metadata__")) throw new IllegalArgumentException("tensor name __metadata__ is reserved");
-      long bytes = 4L * e.getValue().size();
+      long bytes = WIDTH.get(e.getValue().dtype()) * e.getValue().size();
       LinkedHashMap<String, Object> d = new LinkedHashMap<>();
-      d.put("dtype", "F32");
+      d.put("dtype", e.getValue().dtype());
       d.put("shape", e.getValue().shape());
       d.put("data_offsets", new long[] {off, off + bytes});
       header.put(e.getKey(), d);
@@ -77,13 +179,13 @@ public final class Safetensors {
         out.write(json);
         for (int i = json.length; i < padded; i++) out.write(' ');
         ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-        for (Tensor t : tensors.values()) {
-          for (float v : t.data()) {
-            if (!buf.hasRemaining()) {
+        for (Stored t : tensors.values()) {
+          for (int i = 0, n = (int) t.size(); i < n; i++) {
+            if (buf.remaining() < 8) {
               out.write(buf.array(), 0, buf.position());
               buf.clear();
             }
-            buf.putFloat(v);
+            t.put(buf, i);
           }
         }
         out.write(buf.array(), 0, buf.position());
@@ -143,7 +245,50 @@ public final class Safetensors {
       }
       return readTensors(this, chosen);
     }
+
+    /** The int8 values of tensor {@code name}, which must be stored as I8. */
+    public byte[] readI8(String name) throws IOException {
+      Entry e = integerEntry(name, "I8");
+      byte[] out = new byte[(int) e.elements()];
+      readSpan(e, ByteBuffer.wrap(out));
+      return out;
+    }
+
+    /** The int32 values of tensor {@code name}, which must be stored as I32. */
+    public int[] readI32(String name) throws IOException {
+      Entry e = integerEntry(name, "I32");
+      ByteBuffer b = ByteBuffer.allocate((int) (4 * e.elements())).order(ByteOrder.LITTLE_ENDIAN);
+      readSpan(e, b);
+      int[] out = new int[(int) e.elements()];
+      b.flip().asIntBuffer().get(out);
+      return out;
+    }
+
+    private Entry integerEntry(String name, String dtype) {
+      Entry e = entries.get(name);
+      if (e == null) throw new IllegalArgumentException(file + ": missing tensor " + quote(name));
+      if (!e.dtype().equals(dtype)) {
+        throw new IllegalArgumentException(file + ": tensor " + quote(name) + " has dtype " + e.dtype() + ", expected "
+            + dtype);
+      }
+      if (4 * e.elements() > MAX_ELEMENTS) {
+        throw new IllegalArgumentException(file + ": tensor " + quote(name) + ": " + e.elements()
+            + " elements, more than this reader holds");
+      }
+      return e;
+    }
+
+    /** Fills {@code b} from the entry's bytes (the header has shown they lie inside the file). */
+    private void readSpan(Entry e, ByteBuffer b) throws IOException {
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        if (ch.size() != fileSize) {
+          throw new IllegalArgumentException(file + ": changed while being read (" + fileSize + " bytes, now " + ch.size() + ")");
+        }
+        readFully(ch, b, dataStart + e.begin(), file);
+      }
+    }
   }
+
 
   /** Reads and validates a whole file: {@code header(file).readAll()}. */
   public static Contents read(Path file) throws IOException {

@@ -4,6 +4,8 @@ import dev.lowbit.autograd.Ops;
 import dev.lowbit.autograd.Var;
 import dev.lowbit.data.Dataset;
 import dev.lowbit.data.FashionMnist;
+import dev.lowbit.intonly.Lowerable;
+import dev.lowbit.intonly.Lowering;
 import dev.lowbit.kernel.ConvSpec;
 import dev.lowbit.nn.Activation;
 import dev.lowbit.nn.BatchNorm;
@@ -74,7 +76,7 @@ public final class Models {
   }
 
   /** 784-256-256-10 with ReLU (names fc1..fc3 as in the PyTorch peer). */
-  public static final class Mlp extends Module implements FunctionRoles.Layer {
+  public static final class Mlp extends Module implements FunctionRoles.Layer, Lowerable.Model {
     private final Linear fc1, fc2, fc3;
 
     public Mlp(SplittableRandom rng) {
@@ -93,10 +95,20 @@ public final class Models {
     public List<Policy.Site> functionSites() {
       return reluSites(fc1, fc2);
     }
+
+    @Override
+    public int[] inputShape() {
+      return Models.inputShape("mlp");
+    }
+
+    @Override
+    public Lowering.Value lower(Lowering b, Lowering.Value x) {
+      return b.linear(b.relu(b.linear(b.relu(b.linear(x, fc1)), fc2)), fc3);
+    }
   }
 
   /** conv3×3(1→32)-ReLU-maxpool2, conv3×3(32→64)-ReLU-maxpool2, fc(3136→128)-ReLU, fc(128→10). */
-  public static final class Cnn extends Module implements FunctionRoles.Layer {
+  public static final class Cnn extends Module implements FunctionRoles.Layer, Lowerable.Model {
     private final Conv2d c1, c2;
     private final Linear f1, f2;
     private final Pool2d pool = Pool2d.max(2);
@@ -122,10 +134,24 @@ public final class Models {
     public List<Policy.Site> functionSites() {
       return reluSites(c1, c2, f1);
     }
+
+    @Override
+    public int[] inputShape() {
+      return Models.inputShape("cnn");
+    }
+
+    @Override
+    public Lowering.Value lower(Lowering b, Lowering.Value x) {
+      // relu before the pool, the order the integer program needs (a requantization with a fused
+      // ReLU, then the pool): the same values, relu and max pooling commute
+      Lowering.Value h = b.maxPool(b.relu(b.conv(x, c1)), pool);
+      h = b.maxPool(b.relu(b.conv(h, c2)), pool);
+      return b.linear(b.relu(b.linear(h, f1)), f2);
+    }
   }
 
   /** A small ResNet: 3×3 stem (16), three basic blocks (16, 32/2, 64/2), global average pool, fc. */
-  public static final class ResNet extends Module implements FunctionRoles.Layer {
+  public static final class ResNet extends Module implements FunctionRoles.Layer, Lowerable.Model {
     private final Conv2d stem;
     private final Module bn;
     private final ResidualBlock b1, b2, b3;
@@ -156,6 +182,18 @@ public final class Models {
     public List<Policy.Site> functionSites() {
       return reluSites(bn);
     }
+
+    @Override
+    public int[] inputShape() {
+      return Models.inputShape("resnet");
+    }
+
+    @Override
+    public Lowering.Value lower(Lowering b, Lowering.Value x) {
+      Lowering.Value h = b.relu(b.conv(x, stem, bn));
+      h = b.residualBlock(b.residualBlock(b.residualBlock(h, b1), b2), b3);
+      return b.linear(b.globalMeanPool(h), fc);
+    }
   }
 
   /** The relu sites of layers whose outputs a model passes through a ReLU. */
@@ -170,7 +208,7 @@ public final class Models {
    * embedding by a strided conv, learned position embeddings, pre-norm encoder blocks, mean-pooled
    * tokens (no class token), LayerNorm, linear head.
    */
-  public static final class Vit extends Module {
+  public static final class Vit extends Module implements Lowerable.Model {
     private final Conv2d patch;
     private final Var pos;
     private final List<Block> blocks;
@@ -206,13 +244,25 @@ public final class Models {
       for (Block blk : blocks) h = blk.forward(h);
       return head.forward(Ops.meanDim(norm.forward(h), 1));
     }
+
+    @Override
+    public int[] inputShape() {
+      return Models.inputShape("vit");
+    }
+
+    @Override
+    public Lowering.Value lower(Lowering b, Lowering.Value x) {
+      Lowering.Value h = b.addPosition(b.patchTokens(b.conv(x, patch)), "pos", pos);
+      for (Block blk : blocks) h = b.apply(blk, h);
+      return b.linear(b.tokenMean(b.layerNorm(h, norm)), head);
+    }
   }
 
   /**
    * Pre-norm transformer encoder block: x + attn(ln1 x), then x + mlp(ln2 x) with GELU (function
    * site {@code fc1 gelu}: the GELU of fc1's output).
    */
-  public static final class Block extends Module implements FunctionRoles.Layer {
+  public static final class Block extends Module implements FunctionRoles.Layer, Lowerable {
     private final Module ln1, ln2;
     private final MultiHeadSelfAttention attn;
     private final Linear fc1, fc2;
@@ -241,6 +291,13 @@ public final class Models {
     @Override
     public List<Policy.Site> functionSites() {
       return FunctionRoles.sites(fc1.name(), java.util.Set.of(Role.GELU));
+    }
+
+    @Override
+    public Lowering.Value lower(Lowering b, Lowering.Value x) {
+      // dropout is the identity in evaluation
+      x = b.residual(x, b.attention(b.layerNorm(x, ln1), attn));
+      return b.residual(x, b.linear(b.gelu(b.linear(b.layerNorm(x, ln2), fc1)), fc2));
     }
   }
 }

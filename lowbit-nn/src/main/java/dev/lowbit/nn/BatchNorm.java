@@ -34,6 +34,20 @@ public final class BatchNorm extends Module implements FunctionRoles.Layer {
     this.eps = eps;
   }
 
+  /** The running mean evaluation normalizes with (shared, not a copy). */
+  public float[] runningMean() {
+    return runningMean.data();
+  }
+
+  /** The running (unbiased) variance evaluation normalizes with (shared, not a copy). */
+  public float[] runningVar() {
+    return runningVar.data();
+  }
+
+  public float eps() {
+    return eps;
+  }
+
   @Override
   public Var forward(Var x) {
     var state = new Ops.BatchNormState(weight, bias, runningMean.data(), runningVar.data(), isTraining(), momentum, eps);

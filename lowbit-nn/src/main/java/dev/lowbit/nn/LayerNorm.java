@@ -24,6 +24,10 @@ public final class LayerNorm extends Module implements FunctionRoles.Layer {
     this.eps = eps;
   }
 
+  public float eps() {
+    return eps;
+  }
+
   @Override
   public Var forward(Var x) {
     return Ops.layerNorm(x, weight, bias, eps, FunctionRoles.eval(name(), Role.LAYERNORM));

@@ -28,6 +28,30 @@ public final class MultiHeadSelfAttention extends Module implements FunctionRole
     proj = register("proj", new Linear(dim, dim, rng));
   }
 
+  public int heads() {
+    return heads;
+  }
+
+  public int headDim() {
+    return headDim;
+  }
+
+  public Linear q() {
+    return q;
+  }
+
+  public Linear k() {
+    return k;
+  }
+
+  public Linear v() {
+    return v;
+  }
+
+  public Linear proj() {
+    return proj;
+  }
+
   @Override
   public Var forward(Var x) {
     if (x.value().rank() != 3 || x.dim(2) != dim) {

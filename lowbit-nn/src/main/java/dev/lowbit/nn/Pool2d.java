@@ -46,6 +46,23 @@ public final class Pool2d extends Module {
     return new Pool2d(Kind.AVG, k, stride, pad, countIncludePad);
   }
 
+  public Kind kind() {
+    return kind;
+  }
+
+  /** Window size (square). */
+  public int window() {
+    return k;
+  }
+
+  public int stride() {
+    return stride;
+  }
+
+  public int pad() {
+    return pad;
+  }
+
   @Override
   public Var forward(Var x) {
     if (x.value().rank() != 4) throw new IllegalArgumentException(name() + ": pooling needs NCHW, got " + x.value().shapeString());

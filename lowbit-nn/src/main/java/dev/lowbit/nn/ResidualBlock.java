@@ -43,6 +43,32 @@ public final class ResidualBlock extends Module implements FunctionRoles.Layer {
     }
   }
 
+  public Conv2d conv1() {
+    return conv1;
+  }
+
+  public Module bn1() {
+    return bn1;
+  }
+
+  public Conv2d conv2() {
+    return conv2;
+  }
+
+  public Module bn2() {
+    return bn2;
+  }
+
+  /** The shortcut's 1×1 convolution, or null when the shortcut is the identity. */
+  public Conv2d downConv() {
+    return downConv;
+  }
+
+  /** The shortcut's norm, or null when the shortcut is the identity. */
+  public Module downBn() {
+    return downBn;
+  }
+
   @Override
   public Var forward(Var x) {
     Var y = FunctionRoles.relu(bn1.name(), bn1.forward(conv1.forward(x)));

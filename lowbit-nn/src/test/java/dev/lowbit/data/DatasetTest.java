@@ -83,4 +83,25 @@ class DatasetTest {
       }
     }
   }
+
+  /** The raw pixels come back from bytes as stored and from floats (pixel/255) by rounding, for every byte value. */
+  @Test
+  void copyPixelsGivesTheRawBytesWhateverTheStorage() {
+    Dataset b = bytes();
+    Dataset f = new Dataset(floats(b), b.labels(), 1, 2, 2, 10, "floats");
+    byte[] px = new byte[b.size() * 4];
+    for (int i = 0; i < px.length; i++) px[i] = (byte) (i * 37 + 11);
+    byte[] fromBytes = new byte[px.length], fromFloats = new byte[px.length];
+    for (int i = 0; i < b.size(); i++) {
+      b.copyPixels(i, fromBytes, i * 4);
+      f.copyPixels(i, fromFloats, i * 4);
+    }
+    assertArrayEquals(px, fromBytes);
+    assertArrayEquals(px, fromFloats);
+    // out-of-range floats clamp to the pixel range
+    Dataset odd = new Dataset(new float[] {-0.5f, 2f, 0.5f, 1f}, new int[] {0}, 1, 2, 2, 10, "odd");
+    byte[] o = new byte[4];
+    odd.copyPixels(0, o, 0);
+    assertArrayEquals(new byte[] {0, (byte) 255, (byte) 128, (byte) 255}, o);
+  }
 }

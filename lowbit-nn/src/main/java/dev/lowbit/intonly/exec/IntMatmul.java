@@ -28,9 +28,20 @@ public interface IntMatmul {
       return "scalar";
     }
 
+    /** int32 sums that wrap on overflow, as {@code dev.lowbit.kernel.Gemm}'s integer kernels do. */
     @Override
     public void multiply(Operands o, int[] c, int cOff, int ldc) {
-      throw new UnsupportedOperationException("to be written: scalar integer matmul");
+      int mask = o.unsignedA() ? 0xFF : -1;
+      for (int i = 0; i < o.m(); i++) {
+        for (int j = 0; j < o.n(); j++) {
+          int s = 0;
+          for (int p = 0; p < o.k(); p++) {
+            int b = o.transB() ? o.b()[o.bOff() + j * o.ldb() + p] : o.b()[o.bOff() + p * o.ldb() + j];
+            s += (o.a()[o.aOff() + i * o.lda() + p] & mask) * b;
+          }
+          c[cOff + i * ldc + j] = s;
+        }
+      }
     }
   };
 }

@@ -1,0 +1,300 @@
+package dev.lowbit.intonly.exec;
+
+import dev.lowbit.intonly.exec.Plan.Kind;
+import dev.lowbit.kernel.intonly.Dyadic;
+import dev.lowbit.kernel.intonly.IntLayerNorm;
+import dev.lowbit.kernel.intonly.IntLayout;
+import dev.lowbit.kernel.intonly.IntPool;
+import dev.lowbit.kernel.intonly.IntReduce;
+import dev.lowbit.kernel.intonly.ShiftGelu;
+import dev.lowbit.kernel.intonly.Shiftmax;
+import dev.lowbit.kernel.intonly.VectorKernels;
+import dev.lowbit.kernel.intonly.Window;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One run of samples [from, to) through a checked program, op by op (I-ViT, Li &amp; Gu, ICCV
+ * 2023): products in int8 with int32 sums, dyadic requantization between them, and the integer
+ * Shiftmax, ShiftGELU and I-LayerNorm. Each value holds the run's samples back to back, as bytes
+ * when its op's range fits 8 bits, else as ints; a value nobody reads any more is dropped.
+ */
+final class Run {
+
+  /** The requantizations and Shiftmax rows on the vector lanes (bit for bit {@link Dyadic} and {@link Shiftmax#row}). */
+  private static final VectorKernels VECTOR = VectorKernels.preferred();
+
+  private final Plan plan;
+  private final IntMatmul matmul;
+  private final int from;
+  /** Samples in this run. */
+  private final int n;
+  /** Per slot: byte[] or int[] of n × size. */
+  private final Object[] values;
+  /** Per slot: the int[] of a byte value, made when an op reads it as ints. */
+  private final int[][] widened;
+
+  Run(Plan plan, IntMatmul matmul, byte[] pixels, int off, int from, int to) {
+    this.plan = plan;
+    this.matmul = matmul;
+    this.from = from;
+    this.n = to - from;
+    values = new Object[plan.size.length];
+    widened = new int[plan.size.length][];
+    int size = plan.size[0];
+    values[0] = Arrays.copyOfRange(pixels, off + from * size, off + to * size);
+  }
+
+  /** Runs every op, then writes the class of each sample (or, with {@code logits}, its logits) into {@code result}. */
+  void into(int[] result, boolean logits) {
+    List<Program.Op> ops = plan.program.ops();
+    for (int i = 0; i < ops.size(); i++) {
+      int slot = i + 1;
+      values[slot] = plan.kind[slot].isByte() ? new byte[n * plan.size[slot]] : new int[n * plan.size[slot]];
+      step(ops.get(i), plan.reads[i], slot);
+      for (int s : plan.reads[i]) {
+        if (plan.lastRead[s] == i && s != plan.logits) {
+          values[s] = null;
+          widened[s] = null;
+        }
+      }
+    }
+    int last = logits ? plan.logits : ops.size();
+    System.arraycopy(ints(last), 0, result, from * plan.size[last], n * plan.size[last]);
+  }
+
+  private void step(Program.Op op, int[] in, int slot) {
+    switch (op) {
+      case Program.Conv c -> conv(c, in[0], slot);
+      case Program.Linear l -> linear(l, in[0], slot);
+      case Program.Requant r -> requant(r, in[0], slot);
+      case Program.Add a -> add(a, in, slot);
+      case Program.Const c -> constant(c, slot);
+      case Program.MaxPool m -> maxPool(m, in[0], slot);
+      case Program.Sum s -> sum(s, in[0], slot);
+      case Program.Transpose t -> transpose(t, in[0], slot);
+      case Program.LayerNorm l -> layerNorm(l, in[0], slot);
+      case Program.Scores s -> scores(s, in, slot);
+      case Program.Context c -> context(c, in, slot);
+      case Program.Shiftmax s -> shiftmax(s, in[0], slot);
+      case Program.ShiftGelu g -> shiftGelu(g, in[0], slot);
+      case Program.Argmax a -> argmax(a, in[0], slot);
+    }
+  }
+
+  /** out[o, y, x] = Σ w[o, ·]·patch(y, x) + bias[o]: im2col, then patches × weightsᵀ, position-major, turned to C×H×W. */
+  private void conv(Program.Conv c, int in, int slot) {
+    Program.ConvShape s = c.shape();
+    Window g = new Window(s.inC(), s.inH(), s.inW(), s.k(), s.stride(), s.pad());
+    int[] index = IntLayout.patchIndex(g);
+    int positions = g.outH() * g.outW(), patch = g.patch(), outC = s.outC();
+    boolean fast = plan.kind[in].isByte();
+    Object cols = fast ? new byte[positions * patch] : new int[positions * patch];
+    Mat w = fast ? new Mat(c.weight(), false, 0, patch) : new Mat(wide(c.weight(), false), false, 0, patch);
+    int[] acc = new int[positions * outC];
+    int[] out = output(slot);
+    for (int b = 0; b < n; b++) {
+      int at = b * plan.size[in];
+      if (fast) IntLayout.im2col((byte[]) values[in], at, index, (byte[]) cols, 0);
+      else IntLayout.im2col(ints(in), at, index, (int[]) cols, 0);
+      product(positions, outC, patch, new Mat(cols, plan.kind[in] == Kind.U8, 0, patch), w, true, new Mat(acc, false, 0, outC));
+      for (int o = 0; o < outC; o++) {
+        for (int p = 0; p < positions; p++) out[b * plan.size[slot] + o * positions + p] = Math.addExact(acc[p * outC + o], c.bias()[o]);
+      }
+    }
+  }
+
+  /** out[r, o] = Σ_i w[o, i]·x[r, i] + bias[o]: the run's rows of every sample in one product with Wᵀ. */
+  private void linear(Program.Linear l, int in, int slot) {
+    int rows = n * l.rows();
+    int[] out = output(slot);
+    Mat[] ab = operands(in, l.weight());
+    product(rows, l.outF(), l.inF(), ab[0].at(0, l.inF()), ab[1].at(0, l.inF()), true, new Mat(out, false, 0, l.outF()));
+    for (int r = 0; r < rows; r++) {
+      for (int o = 0; o < l.outF(); o++) out[r * l.outF() + o] = Math.addExact(out[r * l.outF() + o], l.bias()[o]);
+    }
+  }
+
+  /** out = clamp(round(x·m/2^k), lo, hi), per channel. */
+  private void requant(Program.Requant r, int in, int slot) {
+    Dyadic.Scale scale = Plan.scale(r.rescale());
+    int size = plan.size[slot];
+    for (int b = 0; b < n; b++) {
+      Dyadic.Term x = new Dyadic.Term(ints(in), b * size, scale);
+      if (plan.kind[slot].isByte()) VECTOR.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
+      else VECTOR.toInts(x, r.lo(), r.hi(), output(slot), b * size, size);
+    }
+  }
+
+  /** The residual: out = clamp(rescale_a(a) + rescale_b(b), lo, hi). */
+  private void add(Program.Add a, int[] in, int slot) {
+    Dyadic.Scale sa = Plan.scale(a.ra()), sb = Plan.scale(a.rb());
+    int size = plan.size[slot];
+    for (int b = 0; b < n; b++) {
+      Dyadic.Term x = new Dyadic.Term(ints(in[0]), b * size, sa), y = new Dyadic.Term(ints(in[1]), b * size, sb);
+      if (plan.kind[slot].isByte()) Dyadic.addToBytes(x, y, a.lo(), a.hi(), bytes(slot), b * size, size);
+      else Dyadic.add(x, y, a.lo(), a.hi(), output(slot), b * size, size);
+    }
+  }
+
+  private void constant(Program.Const c, int slot) {
+    int[] out = output(slot);
+    for (int b = 0; b < n; b++) System.arraycopy(c.values(), 0, out, b * c.values().length, c.values().length);
+  }
+
+  private void maxPool(Program.MaxPool m, int in, int slot) {
+    Window g = new Window(m.c(), m.h(), m.w(), m.k(), m.stride(), 0);
+    for (int b = 0; b < n; b++) {
+      int at = b * plan.size[in], to = b * plan.size[slot];
+      if (plan.kind[in].isByte()) IntPool.max((byte[]) values[in], at, g, plan.kind[in] == Kind.U8, bytes(slot), to);
+      else IntPool.max(ints(in), at, g, output(slot), to);
+    }
+  }
+
+  /** The numerator of an average pool: out[o, j] = Σ_t x[o, t, j]. */
+  private void sum(Program.Sum s, int in, int slot) {
+    for (int b = 0; b < n; b++) {
+      IntReduce.sum(ints(in), b * plan.size[in], s.outer(), s.count(), s.inner(), output(slot), b * plan.size[slot]);
+    }
+  }
+
+  private void transpose(Program.Transpose t, int in, int slot) {
+    int size = plan.size[slot];
+    for (int b = 0; b < n; b++) {
+      if (plan.kind[in].isByte()) IntLayout.transpose((byte[]) values[in], b * size, t.rows(), t.cols(), bytes(slot), b * size);
+      else IntLayout.transpose(ints(in), b * size, t.rows(), t.cols(), output(slot), b * size);
+    }
+  }
+
+  /** I-LayerNorm of each row: z = (x − μ)·floor((2^31 − 1)/isqrt(Σ(x − μ)²))/2 + bias. */
+  private void layerNorm(Program.LayerNorm l, int in, int slot) {
+    int[] x = ints(in), out = output(slot);
+    for (int r = 0; r < n * l.rows(); r++) IntLayerNorm.row(x, r * l.dim(), l.dim(), l.bias(), out, r * l.dim());
+  }
+
+  /** scores[h, i, j] = Σ_d q[i, h·dh + d]·k[j, h·dh + d]: per head, Q_h·K_hᵀ. */
+  private void scores(Program.Scores s, int[] in, int slot) {
+    int t = s.tokens(), dh = s.headDim(), width = s.heads() * dh;
+    Mat[] qk = operands(in[0], in[1]);
+    int[] out = output(slot);
+    eachHead(s.heads(), (b, h) -> product(t, t, dh, qk[0].at(b * t * width + h * dh, width),
+        qk[1].at(b * t * width + h * dh, width), true, new Mat(out, false, (b * s.heads() + h) * t * t, t)));
+  }
+
+  /** context[i, h·dh + d] = Σ_j p[h, i, j]·v[j, h·dh + d]: per head, P_h·V_h, heads side by side. */
+  private void context(Program.Context c, int[] in, int slot) {
+    int t = c.tokens(), dh = c.headDim(), width = c.heads() * dh;
+    Mat[] pv = operands(in[0], in[1]);
+    Mat out = new Mat(output(slot), false, 0, width);
+    eachHead(c.heads(), (b, h) -> {
+      int at = b * t * width + h * dh;
+      product(t, dh, t, pv[0].at((b * c.heads() + h) * t * t, t), pv[1].at(at, width), false, out.at(at, width));
+    });
+  }
+
+  /** One head of one sample. */
+  private interface HeadStep {
+    void run(int sample, int head);
+  }
+
+  private void eachHead(int heads, HeadStep step) {
+    for (int b = 0; b < n; b++) {
+      for (int h = 0; h < heads; h++) step.run(b, h);
+    }
+  }
+
+  /** Shiftmax of each row; an output of at most 8 bits (0..127) is kept in bytes. */
+  private void shiftmax(Program.Shiftmax s, int in, int slot) {
+    int[] x = ints(in), y = new int[s.cols()];
+    for (int r = 0; r < n * s.rows(); r++) {
+      VECTOR.shiftmax(x, r * s.cols(), s.cols(), s.x0(), s.n(), s.kOut(), y, 0);
+      if (plan.kind[slot].isByte()) {
+        for (int j = 0; j < s.cols(); j++) bytes(slot)[r * s.cols() + j] = (byte) y[j];
+      } else {
+        System.arraycopy(y, 0, output(slot), r * s.cols(), s.cols());
+      }
+    }
+  }
+
+  /** ShiftGELU of each row: x·σ(1.702x) with σ from two shift exponentials. */
+  private void shiftGelu(Program.ShiftGelu g, int in, int slot) {
+    ShiftGelu.Params p = new ShiftGelu.Params(g.x0(), g.n(), g.kOut(), g.precise());
+    int[] x = ints(in), out = output(slot);
+    for (int r = 0; r < n * g.rows(); r++) ShiftGelu.row(x, r * g.cols(), g.cols(), p, out, r * g.cols());
+  }
+
+  private void argmax(Program.Argmax a, int in, int slot) {
+    int[] out = output(slot);
+    for (int b = 0; b < n; b++) out[b] = IntReduce.argmax(ints(in), b * plan.size[in], a.classes());
+  }
+
+  // ---- storage and products ----
+
+  /** A matrix view for a product: byte[] (signed, or unsigned) or int[] data, an offset and a leading dimension. */
+  private record Mat(Object data, boolean unsigned, int off, int ld) {
+    Mat at(int offset, int leading) {
+      return new Mat(data, unsigned, offset, leading);
+    }
+  }
+
+  /**
+   * C = A·op(B), exact: on the matmul when A is bytes and B signed bytes, else (a value wider than
+   * 8 bits, or an unsigned B) in long sums, which must fit int32.
+   */
+  private void product(int m, int nCols, int k, Mat a, Mat b, boolean transB, Mat c) {
+    int[] out = (int[]) c.data();
+    if (a.data() instanceof byte[] x && b.data() instanceof byte[] y && !b.unsigned()) {
+      matmul.multiply(new IntMatmul.Operands(m, nCols, k, a.unsigned(), x, a.off(), a.ld(), y, b.off(), b.ld(), transB),
+          out, c.off(), c.ld());
+      return;
+    }
+    int[] x = (int[]) a.data(), y = (int[]) b.data();
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < nCols; j++) {
+        long s = 0;
+        for (int p = 0; p < k; p++) {
+          s += (long) x[a.off() + i * a.ld() + p] * (transB ? y[b.off() + j * b.ld() + p] : y[b.off() + p * b.ld() + j]);
+        }
+        out[c.off() + i * c.ld() + j] = Math.toIntExact(s);
+      }
+    }
+  }
+
+  /** The two operands of a product of values: both as stored when the fast path takes them, else both as ints. */
+  private Mat[] operands(int a, int b) {
+    if (plan.kind[a].isByte() && plan.kind[b] == Kind.S8) {
+      return new Mat[] {new Mat(values[a], plan.kind[a] == Kind.U8, 0, 0), new Mat(values[b], false, 0, 0)};
+    }
+    return new Mat[] {new Mat(ints(a), false, 0, 0), new Mat(ints(b), false, 0, 0)};
+  }
+
+  /** A value times int8 weights. */
+  private Mat[] operands(int a, byte[] weight) {
+    if (plan.kind[a].isByte()) return new Mat[] {new Mat(values[a], plan.kind[a] == Kind.U8, 0, 0), new Mat(weight, false, 0, 0)};
+    return new Mat[] {new Mat(ints(a), false, 0, 0), new Mat(wide(weight, false), false, 0, 0)};
+  }
+
+  /** The value of {@code slot} as ints (a byte value widened once, by its reading). */
+  private int[] ints(int slot) {
+    if (values[slot] instanceof int[] v) return v;
+    if (widened[slot] == null) widened[slot] = wide((byte[]) values[slot], plan.kind[slot] == Kind.U8);
+    return widened[slot];
+  }
+
+  private static int[] wide(byte[] v, boolean unsigned) {
+    int[] w = new int[v.length];
+    int mask = unsigned ? 0xFF : -1;
+    for (int i = 0; i < v.length; i++) w[i] = v[i] & mask;
+    return w;
+  }
+
+  /** The int storage of the value {@code slot} writes. */
+  private int[] output(int slot) {
+    return (int[]) values[slot];
+  }
+
+  /** The byte storage of the value {@code slot} writes. */
+  private byte[] bytes(int slot) {
+    return (byte[]) values[slot];
+  }
+}
