@@ -81,6 +81,13 @@ class LayersTest {
     usesOnly("kernel", "format", "tensor", "settings");
   }
 
+  /** The integer executor and its kernels are float-free (NoFloatTest) and stand alone: exec on the integer kernels, those on nothing. */
+  @Test
+  void theIntegerExecutorUsesOnlyTheIntegerKernels() {
+    usesOnly("intonly.exec", "kernel.intonly");
+    usesOnly("kernel.intonly");
+  }
+
   /** Layer 4 (IM-Unpack) sits on the kernels; the kernel rule above keeps kernel from using it. */
   @Test
   void unpackUsesOnlyFormatTensorAndKernel() {

@@ -12,11 +12,15 @@ import java.util.concurrent.Future;
  * Runs a {@link Program} with integer arithmetic alone: no float or double anywhere in this
  * package (a test reads its class files). Thread-safe; one call runs one batch.
  *
- * <p>The batch is split into contiguous runs of samples, one per thread; each run goes through the
- * whole program ({@link Run}), and every op works on each sample on its own, so the results do not
- * depend on the thread count.
+ * <p>The batch is split into runs of at most {@link #RUN} consecutive samples, shared out among
+ * the threads; each run goes through the whole program ({@link Run}), holding only its own
+ * samples' values, and every op works on each sample on its own, so the results do not depend on
+ * the thread count.
  */
 public final class IntExecutor {
+
+  /** The most samples one run holds: bounds the memory of the values alive at once. */
+  static final int RUN = 32;
 
   private final IntMatmul matmul;
   private final int threads;
@@ -55,16 +59,18 @@ public final class IntExecutor {
     }
     int width = logits ? program.classes() : 1;
     int[] result = new int[count * width];
-    int parts = Math.max(1, Math.min(threads, count));
-    if (parts == 1) {
-      new Run(plan, matmul, pixels, off, 0, count).into(result, logits);
+    int runs = (count + RUN - 1) / RUN;
+    if (threads == 1 || runs <= 1) {
+      for (int from = 0; from < count; from += RUN) {
+        new Run(plan, matmul, pixels, off, from, Math.min(count, from + RUN)).into(result, logits);
+      }
       return result;
     }
     List<Future<?>> done = new ArrayList<>();
-    try (ExecutorService pool = Executors.newFixedThreadPool(parts)) {
-      for (int t = 0; t < parts; t++) {
-        int from = (int) ((long) count * t / parts), to = (int) ((long) count * (t + 1) / parts);
-        done.add(pool.submit(() -> new Run(plan, matmul, pixels, off, from, to).into(result, logits)));
+    try (ExecutorService pool = Executors.newFixedThreadPool(Math.min(threads, runs))) {
+      for (int from = 0; from < count; from += RUN) {
+        int start = from, end = Math.min(count, from + RUN);
+        done.add(pool.submit(() -> new Run(plan, matmul, pixels, off, start, end).into(result, logits)));
       }
       for (Future<?> f : done) f.get();
     } catch (ExecutionException e) {

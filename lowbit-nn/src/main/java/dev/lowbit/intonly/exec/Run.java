@@ -8,6 +8,7 @@ import dev.lowbit.kernel.intonly.IntPool;
 import dev.lowbit.kernel.intonly.IntReduce;
 import dev.lowbit.kernel.intonly.ShiftGelu;
 import dev.lowbit.kernel.intonly.Shiftmax;
+import dev.lowbit.kernel.intonly.VectorKernels;
 import dev.lowbit.kernel.intonly.Window;
 import java.util.Arrays;
 import java.util.List;
@@ -19,6 +20,9 @@ import java.util.List;
  * when its op's range fits 8 bits, else as ints; a value nobody reads any more is dropped.
  */
 final class Run {
+
+  /** The requantizations and Shiftmax rows on the vector lanes (bit for bit {@link Dyadic} and {@link Shiftmax#row}). */
+  private static final VectorKernels VECTOR = VectorKernels.preferred();
 
   private final Plan plan;
   private final IntMatmul matmul;
@@ -45,7 +49,9 @@ final class Run {
   void into(int[] result, boolean logits) {
     List<Program.Op> ops = plan.program.ops();
     for (int i = 0; i < ops.size(); i++) {
-      step(ops.get(i), plan.reads[i], i + 1);
+      int slot = i + 1;
+      values[slot] = plan.kind[slot].isByte() ? new byte[n * plan.size[slot]] : new int[n * plan.size[slot]];
+      step(ops.get(i), plan.reads[i], slot);
       for (int s : plan.reads[i]) {
         if (plan.lastRead[s] == i && s != plan.logits) {
           values[s] = null;
@@ -53,8 +59,8 @@ final class Run {
         }
       }
     }
-    int slot = logits ? plan.logits : ops.size();
-    System.arraycopy(ints(slot), 0, result, from * plan.size[slot], n * plan.size[slot]);
+    int last = logits ? plan.logits : ops.size();
+    System.arraycopy(ints(last), 0, result, from * plan.size[last], n * plan.size[last]);
   }
 
   private void step(Program.Op op, int[] in, int slot) {
@@ -115,8 +121,8 @@ final class Run {
     int size = plan.size[slot];
     for (int b = 0; b < n; b++) {
       Dyadic.Term x = new Dyadic.Term(ints(in), b * size, scale);
-      if (plan.kind[slot].isByte()) Dyadic.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
-      else Dyadic.toInts(x, r.lo(), r.hi(), output(slot), b * size, size);
+      if (plan.kind[slot].isByte()) VECTOR.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
+      else VECTOR.toInts(x, r.lo(), r.hi(), output(slot), b * size, size);
     }
   }
 
@@ -171,24 +177,29 @@ final class Run {
     int t = s.tokens(), dh = s.headDim(), width = s.heads() * dh;
     Mat[] qk = operands(in[0], in[1]);
     int[] out = output(slot);
-    for (int b = 0; b < n; b++) {
-      for (int h = 0; h < s.heads(); h++) {
-        int at = b * t * width + h * dh;
-        product(t, t, dh, qk[0].at(at, width), qk[1].at(at, width), true, new Mat(out, false, (b * s.heads() + h) * t * t, t));
-      }
-    }
+    eachHead(s.heads(), (b, h) -> product(t, t, dh, qk[0].at(b * t * width + h * dh, width),
+        qk[1].at(b * t * width + h * dh, width), true, new Mat(out, false, (b * s.heads() + h) * t * t, t)));
   }
 
   /** context[i, h·dh + d] = Σ_j p[h, i, j]·v[j, h·dh + d]: per head, P_h·V_h, heads side by side. */
   private void context(Program.Context c, int[] in, int slot) {
     int t = c.tokens(), dh = c.headDim(), width = c.heads() * dh;
     Mat[] pv = operands(in[0], in[1]);
-    int[] out = output(slot);
+    Mat out = new Mat(output(slot), false, 0, width);
+    eachHead(c.heads(), (b, h) -> {
+      int at = b * t * width + h * dh;
+      product(t, dh, t, pv[0].at((b * c.heads() + h) * t * t, t), pv[1].at(at, width), false, out.at(at, width));
+    });
+  }
+
+  /** One head of one sample. */
+  private interface HeadStep {
+    void run(int sample, int head);
+  }
+
+  private void eachHead(int heads, HeadStep step) {
     for (int b = 0; b < n; b++) {
-      for (int h = 0; h < c.heads(); h++) {
-        int at = b * t * width + h * dh;
-        product(t, dh, t, pv[0].at((b * c.heads() + h) * t * t, t), pv[1].at(at, width), false, new Mat(out, false, at, width));
-      }
+      for (int h = 0; h < heads; h++) step.run(b, h);
     }
   }
 
@@ -196,7 +207,7 @@ final class Run {
   private void shiftmax(Program.Shiftmax s, int in, int slot) {
     int[] x = ints(in), y = new int[s.cols()];
     for (int r = 0; r < n * s.rows(); r++) {
-      Shiftmax.row(x, r * s.cols(), s.cols(), s.x0(), s.n(), s.kOut(), y, 0);
+      VECTOR.shiftmax(x, r * s.cols(), s.cols(), s.x0(), s.n(), s.kOut(), y, 0);
       if (plan.kind[slot].isByte()) {
         for (int j = 0; j < s.cols(); j++) bytes(slot)[r * s.cols() + j] = (byte) y[j];
       } else {
@@ -277,15 +288,13 @@ final class Run {
     return w;
   }
 
-  /** The int storage of the value {@code slot} writes, made on first use. */
+  /** The int storage of the value {@code slot} writes. */
   private int[] output(int slot) {
-    if (values[slot] == null) values[slot] = new int[n * plan.size[slot]];
     return (int[]) values[slot];
   }
 
-  /** The byte storage of the value {@code slot} writes, made on first use. */
+  /** The byte storage of the value {@code slot} writes. */
   private byte[] bytes(int slot) {
-    if (values[slot] == null) values[slot] = new byte[n * plan.size[slot]];
     return (byte[]) values[slot];
   }
 }

@@ -1,0 +1,29 @@
+package dev.lowbit.kernel.intonly;
+
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/** A long species and the int species of the same lane count: ints are read and written through it, computed in longs. */
+record Lanes(VectorSpecies<Long> longs, VectorSpecies<Integer> ints) {
+
+  static Lanes of(VectorSpecies<Long> longs) {
+    return new Lanes(longs, VectorSpecies.of(int.class, VectorShape.forBitSize(longs.length() * 32)));
+  }
+
+  int length() {
+    return longs.length();
+  }
+
+  /** x[at .. at + length()) widened to longs. */
+  LongVector load(int[] x, int at) {
+    return (LongVector) IntVector.fromArray(ints, x, at).convertShape(VectorOperators.I2L, longs, 0);
+  }
+
+  /** v narrowed to ints (each lane already in int range) into out[at ..). */
+  void store(LongVector v, int[] out, int at) {
+    v.convertShape(VectorOperators.L2I, ints, 0).reinterpretAsInts().intoArray(out, at);
+  }
+}
