@@ -80,7 +80,8 @@ public final class IntCompiler {
   /**
    * The integer program of {@code model} (named {@code modelName}, e.g. "cnn"), calibrated on the
    * first {@code cal.batches() × cal.batchSize()} of the {@code count} images in {@code images}
-   * (count×C×H×W values pixel/255, as the model was trained on; fewer when there are fewer).
+   * (count×C×H×W values pixel/255, as the model was trained on, from the start of the array, which
+   * holds whole images; fewer when there are fewer).
    *
    * @throws IllegalArgumentException naming the layer and its type when a layer is not supported
    */
@@ -108,9 +109,9 @@ public final class IntCompiler {
     FloatGraph.Input in = (FloatGraph.Input) g.nodes().get(0);
     int sample = in.c() * in.h() * in.w();
     if (count < 1) throw new IllegalArgumentException("calibration needs at least one image, got " + count);
-    if (images.length != (long) count * sample) {
+    if (images.length < (long) count * sample || images.length % sample != 0) {
       throw new IllegalArgumentException("calibration images: " + images.length + " values for " + count + " images of "
-          + in.c() + "×" + in.h() + "×" + in.w() + " (the model's input), expected " + (long) count * sample);
+          + in.c() + "×" + in.h() + "×" + in.w() + " (the model's input), expected at least " + (long) count * sample + ", a multiple of " + sample);
     }
     int nodes = g.nodes().size();
     double[] maxAbs = new double[nodes], lo = new double[nodes], hi = new double[nodes];
