@@ -17,7 +17,8 @@ import java.util.Set;
  * first {@code batches × batchSize} images through it and records, per node, the largest |x| of
  * each batch (and each batch's min and max). <b>Calibration rule</b> (docs/intonly.md): per tensor,
  * symmetric, S = max|x| over all calibration batches / qmax, with qmax 127 for int8 values and
- * 32767 for the int16 residual stream ({@link RangeRule#MAX}, the default); the alternative {@link
+ * 32767 for the int16 residual stream ({@link RangeRule#MAX}, the default: the integer accuracy it
+ * gave was as good or better, docs/intonly.md has the comparison); the alternative {@link
  * RangeRule#EMA} is the I-ViT code's running min/max with momentum 0.95, S = max(|min|, |max|)/qmax.
  * Weights are per output channel, S_w[c] = max|w_c|/127 (at least float eps), biases int32 at
  * S_w[c]·S_x.
