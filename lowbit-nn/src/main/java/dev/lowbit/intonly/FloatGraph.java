@@ -2,6 +2,7 @@ package dev.lowbit.intonly;
 
 import dev.lowbit.autograd.Ops;
 import dev.lowbit.intonly.exec.Program.ConvShape;
+import dev.lowbit.kernel.Reduce;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -126,7 +127,7 @@ public final class FloatGraph {
         }
         case LayerNorm l -> layerNorm(l, v[l.in()], o, n);
         case Scores s -> scores(s, v[s.q()], v[s.k()], o, n);
-        case Softmax s -> softmax(v[s.in()], o, n * s.rows(), s.cols());
+        case Softmax s -> Reduce.softmaxRows(v[s.in()], o, n * s.rows(), s.cols());
         case Context c -> context(c, v[c.p()], v[c.v()], o, n);
         case Gelu g -> {
           float[] x = v[g.in()];
@@ -226,17 +227,6 @@ public final class FloatGraph {
             for (int d = 0; d < dh; d++) acc += q[(b * t + i) * dim + h * dh + d] * k[(b * t + j) * dim + h * dh + d];
             o[((b * s.heads() + h) * t + i) * t + j] = acc * scale;
           }
-  }
-
-  private static void softmax(float[] x, float[] o, int rows, int cols) {
-    for (int r = 0; r < rows; r++) {
-      int b = r * cols;
-      float m = Float.NEGATIVE_INFINITY;
-      for (int j = 0; j < cols; j++) m = Math.max(m, x[b + j]);
-      double s = 0;
-      for (int j = 0; j < cols; j++) s += Math.exp(x[b + j] - m);
-      for (int j = 0; j < cols; j++) o[b + j] = (float) (Math.exp(x[b + j] - m) / s);
-    }
   }
 
   private static void context(Context c, float[] p, float[] v, float[] o, int n) {

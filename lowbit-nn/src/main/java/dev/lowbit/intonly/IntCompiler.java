@@ -17,7 +17,8 @@ import java.util.Set;
  * first {@code batches × batchSize} images through it and records, per node, the largest |x| of
  * each batch (and each batch's min and max). <b>Calibration rule</b> (docs/intonly.md): per tensor,
  * symmetric, S = max|x| over all calibration batches / qmax, with qmax 127 for int8 values and
- * 32767 for the int16 residual stream ({@link RangeRule#MAX}, the default); the alternative {@link
+ * 32767 for the int16 residual stream ({@link RangeRule#MAX}, the default: the integer accuracy it
+ * gave was as good or better, docs/intonly.md has the comparison); the alternative {@link
  * RangeRule#EMA} is the I-ViT code's running min/max with momentum 0.95, S = max(|min|, |max|)/qmax.
  * Weights are per output channel, S_w[c] = max|w_c|/127 (at least float eps), biases int32 at
  * S_w[c]·S_x.
@@ -80,7 +81,8 @@ public final class IntCompiler {
   /**
    * The integer program of {@code model} (named {@code modelName}, e.g. "cnn"), calibrated on the
    * first {@code cal.batches() × cal.batchSize()} of the {@code count} images in {@code images}
-   * (count×C×H×W values pixel/255, as the model was trained on; fewer when there are fewer).
+   * (count×C×H×W values pixel/255, as the model was trained on, from the start of the array, which
+   * holds whole images; fewer when there are fewer).
    *
    * @throws IllegalArgumentException naming the layer and its type when a layer is not supported
    */
@@ -108,9 +110,9 @@ public final class IntCompiler {
     FloatGraph.Input in = (FloatGraph.Input) g.nodes().get(0);
     int sample = in.c() * in.h() * in.w();
     if (count < 1) throw new IllegalArgumentException("calibration needs at least one image, got " + count);
-    if (images.length != (long) count * sample) {
+    if (images.length < (long) count * sample || images.length % sample != 0) {
       throw new IllegalArgumentException("calibration images: " + images.length + " values for " + count + " images of "
-          + in.c() + "×" + in.h() + "×" + in.w() + " (the model's input), expected " + (long) count * sample);
+          + in.c() + "×" + in.h() + "×" + in.w() + " (the model's input), expected at least " + (long) count * sample + ", a multiple of " + sample);
     }
     int nodes = g.nodes().size();
     double[] maxAbs = new double[nodes], lo = new double[nodes], hi = new double[nodes];

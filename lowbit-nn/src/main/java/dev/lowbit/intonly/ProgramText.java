@@ -127,12 +127,9 @@ public final class ProgramText {
   }
 
   private static String span(byte[] v) {
-    int lo = Integer.MAX_VALUE, hi = Integer.MIN_VALUE;
-    for (byte b : v) {
-      lo = Math.min(lo, b);
-      hi = Math.max(hi, b);
-    }
-    return "int8 [" + lo + "," + hi + "]";
+    int[] w = new int[v.length];
+    for (int i = 0; i < v.length; i++) w[i] = v[i];
+    return "int8 " + span(w);
   }
 
   private static String span(int[] v) {

@@ -55,6 +55,8 @@ class IntCompilerErrorsTest {
     String msg = refusal("cnn", Models.create("cnn", 1), new float[3 * 700], 3);
     assertTrue(msg.contains("2100 values for 3 images of 1×28×28"), msg);
     assertTrue(refusal("cnn", Models.create("cnn", 1), new float[0], 0).contains("at least one image"));
+    msg = refusal("cnn", Models.create("cnn", 1), new float[3 * 784 + 5], 3);
+    assertTrue(msg.contains("a multiple of 784"), msg);
   }
 
   @Test
