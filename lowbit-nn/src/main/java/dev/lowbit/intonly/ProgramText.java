@@ -62,7 +62,10 @@ public final class ProgramText {
         }
         case Program.LayerNorm l -> {
           s = new int[] {l.rows(), l.dim()};
-          what = "int32 z + bias, bias " + span(l.bias()) + " (real value ×√" + l.dim() + "/2^30·γ, in the next rescale)";
+          int clamped = 0;
+          for (int b : l.bias()) if (Math.abs((long) b) == 1L << 30) clamped++;
+          what = "int32 z + bias, bias " + span(l.bias()) + (clamped > 0 ? " (" + clamped + " clamped to ±2^30)" : "")
+              + " (real value ×√" + l.dim() + "/2^30·γ, in the next rescale)";
         }
         case Program.Scores sc -> {
           s = new int[] {sc.heads(), sc.tokens(), sc.tokens()};
