@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       SweepCommand.class,
       PlanCommand.class,
       UnpackCommand.class,
+      AnalyzeCommand.class,
     })
 public final class Main implements Runnable {
 
