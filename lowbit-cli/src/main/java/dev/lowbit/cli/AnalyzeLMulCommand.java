@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
           + " error of rounding both operands to each minifloat of --formats (nearest even, subnormals, saturating)"
           + " and multiplying exactly.",
       "Single products: --samples pairs x, y ~ N(0,1) drawn as float32; mean and max of |approx - exact| / |exact|"
-          + " and the mean signed error (bias). Dot products of each --dot-lengths d: --samples / d pairs of N(0,1)"
+          + " and the mean of approx / exact - 1 (bias: > 0 when magnitudes come out too large). Dot products of each --dot-lengths d: --samples / d pairs of N(0,1)"
           + " vectors, products summed in fp32 from +0 along k (as the GEMM with an fp32 accumulator);"
           + " |dot - exact| / sqrt(sum x^2 y^2).",
       "Writes OUT/lmul.csv, OUT/lmul.png (mean error vs m, with the minifloat lines), OUT/dots.csv, OUT/dots.png"
@@ -273,7 +273,7 @@ public final class AnalyzeLMulCommand implements Callable<Integer> {
         .append(LMulAnalysis.MAX_M).append(" mantissa bits against the exact product of the fp32 inputs, on ").append(n)
         .append(" pairs x, y ~ N(0,1); next to it, both operands rounded to ").append(Report.esc(names(fmts)))
         .append(" (nearest even, subnormals, saturating) and multiplied exactly. Relative error |approx − exact| /"
-            + " |exact|; bias is the mean signed error. Dot products: products summed in fp32 from +0 along k;"
+            + " |exact|; bias is the mean of approx / exact − 1. Dot products: products summed in fp32 from +0 along k;"
             + " error |dot − exact| / sqrt(Σ x²y²).</p>\n");
     sb.append("<p>").append(Report.esc(summary)).append("</p>\n");
     sb.append("<img alt=\"").append(Report.esc(png.title())).append("\" width=\"").append(png.width())

@@ -18,14 +18,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AnalyzeLMulCommandTest {
 
-  /** method → mean error of one CSV file's rows of the given length. */
-  private static Map<String, Double> means(Path csv, int length) throws Exception {
+  /** method → column {@code col} (6 mean, 8 bias) of one CSV file's rows of the given length. */
+  private static Map<String, Double> column(Path csv, int length, int col) throws Exception {
     Map<String, Double> m = new HashMap<>();
     List<String> lines = Files.readAllLines(csv);
     assertEquals(String.join(",", AnalyzeLMulCommand.CSV_HEADER), lines.get(0));
     for (String l : lines.subList(1, lines.size())) {
       String[] c = l.split(",", -1);
-      if (Integer.parseInt(c[0]) == length) m.put(c[1], Double.parseDouble(c[6]));
+      if (Integer.parseInt(c[0]) == length) m.put(c[1], Double.parseDouble(c[col]));
     }
     return m;
   }
@@ -39,7 +39,7 @@ class AnalyzeLMulCommandTest {
     for (String f : List.of("lmul.csv", "lmul.png", "dots.csv", "dots.png", "index.html")) {
       assertTrue(Files.size(out.resolve(f)) > 100, f);
     }
-    Map<String, Double> p = means(out.resolve("lmul.csv"), 1);
+    Map<String, Double> p = column(out.resolve("lmul.csv"), 1, 6);
     assertEquals(14 + 3, p.size(), p.toString());
     // standard errors at 2e5 pairs are about 0.01 %; 0.1 % is ten of them
     double tol = 0.001;
@@ -51,7 +51,12 @@ class AnalyzeLMulCommandTest {
     assertEquals(0.0608, p.get("e5m2"), tol);
     // L-Mul's own error does not vanish with more bits: m ≥ 5 stays near 2.7 % (spec §3.4)
     assertEquals(0.027, p.get("lmul7:trunc"), 0.003);
-    Map<String, Double> d = means(out.resolve("dots.csv"), 64);
+    // the positive bias of c = 2^-l = 1/8 for m = 3 and 4 (spec §3.4: about +4.9 % on the grid, RNE
+    // operands adding none of their own), and the small one of c = 1/16 for m ≥ 5
+    Map<String, Double> bias = column(out.resolve("lmul.csv"), 1, 8);
+    assertTrue(bias.get("lmul3:rne") > 0.03 && bias.get("lmul4:rne") > 0.03, bias.toString());
+    assertTrue(Math.abs(bias.get("lmul7:rne")) < 0.01, bias.toString());
+    Map<String, Double> d = column(out.resolve("dots.csv"), 64, 6);
     // d = 64 (spec §3.5): L-Mul m=3 0.056, m=4 0.049, e4m3 0.030, e5m2 0.057; 3125 dots here
     assertEquals(0.056, d.get("lmul3:rne"), 0.004);
     assertEquals(0.049, d.get("lmul4:rne"), 0.004);
