@@ -1,12 +1,17 @@
 package dev.lowbit.cli;
 
+import dev.lowbit.data.DataLoader;
+import dev.lowbit.data.FashionMnist;
 import dev.lowbit.format.Formats;
 import dev.lowbit.format.MiniFloat;
 import dev.lowbit.format.NumberFormat;
 import dev.lowbit.io.AtomicFiles;
 import dev.lowbit.kernel.Multiplier;
+import dev.lowbit.models.Models;
+import dev.lowbit.nn.Module;
 import dev.lowbit.report.Charts;
 import dev.lowbit.report.Report;
+import dev.lowbit.train.FineTune;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +43,10 @@ import picocli.CommandLine.Spec;
           + " and the mean of approx / exact - 1 (bias: > 0 when magnitudes come out too large). Dot products of each --dot-lengths d: --samples / d pairs of N(0,1)"
           + " vectors, products summed in fp32 from +0 along k (as the GEMM with an fp32 accumulator);"
           + " |dot - exact| / sqrt(sum x^2 y^2).",
+      "With --checkpoint, also pairs captured from a trained model: the operands of every forward product"
+          + " (activation x weight, attention's activation x activation) of one training-mode pass over --batch"
+          + " training images; --samples random (activation, weight) pairs as single products (exact zeros"
+          + " skipped) and, per product, outputs drawn at random as dot products of the product's depth.",
       "Writes OUT/lmul.csv, OUT/lmul.png (mean error vs m, with the minifloat lines), OUT/dots.csv, OUT/dots.png"
           + " and OUT/index.html."
     })
@@ -66,6 +75,21 @@ public final class AnalyzeLMulCommand implements Callable<Integer> {
 
   @Option(names = "--out", description = "output directory (default: runs/analyze-lmul)")
   Path out;
+
+  @Option(names = "--checkpoint", paramLabel = "FILE",
+      description = "also analyse pairs captured from this checkpoint of lowbit train (.safetensors or its run directory)")
+  Path checkpoint;
+
+  @Option(names = "--model", defaultValue = "vit",
+      description = "the checkpoint's model: mlp, cnn, resnet or vit (default: ${DEFAULT-VALUE})")
+  String model;
+
+  @Option(names = "--batch", defaultValue = "16",
+      description = "training images of the captured pass (default: ${DEFAULT-VALUE})")
+  int batch;
+
+  @Option(names = "--data", description = "directory with the four Fashion-MNIST IDX files (default: Debian's, else embedded)")
+  Path data;
 
   @Spec CommandSpec spec;
 
@@ -129,6 +153,16 @@ public final class AnalyzeLMulCommand implements Callable<Integer> {
     int[] lengths = parseLengths(dotLengths);
     if (out == null) out = Path.of("runs", "analyze-lmul");
     Checks.outDir("--out", out);
+    Module net = null;
+    if (checkpoint != null) {
+      Checks.model(model);
+      Checks.positive("--batch", batch);
+      if (!Files.exists(checkpoint)) {
+        throw new IllegalArgumentException("--checkpoint " + checkpoint + ": no such file or directory");
+      }
+      net = Models.create(model, seed);
+      FineTune.loadWeights("--checkpoint", checkpoint, net, model); // before any work: fail fast
+    }
     PrintWriter stdout = Main.out(spec);
     PrintWriter err = spec.commandLine().getErr();
     List<LMulAnalysis.Method> methods = LMulAnalysis.methods(fmts);
@@ -147,15 +181,32 @@ public final class AnalyzeLMulCommand implements Callable<Integer> {
     }
     stdout.print(table(prods, lengths, dots));
     String summary = summary(prods, fmts);
+    List<LMulAnalysis.Stats> captured = List.of();
+    if (net != null) {
+      err.println("analyze lmul: capturing the forward products of " + model + " on " + batch + " training images");
+      err.flush();
+      FashionMnist.Splits splits = FashionMnist.load(data);
+      Models.checkInputs(model, splits.train(), splits.test());
+      DataLoader.Batch one = new DataLoader(splits.train(), Math.min(batch, splits.train().size()), true, seed).batch(1, 0);
+      List<ProductCapture.Captured> fwd = ProductCapture.step(net, one).stream()
+          .filter(c -> c.product().equals("forward")).toList();
+      captured = LMulAnalysis.captured(methods, fwd, n, seed);
+      stdout.println("Pairs captured from the forward products of " + model + " (" + checkpoint + ", " + fwd.size()
+          + " products; dots: the mean over all products' sampled outputs):");
+      stdout.print(capturedTable(captured));
+      summary += "; captured from " + model + ":" + capturedSummary(captured);
+    }
     stdout.println(summary);
     Files.createDirectories(out);
-    AtomicFiles.writeString(out.resolve(CSV), csv(prods));
-    AtomicFiles.writeString(out.resolve(DOTS_CSV), csv(dots));
+    List<LMulAnalysis.Stats> allProducts = new ArrayList<>(prods), allDots = new ArrayList<>(dots);
+    for (LMulAnalysis.Stats s : captured) (s.source().equals(LMulAnalysis.CAPTURED) ? allProducts : allDots).add(s);
+    AtomicFiles.writeString(out.resolve(CSV), csv(allProducts));
+    AtomicFiles.writeString(out.resolve(DOTS_CSV), csv(allDots));
     Charts.Png png = Charts.png("L-Mul error vs m", productChart(prods, fmts));
     AtomicFiles.write(out.resolve(PNG), png.bytes());
     Charts.Png dotPng = Charts.png("Dot-product error vs length", dotChart(dots, lengths, fmts));
     AtomicFiles.write(out.resolve(DOTS_PNG), dotPng.bytes());
-    AtomicFiles.writeString(out.resolve(HTML), html(n, fmts, prods, lengths, dots, summary, png, dotPng));
+    AtomicFiles.writeString(out.resolve(HTML), html(n, fmts, prods, lengths, dots, captured, summary, png, dotPng));
     stdout.println("wrote " + out.resolve(CSV) + ", " + out.resolve(PNG) + ", " + out.resolve(DOTS_CSV) + ", "
         + out.resolve(DOTS_PNG) + ", " + out.resolve(HTML));
     stdout.flush();
@@ -199,21 +250,64 @@ public final class AnalyzeLMulCommand implements Callable<Integer> {
       }
       rows.add(r);
     }
-    int[] w = new int[head.size()];
-    for (List<String> r : rows) for (int i = 0; i < w.length; i++) w[i] = Math.max(w[i], r.get(i).length());
-    StringBuilder sb = new StringBuilder();
-    for (List<String> r : rows) {
-      StringBuilder line = new StringBuilder();
-      for (int i = 0; i < w.length; i++) {
-        String c = r.get(i), pad = " ".repeat(w[i] - c.length());
-        line.append(i == 0 ? c + pad : pad + c).append("  ");
+    return UnpackReport.aligned(rows, i -> i == 0);
+  }
+
+  /** Every method's captured single-product error and its mean dot error over all products' outputs. */
+  static List<List<String>> capturedCells(List<LMulAnalysis.Stats> captured) {
+    List<List<String>> rows = new ArrayList<>();
+    for (LMulAnalysis.Stats s : captured) {
+      if (!s.source().equals(LMulAnalysis.CAPTURED)) continue;
+      double sum = 0;
+      long count = 0;
+      for (LMulAnalysis.Stats d : captured) {
+        if (d.source().startsWith(LMulAnalysis.CAPTURED + " ") && d.method().equals(s.method())) {
+          sum += d.mean() * d.count();
+          count += d.count();
+        }
       }
-      sb.append(line.toString().stripTrailing()).append('\n');
+      rows.add(List.of(s.method().name(), pct(s.mean()), pct(s.max()), pct(s.bias()),
+          count == 0 ? "—" : String.format(Locale.ROOT, "%.4f", sum / count)));
+    }
+    return rows;
+  }
+
+  static final List<String> CAPTURED_HEADER = List.of("method", "mean", "max", "bias", "dots");
+
+  static String capturedTable(List<LMulAnalysis.Stats> captured) {
+    List<List<String>> rows = new ArrayList<>();
+    rows.add(CAPTURED_HEADER);
+    rows.addAll(capturedCells(captured));
+    return UnpackReport.aligned(rows, i -> i == 0);
+  }
+
+  /** " lmul3:rne 6.01%, lmul4:trunc 3.10%, e4m3 3.40%": the captured means of the summary's methods. */
+  static String capturedSummary(List<LMulAnalysis.Stats> captured) {
+    StringBuilder sb = new StringBuilder();
+    for (List<String> r : capturedCells(captured)) {
+      if (r.get(0).startsWith("lmul3") || r.get(0).startsWith("lmul4") || !r.get(0).startsWith("lmul")) {
+        sb.append(sb.isEmpty() ? " " : ", ").append(r.get(0)).append(' ').append(r.get(1));
+      }
     }
     return sb.toString();
   }
 
-  static final List<String> CSV_HEADER = List.of("length", "method", "m", "operand_rounding", "format", "samples",
+  static String capturedHtml(List<LMulAnalysis.Stats> captured) {
+    if (captured.isEmpty()) return "";
+    StringBuilder sb = new StringBuilder("<h2>Pairs captured from the model</h2>\n<table>\n<tr>");
+    for (String h : CAPTURED_HEADER) sb.append("<th>").append(h).append("</th>");
+    sb.append("</tr>\n");
+    for (List<String> r : capturedCells(captured)) {
+      sb.append("<tr>");
+      for (int i = 0; i < r.size(); i++) {
+        sb.append(i == 0 ? "<td>" : "<td class=\"n\">").append(Report.esc(r.get(i))).append("</td>");
+      }
+      sb.append("</tr>\n");
+    }
+    return sb.append("</table>\n").toString();
+  }
+
+  static final List<String> CSV_HEADER = List.of("source", "length", "method", "m", "operand_rounding", "format", "samples",
       "mean_error", "max_error", "bias");
 
   /** One line per (length, method); single products have length 1 and relative errors. */
@@ -221,7 +315,7 @@ public final class AnalyzeLMulCommand implements Callable<Integer> {
     StringBuilder sb = new StringBuilder(String.join(",", CSV_HEADER)).append('\n');
     for (LMulAnalysis.Stats s : stats) {
       Multiplier.LMul mul = s.method().mul();
-      sb.append(String.join(",", List.of(Integer.toString(s.length()), s.method().name(),
+      sb.append(String.join(",", List.of(s.source(), Integer.toString(s.length()), s.method().name(),
           mul == null ? "" : Integer.toString(mul.mantissaBits()),
           mul == null ? "rne" : mul.rounding() == Multiplier.OperandRounding.RNE ? "rne" : "trunc",
           mul == null ? s.method().name() : "", Long.toString(s.count()), Double.toString(s.mean()),
@@ -267,7 +361,8 @@ public final class AnalyzeLMulCommand implements Callable<Integer> {
   }
 
   static String html(long n, List<MiniFloat> fmts, List<LMulAnalysis.Stats> prods, int[] lengths,
-      List<LMulAnalysis.Stats> dots, String summary, Charts.Png png, Charts.Png dotPng) {
+      List<LMulAnalysis.Stats> dots, List<LMulAnalysis.Stats> captured, String summary, Charts.Png png,
+      Charts.Png dotPng) {
     StringBuilder sb = new StringBuilder(Report.htmlHead("lowbit analyze lmul"));
     sb.append("<p>L-Mul (Luo and Sun, arXiv 2410.00907) with m = ").append(LMulAnalysis.MIN_M).append("..")
         .append(LMulAnalysis.MAX_M).append(" mantissa bits against the exact product of the fp32 inputs, on ").append(n)
@@ -293,7 +388,7 @@ public final class AnalyzeLMulCommand implements Callable<Integer> {
       }
       sb.append("</tr>\n");
     }
-    sb.append("</table>\n<p>Data: <a href=\"").append(CSV).append("\">").append(CSV).append("</a>, <a href=\"")
+    sb.append("</table>\n").append(capturedHtml(captured)).append("<p>Data: <a href=\"").append(CSV).append("\">").append(CSV).append("</a>, <a href=\"")
         .append(DOTS_CSV).append("\">").append(DOTS_CSV).append("</a>.</p>\n").append(Report.htmlTail());
     return sb.toString();
   }

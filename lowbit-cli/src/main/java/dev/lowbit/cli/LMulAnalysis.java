@@ -19,6 +19,9 @@ final class LMulAnalysis {
 
   private LMulAnalysis() {}
 
+  /** Sources of the inputs: random normal pairs, pairs captured from a model's forward products. */
+  static final String NORMAL = "normal", CAPTURED = "captured";
+
   /** The widths analysed. */
   static final int MIN_M = 1, MAX_M = 7;
 
@@ -55,17 +58,17 @@ final class LMulAnalysis {
   /**
    * Error statistics of one method over {@code count} samples: mean and max of the error's
    * magnitude, and its mean signed value (bias): for single products δ = approx / exact − 1 (> 0:
-   * the magnitude comes out too large), for dot products (dot − exact) / sqrt(Σ x²y²).
+   * the magnitude comes out too large), for dot products (dot − exact) / sqrt(Σ x²y²). {@code
+   * source}: {@link #NORMAL}, {@link #CAPTURED}, or "captured LAYER" for one product's dots.
    */
-  record Stats(Method method, int length, long count, double mean, double max, double bias) {}
+  record Stats(String source, Method method, int length, long count, double mean, double max, double bias) {}
 
   /**
    * Single products: {@code samples} pairs of N(0,1) float32 values (pairs whose exact product is 0
    * are drawn again), the same pairs for every method.
    */
   static List<Stats> products(List<Method> methods, long samples, long seed) {
-    int n = methods.size();
-    double[] sum = new double[n], max = new double[n], signed = new double[n];
+    Sums sums = new Sums(methods.size());
     SplittableRandom r = new SplittableRandom(seed);
     for (long s = 0; s < samples; s++) {
       float x, y;
@@ -73,19 +76,18 @@ final class LMulAnalysis {
         x = (float) r.nextGaussian();
         y = (float) r.nextGaussian();
       } while (x == 0 || y == 0);
-      double exact = (double) x * y;
-      for (int i = 0; i < n; i++) {
-        double e = methods.get(i).multiply(x, y) / exact - 1; // δ: signed relative to the magnitude
-        sum[i] += Math.abs(e);
-        signed[i] += e;
-        max[i] = Math.max(max[i], Math.abs(e));
-      }
+      pair(methods, x, y, sums);
     }
     List<Stats> out = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      out.add(new Stats(methods.get(i), 1, samples, sum[i] / samples, max[i], signed[i] / samples));
-    }
+    sums.stats(methods, NORMAL, 1, out);
     return out;
+  }
+
+  /** Adds every method's δ = approx / exact − 1 of one pair with a nonzero exact product. */
+  private static void pair(List<Method> methods, float x, float y, Sums sums) {
+    double exact = (double) x * y;
+    for (int i = 0; i < methods.size(); i++) sums.add(i, methods.get(i).multiply(x, y) / exact - 1);
+    sums.count++;
   }
 
   /**
@@ -94,43 +96,117 @@ final class LMulAnalysis {
    */
   static List<Stats> dots(List<Method> methods, int[] lengths, long samples, long seed) {
     List<Stats> out = new ArrayList<>();
-    int n = methods.size();
     for (int len : lengths) {
       long count = Math.max(1, samples / len);
-      double[] sum = new double[n], max = new double[n], signed = new double[n];
+      Sums sums = new Sums(methods.size());
       SplittableRandom r = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * len));
       float[] x = new float[len], y = new float[len];
       for (long t = 0; t < count; t++) {
-        double exact = 0, norm = 0;
         for (int p = 0; p < len; p++) {
           x[p] = (float) r.nextGaussian();
           y[p] = (float) r.nextGaussian();
-          double q = (double) x[p] * y[p];
-          exact += q;
-          norm += q * q;
         }
-        double scale = Math.sqrt(norm);
-        if (scale == 0) continue;
-        for (int i = 0; i < n; i++) {
-          Method m = methods.get(i);
-          float s = 0f;
-          for (int p = 0; p < len; p++) s = s + (float) m.multiply(x[p], y[p]);
-          double e = (s - exact) / scale;
-          sum[i] += Math.abs(e);
-          signed[i] += e;
-          max[i] = Math.max(max[i], Math.abs(e));
-        }
+        dot(methods, x, 0, y, 0, 1, len, sums);
       }
-      for (int i = 0; i < n; i++) {
-        out.add(new Stats(methods.get(i), len, count, sum[i] / count, max[i], signed[i] / count));
-      }
+      sums.stats(methods, NORMAL, len, out);
     }
     return out;
   }
 
-  /** The statistics of the method called {@code name} (and of the given length), or null. */
+  /**
+   * Adds every method's error of the dot of x[xOff..xOff+len) with y[yOff + p·yStride]: the
+   * products summed in fp32 from +0 in p order against the exact dot in double, over sqrt(Σ x²y²);
+   * nothing when that is 0 or not finite.
+   */
+  private static void dot(List<Method> methods, float[] x, int xOff, float[] y, int yOff, int yStride, int len,
+      Sums sums) {
+    double exact = 0, norm = 0;
+    for (int p = 0; p < len; p++) {
+      double q = (double) x[xOff + p] * y[yOff + p * yStride];
+      exact += q;
+      norm += q * q;
+    }
+    if (norm == 0 || !Double.isFinite(norm)) return;
+    double scale = Math.sqrt(norm);
+    for (int i = 0; i < methods.size(); i++) {
+      Method m = methods.get(i);
+      float s = 0f;
+      for (int p = 0; p < len; p++) s = s + (float) m.multiply(x[xOff + p], y[yOff + p * yStride]);
+      sums.add(i, (s - exact) / scale);
+    }
+    sums.count++;
+  }
+
+  /** The statistics of the random-normal method called {@code name} (and of the given length), or null. */
   static Stats find(List<Stats> stats, String name, int length) {
-    for (Stats s : stats) if (s.method().name().equals(name) && s.length() == length) return s;
+    return find(stats, NORMAL, name, length);
+  }
+
+  static Stats find(List<Stats> stats, String source, String name, int length) {
+    for (Stats s : stats) {
+      if (s.source().equals(source) && s.method().name().equals(name) && s.length() == length) return s;
+    }
     return null;
+  }
+
+  /** Running error sums of every method. */
+  private static final class Sums {
+    final double[] sum, max, signed;
+    long count;
+
+    Sums(int n) {
+      sum = new double[n];
+      max = new double[n];
+      signed = new double[n];
+    }
+
+    void add(int i, double e) {
+      sum[i] += Math.abs(e);
+      signed[i] += e;
+      max[i] = Math.max(max[i], Math.abs(e));
+    }
+
+    void stats(List<Method> methods, String source, int length, List<Stats> out) {
+      for (int i = 0; i < methods.size(); i++) {
+        out.add(new Stats(source, methods.get(i), length, count, sum[i] / count, max[i], signed[i] / count));
+      }
+    }
+  }
+
+  /**
+   * Pairs captured from a model's forward products (op(A)[i][p], op(B)[p][j], activation × weight
+   * or attention's activation × activation): {@code samples} triples (product by its share of the
+   * multiply-adds, then slice, i, p, j uniformly; pairs whose exact product is 0 are drawn again, up
+   * to 20 tries per sample) as {@link #CAPTURED} single products; and per product, outputs (i, j)
+   * drawn uniformly, about samples / (k · products) of them, as "captured LAYER" dots of length k.
+   */
+  static List<Stats> captured(List<Method> methods, List<ProductCapture.Captured> fwd, long samples, long seed) {
+    int n = methods.size();
+    List<Stats> out = new ArrayList<>();
+    double[] cum = new double[fwd.size()];
+    double total = 0;
+    for (int q = 0; q < fwd.size(); q++) cum[q] = total += fwd.get(q).macs();
+    SplittableRandom r = new SplittableRandom(seed ^ 0x5DEECE66DL);
+    Sums single = new Sums(n);
+    for (long tries = 0; single.count < samples && tries < 20 * samples; tries++) {
+      int q = java.util.Arrays.binarySearch(cum, r.nextDouble() * total);
+      ProductCapture.Captured c = fwd.get(Math.min(fwd.size() - 1, q < 0 ? -q - 1 : q));
+      int slice = r.nextInt(c.calls()), i0 = r.nextInt(c.m()), p = r.nextInt(c.k()), j0 = r.nextInt(c.n());
+      float x = c.a().get(slice)[i0 * c.k() + p];
+      float y = c.b().get(slice)[p * c.n() + j0];
+      double exact = (double) x * y;
+      if (exact != 0 && Double.isFinite(exact)) pair(methods, x, y, single);
+    }
+    if (single.count > 0) single.stats(methods, CAPTURED, 1, out);
+    for (ProductCapture.Captured c : fwd) {
+      long want = Math.max(1, samples / ((long) c.k() * fwd.size()));
+      Sums dots = new Sums(n);
+      for (long t = 0; t < want; t++) {
+        int slice = r.nextInt(c.calls()), i0 = r.nextInt(c.m()), j0 = r.nextInt(c.n());
+        dot(methods, c.a().get(slice), i0 * c.k(), c.b().get(slice), j0, c.n(), c.k(), dots);
+      }
+      if (dots.count > 0) dots.stats(methods, CAPTURED + " " + c.layer(), c.k(), out);
+    }
+    return out;
   }
 }

@@ -18,14 +18,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AnalyzeLMulCommandTest {
 
-  /** method → column {@code col} (6 mean, 8 bias) of one CSV file's rows of the given length. */
-  private static Map<String, Double> column(Path csv, int length, int col) throws Exception {
+  /** method → column {@code col} (7 mean, 9 bias) of one CSV file's rows of the given source and length. */
+  private static Map<String, Double> column(Path csv, String source, int length, int col) throws Exception {
     Map<String, Double> m = new HashMap<>();
     List<String> lines = Files.readAllLines(csv);
     assertEquals(String.join(",", AnalyzeLMulCommand.CSV_HEADER), lines.get(0));
     for (String l : lines.subList(1, lines.size())) {
       String[] c = l.split(",", -1);
-      if (Integer.parseInt(c[0]) == length) m.put(c[1], Double.parseDouble(c[col]));
+      if (c[0].equals(source) && Integer.parseInt(c[1]) == length) m.put(c[2], Double.parseDouble(c[col]));
     }
     return m;
   }
@@ -39,7 +39,7 @@ class AnalyzeLMulCommandTest {
     for (String f : List.of("lmul.csv", "lmul.png", "dots.csv", "dots.png", "index.html")) {
       assertTrue(Files.size(out.resolve(f)) > 100, f);
     }
-    Map<String, Double> p = column(out.resolve("lmul.csv"), 1, 6);
+    Map<String, Double> p = column(out.resolve("lmul.csv"), "normal", 1, 7);
     assertEquals(14 + 3, p.size(), p.toString());
     // standard errors at 2e5 pairs are about 0.01 %; 0.1 % is ten of them
     double tol = 0.001;
@@ -53,10 +53,10 @@ class AnalyzeLMulCommandTest {
     assertEquals(0.027, p.get("lmul7:trunc"), 0.003);
     // the positive bias of c = 2^-l = 1/8 for m = 3 and 4 (spec §3.4: about +4.9 % on the grid, RNE
     // operands adding none of their own), and the small one of c = 1/16 for m ≥ 5
-    Map<String, Double> bias = column(out.resolve("lmul.csv"), 1, 8);
+    Map<String, Double> bias = column(out.resolve("lmul.csv"), "normal", 1, 9);
     assertTrue(bias.get("lmul3:rne") > 0.03 && bias.get("lmul4:rne") > 0.03, bias.toString());
     assertTrue(Math.abs(bias.get("lmul7:rne")) < 0.01, bias.toString());
-    Map<String, Double> d = column(out.resolve("dots.csv"), 64, 6);
+    Map<String, Double> d = column(out.resolve("dots.csv"), "normal", 64, 7);
     // d = 64 (spec §3.5): L-Mul m=3 0.056, m=4 0.049, e4m3 0.030, e5m2 0.057; 3125 dots here
     assertEquals(0.056, d.get("lmul3:rne"), 0.004);
     assertEquals(0.049, d.get("lmul4:rne"), 0.004);
@@ -82,5 +82,30 @@ class AnalyzeLMulCommandTest {
       assertTrue(r[2].startsWith("lowbit: error: " + c[2]), r[2]);
     }
     assertTrue(!Files.exists(dir.resolve("x")), "nothing written on a bad flag");
+  }
+
+  @Test
+  void pairsCapturedFromAVitCheckpoint(@TempDir Path dir) throws Exception {
+    dev.lowbit.nn.Module vit = dev.lowbit.models.Models.create("vit", 5);
+    Path ckpt = dir.resolve("vit.safetensors");
+    dev.lowbit.io.Safetensors.write(ckpt, vit.stateDict(), Map.of("model", "vit"));
+    Path out = dir.resolve("a");
+    String[] r = BenchGemmCommandTest.run("analyze", "lmul", "--samples", "20000", "--dot-lengths", "64",
+        "--checkpoint", ckpt.toString(), "--batch", "2", "--out", out.toString());
+    assertEquals("0", r[0], r[2]);
+    assertTrue(r[1].contains("Pairs captured from the forward products of vit") && r[1].contains("captured from vit: lmul3:rne"),
+        r[1]);
+    Map<String, Double> p = column(out.resolve("lmul.csv"), "captured", 1, 7);
+    assertEquals(16, p.size(), p.toString());
+    // captured operands are not N(0,1) (an untrained ViT here), but L-Mul's error stays of the same size
+    for (String m : List.of("lmul3:rne", "lmul4:trunc")) assertTrue(p.get(m) > 0.01 && p.get(m) < 0.1, m + " " + p);
+    List<String> dots = Files.readAllLines(out.resolve("dots.csv"));
+    assertTrue(dots.stream().anyMatch(l -> l.startsWith("captured blocks.0.attn.scores,")), dots.toString());
+    assertTrue(dots.stream().anyMatch(l -> l.startsWith("captured blocks.0.fc1,")), dots.toString());
+    assertTrue(Files.readString(out.resolve("index.html")).contains("Pairs captured from the model"));
+    String[] bad = BenchGemmCommandTest.run("analyze", "lmul", "--checkpoint", dir.resolve("nope").toString(),
+        "--out", dir.resolve("b").toString());
+    assertEquals("2", bad[0]);
+    assertTrue(bad[2].startsWith("lowbit: error: --checkpoint " + dir.resolve("nope") + ": no such file"), bad[2]);
   }
 }
