@@ -44,6 +44,10 @@ public final class LMulGemm {
   private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
   private static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
 
+  /** The preferred width, on which packB rounds whole panel rows in vectors (constant species, see VectorGemm). */
+  private static final VectorSpecies<Integer> IP = IntVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Float> FP = FloatVector.SPECIES_PREFERRED;
+
   /** Zero start values for a first depth block (MR × the widest nr). */
   private static final float[] ZEROS = new float[MR * 32];
 
@@ -175,9 +179,15 @@ public final class LMulGemm {
    * (zero-padded), with each panel step's smallest and largest magnitude.
    */
   private void packB(Args g, int jc, int nc, int pc, int kc, Scratch sc) {
+    // rows of op(B) are contiguous when B is not transposed: full panel rows go through vectors
+    boolean vec = !g.transB() && nr == 2 * IP.length();
     for (int jp = 0, base = 0; jp * nr < nc; jp++, base += kc * nr) {
       int w = Math.min(nr, nc - jp * nr);
       for (int p = 0; p < kc; p++) {
+        if (vec && w == nr) {
+          packRow(g, g.bOff() + (pc + p) * g.ldb() + jc + jp * nr, sc, base + p * nr, jp * kc + p);
+          continue;
+        }
         int lo = Integer.MAX_VALUE;
         int hi = 0;
         int d = base + p * nr;
@@ -193,6 +203,34 @@ public final class LMulGemm {
         sc.bHi[jp * kc + p] = hi;
       }
     }
+  }
+
+  /**
+   * One full panel row of B (nr contiguous values from b[src]) rounded as {@link
+   * LMul#roundOperandBits} does, into bp[dst..dst+nr), with its smallest and largest magnitude.
+   */
+  private static void packRow(Args g, int src, Scratch sc, int dst, int step) {
+    int d = 23 - g.mBits();
+    int half = d == 0 ? 0 : (1 << (d - 1)) - 1;
+    int keep = ~((1 << d) - 1);
+    boolean rne = g.rounding() == Multiplier.OperandRounding.RNE;
+    int l = IP.length();
+    IntVector x0 = FloatVector.fromArray(FP, g.b(), src).reinterpretAsInts();
+    IntVector x1 = FloatVector.fromArray(FP, g.b(), src + l).reinterpretAsInts();
+    IntVector r0 = roundedMagnitude(x0, d, half, keep, rne);
+    IntVector r1 = roundedMagnitude(x1, d, half, keep, rne);
+    x0.and(0x80000000).or(r0).intoArray(sc.bp, dst);
+    x1.and(0x80000000).or(r1).intoArray(sc.bp, dst + l);
+    sc.bLo[step] = r0.min(r1).reduceLanes(VectorOperators.MIN);
+    sc.bHi[step] = r0.max(r1).reduceLanes(VectorOperators.MAX);
+  }
+
+  /** |x| on the m-bit grid (d = 23 − m dropped bits); NaN magnitudes stay as they are. */
+  private static IntVector roundedMagnitude(IntVector x, int d, int half, int keep, boolean rne) {
+    IntVector mag = x.and(0x7FFFFFFF);
+    if (d == 0) return mag;
+    IntVector r = rne ? mag.add(mag.lanewise(VectorOperators.LSHR, d).and(1)).add(half).and(keep) : mag.and(keep);
+    return r.blend(mag, mag.compare(VectorOperators.GT, 0x7F800000));
   }
 
   /**
