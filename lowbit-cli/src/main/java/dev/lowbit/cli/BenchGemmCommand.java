@@ -1,9 +1,13 @@
 package dev.lowbit.cli;
 
+import dev.lowbit.kernel.Accumulator;
+import dev.lowbit.kernel.EmulatedGemm;
 import dev.lowbit.kernel.Gemm;
 import dev.lowbit.kernel.Kernels;
 import dev.lowbit.kernel.LowPrecisionGemm;
+import dev.lowbit.kernel.Multiplier;
 import dev.lowbit.kernel.ScalarLowPrecisionGemm;
+import dev.lowbit.kernel.VectorEmulatedGemm;
 import dev.lowbit.kernel.VectorGemm;
 import dev.lowbit.onednn.OneDnnGemm;
 import dev.lowbit.onednn.PackedWeights;
@@ -36,7 +40,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Times square GEMMs (m = n = k) of the pure-Java kernels: fp32 (sgemm), exact int8 (s8s8,"
-          + " u8s8) and exact int16 (s16, s16-ovf with overflow counting); with a native backend"
+          + " u8s8), exact int16 (s16, s16-ovf with overflow counting) and L-Mul products summed in fp32"
+          + " (lmul3, lmul4, any lmulM[:rne|:trunc], M = 1..23, as the emulated engine runs them); with a native backend"
           + " also the same kernels on it, bf16 and f16 (fp32 out), u8s8-packed and bf16-packed (weights packed once),"
           + " and the fused ones: u8s8-q8-packed (u8 in, zero point 128, per-tensor scale, requantized u8"
           + " out, as PyTorch's quantized.linear) and bf16-bf16out-packed (bf16 out).",
@@ -47,10 +52,24 @@ public final class BenchGemmCommand implements Callable<Integer> {
 
   /** Kernels both backends run. */
   static final List<String> JAVA_KERNELS = List.of("sgemm", "s8s8", "u8s8", "s16", "s16-ovf");
-  /** Every kernel name; those not in {@link #JAVA_KERNELS} run only on a native backend. */
+  /** Every named kernel; those not in {@link #JAVA_KERNELS} or L-Mul run only on a native backend. */
   static final List<String> KERNELS =
-      List.of("sgemm", "s8s8", "u8s8", "s16", "s16-ovf", "u8s8-packed", "u8s8-q8-packed", "bf16",
-          "bf16-packed", "bf16-bf16out-packed", "f16");
+      List.of("sgemm", "s8s8", "u8s8", "s16", "s16-ovf", "lmul3", "lmul4", "u8s8-packed", "u8s8-q8-packed",
+          "bf16", "bf16-packed", "bf16-bf16out-packed", "f16");
+
+  /** An L-Mul kernel: any {@code lmulM[:rne|:trunc]} multiplier spec, run on the Java emulated GEMM. */
+  static boolean isLMul(String kernel) {
+    if (!kernel.startsWith("lmul")) return false;
+    try {
+      return Multiplier.parse(kernel) instanceof Multiplier.LMul;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  private static boolean javaOnly(String kernel) {
+    return JAVA_KERNELS.contains(kernel) || isLMul(kernel);
+  }
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -112,9 +131,10 @@ public final class BenchGemmCommand implements Callable<Integer> {
     int[] ns = parseSizes();
     List<String> ks = kernels == null ? KERNELS : kernels;
     for (String k : ks) {
-      if (!KERNELS.contains(k)) {
+      if (!KERNELS.contains(k) && !isLMul(k)) {
         throw new IllegalArgumentException(
-            "--kernels: unknown kernel '" + k + "'; known: " + String.join(", ", KERNELS));
+            "--kernels: unknown kernel '" + k + "'; known: " + String.join(", ", KERNELS)
+                + " and lmulM[:rne|:trunc] (M = 1..23)");
       }
     }
     if (!(minTime > 0) || minTime > 600) {
@@ -128,7 +148,7 @@ public final class BenchGemmCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "GEMM %s%s on JDK %s, %d processors; each kernel warmed up to a steady rate, then best of timed runs (%.1f s each)%n",
         gemm.name(), nativeGemm == null ? "" : " and " + nativeGemm.name(), Runtime.version(),
         Runtime.getRuntime().availableProcessors(), minTime);
-    if (nativeGemm == null && ks.stream().anyMatch(k -> !JAVA_KERNELS.contains(k))) {
+    if (nativeGemm == null && ks.stream().anyMatch(k -> !javaOnly(k))) {
       out.println("(kernels other than " + String.join(", ", JAVA_KERNELS) + " need a native backend: skipped)");
     }
     out.printf(Locale.ROOT, "%-19s %-7s %6s %10s %10s %8s %9s %8s%n",
@@ -137,6 +157,7 @@ public final class BenchGemmCommand implements Callable<Integer> {
     List<String> lines = new ArrayList<>();
     if (nativeGemm instanceof OneDnnGemm d) {
       for (String k : ks) {
+        if (isLMul(k)) continue; // Java only
         String why = notNative(d, k);
         if (why != null) {
           out.printf(Locale.ROOT, "%-19s %-7s %s%n", k, "onednn", why);
@@ -201,10 +222,18 @@ public final class BenchGemmCommand implements Callable<Integer> {
         cs.add(new Case(k, "java", null, () -> in.run(java, k)));
       }
     }
+    for (String k : ks) {
+      if (!isLMul(k)) continue;
+      // the emulated GEMM the engine runs for "multiplier lmulM" with an fp32 sum, at the fp32 GEMM's width and threads
+      EmulatedGemm emu = new VectorEmulatedGemm(java instanceof VectorGemm v ? v.vectorBits() : VectorGemm.preferredBits(),
+          threadsOf(java));
+      Multiplier mul = Multiplier.parse(k);
+      cs.add(new Case(k, "java", null, () -> in.lmul(emu, mul)));
+    }
     if (nat == null) return cs;
     String name = nat instanceof OneDnnGemm ? "onednn" : "native";
     for (String k : ks) {
-      if (k.equals("sgemm")) continue; // fp32 always runs on Java (the project's fp32 semantics)
+      if (k.equals("sgemm") || isLMul(k)) continue; // fp32 and L-Mul always run on Java
       String twin = switch (k) {
         case "u8s8-packed", "u8s8-q8-packed" -> "u8s8";
         case "bf16", "bf16-packed", "bf16-bf16out-packed", "f16" -> "sgemm";
@@ -342,6 +371,11 @@ public final class BenchGemmCommand implements Callable<Integer> {
         case "f16" -> LowPrecisionGemm.of(g).gemmF16(false, false, n, n, n, aF16, 0, n, bF16, 0, n, c, 0, n);
         default -> throw new IllegalArgumentException("unknown kernel " + kernel);
       }
+    }
+
+    /** C = A·B with L-Mul products summed in fp32 (C overwritten). */
+    void lmul(EmulatedGemm g, Multiplier mul) {
+      g.gemm(mul, new Accumulator.Fp32Exact(), false, false, n, n, n, a, 0, n, b, 0, n, c, 0, n, 0L);
     }
 
     /**

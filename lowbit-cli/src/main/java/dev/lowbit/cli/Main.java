@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
       UnpackCommand.class,
       ExportCommand.class,
       InferCommand.class,
+      AnalyzeCommand.class,
     })
 public final class Main implements Runnable {
 

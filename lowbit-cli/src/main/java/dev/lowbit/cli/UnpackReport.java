@@ -83,14 +83,19 @@ final class UnpackReport {
     List<List<String>> all = new ArrayList<>();
     all.add(TABLE_HEADER);
     all.addAll(cells(rows));
-    int[] w = new int[TABLE_HEADER.size()];
+    return aligned(all, i -> i < 3 || i == TABLE_HEADER.size() - 1);
+  }
+
+  /** Rows of cells as aligned text, two spaces apart: the columns {@code left} names left, the others right. */
+  static String aligned(List<List<String>> all, java.util.function.IntPredicate left) {
+    int[] w = new int[all.get(0).size()];
     for (List<String> r : all) for (int i = 0; i < w.length; i++) w[i] = Math.max(w[i], r.get(i).length());
     StringBuilder sb = new StringBuilder();
     for (List<String> r : all) {
       StringBuilder line = new StringBuilder();
       for (int i = 0; i < w.length; i++) {
         String c = r.get(i), pad = " ".repeat(w[i] - c.length());
-        line.append(i < 3 || i == w.length - 1 ? c + pad : pad + c).append("  ");
+        line.append(left.test(i) ? c + pad : pad + c).append("  ");
       }
       sb.append(line.toString().stripTrailing()).append('\n');
     }

@@ -67,4 +67,18 @@ class BenchGemmCommandTest {
       dev.lowbit.kernel.Kernels.useBackend("java");
     }
   }
+
+  @Test
+  void lmulKernelsAreTimedOnJavaAgainstSgemm() {
+    String[] r = run("bench", "gemm", "--backend", "java", "--sizes", "16", "--min-time", "0.01",
+        "--kernels", "sgemm,lmul3,lmul4:trunc");
+    assertEquals("0", r[0], r[2]);
+    assertFalse(r[1].contains("need a native backend"), r[1]);
+    for (String k : new String[] {"sgemm", "lmul3", "lmul4:trunc"}) {
+      assertTrue(r[1].lines().anyMatch(l -> l.matches(k + " +java +16 .*x *")), k + ": " + r[1]);
+    }
+    String[] bad = run("bench", "gemm", "--sizes", "8", "--kernels", "lmul0");
+    assertEquals("2", bad[0], bad[1] + bad[2]);
+    assertTrue(bad[2].contains("lmulM[:rne|:trunc]"), bad[2]);
+  }
 }

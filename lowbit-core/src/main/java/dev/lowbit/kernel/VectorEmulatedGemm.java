@@ -24,7 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  * s + p is formed in double, then rounded by bit operations on its pattern), with a lean path when
  * all operands are finite; fp32 and integer accumulators run in full-width lanes. L-Mul products
  * are formed per (i, k) strip row with integer lane operations, then accumulated like any other
- * product. Rows are split over threads in fixed contiguous parts; the scalar tails use the same
+ * product (an L-Mul GEMM with a plain fp32 sum runs on the register-tiled {@link LMulGemm}, which
+ * keeps the same chains). Rows are split over threads in fixed contiguous parts; the scalar tails use the same
  * bit operations as the lanes.
  *
  * <p>Species come from instance fields, so C2 sees them as constants only through profiling: a JVM
@@ -59,6 +60,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
   private final VectorSpecies<Double> ds;
   private final VectorSpecies<Long> ls;
   private final long[] iotaOut;
+  private final LMulGemm lmulFp32;
 
   /**
    * @param vectorBits 128, 256 or 512
@@ -78,6 +80,7 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     ls = VectorSpecies.of(long.class, full);
     iotaOut = new long[ls.length()];
     for (int l = 0; l < iotaOut.length; l++) iotaOut[l] = l * StochasticBits.C_OUT;
+    lmulFp32 = new LMulGemm(vectorBits, threads);
   }
 
   /** Position of op(B)[p][j] in the strip-major packing (strips of STRIP columns, each k × width). */
@@ -102,6 +105,11 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
     EmulatedGemm.check(acc, false, m, n, k);
     if (mul == null) throw new IllegalArgumentException("multiplier missing");
     Multiplier.LMul lm = mul instanceof Multiplier.LMul l ? l : null;
+    if (lm != null && acc instanceof Fp32Exact) {
+      // the same chains, register-tiled (an fp32 sum counts no events)
+      lmulFp32.gemm(lm, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+      return GemmStats.ZERO;
+    }
     Accumulator inner = acc instanceof Chunked ch ? ch.inner() : acc;
     boolean wide = inner instanceof FloatAcc;
     // op(B) packed k×n in the lane type the inner chain reads: fp32 lanes for fp32 sums, double
@@ -151,22 +159,9 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
       FloatRow row = new FloatRow(Math.min(n, STRIP), k);
       row.inner = AccParams.of(acc instanceof Chunked ch ? ch.inner() : acc);
       row.outer = acc instanceof Chunked ch ? AccParams.of(ch.outer()) : null;
-      boolean tile = lm != null && acc instanceof Fp32Exact;
-      int[] tileA = tile ? new int[TILE * k] : null;
-      boolean[] tileLean = tile ? new boolean[k] : null;
-      float[] tileC = tile ? new float[TILE * Math.min(n, STRIP)] : null;
-      int offset = lm == null ? 0 : LMul.offset(lm.mantissaBits());
       for (int j0 = 0; j0 < n; j0 += STRIP) {
         int w = Math.min(STRIP, n - j0);
         for (int i = from; i < to; i++) {
-          if (tile && i + TILE <= to && loadTile(lm, transA, a, aOff, lda, i, k, bp, tileA, tileLean)) {
-            lmulFp32Tile(tileA, tileLean, bp.bits32, j0 * k, w, k, offset, tileC);
-            for (int r = 0; r < TILE; r++) {
-              System.arraycopy(tileC, r * w, c, cOff + (i + r) * ldc + j0, w);
-            }
-            i += TILE - 1;
-            continue;
-          }
           for (int p = 0; p < k; p++) {
             float v = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
             if (lm != null) {
@@ -238,119 +233,6 @@ public final class VectorEmulatedGemm implements EmulatedGemm {
 
     static AccParams of(Accumulator a) {
       return a instanceof FloatAcc f ? new AccParams(f) : null;
-    }
-  }
-
-  private static final float[] ZEROS = new float[16];
-
-  /** Rows per register tile of the L-Mul / fp32 kernel. */
-  private static final int TILE = 4;
-
-  /**
-   * Loads rows i..i+TILE−1 of op(A), rounded to the L-Mul grid, into tileA (row-major, TILE × k);
-   * true when every one is a normal number, which the tile kernel assumes. lean[p] says that at
-   * step p every B operand is normal and every L-Mul result of the tile is a normal number (an
-   * L-Mul lies within [0.75, 2]× the exact product), so the guards can be skipped.
-   */
-  private static boolean loadTile(Multiplier.LMul lm, boolean transA, float[] a, int aOff,
-      int lda, int i, int k, Packed bp, int[] tileA, boolean[] lean) {
-    java.util.Arrays.fill(lean, 0, k, true);
-    for (int r = 0; r < TILE; r++) {
-      for (int p = 0; p < k; p++) {
-        float v = transA ? a[aOff + p * lda + i + r] : a[aOff + (i + r) * lda + p];
-        int bits = LMul.roundOperandBits(Float.floatToRawIntBits(v), lm.mantissaBits(), lm.rounding());
-        int ax = bits & 0x7FFFFFFF;
-        if (ax < 0x00800000 || ax >= 0x7F800000) return false;
-        tileA[r * k + p] = bits;
-        double aa = Math.abs(Float.intBitsToFloat(bits));
-        if (!(bp.normal[p] && aa * bp.maxAbs[p] <= 0x1p126 && aa * bp.minAbs[p] >= 0x1p-125)) {
-          lean[p] = false;
-        }
-      }
-    }
-    return true;
-  }
-
-  /**
-   * L-Mul products summed in fp32 for a tile of TILE rows (normal A operands) × one strip: each
-   * vector of columns keeps TILE running sums in registers along the whole k loop (still one
-   * chain per output, k ascending, s = s + L-Mul(a, b) as in the reference), and the B lane
-   * classification is shared by the TILE rows. Same lane formula as {@link #lmulRow}.
-   */
-  private void lmulFp32Tile(int[] tileA, boolean[] lean, int[] b, int base, int n, int k, int offset,
-      float[] out) {
-    int len = is.length();
-    int upper = is.loopBound(n);
-    int j = 0;
-    for (; j < upper; j += len) {
-      // a load, not FloatVector.zero: with a species that is not a compile-time constant zero()
-      // is not intrinsified, and a boxed start value makes C2 box the sums on every iteration
-      FloatVector s0 = FloatVector.fromArray(fs, ZEROS, 0);
-      FloatVector s1 = s0;
-      FloatVector s2 = s0;
-      FloatVector s3 = s0;
-      for (int p = 0; p < k; p++) {
-        IntVector by = IntVector.fromArray(is, b, base + p * n + j);
-        if (lean[p]) {
-          // all operands and results normal: sign xor, one integer add per product
-          IntVector bv = by.sub(offset);
-          int a0 = tileA[p];
-          int a1 = tileA[k + p];
-          int a2 = tileA[2 * k + p];
-          int a3 = tileA[3 * k + p];
-          s0 = s0.add(bv.add(a0 & 0x7FFFFFFF).lanewise(VectorOperators.XOR, a0 & 0x80000000).reinterpretAsFloats());
-          s1 = s1.add(bv.add(a1 & 0x7FFFFFFF).lanewise(VectorOperators.XOR, a1 & 0x80000000).reinterpretAsFloats());
-          s2 = s2.add(bv.add(a2 & 0x7FFFFFFF).lanewise(VectorOperators.XOR, a2 & 0x80000000).reinterpretAsFloats());
-          s3 = s3.add(bv.add(a3 & 0x7FFFFFFF).lanewise(VectorOperators.XOR, a3 & 0x80000000).reinterpretAsFloats());
-          continue;
-        }
-        IntVector bm = by.and(0x7FFFFFFF);
-        IntVector bs = by.and(0x80000000);
-        VectorMask<Integer> bInf = bm.compare(VectorOperators.EQ, 0x7F800000);
-        VectorMask<Integer> bZero = bm.compare(VectorOperators.LT, 0x00800000);
-        VectorMask<Integer> bNaN = bm.compare(VectorOperators.GT, 0x7F800000);
-        int a0 = tileA[p];
-        int a1 = tileA[k + p];
-        int a2 = tileA[2 * k + p];
-        int a3 = tileA[3 * k + p];
-        IntVector m0 = bm.add((a0 & 0x7FFFFFFF) - offset);
-        IntVector m1 = bm.add((a1 & 0x7FFFFFFF) - offset);
-        IntVector m2 = bm.add((a2 & 0x7FFFFFFF) - offset);
-        IntVector m3 = bm.add((a3 & 0x7FFFFFFF) - offset);
-        VectorMask<Integer> o0 = m0.compare(VectorOperators.GE, 0x7F800000).or(m0.compare(VectorOperators.LT, LMUL_WRAP));
-        VectorMask<Integer> o1 = m1.compare(VectorOperators.GE, 0x7F800000).or(m1.compare(VectorOperators.LT, LMUL_WRAP));
-        VectorMask<Integer> o2 = m2.compare(VectorOperators.GE, 0x7F800000).or(m2.compare(VectorOperators.LT, LMUL_WRAP));
-        VectorMask<Integer> o3 = m3.compare(VectorOperators.GE, 0x7F800000).or(m3.compare(VectorOperators.LT, LMUL_WRAP));
-        VectorMask<Integer> z0 = m0.compare(VectorOperators.LT, 0x00800000).andNot(o0).or(bZero);
-        VectorMask<Integer> z1 = m1.compare(VectorOperators.LT, 0x00800000).andNot(o1).or(bZero);
-        VectorMask<Integer> z2 = m2.compare(VectorOperators.LT, 0x00800000).andNot(o2).or(bZero);
-        VectorMask<Integer> z3 = m3.compare(VectorOperators.LT, 0x00800000).andNot(o3).or(bZero);
-        IntVector g0 = bs.lanewise(VectorOperators.XOR, a0 & 0x80000000);
-        IntVector g1 = bs.lanewise(VectorOperators.XOR, a1 & 0x80000000);
-        IntVector g2 = bs.lanewise(VectorOperators.XOR, a2 & 0x80000000);
-        IntVector g3 = bs.lanewise(VectorOperators.XOR, a3 & 0x80000000);
-        s0 = s0.add(g0.or(m0).blend(g0.or(0x7F800000), o0.or(bInf)).blend(g0, z0)
-            .blend(0x7FC00000, bNaN).reinterpretAsFloats());
-        s1 = s1.add(g1.or(m1).blend(g1.or(0x7F800000), o1.or(bInf)).blend(g1, z1)
-            .blend(0x7FC00000, bNaN).reinterpretAsFloats());
-        s2 = s2.add(g2.or(m2).blend(g2.or(0x7F800000), o2.or(bInf)).blend(g2, z2)
-            .blend(0x7FC00000, bNaN).reinterpretAsFloats());
-        s3 = s3.add(g3.or(m3).blend(g3.or(0x7F800000), o3.or(bInf)).blend(g3, z3)
-            .blend(0x7FC00000, bNaN).reinterpretAsFloats());
-      }
-      s0.intoArray(out, j);
-      s1.intoArray(out, n + j);
-      s2.intoArray(out, 2 * n + j);
-      s3.intoArray(out, 3 * n + j);
-    }
-    for (; j < n; j++) {
-      for (int r = 0; r < TILE; r++) {
-        float sum = 0f;
-        for (int p = 0; p < k; p++) {
-          sum += Float.intBitsToFloat(LMul.lmulBits(tileA[r * k + p], b[base + p * n + j], offset));
-        }
-        out[r * n + j] = sum;
-      }
     }
   }
 

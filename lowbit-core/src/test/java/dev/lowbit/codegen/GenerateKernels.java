@@ -35,6 +35,7 @@ public final class GenerateKernels {
 
   static final String GEMM = "src/main/java/dev/lowbit/kernel/VectorGemm.java";
   static final String QUANTIZE = "src/main/java/dev/lowbit/format/FastQuantize.java";
+  static final String LMUL = "src/main/java/dev/lowbit/kernel/LMulGemm.java";
 
   private GenerateKernels() {}
 
@@ -62,6 +63,10 @@ public final class GenerateKernels {
     }));
     out.put(QUANTIZE, replaceRegion(read(module, QUANTIZE), "FastQuantize preferred-species kernels",
         GenerateKernels::quantizeCopies));
+    out.put(LMUL, replaceRegion(read(module, LMUL), "LMulGemm micro-kernels", t -> {
+      checkLMulTileShape(t);
+      return lmulKernels();
+    }));
     return out;
   }
 
@@ -232,6 +237,144 @@ public final class GenerateKernels {
             .replace("$W", Integer.toString(w))).append('\n');
       }
     }
+  }
+
+  // ================================================================ LMulGemm micro-kernels
+
+  /** The packing of LMulGemm must lay out panels for the ROWS x VECTORS tile generated here. */
+  static void checkLMulTileShape(String lmul) {
+    for (String decl : List.of("static final int MR = " + ROWS + ";",
+        "this.nr = " + VECTORS + " * (vectorBits / 32);")) {
+      if (!lmul.contains(decl)) {
+        throw new IllegalStateException("LMulGemm: expected '" + decl + "' to match the generated "
+            + ROWS + " x " + VECTORS + "-vector tile");
+      }
+    }
+  }
+
+  private static final String LMUL_LEAN_PARAMS =
+      "int p0, int p1, int[] ap, int ai, int[] bp, int bi,\n"
+          + "      float[] src, int sOff, int lds, float[] c, int cOff, int ldc";
+  private static final String LMUL_LEAN_ARGS = "p0, p1, ap, ai, bp, bi, src, sOff, lds, c, cOff, ldc";
+  private static final String LMUL_GUARDED_PARAMS =
+      "int p0, int p1, int offset, int[] ap, int ai, int[] bp, int bi, int[] bHi, int bs,\n"
+          + "      float[] src, int sOff, int lds, float[] c, int cOff, int ldc, int[] lanes";
+  private static final String LMUL_GUARDED_ARGS =
+      "p0, p1, offset, ap, ai, bp, bi, bHi, bs, src, sOff, lds, c, cOff, ldc, lanes";
+
+  /**
+   * The guarded lanes, one accumulator at a time ($W is the width): guards as masks for a normal A
+   * operand, the scalar function for an inf or NaN one, nothing for a zero product.
+   */
+  private static final String LMUL_GUARDED = """
+        // Generated: the guarded steps, one accumulator (row r, vector v) at a time along p; the
+        // masks follow LMul.lmulBits for a normal A operand, an inf or NaN one takes the scalar
+        // function lane by lane, and a zero A operand with finite B adds a zero, which is skipped.
+        private static void kernelGuarded$W(
+            $PARAMS) {
+          final VectorSpecies<Integer> s = I$W;
+          final VectorSpecies<Float> f = F$W;
+          final int l = s.length();
+          for (int v = 0; v < $V; v++) {
+            for (int r = 0; r < MR; r++) {
+              FloatVector acc = FloatVector.fromArray(f, src, sOff + r * lds + v * l);
+              for (int p = p0; p < p1; p++) {
+                int ab = ap[ai + p * MR + r] + offset;
+                int am = ab & 0x7FFFFFFF;
+                if (am < 0x00800000 && bHi[bs + p] < 0x7F800000) continue;
+                int pb = bi + p * $V * l + v * l;
+                IntVector prod;
+                if (am >= 0x00800000 && am < 0x7F800000) {
+                  IntVector by = IntVector.fromArray(s, bp, pb);
+                  IntVector bm = by.and(0x7FFFFFFF);
+                  IntVector sign = by.and(0x80000000).lanewise(VectorOperators.XOR, ab & 0x80000000);
+                  IntVector mag = bm.add(am - offset);
+                  VectorMask<Integer> inf = mag.compare(VectorOperators.GE, 0x7F800000)
+                      .or(mag.compare(VectorOperators.LT, WRAP)).or(bm.compare(VectorOperators.EQ, 0x7F800000));
+                  VectorMask<Integer> zero = mag.compare(VectorOperators.LT, 0x00800000)
+                      .and(mag.compare(VectorOperators.GE, WRAP)).or(bm.compare(VectorOperators.LT, 0x00800000));
+                  prod = sign.or(mag).blend(sign.or(0x7F800000), inf).blend(sign, zero)
+                      .blend(0x7FC00000, bm.compare(VectorOperators.GT, 0x7F800000));
+                } else {
+                  for (int j = 0; j < l; j++) lanes[j] = LMul.lmulBits(ab, bp[pb + j], offset);
+                  prod = IntVector.fromArray(s, lanes, 0);
+                }
+                acc = acc.add(prod.reinterpretAsFloats());
+              }
+              acc.intoArray(c, cOff + r * ldc + v * l);
+            }
+          }
+        }
+
+      """;
+
+  static String lmulKernels() {
+    StringBuilder b = new StringBuilder();
+    lmulDispatch(b, "kernelLean", LMUL_LEAN_PARAMS, LMUL_LEAN_ARGS);
+    lmulDispatch(b, "kernelGuarded", LMUL_GUARDED_PARAMS, LMUL_GUARDED_ARGS);
+    for (int w : WIDTHS) lmulLean(b, w);
+    for (int w : WIDTHS) {
+      b.append(LMUL_GUARDED.replace("$PARAMS", LMUL_GUARDED_PARAMS).replace("$W", Integer.toString(w))
+          .replace("$V", Integer.toString(VECTORS)));
+    }
+    return b.toString();
+  }
+
+  private static void lmulDispatch(StringBuilder b, String name, String params, String args) {
+    b.append("  private void ").append(name).append("(\n");
+    b.append("      ").append(params).append(") {\n");
+    b.append("    switch (bits) {\n");
+    for (int i = 0; i < WIDTHS.length; i++) {
+      String label = i < WIDTHS.length - 1 ? "case " + WIDTHS[i] : "default";
+      b.append("      ").append(label).append(" -> ").append(name).append(WIDTHS[i])
+          .append('(').append(args).append(");\n");
+    }
+    b.append("    }\n");
+    b.append("  }\n\n");
+  }
+
+  /**
+   * The lean micro-kernel: ROWS x VECTORS fp32 sums in registers; each product is the packed A
+   * pattern (minus OFFSET) broadcast and added to the B pattern as ints, then added as a float.
+   */
+  private static void lmulLean(StringBuilder b, int w) {
+    b.append("  // Generated: MR=").append(ROWS).append(" rows x ").append(VECTORS)
+        .append(" vectors of fp32 sums; a product is one int add of bit patterns (lean steps only).\n");
+    b.append("  private static void kernelLean").append(w).append("(\n");
+    b.append("      ").append(LMUL_LEAN_PARAMS).append(") {\n");
+    b.append("    final VectorSpecies<Integer> s = I").append(w).append(";\n");
+    b.append("    final VectorSpecies<Float> f = F").append(w).append(";\n");
+    b.append("    final int l = s.length();\n");
+    for (int r = 0; r < ROWS; r++) {
+      List<String> loads = new ArrayList<>();
+      for (int j = 0; j < VECTORS; j++) {
+        loads.add(acc(r, j) + " = FloatVector.fromArray(f, src, " + plusLanes("sOff + " + r + " * lds", j) + ")");
+      }
+      b.append("    FloatVector ").append(String.join(", ", loads)).append(";\n");
+    }
+    b.append("    for (int p = p0; p < p1; p++) {\n");
+    b.append("      final int pa = ai + p * MR;\n");
+    b.append("      final int pb = bi + p * ").append(VECTORS).append(" * l;\n");
+    for (int j = 0; j < VECTORS; j++) {
+      b.append("      IntVector b").append(j).append(" = IntVector.fromArray(s, bp, ")
+          .append(plusLanes("pb", j)).append(");\n");
+    }
+    b.append("      IntVector a;\n");
+    for (int r = 0; r < ROWS; r++) {
+      b.append("      a = IntVector.broadcast(s, ap[pa + ").append(r).append("]);\n");
+      for (int j = 0; j < VECTORS; j++) {
+        b.append("      ").append(acc(r, j)).append(" = ").append(acc(r, j)).append(".add(b").append(j)
+            .append(".add(a).reinterpretAsFloats());\n");
+      }
+    }
+    b.append("    }\n");
+    for (int r = 0; r < ROWS; r++) {
+      for (int j = 0; j < VECTORS; j++) {
+        b.append("    ").append(acc(r, j)).append(".intoArray(c, ")
+            .append(plusLanes("cOff + " + r + " * ldc", j)).append(");\n");
+      }
+    }
+    b.append("  }\n\n");
   }
 
   // ================================================================ FastQuantize constant-species copies

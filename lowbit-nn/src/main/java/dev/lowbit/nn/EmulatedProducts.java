@@ -229,7 +229,8 @@ public final class EmulatedProducts {
         roleA == roleB ? 1 : 0);
     String key = layer + "/" + product;
     Accumulator acc = ar.acc;
-    if (calibrated) {
+    // only minifloat sums have biases: an fp32 sum (e.g. under an L-Mul multiplier) stays as it is
+    if (calibrated && (acc instanceof FloatAcc || acc instanceof Chunked ch && ch.inner() instanceof FloatAcc)) {
       acc = calibration.computeIfAbsent(key, x -> calibrate(ar.acc, maxProduct(transA, transB, m, n, k, a, b), k));
     }
     acc = withUnderflow(acc, underflow);

@@ -120,6 +120,31 @@ public final class Presets {
   }
 
   static {
+    TEXT.put("lmul4-attn", """
+        # Luo and Sun, "Addition is All You Need for Energy-efficient Language Models", arXiv 2410.00907 (2024).
+        # L-Mul with 4-bit mantissas (operands rounded to nearest even) in the attention's two
+        # products only, Q·Kᵀ (LAYER.scores) and attention·V (LAYER.context), forward; fp32 sums;
+        # every other product, and the backward products, exact.
+        policy lmul4-attn
+        *.scores,*.context  multiplier  lmul4  forward
+        """);
+    TEXT.put("lmul3-all", """
+        # Luo and Sun, "Addition is All You Need for Energy-efficient Language Models", arXiv 2410.00907 (2024).
+        # L-Mul with 3-bit mantissas (operands rounded to nearest even) in every forward product
+        # (linear, convolution, attention); fp32 sums; backward products exact.
+        policy lmul3-all
+        *  multiplier  lmul3  forward
+        """);
+    TEXT.put("lmul4-all", """
+        # Luo and Sun, "Addition is All You Need for Energy-efficient Language Models", arXiv 2410.00907 (2024).
+        # L-Mul with 4-bit mantissas (operands rounded to nearest even) in every forward product;
+        # fp32 sums; backward products exact.
+        policy lmul4-all
+        *  multiplier  lmul4  forward
+        """);
+  }
+
+  static {
     // IM-Unpack at the widths of its low-bit kernels (2, 4, 8) and 3; the RTN grid matched to the
     // engine (D = 2^b - 1 values up to the 0.95-quantile), the paper's inference configuration
     for (int b : new int[] {2, 3, 4, 8}) {

@@ -50,6 +50,26 @@ class EmulatedProductsTest {
   }
 
   @Test
+  void lmulWithAnFp32SumRunsUnderTheDefaultCalibratedBiasesBitForBit() {
+    // an fp32 sum has no bias to calibrate (this rule once failed with a ClassCastException)
+    Numerics num = install("policy t\n*  multiplier  lmul3:trunc  forward\n");
+    SplittableRandom r = new SplittableRandom(4);
+    int m = 11, k = 45, n = 37;
+    float[] x = randn(r, m * k, 1.0), w = randn(r, n * k, 0.3);
+    Var y = Compute.linear("fc", Var.constant(new Tensor(x, m, k)), Var.constant(new Tensor(w, n, k)), null);
+    Multiplier.LMul mul = (Multiplier.LMul) Multiplier.parse("lmul3:trunc");
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        float s = 0f;
+        for (int p = 0; p < k; p++) s = s + dev.lowbit.kernel.LMul.multiply(x[i * k + p], w[j * k + p], mul);
+        assertEquals(Float.floatToRawIntBits(s), Float.floatToRawIntBits(y.data()[i * n + j]), "output " + i + "," + j);
+      }
+    }
+    assertEquals(java.util.Optional.of(new Accumulator.Fp32Exact()), num.emulated().accumulator("fc", Product.FORWARD));
+    assertEquals(1, num.emulated().gemms());
+  }
+
+  @Test
   void linearForwardEqualsScalarChainBitForBitAndCountsEvents() {
     Numerics num = install("policy t\n*  accumulator  e4m7:sr/c16  forward\n*  multiplier  lmul5  forward\n");
     SplittableRandom r = new SplittableRandom(3);

@@ -35,6 +35,9 @@ class PlansTest {
       shiftquant4  integer              | shiftquant           | shiftquant
       shiftquant8  integer              | shiftquant           | shiftquant
       acc12        emulated             | fp32                 | fp32
+      lmul4-attn   fp32                 | fp32                 | fp32
+      lmul3-all    emulated             | fp32                 | fp32
+      lmul4-all    emulated             | fp32                 | fp32
       unpack-int2  unpack               | unpack               | unpack
       unpack-int3  unpack               | unpack               | unpack
       unpack-int4  unpack               | unpack               | unpack
@@ -91,6 +94,34 @@ class PlansTest {
     assertEquals("shiftquant errors", sq.get("method"));
     Map<String, Object> acc = row(plans("mlp", "acc12"), "fc1", "forward");
     assertTrue(((String) acc.get("reason")).contains("emulated bit for bit"), acc.toString());
+  }
+
+  @Test
+  void lmulPresetsOnTheVitSelectTheirProducts() {
+    Kernels.useBackend("java");
+    List<Map<String, Object>> attn = plans("vit", "lmul4-attn");
+    List<Map<String, Object>> all = plans("vit", "lmul3-all");
+    assertEquals(attn.size(), all.size());
+    int lmulAttn = 0;
+    for (int i = 0; i < attn.size(); i++) {
+      Map<String, Object> r = attn.get(i);
+      String layer = (String) r.get("layer");
+      boolean forward = r.get("product").equals("forward");
+      // only Q·Kᵀ and attention·V, never the q/k/v/proj Linears, the MLP or the head
+      boolean attentionProduct = layer.endsWith(".attn.scores") || layer.endsWith(".attn.context");
+      String what = "lmul4-attn " + layer + " " + r.get("product") + ": " + r;
+      if (forward && attentionProduct) {
+        lmulAttn++;
+        assertEquals("emulated", r.get("engine"), what);
+        assertTrue(((String) r.get("reason")).contains("multiplier lmul4:rne, accumulator fp32"), what);
+      } else {
+        assertEquals("fp32", r.get("engine"), what);
+      }
+      Map<String, Object> a = all.get(i);
+      assertEquals(forward ? "emulated" : "fp32", a.get("engine"), "lmul3-all " + layer + " " + a.get("product"));
+      if (forward) assertTrue(((String) a.get("reason")).contains("multiplier lmul3:rne"), a.toString());
+    }
+    assertTrue(lmulAttn >= 2 && lmulAttn % 2 == 0, "scores and context of every block: " + lmulAttn);
   }
 
   @Test
