@@ -5,8 +5,8 @@
 # REPRODUCTIONS.md (between <!-- intonly:begin --> and <!-- intonly:end -->) from the summary.json files.
 #   scripts/reproduce-intonly.sh [OUT_DIR]            (default: runs/reproduce-intonly)
 # Environment: MODELS (mlp,cnn,resnet,vit), EPOCHS (2), LIMIT_TRAIN (0 = all images), CALIBRATION (8
-# batches of 64), THREADS (2). Uses Debian's dataset-fashion-mnist when installed, else the embedded subset.
-# Takes about 25 minutes on 2 cores with the full data.
+# batches of 64), RULE (ema or max), THREADS (2). Uses Debian's dataset-fashion-mnist when installed, else the embedded subset.
+# Takes about 15 minutes on 2 cores with the full data.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$here/runs/reproduce-intonly}
@@ -14,6 +14,7 @@ models=${MODELS:-mlp,cnn,resnet,vit}
 epochs=${EPOCHS:-2}
 limit=${LIMIT_TRAIN:-0}
 calibration=${CALIBRATION:-8}
+rule=${RULE:-ema}
 threads=${THREADS:-2}
 mkdir -p "$out"
 cmds=()
@@ -23,7 +24,7 @@ for model in ${models//,/ }; do
   if [ ! -f "$run/checkpoint.safetensors" ] || [ ! -f "$run/summary.json" ]; then
     (cd "$here" && "${train[@]}")
   fi
-  infer=(./lowbit infer --checkpoint "$run" --int-only --calibration-batches "$calibration" --threads "$threads"
+  infer=(./lowbit infer --checkpoint "$run" --int-only --calibration-batches "$calibration" --calibration "$rule" --threads "$threads"
     --out "$out/infer-$model")
   (cd "$here" && "${infer[@]}")
   cmds+=("${train[*]}" "${infer[*]}")
@@ -46,10 +47,10 @@ for d in sorted(os.listdir(out)):
     data, matmul = s["data"], s["int"]["matmul"]
 block = ["<!-- intonly:begin -->",
          "Measured %s on %s, by `scripts/reproduce-intonly.sh`; %s. Models trained in fp32 by `lowbit train`, "
-         "compiled with activation ranges calibrated on %s batches of 64 training images (max rule), "
+         "compiled with activation ranges calibrated on %s batches of 64 training images (%s rule), "
          "integer products on %s. Images/s: the same batches of 128 on 2 threads, one pass each (see "
          "BENCHMARKS.md for the interleaved bench)."
-         % (datetime.date.today().isoformat(), cpu, data, os.environ.get("CALIBRATION", "8"), matmul),
+         % (datetime.date.today().isoformat(), cpu, data, os.environ.get("CALIBRATION", "8"), os.environ.get("RULE", "ema"), matmul),
          "",
          "| model | epochs | test images | float | integer-only | Δ (points) | float img/s | int img/s | ratio |",
          "|---|---|---|---|---|---|---|---|---|"] + rows + ["", "Commands:", "", "```"] + commands + ["```",

@@ -37,12 +37,18 @@ final class CompileOptions {
       description = "calibrate the activation ranges on the first N batches of 64 training images (default: ${DEFAULT-VALUE})")
   int calibrationBatches;
 
+  @Option(names = "--calibration", paramLabel = "RULE", defaultValue = "ema",
+      description = "how an activation's range is taken from the calibration batches: max (the largest |x| of"
+          + " all of them) or ema (I-ViT's running min/max, momentum 0.95) (default: ${DEFAULT-VALUE})")
+  String calibrationRule;
+
   /** A float model loaded from a checkpoint: its zoo name, the module with the weights, the file read. */
   record Loaded(String model, Module module, Path file) {}
 
   /** The flags' own checks, before anything is loaded. */
   void validate() {
     Checks.positive("--calibration-batches", calibrationBatches);
+    rule();
     if (checkpoint != null && !Files.exists(checkpoint)) {
       throw new IllegalArgumentException("--checkpoint " + checkpoint + ": no such file or directory");
     }
@@ -100,11 +106,22 @@ final class CompileOptions {
     IntCompiler.Calibration cal = new IntCompiler.Calibration(calibrationBatches, IntCompiler.Calibration.DEFAULT.batchSize());
     Dataset head = train.head(calibrationImages(train));
     try {
-      return IntCompiler.compile(m.model(), m.module(), head.images(), head.size(), cal);
+      IntCompiler.Options d = IntCompiler.Options.DEFAULT;
+      IntCompiler.Options o = new IntCompiler.Options(rule(), d.softmaxN(), d.softmaxBits(), d.geluN(), d.preciseGelu());
+      return IntCompiler.compile(m.model(), m.module(), head.images(), head.size(), cal, o);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--checkpoint " + m.file() + ": cannot compile model " + m.model()
           + " to integers: " + e.getMessage());
     }
+  }
+
+  /** The range rule of {@code --calibration}. */
+  IntCompiler.RangeRule rule() {
+    return switch (calibrationRule == null ? "" : calibrationRule.strip().toLowerCase(java.util.Locale.ROOT)) {
+      case "max" -> IntCompiler.RangeRule.MAX;
+      case "ema" -> IntCompiler.RangeRule.EMA;
+      default -> throw new IllegalArgumentException("--calibration '" + calibrationRule + "': valid rules are max, ema");
+    };
   }
 
   /** How many training images calibrate (fewer when the training set is smaller). */

@@ -253,6 +253,8 @@ class IntOnlyCommandsTest {
     oneError(run("infer", "--program", prog.toString(), "--limit", "-1", "--out", out.toString()), "--limit");
     oneError(run("export", "--int-only", "--checkpoint", mlp.toString(), "--calibration-batches", "0", "--out",
         dir.resolve("x.lbi.safetensors").toString()), "--calibration-batches must be > 0");
+    oneError(run("export", "--int-only", "--checkpoint", mlp.toString(), "--calibration", "median", "--out",
+        dir.resolve("x.lbi.safetensors").toString()), "--calibration 'median': valid rules are max, ema");
     oneError(run("bench", "infer", "--model", "transformer"), "unknown model 'transformer'", "known: mlp");
     oneError(run("bench", "infer", "--batch", "0"), "--batch must be > 0");
     assertEquals(List.of("p.lbi.safetensors"), files());

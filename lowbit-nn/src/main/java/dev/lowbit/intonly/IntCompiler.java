@@ -16,10 +16,10 @@ import java.util.Set;
  * <p>The model describes itself ({@link Lowerable}) as a {@link FloatGraph}; calibration runs the
  * first {@code batches × batchSize} images through it and records, per node, the largest |x| of
  * each batch (and each batch's min and max). <b>Calibration rule</b> (docs/intonly.md): per tensor,
- * symmetric, S = max|x| over all calibration batches / qmax, with qmax 127 for int8 values and
- * 32767 for the int16 residual stream ({@link RangeRule#MAX}, the default: the integer accuracy it
- * gave was as good or better, docs/intonly.md has the comparison); the alternative {@link
- * RangeRule#EMA} is the I-ViT code's running min/max with momentum 0.95, S = max(|min|, |max|)/qmax.
+ * symmetric, qmax 127 for int8 values and 32767 for the int16 residual stream; by default ({@link
+ * RangeRule#EMA}) the I-ViT code's running min/max with momentum 0.95, S = max(|min|, |max|)/qmax,
+ * which an outlier in one batch moves less than {@link RangeRule#MAX} (S = max|x| over all batches
+ * / qmax; docs/intonly.md has the comparison).
  * Weights are per output channel, S_w[c] = max|w_c|/127 (at least float eps), biases int32 at
  * S_w[c]·S_x.
  *
@@ -63,7 +63,7 @@ public final class IntCompiler {
    * (the spec's precise mode, which {@link #DEFAULT} uses: its reciprocal form loses up to 1/F).
    */
   public record Options(RangeRule rule, int softmaxN, int softmaxBits, int geluN, boolean preciseGelu) {
-    public static final Options DEFAULT = new Options(RangeRule.MAX, 15, 8, 23, true);
+    public static final Options DEFAULT = new Options(RangeRule.EMA, 15, 8, 23, true);
 
     public Options {
       if (rule == null) throw new IllegalArgumentException("range rule must be given");
