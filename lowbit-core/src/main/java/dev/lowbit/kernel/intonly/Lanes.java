@@ -1,5 +1,6 @@
 package dev.lowbit.kernel.intonly;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
@@ -7,10 +8,11 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /** A long species and the int species of the same lane count: ints are read and written through it, computed in longs. */
-record Lanes(VectorSpecies<Long> longs, VectorSpecies<Integer> ints) {
+record Lanes(VectorSpecies<Long> longs, VectorSpecies<Integer> ints, VectorSpecies<Byte> bytes) {
 
   static Lanes of(VectorSpecies<Long> longs) {
-    return new Lanes(longs, VectorSpecies.of(int.class, VectorShape.forBitSize(longs.length() * 32)));
+    return new Lanes(longs, VectorSpecies.of(int.class, VectorShape.forBitSize(longs.length() * 32)),
+        VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, longs.length() * 8))));
   }
 
   int length() {
@@ -25,5 +27,12 @@ record Lanes(VectorSpecies<Long> longs, VectorSpecies<Integer> ints) {
   /** v narrowed to ints (each lane already in int range) into out[at ..). */
   void store(LongVector v, int[] out, int at) {
     v.convertShape(VectorOperators.L2I, ints, 0).reinterpretAsInts().intoArray(out, at);
+  }
+
+  /** v narrowed to bytes (each lane's low 8 bits) into out[at .. at + length()). */
+  void store(LongVector v, byte[] out, int at) {
+    ByteVector b = (ByteVector) v.convertShape(VectorOperators.L2B, bytes, 0);
+    if (bytes.length() == length()) b.intoArray(out, at);
+    else b.intoArray(out, at, bytes.indexInRange(0, length()));
   }
 }
