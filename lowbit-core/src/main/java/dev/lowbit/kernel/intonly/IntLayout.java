@@ -12,6 +12,21 @@ public final class IntLayout {
     }
   }
 
+  /**
+   * out[c, r] = in[r, c] + add[c], exact ({@link Math#addExact}): in is rows×cols, out cols×rows.
+   * In tiles, so that both sides stay in cache.
+   */
+  public static void transposeAdding(int[] in, int off, int rows, int cols, int[] add, int[] out, int outOff) {
+    final int tile = 16;
+    for (int r0 = 0; r0 < rows; r0 += tile) {
+      int r1 = Math.min(rows, r0 + tile);
+      for (int c = 0; c < cols; c++) {
+        int a = add[c], o = outOff + c * rows;
+        for (int r = r0; r < r1; r++) out[o + r] = Math.addExact(in[off + r * cols + c], a);
+      }
+    }
+  }
+
   /** {@link #transpose(int[], int, int, int, int[], int)} of bytes. */
   public static void transpose(byte[] in, int off, int rows, int cols, byte[] out, int outOff) {
     for (int r = 0; r < rows; r++) {

@@ -12,7 +12,15 @@ record Lanes(VectorSpecies<Long> longs, VectorSpecies<Integer> ints, VectorSpeci
 
   static Lanes of(VectorSpecies<Long> longs) {
     return new Lanes(longs, VectorSpecies.of(int.class, VectorShape.forBitSize(longs.length() * 32)),
-        VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, longs.length() * 8))));
+        byteSpecies(longs.length()));
+  }
+
+  /** The narrowest byte species of at least {@code lanes} lanes. */
+  private static VectorSpecies<Byte> byteSpecies(int lanes) {
+    if (lanes <= 8) return ByteVector.SPECIES_64;
+    if (lanes <= 16) return ByteVector.SPECIES_128;
+    if (lanes <= 32) return ByteVector.SPECIES_256;
+    return ByteVector.SPECIES_512;
   }
 
   int length() {

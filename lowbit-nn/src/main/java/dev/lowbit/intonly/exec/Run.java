@@ -82,26 +82,27 @@ final class Run {
     }
   }
 
-  /** out[o, y, x] = Σ w[o, ·]·patch(y, x) + bias[o]: im2col, then patches × weightsᵀ, position-major, turned to C×H×W. */
+  /**
+   * out[o, y, x] = Σ w[o, ·]·patch(y, x) + bias[o]: the patches of all the run's samples (im2col)
+   * times weightsᵀ in one product, position-major, then turned to C×H×W with the bias added.
+   */
   private void conv(Program.Conv c, int in, int slot) {
     Program.ConvShape s = c.shape();
     Window g = new Window(s.inC(), s.inH(), s.inW(), s.k(), s.stride(), s.pad());
     int[] index = IntLayout.patchIndex(g);
-    int positions = g.outH() * g.outW(), patch = g.patch(), outC = s.outC();
+    int positions = g.outH() * g.outW(), patch = g.patch(), outC = s.outC(), cells = positions * patch;
     boolean fast = plan.kind[in].isByte();
-    Object cols = fast ? new byte[positions * patch] : new int[positions * patch];
+    Object cols = fast ? new byte[n * cells] : new int[n * cells];
     Mat w = fast ? new Mat(c.weight(), false, 0, patch) : new Mat(wide(c.weight(), false), false, 0, patch);
-    int[] acc = new int[positions * outC];
-    int[] out = output(slot);
     for (int b = 0; b < n; b++) {
       int at = b * plan.size[in];
-      if (fast) IntLayout.im2col((byte[]) values[in], at, index, (byte[]) cols, 0);
-      else IntLayout.im2col(ints(in), at, index, (int[]) cols, 0);
-      product(positions, outC, patch, new Mat(cols, plan.kind[in] == Kind.U8, 0, patch), w, true, new Mat(acc, false, 0, outC));
-      for (int o = 0; o < outC; o++) {
-        for (int p = 0; p < positions; p++) out[b * plan.size[slot] + o * positions + p] = Math.addExact(acc[p * outC + o], c.bias()[o]);
-      }
+      if (fast) IntLayout.im2col((byte[]) values[in], at, index, (byte[]) cols, b * cells);
+      else IntLayout.im2col(ints(in), at, index, (int[]) cols, b * cells);
     }
+    int[] acc = new int[n * positions * outC];
+    product(n * positions, outC, patch, new Mat(cols, plan.kind[in] == Kind.U8, 0, patch), w, true, new Mat(acc, false, 0, outC));
+    int[] out = output(slot);
+    for (int b = 0; b < n; b++) IntLayout.transposeAdding(acc, b * positions * outC, positions, outC, c.bias(), out, b * plan.size[slot]);
   }
 
   /** out[r, o] = Σ_i w[o, i]·x[r, i] + bias[o]: the run's rows of every sample in one product with Wᵀ. */
