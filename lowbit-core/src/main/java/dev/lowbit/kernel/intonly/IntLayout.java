@@ -1,5 +1,7 @@
 package dev.lowbit.kernel.intonly;
 
+import java.util.Arrays;
+
 /** Moves of integer data: transposes and the im2col that turns a convolution into a matrix product. */
 public final class IntLayout {
 
@@ -9,21 +11,6 @@ public final class IntLayout {
   public static void transpose(int[] in, int off, int rows, int cols, int[] out, int outOff) {
     for (int r = 0; r < rows; r++) {
       for (int c = 0; c < cols; c++) out[outOff + c * rows + r] = in[off + r * cols + c];
-    }
-  }
-
-  /**
-   * out[c, r] = in[r, c] + add[c], exact ({@link Math#addExact}): in is rows×cols, out cols×rows.
-   * In tiles, so that both sides stay in cache.
-   */
-  public static void transposeAdding(int[] in, int off, int rows, int cols, int[] add, int[] out, int outOff) {
-    final int tile = 16;
-    for (int r0 = 0; r0 < rows; r0 += tile) {
-      int r1 = Math.min(rows, r0 + tile);
-      for (int c = 0; c < cols; c++) {
-        int a = add[c], o = outOff + c * rows;
-        for (int r = r0; r < r1; r++) out[o + r] = Math.addExact(in[off + r * cols + c], a);
-      }
     }
   }
 
@@ -53,6 +40,65 @@ public final class IntLayout {
   /** {@link #im2col(byte[], int, int[], byte[], int)} of int values. */
   public static void im2col(int[] in, int off, int[] index, int[] out, int outOff) {
     for (int i = 0; i < index.length; i++) out[outOff + i] = index[i] < 0 ? 0 : in[off + index[i]];
+  }
+
+  /**
+   * The patches of one sample as columns: out[outOff + ((ch·k + ky)·k + kx)·ld + oy·outW + ox] =
+   * in[ch, oy·stride + ky − pad, ox·stride + kx − pad] ^ flip, and {@code flip} (as a byte) outside
+   * the image: {@link Window#patch()} rows of outH·outW bytes, {@code ld} apart. W·cols with the
+   * weights outC×patch gives the convolution as C×H×W. A flip of 0x80 turns uint8 x into the
+   * int8 x − 128 (the zero padding into −128).
+   */
+  public static void im2colRows(byte[] in, int off, Window g, int flip, byte[] out, int outOff, int ld) {
+    int k = g.k(), stride = g.stride(), pad = g.pad(), oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();
+    byte zero = (byte) flip, f = (byte) flip;
+    int row = 0;
+    for (int ch = 0; ch < g.c(); ch++) {
+      for (int ky = 0; ky < k; ky++) {
+        for (int kx = 0; kx < k; kx++, row++) {
+          int lo = Math.min(ow, Math.max(0, ceilDiv(pad - kx, stride))), hi = Math.max(lo, Math.min(ow, ceilDiv(w + pad - kx, stride)));
+          for (int oy = 0; oy < oh; oy++) {
+            int y = oy * stride + ky - pad, to = outOff + row * ld + oy * ow;
+            if (y < 0 || y >= h) {
+              Arrays.fill(out, to, to + ow, zero);
+              continue;
+            }
+            Arrays.fill(out, to, to + lo, zero);
+            int src = off + (ch * h + y) * w + kx - pad;
+            if (stride == 1) {
+              for (int ox = lo; ox < hi; ox++) out[to + ox] = (byte) (in[src + ox] ^ f);
+            } else {
+              for (int ox = lo; ox < hi; ox++) out[to + ox] = (byte) (in[src + ox * stride] ^ f);
+            }
+            Arrays.fill(out, to + hi, to + ow, zero);
+          }
+        }
+      }
+    }
+  }
+
+  /** {@link #im2colRows(byte[], int, Window, int, byte[], int, int)} of int values, without a flip. */
+  public static void im2colRows(int[] in, int off, Window g, int[] out, int outOff, int ld) {
+    int k = g.k(), stride = g.stride(), pad = g.pad(), oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();
+    int row = 0;
+    for (int ch = 0; ch < g.c(); ch++) {
+      for (int ky = 0; ky < k; ky++) {
+        for (int kx = 0; kx < k; kx++, row++) {
+          for (int oy = 0; oy < oh; oy++) {
+            int y = oy * stride + ky - pad, to = outOff + row * ld + oy * ow;
+            for (int ox = 0; ox < ow; ox++) {
+              int x = ox * stride + kx - pad;
+              out[to + ox] = y < 0 || y >= h || x < 0 || x >= w ? 0 : in[off + (ch * h + y) * w + x];
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** ⌈a / b⌉ for b &gt; 0. */
+  private static int ceilDiv(int a, int b) {
+    return -Math.floorDiv(-a, b);
   }
 
   /** Where each im2col element comes from in one sample's c×h×w, −1 for the zero padding. */

@@ -83,26 +83,37 @@ final class Run {
   }
 
   /**
-   * out[o, y, x] = Σ w[o, ·]·patch(y, x) + bias[o]: the patches of all the run's samples (im2col)
-   * times weightsᵀ in one product, position-major, then turned to C×H×W with the bias added.
+   * out[o, y, x] = Σ w[o, ·]·patch(y, x) + bias[o]: the patches of all the run's samples as
+   * columns (patch × n·positions), W times them in one product (outC × n·positions), then each
+   * sample's C×H×W with the bias added. An unsigned input is read as the int8 x − 128, and
+   * 128·Σ w[o, ·] is added back (wrapping as the product's sums do, so the bits are those of the
+   * unsigned product).
    */
   private void conv(Program.Conv c, int in, int slot) {
     Program.ConvShape s = c.shape();
     Window g = new Window(s.inC(), s.inH(), s.inW(), s.k(), s.stride(), s.pad());
-    int[] index = IntLayout.patchIndex(g);
-    int positions = g.outH() * g.outW(), patch = g.patch(), outC = s.outC(), cells = positions * patch;
-    boolean fast = plan.kind[in].isByte();
-    Object cols = fast ? new byte[n * cells] : new int[n * cells];
-    Mat w = fast ? new Mat(c.weight(), false, 0, patch) : new Mat(wide(c.weight(), false), false, 0, patch);
+    int positions = g.outH() * g.outW(), patch = g.patch(), outC = s.outC(), ld = n * positions;
+    boolean fast = plan.kind[in].isByte(), unsigned = plan.kind[in] == Kind.U8;
+    Object cols = fast ? new byte[patch * ld] : new int[patch * ld];
     for (int b = 0; b < n; b++) {
       int at = b * plan.size[in];
-      if (fast) IntLayout.im2col((byte[]) values[in], at, index, (byte[]) cols, b * cells);
-      else IntLayout.im2col(ints(in), at, index, (int[]) cols, b * cells);
+      if (fast) IntLayout.im2colRows((byte[]) values[in], at, g, unsigned ? 0x80 : 0, (byte[]) cols, b * positions, ld);
+      else IntLayout.im2colRows(ints(in), at, g, (int[]) cols, b * positions, ld);
     }
-    int[] acc = new int[n * positions * outC];
-    product(n * positions, outC, patch, new Mat(cols, plan.kind[in] == Kind.U8, 0, patch), w, true, new Mat(acc, false, 0, outC));
+    Mat w = fast ? new Mat(c.weight(), false, 0, patch) : new Mat(wide(c.weight(), false), false, 0, patch);
+    int[] acc = new int[outC * ld];
+    product(outC, ld, patch, w, new Mat(cols, false, 0, ld), false, new Mat(acc, false, 0, ld));
     int[] out = output(slot);
-    for (int b = 0; b < n; b++) IntLayout.transposeAdding(acc, b * positions * outC, positions, outC, c.bias(), out, b * plan.size[slot]);
+    for (int o = 0; o < outC; o++) {
+      int add = 0;
+      if (unsigned) {
+        for (int i = 0; i < patch; i++) add += 128 * c.weight()[o * patch + i];
+      }
+      for (int b = 0; b < n; b++) {
+        int from = o * ld + b * positions, to = b * plan.size[slot] + o * positions;
+        for (int p = 0; p < positions; p++) out[to + p] = Math.addExact(acc[from + p] + add, c.bias()[o]);
+      }
+    }
   }
 
   /** out[r, o] = Σ_i w[o, i]·x[r, i] + bias[o]: the run's rows of every sample in one product with Wᵀ. */
