@@ -8,7 +8,6 @@ import dev.lowbit.kernel.intonly.IntPool;
 import dev.lowbit.kernel.intonly.IntReduce;
 import dev.lowbit.kernel.intonly.ShiftGelu;
 import dev.lowbit.kernel.intonly.Shiftmax;
-import dev.lowbit.kernel.intonly.VectorKernels;
 import dev.lowbit.kernel.intonly.Window;
 import java.util.Arrays;
 import java.util.List;
@@ -20,9 +19,6 @@ import java.util.List;
  * when its op's range fits 8 bits, else as ints; a value nobody reads any more is dropped.
  */
 final class Run {
-
-  /** The requantizations and Shiftmax rows on the vector lanes (bit for bit {@link Dyadic} and {@link Shiftmax#row}). */
-  private static final VectorKernels VECTOR = VectorKernels.preferred();
 
   private final Plan plan;
   private final IntMatmul matmul;
@@ -133,8 +129,8 @@ final class Run {
     int size = plan.size[slot];
     for (int b = 0; b < n; b++) {
       Dyadic.Term x = new Dyadic.Term(ints(in), b * size, scale);
-      if (plan.kind[slot].isByte()) VECTOR.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
-      else VECTOR.toInts(x, r.lo(), r.hi(), output(slot), b * size, size);
+      if (plan.kind[slot].isByte()) Dyadic.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
+      else Dyadic.toInts(x, r.lo(), r.hi(), output(slot), b * size, size);
     }
   }
 
@@ -219,7 +215,7 @@ final class Run {
   private void shiftmax(Program.Shiftmax s, int in, int slot) {
     int[] x = ints(in), y = new int[s.cols()];
     for (int r = 0; r < n * s.rows(); r++) {
-      VECTOR.shiftmax(x, r * s.cols(), s.cols(), s.x0(), s.n(), s.kOut(), y, 0);
+      Shiftmax.row(x, r * s.cols(), s.cols(), s.x0(), s.n(), s.kOut(), y, 0);
       if (plan.kind[slot].isByte()) {
         for (int j = 0; j < s.cols(); j++) bytes(slot)[r * s.cols() + j] = (byte) y[j];
       } else {
