@@ -63,14 +63,14 @@ public final class IntLayout {
               Arrays.fill(out, to, to + ow, zero);
               continue;
             }
-            Arrays.fill(out, to, to + lo, zero);
+            for (int ox = 0; ox < lo; ox++) out[to + ox] = zero;
             int src = off + (ch * h + y) * w + kx - pad;
             if (stride == 1) {
               for (int ox = lo; ox < hi; ox++) out[to + ox] = (byte) (in[src + ox] ^ f);
             } else {
               for (int ox = lo; ox < hi; ox++) out[to + ox] = (byte) (in[src + ox * stride] ^ f);
             }
-            Arrays.fill(out, to + hi, to + ow, zero);
+            for (int ox = hi; ox < ow; ox++) out[to + ox] = zero;
           }
         }
       }
