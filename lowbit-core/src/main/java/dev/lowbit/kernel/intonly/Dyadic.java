@@ -30,6 +30,11 @@ public final class Dyadic {
       return new Scale(new int[] {m}, new int[] {k}, 1, 1);
     }
 
+    /** The elements that share one multiplier and shift from a channel's start: all {@code count} of a per-tensor scale. */
+    int run(int count) {
+      return m.length == 1 ? Math.max(1, count) : inner;
+    }
+
     /** The multiplier of channel {@code c}. */
     int mOf(int c) {
       return m.length == 1 ? m[0] : m[c];
@@ -58,9 +63,9 @@ public final class Dyadic {
   /** out[i] = clamp(rescale(in[i]), lo, hi) for i &lt; count, as int32. */
   public static void toInts(Term in, int lo, int hi, int[] out, int outOff, int count) {
     Scale s = in.scale();
-    for (int start = 0; start < count; start += s.inner()) {
+    for (int start = 0; start < count; start += s.run(count)) {
       int c = (start / s.inner()) % s.channels();
-      int m = s.mOf(c), k = s.kOf(c), end = Math.min(count, start + s.inner());
+      int m = s.mOf(c), k = s.kOf(c), end = Math.min(count, start + s.run(count));
       for (int i = start; i < end; i++) out[outOff + i] = clamp(rescale(in.values()[in.off() + i], m, k), lo, hi);
     }
   }
@@ -72,9 +77,9 @@ public final class Dyadic {
   public static void toBytes(Term in, int lo, int hi, byte[] out, int outOff, int count) {
     checkByteRange(lo, hi);
     Scale s = in.scale();
-    for (int start = 0; start < count; start += s.inner()) {
+    for (int start = 0; start < count; start += s.run(count)) {
       int c = (start / s.inner()) % s.channels();
-      int m = s.mOf(c), k = s.kOf(c), end = Math.min(count, start + s.inner());
+      int m = s.mOf(c), k = s.kOf(c), end = Math.min(count, start + s.run(count));
       for (int i = start; i < end; i++) out[outOff + i] = (byte) clamp(rescale(in.values()[in.off() + i], m, k), lo, hi);
     }
   }
@@ -84,12 +89,33 @@ public final class Dyadic {
    * hi), each branch rounded on its own before the sum.
    */
   public static void add(Term a, Term b, int lo, int hi, int[] out, int outOff, int count) {
+    if (perTensor(a, b)) {
+      int ma = a.scale().m[0], ka = a.scale().k[0], mb = b.scale().m[0], kb = b.scale().k[0];
+      int[] x = a.values(), y = b.values();
+      for (int i = 0; i < count; i++) {
+        out[outOff + i] = clamp(rescale(x[a.off() + i], ma, ka) + rescale(y[b.off() + i], mb, kb), lo, hi);
+      }
+      return;
+    }
     for (int i = 0; i < count; i++) out[outOff + i] = clamp(rescaled(a, i) + rescaled(b, i), lo, hi);
+  }
+
+  /** Whether both terms have one multiplier and shift each. */
+  private static boolean perTensor(Term a, Term b) {
+    return a.scale().m.length == 1 && b.scale().m.length == 1;
   }
 
   /** Like {@link #add} with the result in bytes (the range rules of {@link #toBytes}). */
   public static void addToBytes(Term a, Term b, int lo, int hi, byte[] out, int outOff, int count) {
     checkByteRange(lo, hi);
+    if (perTensor(a, b)) {
+      int ma = a.scale().m[0], ka = a.scale().k[0], mb = b.scale().m[0], kb = b.scale().k[0];
+      int[] x = a.values(), y = b.values();
+      for (int i = 0; i < count; i++) {
+        out[outOff + i] = (byte) clamp(rescale(x[a.off() + i], ma, ka) + rescale(y[b.off() + i], mb, kb), lo, hi);
+      }
+      return;
+    }
     for (int i = 0; i < count; i++) out[outOff + i] = (byte) clamp(rescaled(a, i) + rescaled(b, i), lo, hi);
   }
 
