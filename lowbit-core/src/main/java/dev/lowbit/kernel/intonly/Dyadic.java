@@ -30,11 +30,6 @@ public final class Dyadic {
       return new Scale(new int[] {m}, new int[] {k}, 1, 1);
     }
 
-    /** The elements that share one multiplier and shift from a channel's start: all {@code count} of a per-tensor scale. */
-    int run(int count) {
-      return m.length == 1 ? Math.max(1, count) : inner;
-    }
-
     /** The multiplier of channel {@code c}. */
     int mOf(int c) {
       return m.length == 1 ? m[0] : m[c];
@@ -62,12 +57,7 @@ public final class Dyadic {
 
   /** out[i] = clamp(rescale(in[i]), lo, hi) for i &lt; count, as int32. */
   public static void toInts(Term in, int lo, int hi, int[] out, int outOff, int count) {
-    Scale s = in.scale();
-    for (int start = 0; start < count; start += s.run(count)) {
-      int c = (start / s.inner()) % s.channels();
-      int m = s.mOf(c), k = s.kOf(c), end = Math.min(count, start + s.run(count));
-      for (int i = start; i < end; i++) out[outOff + i] = clamp(rescale(in.values()[in.off() + i], m, k), lo, hi);
-    }
+    rescaleInto(in, lo, hi, out, null, outOff, count);
   }
 
   /**
@@ -76,12 +66,40 @@ public final class Dyadic {
    */
   public static void toBytes(Term in, int lo, int hi, byte[] out, int outOff, int count) {
     checkByteRange(lo, hi);
+    rescaleInto(in, lo, hi, null, out, outOff, count);
+  }
+
+  /**
+   * The rescale into {@code ints}, or else {@code bytes}: one loop for a per-tensor scale, one
+   * with the channel stepping along for channels of one element (the columns of a row-major
+   * matrix), else one loop per channel run.
+   */
+  private static void rescaleInto(Term in, int lo, int hi, int[] ints, byte[] bytes, int outOff, int count) {
     Scale s = in.scale();
-    for (int start = 0; start < count; start += s.run(count)) {
-      int c = (start / s.inner()) % s.channels();
-      int m = s.mOf(c), k = s.kOf(c), end = Math.min(count, start + s.run(count));
-      for (int i = start; i < end; i++) out[outOff + i] = (byte) clamp(rescale(in.values()[in.off() + i], m, k), lo, hi);
+    int[] z = in.values();
+    int at = in.off();
+    if (s.m.length == 1) {
+      int m = s.m[0], k = s.k[0];
+      for (int i = 0; i < count; i++) put(ints, bytes, outOff + i, clamp(rescale(z[at + i], m, k), lo, hi));
+      return;
     }
+    if (s.inner() == 1) {
+      for (int i = 0, c = 0; i < count; i++) {
+        put(ints, bytes, outOff + i, clamp(rescale(z[at + i], s.m[c], s.k[c]), lo, hi));
+        if (++c == s.channels()) c = 0;
+      }
+      return;
+    }
+    for (int start = 0; start < count; start += s.inner()) {
+      int c = (start / s.inner()) % s.channels();
+      int m = s.mOf(c), k = s.kOf(c), end = Math.min(count, start + s.inner());
+      for (int i = start; i < end; i++) put(ints, bytes, outOff + i, clamp(rescale(z[at + i], m, k), lo, hi));
+    }
+  }
+
+  private static void put(int[] ints, byte[] bytes, int i, int v) {
+    if (ints != null) ints[i] = v;
+    else bytes[i] = (byte) v;
   }
 
   /**
