@@ -115,7 +115,22 @@ public final class Dyadic {
       }
       return;
     }
-    for (int i = 0; i < count; i++) out[outOff + i] = clamp(rescaled(a, i) + rescaled(b, i), lo, hi);
+    long[] x = rescaled(a, count), y = rescaled(b, count);
+    for (int i = 0; i < count; i++) out[outOff + i] = clamp(x[i] + y[i], lo, hi);
+  }
+
+  /** Elements 0..count of a term rescaled with their channels' multipliers, the channel stepping along. */
+  private static long[] rescaled(Term t, int count) {
+    Scale s = t.scale();
+    long[] r = new long[count];
+    for (int i = 0, c = 0, left = s.inner(); i < count; i++) {
+      r[i] = rescale(t.values()[t.off() + i], s.mOf(c), s.kOf(c));
+      if (--left == 0) {
+        left = s.inner();
+        if (++c == s.channels()) c = 0;
+      }
+    }
+    return r;
   }
 
   /** Whether both terms have one multiplier and shift each. */
@@ -134,14 +149,8 @@ public final class Dyadic {
       }
       return;
     }
-    for (int i = 0; i < count; i++) out[outOff + i] = (byte) clamp(rescaled(a, i) + rescaled(b, i), lo, hi);
-  }
-
-  /** Element i of a term, rescaled with its channel's multiplier. */
-  static long rescaled(Term t, int i) {
-    Scale s = t.scale();
-    int c = (i / s.inner()) % s.channels();
-    return rescale(t.values()[t.off() + i], s.mOf(c), s.kOf(c));
+    long[] x = rescaled(a, count), y = rescaled(b, count);
+    for (int i = 0; i < count; i++) out[outOff + i] = (byte) clamp(x[i] + y[i], lo, hi);
   }
 
   /** Whether [lo, hi] fits a byte: signed int8, or unsigned 0..255. */
