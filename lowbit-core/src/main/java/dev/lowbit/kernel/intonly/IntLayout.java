@@ -14,6 +14,21 @@ public final class IntLayout {
     }
   }
 
+  /**
+   * out[i] = (in[i] + wrap) + add for i &lt; count: the first sum wraps (as a product's int32 sums
+   * do), the second must not overflow, else ArithmeticException (as {@link Math#addExact}). The
+   * overflow test is one OR over the run, so the loop stays free of branches.
+   */
+  public static void addExact(int[] in, int off, int wrap, int add, int[] out, int outOff, int count) {
+    int overflow = 0;
+    for (int i = 0; i < count; i++) {
+      int a = in[off + i] + wrap, s = a + add;
+      overflow |= (a ^ s) & (add ^ s);
+      out[outOff + i] = s;
+    }
+    if (overflow < 0) throw new ArithmeticException("integer overflow");
+  }
+
   /** {@link #transpose(int[], int, int, int, int[], int)} of bytes. */
   public static void transpose(byte[] in, int off, int rows, int cols, byte[] out, int outOff) {
     for (int r = 0; r < rows; r++) {
@@ -57,6 +72,10 @@ public final class IntLayout {
       for (int ky = 0; ky < k; ky++) {
         for (int kx = 0; kx < k; kx++, row++) {
           int lo = Math.min(ow, Math.max(0, ceilDiv(pad - kx, stride))), hi = Math.max(lo, Math.min(ow, ceilDiv(w + pad - kx, stride)));
+          if (stride == 1 && ow == w && hi > lo) {
+            sameRows(in, off, g, ch, ky, kx, lo, hi, f, out, outOff + row * ld);
+            continue;
+          }
           for (int oy = 0; oy < oh; oy++) {
             int y = oy * stride + ky - pad, to = outOff + row * ld + oy * ow;
             if (y < 0 || y >= h) {
@@ -74,6 +93,27 @@ public final class IntLayout {
           }
         }
       }
+    }
+  }
+
+  /**
+   * One patch row of a stride-1 window whose output rows are as wide as the input's: the image
+   * rows inside are one shifted run of the input plane (copied in one loop), then the columns
+   * outside the image [lo, hi) and the rows outside it are set to the padding.
+   */
+  private static void sameRows(byte[] in, int off, Window g, int ch, int ky, int kx, int lo, int hi, byte f, byte[] out,
+      int to) {
+    int pad = g.pad(), w = g.w(), oh = g.outH();
+    int yLo = Math.min(oh, Math.max(0, pad - ky)), yHi = Math.max(yLo, Math.min(oh, g.h() + pad - ky));
+    for (int j = 0; j < yLo * w; j++) out[to + j] = f;
+    for (int j = yHi * w; j < oh * w; j++) out[to + j] = f;
+    if (yHi == yLo) return;
+    int src = off + (ch * g.h() + yLo + ky - pad) * w + kx - pad, dst = to + yLo * w;
+    int first = lo, last = (yHi - yLo - 1) * w + hi;
+    for (int j = first; j < last; j++) out[dst + j] = (byte) (in[src + j] ^ f);
+    for (int y = 0; y < yHi - yLo; y++) {
+      for (int ox = 0; ox < lo; ox++) out[dst + y * w + ox] = f;
+      for (int ox = hi; ox < w; ox++) out[dst + y * w + ox] = f;
     }
   }
 

@@ -137,4 +137,13 @@ class IntLayoutTest {
       }
     }
   }
+
+  @Test
+  void addExactWrapsTheFirstSumAndRejectsAnOverflowOfTheSecond() {
+    int[] out = new int[3];
+    IntLayout.addExact(new int[] {0, Integer.MAX_VALUE, 5, -7}, 1, 1, 3, out, 0, 3);
+    assertArrayEquals(new int[] {Integer.MIN_VALUE + 3, 9, -3}, out);
+    assertThrows(ArithmeticException.class, () -> IntLayout.addExact(new int[] {Integer.MAX_VALUE - 1}, 0, 0, 2, new int[1], 0, 1));
+    assertThrows(ArithmeticException.class, () -> IntLayout.addExact(new int[] {Integer.MIN_VALUE}, 0, 0, -1, new int[1], 0, 1));
+  }
 }

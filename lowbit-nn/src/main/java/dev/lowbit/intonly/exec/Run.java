@@ -107,7 +107,7 @@ final class Run {
       }
       for (int b = 0; b < n; b++) {
         int from = o * ld + b * positions, to = b * plan.size[slot] + o * positions;
-        for (int p = 0; p < positions; p++) out[to + p] = Math.addExact(acc[from + p] + add, c.bias()[o]);
+        IntLayout.addExact(acc, from, add, c.bias()[o], out, to, positions);
       }
     }
   }
