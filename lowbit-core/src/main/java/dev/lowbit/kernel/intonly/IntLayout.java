@@ -110,7 +110,8 @@ public final class IntLayout {
     if (yHi == yLo) return;
     int src = off + (ch * g.h() + yLo + ky - pad) * w + kx - pad, dst = to + yLo * w;
     int first = lo, last = (yHi - yLo - 1) * w + hi;
-    for (int j = first; j < last; j++) out[dst + j] = (byte) (in[src + j] ^ f);
+    if (f == 0) System.arraycopy(in, src + first, out, dst + first, last - first);
+    else for (int j = first; j < last; j++) out[dst + j] = (byte) (in[src + j] ^ f);
     for (int y = 0; y < yHi - yLo; y++) {
       for (int ox = 0; ox < lo; ox++) out[dst + y * w + ox] = f;
       for (int ox = hi; ox < w; ox++) out[dst + y * w + ox] = f;
