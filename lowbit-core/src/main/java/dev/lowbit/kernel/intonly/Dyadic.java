@@ -57,12 +57,7 @@ public final class Dyadic {
 
   /** out[i] = clamp(rescale(in[i]), lo, hi) for i &lt; count, as int32. */
   public static void toInts(Term in, int lo, int hi, int[] out, int outOff, int count) {
-    Scale s = in.scale();
-    for (int start = 0; start < count; start += s.inner()) {
-      int c = (start / s.inner()) % s.channels();
-      int m = s.mOf(c), k = s.kOf(c), end = Math.min(count, start + s.inner());
-      for (int i = start; i < end; i++) out[outOff + i] = clamp(rescale(in.values()[in.off() + i], m, k), lo, hi);
-    }
+    rescaleInto(in, lo, hi, out, null, outOff, count);
   }
 
   /**
@@ -71,12 +66,40 @@ public final class Dyadic {
    */
   public static void toBytes(Term in, int lo, int hi, byte[] out, int outOff, int count) {
     checkByteRange(lo, hi);
+    rescaleInto(in, lo, hi, null, out, outOff, count);
+  }
+
+  /**
+   * The rescale into {@code ints}, or else {@code bytes}: one loop for a per-tensor scale, one
+   * with the channel stepping along for channels of one element (the columns of a row-major
+   * matrix), else one loop per channel run.
+   */
+  private static void rescaleInto(Term in, int lo, int hi, int[] ints, byte[] bytes, int outOff, int count) {
     Scale s = in.scale();
+    int[] z = in.values();
+    int at = in.off();
+    if (s.m.length == 1) {
+      int m = s.m[0], k = s.k[0];
+      for (int i = 0; i < count; i++) put(ints, bytes, outOff + i, clamp(rescale(z[at + i], m, k), lo, hi));
+      return;
+    }
+    if (s.inner() == 1) {
+      for (int i = 0, c = 0; i < count; i++) {
+        put(ints, bytes, outOff + i, clamp(rescale(z[at + i], s.m[c], s.k[c]), lo, hi));
+        if (++c == s.channels()) c = 0;
+      }
+      return;
+    }
     for (int start = 0; start < count; start += s.inner()) {
       int c = (start / s.inner()) % s.channels();
       int m = s.mOf(c), k = s.kOf(c), end = Math.min(count, start + s.inner());
-      for (int i = start; i < end; i++) out[outOff + i] = (byte) clamp(rescale(in.values()[in.off() + i], m, k), lo, hi);
+      for (int i = start; i < end; i++) put(ints, bytes, outOff + i, clamp(rescale(z[at + i], m, k), lo, hi));
     }
+  }
+
+  private static void put(int[] ints, byte[] bytes, int i, int v) {
+    if (ints != null) ints[i] = v;
+    else bytes[i] = (byte) v;
   }
 
   /**
@@ -84,20 +107,50 @@ public final class Dyadic {
    * hi), each branch rounded on its own before the sum.
    */
   public static void add(Term a, Term b, int lo, int hi, int[] out, int outOff, int count) {
-    for (int i = 0; i < count; i++) out[outOff + i] = clamp(rescaled(a, i) + rescaled(b, i), lo, hi);
+    if (perTensor(a, b)) {
+      int ma = a.scale().m[0], ka = a.scale().k[0], mb = b.scale().m[0], kb = b.scale().k[0];
+      int[] x = a.values(), y = b.values();
+      for (int i = 0; i < count; i++) {
+        out[outOff + i] = clamp(rescale(x[a.off() + i], ma, ka) + rescale(y[b.off() + i], mb, kb), lo, hi);
+      }
+      return;
+    }
+    long[] x = rescaled(a, count), y = rescaled(b, count);
+    for (int i = 0; i < count; i++) out[outOff + i] = clamp(x[i] + y[i], lo, hi);
+  }
+
+  /** Elements 0..count of a term rescaled with their channels' multipliers, the channel stepping along. */
+  private static long[] rescaled(Term t, int count) {
+    Scale s = t.scale();
+    long[] r = new long[count];
+    for (int i = 0, c = 0, left = s.inner(); i < count; i++) {
+      r[i] = rescale(t.values()[t.off() + i], s.mOf(c), s.kOf(c));
+      if (--left == 0) {
+        left = s.inner();
+        if (++c == s.channels()) c = 0;
+      }
+    }
+    return r;
+  }
+
+  /** Whether both terms have one multiplier and shift each. */
+  private static boolean perTensor(Term a, Term b) {
+    return a.scale().m.length == 1 && b.scale().m.length == 1;
   }
 
   /** Like {@link #add} with the result in bytes (the range rules of {@link #toBytes}). */
   public static void addToBytes(Term a, Term b, int lo, int hi, byte[] out, int outOff, int count) {
     checkByteRange(lo, hi);
-    for (int i = 0; i < count; i++) out[outOff + i] = (byte) clamp(rescaled(a, i) + rescaled(b, i), lo, hi);
-  }
-
-  /** Element i of a term, rescaled with its channel's multiplier. */
-  static long rescaled(Term t, int i) {
-    Scale s = t.scale();
-    int c = (i / s.inner()) % s.channels();
-    return rescale(t.values()[t.off() + i], s.mOf(c), s.kOf(c));
+    if (perTensor(a, b)) {
+      int ma = a.scale().m[0], ka = a.scale().k[0], mb = b.scale().m[0], kb = b.scale().k[0];
+      int[] x = a.values(), y = b.values();
+      for (int i = 0; i < count; i++) {
+        out[outOff + i] = (byte) clamp(rescale(x[a.off() + i], ma, ka) + rescale(y[b.off() + i], mb, kb), lo, hi);
+      }
+      return;
+    }
+    long[] x = rescaled(a, count), y = rescaled(b, count);
+    for (int i = 0; i < count; i++) out[outOff + i] = (byte) clamp(x[i] + y[i], lo, hi);
   }
 
   /** Whether [lo, hi] fits a byte: signed int8, or unsigned 0..255. */

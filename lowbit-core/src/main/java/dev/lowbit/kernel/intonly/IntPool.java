@@ -22,14 +22,27 @@ public final class IntPool {
    * read as 0..255 (the output keeps the input's reading).
    */
   public static void max(byte[] in, int off, Window g, boolean unsigned, byte[] out, int outOff) {
-    int mask = unsigned ? 0xFF : -1;
+    if (g.pad() != 0) throw new IllegalArgumentException("max pool takes no padding, got " + g.pad());
+    int mask = unsigned ? 0xFF : -1, k = g.k(), w = g.w(), stride = g.stride(), oh = g.outH(), ow = g.outW();
     int o = outOff;
-    for (int start : starts(g)) {
-      int best = Integer.MIN_VALUE;
-      for (int ky = 0; ky < g.k(); ky++) {
-        for (int kx = 0; kx < g.k(); kx++) best = Math.max(best, in[off + start + ky * g.w() + kx] & mask);
+    for (int ch = 0; ch < g.c(); ch++) {
+      for (int oy = 0; oy < oh; oy++) {
+        int row = off + (ch * g.h() + oy * stride) * w;
+        if (k == 2 && stride == 2) {
+          for (int ox = 0; ox < ow; ox++, o++) {
+            int at = row + 2 * ox;
+            out[o] = (byte) Math.max(Math.max(in[at] & mask, in[at + 1] & mask), Math.max(in[at + w] & mask, in[at + w + 1] & mask));
+          }
+          continue;
+        }
+        for (int ox = 0; ox < ow; ox++, o++) {
+          int best = Integer.MIN_VALUE, start = row + ox * stride;
+          for (int ky = 0; ky < k; ky++) {
+            for (int kx = 0; kx < k; kx++) best = Math.max(best, in[start + ky * w + kx] & mask);
+          }
+          out[o] = (byte) best;
+        }
       }
-      out[o++] = (byte) best;
     }
   }
 

@@ -19,11 +19,19 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class VectorKernels {
 
+  /**
+   * The preferred lanes as a constant: C2 compiles the Vector API to vector instructions only where
+   * the species is a constant, so each public kernel calls its static body with this constant when
+   * it applies (a final instance field is not folded; the record's fields are).
+   */
+  private static final Lanes PREFERRED = Lanes.of(LongVector.SPECIES_PREFERRED);
+
   private final Lanes lanes;
 
   /** Kernels on {@code longs} lanes of 64 bits. */
   public VectorKernels(VectorSpecies<Long> longs) {
-    this.lanes = Lanes.of(longs);
+    Lanes l = Lanes.of(longs);
+    this.lanes = l.equals(PREFERRED) ? PREFERRED : l;
   }
 
   /** On the platform's preferred long species. */
@@ -38,33 +46,47 @@ public final class VectorKernels {
 
   /** {@link Dyadic#toInts}, vectorized. */
   public void toInts(Dyadic.Term in, int lo, int hi, int[] out, int outOff, int count) {
-    Dyadic.Scale s = in.scale();
-    for (int start = 0; start < count; start += s.inner()) {
-      int c = (start / s.inner()) % s.channels();
-      run(in.values(), in.off() + start, s.mOf(c), s.kOf(c), lo, hi, out, outOff + start, Math.min(s.inner(), count - start));
-    }
+    if (lanes == PREFERRED) rescale(PREFERRED, in, lo, hi, out, null, outOff, count);
+    else rescale(lanes, in, lo, hi, out, null, outOff, count);
   }
 
-  /** {@link Dyadic#toBytes}, vectorized (rescaled into ints, then narrowed). */
+  /** {@link Dyadic#toBytes}, vectorized (rescaled in long lanes, narrowed to their low bytes). */
   public void toBytes(Dyadic.Term in, int lo, int hi, byte[] out, int outOff, int count) {
     if (!Dyadic.fitsByte(lo, hi)) throw new IllegalArgumentException("range " + lo + ".." + hi + " does not fit a byte");
-    int[] tmp = new int[count];
-    toInts(in, lo, hi, tmp, 0, count);
-    for (int i = 0; i < count; i++) out[outOff + i] = (byte) tmp[i];
+    if (lanes == PREFERRED) rescale(PREFERRED, in, lo, hi, null, out, outOff, count);
+    else rescale(lanes, in, lo, hi, null, out, outOff, count);
   }
 
-  /** One channel's run of {@code len} values: out = clamp((z·m + 2^(k−1)) >> k, lo, hi). */
-  private void run(int[] z, int zOff, int m, int k, int lo, int hi, int[] out, int outOff, int len) {
-    long half = k == 0 ? 0 : 1L << (k - 1);
-    int step = lanes.length(), i = 0;
-    for (; i + step <= len; i += step) {
-      lanes.store(lanes.load(z, zOff + i).mul(m).add(half).lanewise(VectorOperators.ASHR, k).max(lo).min(hi), out, outOff + i);
+  /** Each channel's run: out = clamp((z·m + 2^(k−1)) >> k, lo, hi), into {@code ints} or else {@code bytes}. */
+  private static void rescale(Lanes lanes, Dyadic.Term in, int lo, int hi, int[] ints, byte[] bytes, int outOff, int count) {
+    Dyadic.Scale s = in.scale();
+    int[] z = in.values();
+    int step = lanes.length();
+    for (int start = 0; start < count; start += s.inner()) {
+      int c = (start / s.inner()) % s.channels();
+      int m = s.mOf(c), k = s.kOf(c), len = Math.min(s.inner(), count - start), at = in.off() + start, to = outOff + start;
+      long half = k == 0 ? 0 : 1L << (k - 1);
+      int i = 0;
+      for (; i + step <= len; i += step) {
+        LongVector v = lanes.load(z, at + i).mul(m).add(half).lanewise(VectorOperators.ASHR, k).max(lo).min(hi);
+        if (ints != null) lanes.store(v, ints, to + i);
+        else lanes.store(v, bytes, to + i);
+      }
+      for (; i < len; i++) {
+        int v = Dyadic.clamp(Dyadic.rescale(z[at + i], m, k), lo, hi);
+        if (ints != null) ints[to + i] = v;
+        else bytes[to + i] = (byte) v;
+      }
     }
-    for (; i < len; i++) out[outOff + i] = Dyadic.clamp(Dyadic.rescale(z[zOff + i], m, k), lo, hi);
   }
 
   /** {@link Shiftmax#row}, vectorized: the same arguments, the same output. */
   public void shiftmax(int[] x, int off, int len, int x0, int n, int kOut, int[] y, int yOff) {
+    if (lanes == PREFERRED) shiftmax(PREFERRED, x, off, len, x0, n, kOut, y, yOff);
+    else shiftmax(lanes, x, off, len, x0, n, kOut, y, yOff);
+  }
+
+  private static void shiftmax(Lanes lanes, int[] x, int off, int len, int x0, int n, int kOut, int[] y, int yOff) {
     Shiftmax.checkRow(len, kOut);
     Shiftmax.checkParameters(x0, n);
     int step = lanes.length(), full = len - len % step;
@@ -73,7 +95,7 @@ public final class VectorKernels {
     long[] e = new long[len];
     long sum = 0;
     for (int i = 0; i < full; i += step) {
-      LongVector v = exp(lanes.load(x, off + i).sub(max), x0, n);
+      LongVector v = exp(lanes, lanes.load(x, off + i).sub(max), x0, n);
       v.intoArray(e, i);
       sum += v.reduceLanes(VectorOperators.ADD);
     }
@@ -91,7 +113,7 @@ public final class VectorKernels {
   }
 
   /** {@link Shiftmax#exp} on every lane of Δ ≤ 0. */
-  private LongVector exp(LongVector delta, int x0, int n) {
+  private static LongVector exp(Lanes lanes, LongVector delta, int x0, int n) {
     LongVector p = delta.add(delta.lanewise(VectorOperators.ASHR, 1)).sub(delta.lanewise(VectorOperators.ASHR, 4));
     p = p.max((long) n * x0);
     LongVector q = LongVector.zero(lanes.longs());

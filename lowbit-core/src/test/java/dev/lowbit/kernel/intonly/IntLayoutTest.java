@@ -98,4 +98,52 @@ class IntLayoutTest {
       }
     }
   }
+
+  @Test
+  void im2colRowsIsTheTransposedIm2colAndBytePoolingEqualsIntPooling() {
+    Random rnd = new Random(5);
+    for (int trial = 0; trial < 300; trial++) {
+      int c = 1 + rnd.nextInt(3), h = 1 + rnd.nextInt(9), w = 1 + rnd.nextInt(9), k = 1 + rnd.nextInt(4);
+      int stride = 1 + rnd.nextInt(3), pad = rnd.nextInt(3);
+      if (h + 2 * pad < k || w + 2 * pad < k) continue;
+      Window g = new Window(c, h, w, k, stride, pad);
+      byte[] in = new byte[c * h * w + 3];
+      rnd.nextBytes(in);
+      int off = rnd.nextInt(3), positions = g.outH() * g.outW(), patch = g.patch(), ld = positions + rnd.nextInt(3);
+      byte[] rowMajor = new byte[positions * patch];
+      IntLayout.im2col(in, off, g, rowMajor, 0);
+      int[] ints = new int[in.length], intCols = new int[patch * ld];
+      for (int i = 0; i < in.length; i++) ints[i] = in[i];
+      IntLayout.im2colRows(ints, off, g, intCols, 0, ld);
+      for (int flip : new int[] {0, 0x80}) {
+        byte[] cols = new byte[patch * ld];
+        IntLayout.im2colRows(in, off, g, flip, cols, 0, ld);
+        for (int p = 0; p < positions; p++) {
+          for (int i = 0; i < patch; i++) {
+            assertEquals((byte) (rowMajor[p * patch + i] ^ flip), cols[i * ld + p], "trial " + trial + " flip " + flip);
+            assertEquals(rowMajor[p * patch + i], intCols[i * ld + p], "ints, trial " + trial);
+          }
+        }
+      }
+      if (pad == 0) {
+        for (boolean unsigned : new boolean[] {false, true}) {
+          int[] wide = new int[in.length], want = new int[c * g.outH() * g.outW()];
+          for (int i = 0; i < in.length; i++) wide[i] = unsigned ? in[i] & 0xFF : in[i];
+          IntPool.max(wide, off, g, want, 0);
+          byte[] got = new byte[want.length];
+          IntPool.max(in, off, g, unsigned, got, 0);
+          for (int i = 0; i < want.length; i++) assertEquals(want[i], unsigned ? got[i] & 0xFF : got[i], "pool, trial " + trial);
+        }
+      }
+    }
+  }
+
+  @Test
+  void addExactWrapsTheFirstSumAndRejectsAnOverflowOfTheSecond() {
+    int[] out = new int[3];
+    IntLayout.addExact(new int[] {0, Integer.MAX_VALUE, 5, -7}, 1, 1, 3, out, 0, 3);
+    assertArrayEquals(new int[] {Integer.MIN_VALUE + 3, 9, -3}, out);
+    assertThrows(ArithmeticException.class, () -> IntLayout.addExact(new int[] {Integer.MAX_VALUE - 1}, 0, 0, 2, new int[1], 0, 1));
+    assertThrows(ArithmeticException.class, () -> IntLayout.addExact(new int[] {Integer.MIN_VALUE}, 0, 0, -1, new int[1], 0, 1));
+  }
 }

@@ -12,18 +12,28 @@ import java.util.concurrent.Future;
  * Runs a {@link Program} with integer arithmetic alone: no float or double anywhere in this
  * package (a test reads its class files). Thread-safe; one call runs one batch.
  *
- * <p>The batch is split into runs of at most {@link #RUN} consecutive samples, shared out among
- * the threads; each run goes through the whole program ({@link Run}), holding only its own
- * samples' values, and every op works on each sample on its own, so the results do not depend on
- * the thread count.
+ * <p>The batch is split into runs of consecutive samples, one per thread where the batch allows
+ * (ceil(count / threads)) and never more than {@link #RUN}; each run goes through the whole
+ * program ({@link Run}), holding only its own samples' values, and every op works on each sample
+ * on its own, so the results depend neither on the thread count nor on the run length. The
+ * memory alive at once is bounded by threads × RUN samples' values. The calling thread runs one
+ * run itself; the others go to this executor's worker pool (daemon threads, kept between calls).
+ * The checked {@link Plan} of the last program is kept, keyed by identity.
  */
 public final class IntExecutor {
 
   /** The most samples one run holds: bounds the memory of the values alive at once. */
-  static final int RUN = 32;
+  static final int RUN = 64;
 
   private final IntMatmul matmul;
   private final int threads;
+  /** Worker threads for the runs beyond the caller's; made on first use. */
+  private volatile ExecutorService pool;
+  /** The last program run and its plan. */
+  private volatile Prepared last;
+
+  /** A program with its checked plan. */
+  private record Prepared(Program program, Plan plan) {}
 
   /** An executor whose products run on {@code matmul}, over up to {@code threads} threads. */
   public IntExecutor(IntMatmul matmul, int threads) {
@@ -50,8 +60,28 @@ public final class IntExecutor {
     return run(program, pixels, off, count, true);
   }
 
+  private Plan plan(Program program) {
+    Prepared p = last;
+    if (p == null || p.program() != program) {
+      p = new Prepared(program, new Plan(program));
+      last = p;
+    }
+    return p.plan();
+  }
+
+  private ExecutorService pool() {
+    ExecutorService p = pool;
+    if (p == null) {
+      synchronized (this) {
+        if (pool == null) pool = Executors.newWorkStealingPool(threads - 1);
+        p = pool;
+      }
+    }
+    return p;
+  }
+
   private int[] run(Program program, byte[] pixels, int off, int count, boolean logits) {
-    Plan plan = new Plan(program);
+    Plan plan = plan(program);
     int size = plan.size[0];
     if (count < 0 || off < 0 || (long) off + (long) count * size > pixels.length) {
       throw new IllegalArgumentException("pixels: " + count + " images of " + size + " bytes from offset " + off
@@ -59,27 +89,37 @@ public final class IntExecutor {
     }
     int width = logits ? program.classes() : 1;
     int[] result = new int[count * width];
-    int runs = (count + RUN - 1) / RUN;
+    int length = Math.max(1, Math.min(RUN, (count + threads - 1) / threads));
+    int runs = (count + length - 1) / length;
     if (threads == 1 || runs <= 1) {
-      for (int from = 0; from < count; from += RUN) {
-        new Run(plan, matmul, pixels, off, from, Math.min(count, from + RUN)).into(result, logits);
-      }
+      runs(plan, pixels, off, count, length, 0, 1, result, logits);
       return result;
     }
+    // Thread t takes runs t, t + parts, t + 2·parts, ...; the caller is thread 0.
+    int parts = Math.min(threads, runs);
     List<Future<?>> done = new ArrayList<>();
-    try (ExecutorService pool = Executors.newFixedThreadPool(Math.min(threads, runs))) {
-      for (int from = 0; from < count; from += RUN) {
-        int start = from, end = Math.min(count, from + RUN);
-        done.add(pool.submit(() -> new Run(plan, matmul, pixels, off, start, end).into(result, logits)));
-      }
+    for (int t = 1; t < parts; t++) {
+      int first = t;
+      done.add(pool().submit(() -> runs(plan, pixels, off, count, length, first, parts, result, logits)));
+    }
+    try {
+      runs(plan, pixels, off, count, length, 0, parts, result, logits);
       for (Future<?> f : done) f.get();
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException r) throw r;
+      if (e.getCause() instanceof Error r) throw r;
       throw new IllegalStateException(e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
     }
     return result;
+  }
+
+  private void runs(Plan plan, byte[] pixels, int off, int count, int length, int first, int parts, int[] result,
+      boolean logits) {
+    for (int from = first * length; from < count; from += parts * length) {
+      new Run(plan, matmul, pixels, off, from, Math.min(count, from + length)).into(result, logits);
+    }
   }
 }

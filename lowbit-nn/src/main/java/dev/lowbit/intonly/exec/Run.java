@@ -8,7 +8,6 @@ import dev.lowbit.kernel.intonly.IntPool;
 import dev.lowbit.kernel.intonly.IntReduce;
 import dev.lowbit.kernel.intonly.ShiftGelu;
 import dev.lowbit.kernel.intonly.Shiftmax;
-import dev.lowbit.kernel.intonly.VectorKernels;
 import dev.lowbit.kernel.intonly.Window;
 import java.util.Arrays;
 import java.util.List;
@@ -20,9 +19,6 @@ import java.util.List;
  * when its op's range fits 8 bits, else as ints; a value nobody reads any more is dropped.
  */
 final class Run {
-
-  /** The requantizations and Shiftmax rows on the vector lanes (bit for bit {@link Dyadic} and {@link Shiftmax#row}). */
-  private static final VectorKernels VECTOR = VectorKernels.preferred();
 
   private final Plan plan;
   private final IntMatmul matmul;
@@ -82,24 +78,36 @@ final class Run {
     }
   }
 
-  /** out[o, y, x] = Σ w[o, ·]·patch(y, x) + bias[o]: im2col, then patches × weightsᵀ, position-major, turned to C×H×W. */
+  /**
+   * out[o, y, x] = Σ w[o, ·]·patch(y, x) + bias[o]: the patches of all the run's samples as
+   * columns (patch × n·positions), W times them in one product (outC × n·positions), then each
+   * sample's C×H×W with the bias added. An unsigned input is read as the int8 x − 128, and
+   * 128·Σ w[o, ·] is added back (wrapping as the product's sums do, so the bits are those of the
+   * unsigned product).
+   */
   private void conv(Program.Conv c, int in, int slot) {
     Program.ConvShape s = c.shape();
     Window g = new Window(s.inC(), s.inH(), s.inW(), s.k(), s.stride(), s.pad());
-    int[] index = IntLayout.patchIndex(g);
-    int positions = g.outH() * g.outW(), patch = g.patch(), outC = s.outC();
-    boolean fast = plan.kind[in].isByte();
-    Object cols = fast ? new byte[positions * patch] : new int[positions * patch];
-    Mat w = fast ? new Mat(c.weight(), false, 0, patch) : new Mat(wide(c.weight(), false), false, 0, patch);
-    int[] acc = new int[positions * outC];
-    int[] out = output(slot);
+    int positions = g.outH() * g.outW(), patch = g.patch(), outC = s.outC(), ld = n * positions;
+    boolean fast = plan.kind[in].isByte(), unsigned = plan.kind[in] == Kind.U8;
+    Object cols = fast ? new byte[patch * ld] : new int[patch * ld];
     for (int b = 0; b < n; b++) {
       int at = b * plan.size[in];
-      if (fast) IntLayout.im2col((byte[]) values[in], at, index, (byte[]) cols, 0);
-      else IntLayout.im2col(ints(in), at, index, (int[]) cols, 0);
-      product(positions, outC, patch, new Mat(cols, plan.kind[in] == Kind.U8, 0, patch), w, true, new Mat(acc, false, 0, outC));
-      for (int o = 0; o < outC; o++) {
-        for (int p = 0; p < positions; p++) out[b * plan.size[slot] + o * positions + p] = Math.addExact(acc[p * outC + o], c.bias()[o]);
+      if (fast) IntLayout.im2colRows((byte[]) values[in], at, g, unsigned ? 0x80 : 0, (byte[]) cols, b * positions, ld);
+      else IntLayout.im2colRows(ints(in), at, g, (int[]) cols, b * positions, ld);
+    }
+    Mat w = fast ? new Mat(c.weight(), false, 0, patch) : new Mat(wide(c.weight(), false), false, 0, patch);
+    int[] acc = new int[outC * ld];
+    product(outC, ld, patch, w, new Mat(cols, false, 0, ld), false, new Mat(acc, false, 0, ld));
+    int[] out = output(slot);
+    for (int o = 0; o < outC; o++) {
+      int add = 0;
+      if (unsigned) {
+        for (int i = 0; i < patch; i++) add += 128 * c.weight()[o * patch + i];
+      }
+      for (int b = 0; b < n; b++) {
+        int from = o * ld + b * positions, to = b * plan.size[slot] + o * positions;
+        IntLayout.addExact(acc, from, add, c.bias()[o], out, to, positions);
       }
     }
   }
@@ -121,8 +129,8 @@ final class Run {
     int size = plan.size[slot];
     for (int b = 0; b < n; b++) {
       Dyadic.Term x = new Dyadic.Term(ints(in), b * size, scale);
-      if (plan.kind[slot].isByte()) VECTOR.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
-      else VECTOR.toInts(x, r.lo(), r.hi(), output(slot), b * size, size);
+      if (plan.kind[slot].isByte()) Dyadic.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
+      else Dyadic.toInts(x, r.lo(), r.hi(), output(slot), b * size, size);
     }
   }
 
@@ -207,7 +215,7 @@ final class Run {
   private void shiftmax(Program.Shiftmax s, int in, int slot) {
     int[] x = ints(in), y = new int[s.cols()];
     for (int r = 0; r < n * s.rows(); r++) {
-      VECTOR.shiftmax(x, r * s.cols(), s.cols(), s.x0(), s.n(), s.kOut(), y, 0);
+      Shiftmax.row(x, r * s.cols(), s.cols(), s.x0(), s.n(), s.kOut(), y, 0);
       if (plan.kind[slot].isByte()) {
         for (int j = 0; j < s.cols(); j++) bytes(slot)[r * s.cols() + j] = (byte) y[j];
       } else {
