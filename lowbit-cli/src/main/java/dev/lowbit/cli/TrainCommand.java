@@ -37,7 +37,8 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "mlp", description = "mlp, cnn, resnet or vit (default: ${DEFAULT-VALUE})")
   String model;
 
-  @Option(names = "--epochs", defaultValue = "1", description = "total epochs, counting resumed ones (default: ${DEFAULT-VALUE})")
+  @Option(names = "--epochs", defaultValue = "1", description = "total epochs, counting resumed ones; 0 with --init:"
+      + " evaluate the checkpoint under --policy only (summary.json, no training, no checkpoint) (default: ${DEFAULT-VALUE})")
   int epochs;
 
   @Option(names = "--batch", defaultValue = "128", description = "batch size (default: ${DEFAULT-VALUE})")
@@ -108,7 +109,10 @@ public final class TrainCommand implements Callable<Integer> {
    */
   private Policy validate() throws java.io.IOException {
     Checks.model(model);
-    Checks.positive("--epochs", epochs);
+    if (epochs == 0 && init == null) {
+      throw new IllegalArgumentException("--epochs 0 evaluates a checkpoint and needs --init CKPT");
+    }
+    if (epochs != 0 || resume != null) Checks.positive("--epochs", epochs);
     Checks.positive("--batch", batch);
     Checks.positiveFinite("--lr", lr);
     Checks.threads(threads);

@@ -65,7 +65,8 @@ class BadFlagsAndPoliciesTest {
     assertEquals("--lr must be a positive finite number, got Infinity", refused(train(out, "--lr", "Infinity")));
     assertEquals("--lr must be a positive finite number, got NaN", refused(train(out, "--lr", "NaN")));
     assertEquals("--lr must be a positive finite number, got 0.0", refused(train(out, "--lr", "0")));
-    assertEquals("--epochs must be > 0, got 0", refused(train(out, "--epochs", "0")));
+    assertEquals("--epochs 0 evaluates a checkpoint and needs --init CKPT", refused(train(out, "--epochs", "0")));
+    assertEquals("--epochs must be > 0, got -1", refused(train(out, "--epochs", "-1")));
     assertEquals("--batch must be > 0, got -1", refused(train(out, "--batch", "-1")));
     assertEquals("--threads must be 1..1024, got 100000", refused(train(out, "--threads", "100000")));
     assertEquals("--label-smoothing must be in [0, 1), got NaN", refused(train(out, "--label-smoothing", "NaN")));

@@ -142,6 +142,15 @@ public final class Presets {
         policy lmul4-all
         *  multiplier  lmul4  forward
         """);
+    for (int m : new int[] {3, 4}) {
+      TEXT.put("lmul" + m + "-train", """
+          # Luo and Sun, "Addition is All You Need for Energy-efficient Language Models", arXiv 2410.00907 (2024).
+          # L-Mul with %d-bit mantissas (operands rounded to nearest even) in every product, forward,
+          # backward-data and backward-weight (the paper's fine-tuning with L-Mul); fp32 sums.
+          policy lmul%d-train
+          *  multiplier  lmul%d
+          """.formatted(m, m, m));
+    }
   }
 
   static {

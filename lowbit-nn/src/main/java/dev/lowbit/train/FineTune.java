@@ -44,6 +44,7 @@ public final class FineTune {
   private final boolean twoStage;
   private final long switchStep;
   private double before = Double.NaN;
+  private double beforeLoss = Double.NaN;
 
   FineTune(Path init, Policy policy, int epochs, int perEpoch) {
     this.init = init;
@@ -124,6 +125,7 @@ public final class FineTune {
     beforeEval(numerics);
     double[] ev = Trainer.evaluate(model, test);
     before = ev[1];
+    beforeLoss = ev[0];
     LinkedHashMap<String, Object> m = new LinkedHashMap<>();
     m.put("event", "before_finetune");
     m.put("init", init.toString());
@@ -134,6 +136,16 @@ public final class FineTune {
     log.write(Json.write(m));
     log.newLine();
     log.flush();
+  }
+
+  /** The test accuracy of the --init weights under the policy, before any step (NaN before evaluateBefore). */
+  double beforeAccuracy() {
+    return before;
+  }
+
+  /** The test loss that went with {@link #beforeAccuracy()}. */
+  double beforeLoss() {
+    return beforeLoss;
   }
 
   private static double readBefore(Path metrics) throws IOException {

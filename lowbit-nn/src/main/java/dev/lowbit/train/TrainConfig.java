@@ -19,7 +19,8 @@ public record TrainConfig(
     if (!Models.NAMES.contains(model)) {
       throw new IllegalArgumentException("unknown model '" + model + "'; known: " + String.join(", ", Models.NAMES));
     }
-    if (epochs <= 0) throw new IllegalArgumentException("--epochs must be > 0, got " + epochs);
+    // 0: evaluate only (with --init; the Trainer checks that)
+    if (epochs < 0) throw new IllegalArgumentException("--epochs must be >= 0 (0: evaluate --init only), got " + epochs);
     if (batch <= 0) throw new IllegalArgumentException("--batch must be > 0, got " + batch);
     if (lr != null && !(lr > 0 && Double.isFinite(lr))) {
       throw new IllegalArgumentException("--lr must be a positive finite number, got " + lr);

@@ -167,7 +167,10 @@ public final class Trainer {
     scaler = LossScaler.of(policy, model.namedParameters().values());
     DataLoader loader = new DataLoader(train, cfg.batch(), true, cfg.seed(), cfg.augment() ? 2 : 0, false);
     int perEpoch = loader.batchesPerEpoch();
-    long total = (long) perEpoch * cfg.epochs();
+    if (cfg.epochs() == 0 && (init == null || cfg.resume() != null)) {
+      throw new IllegalArgumentException("--epochs 0 evaluates a checkpoint: it needs --init and no --resume");
+    }
+    long total = Math.max(1, (long) perEpoch * cfg.epochs()); // 0 epochs (evaluate only): no step uses it
     LrSchedule schedule = switch (cfg.effectiveSchedule()) {
       case "cosine" -> new LrSchedule.CosineWarmup(cfg.effectiveLr(), Math.min(perEpoch, total), total, 0);
       case "step" -> new LrSchedule.Step(cfg.effectiveLr(), Math.max(1, total / 3), 0.1);
@@ -180,7 +183,7 @@ public final class Trainer {
     if (startEpoch == 0 && ft.active()) ft.loadInit(model, cfg.model());
     // a run killed after its last checkpoint but before summary.json is finished: evaluated, summarized
     boolean finishOnly = append && startEpoch == cfg.epochs() && !Files.isRegularFile(cfg.out().resolve(SUMMARY));
-    if (startEpoch >= cfg.epochs() && !finishOnly) {
+    if (startEpoch >= cfg.epochs() && !finishOnly && cfg.resume() != null) {
       throw new IllegalArgumentException("checkpoint in " + cfg.resume() + " already has " + startEpoch
           + " epochs; ask for more with --epochs");
     }
@@ -290,6 +293,10 @@ public final class Trainer {
         progress.printf("epoch %d/%d  train loss %.4f  acc %.4f  test loss %.4f  acc %.4f  %.0f samples/s  %.1f s%n",
             epoch, cfg.epochs(), lastTrainLoss, (double) correct / seen, lastTestLoss, lastTestAcc, seen / secs, secs);
         saveCheckpoint(model, opt, epoch, (long) epoch * perEpoch);
+      }
+      if (cfg.epochs() == 0) { // evaluate only: the --init weights under the policy, nothing trained or saved
+        lastTestAcc = ft.beforeAccuracy();
+        lastTestLoss = ft.beforeLoss();
       }
       if (finishOnly) {
         ft.beforeEval(numerics);

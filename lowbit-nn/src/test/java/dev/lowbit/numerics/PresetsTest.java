@@ -23,7 +23,7 @@ class PresetsTest {
   @Test
   void theIssuesPresetsExist() {
     assertEquals(List.of("fp32", "bf16", "fp16", "fp8", "mxfp8", "mxfp6", "mxfp4", "int8", "dfp16",
-        "shiftquant4", "shiftquant8", "acc12", "lmul4-attn", "lmul3-all", "lmul4-all", "unpack-int2", "unpack-int3", "unpack-int4", "unpack-int8"), Presets.names());
+        "shiftquant4", "shiftquant8", "acc12", "lmul4-attn", "lmul3-all", "lmul4-all", "lmul3-train", "lmul4-train", "unpack-int2", "unpack-int3", "unpack-int4", "unpack-int8"), Presets.names());
   }
 
   @Test

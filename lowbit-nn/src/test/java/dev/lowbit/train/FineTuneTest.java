@@ -123,4 +123,36 @@ class FineTuneTest {
     System.err.printf("e4m7 unchunked MLP: fp32 %.4f, before fine-tune %.4f, after %.4f%n", n.fp32(), n.before(), n.after());
     assertTrue(n.before() <= n.fp32() - 0.03 && n.after() >= n.fp32() - 0.01, n.toString());
   }
+
+  /** {@code --epochs 0} with {@code --init}: the checkpoint evaluated under the policy, nothing trained or written but the summary. */
+  @Test
+  void zeroEpochsEvaluatesTheInitWeightsOnly() throws Exception {
+    FashionMnist.Splits s = FashionMnist.embedded();
+    Dataset train = s.train().head(512), test = s.test().head(256);
+    TrainConfig pre = new TrainConfig("mlp", 1, 64, null, 1, 2, dir.resolve("pre"), null, null, null, null, -1, 0,
+        false, 0, 0, 4);
+    Trainer.Summary fp = new Trainer(pre, Presets.get("fp32"), QUIET, false).run(train, test, "test");
+    Path ckpt = dir.resolve("pre").resolve(Trainer.CHECKPOINT);
+    byte[] weights = Files.readAllBytes(ckpt);
+    // fp32 on the same weights: exactly the pretraining run's final accuracy
+    Path evalDir = dir.resolve("eval-fp32");
+    Trainer.Summary ev = new Trainer(pre.withEpochs(0).withOut(evalDir, null), Presets.get("fp32"), QUIET, false)
+        .init(dir.resolve("pre")).run(train, test, "test");
+    assertEquals(fp.testAccuracy(), ev.testAccuracy(), "fp32 re-evaluation");
+    assertEquals(0, ev.steps());
+    assertTrue(!Files.exists(evalDir.resolve(Trainer.CHECKPOINT)), "evaluation writes no checkpoint");
+    Map<?, ?> sum = (Map<?, ?>) Json.parse(Files.readString(evalDir.resolve("summary.json")));
+    assertEquals(fp.testAccuracy(), ((Number) sum.get("test_accuracy")).doubleValue());
+    assertEquals(fp.testAccuracy(), ((Number) sum.get("accuracy_before_finetune")).doubleValue());
+    assertTrue(java.util.Arrays.equals(weights, Files.readAllBytes(ckpt)), "the --init checkpoint is unchanged");
+    // under another policy the same weights give that policy's accuracy (int4 weights: a clear change)
+    Path q = dir.resolve("eval-q");
+    Trainer.Summary lossy = new Trainer(pre.withEpochs(0).withOut(q, null),
+        Policy.parse("policy w2\n*  weight  int2  rne  per-tensor\n", "t"), QUIET, false)
+        .init(dir.resolve("pre")).run(train, test, "test");
+    assertTrue(lossy.testAccuracy() < fp.testAccuracy() - 0.02, "2-bit weights: " + lossy.testAccuracy() + " vs " + fp.testAccuracy());
+    // without --init there is nothing to evaluate
+    assertThrows(IllegalArgumentException.class, () -> new Trainer(pre.withEpochs(0).withOut(dir.resolve("none"), null),
+        Presets.get("fp32"), QUIET, false).run(train, test, "test"));
+  }
 }

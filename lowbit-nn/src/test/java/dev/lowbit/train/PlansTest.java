@@ -38,6 +38,8 @@ class PlansTest {
       lmul4-attn   fp32                 | fp32                 | fp32
       lmul3-all    emulated             | fp32                 | fp32
       lmul4-all    emulated             | fp32                 | fp32
+      lmul3-train  emulated             | emulated             | emulated
+      lmul4-train  emulated             | emulated             | emulated
       unpack-int2  unpack               | unpack               | unpack
       unpack-int3  unpack               | unpack               | unpack
       unpack-int4  unpack               | unpack               | unpack
@@ -122,6 +124,23 @@ class PlansTest {
       if (forward) assertTrue(((String) a.get("reason")).contains("multiplier lmul3:rne"), a.toString());
     }
     assertTrue(lmulAttn >= 2 && lmulAttn % 2 == 0, "scores and context of every block: " + lmulAttn);
+  }
+
+  @Test
+  void lmulTrainPresetsPutEveryProductOfTheVitOnLMul() {
+    Kernels.useBackend("java");
+    for (int m : new int[] {3, 4}) {
+      List<Map<String, Object>> train = plans("vit", "lmul" + m + "-train");
+      java.util.Set<Object> products = new java.util.TreeSet<>();
+      for (Map<String, Object> r : train) {
+        String what = "lmul" + m + "-train " + r.get("layer") + " " + r.get("product") + ": " + r;
+        assertEquals("emulated", r.get("engine"), what);
+        assertTrue(((String) r.get("reason")).contains("multiplier lmul" + m + ":rne, accumulator fp32"), what);
+        products.add(r.get("product"));
+      }
+      assertEquals(java.util.Set.of("forward", "backward-data", "backward-weight"), products, "lmul" + m + "-train");
+      assertEquals(plans("vit", "lmul3-all").size(), train.size(), "the same products as lmul3-all");
+    }
   }
 
   @Test
