@@ -42,6 +42,11 @@ public final class Compute {
   static volatile boolean earlyQuantizationOff; // tests only: quantize convolution columns, not inputs, and fc operands per product
   static volatile ProductObserver productObserver; // null (the normal case): no cost beyond one read per product
 
+  /** The installed product observer, or null. */
+  public static ProductObserver productObserver() {
+    return productObserver;
+  }
+
   /** Installs the observer every later product is shown to ({@link ProductObserver}); null for none. */
   public static void observeProducts(ProductObserver o) {
     productObserver = o;
