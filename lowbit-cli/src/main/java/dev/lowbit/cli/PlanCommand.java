@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code lowbit plan}: where each product of a model runs under a policy, and why, without
- * training — the plan list a run records in its {@code summary.json}.
+ * training — the plan list a run records in its {@code summary.json} — and the estimated energy of
+ * its products ({@link Plans#energy}).
  */
 @Command(
     name = "plan",
@@ -27,7 +28,8 @@ import picocli.CommandLine.Spec;
         "Show where each product of a model runs under a policy, and why, without training.",
         "One line per (layer, product): the operands' and result's formats, the multiplier and accumulator,"
             + " the engine that executes it and the reason. A training run records the same list in"
-            + " summary.json ('plan')."},
+            + " summary.json ('plan'). The last line is the estimated arithmetic energy per inference and per"
+            + " training step at --batch (op counts × a 45 nm table, summary.json's 'energy_estimate')."},
     mixinStandardHelpOptions = true)
 public final class PlanCommand implements Callable<Integer> {
 
@@ -67,6 +69,7 @@ public final class PlanCommand implements Callable<Integer> {
       out.println("plan of policy " + pol.name() + " on " + model + " (GEMM backend " + Kernels.gemm().name()
           + "), " + rows.size() + " products:");
       out.print(table(rows));
+      out.println(Plans.energy(m, pol, batch, Models.inputShape(model), 0).line());
     }
     out.flush();
     return 0;

@@ -51,6 +51,10 @@ class PlanCommandTest {
     String bd = line(r[1], "c2", "backward-data");
     assertTrue(bd.contains("× error fp32") && bd.contains("fake-quantized fp32")
         && bd.contains("not integer: policy has no rule for errors (fp32)"), bd);
+    // the last line: the estimate at --batch, labelled as one
+    String last = r[1].strip().lines().reduce((x, y) -> y).orElseThrow();
+    assertTrue(last.matches("estimated energy \\(45 nm, arithmetic only\\): [0-9.e+-]+ µJ per inference, "
+        + "[0-9.e+-]+ µJ per training step \\(batch 2\\) — an estimate, see docs/methods/lmul.md"), last);
   }
 
   @Test
@@ -91,6 +95,16 @@ class PlanCommandTest {
     boolean native8 = rows.stream().anyMatch(m -> m.get("engine").equals("native int8 conv"));
     assertEquals(native8, Kernels.floatKernels() != null && rows.stream()
         .anyMatch(m -> m.get("layer").equals("c2") && ((String) m.get("engine")).startsWith("native")), rows.toString());
+  }
+
+  @Test
+  void theEnergyEstimateDoesNotDependOnTheBackend() {
+    // the default backend may run the CNN's int8 convolutions natively; the estimate counts their GEMMs all the same
+    String java = run("plan", "--model", "cnn", "--policy", "int8", "--batch", "2", "--backend", "java")[1];
+    String auto = run("plan", "--model", "cnn", "--policy", "int8", "--batch", "2")[1];
+    String estimate = java.strip().lines().reduce((x, y) -> y).orElseThrow();
+    assertTrue(estimate.startsWith("estimated energy"), java);
+    assertEquals(estimate, auto.strip().lines().reduce((x, y) -> y).orElseThrow(), auto);
   }
 
   @Test

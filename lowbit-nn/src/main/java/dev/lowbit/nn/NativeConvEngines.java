@@ -58,6 +58,8 @@ public final class NativeConvEngines {
     public Verdict accepts(Numerics q, String layer, ConvSpec s) {
       if (q == null) return Verdict.no("no policy");
       if (Compute.observer != null || Compute.integerPathOff) return Verdict.no("observed or integer engines off (tests)");
+      // as the fp32 engine: an observer of products (the energy estimate's count) must see this layer's GEMMs
+      if (Compute.productObserver != null) return Verdict.no("observed: products as GEMMs");
       if (!ConvEngines.int8Convolution(q, layer, s)) return Verdict.no("not int8 activation and weight codes with exact sums");
       if (!k.supports(s) || !k.supportsS8(s)) return Verdict.no("the backend declines int8 " + s);
       return Verdict.yes("int8 codes of input and weight, exact int32 sums on the backend's int8 convolution;"

@@ -105,16 +105,22 @@ public final class Energy {
    * between and beyond them follow two stated rules (see {@link #pj}).
    */
   public enum Table {
-    HOROWITZ_45NM("horowitz-45nm");
+    HOROWITZ_45NM("horowitz-45nm", "Horowitz ISSCC 2014, 45 nm");
 
-    private final String id;
+    private final String id, title;
 
-    Table(String id) {
+    Table(String id, String title) {
       this.id = id;
+      this.title = title;
     }
 
     public String id() {
       return id;
+    }
+
+    /** The source of the figures, as the reports name it. */
+    public String title() {
+      return title;
     }
 
     /**
@@ -230,6 +236,7 @@ public final class Energy {
       m.put("per_training_step", trainingStepPj() * 1e-6);
       m.put("batch", batch);
       m.put("table", table.id());
+      m.put("table_name", table.title());
       Map<String, Object> c = new LinkedHashMap<>();
       c.put("per_inference", inference.row());
       c.put("per_training_step", trainingStep.row());

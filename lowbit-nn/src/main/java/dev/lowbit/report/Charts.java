@@ -29,7 +29,10 @@ public final class Charts {
   /** One rendered plot. */
   public record Png(String title, byte[] bytes, int width, int height) {}
 
-  /** Loss and accuracy curves per policy, final accuracy vs bits per weight, and time per policy. */
+  /**
+   * Loss and accuracy curves per policy, final accuracy vs bits per weight, time per policy and,
+   * where runs recorded it, the estimated energy per inference per policy.
+   */
   static List<Png> render(List<Report.Group> groups, boolean withModel) {
     List<Png> out = new ArrayList<>();
     XYChart loss = xy("Training loss per epoch (mean over seeds)", "epoch", "train loss");
@@ -59,24 +62,38 @@ public final class Charts {
         ? Report.epochTimeRatio(g, groups) : Report.timeRatio(g, groups);
     boolean ratio = groups.stream().anyMatch(g -> !Double.isNaN(ratioOf.applyAsDouble(g)));
     String what = perEpoch ? "Training time per epoch" : "Wall time per run";
-    CategoryChart time = new CategoryChartBuilder().width(WIDTH).height(HEIGHT)
-        .title(ratio ? what + " relative to fp32" : what + " (no fp32 run to compare with)")
-        .xAxisTitle("policy").yAxisTitle(ratio ? "time / fp32" : "seconds").build();
-    style(time.getStyler());
-    time.getStyler().setLegendVisible(false);
+    bars(out, ratio ? what + " relative to fp32" : what,
+        ratio ? what + " relative to fp32" : what + " (no fp32 run to compare with)",
+        ratio ? "time / fp32" : "seconds", groups, withModel,
+        g -> ratio ? ratioOf.applyAsDouble(g) : perEpoch ? g.epochSecondsMean() : g.secondsMean());
+    bars(out, ENERGY_TITLE, ENERGY_TITLE + " — an estimate", "estimated µJ per inference", groups, withModel,
+        Report.Group::energyPerInference);
+    return out;
+  }
+
+  static final String ENERGY_TITLE = "Estimated energy per inference (arithmetic only, 45 nm table)";
+
+  /**
+   * A bar chart of {@code value} per group, the groups where it is NaN left out, added to {@code
+   * out} as {@code name} when any group has a value.
+   */
+  private static void bars(List<Png> out, String name, String title, String yTitle, List<Report.Group> groups,
+      boolean withModel, java.util.function.ToDoubleFunction<Report.Group> value) {
+    CategoryChart c = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title)
+        .xAxisTitle("policy").yAxisTitle(yTitle).build();
+    style(c.getStyler());
+    c.getStyler().setLegendVisible(false);
     List<String> names = new ArrayList<>();
     List<Number> values = new ArrayList<>();
     for (Report.Group g : groups) {
-      double v = ratio ? ratioOf.applyAsDouble(g) : perEpoch ? g.epochSecondsMean() : g.secondsMean();
+      double v = value.applyAsDouble(g);
       if (Double.isNaN(v)) continue;
       names.add(g.label(withModel));
       values.add(v);
     }
-    if (!names.isEmpty()) {
-      time.addSeries("time", names, values);
-      add(out, ratio ? what + " relative to fp32" : what, time);
-    }
-    return out;
+    if (names.isEmpty()) return;
+    c.addSeries(yTitle, names, values);
+    add(out, name, c);
   }
 
   /** A line chart in the report's style, legend to the right. */

@@ -16,7 +16,8 @@ import java.util.TreeMap;
 /**
  * Writes the comparison of a set of runs: {@code summary.csv} (one row per run), {@code
  * summary.md} (one row per model and policy: accuracy mean ± sample standard deviation over
- * seeds, loss, bits, overflow events, time and its ratio to the fp32 runs of the same model) and a
+ * seeds, loss, bits, overflow events, time and its ratio to the fp32 runs of the same model, the
+ * estimated energy per inference and per training step) and a
  * self-contained {@code report.html} (the same tables and PNG plots as data URIs; no external
  * references). Every file goes through a temporary file and a rename.
  */
@@ -71,6 +72,16 @@ public final class Report {
 
     public double bitsGradient() {
       return mean(runs.stream().mapToDouble(RunResult::bitsGradient).toArray());
+    }
+
+    /** Mean estimated energy per inference in µJ over the runs that recorded one; NaN when none did. */
+    public double energyPerInference() {
+      return mean(runs.stream().mapToDouble(r -> r.energy().perInferenceUj()).toArray());
+    }
+
+    /** Mean estimated energy per training step in µJ over the runs that recorded one; NaN when none did. */
+    public double energyPerTrainingStep() {
+      return mean(runs.stream().mapToDouble(r -> r.energy().perTrainingStepUj()).toArray());
     }
 
     /** Event counts summed over the group's runs, by name. */
@@ -170,14 +181,15 @@ public final class Report {
   public static String csv(List<RunResult> runs) {
     StringBuilder sb = new StringBuilder("model,policy,seed,epochs,final_test_accuracy,final_train_loss,"
         + "final_test_loss,bits_weight,bits_activation,bits_gradient,overflows,wall_s,source,"
-        + "accuracy_before_finetune,epoch_train_s\n");
+        + "accuracy_before_finetune,epoch_train_s,est_energy_inference_uj,est_energy_training_step_uj\n");
     for (RunResult r : runs) {
       StringBuilder ov = new StringBuilder();
       new TreeMap<>(r.overflows()).forEach((k, v) -> ov.append(ov.isEmpty() ? "" : ";").append(k).append('=').append(v));
       List<String> cells = List.of(r.model(), r.policy(), Long.toString(r.seed()),
           Integer.toString(r.epochs().size()), num(r.finalTestAccuracy()), num(r.finalTrainLoss()),
           num(r.finalTestLoss()), num(r.bitsWeight()), num(r.bitsActivation()), num(r.bitsGradient()),
-          ov.toString(), num(r.wallSeconds()), r.source(), num(r.accuracyBeforeFinetune()), num(r.epochSecondsMean()));
+          ov.toString(), num(r.wallSeconds()), r.source(), num(r.accuracyBeforeFinetune()), num(r.epochSecondsMean()),
+          num(r.energy().perInferenceUj()), num(r.energy().perTrainingStepUj()));
       for (int i = 0; i < cells.size(); i++) {
         if (i > 0) sb.append(',');
         sb.append(csvCell(cells.get(i)));
@@ -199,7 +211,14 @@ public final class Report {
   // ---- tables -------------------------------------------------------------------------------------
 
   private static final List<String> HEADER = List.of("policy", "runs", "test accuracy (%)",
-      "train loss", "bits W/A/G", "overflow events", "time (s)", "time / fp32", "epoch (s)", "epoch / fp32");
+      "train loss", "bits W/A/G", "overflow events", "time (s)", "time / fp32", "epoch (s)", "epoch / fp32",
+      "est. energy / inference (µJ, 45 nm)", "est. energy / training step (µJ, 45 nm)");
+
+  /** What the energy columns are, in the explanatory paragraph of summary.md and report.html. */
+  static final String ENERGY_NOTE = "The energy columns are estimates, not measurements: the operation counts "
+      + "of the products (multiplies and accumulate adds by kind and bit width) × a per-operation table of 45 nm "
+      + "figures (Horowitz, ISSCC 2014), arithmetic only, per inference (one image, forward) and per training "
+      + "step (forward and backward products of one batch); see docs/methods/lmul.md (— where a run recorded none).";
 
   /** Rows of the summary table: one per group, cells as text. */
   static List<List<String>> rows(List<RunResult> runs) {
@@ -214,7 +233,8 @@ public final class Report {
           bits(g.bitsWeight()) + " / " + bits(g.bitsActivation()) + " / " + bits(g.bitsGradient()),
           overflowText(g.overflows()), fmt("%.1f", g.secondsMean()),
           Double.isNaN(ratio) ? "—" : fmt("%.2f×", ratio), fmt("%.2f", g.epochSecondsMean()),
-          Double.isNaN(epochRatio) ? "—" : fmt("%.2f×", epochRatio)));
+          Double.isNaN(epochRatio) ? "—" : fmt("%.2f×", epochRatio),
+          fmt("%.3g", g.energyPerInference()), fmt("%.3g", g.energyPerTrainingStep())));
     }
     return rows;
   }
@@ -246,7 +266,7 @@ public final class Report {
         + "deviation over seeds; loss the final training loss (mean); bits per weight / activation / "
         + "gradient; overflow events summed over the runs; time is the mean wall time per run (start-up, "
         + "warm-up and evaluation included), epoch the mean training time per epoch (the per-epoch ratio "
-        + "to fp32 is the speed measure).\n\n");
+        + "to fp32 is the speed measure). " + ENERGY_NOTE + "\n\n");
     sb.append("| ").append(String.join(" | ", HEADER)).append(" |\n|");
     for (int i = 0; i < HEADER.size(); i++) sb.append(i < 2 ? "---|" : "--:|");
     sb.append('\n');
@@ -269,7 +289,8 @@ public final class Report {
         .append(esc(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))).append(".</p>\n");
     sb.append("<h2>Summary by policy</h2>\n<p>Final test accuracy: mean ± sample standard deviation over "
         + "seeds. Time ratios over the fp32 runs' (— without fp32 runs): mean wall time per run (start-up, warm-up "
-        + "and evaluation included) and mean training time per epoch, the speed measure.</p>\n<table>\n<tr>");
+        + "and evaluation included) and mean training time per epoch, the speed measure. " + esc(ENERGY_NOTE)
+        + "</p>\n<table>\n<tr>");
     for (String h : HEADER) sb.append("<th>").append(esc(h)).append("</th>");
     sb.append("</tr>\n");
     for (List<String> row : rows(runs)) {

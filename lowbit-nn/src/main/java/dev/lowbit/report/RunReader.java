@@ -24,12 +24,14 @@ import java.util.stream.Stream;
  *   <li>{@code summary.json}: {@code "model", "test_accuracy", "test_loss", "train_loss",
  *       "seconds", "config": {"seed", ...}} and, from the numerics integration on, {@code "policy"}
  *       (name), {@code "policy_text"} ({@link Policy#toText()}), {@code "bits": {"weight",
- *       "activation", "gradient"}} and {@code "overflows": {name: count}}.
+ *       "activation", "gradient"}} and {@code "overflows": {name: count}}; from issue [10] on,
+ *       {@code "energy_estimate": {"per_inference", "per_training_step", ...}} (µJ, an estimate).
  * </ul>
  *
  * Missing fields fall back: policy {@code fp32}; bits from {@code policy_text}, else from the
  * preset of that name, else 32; final values and time from the last epoch lines when {@code
- * summary.json} is absent (an interrupted run).
+ * summary.json} is absent (an interrupted run); no energy estimate when {@code energy_estimate} is
+ * absent or null.
  *
  * <p>The JSON parser is passed in (maps, lists, strings, numbers, booleans, null), e.g. {@code
  * dev.lowbit.io.Json::parse}.
@@ -143,9 +145,20 @@ public final class RunReader {
         }
       }
       return new RunResult(model, policyName, seed, epochs, acc, trainLoss, testLoss, bits[0], bits[1],
-          bits[2], overflows, seconds, dir.toString(), num(summary, "accuracy_before_finetune", false));
+          bits[2], overflows, seconds, dir.toString(), num(summary, "accuracy_before_finetune", false),
+          energy(summary));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(summaryFile + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static RunResult.EnergyEstimate energy(Map<String, Object> summary) {
+    if (!(summary.get("energy_estimate") instanceof Map<?, ?> e)) return RunResult.EnergyEstimate.NONE;
+    Map<String, Object> m = cast(e);
+    try {
+      return new RunResult.EnergyEstimate(num(m, "per_inference", false), num(m, "per_training_step", false));
+    } catch (IllegalArgumentException x) {
+      throw new IllegalArgumentException("energy_estimate: " + x.getMessage(), x);
     }
   }
 

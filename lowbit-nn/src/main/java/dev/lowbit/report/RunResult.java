@@ -24,11 +24,31 @@ import java.util.Objects;
  * @param source where the run came from (a directory), for the tables
  * @param accuracyBeforeFinetune for a run fine-tuned from pretrained weights ({@code --init}), the
  *     test accuracy under the run's numerics before the first step; NaN otherwise
+ * @param energy the run's estimated arithmetic energy ({@code summary.json}'s {@code
+ *     energy_estimate}); {@link EnergyEstimate#NONE} for runs that recorded none
  */
 public record RunResult(String model, String policy, long seed, List<EpochPoint> epochs,
     double finalTestAccuracy, double finalTrainLoss, double finalTestLoss, double bitsWeight,
     double bitsActivation, double bitsGradient, Map<String, Long> overflows, double wallSeconds,
-    String source, double accuracyBeforeFinetune) {
+    String source, double accuracyBeforeFinetune, EnergyEstimate energy) {
+
+  /**
+   * An estimate (not a measurement) of the energy of the run's products in µJ, from operation
+   * counts × a 45 nm per-operation table: per inference (one image, forward) and per training step
+   * (all products of one batch). NaN where unknown.
+   */
+  public record EnergyEstimate(double perInferenceUj, double perTrainingStepUj) {
+    public static final EnergyEstimate NONE = new EnergyEstimate(Double.NaN, Double.NaN);
+  }
+
+  /** A run without an energy estimate (one written before summaries recorded it). */
+  public RunResult(String model, String policy, long seed, List<EpochPoint> epochs,
+      double finalTestAccuracy, double finalTrainLoss, double finalTestLoss, double bitsWeight,
+      double bitsActivation, double bitsGradient, Map<String, Long> overflows, double wallSeconds,
+      String source, double accuracyBeforeFinetune) {
+    this(model, policy, seed, epochs, finalTestAccuracy, finalTrainLoss, finalTestLoss, bitsWeight,
+        bitsActivation, bitsGradient, overflows, wallSeconds, source, accuracyBeforeFinetune, EnergyEstimate.NONE);
+  }
 
   /** A run that was not fine-tuned from pretrained weights. */
   public RunResult(String model, String policy, long seed, List<EpochPoint> epochs,
@@ -45,6 +65,7 @@ public record RunResult(String model, String policy, long seed, List<EpochPoint>
     epochs = List.copyOf(epochs);
     overflows = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(overflows));
     source = source == null ? "" : source;
+    energy = energy == null ? EnergyEstimate.NONE : energy;
   }
 
   /** Mean training time per epoch over the epochs that recorded one; NaN when none did. */

@@ -529,6 +529,7 @@ public final class Trainer {
     m.put("warmup_wait_s", warmupWait / 1e3);
     m.put("convolutions", convolutions());
     m.put("plan", numerics.plans());
+    m.put("energy_estimate", energyEstimate());
     if (!numerics.unpackStats().rows().isEmpty()) { // IM-Unpack's cost: b-bit multiply-adds over the original ones
       LinkedHashMap<String, Object> u = new LinkedHashMap<>();
       u.put("bits", numerics.policy().methods().unpackBits());
@@ -539,6 +540,24 @@ public final class Trainer {
     m.put("cpus", Runtime.getRuntime().availableProcessors());
     m.put("settings", Kernels.settings().nonDefaults()); // the -Dlowbit.* settings not at their default
     AtomicFiles.writeString(cfg.out().resolve(SUMMARY), Json.write(m) + "\n");
+  }
+
+  /**
+   * The estimated arithmetic energy of this run's model and policy at its batch size ({@link
+   * Plans#energy}, {@link dev.lowbit.numerics.Energy.Estimate#row}), counted on a fresh copy of the
+   * model after training, so that nothing of the run (its weights, normalisation statistics,
+   * gradients, numerics counters) is touched. Null, with a warning, when the counting pass fails:
+   * the estimate is a side figure and must not cost the run its summary.
+   */
+  private Map<String, Object> energyEstimate() {
+    try {
+      Module fresh = Models.create(cfg.model(), cfg.seed(),
+          policy.methods().l1Normalization() ? dev.lowbit.nn.Normalization.L1 : dev.lowbit.nn.Normalization.L2);
+      return Plans.energy(fresh, policy, cfg.batch(), Models.inputShape(cfg.model()), cfg.seed()).row();
+    } catch (RuntimeException e) {
+      LOG.warn("no energy estimate for {}: {}", cfg.out(), e.toString());
+      return null;
+    }
   }
 
   /**

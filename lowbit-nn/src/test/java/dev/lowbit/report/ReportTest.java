@@ -87,7 +87,7 @@ class ReportTest {
     String[] lines = csv.split("\n");
     assertEquals(7, lines.length);
     assertTrue(lines[0].startsWith("model,policy,seed,epochs,final_test_accuracy"));
-    assertEquals("mlp,int8,2,3,0.91,0.3333333333333333,0.4,8.0,8.0,32.0,accumulator=3;swamp=1,16.0,runs/int8-2,,5.0",
+    assertEquals("mlp,int8,2,3,0.91,0.3333333333333333,0.4,8.0,8.0,32.0,accumulator=3;swamp=1,16.0,runs/int8-2,,5.0,,",
         lines[5]);
     RunResult comma = new RunResult("a,b", "fp32", 0, List.of(), Double.NaN, Double.NaN, Double.NaN, 32, 32,
         32, Map.of(), 1, "x\"y");
@@ -134,6 +134,36 @@ class ReportTest {
     String old = Report.html(bare);
     assertTrue(old.contains("<h3>Wall time per run relative to fp32</h3>"), old);
     assertTrue(Report.markdown(bare).contains("| 12.0 | 1.20× | — | — |"), Report.markdown(bare));
+  }
+
+  /** {@code r} with an energy estimate of {@code inference} and {@code step} µJ. */
+  static RunResult withEnergy(RunResult r, double inference, double step) {
+    return new RunResult(r.model(), r.policy(), r.seed(), r.epochs(), r.finalTestAccuracy(), r.finalTrainLoss(),
+        r.finalTestLoss(), r.bitsWeight(), r.bitsActivation(), r.bitsGradient(), r.overflows(), r.wallSeconds(),
+        r.source(), r.accuracyBeforeFinetune(), new RunResult.EnergyEstimate(inference, step));
+  }
+
+  @Test
+  void energyColumnsAreLabelledEstimatesAndOldRunsShowADash() throws Exception {
+    List<RunResult> s = sample();
+    // fp32 seeds 1 and 2 recorded an estimate, seed 3 (an older run) none: the mean is over the two
+    List<RunResult> runs = new ArrayList<>(List.of(withEnergy(s.get(0), 1.25, 480), withEnergy(s.get(1), 1.25, 480),
+        s.get(2), withEnergy(s.get(3), 0.0385, 12.5), s.get(4), s.get(5)));
+    String md = Report.markdown(runs);
+    assertTrue(md.contains("| est. energy / inference (µJ, 45 nm) | est. energy / training step (µJ, 45 nm) |"), md);
+    assertTrue(md.contains("The energy columns are estimates, not measurements") && md.contains("docs/methods/lmul.md"), md);
+    assertTrue(md.contains("| 3.00 | 1.00× | 1.25 | 480 |"), md);
+    assertTrue(md.contains("| 4.67 | 1.56× | 0.0385 | 12.5 |"), md);
+    assertTrue(md.contains("| 9.50 | 3.17× | — | — |"), md);
+    assertTrue(Report.csv(runs).split("\n")[1].endsWith(",1.25,480.0"), Report.csv(runs));
+    assertTrue(Report.csv(runs).split("\n")[3].endsWith(",,"), "no estimate: empty cells");
+
+    String html = Report.html(runs);
+    assertTrue(html.contains("<th>est. energy / inference (µJ, 45 nm)</th>") && html.contains("estimates, not measurements"));
+    assertEquals(5, html.split("<img ", -1).length - 1, "the four plots and the energy bars");
+    assertTrue(html.contains("<h3>Estimated energy per inference (arithmetic only, 45 nm table)</h3>"), html);
+    // without any estimate (all runs older than the key) there is no energy plot
+    assertEquals(4, Report.html(s).split("<img ", -1).length - 1);
   }
 
   @Test

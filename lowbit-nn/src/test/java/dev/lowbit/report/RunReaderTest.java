@@ -73,6 +73,20 @@ class RunReaderTest {
   }
 
   @Test
+  void readsTheEnergyEstimateAndOldSummariesHaveNone(@TempDir Path dir) throws Exception {
+    Path now = dir.resolve("now"), old = dir.resolve("old"), bad = dir.resolve("bad");
+    write(now, null, json(map("test_accuracy", 0.5, "seconds", 3L, "policy", "int8",
+        "energy_estimate", map("what", "estimate", "per_inference", 0.25, "per_training_step", 96.0))));
+    write(old, null, json(map("test_accuracy", 0.5, "seconds", 3L, "policy", "int8")));
+    write(bad, null, json(map("test_accuracy", 0.5, "energy_estimate", map("per_inference", "low"))));
+    assertEquals(new RunResult.EnergyEstimate(0.25, 96.0), RunReader.read(now, parser).energy());
+    assertEquals(RunResult.EnergyEstimate.NONE, RunReader.read(old, parser).energy());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunReader.read(bad, parser));
+    assertEquals(bad.resolve("summary.json") + ": energy_estimate: \"per_inference\": expected a number, got low",
+        e.getMessage());
+  }
+
+  @Test
   void anInterruptedRunFallsBackToItsEpochLines(@TempDir Path dir) throws Exception {
     String metrics = String.join("\n",
         json(map("event", "start", "config", map("model", "cnn", "seed", 7L, "policy", "mxfp8"))),

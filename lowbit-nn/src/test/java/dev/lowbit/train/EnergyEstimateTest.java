@@ -91,6 +91,19 @@ class EnergyEstimateTest {
   }
 
   @Test
+  void onTheVitLmul3AndInt8CostLessThanFp32() {
+    Energy.Estimate fp32 = estimate("vit", "fp32"), lmul3 = estimate("vit", "lmul3-all"), int8 = estimate("vit", "int8");
+    assertTrue(lmul3.inferencePj() < fp32.inferencePj(), lmul3.inferencePj() + " < " + fp32.inferencePj());
+    assertTrue(int8.inferencePj() < fp32.inferencePj(), int8.inferencePj() + " < " + fp32.inferencePj());
+    // lmul3-all: every forward product (linear, attention) multiplies by L-Mul, one 11-bit int add for each fp32 multiply
+    long lmulOps = (Long) lmul3.inference().row().get("lmul_int_add_11");
+    long fp32Muls = (Long) fp32.inference().row().get("fp_mul_e8m23");
+    assertEquals(fp32Muls, lmulOps + (Long) lmul3.inference().row().getOrDefault("fp_mul_e8m23", 0L));
+    // a training step costs more than BATCH inferences: its backward products come on top
+    assertTrue(fp32.trainingStepPj() > 2 * BATCH * fp32.inferencePj(), fp32.trainingStepPj() + " vs " + fp32.inferencePj());
+  }
+
+  @Test
   void convolutionsAreCountedAsTheirGemms() {
     Energy.Estimate e = estimate("cnn", "fp32");
     // conv1 1→32 3×3 on 28×28 (same padding), conv2 32→64 3×3 on 14×14, fc 3136→128, fc 128→10
@@ -106,5 +119,6 @@ class EnergyEstimateTest {
     assertTrue(String.valueOf(e.row().get("what")).startsWith("estimate"));
     assertEquals("µJ", e.row().get("unit"));
     assertEquals("horowitz-45nm", e.row().get("table"));
+    assertEquals("Horowitz ISSCC 2014, 45 nm", e.row().get("table_name"));
   }
 }
