@@ -132,6 +132,11 @@ public final class LMulGemm {
     int[] aHi = new int[0];
     int[] bLo = new int[0];
     int[] bHi = new int[0];
+    /** Each panel's smallest and largest magnitude over the whole depth block. */
+    int[] aBlockLo = new int[0];
+    int[] aBlockHi = new int[0];
+    int[] bBlockLo = new int[0];
+    int[] bBlockHi = new int[0];
     final float[] tile = new float[MR * 32];
     final int[] lanes = new int[16];
   }
@@ -154,6 +159,8 @@ public final class LMulGemm {
         sc.bp = grow(sc.bp, bPanels * nr * kc);
         sc.bLo = grow(sc.bLo, bPanels * kc);
         sc.bHi = grow(sc.bHi, bPanels * kc);
+        sc.bBlockLo = grow(sc.bBlockLo, bPanels);
+        sc.bBlockHi = grow(sc.bBlockHi, bPanels);
         packB(g, jc, nc, pc, kc, sc);
         for (int ic = i0; ic < i1; ic += MC) {
           int mc = Math.min(MC, i1 - ic);
@@ -161,6 +168,8 @@ public final class LMulGemm {
           sc.ap = grow(sc.ap, aPanels * MR * kc);
           sc.aLo = grow(sc.aLo, aPanels * kc);
           sc.aHi = grow(sc.aHi, aPanels * kc);
+          sc.aBlockLo = grow(sc.aBlockLo, aPanels);
+          sc.aBlockHi = grow(sc.aBlockHi, aPanels);
           packA(g, ic, mc, pc, kc, sc);
           for (int jp = 0; jp < bPanels; jp++) {
             int nw = Math.min(nr, nc - jp * nr);
@@ -202,7 +211,20 @@ public final class LMulGemm {
         sc.bLo[jp * kc + p] = lo;
         sc.bHi[jp * kc + p] = hi;
       }
+      blockBounds(sc.bLo, sc.bHi, jp * kc, kc, sc.bBlockLo, sc.bBlockHi, jp);
     }
+  }
+
+  /** The smallest and largest of the step bounds lo/hi[from..from+kc) into blockLo/blockHi[panel]. */
+  private static void blockBounds(int[] lo, int[] hi, int from, int kc, int[] blockLo, int[] blockHi, int panel) {
+    int l = Integer.MAX_VALUE;
+    int h = 0;
+    for (int p = from; p < from + kc; p++) {
+      l = Math.min(l, lo[p]);
+      h = Math.max(h, hi[p]);
+    }
+    blockLo[panel] = l;
+    blockHi[panel] = h;
   }
 
   /**
@@ -255,11 +277,13 @@ public final class LMulGemm {
           if (mag > sc.aHi[s]) sc.aHi[s] = mag;
         }
       }
+      blockBounds(sc.aLo, sc.aHi, ip * kc, kc, sc.aBlockLo, sc.aBlockHi, ip);
     }
   }
 
   /**
-   * One MR × nr tile over a depth block, in runs of steps that are all lean (one integer add per
+   * One MR × nr tile over a depth block: in one lean run when the panels' block-wide bounds make
+   * every step lean (the usual case), else in runs of steps that are all lean (one integer add per
    * product) or all guarded; the sums pass through C (or the edge buffer) between runs and blocks.
    */
   private void tile(Args g, Scratch sc, int ip, int jp, int kc, boolean load, int mh, int nw, int co) {
@@ -278,32 +302,46 @@ public final class LMulGemm {
     int bs = jp * kc;
     long low = 0x00800000L + g.offset();
     long high = 0x7F800000L + g.offset();
-    for (int p = 0; p < kc; ) {
-      boolean lean = leanStep(sc, as + p, bs + p, low, high);
-      int q = p + 1;
-      while (q < kc && leanStep(sc, as + q, bs + q, low, high) == lean) q++;
-      float[] src = load ? dst : ZEROS;
-      int sOff = load ? dOff : 0;
-      int lds = load ? ldd : nr;
-      if (lean) {
-        kernelLean(p, q, sc.ap, ai, sc.bp, bi, src, sOff, lds, dst, dOff, ldd);
-      } else {
-        kernelGuarded(p, q, g.offset(), sc.ap, ai, sc.bp, bi, sc.bHi, bs, src, sOff, lds, dst, dOff, ldd, sc.lanes);
+    float[] src = load ? dst : ZEROS;
+    int sOff = load ? dOff : 0;
+    int lds = load ? ldd : nr;
+    if (lean(sc.aBlockLo[ip], sc.aBlockHi[ip], sc.bBlockLo[jp], sc.bBlockHi[jp], low, high)) {
+      kernelLean(0, kc, sc.ap, ai, sc.bp, bi, src, sOff, lds, dst, dOff, ldd);
+    } else {
+      boolean lean = leanStep(sc, as, bs, low, high);
+      for (int p = 0; p < kc; ) {
+        // each step's lean-ness is decided once: the step that ends a run starts the next one
+        int q = p + 1;
+        boolean next = false;
+        while (q < kc && (next = leanStep(sc, as + q, bs + q, low, high)) == lean) q++;
+        if (lean) {
+          kernelLean(p, q, sc.ap, ai, sc.bp, bi, src, sOff, lds, dst, dOff, ldd);
+        } else {
+          kernelGuarded(p, q, g.offset(), sc.ap, ai, sc.bp, bi, sc.bHi, bs, src, sOff, lds, dst, dOff, ldd, sc.lanes);
+        }
+        src = dst;
+        sOff = dOff;
+        lds = ldd;
+        lean = next;
+        p = q;
       }
-      load = true;
-      p = q;
     }
     if (!full) {
       for (int r = 0; r < mh; r++) System.arraycopy(sc.tile, r * nr, c, co + r * ldc, nw);
     }
   }
 
-  /**
-   * Whether every product of a tile step is a normal number from normal operands: the magnitude
-   * sum is monotone in each operand, so the smallest and largest operands bound all of them.
-   */
+  /** Whether the products of one tile depth step are all lean (see {@link #lean}). */
   private static boolean leanStep(Scratch sc, int sa, int sb, long low, long high) {
-    int aLo = sc.aLo[sa], aHi = sc.aHi[sa], bLo = sc.bLo[sb], bHi = sc.bHi[sb];
+    return lean(sc.aLo[sa], sc.aHi[sa], sc.bLo[sb], sc.bHi[sb], low, high);
+  }
+
+  /**
+   * Whether every product a·b with aLo ≤ |a| ≤ aHi and bLo ≤ |b| ≤ bHi is a normal number from
+   * normal operands: the magnitude sum is monotone in each operand, so the bounds bound all of them
+   * (bounds over a whole depth block included, which are looser than each step's).
+   */
+  private static boolean lean(int aLo, int aHi, int bLo, int bHi, long low, long high) {
     return aLo >= 0x00800000 && bLo >= 0x00800000 && aHi < 0x7F800000 && bHi < 0x7F800000
         && (long) aLo + bLo >= low && (long) aHi + bHi < high;
   }
