@@ -24,7 +24,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class LMulGemm {
 
-  /** Rows of the register tile; columns are two vectors. */
+  /** Rows of the register tile; columns are {@link #vectors} vectors. */
   static final int MR = 8;
   /** Depth block: the B micro-panel stays in L1; partial sums go through C between blocks. */
   static final int KC = 256;
@@ -48,8 +48,10 @@ public final class LMulGemm {
   private static final VectorSpecies<Integer> IP = IntVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Float> FP = FloatVector.SPECIES_PREFERRED;
 
+  /** The widest nr (512 bits). */
+  private static final int NR_MAX = 3 * 16;
   /** Zero start values for a first depth block (MR × the widest nr). */
-  private static final float[] ZEROS = new float[MR * 32];
+  private static final float[] ZEROS = new float[MR * NR_MAX];
 
   private final int bits;
   private final int threads;
@@ -66,7 +68,12 @@ public final class LMulGemm {
     if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     this.bits = vectorBits;
     this.threads = threads;
-    this.nr = 2 * (vectorBits / 32);
+    this.nr = vectors(vectorBits) * (vectorBits / 32);
+  }
+
+  /** Vectors per row of the register tile at a width (the generated kernels' shape). */
+  static int vectors(int vectorBits) {
+    return vectorBits == 512 ? 3 : 2;
   }
 
   public String name() {
@@ -137,7 +144,7 @@ public final class LMulGemm {
     int[] aBlockHi = new int[0];
     int[] bBlockLo = new int[0];
     int[] bBlockHi = new int[0];
-    final float[] tile = new float[MR * 32];
+    final float[] tile = new float[MR * NR_MAX];
     final int[] lanes = new int[16];
   }
 
@@ -189,7 +196,7 @@ public final class LMulGemm {
    */
   private void packB(Args g, int jc, int nc, int pc, int kc, Scratch sc) {
     // rows of op(B) are contiguous when B is not transposed: full panel rows go through vectors
-    boolean vec = !g.transB() && nr == 2 * IP.length();
+    boolean vec = !g.transB() && nr % IP.length() == 0;
     for (int jp = 0, base = 0; jp * nr < nc; jp++, base += kc * nr) {
       int w = Math.min(nr, nc - jp * nr);
       for (int p = 0; p < kc; p++) {
@@ -228,23 +235,27 @@ public final class LMulGemm {
   }
 
   /**
-   * One full panel row of B (nr contiguous values from b[src]) rounded as {@link
-   * LMul#roundOperandBits} does, into bp[dst..dst+nr), with its smallest and largest magnitude.
+   * One full panel row of B (nr contiguous values from b[src], a whole number of preferred
+   * vectors) rounded as {@link LMul#roundOperandBits} does, into bp[dst..dst+nr), with its smallest
+   * and largest magnitude.
    */
-  private static void packRow(Args g, int src, Scratch sc, int dst, int step) {
+  private void packRow(Args g, int src, Scratch sc, int dst, int step) {
     int d = 23 - g.mBits();
     int half = d == 0 ? 0 : (1 << (d - 1)) - 1;
     int keep = ~((1 << d) - 1);
     boolean rne = g.rounding() == Multiplier.OperandRounding.RNE;
     int l = IP.length();
-    IntVector x0 = FloatVector.fromArray(FP, g.b(), src).reinterpretAsInts();
-    IntVector x1 = FloatVector.fromArray(FP, g.b(), src + l).reinterpretAsInts();
-    IntVector r0 = roundedMagnitude(x0, d, half, keep, rne);
-    IntVector r1 = roundedMagnitude(x1, d, half, keep, rne);
-    x0.and(0x80000000).or(r0).intoArray(sc.bp, dst);
-    x1.and(0x80000000).or(r1).intoArray(sc.bp, dst + l);
-    sc.bLo[step] = r0.min(r1).reduceLanes(VectorOperators.MIN);
-    sc.bHi[step] = r0.max(r1).reduceLanes(VectorOperators.MAX);
+    IntVector lo = IntVector.broadcast(IP, Integer.MAX_VALUE);
+    IntVector hi = IntVector.zero(IP);
+    for (int j = 0; j < nr; j += l) {
+      IntVector x = FloatVector.fromArray(FP, g.b(), src + j).reinterpretAsInts();
+      IntVector r = roundedMagnitude(x, d, half, keep, rne);
+      x.and(0x80000000).or(r).intoArray(sc.bp, dst + j);
+      lo = lo.min(r);
+      hi = hi.max(r);
+    }
+    sc.bLo[step] = lo.reduceLanes(VectorOperators.MIN);
+    sc.bHi[step] = hi.reduceLanes(VectorOperators.MAX);
   }
 
   /** |x| on the m-bit grid (d = 23 − m dropped bits); NaN magnitudes stay as they are. */
@@ -367,68 +378,85 @@ public final class LMulGemm {
     }
   }
 
-  // Generated: MR=8 rows x 2 vectors of fp32 sums; a product is one int add of bit patterns (lean steps only).
+  // Generated: MR=8 rows x 3 vectors of fp32 sums; a product is one int add of bit patterns (lean steps only).
   private static void kernelLean512(
       int p0, int p1, int[] ap, int ai, int[] bp, int bi,
       float[] src, int sOff, int lds, float[] c, int cOff, int ldc) {
     final VectorSpecies<Integer> s = I512;
     final VectorSpecies<Float> f = F512;
     final int l = s.length();
-    FloatVector c00 = FloatVector.fromArray(f, src, sOff + 0 * lds), c01 = FloatVector.fromArray(f, src, sOff + 0 * lds + l);
-    FloatVector c10 = FloatVector.fromArray(f, src, sOff + 1 * lds), c11 = FloatVector.fromArray(f, src, sOff + 1 * lds + l);
-    FloatVector c20 = FloatVector.fromArray(f, src, sOff + 2 * lds), c21 = FloatVector.fromArray(f, src, sOff + 2 * lds + l);
-    FloatVector c30 = FloatVector.fromArray(f, src, sOff + 3 * lds), c31 = FloatVector.fromArray(f, src, sOff + 3 * lds + l);
-    FloatVector c40 = FloatVector.fromArray(f, src, sOff + 4 * lds), c41 = FloatVector.fromArray(f, src, sOff + 4 * lds + l);
-    FloatVector c50 = FloatVector.fromArray(f, src, sOff + 5 * lds), c51 = FloatVector.fromArray(f, src, sOff + 5 * lds + l);
-    FloatVector c60 = FloatVector.fromArray(f, src, sOff + 6 * lds), c61 = FloatVector.fromArray(f, src, sOff + 6 * lds + l);
-    FloatVector c70 = FloatVector.fromArray(f, src, sOff + 7 * lds), c71 = FloatVector.fromArray(f, src, sOff + 7 * lds + l);
+    FloatVector c00 = FloatVector.fromArray(f, src, sOff + 0 * lds), c01 = FloatVector.fromArray(f, src, sOff + 0 * lds + l), c02 = FloatVector.fromArray(f, src, sOff + 0 * lds + 2 * l);
+    FloatVector c10 = FloatVector.fromArray(f, src, sOff + 1 * lds), c11 = FloatVector.fromArray(f, src, sOff + 1 * lds + l), c12 = FloatVector.fromArray(f, src, sOff + 1 * lds + 2 * l);
+    FloatVector c20 = FloatVector.fromArray(f, src, sOff + 2 * lds), c21 = FloatVector.fromArray(f, src, sOff + 2 * lds + l), c22 = FloatVector.fromArray(f, src, sOff + 2 * lds + 2 * l);
+    FloatVector c30 = FloatVector.fromArray(f, src, sOff + 3 * lds), c31 = FloatVector.fromArray(f, src, sOff + 3 * lds + l), c32 = FloatVector.fromArray(f, src, sOff + 3 * lds + 2 * l);
+    FloatVector c40 = FloatVector.fromArray(f, src, sOff + 4 * lds), c41 = FloatVector.fromArray(f, src, sOff + 4 * lds + l), c42 = FloatVector.fromArray(f, src, sOff + 4 * lds + 2 * l);
+    FloatVector c50 = FloatVector.fromArray(f, src, sOff + 5 * lds), c51 = FloatVector.fromArray(f, src, sOff + 5 * lds + l), c52 = FloatVector.fromArray(f, src, sOff + 5 * lds + 2 * l);
+    FloatVector c60 = FloatVector.fromArray(f, src, sOff + 6 * lds), c61 = FloatVector.fromArray(f, src, sOff + 6 * lds + l), c62 = FloatVector.fromArray(f, src, sOff + 6 * lds + 2 * l);
+    FloatVector c70 = FloatVector.fromArray(f, src, sOff + 7 * lds), c71 = FloatVector.fromArray(f, src, sOff + 7 * lds + l), c72 = FloatVector.fromArray(f, src, sOff + 7 * lds + 2 * l);
     for (int p = p0; p < p1; p++) {
       final int pa = ai + p * MR;
-      final int pb = bi + p * 2 * l;
+      final int pb = bi + p * 3 * l;
       IntVector b0 = IntVector.fromArray(s, bp, pb);
       IntVector b1 = IntVector.fromArray(s, bp, pb + l);
+      IntVector b2 = IntVector.fromArray(s, bp, pb + 2 * l);
       IntVector a;
       a = IntVector.broadcast(s, ap[pa + 0]);
       c00 = c00.add(b0.add(a).reinterpretAsFloats());
       c01 = c01.add(b1.add(a).reinterpretAsFloats());
+      c02 = c02.add(b2.add(a).reinterpretAsFloats());
       a = IntVector.broadcast(s, ap[pa + 1]);
       c10 = c10.add(b0.add(a).reinterpretAsFloats());
       c11 = c11.add(b1.add(a).reinterpretAsFloats());
+      c12 = c12.add(b2.add(a).reinterpretAsFloats());
       a = IntVector.broadcast(s, ap[pa + 2]);
       c20 = c20.add(b0.add(a).reinterpretAsFloats());
       c21 = c21.add(b1.add(a).reinterpretAsFloats());
+      c22 = c22.add(b2.add(a).reinterpretAsFloats());
       a = IntVector.broadcast(s, ap[pa + 3]);
       c30 = c30.add(b0.add(a).reinterpretAsFloats());
       c31 = c31.add(b1.add(a).reinterpretAsFloats());
+      c32 = c32.add(b2.add(a).reinterpretAsFloats());
       a = IntVector.broadcast(s, ap[pa + 4]);
       c40 = c40.add(b0.add(a).reinterpretAsFloats());
       c41 = c41.add(b1.add(a).reinterpretAsFloats());
+      c42 = c42.add(b2.add(a).reinterpretAsFloats());
       a = IntVector.broadcast(s, ap[pa + 5]);
       c50 = c50.add(b0.add(a).reinterpretAsFloats());
       c51 = c51.add(b1.add(a).reinterpretAsFloats());
+      c52 = c52.add(b2.add(a).reinterpretAsFloats());
       a = IntVector.broadcast(s, ap[pa + 6]);
       c60 = c60.add(b0.add(a).reinterpretAsFloats());
       c61 = c61.add(b1.add(a).reinterpretAsFloats());
+      c62 = c62.add(b2.add(a).reinterpretAsFloats());
       a = IntVector.broadcast(s, ap[pa + 7]);
       c70 = c70.add(b0.add(a).reinterpretAsFloats());
       c71 = c71.add(b1.add(a).reinterpretAsFloats());
+      c72 = c72.add(b2.add(a).reinterpretAsFloats());
     }
     c00.intoArray(c, cOff + 0 * ldc);
     c01.intoArray(c, cOff + 0 * ldc + l);
+    c02.intoArray(c, cOff + 0 * ldc + 2 * l);
     c10.intoArray(c, cOff + 1 * ldc);
     c11.intoArray(c, cOff + 1 * ldc + l);
+    c12.intoArray(c, cOff + 1 * ldc + 2 * l);
     c20.intoArray(c, cOff + 2 * ldc);
     c21.intoArray(c, cOff + 2 * ldc + l);
+    c22.intoArray(c, cOff + 2 * ldc + 2 * l);
     c30.intoArray(c, cOff + 3 * ldc);
     c31.intoArray(c, cOff + 3 * ldc + l);
+    c32.intoArray(c, cOff + 3 * ldc + 2 * l);
     c40.intoArray(c, cOff + 4 * ldc);
     c41.intoArray(c, cOff + 4 * ldc + l);
+    c42.intoArray(c, cOff + 4 * ldc + 2 * l);
     c50.intoArray(c, cOff + 5 * ldc);
     c51.intoArray(c, cOff + 5 * ldc + l);
+    c52.intoArray(c, cOff + 5 * ldc + 2 * l);
     c60.intoArray(c, cOff + 6 * ldc);
     c61.intoArray(c, cOff + 6 * ldc + l);
+    c62.intoArray(c, cOff + 6 * ldc + 2 * l);
     c70.intoArray(c, cOff + 7 * ldc);
     c71.intoArray(c, cOff + 7 * ldc + l);
+    c72.intoArray(c, cOff + 7 * ldc + 2 * l);
   }
 
   // Generated: MR=8 rows x 2 vectors of fp32 sums; a product is one int add of bit patterns (lean steps only).
@@ -568,14 +596,14 @@ public final class LMulGemm {
     final VectorSpecies<Integer> s = I512;
     final VectorSpecies<Float> f = F512;
     final int l = s.length();
-    for (int v = 0; v < 2; v++) {
+    for (int v = 0; v < 3; v++) {
       for (int r = 0; r < MR; r++) {
         FloatVector acc = FloatVector.fromArray(f, src, sOff + r * lds + v * l);
         for (int p = p0; p < p1; p++) {
           int ab = ap[ai + p * MR + r] + offset;
           int am = ab & 0x7FFFFFFF;
           if (am < 0x00800000 && bHi[bs + p] < 0x7F800000) continue;
-          int pb = bi + p * 2 * l + v * l;
+          int pb = bi + p * 3 * l + v * l;
           IntVector prod;
           if (am >= 0x00800000 && am < 0x7F800000) {
             IntVector by = IntVector.fromArray(s, bp, pb);
