@@ -144,6 +144,8 @@ public final class LMulGemm {
     int[] aBlockHi = new int[0];
     int[] bBlockLo = new int[0];
     int[] bBlockHi = new int[0];
+    /** One row of A's depth block, rounded, before it is spread over its panel. */
+    final int[] row = new int[KC];
     final float[] tile = new float[MR * NR_MAX];
     final int[] lanes = new int[16];
   }
@@ -272,14 +274,32 @@ public final class LMulGemm {
    */
   private static void packA(Args g, int ic, int mc, int pc, int kc, Scratch sc) {
     int offset = g.offset();
+    // rows of op(A) are contiguous when A is not transposed: whole vectors of steps are rounded
+    // in lanes into sc.row, then spread over the panel's stride MR
+    int l = IP.length();
+    int kv = g.transA() ? 0 : kc - kc % l;
+    int d = 23 - g.mBits();
+    int half = d == 0 ? 0 : (1 << (d - 1)) - 1;
+    int keep = ~((1 << d) - 1);
+    boolean rne = g.rounding() == Multiplier.OperandRounding.RNE;
     for (int ip = 0, base = 0; ip * MR < mc; ip++, base += kc * MR) {
       int rows = Math.min(MR, mc - ip * MR);
-      java.util.Arrays.fill(sc.aLo, ip * kc, ip * kc + kc, Integer.MAX_VALUE);
-      java.util.Arrays.fill(sc.aHi, ip * kc, ip * kc + kc, 0);
+      int s0 = ip * kc;
+      java.util.Arrays.fill(sc.aLo, s0, s0 + kc, Integer.MAX_VALUE);
+      java.util.Arrays.fill(sc.aHi, s0, s0 + kc, 0);
       if (rows < MR) java.util.Arrays.fill(sc.ap, base, base + kc * MR, -offset);
       for (int r = 0; r < rows; r++) {
         int i = ic + ip * MR + r;
-        for (int p = 0; p < kc; p++) {
+        int src = g.aOff() + i * g.lda() + pc;
+        for (int p = 0; p < kv; p += l) {
+          IntVector x = FloatVector.fromArray(FP, g.a(), src + p).reinterpretAsInts();
+          IntVector mag = roundedMagnitude(x, d, half, keep, rne);
+          x.and(0x80000000).or(mag).sub(offset).intoArray(sc.row, p);
+          IntVector.fromArray(IP, sc.aLo, s0 + p).min(mag).intoArray(sc.aLo, s0 + p);
+          IntVector.fromArray(IP, sc.aHi, s0 + p).max(mag).intoArray(sc.aHi, s0 + p);
+        }
+        for (int p = 0; p < kv; p++) sc.ap[base + p * MR + r] = sc.row[p];
+        for (int p = kv; p < kc; p++) {
           int v = g.aBits(i, pc + p);
           sc.ap[base + p * MR + r] = v - offset;
           int mag = v & 0x7FFFFFFF;
