@@ -144,7 +144,7 @@ public final class LMulGemm {
     int[] aBlockHi = new int[0];
     int[] bBlockLo = new int[0];
     int[] bBlockHi = new int[0];
-    /** One row of A's depth block, rounded, before it is spread over its panel. */
+    /** One row of A's (or column of B's) depth block, rounded, before it is spread over its panel. */
     final int[] row = new int[KC];
     final float[] tile = new float[MR * NR_MAX];
     final int[] lanes = new int[16];
@@ -198,9 +198,22 @@ public final class LMulGemm {
    */
   private void packB(Args g, int jc, int nc, int pc, int kc, Scratch sc) {
     // rows of op(B) are contiguous when B is not transposed: full panel rows go through vectors
-    boolean vec = !g.transB() && nr % IP.length() == 0;
+    boolean vec = nr % IP.length() == 0;
     for (int jp = 0, base = 0; jp * nr < nc; jp++, base += kc * nr) {
       int w = Math.min(nr, nc - jp * nr);
+      if (g.transB()) {
+        // a column of op(B) is contiguous along the depth
+        int s0 = jp * kc;
+        java.util.Arrays.fill(sc.bLo, s0, s0 + kc, Integer.MAX_VALUE);
+        java.util.Arrays.fill(sc.bHi, s0, s0 + kc, 0);
+        if (w < nr) java.util.Arrays.fill(sc.bp, base, base + kc * nr, 0);
+        for (int j = 0; j < w; j++) {
+          packRun(g, g.b(), g.bOff() + (jc + jp * nr + j) * g.ldb() + pc, kc, 0, sc.bp, base + j, nr,
+              sc.bLo, sc.bHi, s0, sc.row);
+        }
+        blockBounds(sc.bLo, sc.bHi, s0, kc, sc.bBlockLo, sc.bBlockHi, jp);
+        continue;
+      }
       for (int p = 0; p < kc; p++) {
         if (vec && w == nr) {
           packRow(g, g.bOff() + (pc + p) * g.ldb() + jc + jp * nr, sc, base + p * nr, jp * kc + p);
@@ -274,14 +287,6 @@ public final class LMulGemm {
    */
   private static void packA(Args g, int ic, int mc, int pc, int kc, Scratch sc) {
     int offset = g.offset();
-    // rows of op(A) are contiguous when A is not transposed: whole vectors of steps are rounded
-    // in lanes into sc.row, then spread over the panel's stride MR
-    int l = IP.length();
-    int kv = g.transA() ? 0 : kc - kc % l;
-    int d = 23 - g.mBits();
-    int half = d == 0 ? 0 : (1 << (d - 1)) - 1;
-    int keep = ~((1 << d) - 1);
-    boolean rne = g.rounding() == Multiplier.OperandRounding.RNE;
     for (int ip = 0, base = 0; ip * MR < mc; ip++, base += kc * MR) {
       int rows = Math.min(MR, mc - ip * MR);
       int s0 = ip * kc;
@@ -290,25 +295,50 @@ public final class LMulGemm {
       if (rows < MR) java.util.Arrays.fill(sc.ap, base, base + kc * MR, -offset);
       for (int r = 0; r < rows; r++) {
         int i = ic + ip * MR + r;
-        int src = g.aOff() + i * g.lda() + pc;
-        for (int p = 0; p < kv; p += l) {
-          IntVector x = FloatVector.fromArray(FP, g.a(), src + p).reinterpretAsInts();
-          IntVector mag = roundedMagnitude(x, d, half, keep, rne);
-          x.and(0x80000000).or(mag).sub(offset).intoArray(sc.row, p);
-          IntVector.fromArray(IP, sc.aLo, s0 + p).min(mag).intoArray(sc.aLo, s0 + p);
-          IntVector.fromArray(IP, sc.aHi, s0 + p).max(mag).intoArray(sc.aHi, s0 + p);
+        if (!g.transA()) {
+          // a row of op(A) is contiguous along the depth
+          packRun(g, g.a(), g.aOff() + i * g.lda() + pc, kc, offset, sc.ap, base + r, MR, sc.aLo, sc.aHi, s0, sc.row);
+          continue;
         }
-        for (int p = 0; p < kv; p++) sc.ap[base + p * MR + r] = sc.row[p];
-        for (int p = kv; p < kc; p++) {
+        for (int p = 0; p < kc; p++) {
           int v = g.aBits(i, pc + p);
           sc.ap[base + p * MR + r] = v - offset;
           int mag = v & 0x7FFFFFFF;
-          int s = ip * kc + p;
-          if (mag < sc.aLo[s]) sc.aLo[s] = mag;
-          if (mag > sc.aHi[s]) sc.aHi[s] = mag;
+          sc.aLo[s0 + p] = Math.min(sc.aLo[s0 + p], mag);
+          sc.aHi[s0 + p] = Math.max(sc.aHi[s0 + p], mag);
         }
       }
-      blockBounds(sc.aLo, sc.aHi, ip * kc, kc, sc.aBlockLo, sc.aBlockHi, ip);
+      blockBounds(sc.aLo, sc.aHi, s0, kc, sc.aBlockLo, sc.aBlockHi, ip);
+    }
+  }
+
+  /**
+   * The kc values x[src..src+kc), one per depth step, rounded as {@link LMul#roundOperandBits}
+   * does, minus sub, into dst[d0 + p·stride], each widening its step's bounds lo/hi[s0 + p]:
+   * whole vectors of steps are rounded in lanes (through row), the rest one by one.
+   */
+  private static void packRun(Args g, float[] x, int src, int kc, int sub, int[] dst, int d0, int stride,
+      int[] lo, int[] hi, int s0, int[] row) {
+    int l = IP.length();
+    int kv = kc - kc % l;
+    int d = 23 - g.mBits();
+    int half = d == 0 ? 0 : (1 << (d - 1)) - 1;
+    int keep = ~((1 << d) - 1);
+    boolean rne = g.rounding() == Multiplier.OperandRounding.RNE;
+    for (int p = 0; p < kv; p += l) {
+      IntVector v = FloatVector.fromArray(FP, x, src + p).reinterpretAsInts();
+      IntVector mag = roundedMagnitude(v, d, half, keep, rne);
+      v.and(0x80000000).or(mag).sub(sub).intoArray(row, p);
+      IntVector.fromArray(IP, lo, s0 + p).min(mag).intoArray(lo, s0 + p);
+      IntVector.fromArray(IP, hi, s0 + p).max(mag).intoArray(hi, s0 + p);
+    }
+    for (int p = 0; p < kv; p++) dst[d0 + p * stride] = row[p];
+    for (int p = kv; p < kc; p++) {
+      int v = LMul.roundOperandBits(Float.floatToRawIntBits(x[src + p]), g.mBits(), g.rounding());
+      dst[d0 + p * stride] = v - sub;
+      int mag = v & 0x7FFFFFFF;
+      lo[s0 + p] = Math.min(lo[s0 + p], mag);
+      hi[s0 + p] = Math.max(hi[s0 + p], mag);
     }
   }
 
