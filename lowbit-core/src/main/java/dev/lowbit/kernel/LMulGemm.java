@@ -255,16 +255,12 @@ public final class LMulGemm {
    * and largest magnitude.
    */
   private void packRow(Args g, int src, Scratch sc, int dst, int step) {
-    int d = 23 - g.mBits();
-    int half = d == 0 ? 0 : (1 << (d - 1)) - 1;
-    int keep = ~((1 << d) - 1);
-    boolean rne = g.rounding() == Multiplier.OperandRounding.RNE;
     int l = IP.length();
     IntVector lo = IntVector.broadcast(IP, Integer.MAX_VALUE);
     IntVector hi = IntVector.zero(IP);
     for (int j = 0; j < nr; j += l) {
       IntVector x = FloatVector.fromArray(FP, g.b(), src + j).reinterpretAsInts();
-      IntVector r = roundedMagnitude(x, d, half, keep, rne);
+      IntVector r = roundedMagnitude(x, g);
       x.and(0x80000000).or(r).intoArray(sc.bp, dst + j);
       lo = lo.min(r);
       hi = hi.max(r);
@@ -273,11 +269,18 @@ public final class LMulGemm {
     sc.bHi[step] = hi.reduceLanes(VectorOperators.MAX);
   }
 
-  /** |x| on the m-bit grid (d = 23 − m dropped bits); NaN magnitudes stay as they are. */
-  private static IntVector roundedMagnitude(IntVector x, int d, int half, int keep, boolean rne) {
+  /**
+   * |x| on the m-bit grid (d = 23 − m dropped bits), lane for lane as {@link
+   * LMul#roundOperandBits}; NaN magnitudes stay as they are.
+   */
+  private static IntVector roundedMagnitude(IntVector x, Args g) {
+    int d = 23 - g.mBits();
     IntVector mag = x.and(0x7FFFFFFF);
     if (d == 0) return mag;
-    IntVector r = rne ? mag.add(mag.lanewise(VectorOperators.LSHR, d).and(1)).add(half).and(keep) : mag.and(keep);
+    int keep = ~((1 << d) - 1);
+    IntVector r = g.rounding() == Multiplier.OperandRounding.RNE
+        ? mag.add(mag.lanewise(VectorOperators.LSHR, d).and(1)).add((1 << (d - 1)) - 1).and(keep)
+        : mag.and(keep);
     return r.blend(mag, mag.compare(VectorOperators.GT, 0x7F800000));
   }
 
@@ -293,6 +296,12 @@ public final class LMulGemm {
       java.util.Arrays.fill(sc.aLo, s0, s0 + kc, Integer.MAX_VALUE);
       java.util.Arrays.fill(sc.aHi, s0, s0 + kc, 0);
       if (rows < MR) java.util.Arrays.fill(sc.ap, base, base + kc * MR, -offset);
+      if (g.transA() && rows == MR && FP.length() >= MR) {
+        // a step of a full panel of op(Aᵀ) is MR contiguous values: one 256-bit vector
+        packStep(g, g.aOff() + pc * g.lda() + ic + ip * MR, kc, offset, sc.ap, base, sc.aLo, sc.aHi, s0);
+        blockBounds(sc.aLo, sc.aHi, s0, kc, sc.aBlockLo, sc.aBlockHi, ip);
+        continue;
+      }
       for (int r = 0; r < rows; r++) {
         int i = ic + ip * MR + r;
         if (!g.transA()) {
@@ -313,6 +322,20 @@ public final class LMulGemm {
   }
 
   /**
+   * Transposed A, a full panel: step p's MR values a[src + p·lda ..] rounded as {@link
+   * LMul#roundOperandBits} does, minus offset, into ap[base + p·MR ..], with the step's bounds.
+   */
+  private static void packStep(Args g, int src, int kc, int offset, int[] ap, int base, int[] lo, int[] hi, int s0) {
+    for (int p = 0; p < kc; p++) {
+      IntVector v = FloatVector.fromArray(F256, g.a(), src + p * g.lda()).reinterpretAsInts();
+      IntVector mag = roundedMagnitude(v, g);
+      v.and(0x80000000).or(mag).sub(offset).intoArray(ap, base + p * MR);
+      lo[s0 + p] = mag.reduceLanes(VectorOperators.MIN);
+      hi[s0 + p] = mag.reduceLanes(VectorOperators.MAX);
+    }
+  }
+
+  /**
    * The kc values x[src..src+kc), one per depth step, rounded as {@link LMul#roundOperandBits}
    * does, minus sub, into dst[d0 + p·stride], each widening its step's bounds lo/hi[s0 + p]:
    * whole vectors of steps are rounded in lanes (through row), the rest one by one.
@@ -321,13 +344,9 @@ public final class LMulGemm {
       int[] lo, int[] hi, int s0, int[] row) {
     int l = IP.length();
     int kv = kc - kc % l;
-    int d = 23 - g.mBits();
-    int half = d == 0 ? 0 : (1 << (d - 1)) - 1;
-    int keep = ~((1 << d) - 1);
-    boolean rne = g.rounding() == Multiplier.OperandRounding.RNE;
     for (int p = 0; p < kv; p += l) {
       IntVector v = FloatVector.fromArray(FP, x, src + p).reinterpretAsInts();
-      IntVector mag = roundedMagnitude(v, d, half, keep, rne);
+      IntVector mag = roundedMagnitude(v, g);
       v.and(0x80000000).or(mag).sub(sub).intoArray(row, p);
       IntVector.fromArray(IP, lo, s0 + p).min(mag).intoArray(lo, s0 + p);
       IntVector.fromArray(IP, hi, s0 + p).max(mag).intoArray(hi, s0 + p);
