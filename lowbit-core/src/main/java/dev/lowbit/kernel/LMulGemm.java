@@ -239,8 +239,7 @@ public final class LMulGemm {
 
   /** The smallest and largest of the step bounds lo/hi[from..from+kc) into blockLo/blockHi[panel]. */
   private static void blockBounds(int[] lo, int[] hi, int from, int kc, int[] blockLo, int[] blockHi, int panel) {
-    int l = Integer.MAX_VALUE;
-    int h = 0;
+    int l = Integer.MAX_VALUE, h = 0;
     for (int p = from; p < from + kc; p++) {
       l = Math.min(l, lo[p]);
       h = Math.max(h, hi[p]);
