@@ -241,13 +241,23 @@ public final class GenerateKernels {
 
   // ================================================================ LMulGemm micro-kernels
 
-  /** The packing of LMulGemm must lay out panels for the ROWS x VECTORS tile generated here. */
+  /**
+   * Vectors per row of the L-Mul tile at each width: 3 at 512 bits (24 accumulators + 3 B vectors
+   * + 1 broadcast + 1 product of 32 registers; the broadcast of A serves three vectors), 2 below,
+   * where AVX2 has 16 registers.
+   */
+  static int lmulVectors(int w) {
+    return w == 512 ? 3 : VECTORS;
+  }
+
+  /** The packing of LMulGemm must lay out panels for the ROWS x lmulVectors(w) tiles generated here. */
   static void checkLMulTileShape(String lmul) {
     for (String decl : List.of("static final int MR = " + ROWS + ";",
-        "this.nr = " + VECTORS + " * (vectorBits / 32);")) {
-      if (!lmul.contains(decl)) {
+        "return vectorBits == 512 ? " + lmulVectors(512) + " : " + lmulVectors(256) + ";")) {
+      if (!lmul.contains(decl) || lmulVectors(256) != lmulVectors(128)) {
         throw new IllegalStateException("LMulGemm: expected '" + decl + "' to match the generated "
-            + ROWS + " x " + VECTORS + "-vector tile");
+            + ROWS + " x " + lmulVectors(512) + "-vector (512-bit) and " + ROWS + " x " + lmulVectors(256)
+            + "-vector tiles");
       }
     }
   }
@@ -315,7 +325,7 @@ public final class GenerateKernels {
     for (int w : WIDTHS) lmulLean(b, w);
     for (int w : WIDTHS) {
       b.append(LMUL_GUARDED.replace("$PARAMS", LMUL_GUARDED_PARAMS).replace("$W", Integer.toString(w))
-          .replace("$V", Integer.toString(VECTORS)));
+          .replace("$V", Integer.toString(lmulVectors(w))));
     }
     return b.toString();
   }
@@ -338,7 +348,8 @@ public final class GenerateKernels {
    * pattern (minus OFFSET) broadcast and added to the B pattern as ints, then added as a float.
    */
   private static void lmulLean(StringBuilder b, int w) {
-    b.append("  // Generated: MR=").append(ROWS).append(" rows x ").append(VECTORS)
+    int nv = lmulVectors(w);
+    b.append("  // Generated: MR=").append(ROWS).append(" rows x ").append(nv)
         .append(" vectors of fp32 sums; a product is one int add of bit patterns (lean steps only).\n");
     b.append("  private static void kernelLean").append(w).append("(\n");
     b.append("      ").append(LMUL_LEAN_PARAMS).append(") {\n");
@@ -347,29 +358,29 @@ public final class GenerateKernels {
     b.append("    final int l = s.length();\n");
     for (int r = 0; r < ROWS; r++) {
       List<String> loads = new ArrayList<>();
-      for (int j = 0; j < VECTORS; j++) {
+      for (int j = 0; j < nv; j++) {
         loads.add(acc(r, j) + " = FloatVector.fromArray(f, src, " + plusLanes("sOff + " + r + " * lds", j) + ")");
       }
       b.append("    FloatVector ").append(String.join(", ", loads)).append(";\n");
     }
     b.append("    for (int p = p0; p < p1; p++) {\n");
     b.append("      final int pa = ai + p * MR;\n");
-    b.append("      final int pb = bi + p * ").append(VECTORS).append(" * l;\n");
-    for (int j = 0; j < VECTORS; j++) {
+    b.append("      final int pb = bi + p * ").append(nv).append(" * l;\n");
+    for (int j = 0; j < nv; j++) {
       b.append("      IntVector b").append(j).append(" = IntVector.fromArray(s, bp, ")
           .append(plusLanes("pb", j)).append(");\n");
     }
     b.append("      IntVector a;\n");
     for (int r = 0; r < ROWS; r++) {
       b.append("      a = IntVector.broadcast(s, ap[pa + ").append(r).append("]);\n");
-      for (int j = 0; j < VECTORS; j++) {
+      for (int j = 0; j < nv; j++) {
         b.append("      ").append(acc(r, j)).append(" = ").append(acc(r, j)).append(".add(b").append(j)
             .append(".add(a).reinterpretAsFloats());\n");
       }
     }
     b.append("    }\n");
     for (int r = 0; r < ROWS; r++) {
-      for (int j = 0; j < VECTORS; j++) {
+      for (int j = 0; j < nv; j++) {
         b.append("    ").append(acc(r, j)).append(".intoArray(c, ")
             .append(plusLanes("cOff + " + r + " * ldc", j)).append(");\n");
       }

@@ -143,6 +143,55 @@ class LMulGemmTest {
   }
 
   @Test
+  void oneOddStepInAnOtherwiseLeanBlockTakesTheGuards() {
+    // N(0,1) operands (no zeros) make every depth block lean as a whole; one pair of values at one step, at a
+    // block's first or last step, at a vector boundary of the row packing or in the depth tail,
+    // must still reach that step's guards: a zero (or subnormal) against a huge value, whose lean
+    // add would give a visible nonzero, and pairs whose product overflows or underflows
+    int m = 10, n = 53, k = 300; // a full depth block and a tail of 44; edge tiles in both directions
+    float[][] pairs = {{0f, 0x1p120f}, {0x1p120f, -Float.MIN_VALUE}, {0x1p-70f, -0x1p-70f}, {-0x1p70f, 0x1p70f}};
+    int[] steps = {0, 15, 16, 255, 256, 287, 299};
+    Random r = new Random(26);
+    Multiplier.LMul mul = (Multiplier.LMul) Multiplier.parse("lmul3");
+    int c = 0;
+    for (float[] pair : pairs) {
+      for (int p : steps) {
+        float[] a = gaussian(r, m * k);
+        float[] b = gaussian(r, k * n);
+        a[(c % m) * k + p] = pair[0];
+        b[p * n + (c * 7) % n] = pair[1];
+        String what = "lean block with " + pair[0] + " x " + pair[1] + " at step " + p;
+        check(KERNELS.get(c % KERNELS.size()), mul, c % 3 == 1, c % 5 == 2, m, n, k, a, b, what);
+        c++;
+      }
+    }
+  }
+
+  @Test
+  void wholeLeanBlocksAtEveryTileEdgeAreBitExact() {
+    // zero-free operands: every tile runs each depth block in one lean call, full tiles and edge
+    // tiles of the 8 x 3-vector (512-bit) and 8 x 2-vector tiles, with and without a depth tail
+    Random r = new Random(27);
+    int c = 0;
+    for (int m : new int[] {1, 7, 8, 9, 23}) {
+      for (int n : new int[] {5, 16, 47, 48, 49, 97}) {
+        for (int k : new int[] {16, 33, 270}) {
+          Multiplier.LMul mul = (Multiplier.LMul) Multiplier.parse(MULS[c % MULS.length]);
+          check(KERNELS.get(c % KERNELS.size()), mul, c % 3 == 0, c % 4 == 1, m, n, k,
+              gaussian(r, m * k), gaussian(r, k * n), "lean");
+          c++;
+        }
+      }
+    }
+  }
+
+  private static float[] gaussian(Random r, int len) {
+    float[] v = new float[len];
+    for (int i = 0; i < len; i++) v[i] = (float) r.nextGaussian();
+    return v;
+  }
+
+  @Test
   void reluZerosAndOnlyZerosAreBitExact() {
     // many exact zeros in A (the skipped products), and B holding an inf where A is zero (NaN)
     Random r = new Random(24);
