@@ -1,9 +1,16 @@
 package dev.lowbit.intonly;
 
+import dev.lowbit.intonly.exec.IntLayers;
 import dev.lowbit.intonly.exec.IntMatmul;
+import dev.lowbit.intonly.exec.Program;
+import dev.lowbit.kernel.ConvSpec;
 import dev.lowbit.kernel.Gemm;
+import dev.lowbit.kernel.Int8Conv;
 import dev.lowbit.kernel.Kernels;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The integer executor's products on a {@link Gemm}: {@code gemmS8S8}, or {@code gemmU8S8} for
@@ -13,8 +20,16 @@ import java.util.Objects;
  * copies (a reduction of at most {@link #SHORT_K}, or fewer than {@link #SMALL_MACS}
  * multiply-adds: attention heads, a first convolution over one channel), so those run on the
  * Java kernels; every GEMM gives the same int32 bits.
+ *
+ * <p>When the GEMM is also an {@link Int8Conv} (oneDNN), convolutions run on its direct int8
+ * kernels ({@link IntLayers}): each op's weights are prepared (reordered into the kernel's layout)
+ * once, on first use, and kept while the op is in use, keyed by the op; the int32 sums are exact,
+ * so the bits are those of im2col and the product.
  */
-public final class GemmIntMatmul implements IntMatmul {
+public final class GemmIntMatmul implements IntMatmul, IntLayers {
+
+  /** Ops whose prepared weights are kept before the cache is emptied (programs in use are few). */
+  static final int MAX_PREPARED = 64;
 
   /** The longest reduction that runs on the Java kernels beside a copying GEMM. */
   static final int SHORT_K = 32;
@@ -24,6 +39,10 @@ public final class GemmIntMatmul implements IntMatmul {
   private final Gemm gemm;
   /** The GEMM of short products: the Java kernels beside a copying GEMM, else {@link #gemm}. */
   private final Gemm small;
+  /** The direct convolutions, or null. */
+  private final Int8Conv conv;
+  /** Per convolution op: its prepared weights, or empty when the backend declined it. */
+  private final Map<Program.Conv, Optional<Int8Conv.Prepared>> prepared = new ConcurrentHashMap<>();
 
   public GemmIntMatmul(Gemm gemm) {
     this(gemm, Objects.requireNonNull(gemm, "gemm").copiesOperands() ? Kernels.javaGemm() : gemm);
@@ -33,6 +52,7 @@ public final class GemmIntMatmul implements IntMatmul {
   GemmIntMatmul(Gemm gemm, Gemm small) {
     this.gemm = Objects.requireNonNull(gemm, "gemm");
     this.small = Objects.requireNonNull(small, "small");
+    this.conv = gemm instanceof Int8Conv c ? c : null;
   }
 
   /** The products on the GEMM in use ({@link Kernels#gemm()}). */
@@ -40,10 +60,28 @@ public final class GemmIntMatmul implements IntMatmul {
     return new GemmIntMatmul(Kernels.gemm());
   }
 
-  /** The GEMM's name, and the short products' GEMM when that differs. */
+  /** The GEMM's name, the short products' GEMM when that differs, and the convolutions' kernels when direct. */
   @Override
   public String name() {
-    return small == gemm ? gemm.name() : gemm.name() + " (short products: " + small.name() + ")";
+    String name = small == gemm ? gemm.name() : gemm.name() + " (short products: " + small.name() + ")";
+    return conv == null ? name : name + ", " + conv.int8ConvName();
+  }
+
+  @Override
+  public boolean conv(Program.Conv op, int n, byte[] x, boolean unsignedX, int[] out) {
+    if (conv == null) return false;
+    Optional<Int8Conv.Prepared> w = prepared.get(op);
+    if (w == null) {
+      if (prepared.size() >= MAX_PREPARED) prepared.clear();
+      w = Optional.ofNullable(conv.prepare(spec(op.shape()), unsignedX, op.weight()));
+      prepared.put(op, w);
+    }
+    return w.isPresent() && conv.int8Conv(w.get(), n, x, 0, out, 0);
+  }
+
+  /** The geometry of one sample. */
+  static ConvSpec spec(Program.ConvShape s) {
+    return ConvSpec.of(1, s.inC(), s.inH(), s.inW(), s.outC(), s.k(), s.stride(), s.pad());
   }
 
   @Override

@@ -403,6 +403,179 @@ final class OneDnnConv {
     }
   }
 
+  // ---------------------------------------------------------------- int8 sums (integer-only inference)
+
+  /** An int32-sum primitive: a batched geometry and whether x is unsigned. */
+  private record S32Key(ConvSpec s, boolean unsigned) {}
+
+  private static final class S32Prims {
+    String declined;
+    String impl;
+    dnnl_primitive fwd;
+    dnnl_memory_desc xPlain, wPlain, yPlain;
+    Port fX, fW, fY;
+  }
+
+  private final Map<S32Key, S32Prims> s32Cache = new ConcurrentHashMap<>();
+
+  /**
+   * A layer's int8 weights in native memory (OIHW), with their copies in each blocked layout a
+   * primitive asked for, reordered once (a layer's batch sizes share one layout in practice).
+   */
+  static final class S32Weights implements dev.lowbit.kernel.Int8Conv.Prepared {
+    final ConvSpec perSample;
+    final boolean unsigned;
+    final String impl;
+    private final BytePointer plain;
+    /** Layouts and their data; {@code owners} keep the memory alive. */
+    private final java.util.List<dnnl_memory_desc> layouts = new java.util.ArrayList<>();
+    private final java.util.List<Pointer> packed = new java.util.ArrayList<>();
+    private final java.util.List<BytePointer> owners = new java.util.ArrayList<>();
+
+    S32Weights(ConvSpec perSample, boolean unsigned, byte[] w, String impl) {
+      this.perSample = perSample;
+      this.unsigned = unsigned;
+      this.impl = impl;
+      plain = new BytePointer(Math.max(1, w.length));
+      OneDnn.copyIn(w, 0, plain.address(), 0, w.length);
+    }
+
+    @Override
+    public String impl() {
+      return impl;
+    }
+
+    /** The weights in {@code p}'s layout, reordered the first time that layout is asked for. Lock held. */
+    Pointer forPrimitive(OneDnn rt, S32Prims p) {
+      if (p.fW.reorder() == null) return plain;
+      for (int i = 0; i < layouts.size(); i++) {
+        if (dnnl_memory_desc_equal(layouts.get(i), p.fW.md()) != 0) return packed.get(i);
+      }
+      BytePointer data = new BytePointer(p.fW.reorder().toBytes() + 64);
+      Pointer at = OneDnn.aligned(data);
+      rt.runArgs(p.fW.reorder().prim(), 2, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
+          new dnnl_memory_desc[] {p.fW.reorder().from(), p.fW.reorder().to()}, new Pointer[] {plain, at});
+      dnnl_memory_desc md = new dnnl_memory_desc();
+      OneDnn.check(dnnl_memory_desc_clone(md, p.fW.md()), "dnnl_memory_desc_clone");
+      layouts.add(md);
+      packed.add(at);
+      owners.add(data);
+      return at;
+    }
+  }
+
+  private S32Prims s32(ConvSpec s, boolean unsigned) {
+    S32Key key = new S32Key(s, unsigned);
+    S32Prims p = s32Cache.get(key);
+    if (p == null) {
+      if (s32Cache.size() >= maxCached) {
+        s32Cache.values().forEach(OneDnnConv::destroy);
+        s32Cache.clear();
+      }
+      p = createS32(s, unsigned);
+      s32Cache.put(key, p);
+      if (p.declined == null) LOG.debug("oneDNN int8 (int32 sums) convolution {}: {}", s, p.impl);
+      else LOG.debug("oneDNN declined int8 (int32 sums) convolution {}: {}", s, p.declined);
+    }
+    return p.declined == null ? p : null;
+  }
+
+  /** src u8 or s8 and weights s8 in the layouts oneDNN picks, dst s32; no bias, scales or post-ops. */
+  private S32Prims createS32(ConvSpec s, boolean unsigned) {
+    S32Prims p = new S32Prims();
+    if (!exactInt8()) {
+      p.declined = "no VNNI/AMX on " + rt.isa() + ": int8 sums could saturate";
+      return p;
+    }
+    if (!dev.lowbit.kernel.Int8Conv.exactlyBounded(s, unsigned)) {
+      p.declined = "sums could exceed 2^24 (" + (long) s.inC() / s.groups() * s.kH() * s.kW() + " products per output)";
+      return p;
+    }
+    int xType = unsigned ? dnnl_u8 : dnnl_s8;
+    Dims d = dims(s);
+    p.xPlain = tagged(d.x(), dnnl_nchw, xType);
+    p.wPlain = tagged(d.w(), d.wTag(), dnnl_s8);
+    p.yPlain = tagged(d.y(), dnnl_nchw, dnnl_s32);
+    dnnl_memory_desc xa = tagged(d.x(), dnnl_format_tag_any, xType);
+    dnnl_memory_desc wa = tagged(d.w(), dnnl_format_tag_any, dnnl_s8);
+    // few input channels: NCHW sums straight from the kernel (the first layer's blocked output
+    // cost more to reorder than the product itself), as for the fp32 forward pass
+    dnnl_memory_desc ya = tagged(d.y(), plainForwardOutput(s) ? dnnl_nchw : dnnl_format_tag_any, dnnl_s32);
+    dnnl_primitive_desc pd = new dnnl_primitive_desc();
+    boolean made = false;
+    try {
+      int st = dnnl_convolution_forward_primitive_desc_create(pd, rt.engine(), dnnl_forward_inference,
+          dnnl_convolution_direct, xa, wa, null, ya, new long[] {s.strideH(), s.strideW()},
+          new long[] {s.dilH() - 1, s.dilW() - 1}, new long[] {s.padH(), s.padW()}, padRight(s), null);
+      if (st != dnnl_success) {
+        p.declined = "no int8 forward implementation (status " + st + ")";
+        return p;
+      }
+      made = true;
+      p.impl = impl(pd);
+      if (p.impl.startsWith("ref")) {
+        p.declined = "only oneDNN's reference loops (" + p.impl + ")";
+        return p;
+      }
+      p.fX = input(pd, dnnl_query_src_md, p.xPlain);
+      p.fW = input(pd, dnnl_query_weights_md, p.wPlain);
+      p.fY = output(pd, dnnl_query_dst_md, p.yPlain);
+      p.fwd = primitive(pd);
+      return p;
+    } catch (IllegalStateException e) {
+      p.declined = e.getMessage();
+      return p;
+    } finally {
+      if (made) dnnl_primitive_desc_destroy(pd);
+      dnnl_memory_desc_destroy(xa);
+      dnnl_memory_desc_destroy(wa);
+      dnnl_memory_desc_destroy(ya);
+    }
+  }
+
+  private static void destroy(S32Prims p) {
+    destroyAll(p.fwd);
+    destroyAll(p.fX, p.fW, p.fY);
+    destroyAll(p.xPlain, p.wPlain, p.yPlain);
+  }
+
+  /** The weights of a layer for {@link #forwardS32}, or null when its geometry is declined (tried at batch 1). */
+  S32Weights prepareS32(ConvSpec perSample, boolean unsigned, byte[] w) {
+    if (w.length != perSample.weightSize()) {
+      throw new IllegalArgumentException("weights: " + perSample.weightSize() + " bytes expected, got " + w.length);
+    }
+    rt.lock.lock();
+    try {
+      S32Prims p = s32(perSample.withBatch(1), unsigned);
+      return p == null ? null : new S32Weights(perSample.withBatch(1), unsigned, w, p.impl);
+    } finally {
+      rt.lock.unlock();
+    }
+  }
+
+  /** y = the exact int32 sums of {@code batch} samples (NCHW in and out); false when declined. */
+  boolean forwardS32(S32Weights w, int batch, byte[] x, int xOff, int[] y, int yOff) {
+    ConvSpec s = w.perSample.withBatch(batch);
+    rt.lock.lock();
+    try {
+      S32Prims p = s32(s, w.unsigned);
+      if (p == null) return false;
+      Pointer plainX = scratch(X, s.inputSize());
+      long xa = plainX.address();
+      rt.parallelFor(s.inputSize(), s.inputSize(), (from, to) -> OneDnn.copyIn(x, xOff + from, xa, from, to - from));
+      Pointer xp = convert(plainX, p.fX.reorder(), XR);
+      Pointer wp = w.forPrimitive(rt, p);
+      Pointer yp = result(p.fY, Y, YR, s.outputSize()); // int32: 4 bytes an element, as fp32
+      rt.runArgs(p.fwd, 3, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
+          new dnnl_memory_desc[] {p.fX.md(), p.fW.md(), p.fY.md()}, new Pointer[] {xp, wp, yp});
+      long ya = convert(yp, p.fY.reorder(), Y).address();
+      rt.parallelFor(s.outputSize(), 4L * s.outputSize(), (from, to) -> OneDnn.copyOut(ya, from, y, yOff + from, to - from));
+      return true;
+    } finally {
+      rt.lock.unlock();
+    }
+  }
+
   private static long[] padRight(ConvSpec s) {
     return new long[] {
       (long) (s.outH() - 1) * s.strideH() + (long) (s.kH() - 1) * s.dilH() + 1 - s.inH() - s.padH(),

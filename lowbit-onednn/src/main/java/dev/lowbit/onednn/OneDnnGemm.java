@@ -10,6 +10,7 @@ import dev.lowbit.kernel.ConvSpec;
 import dev.lowbit.kernel.DecodingLowPrecisionGemm;
 import dev.lowbit.kernel.FloatKernels;
 import dev.lowbit.kernel.Gemm;
+import dev.lowbit.kernel.Int8Conv;
 import dev.lowbit.kernel.LowPrecisionGemm;
 import dev.lowbit.kernel.QuantizedLinear;
 import dev.lowbit.kernel.ScalarGemm;
@@ -51,7 +52,7 @@ import org.slf4j.LoggerFactory;
  *       kernels'.
  * </ul>
  */
-public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
+public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels, Int8Conv {
 
   /** Largest k for which k·128·128 fits int32: s8×s8 sums can never overflow. */
   public static final int MAX_K_S8S8 = (int) (Integer.MAX_VALUE / (128L * 128));
@@ -252,6 +253,24 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
   @Override
   public boolean convForwardS8(ConvSpec s, byte[] x, float xScale, byte[] w, float[] wScales, float[] bias, float[] y) {
     return conv().forwardS8(s, x, xScale, w, wScales, bias, y);
+  }
+
+  @Override
+  public String int8ConvName() {
+    return "onednn int8 conv";
+  }
+
+  @Override
+  public Int8Conv.Prepared prepare(ConvSpec perSample, boolean unsignedX, byte[] weight) {
+    return conv().prepareS32(perSample, unsignedX, weight);
+  }
+
+  @Override
+  public boolean int8Conv(Int8Conv.Prepared w, int batch, byte[] x, int xOff, int[] y, int yOff) {
+    if (!(w instanceof OneDnnConv.S32Weights s)) {
+      throw new IllegalArgumentException("weights prepared by another backend: " + w);
+    }
+    return conv().forwardS32(s, batch, x, xOff, y, yOff);
   }
 
   @Override
