@@ -480,7 +480,12 @@ final class OneDnnConv {
     return p.declined == null ? p : null;
   }
 
-  /** src u8 or s8 and weights s8 in the layouts oneDNN picks, dst s32; no bias, scales or post-ops. */
+  /**
+   * src u8 or s8 and weights s8 in the layouts oneDNN picks, dst s32; no bias, scales or post-ops.
+   * With few input channels the sums are asked for in NCHW first (the first layer's blocked output
+   * cost more to reorder than the product itself, as for the fp32 forward pass), and in the layout
+   * oneDNN picks where NCHW has only its reference loops.
+   */
   private S32Prims createS32(ConvSpec s, boolean unsigned) {
     S32Prims p = new S32Prims();
     if (!exactInt8()) {
@@ -498,25 +503,25 @@ final class OneDnnConv {
     p.yPlain = tagged(d.y(), dnnl_nchw, dnnl_s32);
     dnnl_memory_desc xa = tagged(d.x(), dnnl_format_tag_any, xType);
     dnnl_memory_desc wa = tagged(d.w(), dnnl_format_tag_any, dnnl_s8);
-    // few input channels: NCHW sums straight from the kernel (the first layer's blocked output
-    // cost more to reorder than the product itself), as for the fp32 forward pass
-    dnnl_memory_desc ya = tagged(d.y(), plainForwardOutput(s) ? dnnl_nchw : dnnl_format_tag_any, dnnl_s32);
-    dnnl_primitive_desc pd = new dnnl_primitive_desc();
-    boolean made = false;
+    dnnl_memory_desc ya = tagged(d.y(), dnnl_format_tag_any, dnnl_s32);
+    dnnl_primitive_desc pd = null;
     try {
-      int st = dnnl_convolution_forward_primitive_desc_create(pd, rt.engine(), dnnl_forward_inference,
-          dnnl_convolution_direct, xa, wa, null, ya, new long[] {s.strideH(), s.strideW()},
-          new long[] {s.dilH() - 1, s.dilW() - 1}, new long[] {s.padH(), s.padW()}, padRight(s), null);
-      if (st != dnnl_success) {
-        p.declined = "no int8 forward implementation (status " + st + ")";
-        return p;
+      for (dnnl_memory_desc y : plainForwardOutput(s) ? new dnnl_memory_desc[] {p.yPlain, ya} : new dnnl_memory_desc[] {ya}) {
+        if (pd != null) dnnl_primitive_desc_destroy(pd);
+        pd = new dnnl_primitive_desc();
+        int st = dnnl_convolution_forward_primitive_desc_create(pd, rt.engine(), dnnl_forward_inference,
+            dnnl_convolution_direct, xa, wa, null, y, new long[] {s.strideH(), s.strideW()},
+            new long[] {s.dilH() - 1, s.dilW() - 1}, new long[] {s.padH(), s.padW()}, padRight(s), null);
+        if (st != dnnl_success) {
+          pd = null;
+          p.declined = "no int8 forward implementation (status " + st + ")";
+          continue;
+        }
+        p.impl = impl(pd);
+        p.declined = p.impl.startsWith("ref") ? "only oneDNN's reference loops (" + p.impl + ")" : null;
+        if (p.declined == null) break;
       }
-      made = true;
-      p.impl = impl(pd);
-      if (p.impl.startsWith("ref")) {
-        p.declined = "only oneDNN's reference loops (" + p.impl + ")";
-        return p;
-      }
+      if (p.declined != null) return p;
       p.fX = input(pd, dnnl_query_src_md, p.xPlain);
       p.fW = input(pd, dnnl_query_weights_md, p.wPlain);
       p.fY = output(pd, dnnl_query_dst_md, p.yPlain);
@@ -526,7 +531,7 @@ final class OneDnnConv {
       p.declined = e.getMessage();
       return p;
     } finally {
-      if (made) dnnl_primitive_desc_destroy(pd);
+      if (pd != null) dnnl_primitive_desc_destroy(pd);
       dnnl_memory_desc_destroy(xa);
       dnnl_memory_desc_destroy(wa);
       dnnl_memory_desc_destroy(ya);
