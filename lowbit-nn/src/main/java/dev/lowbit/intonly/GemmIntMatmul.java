@@ -5,7 +5,7 @@ import dev.lowbit.intonly.exec.IntMatmul;
 import dev.lowbit.intonly.exec.Program;
 import dev.lowbit.kernel.ConvSpec;
 import dev.lowbit.kernel.Gemm;
-import dev.lowbit.kernel.Int8Conv;
+import dev.lowbit.kernel.Int8Layers;
 import dev.lowbit.kernel.Kernels;
 import java.util.Map;
 import java.util.Objects;
@@ -21,10 +21,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * multiply-adds: attention heads, a first convolution over one channel), so those run on the
  * Java kernels; every GEMM gives the same int32 bits.
  *
- * <p>When the GEMM is also an {@link Int8Conv} (oneDNN), convolutions run on its direct int8
- * kernels ({@link IntLayers}): each op's weights are prepared (reordered into the kernel's layout)
- * once, on first use, and kept while the op is in use, keyed by the op; the int32 sums are exact,
- * so the bits are those of im2col and the product.
+ * <p>When the GEMM is also an {@link Int8Layers} (oneDNN), convolutions run on its direct int8
+ * kernels and linear layers on its GEMM with packed weights ({@link IntLayers}; a short linear
+ * product stays on the Java kernels as above): each op's weights are prepared (reordered into the
+ * kernel's layout) once, on first use, and kept while the op is in use, keyed by the op; the int32
+ * sums are exact, so the bits are those of im2col and the product.
  */
 public final class GemmIntMatmul implements IntMatmul, IntLayers {
 
@@ -39,10 +40,10 @@ public final class GemmIntMatmul implements IntMatmul, IntLayers {
   private final Gemm gemm;
   /** The GEMM of short products: the Java kernels beside a copying GEMM, else {@link #gemm}. */
   private final Gemm small;
-  /** The direct convolutions, or null. */
-  private final Int8Conv conv;
-  /** Per convolution op: its prepared weights, or empty when the backend declined it. */
-  private final Map<Program.Conv, Optional<Int8Conv.Prepared>> prepared = new ConcurrentHashMap<>();
+  /** The layers on prepared weights, or null. */
+  private final Int8Layers layers;
+  /** Per op (convolution or linear): its prepared weights, or empty when the backend declined it. */
+  private final Map<Program.Op, Optional<Int8Layers.Prepared>> prepared = new ConcurrentHashMap<>();
 
   public GemmIntMatmul(Gemm gemm) {
     this(gemm, Objects.requireNonNull(gemm, "gemm").copiesOperands() ? Kernels.javaGemm() : gemm);
@@ -52,7 +53,7 @@ public final class GemmIntMatmul implements IntMatmul, IntLayers {
   GemmIntMatmul(Gemm gemm, Gemm small) {
     this.gemm = Objects.requireNonNull(gemm, "gemm");
     this.small = Objects.requireNonNull(small, "small");
-    this.conv = gemm instanceof Int8Conv c ? c : null;
+    this.layers = gemm instanceof Int8Layers l ? l : null;
   }
 
   /** The products on the GEMM in use ({@link Kernels#gemm()}). */
@@ -64,19 +65,33 @@ public final class GemmIntMatmul implements IntMatmul, IntLayers {
   @Override
   public String name() {
     String name = small == gemm ? gemm.name() : gemm.name() + " (short products: " + small.name() + ")";
-    return conv == null ? name : name + ", " + conv.int8ConvName();
+    return layers == null ? name : name + ", " + layers.int8LayersName();
   }
 
   @Override
   public boolean conv(Program.Conv op, int n, byte[] x, boolean unsignedX, int[] out) {
-    if (conv == null) return false;
-    Optional<Int8Conv.Prepared> w = prepared.get(op);
+    if (layers == null) return false;
+    Optional<Int8Layers.Prepared> w = weights(op, () -> layers.prepareConv(spec(op.shape()), unsignedX, op.weight()));
+    return w.isPresent() && layers.int8Conv(w.get(), n, x, 0, out, 0);
+  }
+
+  /** On the packed weights, except a short product (see the class comment), which the executor sends to {@link #multiply}. */
+  @Override
+  public boolean linear(Program.Linear op, int rows, byte[] x, boolean unsignedX, int[] out) {
+    if (layers == null || op.inF() <= SHORT_K || (long) rows * op.outF() * op.inF() < SMALL_MACS) return false;
+    Optional<Int8Layers.Prepared> w = weights(op, () -> layers.prepareLinear(op.inF(), op.outF(), op.weight()));
+    return w.isPresent() && layers.int8Linear(w.get(), rows, unsignedX, x, out);
+  }
+
+  /** The prepared weights of {@code op}, prepared on first use. */
+  private Optional<Int8Layers.Prepared> weights(Program.Op op, java.util.function.Supplier<Int8Layers.Prepared> prepare) {
+    Optional<Int8Layers.Prepared> w = prepared.get(op);
     if (w == null) {
       if (prepared.size() >= MAX_PREPARED) prepared.clear();
-      w = Optional.ofNullable(conv.prepare(spec(op.shape()), unsignedX, op.weight()));
+      w = Optional.ofNullable(prepare.get());
       prepared.put(op, w);
     }
-    return w.isPresent() && conv.int8Conv(w.get(), n, x, 0, out, 0);
+    return w;
   }
 
   /** The geometry of one sample. */

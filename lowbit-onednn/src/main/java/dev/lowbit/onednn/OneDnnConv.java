@@ -422,7 +422,7 @@ final class OneDnnConv {
    * A layer's int8 weights in native memory (OIHW), with their copies in each blocked layout a
    * primitive asked for, reordered once (a layer's batch sizes share one layout in practice).
    */
-  static final class S32Weights implements dev.lowbit.kernel.Int8Conv.Prepared {
+  static final class S32Weights implements dev.lowbit.kernel.Int8Layers.Prepared {
     final ConvSpec perSample;
     final boolean unsigned;
     final String impl;
@@ -492,7 +492,7 @@ final class OneDnnConv {
       p.declined = "no VNNI/AMX on " + rt.isa() + ": int8 sums could saturate";
       return p;
     }
-    if (!dev.lowbit.kernel.Int8Conv.exactlyBounded(s, unsigned)) {
+    if (!dev.lowbit.kernel.Int8Layers.exactlyBounded(s, unsigned)) {
       p.declined = "sums could exceed 2^24 (" + (long) s.inC() / s.groups() * s.kH() * s.kW() + " products per output)";
       return p;
     }

@@ -7,14 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowbit.kernel.ConvSpec;
-import dev.lowbit.kernel.Int8Conv;
+import dev.lowbit.kernel.Int8Layers;
 import dev.lowbit.kernel.ScalarGemm;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The direct int8 convolutions ({@link Int8Conv}) against an int32 definition of the
+ * The direct int8 convolutions ({@link Int8Layers}) against an int32 definition of the
  * convolution, bit for bit: uint8 and int8 inputs, odd shapes, padding, stride, batch 1 to 64,
  * one and two threads, weights prepared once and reused across batch sizes.
  */
@@ -58,7 +58,7 @@ class OneDnnInt8ConvTest {
   void equalsTheIntegerDefinitionBitForBit() {
     if (!gemm.runtime().exactInt8()) {
       // no VNNI/AMX: the backend must decline, and the executor keeps its Java route
-      assertNull(gemm.prepare(ConvSpec.of(1, 4, 6, 6, 8, 3, 1, 1), false, new byte[4 * 8 * 9]));
+      assertNull(gemm.prepareConv(ConvSpec.of(1, 4, 6, 6, 8, 3, 1, 1), false, new byte[4 * 8 * 9]));
       return;
     }
     Random r = new Random(7);
@@ -74,7 +74,7 @@ class OneDnnInt8ConvTest {
         byte[] weight = new byte[one.weightSize()];
         r.nextBytes(weight);
         if (trial % 5 == 0) java.util.Arrays.fill(weight, (byte) -128); // the largest sums
-        Int8Conv.Prepared p = gemm.prepare(one, unsigned, weight);
+        Int8Layers.Prepared p = gemm.prepareConv(one, unsigned, weight);
         if (p == null) continue; // a geometry with only reference loops: the executor keeps its Java route
         taken++;
         for (int batch : new int[] {1, 1 + r.nextInt(5), trial % 4 == 0 ? 64 : 3}) {
@@ -104,7 +104,7 @@ class OneDnnInt8ConvTest {
     for (ConvSpec s : new ConvSpec[] {ConvSpec.of(1, 1, 28, 28, 32, 3, 1, 1), ConvSpec.of(1, 32, 14, 14, 64, 3, 1, 1),
         ConvSpec.of(1, 16, 28, 28, 32, 3, 2, 1), ConvSpec.of(1, 64, 7, 7, 64, 3, 1, 1)}) {
       for (boolean unsigned : s.inC() == 1 ? new boolean[] {false, true} : new boolean[] {false}) {
-        assertNotNull(gemm.prepare(s, unsigned, new byte[s.weightSize()]), s + " unsigned=" + unsigned);
+        assertNotNull(gemm.prepareConv(s, unsigned, new byte[s.weightSize()]), s + " unsigned=" + unsigned);
       }
     }
   }
@@ -113,10 +113,10 @@ class OneDnnInt8ConvTest {
   void declinesSumsThatCouldLeaveTwoToThe24() {
     // 1025 products of up to 128·128 each: beyond 2^24
     ConvSpec big = ConvSpec.of(1, 1025, 3, 3, 2, 1, 1, 0);
-    assertFalse(Int8Conv.exactlyBounded(big, false));
-    assertTrue(Int8Conv.exactlyBounded(ConvSpec.of(1, 1024, 3, 3, 2, 1, 1, 0), false));
-    assertTrue(Int8Conv.exactlyBounded(ConvSpec.of(1, 514, 3, 3, 2, 1, 1, 0), true));
-    assertFalse(Int8Conv.exactlyBounded(ConvSpec.of(1, 515, 3, 3, 2, 1, 1, 0), true));
-    assertNull(gemm.prepare(big, false, new byte[big.weightSize()]));
+    assertFalse(Int8Layers.exactlyBounded(big, false));
+    assertTrue(Int8Layers.exactlyBounded(ConvSpec.of(1, 1024, 3, 3, 2, 1, 1, 0), false));
+    assertTrue(Int8Layers.exactlyBounded(ConvSpec.of(1, 514, 3, 3, 2, 1, 1, 0), true));
+    assertFalse(Int8Layers.exactlyBounded(ConvSpec.of(1, 515, 3, 3, 2, 1, 1, 0), true));
+    assertNull(gemm.prepareConv(big, false, new byte[big.weightSize()]));
   }
 }

@@ -2,8 +2,8 @@ package dev.lowbit.intonly.exec;
 
 /**
  * Layers with constant int8 weights run whole by a backend that prepares each op's weights once
- * (oneDNN's direct int8 convolution on weights reordered once per program), instead of the
- * executor's own route (im2col, then {@link IntMatmul}). Implementations live outside this package
+ * (oneDNN's direct int8 convolution, and its GEMM on weights packed once per program), instead of the
+ * executor's own route (im2col for a convolution, then {@link IntMatmul}). Implementations live outside this package
  * and must give the bits of that route with {@link IntMatmul#SCALAR}: exact int32 sums. {@link
  * #NONE} declines every layer.
  */
@@ -19,6 +19,12 @@ public interface IntLayers {
    */
   boolean conv(Program.Conv op, int n, byte[] x, boolean unsignedX, int[] out);
 
+  /**
+   * out[r, o] = Σ_i w[o, i]·x[r, i] for {@code rows} rows of x (bytes from 0, read as 0..255 when
+   * {@code unsignedX}), without the bias; false when declined (out untouched).
+   */
+  boolean linear(Program.Linear op, int rows, byte[] x, boolean unsignedX, int[] out);
+
   /** Declines every layer. */
   IntLayers NONE = new IntLayers() {
     @Override
@@ -28,6 +34,11 @@ public interface IntLayers {
 
     @Override
     public boolean conv(Program.Conv op, int n, byte[] x, boolean unsignedX, int[] out) {
+      return false;
+    }
+
+    @Override
+    public boolean linear(Program.Linear op, int rows, byte[] x, boolean unsignedX, int[] out) {
       return false;
     }
   };

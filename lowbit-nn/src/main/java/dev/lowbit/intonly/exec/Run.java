@@ -127,12 +127,14 @@ final class Run {
     }
   }
 
-  /** out[r, o] = Σ_i w[o, i]·x[r, i] + bias[o]: the run's rows of every sample in one product with Wᵀ. */
+  /** out[r, o] = Σ_i w[o, i]·x[r, i] + bias[o]: the run's rows of every sample in one product with Wᵀ (on the {@link IntLayers} when it takes the layer). */
   private void linear(Program.Linear l, int in, int slot) {
     int rows = n * l.rows();
     int[] out = output(slot);
-    Mat[] ab = operands(in, l.weight());
-    product(rows, l.outF(), l.inF(), ab[0].at(0, l.inF()), ab[1].at(0, l.inF()), true, new Mat(out, false, 0, l.outF()));
+    if (!plan.kind[in].isByte() || !layers.linear(l, rows, (byte[]) values[in], plan.kind[in] == Kind.U8, out)) {
+      Mat[] ab = operands(in, l.weight());
+      product(rows, l.outF(), l.inF(), ab[0].at(0, l.inF()), ab[1].at(0, l.inF()), true, new Mat(out, false, 0, l.outF()));
+    }
     for (int r = 0; r < rows; r++) {
       for (int o = 0; o < l.outF(); o++) out[r * l.outF() + o] = Math.addExact(out[r * l.outF() + o], l.bias()[o]);
     }
