@@ -308,8 +308,11 @@ final class OneDnnConv {
 
   // ---------------------------------------------------------------- int8 forward
 
-  /** An int8 forward primitive: per-tensor or per-output-channel weight scales. */
-  private record S8Key(ConvSpec s, boolean perChannel) {}
+  /**
+   * An int8 forward primitive: per-tensor or per-output-channel weight scales, or with {@code sums}
+   * the int32 sums of int8 or ({@code unsigned}) uint8 input.
+   */
+  private record S8Key(ConvSpec s, boolean perChannel, boolean sums, boolean unsigned) {}
 
   private static final class S8Prims {
     String declined;
@@ -327,27 +330,33 @@ final class OneDnnConv {
   }
 
   private S8Prims s8(ConvSpec s, boolean perChannel) {
-    S8Key key = new S8Key(s, perChannel);
+    return int8Prims(new S8Key(s, perChannel, false, false));
+  }
+
+  /** The int8 primitives of a key (scaled fp32 output, or with {@code sums} the int32 sums), made once. */
+  private S8Prims int8Prims(S8Key key) {
     S8Prims p = s8Cache.get(key);
     if (p == null) {
       if (s8Cache.size() >= maxCached) {
         s8Cache.values().forEach(OneDnnConv::destroy);
         s8Cache.clear();
       }
-      p = createS8(s, perChannel);
+      if (!exactInt8()) {
+        p = new S8Prims();
+        p.declined = "no VNNI/AMX on " + rt.isa() + ": int8 sums could saturate";
+      } else {
+        p = key.sums() ? createS32(key.s(), key.unsigned()) : createS8(key.s(), key.perChannel());
+      }
       s8Cache.put(key, p);
-      if (p.declined == null) LOG.debug("oneDNN int8 convolution {}: {}", s, p.impl);
-      else LOG.debug("oneDNN declined int8 convolution {}: {}", s, p.declined);
+      String what = key.sums() ? "int8 (int32 sums)" : "int8";
+      if (p.declined == null) LOG.debug("oneDNN {} convolution {}: {}", what, key.s(), p.impl);
+      else LOG.debug("oneDNN declined {} convolution {}: {}", what, key.s(), p.declined);
     }
     return p.declined == null ? p : null;
   }
 
   private S8Prims createS8(ConvSpec s, boolean perChannel) {
     S8Prims p = new S8Prims();
-    if (!exactInt8()) {
-      p.declined = "no VNNI/AMX on " + rt.isa() + ": int8 sums could saturate";
-      return p;
-    }
     if ((long) s.inC() / s.groups() * s.kH() * s.kW() > OneDnnGemm.MAX_K_S8S8) {
       p.declined = "more than " + OneDnnGemm.MAX_K_S8S8 + " products per output: int32 could overflow";
       return p;
@@ -405,19 +414,6 @@ final class OneDnnConv {
 
   // ---------------------------------------------------------------- int8 sums (integer-only inference)
 
-  /** An int32-sum primitive: a batched geometry and whether x is unsigned. */
-  private record S32Key(ConvSpec s, boolean unsigned) {}
-
-  private static final class S32Prims {
-    String declined;
-    String impl;
-    dnnl_primitive fwd;
-    dnnl_memory_desc xPlain, wPlain, yPlain;
-    Port fX, fW, fY;
-  }
-
-  private final Map<S32Key, S32Prims> s32Cache = new ConcurrentHashMap<>();
-
   /**
    * A layer's int8 weights in native memory (OIHW), with their copies in each blocked layout a
    * primitive asked for, reordered once (a layer's batch sizes share one layout in practice).
@@ -446,7 +442,7 @@ final class OneDnnConv {
     }
 
     /** The weights in {@code p}'s layout, reordered the first time that layout is asked for. Lock held. */
-    Pointer forPrimitive(OneDnn rt, S32Prims p) {
+    Pointer forPrimitive(OneDnn rt, S8Prims p) {
       if (p.fW.reorder() == null) return plain;
       for (int i = 0; i < layouts.size(); i++) {
         if (dnnl_memory_desc_equal(layouts.get(i), p.fW.md()) != 0) return packed.get(i);
@@ -464,20 +460,8 @@ final class OneDnnConv {
     }
   }
 
-  private S32Prims s32(ConvSpec s, boolean unsigned) {
-    S32Key key = new S32Key(s, unsigned);
-    S32Prims p = s32Cache.get(key);
-    if (p == null) {
-      if (s32Cache.size() >= maxCached) {
-        s32Cache.values().forEach(OneDnnConv::destroy);
-        s32Cache.clear();
-      }
-      p = createS32(s, unsigned);
-      s32Cache.put(key, p);
-      if (p.declined == null) LOG.debug("oneDNN int8 (int32 sums) convolution {}: {}", s, p.impl);
-      else LOG.debug("oneDNN declined int8 (int32 sums) convolution {}: {}", s, p.declined);
-    }
-    return p.declined == null ? p : null;
+  private S8Prims s32(ConvSpec s, boolean unsigned) {
+    return int8Prims(new S8Key(s, false, true, unsigned));
   }
 
   /**
@@ -486,12 +470,8 @@ final class OneDnnConv {
    * cost more to reorder than the product itself, as for the fp32 forward pass), and in the layout
    * oneDNN picks where NCHW has only its reference loops.
    */
-  private S32Prims createS32(ConvSpec s, boolean unsigned) {
-    S32Prims p = new S32Prims();
-    if (!exactInt8()) {
-      p.declined = "no VNNI/AMX on " + rt.isa() + ": int8 sums could saturate";
-      return p;
-    }
+  private S8Prims createS32(ConvSpec s, boolean unsigned) {
+    S8Prims p = new S8Prims();
     if (!dev.lowbit.kernel.Int8Layers.exactlyBounded(s, unsigned)) {
       p.declined = "sums could exceed 2^24 (" + (long) s.inC() / s.groups() * s.kH() * s.kW() + " products per output)";
       return p;
@@ -538,12 +518,6 @@ final class OneDnnConv {
     }
   }
 
-  private static void destroy(S32Prims p) {
-    destroyAll(p.fwd);
-    destroyAll(p.fX, p.fW, p.fY);
-    destroyAll(p.xPlain, p.wPlain, p.yPlain);
-  }
-
   /** The weights of a layer for {@link #forwardS32}, or null when its geometry is declined (tried at batch 1). */
   S32Weights prepareS32(ConvSpec perSample, boolean unsigned, byte[] w) {
     if (w.length != perSample.weightSize()) {
@@ -551,7 +525,7 @@ final class OneDnnConv {
     }
     rt.lock.lock();
     try {
-      S32Prims p = s32(perSample.withBatch(1), unsigned);
+      S8Prims p = s32(perSample.withBatch(1), unsigned);
       return p == null ? null : new S32Weights(perSample.withBatch(1), unsigned, w, p.impl);
     } finally {
       rt.lock.unlock();
@@ -563,7 +537,7 @@ final class OneDnnConv {
     ConvSpec s = w.perSample.withBatch(batch);
     rt.lock.lock();
     try {
-      S32Prims p = s32(s, w.unsigned);
+      S8Prims p = s32(s, w.unsigned);
       if (p == null) return false;
       Pointer plainX = scratch(X, s.inputSize());
       long xa = plainX.address();
