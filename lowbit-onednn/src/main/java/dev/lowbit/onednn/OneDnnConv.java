@@ -355,6 +355,15 @@ final class OneDnnConv {
     return p.declined == null ? p : null;
   }
 
+  /** The ports (layouts and reorders) and the primitive of an accepted descriptor. */
+  private S8Prims finish(S8Prims p, dnnl_primitive_desc pd) {
+    p.fX = input(pd, dnnl_query_src_md, p.xPlain);
+    p.fW = input(pd, dnnl_query_weights_md, p.wPlain);
+    p.fY = output(pd, dnnl_query_dst_md, p.yPlain);
+    p.fwd = primitive(pd);
+    return p;
+  }
+
   private S8Prims createS8(ConvSpec s, boolean perChannel) {
     S8Prims p = new S8Prims();
     if ((long) s.inC() / s.groups() * s.kH() * s.kW() > OneDnnGemm.MAX_K_S8S8) {
@@ -395,11 +404,7 @@ final class OneDnnConv {
         p.declined = "only oneDNN's reference loops (" + p.impl + ")";
         return p;
       }
-      p.fX = input(pd, dnnl_query_src_md, p.xPlain);
-      p.fW = input(pd, dnnl_query_weights_md, p.wPlain);
-      p.fY = output(pd, dnnl_query_dst_md, p.yPlain);
-      p.fwd = primitive(pd);
-      return p;
+      return finish(p, pd);
     } catch (IllegalStateException e) {
       p.declined = e.getMessage();
       return p;
@@ -502,11 +507,7 @@ final class OneDnnConv {
         if (p.declined == null) break;
       }
       if (p.declined != null) return p;
-      p.fX = input(pd, dnnl_query_src_md, p.xPlain);
-      p.fW = input(pd, dnnl_query_weights_md, p.wPlain);
-      p.fY = output(pd, dnnl_query_dst_md, p.yPlain);
-      p.fwd = primitive(pd);
-      return p;
+      return finish(p, pd);
     } catch (IllegalStateException e) {
       p.declined = e.getMessage();
       return p;
