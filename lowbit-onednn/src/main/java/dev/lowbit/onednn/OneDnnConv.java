@@ -308,8 +308,11 @@ final class OneDnnConv {
 
   // ---------------------------------------------------------------- int8 forward
 
-  /** An int8 forward primitive: per-tensor or per-output-channel weight scales. */
-  private record S8Key(ConvSpec s, boolean perChannel) {}
+  /**
+   * An int8 forward primitive: per-tensor or per-output-channel weight scales, or with {@code sums}
+   * the int32 sums of int8 or ({@code unsigned}) uint8 input.
+   */
+  private record S8Key(ConvSpec s, boolean perChannel, boolean sums, boolean unsigned) {}
 
   private static final class S8Prims {
     String declined;
@@ -327,27 +330,42 @@ final class OneDnnConv {
   }
 
   private S8Prims s8(ConvSpec s, boolean perChannel) {
-    S8Key key = new S8Key(s, perChannel);
+    return int8Prims(new S8Key(s, perChannel, false, false));
+  }
+
+  /** The int8 primitives of a key (scaled fp32 output, or with {@code sums} the int32 sums), made once. */
+  private S8Prims int8Prims(S8Key key) {
     S8Prims p = s8Cache.get(key);
     if (p == null) {
       if (s8Cache.size() >= maxCached) {
         s8Cache.values().forEach(OneDnnConv::destroy);
         s8Cache.clear();
       }
-      p = createS8(s, perChannel);
+      if (!exactInt8()) {
+        p = new S8Prims();
+        p.declined = "no VNNI/AMX on " + rt.isa() + ": int8 sums could saturate";
+      } else {
+        p = key.sums() ? createS32(key.s(), key.unsigned()) : createS8(key.s(), key.perChannel());
+      }
       s8Cache.put(key, p);
-      if (p.declined == null) LOG.debug("oneDNN int8 convolution {}: {}", s, p.impl);
-      else LOG.debug("oneDNN declined int8 convolution {}: {}", s, p.declined);
+      String what = key.sums() ? "int8 (int32 sums)" : "int8";
+      if (p.declined == null) LOG.debug("oneDNN {} convolution {}: {}", what, key.s(), p.impl);
+      else LOG.debug("oneDNN declined {} convolution {}: {}", what, key.s(), p.declined);
     }
     return p.declined == null ? p : null;
   }
 
+  /** The ports (layouts and reorders) and the primitive of an accepted descriptor. */
+  private S8Prims finish(S8Prims p, dnnl_primitive_desc pd) {
+    p.fX = input(pd, dnnl_query_src_md, p.xPlain);
+    p.fW = input(pd, dnnl_query_weights_md, p.wPlain);
+    p.fY = output(pd, dnnl_query_dst_md, p.yPlain);
+    p.fwd = primitive(pd);
+    return p;
+  }
+
   private S8Prims createS8(ConvSpec s, boolean perChannel) {
     S8Prims p = new S8Prims();
-    if (!exactInt8()) {
-      p.declined = "no VNNI/AMX on " + rt.isa() + ": int8 sums could saturate";
-      return p;
-    }
     if ((long) s.inC() / s.groups() * s.kH() * s.kW() > OneDnnGemm.MAX_K_S8S8) {
       p.declined = "more than " + OneDnnGemm.MAX_K_S8S8 + " products per output: int32 could overflow";
       return p;
@@ -386,11 +404,7 @@ final class OneDnnConv {
         p.declined = "only oneDNN's reference loops (" + p.impl + ")";
         return p;
       }
-      p.fX = input(pd, dnnl_query_src_md, p.xPlain);
-      p.fW = input(pd, dnnl_query_weights_md, p.wPlain);
-      p.fY = output(pd, dnnl_query_dst_md, p.yPlain);
-      p.fwd = primitive(pd);
-      return p;
+      return finish(p, pd);
     } catch (IllegalStateException e) {
       p.declined = e.getMessage();
       return p;
@@ -400,6 +414,145 @@ final class OneDnnConv {
       dnnl_memory_desc_destroy(xa);
       dnnl_memory_desc_destroy(wa);
       dnnl_memory_desc_destroy(ya);
+    }
+  }
+
+  // ---------------------------------------------------------------- int8 sums (integer-only inference)
+
+  /**
+   * A layer's int8 weights in native memory (OIHW), with their copies in each blocked layout a
+   * primitive asked for, reordered once (a layer's batch sizes share one layout in practice).
+   */
+  static final class S32Weights implements dev.lowbit.kernel.Int8Layers.Prepared {
+    final ConvSpec perSample;
+    final boolean unsigned;
+    final String impl;
+    private final BytePointer plain;
+    /** Layouts and their data; {@code owners} keep the memory alive. */
+    private final java.util.List<dnnl_memory_desc> layouts = new java.util.ArrayList<>();
+    private final java.util.List<Pointer> packed = new java.util.ArrayList<>();
+    private final java.util.List<BytePointer> owners = new java.util.ArrayList<>();
+
+    S32Weights(ConvSpec perSample, boolean unsigned, byte[] w, String impl) {
+      this.perSample = perSample;
+      this.unsigned = unsigned;
+      this.impl = impl;
+      plain = new BytePointer(Math.max(1, w.length));
+      OneDnn.copyIn(w, 0, plain.address(), 0, w.length);
+    }
+
+    @Override
+    public String impl() {
+      return impl;
+    }
+
+    /** The weights in {@code p}'s layout, reordered the first time that layout is asked for. Lock held. */
+    Pointer forPrimitive(OneDnn rt, S8Prims p) {
+      if (p.fW.reorder() == null) return plain;
+      for (int i = 0; i < layouts.size(); i++) {
+        if (dnnl_memory_desc_equal(layouts.get(i), p.fW.md()) != 0) return packed.get(i);
+      }
+      BytePointer data = new BytePointer(p.fW.reorder().toBytes() + 64);
+      Pointer at = OneDnn.aligned(data);
+      rt.runArgs(p.fW.reorder().prim(), 2, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
+          new dnnl_memory_desc[] {p.fW.reorder().from(), p.fW.reorder().to()}, new Pointer[] {plain, at});
+      dnnl_memory_desc md = new dnnl_memory_desc();
+      OneDnn.check(dnnl_memory_desc_clone(md, p.fW.md()), "dnnl_memory_desc_clone");
+      layouts.add(md);
+      packed.add(at);
+      owners.add(data);
+      return at;
+    }
+  }
+
+  private S8Prims s32(ConvSpec s, boolean unsigned) {
+    return int8Prims(new S8Key(s, false, true, unsigned));
+  }
+
+  /**
+   * src u8 or s8 and weights s8 in the layouts oneDNN picks, dst s32; no bias, scales or post-ops.
+   * With few input channels the sums are asked for in NCHW first (the first layer's blocked output
+   * cost more to reorder than the product itself, as for the fp32 forward pass), and in the layout
+   * oneDNN picks where NCHW has only its reference loops.
+   */
+  private S8Prims createS32(ConvSpec s, boolean unsigned) {
+    S8Prims p = new S8Prims();
+    if (!dev.lowbit.kernel.Int8Layers.exactlyBounded(s, unsigned)) {
+      p.declined = "sums could exceed 2^24 (" + (long) s.inC() / s.groups() * s.kH() * s.kW() + " products per output)";
+      return p;
+    }
+    int xType = unsigned ? dnnl_u8 : dnnl_s8;
+    Dims d = dims(s);
+    p.xPlain = tagged(d.x(), dnnl_nchw, xType);
+    p.wPlain = tagged(d.w(), d.wTag(), dnnl_s8);
+    p.yPlain = tagged(d.y(), dnnl_nchw, dnnl_s32);
+    dnnl_memory_desc xa = tagged(d.x(), dnnl_format_tag_any, xType);
+    dnnl_memory_desc wa = tagged(d.w(), dnnl_format_tag_any, dnnl_s8);
+    dnnl_memory_desc ya = tagged(d.y(), dnnl_format_tag_any, dnnl_s32);
+    dnnl_primitive_desc pd = null;
+    try {
+      for (dnnl_memory_desc y : plainForwardOutput(s) ? new dnnl_memory_desc[] {p.yPlain, ya} : new dnnl_memory_desc[] {ya}) {
+        if (pd != null) dnnl_primitive_desc_destroy(pd);
+        pd = new dnnl_primitive_desc();
+        int st = dnnl_convolution_forward_primitive_desc_create(pd, rt.engine(), dnnl_forward_inference,
+            dnnl_convolution_direct, xa, wa, null, y, new long[] {s.strideH(), s.strideW()},
+            new long[] {s.dilH() - 1, s.dilW() - 1}, new long[] {s.padH(), s.padW()}, padRight(s), null);
+        if (st != dnnl_success) {
+          pd = null;
+          p.declined = "no int8 forward implementation (status " + st + ")";
+          continue;
+        }
+        p.impl = impl(pd);
+        p.declined = p.impl.startsWith("ref") ? "only oneDNN's reference loops (" + p.impl + ")" : null;
+        if (p.declined == null) break;
+      }
+      if (p.declined != null) return p;
+      return finish(p, pd);
+    } catch (IllegalStateException e) {
+      p.declined = e.getMessage();
+      return p;
+    } finally {
+      if (pd != null) dnnl_primitive_desc_destroy(pd);
+      dnnl_memory_desc_destroy(xa);
+      dnnl_memory_desc_destroy(wa);
+      dnnl_memory_desc_destroy(ya);
+    }
+  }
+
+  /** The weights of a layer for {@link #forwardS32}, or null when its geometry is declined (tried at batch 1). */
+  S32Weights prepareS32(ConvSpec perSample, boolean unsigned, byte[] w) {
+    if (w.length != perSample.weightSize()) {
+      throw new IllegalArgumentException("weights: " + perSample.weightSize() + " bytes expected, got " + w.length);
+    }
+    rt.lock.lock();
+    try {
+      S8Prims p = s32(perSample.withBatch(1), unsigned);
+      return p == null ? null : new S32Weights(perSample.withBatch(1), unsigned, w, p.impl);
+    } finally {
+      rt.lock.unlock();
+    }
+  }
+
+  /** y = the exact int32 sums of {@code batch} samples (NCHW in and out); false when declined. */
+  boolean forwardS32(S32Weights w, int batch, byte[] x, int xOff, int[] y, int yOff) {
+    ConvSpec s = w.perSample.withBatch(batch);
+    rt.lock.lock();
+    try {
+      S8Prims p = s32(s, w.unsigned);
+      if (p == null) return false;
+      Pointer plainX = scratch(X, s.inputSize());
+      long xa = plainX.address();
+      rt.parallelFor(s.inputSize(), s.inputSize(), (from, to) -> OneDnn.copyIn(x, xOff + from, xa, from, to - from));
+      Pointer xp = convert(plainX, p.fX.reorder(), XR);
+      Pointer wp = w.forPrimitive(rt, p);
+      Pointer yp = result(p.fY, Y, YR, s.outputSize()); // int32: 4 bytes an element, as fp32
+      rt.runArgs(p.fwd, 3, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
+          new dnnl_memory_desc[] {p.fX.md(), p.fW.md(), p.fY.md()}, new Pointer[] {xp, wp, yp});
+      long ya = convert(yp, p.fY.reorder(), Y).address();
+      rt.parallelFor(s.outputSize(), 4L * s.outputSize(), (from, to) -> OneDnn.copyOut(ya, from, y, yOff + from, to - from));
+      return true;
+    } finally {
+      rt.lock.unlock();
     }
   }
 

@@ -10,6 +10,7 @@ import dev.lowbit.kernel.ConvSpec;
 import dev.lowbit.kernel.DecodingLowPrecisionGemm;
 import dev.lowbit.kernel.FloatKernels;
 import dev.lowbit.kernel.Gemm;
+import dev.lowbit.kernel.Int8Layers;
 import dev.lowbit.kernel.LowPrecisionGemm;
 import dev.lowbit.kernel.QuantizedLinear;
 import dev.lowbit.kernel.ScalarGemm;
@@ -51,7 +52,7 @@ import org.slf4j.LoggerFactory;
  *       kernels'.
  * </ul>
  */
-public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
+public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels, Int8Layers {
 
   /** Largest k for which k·128·128 fits int32: s8×s8 sums can never overflow. */
   public static final int MAX_K_S8S8 = (int) (Integer.MAX_VALUE / (128L * 128));
@@ -252,6 +253,40 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels {
   @Override
   public boolean convForwardS8(ConvSpec s, byte[] x, float xScale, byte[] w, float[] wScales, float[] bias, float[] y) {
     return conv().forwardS8(s, x, xScale, w, wScales, bias, y);
+  }
+
+  @Override
+  public String int8LayersName() {
+    return "onednn int8 conv + packed linear";
+  }
+
+  @Override
+  public Int8Layers.Prepared prepareConv(ConvSpec perSample, boolean unsignedX, byte[] weight) {
+    return conv().prepareS32(perSample, unsignedX, weight);
+  }
+
+  @Override
+  public boolean int8Conv(Int8Layers.Prepared w, int batch, byte[] x, int xOff, int[] y, int yOff) {
+    if (!(w instanceof OneDnnConv.S32Weights s)) {
+      throw new IllegalArgumentException("convolution weights prepared by another backend: " + w);
+    }
+    return conv().forwardS32(s, batch, x, xOff, y, yOff);
+  }
+
+  /** Packed once ({@link #packInt8Weights}); declined where this CPU's int8 sums are not exact. */
+  @Override
+  public Int8Layers.Prepared prepareLinear(int inF, int outF, byte[] weight) {
+    if (!s8s8 || !u8s8 || inF > MAX_K_U8S8) return null;
+    return packInt8Weights(true, inF, outF, weight, 0, inF);
+  }
+
+  @Override
+  public boolean int8Linear(Int8Layers.Prepared w, int rows, boolean unsignedX, byte[] x, int[] y) {
+    if (!(w instanceof PackedWeights p)) {
+      throw new IllegalArgumentException("linear weights prepared by another backend: " + w);
+    }
+    gemmInt8Packed(unsignedX, false, rows, x, 0, p.k, p, y, 0, p.n);
+    return true;
   }
 
   @Override

@@ -21,7 +21,7 @@ import org.bytedeco.javacpp.ShortPointer;
  * {@link OneDnnGemm#packF16Weights}; later changes to the caller's array do not show. Close it to
  * free the native memory early (else it is freed when collected).
  */
-public final class PackedWeights implements AutoCloseable {
+public final class PackedWeights implements AutoCloseable, dev.lowbit.kernel.Int8Layers.Prepared {
 
   final int k;
   final int n;
@@ -49,6 +49,12 @@ public final class PackedWeights implements AutoCloseable {
     for (int r = 0; r < rows; r++) {
       OneDnn.copyIn(b, bOff + r * ldb, plain.address(), (long) r * cols, cols);
     }
+  }
+
+  /** The kernel these weights run on. */
+  @Override
+  public String impl() {
+    return "onednn matmul, " + typeName() + " weights packed";
   }
 
   /** The weights' element type, e.g. "s8", "bf16", "f16". */

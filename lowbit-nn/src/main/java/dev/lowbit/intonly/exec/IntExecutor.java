@@ -26,6 +26,7 @@ public final class IntExecutor {
   static final int RUN = 64;
 
   private final IntMatmul matmul;
+  private final IntLayers layers;
   private final int threads;
   /** Worker threads for the runs beyond the caller's; made on first use. */
   private volatile ExecutorService pool;
@@ -35,10 +36,19 @@ public final class IntExecutor {
   /** A program with its checked plan. */
   private record Prepared(Program program, Plan plan) {}
 
-  /** An executor whose products run on {@code matmul}, over up to {@code threads} threads. */
+  /**
+   * An executor whose products run on {@code matmul}, over up to {@code threads} threads; when
+   * {@code matmul} is also an {@link IntLayers}, the layers it takes run on it.
+   */
   public IntExecutor(IntMatmul matmul, int threads) {
+    this(matmul, matmul instanceof IntLayers l ? l : IntLayers.NONE, threads);
+  }
+
+  /** An executor whose products run on {@code matmul}, and the layers {@code layers} takes on it. */
+  public IntExecutor(IntMatmul matmul, IntLayers layers, int threads) {
     if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
     this.matmul = Objects.requireNonNull(matmul, "matmul");
+    this.layers = Objects.requireNonNull(layers, "layers");
     this.threads = threads;
   }
 
@@ -119,7 +129,7 @@ public final class IntExecutor {
   private void runs(Plan plan, byte[] pixels, int off, int count, int length, int first, int parts, int[] result,
       boolean logits) {
     for (int from = first * length; from < count; from += parts * length) {
-      new Run(plan, matmul, pixels, off, from, Math.min(count, from + length)).into(result, logits);
+      new Run(plan, matmul, layers, pixels, off, from, Math.min(count, from + length)).into(result, logits);
     }
   }
 }

@@ -22,6 +22,7 @@ final class Run {
 
   private final Plan plan;
   private final IntMatmul matmul;
+  private final IntLayers layers;
   private final int from;
   /** Samples in this run. */
   private final int n;
@@ -30,9 +31,10 @@ final class Run {
   /** Per slot: the int[] of a byte value, made when an op reads it as ints. */
   private final int[][] widened;
 
-  Run(Plan plan, IntMatmul matmul, byte[] pixels, int off, int from, int to) {
+  Run(Plan plan, IntMatmul matmul, IntLayers layers, byte[] pixels, int off, int from, int to) {
     this.plan = plan;
     this.matmul = matmul;
+    this.layers = layers;
     this.from = from;
     this.n = to - from;
     values = new Object[plan.size.length];
@@ -79,13 +81,26 @@ final class Run {
   }
 
   /**
-   * out[o, y, x] = Σ w[o, ·]·patch(y, x) + bias[o]: the patches of all the run's samples as
+   * out[o, y, x] = Σ w[o, ·]·patch(y, x) + bias[o]: on the {@link IntLayers} when it takes the
+   * layer (bytes in), the bias added after; else the patches of all the run's samples as
    * columns (patch × n·positions), W times them in one product (outC × n·positions), then each
    * sample's C×H×W with the bias added. An unsigned input is read as the int8 x − 128, and
    * 128·Σ w[o, ·] is added back (wrapping as the product's sums do, so the bits are those of the
    * unsigned product).
    */
   private void conv(Program.Conv c, int in, int slot) {
+    if (plan.kind[in].isByte() && layers.conv(c, n, (byte[]) values[in], plan.kind[in] == Kind.U8, output(slot))) {
+      Program.ConvShape s = c.shape();
+      int positions = s.outH() * s.outW(), size = plan.size[slot];
+      int[] out = output(slot);
+      for (int b = 0; b < n; b++) {
+        for (int o = 0; o < s.outC(); o++) {
+          int at = b * size + o * positions;
+          IntLayout.addExact(out, at, 0, c.bias()[o], out, at, positions);
+        }
+      }
+      return;
+    }
     Program.ConvShape s = c.shape();
     Window g = new Window(s.inC(), s.inH(), s.inW(), s.k(), s.stride(), s.pad());
     int positions = g.outH() * g.outW(), patch = g.patch(), outC = s.outC(), ld = n * positions;
@@ -112,12 +127,14 @@ final class Run {
     }
   }
 
-  /** out[r, o] = Σ_i w[o, i]·x[r, i] + bias[o]: the run's rows of every sample in one product with Wᵀ. */
+  /** out[r, o] = Σ_i w[o, i]·x[r, i] + bias[o]: the run's rows of every sample in one product with Wᵀ (on the {@link IntLayers} when it takes the layer). */
   private void linear(Program.Linear l, int in, int slot) {
     int rows = n * l.rows();
     int[] out = output(slot);
-    Mat[] ab = operands(in, l.weight());
-    product(rows, l.outF(), l.inF(), ab[0].at(0, l.inF()), ab[1].at(0, l.inF()), true, new Mat(out, false, 0, l.outF()));
+    if (!plan.kind[in].isByte() || !layers.linear(l, rows, (byte[]) values[in], plan.kind[in] == Kind.U8, out)) {
+      Mat[] ab = operands(in, l.weight());
+      product(rows, l.outF(), l.inF(), ab[0].at(0, l.inF()), ab[1].at(0, l.inF()), true, new Mat(out, false, 0, l.outF()));
+    }
     for (int r = 0; r < rows; r++) {
       for (int o = 0; o < l.outF(); o++) out[r * l.outF() + o] = Math.addExact(out[r * l.outF() + o], l.bias()[o]);
     }

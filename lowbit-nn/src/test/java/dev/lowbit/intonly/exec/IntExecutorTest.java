@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The executor on hand-built programs against {@link LongReference}, exactly, on 1 and 3 threads,
- * on the scalar products and on the GEMM in use; and malformed programs rejected with the op.
+ * on the scalar products, on the GEMM in use and on direct-loop layers ({@link DirectLayers}); and malformed programs rejected with the op.
  */
 class IntExecutorTest {
 
@@ -135,6 +135,13 @@ class IntExecutorTest {
         assertArrayEquals(wantLogits, ex.logits(program, pixels, 5, IMAGES), where);
         assertArrayEquals(wantClasses, ex.classify(program, pixels, 5, IMAGES), where);
       }
+    }
+    for (int threads : new int[] {1, 3}) {
+      DirectLayers layers = new DirectLayers();
+      IntExecutor ex = new IntExecutor(IntMatmul.SCALAR, layers, threads);
+      String where = program.model() + " on " + layers.name() + ", " + threads + " threads";
+      assertArrayEquals(wantLogits, ex.logits(program, pixels, 5, IMAGES), where);
+      assertArrayEquals(wantClasses, ex.classify(program, pixels, 5, IMAGES), where);
     }
   }
 
