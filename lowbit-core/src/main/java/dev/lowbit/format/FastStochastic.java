@@ -176,7 +176,6 @@ final class FastStochastic {
       MiniConsts k, long key, long idx0) {
     int sh = k.sh(), lowMask = k.lowMask(), keep = k.keep(), minNormalBits = k.minNormalBits();
     int maxBits = k.maxBits(), overBits = k.overBits(), infBits = k.infBits();
-    float down1 = k.down1(), down2 = k.down2(), up1 = k.up1(), up2 = k.up2();
     int quantumBit = 1 << sh, fracShift = 24 - sh;
     LongVector even = evenSteps();
     int n = P.length();
@@ -190,9 +189,14 @@ final class FastStochastic {
       VectorMask<Integer> upN = abs.and(lowMask).lanewise(VectorOperators.LSHL, fracShift).add(rnd)
           .compare(VectorOperators.GE, 1 << 24);
       IntVector r = abs.and(keep).add(quantumBit, upN);
-      // the two rarer cases only where a lane needs them (a branch is cheaper than computing both)
-      VectorMask<Integer> small = abs.lt(minNormalBits);
-      if (small.anyTrue()) r = r.blend(belowNormal(abs, rnd, down1, down2, up1, up2), small);
+      // the two rarer cases only where a lane needs them (a branch is cheaper than computing both);
+      // zeros take the normal path, which gives them exactly (ReLU outputs are full of them)
+      VectorMask<Integer> small = abs.lt(minNormalBits).andNot(abs.eq(0));
+      if (small.anyTrue()) {
+        abs.reinterpretAsFloats().intoArray(out, outOff + i);
+        belowNormal(out, outOff + i, k, key, idx0 + i);
+        r = r.blend(FloatVector.fromArray(P, out, outOff + i).reinterpretAsInts(), small);
+      }
       // values at most the largest finite one round to at most it: beyond, overflow, inf and NaN
       VectorMask<Integer> big = abs.compare(VectorOperators.GT, maxBits);
       if (big.anyTrue()) {
@@ -206,18 +210,24 @@ final class FastStochastic {
   }
 
   /**
-   * Magnitudes below the smallest normal: y = |v|·2^-q (< 2^m, exact) on the fixed grid of quantum
-   * 2^q, floor by magic-number addition, one quantum up when frac·2^24 >= 2^24 - k; result bits.
+   * Magnitudes below the smallest normal: the length() magnitudes in buf from {@code at}, drawing
+   * from index {@code idx} on, replaced by their rounded magnitudes. y = |v|·2^-q (< 2^m, exact)
+   * on the fixed grid of quantum 2^q, floor by magic-number addition, one quantum up when
+   * frac·2^24 >= 2^24 - k. The hot loops pass the lanes through memory (their output, about to be
+   * written) and redraw the bits here: C2 does not inline this rarely taken call, and a vector
+   * passed to or returned from a call that is not inlined is a heap object, which made C2 allocate
+   * every vector of the hot loop that fed it, taken or not.
    */
-  private static IntVector belowNormal(IntVector abs, IntVector rnd, float down1, float down2, float up1, float up2) {
-    FloatVector y = abs.reinterpretAsFloats().mul(down1).mul(down2);
+  private static void belowNormal(float[] buf, int at, MiniConsts k, long key, long idx) {
+    IntVector rnd = bits24(key, idx, evenSteps());
+    FloatVector y = FloatVector.fromArray(P, buf, at).mul(k.down1()).mul(k.down2());
     FloatVector t = y.add(TWO23).sub(TWO23);
     t = t.sub(1f, t.compare(VectorOperators.GT, y));
     IntVector f24 = y.sub(t).mul(TWO24).reinterpretAsInts();
     IntVector need = IntVector.broadcast(rnd.species(), 1 << 24).sub(rnd)
         .convert(VectorOperators.I2F, 0).reinterpretAsInts();
     t = t.add(1f, f24.compare(VectorOperators.GE, need).cast(P));
-    return t.mul(up1).mul(up2).reinterpretAsInts();
+    t.mul(k.up1()).mul(k.up2()).intoArray(buf, at);
   }
 
   // ---- entry points with the scalar reference for the rest -------------------------------------
@@ -394,7 +404,6 @@ final class FastStochastic {
       MiniConsts k, long key, long idx0) {
     int sh = k.sh(), lowMask = k.lowMask(), keep = k.keep(), minNormalBits = k.minNormalBits();
     int maxBits = k.maxBits(), overBits = k.overBits(), infBits = k.infBits();
-    float down1 = k.down1(), down2 = k.down2(), up1 = k.up1(), up2 = k.up2();
     int quantumBit = 1 << sh, fracShift = 24 - sh;
     LongVector even = evenSteps();
     int n = P.length();
@@ -406,8 +415,12 @@ final class FastStochastic {
       VectorMask<Integer> upN = abs.and(lowMask).lanewise(VectorOperators.LSHL, fracShift).add(rnd)
           .compare(VectorOperators.GE, 1 << 24);
       IntVector r = abs.and(keep).add(quantumBit, upN);
-      VectorMask<Integer> small = abs.lt(minNormalBits);
-      if (small.anyTrue()) r = r.blend(belowNormal(abs, rnd, down1, down2, up1, up2), small);
+      VectorMask<Integer> small = abs.lt(minNormalBits).andNot(abs.eq(0));
+      if (small.anyTrue()) {
+        abs.reinterpretAsFloats().intoArray(out, off + i);
+        belowNormal(out, off + i, k, key, idx0 + i);
+        r = r.blend(FloatVector.fromArray(P, out, off + i).reinterpretAsInts(), small);
+      }
       VectorMask<Integer> big = abs.compare(VectorOperators.GT, maxBits);
       if (big.anyTrue()) {
         r = r.blend(overBits, r.compare(VectorOperators.GT, maxBits));
