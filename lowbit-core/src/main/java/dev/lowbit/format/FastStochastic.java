@@ -174,39 +174,81 @@ final class FastStochastic {
    */
   static int minifloat(float[] x, int off, float[] out, int outOff, int len, float pre, float post,
       MiniConsts k, long key, long idx0) {
-    int sh = k.sh(), lowMask = k.lowMask(), keep = k.keep(), minNormalBits = k.minNormalBits();
-    int maxBits = k.maxBits(), overBits = k.overBits(), infBits = k.infBits();
-    int quantumBit = 1 << sh, fracShift = 24 - sh;
-    LongVector even = evenSteps();
     int n = P.length();
     int bound = P.loopBound(len);
-    for (int i = 0; i < bound; i += n) {
-      FloatVector v = FloatVector.fromArray(P, x, off + i).mul(pre);
-      IntVector bits = v.reinterpretAsInts();
-      IntVector abs = bits.and(0x7FFFFFFF);
-      IntVector rnd = bits24(key, idx0 + i, even);
-      // normal results: the dropped mantissa bits are the fraction; one quantum up when frac + u >= 1
-      VectorMask<Integer> upN = abs.and(lowMask).lanewise(VectorOperators.LSHL, fracShift).add(rnd)
-          .compare(VectorOperators.GE, 1 << 24);
-      IntVector r = abs.and(keep).add(quantumBit, upN);
-      // the two rarer cases only where a lane needs them (a branch is cheaper than computing both);
-      // zeros take the normal path, which gives them exactly (ReLU outputs are full of them)
+    for (int i = 0; i < bound; i += n) roundVector(x, off + i, out, outOff + i, pre, post, k, key, idx0 + i);
+    return bound;
+  }
+
+  /**
+   * {@link #minifloat} of one vector: x[xi, xi + length())·pre into out[oi…], drawing from index
+   * {@code idx} on. It takes and returns no vectors, so that where C2 does not inline it (a caller
+   * grown past its inlining limit) the call costs a call, not a heap object per vector.
+   */
+  private static void roundVector(float[] x, int xi, float[] out, int oi, float pre, float post,
+      MiniConsts k, long key, long idx) {
+    FloatVector v = FloatVector.fromArray(P, x, xi).mul(pre);
+    IntVector bits = v.reinterpretAsInts();
+    IntVector abs = bits.and(0x7FFFFFFF);
+    IntVector rnd = bits24(key, idx, evenSteps());
+    // normal results: the dropped mantissa bits are the fraction; one quantum up when frac + u >= 1
+    VectorMask<Integer> upN = abs.and(k.lowMask()).lanewise(VectorOperators.LSHL, 24 - k.sh()).add(rnd)
+        .compare(VectorOperators.GE, 1 << 24);
+    IntVector r = abs.and(k.keep()).add(1 << k.sh(), upN);
+    // the rarer cases only where a lane needs them (a branch is cheaper than computing them), found
+    // by one test: magnitudes outside [smallest normal, largest finite], zeros included
+    int minNormalBits = k.minNormalBits(), maxBits = k.maxBits();
+    if (abs.sub(minNormalBits).compare(VectorOperators.UGT, maxBits - minNormalBits).anyTrue()) {
+      // zeros are left to the normal path, which gives them exactly (ReLU outputs are full of them)
       VectorMask<Integer> small = abs.lt(minNormalBits).andNot(abs.eq(0));
       if (small.anyTrue()) {
-        abs.reinterpretAsFloats().intoArray(out, outOff + i);
-        belowNormal(out, outOff + i, k, key, idx0 + i);
-        r = r.blend(FloatVector.fromArray(P, out, outOff + i).reinterpretAsInts(), small);
+        abs.reinterpretAsFloats().intoArray(out, oi);
+        belowNormal(out, oi, k, key, idx);
+        r = r.blend(FloatVector.fromArray(P, out, oi).reinterpretAsInts(), small);
       }
       // values at most the largest finite one round to at most it: beyond, overflow, inf and NaN
-      VectorMask<Integer> big = abs.compare(VectorOperators.GT, maxBits);
-      if (big.anyTrue()) {
-        r = r.blend(overBits, r.compare(VectorOperators.GT, maxBits));
-        r = r.blend(infBits, abs.eq(0x7F800000));
-        r = r.blend(abs, abs.compare(VectorOperators.GT, 0x7F800000)); // NaN: its own bits, with the sign below
-      }
-      r.or(bits.and(0x80000000)).reinterpretAsFloats().mul(post).intoArray(out, outOff + i);
+      r = r.blend(k.overBits(), r.compare(VectorOperators.GT, maxBits));
+      r = r.blend(k.infBits(), abs.eq(0x7F800000));
+      r = r.blend(abs, abs.compare(VectorOperators.GT, 0x7F800000)); // NaN: its own bits, with the sign below
     }
-    return bound;
+    r.or(bits.and(0x80000000)).reinterpretAsFloats().mul(post).intoArray(out, oi);
+  }
+
+  /**
+   * Stochastic rounding of the whole MX blocks of {@code bs} elements (a multiple of length()) in
+   * x[off, off + len) into out[outOff…], each block with the shared exponent of its largest
+   * magnitude (emax: the element's largest exponent), as {@link BlockFormat#quantize}; element i
+   * draws from index {@code idx0 + i}. One pass per block with no call per block (a block of 32
+   * is two vectors at 512 bits: a call and its set-up per block cost a third of the time). Returns
+   * the number of elements done.
+   */
+  static int mxBlocks(float[] x, int off, float[] out, int outOff, int len, int bs, int emax,
+      MiniConsts k, long key, long idx0) {
+    int n = P.length();
+    int whole = len - len % bs;
+    boolean two = bs == 2 * n; // straight-line code for the common case: C2's set-up of two-trip loops costs
+    for (int b = 0; b < whole; b += bs) {
+      int xb = off + b, ob = outOff + b;
+      IntVector m = FloatVector.fromArray(P, x, xb).reinterpretAsInts().and(0x7FFFFFFF);
+      if (two) {
+        m = m.max(FloatVector.fromArray(P, x, xb + n).reinterpretAsInts().and(0x7FFFFFFF));
+      } else {
+        for (int j = n; j < bs; j += n) m = m.max(FloatVector.fromArray(P, x, xb + j).reinterpretAsInts().and(0x7FFFFFFF));
+      }
+      int e = FastQuantize.mxExponent(m.reduceLanes(VectorOperators.MAX), emax);
+      if (e == BlockFormat.NAN_EXPONENT) {
+        java.util.Arrays.fill(out, ob, ob + bs, Float.NaN);
+        continue;
+      }
+      float pre = FastQuantize.pow2(-e), post = FastQuantize.pow2(e);
+      if (two) {
+        roundVector(x, xb, out, ob, pre, post, k, key, idx0 + b);
+        roundVector(x, xb + n, out, ob + n, pre, post, k, key, idx0 + b + n);
+      } else {
+        for (int j = 0; j < bs; j += n) roundVector(x, xb + j, out, ob + j, pre, post, k, key, idx0 + b + j);
+      }
+    }
+    return whole;
   }
 
   /**
@@ -325,7 +367,9 @@ final class FastStochastic {
     MiniConsts k = f.kind() == BlockFormat.Kind.MX && f.element() instanceof MiniFloat m && supportsFloat(m, true)
         ? MiniConsts.of(m) : null;
     int vl = P.length();
-    for (int b = 0; b < len; b += bs) {
+    int b = 0;
+    if (k != null && bs % vl == 0) b = mxBlocks(x, off, out, outOff, len, bs, f.elementMaxExponent(), k, key, idx0);
+    for (; b < len; b += bs) {
       int n = Math.min(bs, len - b);
       float amax;
       if (n % vl == 0) { // whole vectors: the integer maximum of |x|'s bits (NaN above infinity)
