@@ -202,9 +202,19 @@ final class FastStochastic {
       // zeros are left to the normal path, which gives them exactly (ReLU outputs are full of them)
       VectorMask<Integer> small = abs.lt(minNormalBits).andNot(abs.eq(0));
       if (small.anyTrue()) {
-        abs.reinterpretAsFloats().intoArray(out, oi);
-        belowNormal(out, oi, k, key, idx);
-        r = r.blend(FloatVector.fromArray(P, out, oi).reinterpretAsInts(), small);
+        // below the smallest normal: y = |v|·2^-q (< 2^m, exact) on the fixed grid of quantum 2^q,
+        // floor by magic-number addition, one quantum up when frac·2^24 >= 2^24 - k. Written out
+        // here rather than called: C2 does not inline a call this cold, and a vector passed to or
+        // returned from a call that is not inlined is a heap object (unscaled Gaussian e4m3 input
+        // has a lane down here in about one vector in five)
+        FloatVector y = abs.reinterpretAsFloats().mul(k.down1()).mul(k.down2());
+        FloatVector t = y.add(TWO23).sub(TWO23);
+        t = t.sub(1f, t.compare(VectorOperators.GT, y));
+        IntVector f24 = y.sub(t).mul(TWO24).reinterpretAsInts();
+        IntVector need = IntVector.broadcast(rnd.species(), 1 << 24).sub(rnd)
+            .convert(VectorOperators.I2F, 0).reinterpretAsInts();
+        t = t.add(1f, f24.compare(VectorOperators.GE, need).cast(P));
+        r = r.blend(t.mul(k.up1()).mul(k.up2()).reinterpretAsInts(), small);
       }
       // values at most the largest finite one round to at most it: beyond, overflow, inf and NaN
       r = r.blend(k.overBits(), r.compare(VectorOperators.GT, maxBits));
@@ -249,27 +259,6 @@ final class FastStochastic {
       }
     }
     return whole;
-  }
-
-  /**
-   * Magnitudes below the smallest normal: the length() magnitudes in buf from {@code at}, drawing
-   * from index {@code idx} on, replaced by their rounded magnitudes. y = |v|·2^-q (< 2^m, exact)
-   * on the fixed grid of quantum 2^q, floor by magic-number addition, one quantum up when
-   * frac·2^24 >= 2^24 - k. The hot loops pass the lanes through memory (their output, about to be
-   * written) and redraw the bits here: C2 does not inline this rarely taken call, and a vector
-   * passed to or returned from a call that is not inlined is a heap object, which made C2 allocate
-   * every vector of the hot loop that fed it, taken or not.
-   */
-  private static void belowNormal(float[] buf, int at, MiniConsts k, long key, long idx) {
-    IntVector rnd = bits24(key, idx, evenSteps());
-    FloatVector y = FloatVector.fromArray(P, buf, at).mul(k.down1()).mul(k.down2());
-    FloatVector t = y.add(TWO23).sub(TWO23);
-    t = t.sub(1f, t.compare(VectorOperators.GT, y));
-    IntVector f24 = y.sub(t).mul(TWO24).reinterpretAsInts();
-    IntVector need = IntVector.broadcast(rnd.species(), 1 << 24).sub(rnd)
-        .convert(VectorOperators.I2F, 0).reinterpretAsInts();
-    t = t.add(1f, f24.compare(VectorOperators.GE, need).cast(P));
-    t.mul(k.up1()).mul(k.up2()).intoArray(buf, at);
   }
 
   // ---- entry points with the scalar reference for the rest -------------------------------------
@@ -443,35 +432,18 @@ final class FastStochastic {
     }
   }
 
-  /** {@link #minifloat} with a power of two per column ({@code pre[j]}, {@code post[j]}); len whole vectors. */
+  /**
+   * {@link #minifloat} with a power of two per column ({@code pre[j]}, {@code post[j]}); len whole
+   * vectors. Each vector is scaled into out, rounded there by {@link #roundVector} with unit
+   * scales (exact: a product by 1 is its operand, NaN included) and scaled back.
+   */
   private static void columnRow(float[] x, int off, float[] out, float[] preArr, float[] postArr, int len,
       MiniConsts k, long key, long idx0) {
-    int sh = k.sh(), lowMask = k.lowMask(), keep = k.keep(), minNormalBits = k.minNormalBits();
-    int maxBits = k.maxBits(), overBits = k.overBits(), infBits = k.infBits();
-    int quantumBit = 1 << sh, fracShift = 24 - sh;
-    LongVector even = evenSteps();
     int n = P.length();
     for (int i = 0; i < len; i += n) {
-      FloatVector v = FloatVector.fromArray(P, x, off + i).mul(FloatVector.fromArray(P, preArr, i));
-      IntVector bits = v.reinterpretAsInts();
-      IntVector abs = bits.and(0x7FFFFFFF);
-      IntVector rnd = bits24(key, idx0 + i, even);
-      VectorMask<Integer> upN = abs.and(lowMask).lanewise(VectorOperators.LSHL, fracShift).add(rnd)
-          .compare(VectorOperators.GE, 1 << 24);
-      IntVector r = abs.and(keep).add(quantumBit, upN);
-      VectorMask<Integer> small = abs.lt(minNormalBits).andNot(abs.eq(0));
-      if (small.anyTrue()) {
-        abs.reinterpretAsFloats().intoArray(out, off + i);
-        belowNormal(out, off + i, k, key, idx0 + i);
-        r = r.blend(FloatVector.fromArray(P, out, off + i).reinterpretAsInts(), small);
-      }
-      VectorMask<Integer> big = abs.compare(VectorOperators.GT, maxBits);
-      if (big.anyTrue()) {
-        r = r.blend(overBits, r.compare(VectorOperators.GT, maxBits));
-        r = r.blend(infBits, abs.eq(0x7F800000));
-        r = r.blend(abs, abs.compare(VectorOperators.GT, 0x7F800000));
-      }
-      r.or(bits.and(0x80000000)).reinterpretAsFloats().mul(FloatVector.fromArray(P, postArr, i)).intoArray(out, off + i);
+      FloatVector.fromArray(P, x, off + i).mul(FloatVector.fromArray(P, preArr, i)).intoArray(out, off + i);
+      roundVector(out, off + i, out, off + i, 1f, 1f, k, key, idx0 + i);
+      FloatVector.fromArray(P, out, off + i).mul(FloatVector.fromArray(P, postArr, i)).intoArray(out, off + i);
     }
   }
 
