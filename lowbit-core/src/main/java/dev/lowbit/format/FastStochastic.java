@@ -176,67 +176,71 @@ final class FastStochastic {
       MiniConsts k, long key, long idx0) {
     int n = P.length();
     int bound = P.loopBound(len);
-    for (int i = 0; i < bound; i += n) roundVector(x, off + i, out, outOff + i, pre, post, k, key, idx0 + i);
+    roundVectors(x, off, out, outOff, bound, pre, post, k, key, idx0);
     return bound;
   }
 
   /**
-   * {@link #minifloat} of one vector: x[xi, xi + length())·pre into out[oi…], drawing from index
-   * {@code idx} on. It takes and returns no vectors, so that where C2 does not inline it (a caller
-   * grown past its inlining limit) the call costs a call, not a heap object per vector.
+   * {@link #minifloat} of {@code count} elements (whole vectors): x[x0, x0 + count)·pre into
+   * out[o0…], drawing from index {@code idx0} on. It takes and returns no vectors, so that where C2
+   * does not inline it (it is past C2's size limit for that) the call costs a call, not a heap
+   * object per vector; the loop is inside, so that a long run makes one call, not one per vector.
    */
-  private static void roundVector(float[] x, int xi, float[] out, int oi, float pre, float post,
-      MiniConsts k, long key, long idx) {
-    FloatVector v = FloatVector.fromArray(P, x, xi).mul(pre);
-    IntVector bits = v.reinterpretAsInts();
-    IntVector abs = bits.and(0x7FFFFFFF);
-    IntVector rnd = bits24(key, idx, evenSteps());
-    // normal results: the dropped mantissa bits are the fraction; one quantum up when frac + u >= 1
-    VectorMask<Integer> upN = abs.and(k.lowMask()).lanewise(VectorOperators.LSHL, 24 - k.sh()).add(rnd)
-        .compare(VectorOperators.GE, 1 << 24);
-    IntVector r = abs.and(k.keep()).add(1 << k.sh(), upN);
-    // the rarer cases only where a lane needs them (a branch is cheaper than computing them), found
-    // by one test: magnitudes outside [smallest normal, largest finite], zeros included
-    int minNormalBits = k.minNormalBits(), maxBits = k.maxBits();
-    if (abs.sub(minNormalBits).compare(VectorOperators.UGT, maxBits - minNormalBits).anyTrue()) {
-      // zeros are left to the normal path, which gives them exactly (ReLU outputs are full of them)
-      VectorMask<Integer> small = abs.lt(minNormalBits).andNot(abs.eq(0));
-      if (small.anyTrue()) {
-        // below the smallest normal: y = |v|·2^-q (< 2^m, exact) on the fixed grid of quantum 2^q,
-        // floor by magic-number addition, one quantum up when frac·2^24 >= 2^24 - k. Written out
-        // here rather than called: C2 does not inline a call this cold, and a vector passed to or
-        // returned from a call that is not inlined is a heap object (unscaled Gaussian e4m3 input
-        // has a lane down here in about one vector in five)
-        FloatVector y = abs.reinterpretAsFloats().mul(k.down1()).mul(k.down2());
-        FloatVector t = y.add(TWO23).sub(TWO23);
-        t = t.sub(1f, t.compare(VectorOperators.GT, y));
-        IntVector f24 = y.sub(t).mul(TWO24).reinterpretAsInts();
-        IntVector need = IntVector.broadcast(rnd.species(), 1 << 24).sub(rnd)
-            .convert(VectorOperators.I2F, 0).reinterpretAsInts();
-        t = t.add(1f, f24.compare(VectorOperators.GE, need).cast(P));
-        r = r.blend(t.mul(k.up1()).mul(k.up2()).reinterpretAsInts(), small);
+  private static void roundVectors(float[] x, int x0, float[] out, int o0, int count, float pre, float post,
+      MiniConsts k, long key, long idx0) {
+    for (int i = 0; i < count; i += P.length()) {
+      int xi = x0 + i, oi = o0 + i;
+      long idx = idx0 + i;
+      FloatVector v = FloatVector.fromArray(P, x, xi).mul(pre);
+      IntVector bits = v.reinterpretAsInts();
+      IntVector abs = bits.and(0x7FFFFFFF);
+      IntVector rnd = bits24(key, idx, evenSteps());
+      // normal results: the dropped mantissa bits are the fraction; one quantum up when frac + u >= 1
+      VectorMask<Integer> upN = abs.and(k.lowMask()).lanewise(VectorOperators.LSHL, 24 - k.sh()).add(rnd)
+          .compare(VectorOperators.GE, 1 << 24);
+      IntVector r = abs.and(k.keep()).add(1 << k.sh(), upN);
+      // the rarer cases only where a lane needs them (a branch is cheaper than computing them), found
+      // by one test: magnitudes outside [smallest normal, largest finite], zeros included
+      int minNormalBits = k.minNormalBits(), maxBits = k.maxBits();
+      if (abs.sub(minNormalBits).compare(VectorOperators.UGT, maxBits - minNormalBits).anyTrue()) {
+        // zeros are left to the normal path, which gives them exactly (ReLU outputs are full of them)
+        VectorMask<Integer> small = abs.lt(minNormalBits).andNot(abs.eq(0));
+        if (small.anyTrue()) {
+          // below the smallest normal: y = |v|·2^-q (< 2^m, exact) on the fixed grid of quantum 2^q,
+          // floor by magic-number addition, one quantum up when frac·2^24 >= 2^24 - k. Written out
+          // here rather than called: C2 does not inline a call this cold, and a vector passed to or
+          // returned from a call that is not inlined is a heap object (unscaled Gaussian e4m3 input
+          // has a lane down here in about one vector in five)
+          FloatVector y = abs.reinterpretAsFloats().mul(k.down1()).mul(k.down2());
+          FloatVector t = y.add(TWO23).sub(TWO23);
+          t = t.sub(1f, t.compare(VectorOperators.GT, y));
+          IntVector f24 = y.sub(t).mul(TWO24).reinterpretAsInts();
+          IntVector need = IntVector.broadcast(rnd.species(), 1 << 24).sub(rnd)
+              .convert(VectorOperators.I2F, 0).reinterpretAsInts();
+          t = t.add(1f, f24.compare(VectorOperators.GE, need).cast(P));
+          r = r.blend(t.mul(k.up1()).mul(k.up2()).reinterpretAsInts(), small);
+        }
+        // values at most the largest finite one round to at most it: beyond, overflow, inf and NaN
+        r = r.blend(k.overBits(), r.compare(VectorOperators.GT, maxBits));
+        r = r.blend(k.infBits(), abs.eq(0x7F800000));
+        r = r.blend(abs, abs.compare(VectorOperators.GT, 0x7F800000)); // NaN: its own bits, with the sign below
       }
-      // values at most the largest finite one round to at most it: beyond, overflow, inf and NaN
-      r = r.blend(k.overBits(), r.compare(VectorOperators.GT, maxBits));
-      r = r.blend(k.infBits(), abs.eq(0x7F800000));
-      r = r.blend(abs, abs.compare(VectorOperators.GT, 0x7F800000)); // NaN: its own bits, with the sign below
+      r.or(bits.and(0x80000000)).reinterpretAsFloats().mul(post).intoArray(out, oi);
     }
-    r.or(bits.and(0x80000000)).reinterpretAsFloats().mul(post).intoArray(out, oi);
   }
 
   /**
    * Stochastic rounding of the whole MX blocks of {@code bs} elements (a multiple of length()) in
    * x[off, off + len) into out[outOff…], each block with the shared exponent of its largest
    * magnitude (emax: the element's largest exponent), as {@link BlockFormat#quantize}; element i
-   * draws from index {@code idx0 + i}. One pass per block with no call per block (a block of 32
-   * is two vectors at 512 bits: a call and its set-up per block cost a third of the time). Returns
-   * the number of elements done.
+   * draws from index {@code idx0 + i}. One pass per block: its maximum, then one call that rounds
+   * the whole block. Returns the number of elements done.
    */
   static int mxBlocks(float[] x, int off, float[] out, int outOff, int len, int bs, int emax,
       MiniConsts k, long key, long idx0) {
     int n = P.length();
     int whole = len - len % bs;
-    boolean two = bs == 2 * n; // straight-line code for the common case: C2's set-up of two-trip loops costs
+    boolean two = bs == 2 * n; // straight-line maximum for the common case: C2's set-up of two-trip loops costs
     for (int b = 0; b < whole; b += bs) {
       int xb = off + b, ob = outOff + b;
       IntVector m = FloatVector.fromArray(P, x, xb).reinterpretAsInts().and(0x7FFFFFFF);
@@ -251,12 +255,7 @@ final class FastStochastic {
         continue;
       }
       float pre = FastQuantize.pow2(-e), post = FastQuantize.pow2(e);
-      if (two) {
-        roundVector(x, xb, out, ob, pre, post, k, key, idx0 + b);
-        roundVector(x, xb + n, out, ob + n, pre, post, k, key, idx0 + b + n);
-      } else {
-        for (int j = 0; j < bs; j += n) roundVector(x, xb + j, out, ob + j, pre, post, k, key, idx0 + b + j);
-      }
+      roundVectors(x, xb, out, ob, bs, pre, post, k, key, idx0 + b);
     }
     return whole;
   }
@@ -434,7 +433,7 @@ final class FastStochastic {
 
   /**
    * {@link #minifloat} with a power of two per column ({@code pre[j]}, {@code post[j]}); len whole
-   * vectors. Each vector is scaled into out, rounded there by {@link #roundVector} with unit
+   * vectors. Each vector is scaled into out, rounded there by {@link #roundVectors} with unit
    * scales (exact: a product by 1 is its operand, NaN included) and scaled back.
    */
   private static void columnRow(float[] x, int off, float[] out, float[] preArr, float[] postArr, int len,
@@ -442,7 +441,7 @@ final class FastStochastic {
     int n = P.length();
     for (int i = 0; i < len; i += n) {
       FloatVector.fromArray(P, x, off + i).mul(FloatVector.fromArray(P, preArr, i)).intoArray(out, off + i);
-      roundVector(out, off + i, out, off + i, 1f, 1f, k, key, idx0 + i);
+      roundVectors(out, off + i, out, off + i, n, 1f, 1f, k, key, idx0 + i);
       FloatVector.fromArray(P, out, off + i).mul(FloatVector.fromArray(P, postArr, i)).intoArray(out, off + i);
     }
   }
