@@ -174,50 +174,90 @@ final class FastStochastic {
    */
   static int minifloat(float[] x, int off, float[] out, int outOff, int len, float pre, float post,
       MiniConsts k, long key, long idx0) {
-    int sh = k.sh(), lowMask = k.lowMask(), keep = k.keep(), minNormalBits = k.minNormalBits();
-    int maxBits = k.maxBits(), overBits = k.overBits(), infBits = k.infBits();
-    float down1 = k.down1(), down2 = k.down2(), up1 = k.up1(), up2 = k.up2();
-    int quantumBit = 1 << sh, fracShift = 24 - sh;
-    LongVector even = evenSteps();
     int n = P.length();
     int bound = P.loopBound(len);
-    for (int i = 0; i < bound; i += n) {
-      FloatVector v = FloatVector.fromArray(P, x, off + i).mul(pre);
-      IntVector bits = v.reinterpretAsInts();
-      IntVector abs = bits.and(0x7FFFFFFF);
-      IntVector rnd = bits24(key, idx0 + i, even);
-      // normal results: the dropped mantissa bits are the fraction; one quantum up when frac + u >= 1
-      VectorMask<Integer> upN = abs.and(lowMask).lanewise(VectorOperators.LSHL, fracShift).add(rnd)
-          .compare(VectorOperators.GE, 1 << 24);
-      IntVector r = abs.and(keep).add(quantumBit, upN);
-      // the two rarer cases only where a lane needs them (a branch is cheaper than computing both)
-      VectorMask<Integer> small = abs.lt(minNormalBits);
-      if (small.anyTrue()) r = r.blend(belowNormal(abs, rnd, down1, down2, up1, up2), small);
-      // values at most the largest finite one round to at most it: beyond, overflow, inf and NaN
-      VectorMask<Integer> big = abs.compare(VectorOperators.GT, maxBits);
-      if (big.anyTrue()) {
-        r = r.blend(overBits, r.compare(VectorOperators.GT, maxBits));
-        r = r.blend(infBits, abs.eq(0x7F800000));
-        r = r.blend(abs, abs.compare(VectorOperators.GT, 0x7F800000)); // NaN: its own bits, with the sign below
-      }
-      r.or(bits.and(0x80000000)).reinterpretAsFloats().mul(post).intoArray(out, outOff + i);
-    }
+    roundVectors(x, off, out, outOff, bound, pre, post, k, key, idx0);
     return bound;
   }
 
   /**
-   * Magnitudes below the smallest normal: y = |v|·2^-q (< 2^m, exact) on the fixed grid of quantum
-   * 2^q, floor by magic-number addition, one quantum up when frac·2^24 >= 2^24 - k; result bits.
+   * {@link #minifloat} of {@code count} elements (whole vectors): x[x0, x0 + count)·pre into
+   * out[o0…], drawing from index {@code idx0} on. It takes and returns no vectors, so that where C2
+   * does not inline it (it is past C2's size limit for that) the call costs a call, not a heap
+   * object per vector; the loop is inside, so that a long run makes one call, not one per vector.
    */
-  private static IntVector belowNormal(IntVector abs, IntVector rnd, float down1, float down2, float up1, float up2) {
-    FloatVector y = abs.reinterpretAsFloats().mul(down1).mul(down2);
-    FloatVector t = y.add(TWO23).sub(TWO23);
-    t = t.sub(1f, t.compare(VectorOperators.GT, y));
-    IntVector f24 = y.sub(t).mul(TWO24).reinterpretAsInts();
-    IntVector need = IntVector.broadcast(rnd.species(), 1 << 24).sub(rnd)
-        .convert(VectorOperators.I2F, 0).reinterpretAsInts();
-    t = t.add(1f, f24.compare(VectorOperators.GE, need).cast(P));
-    return t.mul(up1).mul(up2).reinterpretAsInts();
+  private static void roundVectors(float[] x, int x0, float[] out, int o0, int count, float pre, float post,
+      MiniConsts k, long key, long idx0) {
+    for (int i = 0; i < count; i += P.length()) {
+      int xi = x0 + i, oi = o0 + i;
+      long idx = idx0 + i;
+      FloatVector v = FloatVector.fromArray(P, x, xi).mul(pre);
+      IntVector bits = v.reinterpretAsInts();
+      IntVector abs = bits.and(0x7FFFFFFF);
+      IntVector rnd = bits24(key, idx, evenSteps());
+      // normal results: the dropped mantissa bits are the fraction; one quantum up when frac + u >= 1
+      VectorMask<Integer> upN = abs.and(k.lowMask()).lanewise(VectorOperators.LSHL, 24 - k.sh()).add(rnd)
+          .compare(VectorOperators.GE, 1 << 24);
+      IntVector r = abs.and(k.keep()).add(1 << k.sh(), upN);
+      // the rarer cases only where a lane needs them (a branch is cheaper than computing them), found
+      // by one test: magnitudes outside [smallest normal, largest finite], zeros included
+      int minNormalBits = k.minNormalBits(), maxBits = k.maxBits();
+      if (abs.sub(minNormalBits).compare(VectorOperators.UGT, maxBits - minNormalBits).anyTrue()) {
+        // zeros are left to the normal path, which gives them exactly (ReLU outputs are full of them)
+        VectorMask<Integer> small = abs.lt(minNormalBits).andNot(abs.eq(0));
+        if (small.anyTrue()) {
+          // below the smallest normal: y = |v|·2^-q (< 2^m, exact) on the fixed grid of quantum 2^q,
+          // floor by magic-number addition, one quantum up when frac·2^24 >= 2^24 - k. Written out
+          // here rather than called: C2 does not inline a call this cold, and a vector passed to or
+          // returned from a call that is not inlined is a heap object (unscaled Gaussian e4m3 input
+          // has a lane down here in about one vector in five)
+          FloatVector y = abs.reinterpretAsFloats().mul(k.down1()).mul(k.down2());
+          FloatVector t = y.add(TWO23).sub(TWO23);
+          t = t.sub(1f, t.compare(VectorOperators.GT, y));
+          IntVector f24 = y.sub(t).mul(TWO24).reinterpretAsInts();
+          IntVector need = IntVector.broadcast(rnd.species(), 1 << 24).sub(rnd)
+              .convert(VectorOperators.I2F, 0).reinterpretAsInts();
+          t = t.add(1f, f24.compare(VectorOperators.GE, need).cast(P));
+          r = r.blend(t.mul(k.up1()).mul(k.up2()).reinterpretAsInts(), small);
+        }
+        // values at most the largest finite one round to at most it: beyond, overflow, inf and NaN
+        r = r.blend(k.overBits(), r.compare(VectorOperators.GT, maxBits));
+        r = r.blend(k.infBits(), abs.eq(0x7F800000));
+        r = r.blend(abs, abs.compare(VectorOperators.GT, 0x7F800000)); // NaN: its own bits, with the sign below
+      }
+      r.or(bits.and(0x80000000)).reinterpretAsFloats().mul(post).intoArray(out, oi);
+    }
+  }
+
+  /**
+   * Stochastic rounding of the whole MX blocks of {@code bs} elements (a multiple of length()) in
+   * x[off, off + len) into out[outOff…], each block with the shared exponent of its largest
+   * magnitude (emax: the element's largest exponent), as {@link BlockFormat#quantize}; element i
+   * draws from index {@code idx0 + i}. One pass per block: its maximum, then one call that rounds
+   * the whole block. Returns the number of elements done.
+   */
+  static int mxBlocks(float[] x, int off, float[] out, int outOff, int len, int bs, int emax,
+      MiniConsts k, long key, long idx0) {
+    int n = P.length();
+    int whole = len - len % bs;
+    boolean two = bs == 2 * n; // straight-line maximum for the common case: C2's set-up of two-trip loops costs
+    for (int b = 0; b < whole; b += bs) {
+      int xb = off + b, ob = outOff + b;
+      IntVector m = FloatVector.fromArray(P, x, xb).reinterpretAsInts().and(0x7FFFFFFF);
+      if (two) {
+        m = m.max(FloatVector.fromArray(P, x, xb + n).reinterpretAsInts().and(0x7FFFFFFF));
+      } else {
+        for (int j = n; j < bs; j += n) m = m.max(FloatVector.fromArray(P, x, xb + j).reinterpretAsInts().and(0x7FFFFFFF));
+      }
+      int e = FastQuantize.mxExponent(m.reduceLanes(VectorOperators.MAX), emax);
+      if (e == BlockFormat.NAN_EXPONENT) {
+        java.util.Arrays.fill(out, ob, ob + bs, Float.NaN);
+        continue;
+      }
+      float pre = FastQuantize.pow2(-e), post = FastQuantize.pow2(e);
+      roundVectors(x, xb, out, ob, bs, pre, post, k, key, idx0 + b);
+    }
+    return whole;
   }
 
   // ---- entry points with the scalar reference for the rest -------------------------------------
@@ -315,7 +355,9 @@ final class FastStochastic {
     MiniConsts k = f.kind() == BlockFormat.Kind.MX && f.element() instanceof MiniFloat m && supportsFloat(m, true)
         ? MiniConsts.of(m) : null;
     int vl = P.length();
-    for (int b = 0; b < len; b += bs) {
+    int b = 0;
+    if (k != null && bs % vl == 0) b = mxBlocks(x, off, out, outOff, len, bs, f.elementMaxExponent(), k, key, idx0);
+    for (; b < len; b += bs) {
       int n = Math.min(bs, len - b);
       float amax;
       if (n % vl == 0) { // whole vectors: the integer maximum of |x|'s bits (NaN above infinity)
@@ -389,32 +431,18 @@ final class FastStochastic {
     }
   }
 
-  /** {@link #minifloat} with a power of two per column ({@code pre[j]}, {@code post[j]}); len whole vectors. */
+  /**
+   * {@link #minifloat} with a power of two per column ({@code pre[j]}, {@code post[j]}); len whole
+   * vectors. Each vector is scaled into out, rounded there by {@link #roundVectors} with unit
+   * scales (exact: a product by 1 is its operand, NaN included) and scaled back.
+   */
   private static void columnRow(float[] x, int off, float[] out, float[] preArr, float[] postArr, int len,
       MiniConsts k, long key, long idx0) {
-    int sh = k.sh(), lowMask = k.lowMask(), keep = k.keep(), minNormalBits = k.minNormalBits();
-    int maxBits = k.maxBits(), overBits = k.overBits(), infBits = k.infBits();
-    float down1 = k.down1(), down2 = k.down2(), up1 = k.up1(), up2 = k.up2();
-    int quantumBit = 1 << sh, fracShift = 24 - sh;
-    LongVector even = evenSteps();
     int n = P.length();
     for (int i = 0; i < len; i += n) {
-      FloatVector v = FloatVector.fromArray(P, x, off + i).mul(FloatVector.fromArray(P, preArr, i));
-      IntVector bits = v.reinterpretAsInts();
-      IntVector abs = bits.and(0x7FFFFFFF);
-      IntVector rnd = bits24(key, idx0 + i, even);
-      VectorMask<Integer> upN = abs.and(lowMask).lanewise(VectorOperators.LSHL, fracShift).add(rnd)
-          .compare(VectorOperators.GE, 1 << 24);
-      IntVector r = abs.and(keep).add(quantumBit, upN);
-      VectorMask<Integer> small = abs.lt(minNormalBits);
-      if (small.anyTrue()) r = r.blend(belowNormal(abs, rnd, down1, down2, up1, up2), small);
-      VectorMask<Integer> big = abs.compare(VectorOperators.GT, maxBits);
-      if (big.anyTrue()) {
-        r = r.blend(overBits, r.compare(VectorOperators.GT, maxBits));
-        r = r.blend(infBits, abs.eq(0x7F800000));
-        r = r.blend(abs, abs.compare(VectorOperators.GT, 0x7F800000));
-      }
-      r.or(bits.and(0x80000000)).reinterpretAsFloats().mul(FloatVector.fromArray(P, postArr, i)).intoArray(out, off + i);
+      FloatVector.fromArray(P, x, off + i).mul(FloatVector.fromArray(P, preArr, i)).intoArray(out, off + i);
+      roundVectors(out, off + i, out, off + i, n, 1f, 1f, k, key, idx0 + i);
+      FloatVector.fromArray(P, out, off + i).mul(FloatVector.fromArray(P, postArr, i)).intoArray(out, off + i);
     }
   }
 
