@@ -128,8 +128,9 @@ public final class IntExecutor {
 
   private void runs(Plan plan, byte[] pixels, int off, int count, int length, int first, int parts, int[] result,
       boolean logits) {
+    Scratch scratch = new Scratch();
     for (int from = first * length; from < count; from += parts * length) {
-      new Run(plan, matmul, layers, pixels, off, from, Math.min(count, from + length)).into(result, logits);
+      new Run(plan, matmul, layers, scratch, pixels, off, from, Math.min(count, from + length)).into(result, logits);
     }
   }
 }

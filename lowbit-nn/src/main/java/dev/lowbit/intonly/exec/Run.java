@@ -9,7 +9,6 @@ import dev.lowbit.kernel.intonly.IntReduce;
 import dev.lowbit.kernel.intonly.ShiftGelu;
 import dev.lowbit.kernel.intonly.Shiftmax;
 import dev.lowbit.kernel.intonly.Window;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -30,9 +29,12 @@ final class Run {
   private final Object[] values;
   /** Per slot: the int[] of a byte value, made when an op reads it as ints. */
   private final int[][] widened;
+  /** Where values' arrays come from and go back to. */
+  private final Scratch scratch;
 
-  Run(Plan plan, IntMatmul matmul, IntLayers layers, byte[] pixels, int off, int from, int to) {
+  Run(Plan plan, IntMatmul matmul, IntLayers layers, Scratch scratch, byte[] pixels, int off, int from, int to) {
     this.plan = plan;
+    this.scratch = scratch;
     this.matmul = matmul;
     this.layers = layers;
     this.from = from;
@@ -40,25 +42,36 @@ final class Run {
     values = new Object[plan.size.length];
     widened = new int[plan.size.length][];
     int size = plan.size[0];
-    values[0] = Arrays.copyOfRange(pixels, off + from * size, off + to * size);
+    byte[] input = scratch.bytes(n * size);
+    System.arraycopy(pixels, off + from * size, input, 0, n * size);
+    values[0] = input;
   }
 
-  /** Runs every op, then writes the class of each sample (or, with {@code logits}, its logits) into {@code result}. */
+  /**
+   * Runs every op, then writes the class of each sample (or, with {@code logits}, its logits) into
+   * {@code result}; the arrays go back to the scratch as their values are dropped, the rest at the end.
+   */
   void into(int[] result, boolean logits) {
     List<Program.Op> ops = plan.program.ops();
     for (int i = 0; i < ops.size(); i++) {
       int slot = i + 1;
-      values[slot] = plan.kind[slot].isByte() ? new byte[n * plan.size[slot]] : new int[n * plan.size[slot]];
+      values[slot] = plan.kind[slot].isByte() ? scratch.bytes(n * plan.size[slot]) : scratch.ints(n * plan.size[slot]);
       step(ops.get(i), plan.reads[i], slot);
       for (int s : plan.reads[i]) {
-        if (plan.lastRead[s] == i && s != plan.logits) {
-          values[s] = null;
-          widened[s] = null;
-        }
+        if (plan.lastRead[s] == i && s != plan.logits) drop(s);
       }
     }
     int last = logits ? plan.logits : ops.size();
     System.arraycopy(ints(last), 0, result, from * plan.size[last], n * plan.size[last]);
+    for (int s = 0; s < values.length; s++) drop(s);
+  }
+
+  /** Hands the arrays of {@code slot} back to the scratch. */
+  private void drop(int slot) {
+    scratch.give(values[slot]);
+    scratch.give(widened[slot]);
+    values[slot] = null;
+    widened[slot] = null;
   }
 
   private void step(Program.Op op, int[] in, int slot) {
@@ -302,12 +315,16 @@ final class Run {
   /** The value of {@code slot} as ints (a byte value widened once, by its reading). */
   private int[] ints(int slot) {
     if (values[slot] instanceof int[] v) return v;
-    if (widened[slot] == null) widened[slot] = wide((byte[]) values[slot], plan.kind[slot] == Kind.U8);
+    if (widened[slot] == null) widened[slot] = wide((byte[]) values[slot], plan.kind[slot] == Kind.U8, scratch.ints(n * plan.size[slot]));
     return widened[slot];
   }
 
   private static int[] wide(byte[] v, boolean unsigned) {
-    int[] w = new int[v.length];
+    return wide(v, unsigned, new int[v.length]);
+  }
+
+  /** {@code w} (of v's length) = v, read as unsigned or signed. */
+  private static int[] wide(byte[] v, boolean unsigned, int[] w) {
     int mask = unsigned ? 0xFF : -1;
     for (int i = 0; i < v.length; i++) w[i] = v[i] & mask;
     return w;
