@@ -99,6 +99,60 @@ public final class Dyadic {
     }
   }
 
+  /**
+   * {@link #toInts} of in + bias: element i first gets bias[(i / inner) % bias.length] added,
+   * exactly (ArithmeticException on overflow, as {@link Math#addExact}). The scale is per tensor,
+   * or has the bias's channels and inner size (see {@link #takesBias}).
+   */
+  public static void biasedToInts(Term in, int[] bias, int inner, int lo, int hi, int[] out, int outOff, int count) {
+    biasedInto(in, bias, inner, lo, hi, out, null, outOff, count);
+  }
+
+  /** {@link #biasedToInts} stored in bytes (the range rules of {@link #toBytes}). */
+  public static void biasedToBytes(Term in, int[] bias, int inner, int lo, int hi, byte[] out, int outOff, int count) {
+    checkByteRange(lo, hi);
+    biasedInto(in, bias, inner, lo, hi, null, out, outOff, count);
+  }
+
+  /** Whether a bias of {@code channels} runs of {@code inner} elements can be added inside a rescale of {@code s}. */
+  public static boolean takesBias(Scale s, int channels, int inner) {
+    return s.m.length == 1 || (s.channels() == channels && s.inner() == inner);
+  }
+
+  /**
+   * One loop per bias run, its bias, multiplier and shift fixed; the overflow test is one OR over
+   * the run (as {@link IntLayout#addExact}), so the loop stays free of branches.
+   */
+  private static void biasedInto(Term in, int[] bias, int inner, int lo, int hi, int[] ints, byte[] bytes, int outOff,
+      int count) {
+    Scale s = in.scale();
+    if (inner <= 0 || bias.length == 0 || !takesBias(s, bias.length, inner)) {
+      throw new IllegalArgumentException("a bias of " + bias.length + " channels of " + inner
+          + " does not match the scale's " + s.channels() + " of " + s.inner());
+    }
+    int[] z = in.values();
+    int overflow = 0;
+    for (int start = 0; start < count; start += inner) {
+      int c = (start / inner) % bias.length, sc = s.m.length == 1 ? 0 : c;
+      int m = s.m[sc], k = s.k[sc], b = bias[c], at = in.off() + start, to = outOff + start;
+      int len = Math.min(count, start + inner) - start;
+      if (ints != null) {
+        for (int i = 0; i < len; i++) {
+          int v = z[at + i], sum = v + b;
+          overflow |= (v ^ sum) & (b ^ sum);
+          ints[to + i] = clamp(shifted(sum, m, k), lo, hi);
+        }
+      } else {
+        for (int i = 0; i < len; i++) {
+          int v = z[at + i], sum = v + b;
+          overflow |= (v ^ sum) & (b ^ sum);
+          bytes[to + i] = (byte) clamp(shifted(sum, m, k), lo, hi);
+        }
+      }
+    }
+    if (overflow < 0) throw new ArithmeticException("integer overflow");
+  }
+
   /** rescale(z) as {@link #rescale} without its branch: 2^k >> 1 is 2^(k−1), and 0 for k = 0. */
   private static long shifted(long z, int m, int k) {
     return (z * m + ((1L << k) >> 1)) >> k;

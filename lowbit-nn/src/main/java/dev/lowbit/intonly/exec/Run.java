@@ -29,6 +29,10 @@ final class Run {
   private final Object[] values;
   /** Per slot: the int[] of a byte value, made when an op reads it as ints. */
   private final int[][] widened;
+  /** Per slot: the bias a native convolution left for its requantization to add (null: none). */
+  private final int[][] bias;
+  /** Per slot with a bias left: the elements of one channel of one sample. */
+  private final int[] biasInner;
   /** Where values' arrays come from and go back to. */
   private final Scratch scratch;
 
@@ -41,6 +45,8 @@ final class Run {
     this.n = to - from;
     values = new Object[plan.size.length];
     widened = new int[plan.size.length][];
+    bias = new int[plan.size.length][];
+    biasInner = new int[plan.size.length];
     int size = plan.size[0];
     byte[] input = scratch.bytes(n * size);
     System.arraycopy(pixels, off + from * size, input, 0, n * size);
@@ -70,6 +76,7 @@ final class Run {
   private void drop(int slot) {
     scratch.give(values[slot]);
     scratch.give(widened[slot]);
+    bias[slot] = null;
     values[slot] = null;
     widened[slot] = null;
   }
@@ -105,6 +112,11 @@ final class Run {
     if (plan.kind[in].isByte() && layers.conv(c, n, (byte[]) values[in], plan.kind[in] == Kind.U8, output(slot))) {
       Program.ConvShape s = c.shape();
       int positions = s.outH() * s.outW(), size = plan.size[slot];
+      if (biasGoesToRequant(slot, s.outC(), positions)) {
+        bias[slot] = c.bias();
+        biasInner[slot] = positions;
+        return;
+      }
       int[] out = output(slot);
       for (int b = 0; b < n; b++) {
         for (int o = 0; o < s.outC(); o++) {
@@ -140,6 +152,16 @@ final class Run {
     }
   }
 
+  /**
+   * Whether the requantization that reads {@code slot} (a convolution's sums) may add the bias
+   * itself: it is the slot's only reader, and its scale is per tensor or per output channel.
+   */
+  private boolean biasGoesToRequant(int slot, int channels, int positions) {
+    if (plan.readers[slot] != 1 || slot == plan.logits) return false;
+    return plan.program.ops().get(plan.lastRead[slot]) instanceof Program.Requant r
+        && Dyadic.takesBias(Plan.scale(r.rescale()), channels, positions);
+  }
+
   /** out[r, o] = Σ_i w[o, i]·x[r, i] + bias[o]: the run's rows of every sample in one product with Wᵀ (on the {@link IntLayers} when it takes the layer). */
   private void linear(Program.Linear l, int in, int slot) {
     int rows = n * l.rows();
@@ -153,13 +175,17 @@ final class Run {
     }
   }
 
-  /** out = clamp(round(x·m/2^k), lo, hi), per channel. */
+  /** out = clamp(round(x·m/2^k), lo, hi), per channel; x with the bias its convolution left (if any) added first. */
   private void requant(Program.Requant r, int in, int slot) {
     Dyadic.Scale scale = Plan.scale(r.rescale());
     int size = plan.size[slot];
+    int[] add = bias[in];
     for (int b = 0; b < n; b++) {
       Dyadic.Term x = new Dyadic.Term(ints(in), b * size, scale);
-      if (plan.kind[slot].isByte()) Dyadic.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
+      if (add != null) {
+        if (plan.kind[slot].isByte()) Dyadic.biasedToBytes(x, add, biasInner[in], r.lo(), r.hi(), bytes(slot), b * size, size);
+        else Dyadic.biasedToInts(x, add, biasInner[in], r.lo(), r.hi(), output(slot), b * size, size);
+      } else if (plan.kind[slot].isByte()) Dyadic.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
       else Dyadic.toInts(x, r.lo(), r.hi(), output(slot), b * size, size);
     }
   }
