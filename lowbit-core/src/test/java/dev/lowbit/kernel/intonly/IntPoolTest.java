@@ -28,9 +28,9 @@ class IntPoolTest {
         int[] wide = new int[in.length], want = new int[c * g.outH() * g.outW()];
         for (int i = 0; i < in.length; i++) wide[i] = unsigned ? in[i] & 0xFF : in[i];
         IntPool.max(wide, off, g, want, 0);
-        for (VectorSpecies<Byte> s : new VectorSpecies[] {null, ByteVector.SPECIES_128, ByteVector.SPECIES_256, ByteVector.SPECIES_512}) {
+        for (VectorSpecies<Byte> s : new VectorSpecies[] {ByteVector.SPECIES_64, ByteVector.SPECIES_128, ByteVector.SPECIES_256, ByteVector.SPECIES_512}) {
           byte[] got = new byte[want.length + 2];
-          IntPool.max(in, off, g, unsigned, got, 2, s);
+          IntPool.max(in, off, g, unsigned, got, 2, IntPool.lanes(s));
           for (int i = 0; i < want.length; i++) {
             assertEquals(want[i], unsigned ? got[i + 2] & 0xFF : got[i + 2], "trial " + trial + " species " + s + " at " + i);
           }
@@ -41,7 +41,8 @@ class IntPoolTest {
 
   @Test
   void aSpeciesTooNarrowToHalveIsNone() {
-    assertNull(IntPool.halvable(ByteVector.SPECIES_64));
-    assertSame(ByteVector.SPECIES_128, IntPool.halvable(ByteVector.SPECIES_128));
+    assertNull(IntPool.lanes(ByteVector.SPECIES_64));
+    assertSame(ByteVector.SPECIES_64, IntPool.lanes(ByteVector.SPECIES_128).half());
+    assertSame(ByteVector.SPECIES_256, IntPool.lanes(ByteVector.SPECIES_512).half());
   }
 }
