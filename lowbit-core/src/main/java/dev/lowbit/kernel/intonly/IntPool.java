@@ -53,12 +53,6 @@ public final class IntPool {
   static void max(byte[] in, int off, Window g, boolean unsigned, byte[] out, int outOff, Lanes lanes) {
     if (g.pad() != 0) throw new IllegalArgumentException("max pool takes no padding, got " + g.pad());
     int mask = unsigned ? 0xFF : -1, k = g.k(), w = g.w(), stride = g.stride(), oh = g.outH(), ow = g.outW();
-    if (k == 2 && stride == 2 && w % 2 == 0 && lanes != null) {
-      // The call with the static lanes keeps them a constant where C2 inlines it.
-      if (lanes == LANES) evenRows(in, off, g, unsigned, out, outOff, LANES);
-      else evenRows(in, off, g, unsigned, out, outOff, lanes);
-      return;
-    }
     int o = outOff;
     for (int ch = 0; ch < g.c(); ch++) {
       for (int oy = 0; oy < oh; oy++) {
@@ -80,26 +74,6 @@ public final class IntPool {
           out[o] = (byte) best;
         }
       }
-    }
-  }
-
-  /**
-   * 2×2 stride-2 windows of an even width over the whole sample at once: for every element i
-   * (not only those of window rows) the max of in[i] and in[i + w] and of its right neighbour's,
-   * kept for even i, lies back to back in {@code pairs}; window row (ch, oy) is then the run of ow
-   * of them from its top row's start / 2. Vectors of {@link #pairs}' kind, a scalar tail.
-   */
-  private static void evenRows(byte[] in, int off, Window g, boolean unsigned, byte[] out, int outOff, Lanes lanes) {
-    int w = g.w(), ow = g.outW(), span = g.c() * g.h() * w - w, mask = unsigned ? 0xFF : -1;
-    byte[] pairs = new byte[span / 2];
-    int j = pairs(in, off, w, unsigned, pairs, 0, span / 2, lanes);
-    for (; j < span / 2; j++) {
-      int at = off + 2 * j;
-      pairs[j] = (byte) Math.max(Math.max(in[at] & mask, in[at + 1] & mask), Math.max(in[at + w] & mask, in[at + w + 1] & mask));
-    }
-    int o = outOff;
-    for (int ch = 0; ch < g.c(); ch++) {
-      for (int oy = 0; oy < g.outH(); oy++, o += ow) System.arraycopy(pairs, (ch * g.h() + 2 * oy) * ow, out, o, ow);
     }
   }
 
