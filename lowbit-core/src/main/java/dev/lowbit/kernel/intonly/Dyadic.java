@@ -70,36 +70,111 @@ public final class Dyadic {
   }
 
   /**
-   * The rescale into {@code ints}, or else {@code bytes}: one loop for a per-tensor scale, one
-   * with the channel stepping along for channels of one element (the columns of a row-major
-   * matrix), else one loop per channel run.
+   * The rescale into {@code ints}, or else {@code bytes}: one loop for a per-tensor scale; for
+   * channels of one element (the columns of a row-major matrix) rows × channels with the
+   * multipliers indexed by the inner loop; else one loop per channel run. Each loop stores one
+   * kind and computes the shift branch-free, so that C2 can vectorize it.
    */
   private static void rescaleInto(Term in, int lo, int hi, int[] ints, byte[] bytes, int outOff, int count) {
     Scale s = in.scale();
     int[] z = in.values();
     int at = in.off();
     if (s.m.length == 1) {
-      int m = s.m[0], k = s.k[0];
-      for (int i = 0; i < count; i++) put(ints, bytes, outOff + i, clamp(rescale(z[at + i], m, k), lo, hi));
+      run(z, at, s.m[0], s.k[0], lo, hi, ints, bytes, outOff, count);
       return;
     }
     if (s.inner() == 1) {
-      for (int i = 0, c = 0; i < count; i++) {
-        put(ints, bytes, outOff + i, clamp(rescale(z[at + i], s.m[c], s.k[c]), lo, hi));
-        if (++c == s.channels()) c = 0;
+      int channels = s.channels();
+      for (int start = 0; start < count; start += channels) {
+        int len = Math.min(channels, count - start);
+        if (ints != null) columnsToInts(z, at + start, s.m, s.k, lo, hi, ints, outOff + start, len);
+        else columnsToBytes(z, at + start, s.m, s.k, lo, hi, bytes, outOff + start, len);
       }
       return;
     }
     for (int start = 0; start < count; start += s.inner()) {
       int c = (start / s.inner()) % s.channels();
-      int m = s.mOf(c), k = s.kOf(c), end = Math.min(count, start + s.inner());
-      for (int i = start; i < end; i++) put(ints, bytes, outOff + i, clamp(rescale(z[at + i], m, k), lo, hi));
+      int len = Math.min(count, start + s.inner()) - start;
+      run(z, at + start, s.mOf(c), s.kOf(c), lo, hi, ints, bytes, outOff + start, len);
     }
   }
 
-  private static void put(int[] ints, byte[] bytes, int i, int v) {
-    if (ints != null) ints[i] = v;
-    else bytes[i] = (byte) v;
+  /**
+   * {@link #toInts} of in + bias: element i first gets bias[(i / inner) % bias.length] added,
+   * exactly (ArithmeticException on overflow, as {@link Math#addExact}). The scale is per tensor,
+   * or has the bias's channels and inner size (see {@link #takesBias}).
+   */
+  public static void biasedToInts(Term in, int[] bias, int inner, int lo, int hi, int[] out, int outOff, int count) {
+    biasedInto(in, bias, inner, lo, hi, out, null, outOff, count);
+  }
+
+  /** {@link #biasedToInts} stored in bytes (the range rules of {@link #toBytes}). */
+  public static void biasedToBytes(Term in, int[] bias, int inner, int lo, int hi, byte[] out, int outOff, int count) {
+    checkByteRange(lo, hi);
+    biasedInto(in, bias, inner, lo, hi, null, out, outOff, count);
+  }
+
+  /** Whether a bias of {@code channels} runs of {@code inner} elements can be added inside a rescale of {@code s}. */
+  public static boolean takesBias(Scale s, int channels, int inner) {
+    return s.m.length == 1 || (s.channels() == channels && s.inner() == inner);
+  }
+
+  /**
+   * One loop per bias run, its bias, multiplier and shift fixed; the overflow test is one OR over
+   * the run (as {@link IntLayout#addExact}), so the loop stays free of branches.
+   */
+  private static void biasedInto(Term in, int[] bias, int inner, int lo, int hi, int[] ints, byte[] bytes, int outOff,
+      int count) {
+    Scale s = in.scale();
+    if (inner <= 0 || bias.length == 0 || !takesBias(s, bias.length, inner)) {
+      throw new IllegalArgumentException("a bias of " + bias.length + " channels of " + inner
+          + " does not match the scale's " + s.channels() + " of " + s.inner());
+    }
+    int[] z = in.values();
+    int overflow = 0;
+    for (int start = 0; start < count; start += inner) {
+      int c = (start / inner) % bias.length, sc = s.m.length == 1 ? 0 : c;
+      int m = s.m[sc], k = s.k[sc], b = bias[c], at = in.off() + start, to = outOff + start;
+      int len = Math.min(count, start + inner) - start;
+      if (ints != null) {
+        for (int i = 0; i < len; i++) {
+          int v = z[at + i], sum = v + b;
+          overflow |= (v ^ sum) & (b ^ sum);
+          ints[to + i] = clamp(shifted(sum, m, k), lo, hi);
+        }
+      } else {
+        for (int i = 0; i < len; i++) {
+          int v = z[at + i], sum = v + b;
+          overflow |= (v ^ sum) & (b ^ sum);
+          bytes[to + i] = (byte) clamp(shifted(sum, m, k), lo, hi);
+        }
+      }
+    }
+    if (overflow < 0) throw new ArithmeticException("integer overflow");
+  }
+
+  /** rescale(z) as {@link #rescale} without its branch: 2^k >> 1 is 2^(k−1), and 0 for k = 0. */
+  private static long shifted(long z, int m, int k) {
+    return (z * m + ((1L << k) >> 1)) >> k;
+  }
+
+  /** One multiplier and shift over {@code len} elements, into ints or else bytes. */
+  private static void run(int[] z, int at, int m, int k, int lo, int hi, int[] ints, byte[] bytes, int outOff, int len) {
+    if (ints != null) {
+      for (int i = 0; i < len; i++) ints[outOff + i] = clamp(shifted(z[at + i], m, k), lo, hi);
+    } else {
+      for (int i = 0; i < len; i++) bytes[outOff + i] = (byte) clamp(shifted(z[at + i], m, k), lo, hi);
+    }
+  }
+
+  /** Element j of one row with channel j's multiplier and shift, into ints. */
+  private static void columnsToInts(int[] z, int at, int[] m, int[] k, int lo, int hi, int[] out, int outOff, int len) {
+    for (int j = 0; j < len; j++) out[outOff + j] = clamp(shifted(z[at + j], m[j], k[j]), lo, hi);
+  }
+
+  /** Element j of one row with channel j's multiplier and shift, into bytes. */
+  private static void columnsToBytes(int[] z, int at, int[] m, int[] k, int lo, int hi, byte[] out, int outOff, int len) {
+    for (int j = 0; j < len; j++) out[outOff + j] = (byte) clamp(shifted(z[at + j], m[j], k[j]), lo, hi);
   }
 
   /**

@@ -65,6 +65,82 @@ class DyadicTest {
     for (int i = 0; i < in.length; i++) assertEquals(want[i], bytes[i]);
   }
 
+  /**
+   * Every loop of the rescale (per tensor, per channel with inner 1 and with longer runs, a count
+   * that ends inside a row) against the scalar definition, on random values with the int extremes,
+   * extreme multipliers and shifts 0 and 62, into ints and into signed and unsigned bytes.
+   */
+  @Property(tries = 300)
+  void everyRescaleLoopMatchesTheScalarDefinition(@ForAll long seed, @ForAll @IntRange(min = 1, max = 19) int channels,
+      @ForAll @IntRange(min = 1, max = 4) int inner, @ForAll boolean perTensor) {
+    java.util.Random rnd = new java.util.Random(seed);
+    int size = channels * inner * 3 - rnd.nextInt(channels * inner), lead = rnd.nextInt(4);
+    int[] z = new int[lead + size];
+    int[] extremes = {Integer.MIN_VALUE, Integer.MAX_VALUE, 0, -1, 1};
+    for (int i = 0; i < z.length; i++) z[i] = rnd.nextInt(4) == 0 ? extremes[rnd.nextInt(extremes.length)] : rnd.nextInt();
+    int scales = perTensor ? 1 : channels;
+    int[] m = new int[scales], k = new int[scales];
+    for (int c = 0; c < scales; c++) {
+      m[c] = rnd.nextInt(3) == 0 ? extremes[rnd.nextInt(extremes.length)] : rnd.nextInt();
+      k[c] = rnd.nextInt(3) == 0 ? (rnd.nextBoolean() ? 0 : 62) : rnd.nextInt(63);
+    }
+    Dyadic.Scale s = new Dyadic.Scale(m, k, perTensor ? 1 : channels, perTensor ? 1 : inner);
+    Dyadic.Term t = new Dyadic.Term(z, lead, s);
+    int[][] ranges = {{Integer.MIN_VALUE, Integer.MAX_VALUE}, {-128, 127}, {0, 255}};
+    for (int[] r : ranges) {
+      int[] want = new int[size];
+      for (int i = 0; i < size; i++) {
+        int c = perTensor ? 0 : (i / inner) % channels;
+        want[i] = (int) Math.max(r[0], Math.min(r[1], Dyadic.rescale(z[lead + i], m[c], k[c])));
+      }
+      int[] ints = new int[size + 1];
+      Dyadic.toInts(t, r[0], r[1], ints, 1, size);
+      assertArrayEquals(want, java.util.Arrays.copyOfRange(ints, 1, size + 1));
+      if (!Dyadic.fitsByte(r[0], r[1])) continue;
+      byte[] bytes = new byte[size];
+      Dyadic.toBytes(t, r[0], r[1], bytes, 0, size);
+      for (int i = 0; i < size; i++) assertEquals(want[i], r[0] < 0 ? bytes[i] : bytes[i] & 0xFF);
+    }
+  }
+
+  /** The biased rescale is the exact add of the channel's bias, then the rescale; an overflowing add throws. */
+  @Property(tries = 300)
+  void aBiasedRescaleIsTheExactAddThenTheRescale(@ForAll long seed, @ForAll @IntRange(min = 1, max = 7) int channels,
+      @ForAll @IntRange(min = 1, max = 9) int inner, @ForAll boolean perTensor) {
+    java.util.Random rnd = new java.util.Random(seed);
+    int size = channels * inner, lead = rnd.nextInt(3);
+    int[] z = new int[lead + size], bias = new int[channels];
+    for (int i = 0; i < z.length; i++) z[i] = rnd.nextInt(1 << 24) - (1 << 23);
+    for (int c = 0; c < channels; c++) bias[c] = rnd.nextInt(1 << 24) - (1 << 23);
+    int scales = perTensor ? 1 : channels;
+    int[] m = new int[scales], k = new int[scales];
+    for (int c = 0; c < scales; c++) {
+      m[c] = rnd.nextInt();
+      k[c] = rnd.nextInt(63);
+    }
+    Dyadic.Scale s = new Dyadic.Scale(m, k, perTensor ? 1 : channels, perTensor ? 1 : inner);
+    assertEquals(true, Dyadic.takesBias(s, channels, inner));
+    Dyadic.Term t = new Dyadic.Term(z, lead, s);
+    int[] want = new int[size];
+    for (int i = 0; i < size; i++) {
+      int c = i / inner, sc = perTensor ? 0 : c;
+      want[i] = Dyadic.clamp(Dyadic.rescale(Math.addExact(z[lead + i], bias[c]), m[sc], k[sc]), -128, 127);
+    }
+    int[] ints = new int[size];
+    Dyadic.biasedToInts(t, bias, inner, -128, 127, ints, 0, size);
+    assertArrayEquals(want, ints);
+    byte[] bytes = new byte[size + 1];
+    Dyadic.biasedToBytes(t, bias, inner, -128, 127, bytes, 1, size);
+    for (int i = 0; i < size; i++) assertEquals(want[i], bytes[i + 1]);
+    z[lead + rnd.nextInt(size)] = Integer.MAX_VALUE;
+    java.util.Arrays.fill(bias, 1);
+    assertThrows(ArithmeticException.class, () -> Dyadic.biasedToInts(t, bias, inner, -128, 127, ints, 0, size));
+    if (!perTensor && channels > 1) {
+      assertEquals(false, Dyadic.takesBias(s, channels, inner + 1));
+      assertThrows(IllegalArgumentException.class, () -> Dyadic.biasedToInts(t, new int[channels - 1], inner, -128, 127, ints, 0, size));
+    }
+  }
+
   @Test
   void anUnsignedByteRangeStoresTheLowEightBits() {
     byte[] out = new byte[3];

@@ -33,8 +33,23 @@ public final class IntExecutor {
   /** The last program run and its plan. */
   private volatile Prepared last;
 
-  /** A program with its checked plan. */
-  private record Prepared(Program program, Plan plan) {}
+  /**
+   * A program with its checked plan, and the scratch of runs that ended, for the next runs of the
+   * same program (at most one per thread that ran it at once; dropped with the program).
+   */
+  private record Prepared(Program program, Plan plan, List<Scratch> spare) {
+    Scratch take() {
+      synchronized (spare) {
+        return spare.isEmpty() ? new Scratch() : spare.remove(spare.size() - 1);
+      }
+    }
+
+    void give(Scratch s) {
+      synchronized (spare) {
+        spare.add(s);
+      }
+    }
+  }
 
   /**
    * An executor whose products run on {@code matmul}, over up to {@code threads} threads; when
@@ -70,13 +85,13 @@ public final class IntExecutor {
     return run(program, pixels, off, count, true);
   }
 
-  private Plan plan(Program program) {
+  private Prepared prepared(Program program) {
     Prepared p = last;
     if (p == null || p.program() != program) {
-      p = new Prepared(program, new Plan(program));
+      p = new Prepared(program, new Plan(program), new ArrayList<>());
       last = p;
     }
-    return p.plan();
+    return p;
   }
 
   private ExecutorService pool() {
@@ -91,8 +106,8 @@ public final class IntExecutor {
   }
 
   private int[] run(Program program, byte[] pixels, int off, int count, boolean logits) {
-    Plan plan = plan(program);
-    int size = plan.size[0];
+    Prepared prepared = prepared(program);
+    int size = prepared.plan().size[0];
     if (count < 0 || off < 0 || (long) off + (long) count * size > pixels.length) {
       throw new IllegalArgumentException("pixels: " + count + " images of " + size + " bytes from offset " + off
           + " do not fit " + pixels.length + " bytes");
@@ -102,7 +117,7 @@ public final class IntExecutor {
     int length = Math.max(1, Math.min(RUN, (count + threads - 1) / threads));
     int runs = (count + length - 1) / length;
     if (threads == 1 || runs <= 1) {
-      runs(plan, pixels, off, count, length, 0, 1, result, logits);
+      runs(prepared, pixels, off, count, length, 0, 1, result, logits);
       return result;
     }
     // Thread t takes runs t, t + parts, t + 2·parts, ...; the caller is thread 0.
@@ -110,10 +125,10 @@ public final class IntExecutor {
     List<Future<?>> done = new ArrayList<>();
     for (int t = 1; t < parts; t++) {
       int first = t;
-      done.add(pool().submit(() -> runs(plan, pixels, off, count, length, first, parts, result, logits)));
+      done.add(pool().submit(() -> runs(prepared, pixels, off, count, length, first, parts, result, logits)));
     }
     try {
-      runs(plan, pixels, off, count, length, 0, parts, result, logits);
+      runs(prepared, pixels, off, count, length, 0, parts, result, logits);
       for (Future<?> f : done) f.get();
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException r) throw r;
@@ -126,10 +141,12 @@ public final class IntExecutor {
     return result;
   }
 
-  private void runs(Plan plan, byte[] pixels, int off, int count, int length, int first, int parts, int[] result,
+  private void runs(Prepared prepared, byte[] pixels, int off, int count, int length, int first, int parts, int[] result,
       boolean logits) {
+    Scratch scratch = prepared.take();
     for (int from = first * length; from < count; from += parts * length) {
-      new Run(plan, matmul, layers, pixels, off, from, Math.min(count, from + length)).into(result, logits);
+      new Run(prepared.plan(), matmul, layers, scratch, pixels, off, from, Math.min(count, from + length)).into(result, logits);
     }
+    prepared.give(scratch);
   }
 }

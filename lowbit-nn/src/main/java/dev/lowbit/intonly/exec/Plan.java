@@ -37,6 +37,8 @@ final class Plan {
   final Kind[] kind;
   /** The index of the last op that reads each slot (−1: none). */
   final int[] lastRead;
+  /** Per slot: how many times ops read it. */
+  final int[] readers;
   /** The slot of the logits (the final argmax's input). */
   final int logits;
 
@@ -50,6 +52,7 @@ final class Plan {
     size = new int[slots];
     kind = new Kind[slots];
     lastRead = new int[slots];
+    readers = new int[slots];
     java.util.Arrays.fill(lastRead, -1);
     slotOf.put(Program.INPUT, 0);
     size[0] = p.channels() * p.height() * p.width();
@@ -61,7 +64,10 @@ final class Plan {
       Program.Op op = ops.get(i);
       try {
         reads[i] = slots(op);
-        for (int s : reads[i]) lastRead[s] = i;
+        for (int s : reads[i]) {
+          lastRead[s] = i;
+          readers[s]++;
+        }
         check(op, i + 1);
         if (op.out() < 0 || slotOf.putIfAbsent(op.out(), i + 1) != null) {
           throw new IllegalArgumentException("field out: value " + op.out()

@@ -9,7 +9,6 @@ import dev.lowbit.kernel.intonly.IntReduce;
 import dev.lowbit.kernel.intonly.ShiftGelu;
 import dev.lowbit.kernel.intonly.Shiftmax;
 import dev.lowbit.kernel.intonly.Window;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -30,35 +29,56 @@ final class Run {
   private final Object[] values;
   /** Per slot: the int[] of a byte value, made when an op reads it as ints. */
   private final int[][] widened;
+  /** Per slot: the bias a native convolution left for its requantization to add (null: none). */
+  private final int[][] bias;
+  /** Per slot with a bias left: the elements of one channel of one sample. */
+  private final int[] biasInner;
+  /** Where values' arrays come from and go back to. */
+  private final Scratch scratch;
 
-  Run(Plan plan, IntMatmul matmul, IntLayers layers, byte[] pixels, int off, int from, int to) {
+  Run(Plan plan, IntMatmul matmul, IntLayers layers, Scratch scratch, byte[] pixels, int off, int from, int to) {
     this.plan = plan;
+    this.scratch = scratch;
     this.matmul = matmul;
     this.layers = layers;
     this.from = from;
     this.n = to - from;
     values = new Object[plan.size.length];
     widened = new int[plan.size.length][];
+    bias = new int[plan.size.length][];
+    biasInner = new int[plan.size.length];
     int size = plan.size[0];
-    values[0] = Arrays.copyOfRange(pixels, off + from * size, off + to * size);
+    byte[] input = scratch.bytes(n * size);
+    System.arraycopy(pixels, off + from * size, input, 0, n * size);
+    values[0] = input;
   }
 
-  /** Runs every op, then writes the class of each sample (or, with {@code logits}, its logits) into {@code result}. */
+  /**
+   * Runs every op, then writes the class of each sample (or, with {@code logits}, its logits) into
+   * {@code result}; the arrays go back to the scratch as their values are dropped, the rest at the end.
+   */
   void into(int[] result, boolean logits) {
     List<Program.Op> ops = plan.program.ops();
     for (int i = 0; i < ops.size(); i++) {
       int slot = i + 1;
-      values[slot] = plan.kind[slot].isByte() ? new byte[n * plan.size[slot]] : new int[n * plan.size[slot]];
+      values[slot] = plan.kind[slot].isByte() ? scratch.bytes(n * plan.size[slot]) : scratch.ints(n * plan.size[slot]);
       step(ops.get(i), plan.reads[i], slot);
       for (int s : plan.reads[i]) {
-        if (plan.lastRead[s] == i && s != plan.logits) {
-          values[s] = null;
-          widened[s] = null;
-        }
+        if (plan.lastRead[s] == i && s != plan.logits) drop(s);
       }
     }
     int last = logits ? plan.logits : ops.size();
     System.arraycopy(ints(last), 0, result, from * plan.size[last], n * plan.size[last]);
+    for (int s = 0; s < values.length; s++) drop(s);
+  }
+
+  /** Hands the arrays of {@code slot} back to the scratch. */
+  private void drop(int slot) {
+    scratch.give(values[slot]);
+    scratch.give(widened[slot]);
+    bias[slot] = null;
+    values[slot] = null;
+    widened[slot] = null;
   }
 
   private void step(Program.Op op, int[] in, int slot) {
@@ -92,6 +112,11 @@ final class Run {
     if (plan.kind[in].isByte() && layers.conv(c, n, (byte[]) values[in], plan.kind[in] == Kind.U8, output(slot))) {
       Program.ConvShape s = c.shape();
       int positions = s.outH() * s.outW(), size = plan.size[slot];
+      if (biasGoesToRequant(slot, s.outC(), positions)) {
+        bias[slot] = c.bias();
+        biasInner[slot] = positions;
+        return;
+      }
       int[] out = output(slot);
       for (int b = 0; b < n; b++) {
         for (int o = 0; o < s.outC(); o++) {
@@ -127,6 +152,16 @@ final class Run {
     }
   }
 
+  /**
+   * Whether the requantization that reads {@code slot} (a convolution's sums) may add the bias
+   * itself: it is the slot's only reader, and its scale is per tensor or per output channel.
+   */
+  private boolean biasGoesToRequant(int slot, int channels, int positions) {
+    if (plan.readers[slot] != 1 || slot == plan.logits) return false;
+    return plan.program.ops().get(plan.lastRead[slot]) instanceof Program.Requant r
+        && Dyadic.takesBias(Plan.scale(r.rescale()), channels, positions);
+  }
+
   /** out[r, o] = Σ_i w[o, i]·x[r, i] + bias[o]: the run's rows of every sample in one product with Wᵀ (on the {@link IntLayers} when it takes the layer). */
   private void linear(Program.Linear l, int in, int slot) {
     int rows = n * l.rows();
@@ -140,13 +175,17 @@ final class Run {
     }
   }
 
-  /** out = clamp(round(x·m/2^k), lo, hi), per channel. */
+  /** out = clamp(round(x·m/2^k), lo, hi), per channel; x with the bias its convolution left (if any) added first. */
   private void requant(Program.Requant r, int in, int slot) {
     Dyadic.Scale scale = Plan.scale(r.rescale());
     int size = plan.size[slot];
+    int[] add = bias[in];
     for (int b = 0; b < n; b++) {
       Dyadic.Term x = new Dyadic.Term(ints(in), b * size, scale);
-      if (plan.kind[slot].isByte()) Dyadic.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
+      if (add != null) {
+        if (plan.kind[slot].isByte()) Dyadic.biasedToBytes(x, add, biasInner[in], r.lo(), r.hi(), bytes(slot), b * size, size);
+        else Dyadic.biasedToInts(x, add, biasInner[in], r.lo(), r.hi(), output(slot), b * size, size);
+      } else if (plan.kind[slot].isByte()) Dyadic.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
       else Dyadic.toInts(x, r.lo(), r.hi(), output(slot), b * size, size);
     }
   }
@@ -302,12 +341,16 @@ final class Run {
   /** The value of {@code slot} as ints (a byte value widened once, by its reading). */
   private int[] ints(int slot) {
     if (values[slot] instanceof int[] v) return v;
-    if (widened[slot] == null) widened[slot] = wide((byte[]) values[slot], plan.kind[slot] == Kind.U8);
+    if (widened[slot] == null) widened[slot] = wide((byte[]) values[slot], plan.kind[slot] == Kind.U8, scratch.ints(n * plan.size[slot]));
     return widened[slot];
   }
 
   private static int[] wide(byte[] v, boolean unsigned) {
-    int[] w = new int[v.length];
+    return wide(v, unsigned, new int[v.length]);
+  }
+
+  /** {@code w} (of v's length) = v, read as unsigned or signed. */
+  private static int[] wide(byte[] v, boolean unsigned, int[] w) {
     int mask = unsigned ? 0xFF : -1;
     for (int i = 0; i < v.length; i++) w[i] = v[i] & mask;
     return w;
