@@ -205,12 +205,24 @@ public final class OneDnn {
     }
   }
 
-  private static String isaName(int isa) {
-    if (isa == dnnl_cpu_isa_avx512_core_amx_fp16) return "avx512_core_amx_fp16";
-    if (isa == dnnl_cpu_isa_avx512_core_amx) return "avx512_core_amx";
-    if (isa == dnnl_cpu_isa_avx512_core_fp16) return "avx512_core_fp16";
-    if (isa == dnnl_cpu_isa_avx512_core_vnni) return "avx512_core_vnni";
-    return "isa#" + Integer.toHexString(isa);
+  /** oneDNN's name of an ISA level (avx10 levels share their values with the older names). */
+  static String isaName(int isa) {
+    return switch (isa) {
+      case dnnl_cpu_isa_avx10_2_512_amx_2 -> "avx10_2_512_amx_2";
+      case dnnl_cpu_isa_avx10_2_512 -> "avx10_2_512";
+      case dnnl_cpu_isa_avx512_core_amx_fp16 -> "avx512_core_amx_fp16";
+      case dnnl_cpu_isa_avx512_core_amx -> "avx512_core_amx";
+      case dnnl_cpu_isa_avx512_core_fp16 -> "avx512_core_fp16";
+      case dnnl_cpu_isa_avx512_core_bf16 -> "avx512_core_bf16";
+      case dnnl_cpu_isa_avx512_core_vnni -> "avx512_core_vnni";
+      case dnnl_cpu_isa_avx512_core -> "avx512_core";
+      case dnnl_cpu_isa_avx2_vnni_2 -> "avx2_vnni_2";
+      case dnnl_cpu_isa_avx2_vnni -> "avx2_vnni";
+      case dnnl_cpu_isa_avx2 -> "avx2";
+      case dnnl_cpu_isa_avx -> "avx";
+      case dnnl_cpu_isa_sse41 -> "sse41";
+      default -> "isa#" + Integer.toHexString(isa);
+    };
   }
 
   // libgomp is loaded by the presets as a dependency of libdnnl; look it up by its soname.

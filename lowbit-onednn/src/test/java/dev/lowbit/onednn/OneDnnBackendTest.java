@@ -57,6 +57,31 @@ class OneDnnBackendTest {
     }
   }
 
+  /**
+   * Every ISA level oneDNN reports has its name, so the decisions above see it: Zen 5's
+   * avx512_core_bf16 once printed as "isa#e7", which kept bf16 off oneDNN and int8 off the exact list.
+   */
+  @Test
+  void everyIsaLevelHasItsName() {
+    int[] levels = {org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_sse41, org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx,
+        org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx2, org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx2_vnni,
+        org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx2_vnni_2, org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core,
+        org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_vnni,
+        org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_bf16,
+        org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_fp16,
+        org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_amx,
+        org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_amx_fp16,
+        org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx10_2_512,
+        org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx10_2_512_amx_2};
+    for (int level : levels) {
+      assertTrue(!OneDnn.isaName(level).startsWith("isa#"), Integer.toHexString(level));
+    }
+    String zen5 = OneDnn.isaName(org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_bf16);
+    assertTrue(OneDnn.nativeBf16(zen5) && OneDnn.exactInt8(zen5), zen5);
+    String vnni = OneDnn.isaName(org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_vnni);
+    assertTrue(!OneDnn.nativeBf16(vnni) && OneDnn.exactInt8(vnni), vnni);
+  }
+
   @Test
   void serviceLoaderFindsOneDnnByNameAndByAuto() {
     Gemm named = Kernels.useBackend("onednn");
