@@ -571,54 +571,75 @@ public final class FastQuantize {
     MiniConsts k = MiniConsts.of((MiniFloat) f.element());
     int emax = f.elementMaxExponent();
     int len = j1 - j0;
-    int[] am = new int[len];
     int n = P.length();
-    int bound = P.loopBound(len);
-    for (int j = 0; j < bound; j += n) {
-      IntVector m = absBitsP(x, base + r0 * inner + j0 + j);
-      for (int r = r0 + 1; r < r1; r++) m = m.max(absBitsP(x, base + r * inner + j0 + j));
-      m.intoArray(am, j);
-    }
-    if (bound < len) {
-      if (len >= n) { // the last columns through one more full vector that overlaps the previous one
-        int j = len - n; // (a masked load took a slow path in C2: 11 % of an mxfp8 CNN step)
-        IntVector m = absBitsP(x, base + r0 * inner + j0 + j);
-        for (int r = r0 + 1; r < r1; r++) m = m.max(absBitsP(x, base + r * inner + j0 + j));
-        m.intoArray(am, j);
-      } else {
-        for (int j = 0; j < len; j++) {
-          int m = 0;
-          for (int r = r0; r < r1; r++) m = Math.max(m, Float.floatToRawIntBits(x[base + r * inner + j0 + j]) & 0x7FFFFFFF);
-          am[j] = m;
-        }
+    int whole = P.loopBound(len), rest = len - whole, padded = rest == 0 ? whole : whole + n;
+    // pass 1 reads the rows in order, four at a time, into a running maximum per column: a few
+    // sequential streams (a column vector at a time down all the rows jumped a row's length per load)
+    int[] am = new int[padded];
+    int r = r0;
+    for (; r + 4 <= r1; r += 4) {
+      int o0 = base + r * inner + j0, o1 = o0 + inner, o2 = o1 + inner, o3 = o2 + inner;
+      for (int j = 0; j < whole; j += n) {
+        amaxInto(am, j, absBitsP(x, o0 + j).max(absBitsP(x, o1 + j)).max(absBitsP(x, o2 + j).max(absBitsP(x, o3 + j))));
+      }
+      if (rest > 0 && len >= n) { // the last columns through one more full vector that overlaps the previous one
+        int j = len - n;          // (the maximum does not mind seeing a column twice)
+        amaxInto(am, j, absBitsP(x, o0 + j).max(absBitsP(x, o1 + j)).max(absBitsP(x, o2 + j).max(absBitsP(x, o3 + j))));
       }
     }
-    float[] pre = new float[len], post = new float[len];
-    for (int j = 0; j < len; j++) {
-      int e = mxExponent(am[j], emax);
-      if (e == BlockFormat.NAN_EXPONENT) {
-        pre[j] = Float.NaN; // x·NaN is NaN, which the rounding passes through: the block is NaN
-        post[j] = Float.NaN;
-      } else {
-        pre[j] = pow2(-e);
-        post[j] = pow2(e);
+    for (; r < r1; r++) {
+      int o0 = base + r * inner + j0;
+      for (int j = 0; j < whole; j += n) amaxInto(am, j, absBitsP(x, o0 + j));
+      if (rest > 0 && len >= n) amaxInto(am, len - n, absBitsP(x, o0 + len - n));
+    }
+    if (len < n) {
+      for (r = r0; r < r1; r++) {
+        int o0 = base + r * inner + j0;
+        for (int j = 0; j < len; j++) am[j] = Math.max(am[j], Float.floatToRawIntBits(x[o0 + j]) & 0x7FFFFFFF);
       }
     }
-    int whole = P.loopBound(len), rest = len - whole;
-    float[] tx = rest == 0 ? null : new float[n], tp = rest == 0 ? null : new float[n], tq = rest == 0 ? null : new float[n];
-    if (rest > 0) {
-      System.arraycopy(pre, whole, tp, 0, rest);
-      System.arraycopy(post, whole, tq, 0, rest);
-    }
-    for (int r = r0; r < r1; r++) {
+    // the columns' powers of two, a vector at a time (the padding's zero maxima give harmless ones)
+    float[] pre = new float[padded], post = new float[padded];
+    for (int j = 0; j < padded; j += n) mxScalesP(IntVector.fromArray(IP, am, j), emax, pre, post, j);
+    float[] tx = rest == 0 ? null : new float[n];
+    for (r = r0; r < r1; r++) {
       int off = base + r * inner + j0;
       columnKernelP(x, off, out, pre, post, 0, whole, k);
       if (rest > 0) { // the partial last vector through the same loop, padded (a scalar tail cost as much as the rest)
         System.arraycopy(x, off + whole, tx, 0, rest);
-        columnKernelP(tx, 0, tx, tp, tq, 0, n, k);
+        columnKernelP(tx, 0, tx, pre, post, whole, n, k);
         System.arraycopy(tx, 0, out, off + whole, rest);
       }
     }
+  }
+
+  private static void amaxInto(int[] am, int j, IntVector m) {
+    m.max(IntVector.fromArray(IP, am, j)).intoArray(am, j);
+  }
+
+  /**
+   * {@link #mxExponent} and {@link #pow2} of it and of its negation for a vector of largest
+   * magnitudes (raw bits): floor(log2 amax) is the exponent field of a normal float and, for a
+   * subnormal one, the exponent field of its fraction converted to float (exact below 2^24) less
+   * 149; zero comes out below the smallest exponent, so it is clamped to it, as mxExponent does.
+   * NaN or infinity gives NaN powers (x·NaN is NaN, which the rounding passes through: the block
+   * is NaN). The exponent lies in [-127, 127], where 2^-127 is the only subnormal power.
+   */
+  private static void mxScalesP(IntVector a, int emax, float[] pre, float[] post, int j) {
+    IntVector normal = a.lanewise(VectorOperators.LSHR, 23).sub(127);
+    IntVector sub = ((FloatVector) a.convert(VectorOperators.I2F, 0)).reinterpretAsInts()
+        .lanewise(VectorOperators.LSHR, 23).sub(127 + 149);
+    IntVector e = normal.blend(sub, a.lt(0x00800000)).sub(emax)
+        .max(BlockFormat.MX_MIN_EXPONENT).min(BlockFormat.MX_MAX_EXPONENT);
+    VectorMask<Integer> special = a.compare(VectorOperators.GE, 0x7F800000);
+    IntVector neg = e.neg();
+    pow2Bits(neg).blend(0x7FC00000, special).reinterpretAsFloats().intoArray(pre, j);
+    pow2Bits(e).blend(0x7FC00000, special).reinterpretAsFloats().intoArray(post, j);
+  }
+
+  /** The bits of 2^e for -127 <= e <= 127 (2^-127 is subnormal). */
+  private static IntVector pow2Bits(IntVector e) {
+    return e.add(127).lanewise(VectorOperators.LSHL, 23).blend(0x00400000, e.eq(-127));
   }
 
   /**

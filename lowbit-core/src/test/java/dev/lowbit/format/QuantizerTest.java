@@ -92,6 +92,40 @@ class QuantizerTest {
     }
   }
 
+  /**
+   * The column-block path's shared exponents at their edges: columns whose largest magnitude is
+   * zero, a subnormal (from the smallest one up to just below the smallest normal), the smallest
+   * normal, or the largest finite value; blocks of one row (a single input channel), of fewer
+   * columns than a vector and with vector tails; quantized into a copy and in place.
+   */
+  @Test
+  void mxColumnBlocksAtTheEdgesOfTheExponentRangeEqualReference() {
+    int[][] shapes = {{4, 1, 40}, {2, 32, 37}, {3, 33, 5}, {1, 64, 16}, {5, 7, 1}};
+    float[] edges = {0f, Float.MIN_VALUE, 3 * Float.MIN_VALUE, 0x1p-140f, 0x1.fffffcp-127f, Float.MIN_NORMAL,
+        0x1.8p-120f, 1f, 0x1p100f, Float.MAX_VALUE, -Float.MAX_VALUE, -0f};
+    for (String name : new String[] {"mxfp8", "mxfp8e5m2", "mxfp4"}) {
+      for (int[] shape : shapes) {
+        int n = shape[0] * shape[1] * shape[2];
+        float[] x = gaussian(name.hashCode() ^ (31 * n), n);
+        SplittableRandom r = new SplittableRandom(n);
+        for (int i = 0; i < n; i++) {
+          int col = i % shape[2];
+          // every third column holds only edge values (scaled down a little within the column),
+          // so its largest magnitude is one of them
+          if (col % 3 == 0) x[i] = edges[(col / 3) % edges.length] * (r.nextBoolean() ? 1f : 0.5f);
+        }
+        for (int axis = 0; axis < 2; axis++) {
+          Quantizer q = new Quantizer(NumberFormat.parse(name), Rounding.NEAREST_EVEN, new Granularity.PerBlock(32, axis));
+          String what = name + " axis " + axis + " " + java.util.Arrays.toString(shape);
+          float[] ref = assertOneAndTwoThreadsMatchReference(q, x, shape, what);
+          float[] inPlace = x.clone();
+          q.quantize(inPlace, shape, inPlace, 7, 3, 2);
+          assertBits(ref, inPlace, what + " in place");
+        }
+      }
+    }
+  }
+
   @Test
   void runsOfAPerTensorQuantizerGiveTheWholeTensorsBits() {
     float[] x = gaussian(23, 5000);
