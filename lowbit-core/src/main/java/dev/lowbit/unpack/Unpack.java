@@ -91,6 +91,15 @@ public final class Unpack {
    * so their digit counts are b's rows' and the split lines are digits of b's rows, made row by row.
    */
   static Unpacked columnsOfRows(IntMatrix b, int[] source, int[] innerExponent, int bits) {
+    return columnsOfRows(b, source, innerExponent, bits, false);
+  }
+
+  /**
+   * {@link #columnsOfRows}, the split lines in the spec's order or, {@code byExponent}, stably
+   * sorted by exponent: then each inner exponent's lines are one contiguous block of B'', which an
+   * unpacked product's GEMM reads in place.
+   */
+  static Unpacked columnsOfRows(IntMatrix b, int[] source, int[] innerExponent, int bits, boolean byExponent) {
     checkBits(bits);
     if (innerExponent.length != source.length) {
       throw new IllegalArgumentException(innerExponent.length + " inner exponents for " + source.length + " columns");
@@ -98,7 +107,8 @@ public final class Unpack {
     int[] byRow = lineLevels(b, bits, true);
     int[] lv = new int[source.length];
     for (int q = 0; q < lv.length; q++) lv[q] = byRow[source[q]];
-    Lines l = Lines.of(lv, innerExponent, bits);
+    Lines spec = Lines.of(lv, innerExponent, bits);
+    Lines l = byExponent ? spec.sortedByExponent() : spec;
     int m = b.cols();
     int count = l.count;
     int[] x = b.data();
@@ -224,6 +234,23 @@ public final class Unpack {
         }
       }
       return new Lines(count, owner, exponent, shift, mask);
+    }
+
+    /** The same lines stably sorted by exponent. */
+    Lines sortedByExponent() {
+      int[] order = UnpackedGemm.byExponent(exponent);
+      int[] o = new int[count];
+      int[] e = new int[count];
+      int[] s = new int[count];
+      int[] mk = new int[count];
+      for (int q = 0; q < count; q++) {
+        int r = order[q];
+        o[q] = owner[r];
+        e[q] = exponent[r];
+        s[q] = shift[r];
+        mk[q] = mask[r];
+      }
+      return new Lines(count, o, e, s, mk);
     }
 
     /** The split of a's rows: count×d, row-major. */

@@ -48,7 +48,9 @@ public final class UnpackedGemm {
    * <ul>
    *   <li>ROW: UnpackRow on A and on Bᵀ; the inner dimension stays d.
    *   <li>COLUMN: UnpackColumn on A (B's rows duplicated alongside), then on B'ᵀ with the inner
-   *       exponents carried (A's columns duplicated alongside); rows and columns stay n and m.
+   *       exponents carried (A's columns duplicated alongside); rows and columns stay n and m. The
+   *       inner indices are stably sorted by exponent (the spec appends them level by level), so
+   *       that each exponent's GEMM reads one contiguous block of A'' and B''.
    *   <li>BOTH: UnpackBoth on A, then on B'ᵀ, inner exponents carried.
    * </ul>
    */
@@ -66,7 +68,7 @@ public final class UnpackedGemm {
       if (both) {
         right = Unpack.both(b.transposeRows(first.columnSource()), first.columnExponent(), bits).transpose(); // of B'ᵀ
       } else {
-        right = Unpack.columnsOfRows(b, first.columnSource(), first.columnExponent(), bits);
+        right = Unpack.columnsOfRows(b, first.columnSource(), first.columnExponent(), bits, true);
       }
       int[] second = right.rowOwner(); // indices into the first pass's inner dimension
       int[] source = new int[second.length];
@@ -96,10 +98,11 @@ public final class UnpackedGemm {
 
   /**
    * Evaluates the unpacked product with {@code gemm}'s int8 kernel: inner indices grouped by
-   * exponent (a group's columns of A'' and rows of B'' read in place where they are contiguous, else
-   * gathered), each group cut into
-   * chunks of at most {@link #maxInner} indices, each chunk's int32 result shifted and added into
-   * the row and column of C its owners name. Returns C (n×m, row-major).
+   * exponent (a group's columns of A'' and rows of B'' read in place where they are contiguous, as
+   * every group of a COLUMN or ROW product is, else gathered), each group cut into chunks of at
+   * most {@link #maxInner} indices, each chunk's int32 result shifted and added into the row and
+   * column of C its owners name. Groups of at most {@link #SMALL_GROUP} indices are summed
+   * straight into C without a GEMM. Returns C (n×m, row-major).
    *
    * @throws IllegalArgumentException for a negative exponent
    */
@@ -128,15 +131,18 @@ public final class UnpackedGemm {
       while (end < dp && p.innerExponent()[order[end]] == t) end++;
       int g = end - start;
       // order is ascending within a group: its indices are contiguous iff they span g, and then
-      // the GEMM reads them in place (the exponent-0 block and each appended block of a split),
-      // except A's narrower groups on a native kernel, which copies A's whole span of rows in
+      // the GEMM reads them in place (a native kernel copies just the group's k columns of A)
       boolean contiguous = order[end - 1] - order[start] == g - 1;
-      boolean leftInPlace = contiguous && (g == dp || !gemm.copiesOperands());
-      byte[] lg = leftInPlace ? la : Layout.gatherColumns(la, np, dp, order, start, g);
-      int lOff = leftInPlace ? order[start] : 0;
-      int lLd = leftInPlace ? dp : g;
+      byte[] lg = contiguous ? la : Layout.gatherColumns(la, np, dp, order, start, g);
+      int lOff = contiguous ? order[start] : 0;
+      int lLd = contiguous ? dp : g;
       byte[] rg = contiguous ? rb : Layout.gatherRows(rb, mp, order, start, g);
       int rOff = contiguous ? order[start] * mp : 0;
+      if (g <= SMALL_GROUP) {
+        rc.addProduct(lg, lOff, lLd, rg, rOff, g, innerShift[order[start]]);
+        start = end;
+        continue;
+      }
       for (int q = 0; q < g; q += chunk) {
         int k = Math.min(chunk, g - q);
         int[] direct = rc.direct(innerShift[order[start]]);
@@ -147,6 +153,13 @@ public final class UnpackedGemm {
     }
     return rc.result();
   }
+
+  /**
+   * Groups of at most this many inner indices skip the GEMM: their product is summed row by row
+   * straight into C ({@link Recombine#addProduct}), one pass over C instead of a GEMM's full
+   * n'×m' int32 result written, copied out and added.
+   */
+  static final int SMALL_GROUP = 8;
 
   private static int[] shifts(int[] exponent, int sh, String what) {
     int[] s = new int[exponent.length];
@@ -160,7 +173,7 @@ public final class UnpackedGemm {
   }
 
   /** Inner indices sorted by exponent, each exponent's indices in their order. */
-  private static int[] byExponent(int[] t) {
+  static int[] byExponent(int[] t) {
     long[] key = new long[t.length];
     for (int q = 0; q < t.length; q++) key[q] = ((long) t[q] << 32) | q;
     Arrays.sort(key);
@@ -248,32 +261,60 @@ public final class UnpackedGemm {
       Unpack.parallel(BANDS, (long) byOwner.length * mp, b -> {
         for (int u = bandStart[b]; u < bandStart[b + 1]; u++) {
           int r = byOwner[u];
-          if (acc != null) {
-            addInt(r, rowShift[r] + inner);
-          } else {
-            addLong(r, rowShift[r] + inner);
-          }
+          addRow(cu, r * mp, r, rowShift[r] + inner);
         }
       });
     }
 
-    /** Row r of cu into its owner's row of the int32 sums; every shift is below 31 by the bound. */
-    private void addInt(int r, int s) {
-      int to = rowOwner[r] * m;
-      int from = r * mp;
-      for (int k = 0; k < plain; k++) acc[to + k] += cu[from + k] << s;
-      for (int k = plain; k < mp; k++) acc[to + colOwner[k]] += cu[from + k] << (s + colShift[k]);
+    /**
+     * Adds the product of k inner indices, columns lOff.. of A'' (row stride lLd) times rows of
+     * B'' from rOff, shifted by {@code inner}, into C: row r of the product is summed in int32
+     * (exact: |Σ| <= k·(2^(b-1)-1)^2, k small) and added like a GEMM's row.
+     */
+    void addProduct(byte[] la, int lOff, int lLd, byte[] rb, int rOff, int k, int inner) {
+      untouched = false;
+      Unpack.parallel(BANDS, (long) byOwner.length * mp * k, b -> {
+        int[] row = new int[mp];
+        for (int u = bandStart[b]; u < bandStart[b + 1]; u++) {
+          int r = byOwner[u];
+          Arrays.fill(row, 0);
+          boolean zero = true;
+          for (int q = 0; q < k; q++) {
+            int x = la[lOff + r * lLd + q];
+            if (x == 0) continue;
+            zero = false;
+            int from = rOff + q * mp;
+            for (int e = 0; e < mp; e++) row[e] += x * rb[from + e];
+          }
+          if (!zero) addRow(row, 0, r, rowShift[r] + inner);
+        }
+      });
     }
 
-    private void addLong(int r, int s) {
+    /** Row r of a product (m' sums in src from {@code from}), shifted by s, into its owner's row of C. */
+    private void addRow(int[] src, int from, int r, int s) {
+      if (acc != null) {
+        addInt(src, from, r, s);
+      } else {
+        addLong(src, from, r, s);
+      }
+    }
+
+    /** Into the owner's row of the int32 sums; every shift is below 31 by the bound. */
+    private void addInt(int[] src, int from, int r, int s) {
       int to = rowOwner[r] * m;
-      int from = r * mp;
+      for (int k = 0; k < plain; k++) acc[to + k] += src[from + k] << s;
+      for (int k = plain; k < mp; k++) acc[to + colOwner[k]] += src[from + k] << (s + colShift[k]);
+    }
+
+    private void addLong(int[] src, int from, int r, int s) {
+      int to = rowOwner[r] * m;
       if (s < 64) {
-        for (int k = 0; k < plain; k++) c[to + k] += (long) cu[from + k] << s;
+        for (int k = 0; k < plain; k++) c[to + k] += (long) src[from + k] << s;
       }
       for (int k = plain; k < mp; k++) {
         int t = s + colShift[k];
-        if (t < 64) c[to + colOwner[k]] += (long) cu[from + k] << t;
+        if (t < 64) c[to + colOwner[k]] += (long) src[from + k] << t;
       }
     }
 
