@@ -123,8 +123,8 @@ public final class UnpackedGemm {
     byte[] la = l.matrix().data();
     byte[] rb = r.matrix().data(); // B'' (d''×m'): row-major B, the layout int8 kernels run fastest
     int chunk = maxInner(bits);
-    int[] cu = new int[np * mp];
-    Recombine rc = new Recombine(p, rowShift, colShift, innerShift, cu, c);
+    Recombine rc = new Recombine(p, rowShift, colShift, innerShift, c);
+    boolean addShifted = rc.identity && gemm.copiesOperands();
     for (int start = 0; start < dp; ) {
       int end = start;
       int t = p.innerExponent()[order[start]];
@@ -145,9 +145,16 @@ public final class UnpackedGemm {
       }
       for (int q = 0; q < g; q += chunk) {
         int k = Math.min(chunk, g - q);
-        int[] direct = rc.direct(innerShift[order[start]]);
-        gemm.gemmS8S8(false, false, np, mp, k, lg, lOff + q, lLd, rg, rOff + q * mp, mp, direct != null ? direct : cu, 0, mp);
-        if (direct == null) rc.add(innerShift[order[start]]);
+        int shift = innerShift[order[start]];
+        int[] direct = rc.direct(shift);
+        if (direct != null) {
+          gemm.gemmS8S8(false, false, np, mp, k, lg, lOff + q, lLd, rg, rOff + q * mp, mp, direct, 0, mp);
+        } else if (addShifted) { // a native kernel adds into the int32 sums as it copies its result out
+          gemm.gemmS8S8AddShifted(false, false, np, mp, k, lg, lOff + q, lLd, rg, rOff + q * mp, mp, shift, rc.acc, 0, mp);
+        } else {
+          gemm.gemmS8S8(false, false, np, mp, k, lg, lOff + q, lLd, rg, rOff + q * mp, mp, rc.cu(), 0, mp);
+          rc.add(shift);
+        }
       }
       start = end;
     }
@@ -189,22 +196,27 @@ public final class UnpackedGemm {
    * int32, exact, and widened once at the end; else in int64. The rows of A'' are taken in order of
    * their owners, in bands of owners across threads (a band writes only its own rows of C); in a
    * row, the leading columns of B'' that are B's own columns with exponent 0 (owner k = k, no
-   * shift) go by a loop the JIT vectorizes, the others are scattered to their owners.
+   * shift) go by a loop the JIT vectorizes, the others are scattered to their owners. Where A''
+   * and B'' are A's and B's own lines ({@code identity}, every COLUMN product whose sums fit
+   * int32) and the kernel is native, it adds its result into the int32 sums itself ({@link
+   * Gemm#gemmS8S8AddShifted}) and {@code cu} is never made.
    */
   private static final class Recombine {
     private static final int BANDS = 16;
     private final int mp, m, plain;
-    private final int[] rowOwner, colOwner, rowShift, colShift, cu;
+    private final int[] rowOwner, colOwner, rowShift, colShift;
+    /** A GEMM's n'×m' int32 result, made on first use. */
+    private int[] cu;
     /** The rows of A'' by owner, and where each band of owners starts in that order. */
     private final int[] byOwner, bandStart;
     private final long[] c;
     /** The int32 sums, or null when C may not fit them. */
-    private final int[] acc;
+    final int[] acc;
     /** Whether the int32 sums are kept and A'' and B'' hold A's rows and B's columns unshifted, in order. */
-    private final boolean identity;
+    final boolean identity;
     private boolean untouched = true;
 
-    Recombine(UnpackedProduct p, int[] rowShift, int[] colShift, int[] innerShift, int[] cu, long[] c) {
+    Recombine(UnpackedProduct p, int[] rowShift, int[] colShift, int[] innerShift, long[] c) {
       int np = p.unpackedN();
       mp = p.unpackedM();
       m = p.m();
@@ -212,7 +224,6 @@ public final class UnpackedGemm {
       colOwner = p.right().columnSource();
       this.rowShift = rowShift;
       this.colShift = colShift;
-      this.cu = cu;
       this.c = c;
       int k = 0;
       while (k < mp && k < m && colOwner[k] == k && colShift[k] == 0) k++;
@@ -251,11 +262,17 @@ public final class UnpackedGemm {
      * inner shift is 0) and nothing was added yet; else null.
      */
     int[] direct(int inner) {
-      if (!untouched || !identity || inner != 0) return null;
+      boolean first = untouched;
       untouched = false;
-      return acc;
+      return first && identity && inner == 0 ? acc : null;
     }
 
+    int[] cu() {
+      if (cu == null) cu = new int[byOwner.length * mp];
+      return cu;
+    }
+
+    /** Adds {@link #cu}, shifted by the rows', the columns' and {@code inner}'s exponents. */
     void add(int inner) {
       untouched = false;
       Unpack.parallel(BANDS, (long) byOwner.length * mp, b -> {

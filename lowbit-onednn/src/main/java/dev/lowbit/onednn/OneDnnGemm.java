@@ -345,6 +345,38 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels, I
     fallback.gemmS8S8(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
   }
 
+  /** The native result is shifted and added into C as it is copied out: no int32 result array between. */
+  @Override
+  public void gemmS8S8AddShifted(
+      boolean transA, boolean transB, int m, int n, int k,
+      byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, int shift, int[] c, int cOff, int ldc) {
+    checkShape(m, n, k);
+    if (shift < 0 || shift > 31) throw new IllegalArgumentException("shift " + shift + "; valid: 0..31");
+    if (s8s8 && k <= MAX_K_S8S8 && worthNative(m, n, k) && !degenerate(m, n, k)) {
+      OneDnn.MatmulKey key = key(dnnl_s8, dnnl_s8, dnnl_s32, transA, transB, m, n, k, compactA(transA, k, lda));
+      if (runByteOperands(key, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb,
+          bc -> addOut(bc, m, n, shift, c, cOff, ldc))) {
+        nativeCalls.incrementAndGet();
+        return;
+      }
+    }
+    declinedCalls.incrementAndGet();
+    fallback.gemmS8S8AddShifted(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, shift, c, cOff, ldc);
+  }
+
+  /** Adds a compact m×n native int32 result, shifted left by {@code shift}, into {@code c} (row stride ldc). */
+  private void addOut(OneDnn.Buffer src, int m, int n, int shift, int[] c, int cOff, int ldc) {
+    rangeCheck(c.length, cOff, span(m, n, ldc), "C");
+    java.lang.foreign.MemorySegment s = src.segment();
+    rt.parallelFor(m, 8L * m * n, (i0, i1) -> {
+      for (int i = i0; i < i1; i++) {
+        long from = (long) i * n;
+        int to = cOff + i * ldc;
+        for (int j = 0; j < n; j++) c[to + j] += s.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, from + j) << shift;
+      }
+    });
+  }
+
   @Override
   public void gemmU8S8(
       boolean transA, boolean transB, int m, int n, int k,
