@@ -116,9 +116,7 @@ public final class Unpack {
     parallel(count, (long) count * m, r -> {
       int from = source[l.owner[r]] * m;
       int to = r * m;
-      int s = l.shift[r];
-      int mk = l.mask[r];
-      for (int k = 0; k < m; k++) rowsOut[to + k] = (byte) ((x[from + k] >> s) & mk);
+      Digits.extract(x, from, rowsOut, to, m, l.shift[r], l.mask[r]);
     });
     return new Unpacked(bits, new Int8Matrix(count, m, rowsOut), l.owner, l.exponent, identity(m), new int[m]);
   }
@@ -261,9 +259,7 @@ public final class Unpack {
       parallel(count, (long) count * d, r -> {
         int from = owner[r] * d;
         int to = r * d;
-        int s = shift[r];
-        int mk = mask[r];
-        for (int j = 0; j < d; j++) out[to + j] = (byte) ((x[from + j] >> s) & mk);
+        Digits.extract(x, from, out, to, d, shift[r], mask[r]);
       });
       return out;
     }
@@ -277,7 +273,7 @@ public final class Unpack {
       parallel(n, (long) n * count, i -> {
         int from = i * d;
         int to = i * count;
-        for (int j = 0; j < d; j++) out[to + j] = (byte) (x[from + j] & mask[j]); // level 0: line j is column j
+        Digits.extractMasked(x, from, mask, out, to, d); // level 0: line j is column j
         for (int r = d; r < count; r++) out[to + r] = (byte) ((x[from + owner[r]] >> shift[r]) & mask[r]);
       });
       return out;
