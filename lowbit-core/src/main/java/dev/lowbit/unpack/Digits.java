@@ -22,5 +22,11 @@ final class Digits {
     int k = VECTOR ? VectorDigits.extractMasked(x, from, mask, out, to, len) : 0;
     for (; k < len; k++) out[to + k] = (byte) (x[from + k] & mask[k]);
   }
-}
 
+  /** The first index in from..to of an entry with |x| > max (max >= 0), or to when none is. */
+  static int nextHeavy(int[] x, int from, int to, int max) {
+    int k = VECTOR ? VectorDigits.nextHeavy(x, from, to, max) : from;
+    while (k < to && x[k] <= max && x[k] >= -max) k++;
+    return k;
+  }
+}

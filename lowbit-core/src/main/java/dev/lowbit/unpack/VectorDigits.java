@@ -36,4 +36,14 @@ final class VectorDigits {
     }
     return k;
   }
+
+  /** The start of the first vector from {@code from} that holds an entry with |x| > max, or where whole vectors end. */
+  static int nextHeavy(int[] x, int from, int to, int max) {
+    int k = from;
+    for (; USED && k <= to - L; k += L) {
+      IntVector v = IntVector.fromArray(I, x, k);
+      if (v.compare(VectorOperators.GT, max).or(v.compare(VectorOperators.LT, -max)).anyTrue()) return k;
+    }
+    return k;
+  }
 }

@@ -32,6 +32,18 @@ class DigitsTest {
       for (int k = 0; k < len; k++) want[to + k] = (byte) (x[from + k] & masks[k]);
       Digits.extractMasked(x, from, masks, got, to, len);
       assertArrayEquals(want, got, "masked len " + len);
+      for (int max : new int[] {0, 1, 7, 127, Integer.MAX_VALUE}) {
+        int[] y = x.clone();
+        for (int i = 0; i < y.length; i++) if (r.nextInt(8) != 0) y[i] = r.nextInt(2 * max / 3 + 1) - max / 3;
+        int at = from;
+        for (int k = from; k <= from + len; k++) {
+          boolean heavy = k < from + len && (y[k] > max || y[k] < -max);
+          if (k == from + len || heavy) {
+            org.junit.jupiter.api.Assertions.assertEquals(k, Digits.nextHeavy(y, at, from + len, max), "len " + len + " max " + max);
+            at = k + 1;
+          }
+        }
+      }
     }
   }
 }
