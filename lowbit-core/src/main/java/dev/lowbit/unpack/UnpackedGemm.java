@@ -11,7 +11,8 @@ import java.util.Map;
  * Singh, ICML 2024): unpack the operands ({@link #unpack}), run one signed int8-container GEMM
  * ({@link Gemm#gemmS8S8}) per inner exponent, the inner dimension cut into chunks short enough that
  * no int32 sum can overflow, and add each group's result, shifted by its row, column and inner
- * exponents, into the int64 output ({@link #multiply}). The result equals {@link #referenceGemm}
+ * exponents, into the int64 output ({@link #multiply}); a group of at most {@link #SMALL_GROUP}
+ * inner indices is summed into the output directly, without a GEMM. The result equals {@link #referenceGemm}
  * bit for bit: the true product where it fits int64, the same two's-complement wrap where not.
  *
  * <p>{@link #ratio} and {@link #choose} size the unpacked GEMMs without running them.
