@@ -37,6 +37,26 @@ public interface Gemm {
       boolean transA, boolean transB, int m, int n, int k,
       byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, int[] c, int cOff, int ldc);
 
+  /**
+   * {@code C += (op(A) · op(B)) << shift}, signed int8 × signed int8, in int32 with wrap-around
+   * (0 <= shift <= 31): what {@link #gemmS8S8} into a temporary followed by that add gives, bit
+   * for bit. A native kernel adds its result while copying it out instead of writing it into a
+   * Java array first (IM-Unpack's recombination, {@code dev.lowbit.unpack.UnpackedGemm}).
+   *
+   * @throws IllegalArgumentException for a shift outside 0..31
+   */
+  default void gemmS8S8AddShifted(
+      boolean transA, boolean transB, int m, int n, int k,
+      byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, int shift, int[] c, int cOff, int ldc) {
+    if (shift < 0 || shift > 31) throw new IllegalArgumentException("shift " + shift + "; valid: 0..31");
+    if (m <= 0 || n <= 0) return;
+    int[] t = new int[Math.multiplyExact(m, n)];
+    gemmS8S8(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, t, 0, n);
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) c[cOff + i * ldc + j] += t[i * n + j] << shift;
+    }
+  }
+
   /** C = op(A) · op(B) with A read as unsigned int8 (0..255) and B signed int8 → int32, exact. */
   void gemmU8S8(
       boolean transA, boolean transB, int m, int n, int k,

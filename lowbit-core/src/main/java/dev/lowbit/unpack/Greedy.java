@@ -44,13 +44,14 @@ final class Greedy {
     int[] x = a.data();
     int[] r = new int[n];
     int[] k = new int[d];
+    int max = mask; // the largest |x| that fits
     for (int i = 0; i < n; i++) {
-      for (int j = 0; j < d; j++) {
-        if (Unpack.heavy(x[i * d + j], bits)) {
-          addEntry(i, j, x[i * d + j]);
-          r[i]++;
-          k[j]++;
-        }
+      int end = i * d + d;
+      for (int at = Digits.nextHeavy(x, i * d, end, max); at < end; at = Digits.nextHeavy(x, at + 1, end, max)) {
+        int j = at - i * d;
+        addEntry(i, j, x[at]);
+        r[i]++;
+        k[j]++;
       }
     }
     rows.counts = new MaxTree(r);
@@ -174,21 +175,39 @@ final class Greedy {
     side.counts.append(count);
   }
 
-  /** The split matrix, every entry's staircase written at once (rows in parallel: a row's chain is its own). */
+  /**
+   * The split matrix, every entry's staircase written at once (rows in parallel: a row's chain is
+   * its own). A row that was never split holds its staircases in itself, along the column chains:
+   * column line c, at depth t of column j's chain, holds {@code (v >> (b-1)·t) & mask} (all ones
+   * at a chain's end), so such a row is written like {@link Unpack#columns}' rows: its level-0 digits
+   * vectorized, the appended columns gathered.
+   */
   private byte[] write() {
     int n = a.rows();
     int d = a.cols();
     int w = cols.count;
     int[] x = a.data();
     byte[] out = new byte[Math.multiplyExact(rows.count, w)];
+    int[] colSource = new int[w];
+    int[] colShift = new int[w];
+    int[] colMask = new int[w];
+    for (int j = 0; j < d; j++) {
+      int t = 0;
+      for (int c = j; c >= 0; c = cols.child[c], t++) {
+        colSource[c] = j;
+        colShift[c] = Math.min(31, shift * t);
+        colMask[c] = cols.child[c] < 0 ? -1 : mask;
+      }
+    }
     Unpack.parallel(n, (long) n * d, i -> {
       boolean rowSplit = rows.child[i] >= 0;
+      if (!rowSplit) {
+        Digits.extractMasked(x, i * d, colMask, out, i * w, d);
+        for (int c = d; c < w; c++) out[i * w + c] = (byte) ((x[i * d + colSource[c]] >> colShift[c]) & colMask[c]);
+        return;
+      }
       for (int j = 0; j < d; j++) {
         int v = x[i * d + j];
-        if (!rowSplit && cols.child[j] < 0) {
-          out[i * w + j] = (byte) v;
-          continue;
-        }
         int r = i;
         int c = j;
         int t = 0;

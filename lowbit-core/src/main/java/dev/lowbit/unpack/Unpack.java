@@ -91,6 +91,15 @@ public final class Unpack {
    * so their digit counts are b's rows' and the split lines are digits of b's rows, made row by row.
    */
   static Unpacked columnsOfRows(IntMatrix b, int[] source, int[] innerExponent, int bits) {
+    return columnsOfRows(b, source, innerExponent, bits, false);
+  }
+
+  /**
+   * {@link #columnsOfRows}, the split lines in the spec's order or, {@code byExponent}, stably
+   * sorted by exponent: then each inner exponent's lines are one contiguous block of B'', which an
+   * unpacked product's GEMM reads in place.
+   */
+  static Unpacked columnsOfRows(IntMatrix b, int[] source, int[] innerExponent, int bits, boolean byExponent) {
     checkBits(bits);
     if (innerExponent.length != source.length) {
       throw new IllegalArgumentException(innerExponent.length + " inner exponents for " + source.length + " columns");
@@ -98,7 +107,8 @@ public final class Unpack {
     int[] byRow = lineLevels(b, bits, true);
     int[] lv = new int[source.length];
     for (int q = 0; q < lv.length; q++) lv[q] = byRow[source[q]];
-    Lines l = Lines.of(lv, innerExponent, bits);
+    Lines spec = Lines.of(lv, innerExponent, bits);
+    Lines l = byExponent ? spec.sortedByExponent() : spec;
     int m = b.cols();
     int count = l.count;
     int[] x = b.data();
@@ -106,9 +116,7 @@ public final class Unpack {
     parallel(count, (long) count * m, r -> {
       int from = source[l.owner[r]] * m;
       int to = r * m;
-      int s = l.shift[r];
-      int mk = l.mask[r];
-      for (int k = 0; k < m; k++) rowsOut[to + k] = (byte) ((x[from + k] >> s) & mk);
+      Digits.extract(x, from, rowsOut, to, m, l.shift[r], l.mask[r]);
     });
     return new Unpacked(bits, new Int8Matrix(count, m, rowsOut), l.owner, l.exponent, identity(m), new int[m]);
   }
@@ -226,6 +234,23 @@ public final class Unpack {
       return new Lines(count, owner, exponent, shift, mask);
     }
 
+    /** The same lines stably sorted by exponent. */
+    Lines sortedByExponent() {
+      int[] order = UnpackedGemm.byExponent(exponent);
+      int[] o = new int[count];
+      int[] e = new int[count];
+      int[] s = new int[count];
+      int[] mk = new int[count];
+      for (int q = 0; q < count; q++) {
+        int r = order[q];
+        o[q] = owner[r];
+        e[q] = exponent[r];
+        s[q] = shift[r];
+        mk[q] = mask[r];
+      }
+      return new Lines(count, o, e, s, mk);
+    }
+
     /** The split of a's rows: count×d, row-major. */
     byte[] splitRows(IntMatrix a) {
       int d = a.cols();
@@ -234,9 +259,7 @@ public final class Unpack {
       parallel(count, (long) count * d, r -> {
         int from = owner[r] * d;
         int to = r * d;
-        int s = shift[r];
-        int mk = mask[r];
-        for (int j = 0; j < d; j++) out[to + j] = (byte) ((x[from + j] >> s) & mk);
+        Digits.extract(x, from, out, to, d, shift[r], mask[r]);
       });
       return out;
     }
@@ -250,7 +273,7 @@ public final class Unpack {
       parallel(n, (long) n * count, i -> {
         int from = i * d;
         int to = i * count;
-        for (int j = 0; j < d; j++) out[to + j] = (byte) (x[from + j] & mask[j]); // level 0: line j is column j
+        Digits.extractMasked(x, from, mask, out, to, d); // level 0: line j is column j
         for (int r = d; r < count; r++) out[to + r] = (byte) ((x[from + owner[r]] >> shift[r]) & mask[r]);
       });
       return out;

@@ -11,7 +11,8 @@ import java.util.Map;
  * Singh, ICML 2024): unpack the operands ({@link #unpack}), run one signed int8-container GEMM
  * ({@link Gemm#gemmS8S8}) per inner exponent, the inner dimension cut into chunks short enough that
  * no int32 sum can overflow, and add each group's result, shifted by its row, column and inner
- * exponents, into the int64 output ({@link #multiply}). The result equals {@link #referenceGemm}
+ * exponents, into the int64 output ({@link #multiply}); a group of at most {@link #SMALL_GROUP}
+ * inner indices is summed into the output directly, without a GEMM. The result equals {@link #referenceGemm}
  * bit for bit: the true product where it fits int64, the same two's-complement wrap where not.
  *
  * <p>{@link #ratio} and {@link #choose} size the unpacked GEMMs without running them.
@@ -48,7 +49,9 @@ public final class UnpackedGemm {
    * <ul>
    *   <li>ROW: UnpackRow on A and on Bᵀ; the inner dimension stays d.
    *   <li>COLUMN: UnpackColumn on A (B's rows duplicated alongside), then on B'ᵀ with the inner
-   *       exponents carried (A's columns duplicated alongside); rows and columns stay n and m.
+   *       exponents carried (A's columns duplicated alongside); rows and columns stay n and m. The
+   *       inner indices are stably sorted by exponent (the spec appends them level by level), so
+   *       that each exponent's GEMM reads one contiguous block of A'' and B''.
    *   <li>BOTH: UnpackBoth on A, then on B'ᵀ, inner exponents carried.
    * </ul>
    */
@@ -66,7 +69,7 @@ public final class UnpackedGemm {
       if (both) {
         right = Unpack.both(b.transposeRows(first.columnSource()), first.columnExponent(), bits).transpose(); // of B'ᵀ
       } else {
-        right = Unpack.columnsOfRows(b, first.columnSource(), first.columnExponent(), bits);
+        right = Unpack.columnsOfRows(b, first.columnSource(), first.columnExponent(), bits, true);
       }
       int[] second = right.rowOwner(); // indices into the first pass's inner dimension
       int[] source = new int[second.length];
@@ -96,10 +99,11 @@ public final class UnpackedGemm {
 
   /**
    * Evaluates the unpacked product with {@code gemm}'s int8 kernel: inner indices grouped by
-   * exponent (a group's columns of A'' and rows of B'' read in place where they are contiguous, else
-   * gathered), each group cut into
-   * chunks of at most {@link #maxInner} indices, each chunk's int32 result shifted and added into
-   * the row and column of C its owners name. Returns C (n×m, row-major).
+   * exponent (a group's columns of A'' and rows of B'' read in place where they are contiguous, as
+   * every group of a COLUMN or ROW product is, else gathered), each group cut into chunks of at
+   * most {@link #maxInner} indices, each chunk's int32 result shifted and added into the row and
+   * column of C its owners name. Groups of at most {@link #SMALL_GROUP} indices are summed
+   * straight into C without a GEMM. Returns C (n×m, row-major).
    *
    * @throws IllegalArgumentException for a negative exponent
    */
@@ -120,33 +124,50 @@ public final class UnpackedGemm {
     byte[] la = l.matrix().data();
     byte[] rb = r.matrix().data(); // B'' (d''×m'): row-major B, the layout int8 kernels run fastest
     int chunk = maxInner(bits);
-    int[] cu = new int[np * mp];
-    Recombine rc = new Recombine(p, rowShift, colShift, innerShift, cu, c);
+    Recombine rc = new Recombine(p, rowShift, colShift, innerShift, c);
+    boolean addShifted = rc.identity && gemm.copiesOperands();
     for (int start = 0; start < dp; ) {
       int end = start;
       int t = p.innerExponent()[order[start]];
       while (end < dp && p.innerExponent()[order[end]] == t) end++;
       int g = end - start;
       // order is ascending within a group: its indices are contiguous iff they span g, and then
-      // the GEMM reads them in place (the exponent-0 block and each appended block of a split),
-      // except A's narrower groups on a native kernel, which copies A's whole span of rows in
+      // the GEMM reads them in place (a native kernel copies just the group's k columns of A)
       boolean contiguous = order[end - 1] - order[start] == g - 1;
-      boolean leftInPlace = contiguous && (g == dp || !gemm.copiesOperands());
-      byte[] lg = leftInPlace ? la : Layout.gatherColumns(la, np, dp, order, start, g);
-      int lOff = leftInPlace ? order[start] : 0;
-      int lLd = leftInPlace ? dp : g;
+      byte[] lg = contiguous ? la : Layout.gatherColumns(la, np, dp, order, start, g);
+      int lOff = contiguous ? order[start] : 0;
+      int lLd = contiguous ? dp : g;
       byte[] rg = contiguous ? rb : Layout.gatherRows(rb, mp, order, start, g);
       int rOff = contiguous ? order[start] * mp : 0;
+      if (g <= SMALL_GROUP) {
+        rc.addProduct(lg, lOff, lLd, rg, rOff, g, innerShift[order[start]]);
+        start = end;
+        continue;
+      }
       for (int q = 0; q < g; q += chunk) {
         int k = Math.min(chunk, g - q);
-        int[] direct = rc.direct(innerShift[order[start]]);
-        gemm.gemmS8S8(false, false, np, mp, k, lg, lOff + q, lLd, rg, rOff + q * mp, mp, direct != null ? direct : cu, 0, mp);
-        if (direct == null) rc.add(innerShift[order[start]]);
+        int shift = innerShift[order[start]];
+        int[] direct = rc.direct(shift);
+        if (direct != null) {
+          gemm.gemmS8S8(false, false, np, mp, k, lg, lOff + q, lLd, rg, rOff + q * mp, mp, direct, 0, mp);
+        } else if (addShifted) { // a native kernel adds into the int32 sums as it copies its result out
+          gemm.gemmS8S8AddShifted(false, false, np, mp, k, lg, lOff + q, lLd, rg, rOff + q * mp, mp, shift, rc.acc, 0, mp);
+        } else {
+          gemm.gemmS8S8(false, false, np, mp, k, lg, lOff + q, lLd, rg, rOff + q * mp, mp, rc.cu(), 0, mp);
+          rc.add(shift);
+        }
       }
       start = end;
     }
     return rc.result();
   }
+
+  /**
+   * Groups of at most this many inner indices skip the GEMM: their product is summed row by row
+   * straight into C ({@link Recombine#addProduct}), one pass over C instead of a GEMM's full
+   * n'×m' int32 result written, copied out and added.
+   */
+  static final int SMALL_GROUP = 8;
 
   private static int[] shifts(int[] exponent, int sh, String what) {
     int[] s = new int[exponent.length];
@@ -160,7 +181,7 @@ public final class UnpackedGemm {
   }
 
   /** Inner indices sorted by exponent, each exponent's indices in their order. */
-  private static int[] byExponent(int[] t) {
+  static int[] byExponent(int[] t) {
     long[] key = new long[t.length];
     for (int q = 0; q < t.length; q++) key[q] = ((long) t[q] << 32) | q;
     Arrays.sort(key);
@@ -176,22 +197,27 @@ public final class UnpackedGemm {
    * int32, exact, and widened once at the end; else in int64. The rows of A'' are taken in order of
    * their owners, in bands of owners across threads (a band writes only its own rows of C); in a
    * row, the leading columns of B'' that are B's own columns with exponent 0 (owner k = k, no
-   * shift) go by a loop the JIT vectorizes, the others are scattered to their owners.
+   * shift) go by a loop the JIT vectorizes, the others are scattered to their owners. Where A''
+   * and B'' are A's and B's own lines ({@code identity}, every COLUMN product whose sums fit
+   * int32) and the kernel is native, it adds its result into the int32 sums itself ({@link
+   * Gemm#gemmS8S8AddShifted}) and {@code cu} is never made.
    */
   private static final class Recombine {
     private static final int BANDS = 16;
     private final int mp, m, plain;
-    private final int[] rowOwner, colOwner, rowShift, colShift, cu;
+    private final int[] rowOwner, colOwner, rowShift, colShift;
+    /** A GEMM's n'×m' int32 result, made on first use. */
+    private int[] cu;
     /** The rows of A'' by owner, and where each band of owners starts in that order. */
     private final int[] byOwner, bandStart;
     private final long[] c;
     /** The int32 sums, or null when C may not fit them. */
-    private final int[] acc;
+    final int[] acc;
     /** Whether the int32 sums are kept and A'' and B'' hold A's rows and B's columns unshifted, in order. */
-    private final boolean identity;
+    final boolean identity;
     private boolean untouched = true;
 
-    Recombine(UnpackedProduct p, int[] rowShift, int[] colShift, int[] innerShift, int[] cu, long[] c) {
+    Recombine(UnpackedProduct p, int[] rowShift, int[] colShift, int[] innerShift, long[] c) {
       int np = p.unpackedN();
       mp = p.unpackedM();
       m = p.m();
@@ -199,7 +225,6 @@ public final class UnpackedGemm {
       colOwner = p.right().columnSource();
       this.rowShift = rowShift;
       this.colShift = colShift;
-      this.cu = cu;
       this.c = c;
       int k = 0;
       while (k < mp && k < m && colOwner[k] == k && colShift[k] == 0) k++;
@@ -238,42 +263,76 @@ public final class UnpackedGemm {
      * inner shift is 0) and nothing was added yet; else null.
      */
     int[] direct(int inner) {
-      if (!untouched || !identity || inner != 0) return null;
+      boolean first = untouched;
       untouched = false;
-      return acc;
+      return first && identity && inner == 0 ? acc : null;
     }
 
+    int[] cu() {
+      if (cu == null) cu = new int[byOwner.length * mp];
+      return cu;
+    }
+
+    /** Adds {@link #cu}, shifted by the rows', the columns' and {@code inner}'s exponents. */
     void add(int inner) {
       untouched = false;
       Unpack.parallel(BANDS, (long) byOwner.length * mp, b -> {
         for (int u = bandStart[b]; u < bandStart[b + 1]; u++) {
           int r = byOwner[u];
-          if (acc != null) {
-            addInt(r, rowShift[r] + inner);
-          } else {
-            addLong(r, rowShift[r] + inner);
-          }
+          addRow(cu, r * mp, r, rowShift[r] + inner);
         }
       });
     }
 
-    /** Row r of cu into its owner's row of the int32 sums; every shift is below 31 by the bound. */
-    private void addInt(int r, int s) {
-      int to = rowOwner[r] * m;
-      int from = r * mp;
-      for (int k = 0; k < plain; k++) acc[to + k] += cu[from + k] << s;
-      for (int k = plain; k < mp; k++) acc[to + colOwner[k]] += cu[from + k] << (s + colShift[k]);
+    /**
+     * Adds the product of k inner indices, columns lOff.. of A'' (row stride lLd) times rows of
+     * B'' from rOff, shifted by {@code inner}, into C: row r of the product is summed in int32
+     * (exact: |Σ| <= k·(2^(b-1)-1)^2, k small) and added like a GEMM's row.
+     */
+    void addProduct(byte[] la, int lOff, int lLd, byte[] rb, int rOff, int k, int inner) {
+      untouched = false;
+      Unpack.parallel(BANDS, (long) byOwner.length * mp * k, b -> {
+        int[] row = new int[mp];
+        for (int u = bandStart[b]; u < bandStart[b + 1]; u++) {
+          int r = byOwner[u];
+          Arrays.fill(row, 0);
+          boolean zero = true;
+          for (int q = 0; q < k; q++) {
+            int x = la[lOff + r * lLd + q];
+            if (x == 0) continue;
+            zero = false;
+            int from = rOff + q * mp;
+            for (int e = 0; e < mp; e++) row[e] += x * rb[from + e];
+          }
+          if (!zero) addRow(row, 0, r, rowShift[r] + inner);
+        }
+      });
     }
 
-    private void addLong(int r, int s) {
+    /** Row r of a product (m' sums in src from {@code from}), shifted by s, into its owner's row of C. */
+    private void addRow(int[] src, int from, int r, int s) {
+      if (acc != null) {
+        addInt(src, from, r, s);
+      } else {
+        addLong(src, from, r, s);
+      }
+    }
+
+    /** Into the owner's row of the int32 sums; every shift is below 31 by the bound. */
+    private void addInt(int[] src, int from, int r, int s) {
       int to = rowOwner[r] * m;
-      int from = r * mp;
+      for (int k = 0; k < plain; k++) acc[to + k] += src[from + k] << s;
+      for (int k = plain; k < mp; k++) acc[to + colOwner[k]] += src[from + k] << (s + colShift[k]);
+    }
+
+    private void addLong(int[] src, int from, int r, int s) {
+      int to = rowOwner[r] * m;
       if (s < 64) {
-        for (int k = 0; k < plain; k++) c[to + k] += (long) cu[from + k] << s;
+        for (int k = 0; k < plain; k++) c[to + k] += (long) src[from + k] << s;
       }
       for (int k = plain; k < mp; k++) {
         int t = s + colShift[k];
-        if (t < 64) c[to + colOwner[k]] += (long) cu[from + k] << t;
+        if (t < 64) c[to + colOwner[k]] += (long) src[from + k] << t;
       }
     }
 

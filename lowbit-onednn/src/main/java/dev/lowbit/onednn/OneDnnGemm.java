@@ -345,6 +345,38 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels, I
     fallback.gemmS8S8(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
   }
 
+  /** The native result is shifted and added into C as it is copied out: no int32 result array between. */
+  @Override
+  public void gemmS8S8AddShifted(
+      boolean transA, boolean transB, int m, int n, int k,
+      byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, int shift, int[] c, int cOff, int ldc) {
+    checkShape(m, n, k);
+    if (shift < 0 || shift > 31) throw new IllegalArgumentException("shift " + shift + "; valid: 0..31");
+    if (s8s8 && k <= MAX_K_S8S8 && worthNative(m, n, k) && !degenerate(m, n, k)) {
+      OneDnn.MatmulKey key = key(dnnl_s8, dnnl_s8, dnnl_s32, transA, transB, m, n, k, compactA(transA, k, lda));
+      if (runByteOperands(key, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb,
+          bc -> addOut(bc, m, n, shift, c, cOff, ldc))) {
+        nativeCalls.incrementAndGet();
+        return;
+      }
+    }
+    declinedCalls.incrementAndGet();
+    fallback.gemmS8S8AddShifted(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, shift, c, cOff, ldc);
+  }
+
+  /** Adds a compact m×n native int32 result, shifted left by {@code shift}, into {@code c} (row stride ldc). */
+  private void addOut(OneDnn.Buffer src, int m, int n, int shift, int[] c, int cOff, int ldc) {
+    rangeCheck(c.length, cOff, span(m, n, ldc), "C");
+    java.lang.foreign.MemorySegment s = src.segment();
+    rt.parallelFor(m, 8L * m * n, (i0, i1) -> {
+      for (int i = i0; i < i1; i++) {
+        long from = (long) i * n;
+        int to = cOff + i * ldc;
+        for (int j = 0; j < n; j++) c[to + j] += s.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, from + j) << shift;
+      }
+    });
+  }
+
   @Override
   public void gemmU8S8(
       boolean transA, boolean transB, int m, int n, int k,
@@ -432,6 +464,15 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels, I
     }
   }
 
+  /**
+   * The leading dimension of A in the matmul: a byte A (not transposed) whose rows are longer than
+   * k (k columns out of a wider matrix, e.g. one inner group of IM-Unpack's A'') is copied
+   * compactly, k bytes a row, rather than its whole strided span; else A's own.
+   */
+  private static int compactA(boolean transA, int k, int lda) {
+    return !transA && lda > k ? k : lda;
+  }
+
   /** A as the matmul key describes it: its whole span, strides kept (oneDNN reads it strided). */
   private void copyInA(Object a, int aOff, long spanA, int elemBytes, OneDnn.Buffer dst) {
     copyIn(a, aOff, (int) spanA, 1, (int) spanA, elemBytes, dst);
@@ -443,7 +484,7 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels, I
       fallback.gemmS8S8(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
       return true; // exact and cheap either way (zeros, or nothing)
     }
-    OneDnn.MatmulKey key = key(srcType, dnnl_s8, dnnl_s32, transA, transB, m, n, k, lda);
+    OneDnn.MatmulKey key = key(srcType, dnnl_s8, dnnl_s32, transA, transB, m, n, k, compactA(transA, k, lda));
     return runByteOperands(key, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb,
         bc -> copyOut(bc, m, n, c, c.length, cOff, ldc));
   }
@@ -878,7 +919,7 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels, I
 
   private boolean runFp8(Fp8 af, Fp8 bf, boolean transA, boolean transB, int m, int n, int k,
       byte[] a, int aOff, int lda, byte[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-    OneDnn.MatmulKey key = key(type(af), type(bf), dnnl_f32, transA, transB, m, n, k, lda);
+    OneDnn.MatmulKey key = key(type(af), type(bf), dnnl_f32, transA, transB, m, n, k, compactA(transA, k, lda));
     return runByteOperands(key, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb,
         bc -> copyOut(bc, m, n, c, c.length, cOff, ldc));
   }
@@ -898,10 +939,15 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels, I
     try {
       OneDnn.Matmul mm = rt.matmul(key);
       if (mm == null) return false;
-      OneDnn.Buffer ba = rt.buffer(0, spanA);
+      boolean compact = compactA(transA, k, lda) != lda;
+      OneDnn.Buffer ba = rt.buffer(0, compact ? (long) m * k : spanA);
       OneDnn.Buffer bb = rt.buffer(1, (long) k * n);
       OneDnn.Buffer bc = rt.buffer(2, 4L * m * n);
-      copyInA(a, aOff, spanA, 1, ba);
+      if (compact) {
+        copyIn(a, aOff, lda, m, k, 1, ba);
+      } else {
+        copyInA(a, aOff, spanA, 1, ba);
+      }
       copyIn(b, bOff, ldb, transB ? n : k, transB ? k : n, 1, bb);
       rt.execute(mm, ba.pointer(), bb.pointer(), bc.pointer());
       copyOut.accept(bc);

@@ -126,6 +126,7 @@ class OneDnnGemmTest {
     assertThrows(IllegalArgumentException.class, () -> g.setMinNativeMacs(-1));
   }
 
+  /** Every int8 kernel, and C += (A·B) << shift, bit for bit against Java across shapes and layouts. */
   @Test
   void int8KernelsAreBitIdenticalToJava() {
     Random r = new Random(1);
@@ -149,6 +150,15 @@ class OneDnnGemmTest {
             } else {
               ScalarGemm.INSTANCE.gemmS8S8(tA, tB, m, n, k, a, l.aOff, l.lda, b, l.bOff, l.ldb, want, l.cOff, l.ldc);
               gemm.gemmS8S8(tA, tB, m, n, k, a, l.aOff, l.lda, b, l.bOff, l.ldb, got, l.cOff, l.ldc);
+              // C += (A·B) << shift, on a C of random bits: the native add equals the Java default, wrapping
+              int shift = new int[] {0, 3, 30, 31}[r.nextInt(4)];
+              int[] wantAdd = new int[l.cLen(m)];
+              for (int i = 0; i < wantAdd.length; i++) wantAdd[i] = r.nextInt();
+              int[] gotAdd = wantAdd.clone();
+              ScalarGemm.INSTANCE.gemmS8S8AddShifted(tA, tB, m, n, k, a, l.aOff, l.lda, b, l.bOff, l.ldb, shift, wantAdd, l.cOff, l.ldc);
+              gemm.gemmS8S8AddShifted(tA, tB, m, n, k, a, l.aOff, l.lda, b, l.bOff, l.ldb, shift, gotAdd, l.cOff, l.ldc);
+              assertArrayEquals(wantAdd, gotAdd, () -> "s8s8 += << " + shift + " " + m + "x" + n + "x" + k + " " + l);
+              cases++;
             }
             assertArrayEquals(want, got, () -> (unsigned ? "u8s8 " : "s8s8 ") + m + "x" + n + "x" + k + " " + l);
             cases++;
@@ -157,6 +167,51 @@ class OneDnnGemmTest {
       }
     }
     assertEquals(cases, gemm.nativeCalls() - before, "every case ran natively");
+  }
+
+  @Test
+  void int8AddShiftedRejectsShiftsOutsideInt32() {
+    assertThrows(IllegalArgumentException.class,
+        () -> gemm.gemmS8S8AddShifted(false, false, 1, 1, 1, new byte[1], 0, 1, new byte[1], 0, 1, 32, new int[1], 0, 1));
+  }
+
+  /** k columns of a much wider A (one inner group of IM-Unpack's A'') are copied compactly and stay exact. */
+  @Test
+  void narrowColumnsOfAWideAAreExact() {
+    Random r = new Random(19);
+    for (int[] s : new int[][] {{300, 250, 1}, {64, 70, 5}, {129, 33, 43}, {1, 9, 2}}) {
+      int m = s[0], n = s[1], k = s[2];
+      int lda = 9 * k + 7, aOff = 3 * k + 1;
+      byte[] a = randomBytes(r, aOff + m * lda, false, false);
+      byte[] b = randomBytes(r, k * n, true, false);
+      int[] want = new int[m * n], got = new int[m * n];
+      ScalarGemm.INSTANCE.gemmS8S8(false, false, m, n, k, a, aOff, lda, b, 0, n, want, 0, n);
+      gemm.gemmS8S8(false, false, m, n, k, a, aOff, lda, b, 0, n, got, 0, n);
+      assertArrayEquals(want, got, Arrays.toString(s));
+    }
+  }
+
+  /** IM-Unpack's exact GEMM on oneDNN (groups in place, added as copied out, small groups in Java). */
+  @Test
+  void unpackedProductsAreExactOnOneDnn() {
+    Random r = new Random(23);
+    for (int bits : new int[] {2, 4, 8}) {
+      int lo = 1 << (bits - 1);
+      for (int[] s : new int[][] {{1, 1, 1}, {70, 90, 65}, {1, 200, 3}, {150, 40, 1}}) {
+        int[] x = new int[s[0] * s[1]];
+        int[] y = new int[s[1] * s[2]];
+        int[] pool = {Integer.MIN_VALUE, Integer.MAX_VALUE, -Integer.MAX_VALUE, 1 << 30};
+        for (int i = 0; i < x.length; i++) x[i] = r.nextInt(50) == 0 ? pool[r.nextInt(4)] : r.nextInt(6 * lo) - 3 * lo;
+        for (int i = 0; i < y.length; i++) y[i] = r.nextInt(2 * lo - 1) - lo + 1 + (r.nextInt(20) == 0 ? 5 * lo : 0);
+        dev.lowbit.unpack.IntMatrix a = new dev.lowbit.unpack.IntMatrix(s[0], s[1], x);
+        dev.lowbit.unpack.IntMatrix b = new dev.lowbit.unpack.IntMatrix(s[1], s[2], y);
+        long[] want = dev.lowbit.unpack.UnpackedGemm.referenceGemm(a, b);
+        for (dev.lowbit.unpack.Strategy st : dev.lowbit.unpack.Strategy.values()) {
+          long[] got = dev.lowbit.unpack.UnpackedGemm.multiply(dev.lowbit.unpack.UnpackedGemm.unpack(a, b, st, bits), gemm);
+          assertArrayEquals(want, got, st.spec() + " b=" + bits + " " + Arrays.toString(s));
+        }
+      }
+    }
   }
 
   @Test
