@@ -15,9 +15,21 @@ import java.util.List;
  * One run of samples [from, to) through a checked program, op by op (I-ViT, Li &amp; Gu, ICCV
  * 2023): products in int8 with int32 sums, dyadic requantization between them, and the integer
  * Shiftmax, ShiftGELU and I-LayerNorm. Each value holds the run's samples back to back, as bytes
- * when its op's range fits 8 bits, else as ints; a value nobody reads any more is dropped.
+ * when its op's range fits 8 bits, else as ints; a value nobody reads any more is dropped. An op's
+ * products over the whole run are one call; its per-sample work goes through {@link Split}, which
+ * may spread ranges of samples over threads (each range writes only its own samples).
  */
 final class Run {
+
+  /** Work on the samples [from, to) of the run. */
+  interface Part {
+    void run(int from, int to);
+  }
+
+  /** Runs a {@link Part} over the samples [0, n), in ranges that may run at once on several threads. */
+  interface Split {
+    void run(int n, Part part);
+  }
 
   private final Plan plan;
   private final IntMatmul matmul;
@@ -35,10 +47,13 @@ final class Run {
   private final int[] biasInner;
   /** Where values' arrays come from and go back to. */
   private final Scratch scratch;
+  private final Split split;
 
-  Run(Plan plan, IntMatmul matmul, IntLayers layers, Scratch scratch, byte[] pixels, int off, int from, int to) {
+  Run(Plan plan, IntMatmul matmul, IntLayers layers, Scratch scratch, Split split, byte[] pixels, int off, int from,
+      int to) {
     this.plan = plan;
     this.scratch = scratch;
+    this.split = split;
     this.matmul = matmul;
     this.layers = layers;
     this.from = from;
@@ -118,12 +133,14 @@ final class Run {
         return;
       }
       int[] out = output(slot);
-      for (int b = 0; b < n; b++) {
-        for (int o = 0; o < s.outC(); o++) {
-          int at = b * size + o * positions;
-          IntLayout.addExact(out, at, 0, c.bias()[o], out, at, positions);
+      samples((lo, hi) -> {
+        for (int b = lo; b < hi; b++) {
+          for (int o = 0; o < s.outC(); o++) {
+            int at = b * size + o * positions;
+            IntLayout.addExact(out, at, 0, c.bias()[o], out, at, positions);
+          }
         }
-      }
+      });
       return;
     }
     Program.ConvShape s = c.shape();
@@ -131,25 +148,29 @@ final class Run {
     int positions = g.outH() * g.outW(), patch = g.patch(), outC = s.outC(), ld = n * positions;
     boolean fast = plan.kind[in].isByte(), unsigned = plan.kind[in] == Kind.U8;
     Object cols = fast ? new byte[patch * ld] : new int[patch * ld];
-    for (int b = 0; b < n; b++) {
-      int at = b * plan.size[in];
-      if (fast) IntLayout.im2colRows((byte[]) values[in], at, g, unsigned ? 0x80 : 0, (byte[]) cols, b * positions, ld);
-      else IntLayout.im2colRows(ints(in), at, g, (int[]) cols, b * positions, ld);
-    }
+    Object x = fast ? values[in] : ints(in);
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        int at = b * plan.size[in];
+        if (fast) IntLayout.im2colRows((byte[]) x, at, g, unsigned ? 0x80 : 0, (byte[]) cols, b * positions, ld);
+        else IntLayout.im2colRows((int[]) x, at, g, (int[]) cols, b * positions, ld);
+      }
+    });
     Mat w = fast ? new Mat(c.weight(), false, 0, patch) : new Mat(wide(c.weight(), false), false, 0, patch);
     int[] acc = new int[outC * ld];
     product(outC, ld, patch, w, new Mat(cols, false, 0, ld), false, new Mat(acc, false, 0, ld));
-    int[] out = output(slot);
-    for (int o = 0; o < outC; o++) {
-      int add = 0;
-      if (unsigned) {
-        for (int i = 0; i < patch; i++) add += 128 * c.weight()[o * patch + i];
-      }
-      for (int b = 0; b < n; b++) {
-        int from = o * ld + b * positions, to = b * plan.size[slot] + o * positions;
-        IntLayout.addExact(acc, from, add, c.bias()[o], out, to, positions);
-      }
+    int[] out = output(slot), add = new int[outC];
+    for (int o = 0; o < outC && unsigned; o++) {
+      for (int i = 0; i < patch; i++) add[o] += 128 * c.weight()[o * patch + i];
     }
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        for (int o = 0; o < outC; o++) {
+          int from = o * ld + b * positions, to = b * plan.size[slot] + o * positions;
+          IntLayout.addExact(acc, from, add[o], c.bias()[o], out, to, positions);
+        }
+      }
+    });
   }
 
   /**
@@ -170,35 +191,48 @@ final class Run {
       Mat[] ab = operands(in, l.weight());
       product(rows, l.outF(), l.inF(), ab[0].at(0, l.inF()), ab[1].at(0, l.inF()), true, new Mat(out, false, 0, l.outF()));
     }
-    for (int r = 0; r < rows; r++) {
-      for (int o = 0; o < l.outF(); o++) out[r * l.outF() + o] = Math.addExact(out[r * l.outF() + o], l.bias()[o]);
-    }
+    int outF = l.outF();
+    samples((lo, hi) -> {
+      for (int r = lo * l.rows(); r < hi * l.rows(); r++) {
+        for (int o = 0; o < outF; o++) out[r * outF + o] = Math.addExact(out[r * outF + o], l.bias()[o]);
+      }
+    });
   }
 
   /** out = clamp(round(x·m/2^k), lo, hi), per channel; x with the bias its convolution left (if any) added first. */
   private void requant(Program.Requant r, int in, int slot) {
     Dyadic.Scale scale = Plan.scale(r.rescale());
     int size = plan.size[slot];
-    int[] add = bias[in];
-    for (int b = 0; b < n; b++) {
-      Dyadic.Term x = new Dyadic.Term(ints(in), b * size, scale);
-      if (add != null) {
-        if (plan.kind[slot].isByte()) Dyadic.biasedToBytes(x, add, biasInner[in], r.lo(), r.hi(), bytes(slot), b * size, size);
-        else Dyadic.biasedToInts(x, add, biasInner[in], r.lo(), r.hi(), output(slot), b * size, size);
-      } else if (plan.kind[slot].isByte()) Dyadic.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
-      else Dyadic.toInts(x, r.lo(), r.hi(), output(slot), b * size, size);
-    }
+    int[] add = bias[in], z = ints(in);
+    int inner = biasInner[in];
+    boolean toBytes = plan.kind[slot].isByte();
+    Object out = values[slot];
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        Dyadic.Term x = new Dyadic.Term(z, b * size, scale);
+        if (add != null) {
+          if (toBytes) Dyadic.biasedToBytes(x, add, inner, r.lo(), r.hi(), (byte[]) out, b * size, size);
+          else Dyadic.biasedToInts(x, add, inner, r.lo(), r.hi(), (int[]) out, b * size, size);
+        } else if (toBytes) Dyadic.toBytes(x, r.lo(), r.hi(), (byte[]) out, b * size, size);
+        else Dyadic.toInts(x, r.lo(), r.hi(), (int[]) out, b * size, size);
+      }
+    });
   }
 
   /** The residual: out = clamp(rescale_a(a) + rescale_b(b), lo, hi). */
   private void add(Program.Add a, int[] in, int slot) {
     Dyadic.Scale sa = Plan.scale(a.ra()), sb = Plan.scale(a.rb());
     int size = plan.size[slot];
-    for (int b = 0; b < n; b++) {
-      Dyadic.Term x = new Dyadic.Term(ints(in[0]), b * size, sa), y = new Dyadic.Term(ints(in[1]), b * size, sb);
-      if (plan.kind[slot].isByte()) Dyadic.addToBytes(x, y, a.lo(), a.hi(), bytes(slot), b * size, size);
-      else Dyadic.add(x, y, a.lo(), a.hi(), output(slot), b * size, size);
-    }
+    int[] u = ints(in[0]), v = ints(in[1]);
+    boolean toBytes = plan.kind[slot].isByte();
+    Object out = values[slot];
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        Dyadic.Term x = new Dyadic.Term(u, b * size, sa), y = new Dyadic.Term(v, b * size, sb);
+        if (toBytes) Dyadic.addToBytes(x, y, a.lo(), a.hi(), (byte[]) out, b * size, size);
+        else Dyadic.add(x, y, a.lo(), a.hi(), (int[]) out, b * size, size);
+      }
+    });
   }
 
   private void constant(Program.Const c, int slot) {
@@ -208,32 +242,45 @@ final class Run {
 
   private void maxPool(Program.MaxPool m, int in, int slot) {
     Window g = new Window(m.c(), m.h(), m.w(), m.k(), m.stride(), 0);
-    for (int b = 0; b < n; b++) {
-      int at = b * plan.size[in], to = b * plan.size[slot];
-      if (plan.kind[in].isByte()) IntPool.max((byte[]) values[in], at, g, plan.kind[in] == Kind.U8, bytes(slot), to);
-      else IntPool.max(ints(in), at, g, output(slot), to);
-    }
+    boolean isByte = plan.kind[in].isByte(), unsigned = plan.kind[in] == Kind.U8;
+    Object x = values[in], out = values[slot];
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        int at = b * plan.size[in], to = b * plan.size[slot];
+        if (isByte) IntPool.max((byte[]) x, at, g, unsigned, (byte[]) out, to);
+        else IntPool.max((int[]) x, at, g, (int[]) out, to);
+      }
+    });
   }
 
   /** The numerator of an average pool: out[o, j] = Σ_t x[o, t, j]. */
   private void sum(Program.Sum s, int in, int slot) {
-    for (int b = 0; b < n; b++) {
-      IntReduce.sum(ints(in), b * plan.size[in], s.outer(), s.count(), s.inner(), output(slot), b * plan.size[slot]);
-    }
+    int[] x = ints(in), out = output(slot);
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        IntReduce.sum(x, b * plan.size[in], s.outer(), s.count(), s.inner(), out, b * plan.size[slot]);
+      }
+    });
   }
 
   private void transpose(Program.Transpose t, int in, int slot) {
     int size = plan.size[slot];
-    for (int b = 0; b < n; b++) {
-      if (plan.kind[in].isByte()) IntLayout.transpose((byte[]) values[in], b * size, t.rows(), t.cols(), bytes(slot), b * size);
-      else IntLayout.transpose(ints(in), b * size, t.rows(), t.cols(), output(slot), b * size);
-    }
+    boolean isByte = plan.kind[in].isByte();
+    Object x = values[in], out = values[slot];
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        if (isByte) IntLayout.transpose((byte[]) x, b * size, t.rows(), t.cols(), (byte[]) out, b * size);
+        else IntLayout.transpose((int[]) x, b * size, t.rows(), t.cols(), (int[]) out, b * size);
+      }
+    });
   }
 
   /** I-LayerNorm of each row: z = (x − μ)·floor((2^31 − 1)/isqrt(Σ(x − μ)²))/2 + bias. */
   private void layerNorm(Program.LayerNorm l, int in, int slot) {
     int[] x = ints(in), out = output(slot);
-    for (int r = 0; r < n * l.rows(); r++) IntLayerNorm.row(x, r * l.dim(), l.dim(), l.bias(), out, r * l.dim());
+    samples((lo, hi) -> {
+      for (int r = lo * l.rows(); r < hi * l.rows(); r++) IntLayerNorm.row(x, r * l.dim(), l.dim(), l.bias(), out, r * l.dim());
+    });
   }
 
   /** scores[h, i, j] = Σ_d q[i, h·dh + d]·k[j, h·dh + d]: per head, Q_h·K_hᵀ. */
@@ -262,34 +309,50 @@ final class Run {
   }
 
   private void eachHead(int heads, HeadStep step) {
-    for (int b = 0; b < n; b++) {
-      for (int h = 0; h < heads; h++) step.run(b, h);
-    }
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        for (int h = 0; h < heads; h++) step.run(b, h);
+      }
+    });
   }
 
   /** Shiftmax of each row; an output of at most 8 bits (0..127) is kept in bytes. */
   private void shiftmax(Program.Shiftmax s, int in, int slot) {
-    int[] x = ints(in), y = new int[s.cols()];
-    for (int r = 0; r < n * s.rows(); r++) {
-      Shiftmax.row(x, r * s.cols(), s.cols(), s.x0(), s.n(), s.kOut(), y, 0);
-      if (plan.kind[slot].isByte()) {
-        for (int j = 0; j < s.cols(); j++) bytes(slot)[r * s.cols() + j] = (byte) y[j];
-      } else {
-        System.arraycopy(y, 0, output(slot), r * s.cols(), s.cols());
+    int[] x = ints(in);
+    boolean toBytes = plan.kind[slot].isByte();
+    Object out = values[slot];
+    samples((lo, hi) -> {
+      int[] y = new int[s.cols()];
+      for (int r = lo * s.rows(); r < hi * s.rows(); r++) {
+        Shiftmax.row(x, r * s.cols(), s.cols(), s.x0(), s.n(), s.kOut(), y, 0);
+        if (toBytes) {
+          for (int j = 0; j < s.cols(); j++) ((byte[]) out)[r * s.cols() + j] = (byte) y[j];
+        } else {
+          System.arraycopy(y, 0, (int[]) out, r * s.cols(), s.cols());
+        }
       }
-    }
+    });
   }
 
   /** ShiftGELU of each row: x·σ(1.702x) with σ from two shift exponentials. */
   private void shiftGelu(Program.ShiftGelu g, int in, int slot) {
     ShiftGelu.Params p = new ShiftGelu.Params(g.x0(), g.n(), g.kOut(), g.precise());
     int[] x = ints(in), out = output(slot);
-    for (int r = 0; r < n * g.rows(); r++) ShiftGelu.row(x, r * g.cols(), g.cols(), p, out, r * g.cols());
+    samples((lo, hi) -> {
+      for (int r = lo * g.rows(); r < hi * g.rows(); r++) ShiftGelu.row(x, r * g.cols(), g.cols(), p, out, r * g.cols());
+    });
   }
 
   private void argmax(Program.Argmax a, int in, int slot) {
-    int[] out = output(slot);
-    for (int b = 0; b < n; b++) out[b] = IntReduce.argmax(ints(in), b * plan.size[in], a.classes());
+    int[] x = ints(in), out = output(slot);
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) out[b] = IntReduce.argmax(x, b * plan.size[in], a.classes());
+    });
+  }
+
+  /** Runs {@code part} over the run's samples, split by {@link #split}. */
+  private void samples(Part part) {
+    split.run(n, part);
   }
 
   // ---- storage and products ----
