@@ -75,9 +75,12 @@ final class Run {
   void into(int[] result, boolean logits) {
     List<Program.Op> ops = plan.program.ops();
     for (int i = 0; i < ops.size(); i++) {
-      int slot = i + 1;
-      values[slot] = plan.kind[slot].isByte() ? scratch.bytes(n * plan.size[slot]) : scratch.ints(n * plan.size[slot]);
-      step(ops.get(i), plan.reads[i], slot);
+      if (!plan.pooled[i]) {
+        int pool = plan.poolAfter[i], slot = pool < 0 ? i + 1 : pool + 1;
+        values[slot] = plan.kind[slot].isByte() ? scratch.bytes(n * plan.size[slot]) : scratch.ints(n * plan.size[slot]);
+        if (pool < 0) step(ops.get(i), plan.reads[i], slot);
+        else requant((Program.Requant) ops.get(i), plan.reads[i][0], slot, (Program.MaxPool) ops.get(pool));
+      }
       for (int s : plan.reads[i]) {
         if (plan.lastRead[s] == i && s != plan.logits) drop(s);
       }
@@ -100,7 +103,7 @@ final class Run {
     switch (op) {
       case Program.Conv c -> conv(c, in[0], slot);
       case Program.Linear l -> linear(l, in[0], slot);
-      case Program.Requant r -> requant(r, in[0], slot);
+      case Program.Requant r -> requant(r, in[0], slot, null);
       case Program.Add a -> add(a, in, slot);
       case Program.Const c -> constant(c, slot);
       case Program.MaxPool m -> maxPool(m, in[0], slot);
@@ -127,7 +130,7 @@ final class Run {
     if (plan.kind[in].isByte() && layers.conv(c, n, (byte[]) values[in], plan.kind[in] == Kind.U8, output(slot))) {
       Program.ConvShape s = c.shape();
       int positions = s.outH() * s.outW(), size = plan.size[slot];
-      if (biasGoesToRequant(slot, s.outC(), positions)) {
+      if (biasGoesToRequant(c, plan.kind[in] == Kind.U8, slot, s.outC(), positions)) {
         bias[slot] = c.bias();
         biasInner[slot] = positions;
         return;
@@ -177,10 +180,31 @@ final class Run {
    * Whether the requantization that reads {@code slot} (a convolution's sums) may add the bias
    * itself: it is the slot's only reader, and its scale is per tensor or per output channel.
    */
-  private boolean biasGoesToRequant(int slot, int channels, int positions) {
+  private boolean biasGoesToRequant(Program.Conv c, boolean unsigned, int slot, int channels, int positions) {
     if (plan.readers[slot] != 1 || slot == plan.logits) return false;
-    return plan.program.ops().get(plan.lastRead[slot]) instanceof Program.Requant r
-        && Dyadic.takesBias(Plan.scale(r.rescale()), channels, positions);
+    int reader = plan.lastRead[slot];
+    if (!(plan.program.ops().get(reader) instanceof Program.Requant r)
+        || !Dyadic.takesBias(Plan.scale(r.rescale()), channels, positions)) {
+      return false;
+    }
+    int pool = plan.poolAfter[reader];
+    return pool < 0 || ((Program.MaxPool) plan.program.ops().get(pool)).c() == channels && biasCannotOverflow(c, unsigned);
+  }
+
+  /**
+   * Whether Σ w·x + bias fits int32 for every input of the byte range (0..255 unsigned, else
+   * −128..127): then a requantization that adds the bias to pooled maxima alone misses no overflow
+   * that adding it to every sum would have thrown.
+   */
+  private static boolean biasCannotOverflow(Program.Conv c, boolean unsigned) {
+    int outC = c.shape().outC(), patch = c.weight().length / outC;
+    long most = unsigned ? 255 : 128;
+    for (int o = 0; o < outC; o++) {
+      long bound = Math.abs((long) c.bias()[o]);
+      for (int i = 0; i < patch; i++) bound += Math.abs(c.weight()[o * patch + i]) * most;
+      if (bound > Integer.MAX_VALUE) return false;
+    }
+    return true;
   }
 
   /** out[r, o] = Σ_i w[o, i]·x[r, i] + bias[o]: the run's rows of every sample in one product with Wᵀ (on the {@link IntLayers} when it takes the layer). */
@@ -199,17 +223,28 @@ final class Run {
     });
   }
 
-  /** out = clamp(round(x·m/2^k), lo, hi), per channel; x with the bias its convolution left (if any) added first. */
-  private void requant(Program.Requant r, int in, int slot) {
-    Dyadic.Scale scale = Plan.scale(r.rescale());
-    int size = plan.size[slot];
+  /**
+   * out = clamp(round(x·m/2^k), lo, hi), per channel; x with the bias its convolution left (if any)
+   * added first. With {@code pool} (see {@link Plan#poolAfter}), out is that pool's output: each
+   * sample's x max-pooled first, then requantized.
+   */
+  private void requant(Program.Requant r, int in, int slot, Program.MaxPool pool) {
+    Window g = pool == null ? null : new Window(pool.c(), pool.h(), pool.w(), pool.k(), pool.stride(), 0);
+    int inner = g == null ? biasInner[in] : g.outH() * g.outW();
+    Program.Rescale q = r.rescale();
+    Dyadic.Scale scale = g == null || q.m().length == 1 ? Plan.scale(q) : new Dyadic.Scale(q.m(), q.k(), q.channels(), inner);
+    int size = plan.size[slot], inSize = plan.size[in];
     int[] add = bias[in], z = ints(in);
-    int inner = biasInner[in];
     boolean toBytes = plan.kind[slot].isByte();
     Object out = values[slot];
     samples((lo, hi) -> {
+      int[] pooled = g == null ? null : new int[size];
       for (int b = lo; b < hi; b++) {
-        Dyadic.Term x = new Dyadic.Term(z, b * size, scale);
+        Dyadic.Term x = new Dyadic.Term(z, b * inSize, scale);
+        if (g != null) {
+          IntPool.max(z, b * inSize, g, pooled, 0);
+          x = new Dyadic.Term(pooled, 0, scale);
+        }
         if (add != null) {
           if (toBytes) Dyadic.biasedToBytes(x, add, inner, r.lo(), r.hi(), (byte[]) out, b * size, size);
           else Dyadic.biasedToInts(x, add, inner, r.lo(), r.hi(), (int[]) out, b * size, size);

@@ -153,6 +153,22 @@ class IntExecutorTest {
     Plan plan = new Plan(p);
     assertEquals(List.of(Plan.Kind.U8, Plan.Kind.INT, Plan.Kind.U8, Plan.Kind.U8, Plan.Kind.INT, Plan.Kind.S8),
         Arrays.asList(plan.kind).subList(0, 6), "pixels, conv, ReLU requant, pool, conv, int8 requant");
+    assertEquals(2, plan.poolAfter[1], "the ReLU requant runs after the pool");
+    assertTrue(plan.pooled[2]);
+  }
+
+  /** Negative multipliers make the requantization non-increasing: it must not move after the pool. */
+  @Test
+  void aRequantWithNegativeMultipliersStaysBeforeThePool() {
+    byte[] pixels = pixels(2 * 6 * 6, 11);
+    Program p = edit(cnn(pixels), 1, op -> {
+      Program.Requant r = (Program.Requant) op;
+      int[] m = r.rescale().m().clone();
+      m[1] = -m[1];
+      return new Program.Requant(r.out(), r.in(), new Program.Rescale(m, r.rescale().k(), 3, 36), -128, 127);
+    });
+    assertEquals(-1, new Plan(p).poolAfter[1]);
+    assertMatchesReference(p, pixels);
   }
 
   @Test
