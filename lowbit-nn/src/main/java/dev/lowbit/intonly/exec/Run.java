@@ -119,36 +119,43 @@ final class Run {
   }
 
   /**
-   * out[o, y, x] = Σ w[o, ·]·patch(y, x) + bias[o]: on the {@link IntLayers} when it takes the
-   * layer (bytes in), the bias added after; else the patches of all the run's samples as
-   * columns (patch × n·positions), W times them in one product (outC × n·positions), then each
-   * sample's C×H×W with the bias added. An unsigned input is read as the int8 x − 128, and
-   * 128·Σ w[o, ·] is added back (wrapping as the product's sums do, so the bits are those of the
-   * unsigned product).
+   * out[o, y, x] = Σ w[o, ·]·patch(y, x) + bias[o]: the sums on the {@link IntLayers} when it
+   * takes the layer (bytes in), else by im2col ({@link #im2colSums}); then the bias, left to the
+   * requantization that alone reads the sums where it can add it ({@link #biasGoesToRequant}),
+   * else added here, exactly.
    */
   private void conv(Program.Conv c, int in, int slot) {
-    if (plan.kind[in].isByte() && layers.conv(c, n, (byte[]) values[in], plan.kind[in] == Kind.U8, output(slot))) {
-      Program.ConvShape s = c.shape();
-      int positions = s.outH() * s.outW(), size = plan.size[slot];
-      if (biasGoesToRequant(c, plan.kind[in] == Kind.U8, slot, s.outC(), positions)) {
-        bias[slot] = c.bias();
-        biasInner[slot] = positions;
-        return;
-      }
-      int[] out = output(slot);
-      samples((lo, hi) -> {
-        for (int b = lo; b < hi; b++) {
-          for (int o = 0; o < s.outC(); o++) {
-            int at = b * size + o * positions;
-            IntLayout.addExact(out, at, 0, c.bias()[o], out, at, positions);
-          }
-        }
-      });
+    Program.ConvShape s = c.shape();
+    int positions = s.outH() * s.outW(), size = plan.size[slot], outC = s.outC();
+    int[] out = output(slot);
+    if (!plan.kind[in].isByte() || !layers.conv(c, n, (byte[]) values[in], plan.kind[in] == Kind.U8, out)) {
+      im2colSums(c, in, out);
+    }
+    if (biasGoesToRequant(c, plan.kind[in], slot, outC, positions)) {
+      bias[slot] = c.bias();
+      biasInner[slot] = positions;
       return;
     }
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        for (int o = 0; o < outC; o++) {
+          int at = b * size + o * positions;
+          IntLayout.addExact(out, at, 0, c.bias()[o], out, at, positions);
+        }
+      }
+    });
+  }
+
+  /**
+   * out = Σ w[o, ·]·patch(y, x), without the bias: the patches of all the run's samples as columns
+   * (patch × n·positions), W times them in one product (outC × n·positions), then each sample's
+   * C×H×W. An unsigned input is read as the int8 x − 128, and 128·Σ w[o, ·] is added back
+   * (wrapping as the product's sums do, so the bits are those of the unsigned product).
+   */
+  private void im2colSums(Program.Conv c, int in, int[] out) {
     Program.ConvShape s = c.shape();
     Window g = new Window(s.inC(), s.inH(), s.inW(), s.k(), s.stride(), s.pad());
-    int positions = g.outH() * g.outW(), patch = g.patch(), outC = s.outC(), ld = n * positions;
+    int positions = g.outH() * g.outW(), patch = g.patch(), outC = s.outC(), ld = n * positions, size = outC * positions;
     boolean fast = plan.kind[in].isByte(), unsigned = plan.kind[in] == Kind.U8;
     Object cols = fast ? new byte[patch * ld] : new int[patch * ld];
     Object x = fast ? values[in] : ints(in);
@@ -160,17 +167,16 @@ final class Run {
       }
     });
     Mat w = fast ? new Mat(c.weight(), false, 0, patch) : new Mat(wide(c.weight(), false), false, 0, patch);
-    int[] acc = new int[outC * ld];
+    int[] acc = new int[outC * ld], add = new int[outC];
     product(outC, ld, patch, w, new Mat(cols, false, 0, ld), false, new Mat(acc, false, 0, ld));
-    int[] out = output(slot), add = new int[outC];
     for (int o = 0; o < outC && unsigned; o++) {
       for (int i = 0; i < patch; i++) add[o] += 128 * c.weight()[o * patch + i];
     }
     samples((lo, hi) -> {
       for (int b = lo; b < hi; b++) {
         for (int o = 0; o < outC; o++) {
-          int from = o * ld + b * positions, to = b * plan.size[slot] + o * positions;
-          IntLayout.addExact(acc, from, add[o], c.bias()[o], out, to, positions);
+          int from = o * ld + b * positions, to = b * size + o * positions;
+          for (int i = 0; i < positions; i++) out[to + i] = acc[from + i] + add[o];
         }
       }
     });
@@ -178,9 +184,11 @@ final class Run {
 
   /**
    * Whether the requantization that reads {@code slot} (a convolution's sums) may add the bias
-   * itself: it is the slot's only reader, and its scale is per tensor or per output channel.
+   * itself: it is the slot's only reader, and its scale is per tensor or per output channel; when
+   * it runs after a max pool ({@link Plan#poolAfter}), the pool's channels are the convolution's
+   * and the biased sums provably fit int32.
    */
-  private boolean biasGoesToRequant(Program.Conv c, boolean unsigned, int slot, int channels, int positions) {
+  private boolean biasGoesToRequant(Program.Conv c, Kind input, int slot, int channels, int positions) {
     if (plan.readers[slot] != 1 || slot == plan.logits) return false;
     int reader = plan.lastRead[slot];
     if (!(plan.program.ops().get(reader) instanceof Program.Requant r)
@@ -188,17 +196,18 @@ final class Run {
       return false;
     }
     int pool = plan.poolAfter[reader];
-    return pool < 0 || ((Program.MaxPool) plan.program.ops().get(pool)).c() == channels && biasCannotOverflow(c, unsigned);
+    return pool < 0 || ((Program.MaxPool) plan.program.ops().get(pool)).c() == channels && biasCannotOverflow(c, input);
   }
 
   /**
-   * Whether Σ w·x + bias fits int32 for every input of the byte range (0..255 unsigned, else
-   * −128..127): then a requantization that adds the bias to pooled maxima alone misses no overflow
-   * that adding it to every sum would have thrown.
+   * Whether Σ w·x + bias fits int32 for every input of a byte range (0..255 unsigned, −128..127
+   * signed; an int input has no such bound): then a requantization that adds the bias to pooled
+   * maxima alone misses no overflow that adding it to every sum would have thrown.
    */
-  private static boolean biasCannotOverflow(Program.Conv c, boolean unsigned) {
+  private static boolean biasCannotOverflow(Program.Conv c, Kind input) {
+    if (!input.isByte()) return false;
     int outC = c.shape().outC(), patch = c.weight().length / outC;
-    long most = unsigned ? 255 : 128;
+    long most = input == Kind.U8 ? 255 : 128;
     for (int o = 0; o < outC; o++) {
       long bound = Math.abs((long) c.bias()[o]);
       for (int i = 0; i < patch; i++) bound += Math.abs(c.weight()[o * patch + i]) * most;
