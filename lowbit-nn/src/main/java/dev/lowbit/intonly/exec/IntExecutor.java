@@ -28,9 +28,16 @@ public final class IntExecutor {
   /** The most samples one run holds: bounds the memory of the values alive at once. */
   static final int RUN = 64;
 
+  /**
+   * The fewest output elements of an op whose per-sample work is split over the threads: below it
+   * the hand-off to the worker threads costs more than it saves.
+   */
+  static final int SPLIT = 1 << 16;
+
   private final IntMatmul matmul;
   private final IntLayers layers;
   private final int threads;
+  private final int splitElements;
   /** Worker threads for the runs beyond the caller's; made on first use. */
   private volatile ExecutorService pool;
   /** The last program run and its plan. */
@@ -64,10 +71,16 @@ public final class IntExecutor {
 
   /** An executor whose products run on {@code matmul}, and the layers {@code layers} takes on it. */
   public IntExecutor(IntMatmul matmul, IntLayers layers, int threads) {
+    this(matmul, layers, threads, SPLIT);
+  }
+
+  /** As {@link #IntExecutor(IntMatmul, IntLayers, int)}, splitting ops of at least {@code splitElements} outputs (tests: 0). */
+  IntExecutor(IntMatmul matmul, IntLayers layers, int threads, int splitElements) {
     if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
     this.matmul = Objects.requireNonNull(matmul, "matmul");
     this.layers = Objects.requireNonNull(layers, "layers");
     this.threads = threads;
+    this.splitElements = splitElements;
   }
 
   /** The products' implementation, for logs. */
@@ -126,9 +139,12 @@ public final class IntExecutor {
     return result;
   }
 
-  /** Runs {@code part} over [0, n) in up to {@link #threads} contiguous ranges, the first on the calling thread. */
-  private void split(int n, Run.Part part) {
-    int parts = Math.min(threads, n);
+  /**
+   * Runs {@code part} over [0, n) in up to {@link #threads} contiguous ranges, the first on the
+   * calling thread; in one range when the op has fewer than {@link #splitElements} outputs.
+   */
+  private void split(int n, int elements, Run.Part part) {
+    int parts = elements < splitElements ? 1 : Math.min(threads, n);
     if (parts <= 1) {
       part.run(0, n);
       return;

@@ -26,9 +26,12 @@ final class Run {
     void run(int from, int to);
   }
 
-  /** Runs a {@link Part} over the samples [0, n), in ranges that may run at once on several threads. */
+  /**
+   * Runs a {@link Part} over the samples [0, n), in ranges that may run at once on several threads;
+   * {@code elements} (the op's output size) tells whether the work is worth the split.
+   */
   interface Split {
-    void run(int n, Part part);
+    void run(int n, int elements, Part part);
   }
 
   private final Plan plan;
@@ -48,6 +51,8 @@ final class Run {
   /** Where values' arrays come from and go back to. */
   private final Scratch scratch;
   private final Split split;
+  /** The elements of the op being run's output, over the run. */
+  private int elements;
 
   Run(Plan plan, IntMatmul matmul, IntLayers layers, Scratch scratch, Split split, byte[] pixels, int off, int from,
       int to) {
@@ -77,6 +82,7 @@ final class Run {
     for (int i = 0; i < ops.size(); i++) {
       if (!plan.pooled[i]) {
         int pool = plan.poolAfter[i], slot = pool < 0 ? i + 1 : pool + 1;
+        elements = n * plan.size[slot];
         values[slot] = plan.kind[slot].isByte() ? scratch.bytes(n * plan.size[slot]) : scratch.ints(n * plan.size[slot]);
         if (pool < 0) step(ops.get(i), plan.reads[i], slot);
         else requant((Program.Requant) ops.get(i), plan.reads[i][0], slot, (Program.MaxPool) ops.get(pool));
@@ -396,7 +402,7 @@ final class Run {
 
   /** Runs {@code part} over the run's samples, split by {@link #split}. */
   private void samples(Part part) {
-    split.run(n, part);
+    split.run(n, elements, part);
   }
 
   // ---- storage and products ----

@@ -130,7 +130,7 @@ class IntExecutorTest {
     assertEquals(IMAGES, distinct.size(), "the images give distinct logits (the test sees the data)");
     for (IntMatmul mm : new IntMatmul[] {IntMatmul.SCALAR, GemmIntMatmul.inUse()}) {
       for (int threads : new int[] {1, 3}) {
-        IntExecutor ex = new IntExecutor(mm, threads);
+        IntExecutor ex = new IntExecutor(mm, mm instanceof IntLayers l ? l : IntLayers.NONE, threads, 0);
         String where = program.model() + " on " + mm.name() + ", " + threads + " threads";
         assertArrayEquals(wantLogits, ex.logits(program, pixels, 5, IMAGES), where);
         assertArrayEquals(wantClasses, ex.classify(program, pixels, 5, IMAGES), where);
@@ -138,7 +138,7 @@ class IntExecutorTest {
     }
     for (int threads : new int[] {1, 3}) {
       DirectLayers layers = new DirectLayers();
-      IntExecutor ex = new IntExecutor(IntMatmul.SCALAR, layers, threads);
+      IntExecutor ex = new IntExecutor(IntMatmul.SCALAR, layers, threads, 0);
       String where = program.model() + " on " + layers.name() + ", " + threads + " threads";
       assertArrayEquals(wantLogits, ex.logits(program, pixels, 5, IMAGES), where);
       assertArrayEquals(wantClasses, ex.classify(program, pixels, 5, IMAGES), where);
