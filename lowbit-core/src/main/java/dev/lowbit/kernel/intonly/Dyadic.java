@@ -44,10 +44,12 @@ public final class Dyadic {
   /** One operand of a rescale: {@code values} from {@code off} (the start of a sample), with its scale. */
   public record Term(int[] values, int off, Scale scale) {}
 
-  /** round(z·m/2^k) = (z·m + 2^(k−1)) >> k, in long; with k = 0 simply z·m. */
+  /**
+   * round(z·m/2^k) = (z·m + 2^(k−1)) >> k, in long, for 0 ≤ k ≤ 62; with k = 0 simply z·m. Branch-free, so that
+   * C2 can vectorize the loops that call it: 2^k >> 1 is 2^(k−1), and 0 for k = 0.
+   */
   public static long rescale(long z, int m, int k) {
-    long p = z * m;
-    return k == 0 ? p : (p + (1L << (k - 1))) >> k;
+    return (z * m + ((1L << k) >> 1)) >> k;
   }
 
   /** {@code v} clamped to [lo, hi]. */
@@ -140,41 +142,36 @@ public final class Dyadic {
         for (int i = 0; i < len; i++) {
           int v = z[at + i], sum = v + b;
           overflow |= (v ^ sum) & (b ^ sum);
-          ints[to + i] = clamp(shifted(sum, m, k), lo, hi);
+          ints[to + i] = clamp(rescale(sum, m, k), lo, hi);
         }
       } else {
         for (int i = 0; i < len; i++) {
           int v = z[at + i], sum = v + b;
           overflow |= (v ^ sum) & (b ^ sum);
-          bytes[to + i] = (byte) clamp(shifted(sum, m, k), lo, hi);
+          bytes[to + i] = (byte) clamp(rescale(sum, m, k), lo, hi);
         }
       }
     }
     if (overflow < 0) throw new ArithmeticException("integer overflow");
   }
 
-  /** rescale(z) as {@link #rescale} without its branch: 2^k >> 1 is 2^(k−1), and 0 for k = 0. */
-  private static long shifted(long z, int m, int k) {
-    return (z * m + ((1L << k) >> 1)) >> k;
-  }
-
   /** One multiplier and shift over {@code len} elements, into ints or else bytes. */
   private static void run(int[] z, int at, int m, int k, int lo, int hi, int[] ints, byte[] bytes, int outOff, int len) {
     if (ints != null) {
-      for (int i = 0; i < len; i++) ints[outOff + i] = clamp(shifted(z[at + i], m, k), lo, hi);
+      for (int i = 0; i < len; i++) ints[outOff + i] = clamp(rescale(z[at + i], m, k), lo, hi);
     } else {
-      for (int i = 0; i < len; i++) bytes[outOff + i] = (byte) clamp(shifted(z[at + i], m, k), lo, hi);
+      for (int i = 0; i < len; i++) bytes[outOff + i] = (byte) clamp(rescale(z[at + i], m, k), lo, hi);
     }
   }
 
   /** Element j of one row with channel j's multiplier and shift, into ints. */
   private static void columnsToInts(int[] z, int at, int[] m, int[] k, int lo, int hi, int[] out, int outOff, int len) {
-    for (int j = 0; j < len; j++) out[outOff + j] = clamp(shifted(z[at + j], m[j], k[j]), lo, hi);
+    for (int j = 0; j < len; j++) out[outOff + j] = clamp(rescale(z[at + j], m[j], k[j]), lo, hi);
   }
 
   /** Element j of one row with channel j's multiplier and shift, into bytes. */
   private static void columnsToBytes(int[] z, int at, int[] m, int[] k, int lo, int hi, byte[] out, int outOff, int len) {
-    for (int j = 0; j < len; j++) out[outOff + j] = (byte) clamp(shifted(z[at + j], m[j], k[j]), lo, hi);
+    for (int j = 0; j < len; j++) out[outOff + j] = (byte) clamp(rescale(z[at + j], m[j], k[j]), lo, hi);
   }
 
   /**

@@ -45,6 +45,20 @@ class DyadicTest {
     assertEquals(want.longValueExact(), Dyadic.rescale(z, m, k));
   }
 
+  /** The edges of the shift (0, 1, 61, 62) with the int extremes, against the BigInteger definition. */
+  @Test
+  void rescaleIsExactAtTheEdges() {
+    int[] values = {Integer.MIN_VALUE, Integer.MIN_VALUE + 1, -3, -1, 0, 1, 3, Integer.MAX_VALUE - 1, Integer.MAX_VALUE};
+    for (int k : new int[] {0, 1, 2, 30, 31, 32, 61, 62}) {
+      for (int z : values) {
+        for (int m : values) {
+          BigInteger num = BigInteger.valueOf(z).multiply(BigInteger.valueOf(m)).shiftLeft(1).add(BigInteger.ONE.shiftLeft(k));
+          assertEquals(num.shiftRight(k + 1).longValueExact(), Dyadic.rescale(z, m, k), z + "·" + m + "/2^" + k);
+        }
+      }
+    }
+  }
+
   /** Element i of a sample is in channel (i / inner) % channels; each channel its own (m, k); clamps at lo and hi. */
   @Test
   void perChannelScalesFollowTheChannelIndexAndClamp() {

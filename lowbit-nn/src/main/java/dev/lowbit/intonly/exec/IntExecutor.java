@@ -12,22 +12,32 @@ import java.util.concurrent.Future;
  * Runs a {@link Program} with integer arithmetic alone: no float or double anywhere in this
  * package (a test reads its class files). Thread-safe; one call runs one batch.
  *
- * <p>The batch is split into runs of consecutive samples, one per thread where the batch allows
- * (ceil(count / threads)) and never more than {@link #RUN}; each run goes through the whole
- * program ({@link Run}), holding only its own samples' values, and every op works on each sample
- * on its own, so the results depend neither on the thread count nor on the run length. The
- * memory alive at once is bounded by threads × RUN samples' values. The calling thread runs one
- * run itself; the others go to this executor's worker pool (daemon threads, kept between calls).
- * The checked {@link Plan} of the last program is kept, keyed by identity.
+ * <p>The batch is split into runs of at most {@link #RUN} consecutive samples, run one after the
+ * other ({@link Run}), op by op over the whole run: an op on the {@link IntLayers} (oneDNN's int8
+ * convolution or linear) or a product of all the run's rows is one call, which spreads over the
+ * backend's own threads, and the per-sample work of every op (requantization, pooling, residuals,
+ * the attention heads, argmax) is split over up to {@code threads} threads in contiguous ranges
+ * of samples. Every op works on each sample on its own, so the results depend neither on the
+ * thread count nor on the run length. The memory alive at once is bounded by RUN samples' values.
+ * The calling thread takes the first range itself; the others go to this executor's worker pool
+ * (daemon threads, kept between calls). The checked {@link Plan} of the last program is kept,
+ * keyed by identity.
  */
 public final class IntExecutor {
 
   /** The most samples one run holds: bounds the memory of the values alive at once. */
   static final int RUN = 64;
 
+  /**
+   * The fewest output elements of an op whose per-sample work is split over the threads: below it
+   * the hand-off to the worker threads costs more than it saves.
+   */
+  static final int SPLIT = 1 << 16;
+
   private final IntMatmul matmul;
   private final IntLayers layers;
   private final int threads;
+  private final int splitElements;
   /** Worker threads for the runs beyond the caller's; made on first use. */
   private volatile ExecutorService pool;
   /** The last program run and its plan. */
@@ -35,7 +45,7 @@ public final class IntExecutor {
 
   /**
    * A program with its checked plan, and the scratch of runs that ended, for the next runs of the
-   * same program (at most one per thread that ran it at once; dropped with the program).
+   * same program (at most one per call that ran it at once; dropped with the program).
    */
   private record Prepared(Program program, Plan plan, List<Scratch> spare) {
     Scratch take() {
@@ -61,10 +71,16 @@ public final class IntExecutor {
 
   /** An executor whose products run on {@code matmul}, and the layers {@code layers} takes on it. */
   public IntExecutor(IntMatmul matmul, IntLayers layers, int threads) {
+    this(matmul, layers, threads, SPLIT);
+  }
+
+  /** As {@link #IntExecutor(IntMatmul, IntLayers, int)}, splitting ops of at least {@code splitElements} outputs (tests: 0). */
+  IntExecutor(IntMatmul matmul, IntLayers layers, int threads, int splitElements) {
     if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
     this.matmul = Objects.requireNonNull(matmul, "matmul");
     this.layers = Objects.requireNonNull(layers, "layers");
     this.threads = threads;
+    this.splitElements = splitElements;
   }
 
   /** The products' implementation, for logs. */
@@ -114,39 +130,49 @@ public final class IntExecutor {
     }
     int width = logits ? program.classes() : 1;
     int[] result = new int[count * width];
-    int length = Math.max(1, Math.min(RUN, (count + threads - 1) / threads));
-    int runs = (count + length - 1) / length;
-    if (threads == 1 || runs <= 1) {
-      runs(prepared, pixels, off, count, length, 0, 1, result, logits);
-      return result;
+    Scratch scratch = prepared.take();
+    for (int from = 0; from < count; from += RUN) {
+      new Run(prepared.plan(), matmul, layers, scratch, this::split, pixels, off, from, Math.min(count, from + RUN))
+          .into(result, logits);
     }
-    // Thread t takes runs t, t + parts, t + 2·parts, ...; the caller is thread 0.
-    int parts = Math.min(threads, runs);
-    List<Future<?>> done = new ArrayList<>();
-    for (int t = 1; t < parts; t++) {
-      int first = t;
-      done.add(pool().submit(() -> runs(prepared, pixels, off, count, length, first, parts, result, logits)));
-    }
-    try {
-      runs(prepared, pixels, off, count, length, 0, parts, result, logits);
-      for (Future<?> f : done) f.get();
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException r) throw r;
-      if (e.getCause() instanceof Error r) throw r;
-      throw new IllegalStateException(e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
+    prepared.give(scratch);
     return result;
   }
 
-  private void runs(Prepared prepared, byte[] pixels, int off, int count, int length, int first, int parts, int[] result,
-      boolean logits) {
-    Scratch scratch = prepared.take();
-    for (int from = first * length; from < count; from += parts * length) {
-      new Run(prepared.plan(), matmul, layers, scratch, pixels, off, from, Math.min(count, from + length)).into(result, logits);
+  /**
+   * Runs {@code part} over [0, n) in up to {@link #threads} contiguous ranges, the first on the
+   * calling thread; in one range when the op has fewer than {@link #splitElements} outputs.
+   */
+  private void split(int n, int elements, Run.Part part) {
+    int parts = elements < splitElements ? 1 : Math.min(threads, n);
+    if (parts <= 1) {
+      part.run(0, n);
+      return;
     }
-    prepared.give(scratch);
+    List<Future<?>> done = new ArrayList<>();
+    for (int t = 1; t < parts; t++) {
+      int from = (int) ((long) n * t / parts), to = (int) ((long) n * (t + 1) / parts);
+      done.add(pool().submit(() -> part.run(from, to)));
+    }
+    Throwable failed = null;
+    try {
+      part.run(0, n / parts);
+    } catch (RuntimeException | Error e) {
+      failed = e;
+    }
+    // Every range ends before the run goes on (or fails): the ranges write the run's arrays.
+    for (Future<?> f : done) {
+      try {
+        f.get();
+      } catch (ExecutionException e) {
+        if (failed == null) failed = e.getCause();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        if (failed == null) failed = new IllegalStateException("interrupted", e);
+      }
+    }
+    if (failed instanceof RuntimeException r) throw r;
+    if (failed instanceof Error r) throw r;
+    if (failed != null) throw new IllegalStateException(failed);
   }
 }

@@ -41,6 +41,16 @@ final class Plan {
   final int[] readers;
   /** The slot of the logits (the final argmax's input). */
   final int logits;
+  /**
+   * Per op: for a Requant whose output only a MaxPool reads, and which commutes with it, the index
+   * of that pool (−1: none). A requantization with non-negative multipliers is monotone
+   * non-decreasing (a multiply, a rounding shift, a clamp), so the max of the requantized values
+   * is the requantized max: the run pools the int32 input first and requantizes a quarter of the
+   * values (for 2×2 windows), with the same bits.
+   */
+  final int[] poolAfter;
+  /** Per op: whether it is a MaxPool that the Requant before it computes (see {@link #poolAfter}). */
+  final boolean[] pooled;
 
   private final Map<Integer, Integer> slotOf = new HashMap<>();
 
@@ -82,6 +92,29 @@ final class Plan {
           + ", but the program has " + p.classes() + " classes");
     }
     logits = reads[ops.size() - 1][0];
+    poolAfter = new int[ops.size()];
+    pooled = new boolean[ops.size()];
+    java.util.Arrays.fill(poolAfter, -1);
+    for (int i = 0; i < ops.size(); i++) {
+      if (ops.get(i) instanceof Program.Requant r && commutesWithPool(i, r)) {
+        poolAfter[i] = lastRead[i + 1];
+        pooled[lastRead[i + 1]] = true;
+      }
+    }
+  }
+
+  /**
+   * Whether Requant op {@code i} may run after the max pool that alone reads it: its input is int32,
+   * its multipliers are non-negative, and its scale is per tensor or per pool channel.
+   */
+  private boolean commutesWithPool(int i, Program.Requant r) {
+    int slot = i + 1;
+    if (readers[slot] != 1 || slot == logits || kind[reads[i][0]] != Kind.INT) return false;
+    if (!(program.ops().get(lastRead[slot]) instanceof Program.MaxPool m)) return false;
+    for (int v : r.rescale().m()) {
+      if (v < 0) return false;
+    }
+    return r.rescale().m().length == 1 || (r.rescale().channels() == m.c() && r.rescale().inner() == m.h() * m.w());
   }
 
   /** The slots an op reads, each written before it. */

@@ -15,9 +15,24 @@ import java.util.List;
  * One run of samples [from, to) through a checked program, op by op (I-ViT, Li &amp; Gu, ICCV
  * 2023): products in int8 with int32 sums, dyadic requantization between them, and the integer
  * Shiftmax, ShiftGELU and I-LayerNorm. Each value holds the run's samples back to back, as bytes
- * when its op's range fits 8 bits, else as ints; a value nobody reads any more is dropped.
+ * when its op's range fits 8 bits, else as ints; a value nobody reads any more is dropped. An op's
+ * products over the whole run are one call; its per-sample work goes through {@link Split}, which
+ * may spread ranges of samples over threads (each range writes only its own samples).
  */
 final class Run {
+
+  /** Work on the samples [from, to) of the run. */
+  interface Part {
+    void run(int from, int to);
+  }
+
+  /**
+   * Runs a {@link Part} over the samples [0, n), in ranges that may run at once on several threads;
+   * {@code elements} (the op's output size) tells whether the work is worth the split.
+   */
+  interface Split {
+    void run(int n, int elements, Part part);
+  }
 
   private final Plan plan;
   private final IntMatmul matmul;
@@ -35,10 +50,15 @@ final class Run {
   private final int[] biasInner;
   /** Where values' arrays come from and go back to. */
   private final Scratch scratch;
+  private final Split split;
+  /** The elements of the op being run's output, over the run. */
+  private int elements;
 
-  Run(Plan plan, IntMatmul matmul, IntLayers layers, Scratch scratch, byte[] pixels, int off, int from, int to) {
+  Run(Plan plan, IntMatmul matmul, IntLayers layers, Scratch scratch, Split split, byte[] pixels, int off, int from,
+      int to) {
     this.plan = plan;
     this.scratch = scratch;
+    this.split = split;
     this.matmul = matmul;
     this.layers = layers;
     this.from = from;
@@ -60,9 +80,13 @@ final class Run {
   void into(int[] result, boolean logits) {
     List<Program.Op> ops = plan.program.ops();
     for (int i = 0; i < ops.size(); i++) {
-      int slot = i + 1;
-      values[slot] = plan.kind[slot].isByte() ? scratch.bytes(n * plan.size[slot]) : scratch.ints(n * plan.size[slot]);
-      step(ops.get(i), plan.reads[i], slot);
+      if (!plan.pooled[i]) {
+        int pool = plan.poolAfter[i], slot = pool < 0 ? i + 1 : pool + 1;
+        elements = n * plan.size[slot];
+        values[slot] = plan.kind[slot].isByte() ? scratch.bytes(n * plan.size[slot]) : scratch.ints(n * plan.size[slot]);
+        if (pool < 0) step(ops.get(i), plan.reads[i], slot);
+        else requant((Program.Requant) ops.get(i), plan.reads[i][0], slot, (Program.MaxPool) ops.get(pool));
+      }
       for (int s : plan.reads[i]) {
         if (plan.lastRead[s] == i && s != plan.logits) drop(s);
       }
@@ -85,7 +109,7 @@ final class Run {
     switch (op) {
       case Program.Conv c -> conv(c, in[0], slot);
       case Program.Linear l -> linear(l, in[0], slot);
-      case Program.Requant r -> requant(r, in[0], slot);
+      case Program.Requant r -> requant(r, in[0], slot, null);
       case Program.Add a -> add(a, in, slot);
       case Program.Const c -> constant(c, slot);
       case Program.MaxPool m -> maxPool(m, in[0], slot);
@@ -101,65 +125,101 @@ final class Run {
   }
 
   /**
-   * out[o, y, x] = Σ w[o, ·]·patch(y, x) + bias[o]: on the {@link IntLayers} when it takes the
-   * layer (bytes in), the bias added after; else the patches of all the run's samples as
-   * columns (patch × n·positions), W times them in one product (outC × n·positions), then each
-   * sample's C×H×W with the bias added. An unsigned input is read as the int8 x − 128, and
-   * 128·Σ w[o, ·] is added back (wrapping as the product's sums do, so the bits are those of the
-   * unsigned product).
+   * out[o, y, x] = Σ w[o, ·]·patch(y, x) + bias[o]: the sums on the {@link IntLayers} when it
+   * takes the layer (bytes in), else by im2col ({@link #im2colSums}); then the bias, left to the
+   * requantization that alone reads the sums where it can add it ({@link #biasGoesToRequant}),
+   * else added here, exactly.
    */
   private void conv(Program.Conv c, int in, int slot) {
-    if (plan.kind[in].isByte() && layers.conv(c, n, (byte[]) values[in], plan.kind[in] == Kind.U8, output(slot))) {
-      Program.ConvShape s = c.shape();
-      int positions = s.outH() * s.outW(), size = plan.size[slot];
-      if (biasGoesToRequant(slot, s.outC(), positions)) {
-        bias[slot] = c.bias();
-        biasInner[slot] = positions;
-        return;
-      }
-      int[] out = output(slot);
-      for (int b = 0; b < n; b++) {
-        for (int o = 0; o < s.outC(); o++) {
+    Program.ConvShape s = c.shape();
+    int positions = s.outH() * s.outW(), size = plan.size[slot], outC = s.outC();
+    int[] out = output(slot);
+    if (!plan.kind[in].isByte() || !layers.conv(c, n, (byte[]) values[in], plan.kind[in] == Kind.U8, out)) {
+      im2colSums(c, in, out);
+    }
+    if (biasGoesToRequant(c, plan.kind[in], slot, outC, positions)) {
+      bias[slot] = c.bias();
+      biasInner[slot] = positions;
+      return;
+    }
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        for (int o = 0; o < outC; o++) {
           int at = b * size + o * positions;
           IntLayout.addExact(out, at, 0, c.bias()[o], out, at, positions);
         }
       }
-      return;
-    }
+    });
+  }
+
+  /**
+   * out = Σ w[o, ·]·patch(y, x), without the bias: the patches of all the run's samples as columns
+   * (patch × n·positions), W times them in one product (outC × n·positions), then each sample's
+   * C×H×W. An unsigned input is read as the int8 x − 128, and 128·Σ w[o, ·] is added back
+   * (wrapping as the product's sums do, so the bits are those of the unsigned product).
+   */
+  private void im2colSums(Program.Conv c, int in, int[] out) {
     Program.ConvShape s = c.shape();
     Window g = new Window(s.inC(), s.inH(), s.inW(), s.k(), s.stride(), s.pad());
-    int positions = g.outH() * g.outW(), patch = g.patch(), outC = s.outC(), ld = n * positions;
+    int positions = g.outH() * g.outW(), patch = g.patch(), outC = s.outC(), ld = n * positions, size = outC * positions;
     boolean fast = plan.kind[in].isByte(), unsigned = plan.kind[in] == Kind.U8;
     Object cols = fast ? new byte[patch * ld] : new int[patch * ld];
-    for (int b = 0; b < n; b++) {
-      int at = b * plan.size[in];
-      if (fast) IntLayout.im2colRows((byte[]) values[in], at, g, unsigned ? 0x80 : 0, (byte[]) cols, b * positions, ld);
-      else IntLayout.im2colRows(ints(in), at, g, (int[]) cols, b * positions, ld);
-    }
+    Object x = fast ? values[in] : ints(in);
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        int at = b * plan.size[in];
+        if (fast) IntLayout.im2colRows((byte[]) x, at, g, unsigned ? 0x80 : 0, (byte[]) cols, b * positions, ld);
+        else IntLayout.im2colRows((int[]) x, at, g, (int[]) cols, b * positions, ld);
+      }
+    });
     Mat w = fast ? new Mat(c.weight(), false, 0, patch) : new Mat(wide(c.weight(), false), false, 0, patch);
-    int[] acc = new int[outC * ld];
+    int[] acc = new int[outC * ld], add = new int[outC];
     product(outC, ld, patch, w, new Mat(cols, false, 0, ld), false, new Mat(acc, false, 0, ld));
-    int[] out = output(slot);
-    for (int o = 0; o < outC; o++) {
-      int add = 0;
-      if (unsigned) {
-        for (int i = 0; i < patch; i++) add += 128 * c.weight()[o * patch + i];
-      }
-      for (int b = 0; b < n; b++) {
-        int from = o * ld + b * positions, to = b * plan.size[slot] + o * positions;
-        IntLayout.addExact(acc, from, add, c.bias()[o], out, to, positions);
-      }
+    for (int o = 0; o < outC && unsigned; o++) {
+      for (int i = 0; i < patch; i++) add[o] += 128 * c.weight()[o * patch + i];
     }
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        for (int o = 0; o < outC; o++) {
+          int from = o * ld + b * positions, to = b * size + o * positions;
+          for (int i = 0; i < positions; i++) out[to + i] = acc[from + i] + add[o];
+        }
+      }
+    });
   }
 
   /**
    * Whether the requantization that reads {@code slot} (a convolution's sums) may add the bias
-   * itself: it is the slot's only reader, and its scale is per tensor or per output channel.
+   * itself: it is the slot's only reader, and its scale is per tensor or per output channel; when
+   * it runs after a max pool ({@link Plan#poolAfter}), the pool's channels are the convolution's
+   * and the biased sums provably fit int32.
    */
-  private boolean biasGoesToRequant(int slot, int channels, int positions) {
+  private boolean biasGoesToRequant(Program.Conv c, Kind input, int slot, int channels, int positions) {
     if (plan.readers[slot] != 1 || slot == plan.logits) return false;
-    return plan.program.ops().get(plan.lastRead[slot]) instanceof Program.Requant r
-        && Dyadic.takesBias(Plan.scale(r.rescale()), channels, positions);
+    int reader = plan.lastRead[slot];
+    if (!(plan.program.ops().get(reader) instanceof Program.Requant r)
+        || !Dyadic.takesBias(Plan.scale(r.rescale()), channels, positions)) {
+      return false;
+    }
+    int pool = plan.poolAfter[reader];
+    return pool < 0 || ((Program.MaxPool) plan.program.ops().get(pool)).c() == channels && biasCannotOverflow(c, input);
+  }
+
+  /**
+   * Whether Σ w·x + bias fits int32 for every input of a byte range (0..255 unsigned, −128..127
+   * signed; an int input has no such bound): then a requantization that adds the bias to pooled
+   * maxima alone misses no overflow that adding it to every sum would have thrown.
+   */
+  private static boolean biasCannotOverflow(Program.Conv c, Kind input) {
+    if (!input.isByte()) return false;
+    int outC = c.shape().outC(), patch = c.weight().length / outC;
+    long most = input == Kind.U8 ? 255 : 128;
+    for (int o = 0; o < outC; o++) {
+      long bound = Math.abs((long) c.bias()[o]);
+      for (int i = 0; i < patch; i++) bound += Math.abs(c.weight()[o * patch + i]) * most;
+      if (bound > Integer.MAX_VALUE) return false;
+    }
+    return true;
   }
 
   /** out[r, o] = Σ_i w[o, i]·x[r, i] + bias[o]: the run's rows of every sample in one product with Wᵀ (on the {@link IntLayers} when it takes the layer). */
@@ -170,35 +230,59 @@ final class Run {
       Mat[] ab = operands(in, l.weight());
       product(rows, l.outF(), l.inF(), ab[0].at(0, l.inF()), ab[1].at(0, l.inF()), true, new Mat(out, false, 0, l.outF()));
     }
-    for (int r = 0; r < rows; r++) {
-      for (int o = 0; o < l.outF(); o++) out[r * l.outF() + o] = Math.addExact(out[r * l.outF() + o], l.bias()[o]);
-    }
+    int outF = l.outF();
+    samples((lo, hi) -> {
+      for (int r = lo * l.rows(); r < hi * l.rows(); r++) {
+        for (int o = 0; o < outF; o++) out[r * outF + o] = Math.addExact(out[r * outF + o], l.bias()[o]);
+      }
+    });
   }
 
-  /** out = clamp(round(x·m/2^k), lo, hi), per channel; x with the bias its convolution left (if any) added first. */
-  private void requant(Program.Requant r, int in, int slot) {
-    Dyadic.Scale scale = Plan.scale(r.rescale());
-    int size = plan.size[slot];
-    int[] add = bias[in];
-    for (int b = 0; b < n; b++) {
-      Dyadic.Term x = new Dyadic.Term(ints(in), b * size, scale);
-      if (add != null) {
-        if (plan.kind[slot].isByte()) Dyadic.biasedToBytes(x, add, biasInner[in], r.lo(), r.hi(), bytes(slot), b * size, size);
-        else Dyadic.biasedToInts(x, add, biasInner[in], r.lo(), r.hi(), output(slot), b * size, size);
-      } else if (plan.kind[slot].isByte()) Dyadic.toBytes(x, r.lo(), r.hi(), bytes(slot), b * size, size);
-      else Dyadic.toInts(x, r.lo(), r.hi(), output(slot), b * size, size);
-    }
+  /**
+   * out = clamp(round(x·m/2^k), lo, hi), per channel; x with the bias its convolution left (if any)
+   * added first. With {@code pool} (see {@link Plan#poolAfter}), out is that pool's output: each
+   * sample's x max-pooled first, then requantized.
+   */
+  private void requant(Program.Requant r, int in, int slot, Program.MaxPool pool) {
+    Window g = pool == null ? null : new Window(pool.c(), pool.h(), pool.w(), pool.k(), pool.stride(), 0);
+    int inner = g == null ? biasInner[in] : g.outH() * g.outW();
+    Program.Rescale q = r.rescale();
+    Dyadic.Scale scale = g == null || q.m().length == 1 ? Plan.scale(q) : new Dyadic.Scale(q.m(), q.k(), q.channels(), inner);
+    int size = plan.size[slot], inSize = plan.size[in];
+    int[] add = bias[in], z = ints(in);
+    boolean toBytes = plan.kind[slot].isByte();
+    Object out = values[slot];
+    samples((lo, hi) -> {
+      int[] pooled = g == null ? null : new int[size];
+      for (int b = lo; b < hi; b++) {
+        Dyadic.Term x = new Dyadic.Term(z, b * inSize, scale);
+        if (g != null) {
+          IntPool.max(z, b * inSize, g, pooled, 0);
+          x = new Dyadic.Term(pooled, 0, scale);
+        }
+        if (add != null) {
+          if (toBytes) Dyadic.biasedToBytes(x, add, inner, r.lo(), r.hi(), (byte[]) out, b * size, size);
+          else Dyadic.biasedToInts(x, add, inner, r.lo(), r.hi(), (int[]) out, b * size, size);
+        } else if (toBytes) Dyadic.toBytes(x, r.lo(), r.hi(), (byte[]) out, b * size, size);
+        else Dyadic.toInts(x, r.lo(), r.hi(), (int[]) out, b * size, size);
+      }
+    });
   }
 
   /** The residual: out = clamp(rescale_a(a) + rescale_b(b), lo, hi). */
   private void add(Program.Add a, int[] in, int slot) {
     Dyadic.Scale sa = Plan.scale(a.ra()), sb = Plan.scale(a.rb());
     int size = plan.size[slot];
-    for (int b = 0; b < n; b++) {
-      Dyadic.Term x = new Dyadic.Term(ints(in[0]), b * size, sa), y = new Dyadic.Term(ints(in[1]), b * size, sb);
-      if (plan.kind[slot].isByte()) Dyadic.addToBytes(x, y, a.lo(), a.hi(), bytes(slot), b * size, size);
-      else Dyadic.add(x, y, a.lo(), a.hi(), output(slot), b * size, size);
-    }
+    int[] u = ints(in[0]), v = ints(in[1]);
+    boolean toBytes = plan.kind[slot].isByte();
+    Object out = values[slot];
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        Dyadic.Term x = new Dyadic.Term(u, b * size, sa), y = new Dyadic.Term(v, b * size, sb);
+        if (toBytes) Dyadic.addToBytes(x, y, a.lo(), a.hi(), (byte[]) out, b * size, size);
+        else Dyadic.add(x, y, a.lo(), a.hi(), (int[]) out, b * size, size);
+      }
+    });
   }
 
   private void constant(Program.Const c, int slot) {
@@ -208,32 +292,45 @@ final class Run {
 
   private void maxPool(Program.MaxPool m, int in, int slot) {
     Window g = new Window(m.c(), m.h(), m.w(), m.k(), m.stride(), 0);
-    for (int b = 0; b < n; b++) {
-      int at = b * plan.size[in], to = b * plan.size[slot];
-      if (plan.kind[in].isByte()) IntPool.max((byte[]) values[in], at, g, plan.kind[in] == Kind.U8, bytes(slot), to);
-      else IntPool.max(ints(in), at, g, output(slot), to);
-    }
+    boolean isByte = plan.kind[in].isByte(), unsigned = plan.kind[in] == Kind.U8;
+    Object x = values[in], out = values[slot];
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        int at = b * plan.size[in], to = b * plan.size[slot];
+        if (isByte) IntPool.max((byte[]) x, at, g, unsigned, (byte[]) out, to);
+        else IntPool.max((int[]) x, at, g, (int[]) out, to);
+      }
+    });
   }
 
   /** The numerator of an average pool: out[o, j] = Σ_t x[o, t, j]. */
   private void sum(Program.Sum s, int in, int slot) {
-    for (int b = 0; b < n; b++) {
-      IntReduce.sum(ints(in), b * plan.size[in], s.outer(), s.count(), s.inner(), output(slot), b * plan.size[slot]);
-    }
+    int[] x = ints(in), out = output(slot);
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        IntReduce.sum(x, b * plan.size[in], s.outer(), s.count(), s.inner(), out, b * plan.size[slot]);
+      }
+    });
   }
 
   private void transpose(Program.Transpose t, int in, int slot) {
     int size = plan.size[slot];
-    for (int b = 0; b < n; b++) {
-      if (plan.kind[in].isByte()) IntLayout.transpose((byte[]) values[in], b * size, t.rows(), t.cols(), bytes(slot), b * size);
-      else IntLayout.transpose(ints(in), b * size, t.rows(), t.cols(), output(slot), b * size);
-    }
+    boolean isByte = plan.kind[in].isByte();
+    Object x = values[in], out = values[slot];
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        if (isByte) IntLayout.transpose((byte[]) x, b * size, t.rows(), t.cols(), (byte[]) out, b * size);
+        else IntLayout.transpose((int[]) x, b * size, t.rows(), t.cols(), (int[]) out, b * size);
+      }
+    });
   }
 
   /** I-LayerNorm of each row: z = (x − μ)·floor((2^31 − 1)/isqrt(Σ(x − μ)²))/2 + bias. */
   private void layerNorm(Program.LayerNorm l, int in, int slot) {
     int[] x = ints(in), out = output(slot);
-    for (int r = 0; r < n * l.rows(); r++) IntLayerNorm.row(x, r * l.dim(), l.dim(), l.bias(), out, r * l.dim());
+    samples((lo, hi) -> {
+      for (int r = lo * l.rows(); r < hi * l.rows(); r++) IntLayerNorm.row(x, r * l.dim(), l.dim(), l.bias(), out, r * l.dim());
+    });
   }
 
   /** scores[h, i, j] = Σ_d q[i, h·dh + d]·k[j, h·dh + d]: per head, Q_h·K_hᵀ. */
@@ -262,34 +359,50 @@ final class Run {
   }
 
   private void eachHead(int heads, HeadStep step) {
-    for (int b = 0; b < n; b++) {
-      for (int h = 0; h < heads; h++) step.run(b, h);
-    }
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) {
+        for (int h = 0; h < heads; h++) step.run(b, h);
+      }
+    });
   }
 
   /** Shiftmax of each row; an output of at most 8 bits (0..127) is kept in bytes. */
   private void shiftmax(Program.Shiftmax s, int in, int slot) {
-    int[] x = ints(in), y = new int[s.cols()];
-    for (int r = 0; r < n * s.rows(); r++) {
-      Shiftmax.row(x, r * s.cols(), s.cols(), s.x0(), s.n(), s.kOut(), y, 0);
-      if (plan.kind[slot].isByte()) {
-        for (int j = 0; j < s.cols(); j++) bytes(slot)[r * s.cols() + j] = (byte) y[j];
-      } else {
-        System.arraycopy(y, 0, output(slot), r * s.cols(), s.cols());
+    int[] x = ints(in);
+    boolean toBytes = plan.kind[slot].isByte();
+    Object out = values[slot];
+    samples((lo, hi) -> {
+      int[] y = new int[s.cols()];
+      for (int r = lo * s.rows(); r < hi * s.rows(); r++) {
+        Shiftmax.row(x, r * s.cols(), s.cols(), s.x0(), s.n(), s.kOut(), y, 0);
+        if (toBytes) {
+          for (int j = 0; j < s.cols(); j++) ((byte[]) out)[r * s.cols() + j] = (byte) y[j];
+        } else {
+          System.arraycopy(y, 0, (int[]) out, r * s.cols(), s.cols());
+        }
       }
-    }
+    });
   }
 
   /** ShiftGELU of each row: x·σ(1.702x) with σ from two shift exponentials. */
   private void shiftGelu(Program.ShiftGelu g, int in, int slot) {
     ShiftGelu.Params p = new ShiftGelu.Params(g.x0(), g.n(), g.kOut(), g.precise());
     int[] x = ints(in), out = output(slot);
-    for (int r = 0; r < n * g.rows(); r++) ShiftGelu.row(x, r * g.cols(), g.cols(), p, out, r * g.cols());
+    samples((lo, hi) -> {
+      for (int r = lo * g.rows(); r < hi * g.rows(); r++) ShiftGelu.row(x, r * g.cols(), g.cols(), p, out, r * g.cols());
+    });
   }
 
   private void argmax(Program.Argmax a, int in, int slot) {
-    int[] out = output(slot);
-    for (int b = 0; b < n; b++) out[b] = IntReduce.argmax(ints(in), b * plan.size[in], a.classes());
+    int[] x = ints(in), out = output(slot);
+    samples((lo, hi) -> {
+      for (int b = lo; b < hi; b++) out[b] = IntReduce.argmax(x, b * plan.size[in], a.classes());
+    });
+  }
+
+  /** Runs {@code part} over the run's samples, split by {@link #split}. */
+  private void samples(Part part) {
+    split.run(n, elements, part);
   }
 
   // ---- storage and products ----

@@ -130,7 +130,7 @@ class IntExecutorTest {
     assertEquals(IMAGES, distinct.size(), "the images give distinct logits (the test sees the data)");
     for (IntMatmul mm : new IntMatmul[] {IntMatmul.SCALAR, GemmIntMatmul.inUse()}) {
       for (int threads : new int[] {1, 3}) {
-        IntExecutor ex = new IntExecutor(mm, threads);
+        IntExecutor ex = new IntExecutor(mm, mm instanceof IntLayers l ? l : IntLayers.NONE, threads, 0);
         String where = program.model() + " on " + mm.name() + ", " + threads + " threads";
         assertArrayEquals(wantLogits, ex.logits(program, pixels, 5, IMAGES), where);
         assertArrayEquals(wantClasses, ex.classify(program, pixels, 5, IMAGES), where);
@@ -138,7 +138,7 @@ class IntExecutorTest {
     }
     for (int threads : new int[] {1, 3}) {
       DirectLayers layers = new DirectLayers();
-      IntExecutor ex = new IntExecutor(IntMatmul.SCALAR, layers, threads);
+      IntExecutor ex = new IntExecutor(IntMatmul.SCALAR, layers, threads, 0);
       String where = program.model() + " on " + layers.name() + ", " + threads + " threads";
       assertArrayEquals(wantLogits, ex.logits(program, pixels, 5, IMAGES), where);
       assertArrayEquals(wantClasses, ex.classify(program, pixels, 5, IMAGES), where);
@@ -153,6 +153,22 @@ class IntExecutorTest {
     Plan plan = new Plan(p);
     assertEquals(List.of(Plan.Kind.U8, Plan.Kind.INT, Plan.Kind.U8, Plan.Kind.U8, Plan.Kind.INT, Plan.Kind.S8),
         Arrays.asList(plan.kind).subList(0, 6), "pixels, conv, ReLU requant, pool, conv, int8 requant");
+    assertEquals(2, plan.poolAfter[1], "the ReLU requant runs after the pool");
+    assertTrue(plan.pooled[2]);
+  }
+
+  /** Negative multipliers make the requantization non-increasing: it must not move after the pool. */
+  @Test
+  void aRequantWithNegativeMultipliersStaysBeforeThePool() {
+    byte[] pixels = pixels(2 * 6 * 6, 11);
+    Program p = edit(cnn(pixels), 1, op -> {
+      Program.Requant r = (Program.Requant) op;
+      int[] m = r.rescale().m().clone();
+      m[1] = -m[1];
+      return new Program.Requant(r.out(), r.in(), new Program.Rescale(m, r.rescale().k(), 3, 36), -128, 127);
+    });
+    assertEquals(-1, new Plan(p).poolAfter[1]);
+    assertMatchesReference(p, pixels);
   }
 
   @Test
