@@ -12,16 +12,26 @@ import java.util.concurrent.Future;
  * Runs a {@link Program} with integer arithmetic alone: no float or double anywhere in this
  * package (a test reads its class files). Thread-safe; one call runs one batch.
  *
- * <p>The batch is split into runs of at most {@link #RUN} consecutive samples, run one after the
- * other ({@link Run}), op by op over the whole run: an op on the {@link IntLayers} (oneDNN's int8
- * convolution or linear) or a product of all the run's rows is one call, which spreads over the
- * backend's own threads, and the per-sample work of every op (requantization, pooling, residuals,
- * the attention heads, argmax) is split over up to {@code threads} threads in contiguous ranges
- * of samples. Every op works on each sample on its own, so the results depend neither on the
- * thread count nor on the run length. The memory alive at once is bounded by RUN samples' values.
- * The calling thread takes the first range itself; the others go to this executor's worker pool
- * (daemon threads, kept between calls). The checked {@link Plan} of the last program is kept,
- * keyed by identity.
+ * <p>The batch is split into runs of at most {@link #RUN} consecutive samples ({@link Run}), each
+ * going op by op through the whole program; every op works on each sample on its own, so the
+ * results depend neither on the thread count nor on the run length. How the threads share the work
+ * depends on the program ({@link #layerwise}):
+ *
+ * <ul>
+ *   <li>Layer-wise, for programs without attention (the CNN, the ResNet, the MLP): the runs go one after the other; an op on the {@link IntLayers} (oneDNN's int8
+ *       convolution or linear) or a product of all the run's rows is one call, which spreads over
+ *       the backend's own threads, and the per-sample work of every op (requantization, pooling,
+ *       residuals, argmax) is split over up to {@code threads} threads in contiguous ranges of
+ *       samples. Memory alive at once: one run's values.
+ *   <li>Run-parallel, for programs with attention (the ViT, whose layer norms, attention heads and
+ *       Shiftmax are many small per-sample ops): each thread takes whole runs of ceil(count / threads)
+ *       (at most RUN) samples and goes through the program alone. Memory alive at once: threads
+ *       runs' values.
+ * </ul>
+ *
+ * The calling thread takes a share itself; the others go to this executor's worker pool (daemon
+ * threads, kept between calls). The checked {@link Plan} of the last program is kept, keyed by
+ * identity.
  */
 public final class IntExecutor {
 
@@ -38,6 +48,8 @@ public final class IntExecutor {
   private final IntLayers layers;
   private final int threads;
   private final int splitElements;
+  /** 1: layer-wise, 0: run-parallel, -1: as {@link #layerwise} decides for the program (tests force each way). */
+  private final int way;
   /** Worker threads for the runs beyond the caller's; made on first use. */
   private volatile ExecutorService pool;
   /** The last program run and its plan. */
@@ -47,7 +59,7 @@ public final class IntExecutor {
    * A program with its checked plan, and the scratch of runs that ended, for the next runs of the
    * same program (at most one per call that ran it at once; dropped with the program).
    */
-  private record Prepared(Program program, Plan plan, List<Scratch> spare) {
+  private record Prepared(Program program, Plan plan, boolean layerwise, List<Scratch> spare) {
     Scratch take() {
       synchronized (spare) {
         return spare.isEmpty() ? new Scratch() : spare.remove(spare.size() - 1);
@@ -76,11 +88,17 @@ public final class IntExecutor {
 
   /** As {@link #IntExecutor(IntMatmul, IntLayers, int)}, splitting ops of at least {@code splitElements} outputs (tests: 0). */
   IntExecutor(IntMatmul matmul, IntLayers layers, int threads, int splitElements) {
+    this(matmul, layers, threads, splitElements, -1);
+  }
+
+  /** As above, running layer-wise ({@code way} 1) or run-parallel (0), or as the program decides (-1). */
+  IntExecutor(IntMatmul matmul, IntLayers layers, int threads, int splitElements, int way) {
     if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
     this.matmul = Objects.requireNonNull(matmul, "matmul");
     this.layers = Objects.requireNonNull(layers, "layers");
     this.threads = threads;
     this.splitElements = splitElements;
+    this.way = way;
   }
 
   /** The products' implementation, for logs. */
@@ -104,7 +122,8 @@ public final class IntExecutor {
   private Prepared prepared(Program program) {
     Prepared p = last;
     if (p == null || p.program() != program) {
-      p = new Prepared(program, new Plan(program), new ArrayList<>());
+      p = new Prepared(program, new Plan(program),
+          way < 0 ? layerwise(program) : way == 1, new ArrayList<>());
       last = p;
     }
     return p;
@@ -130,13 +149,58 @@ public final class IntExecutor {
     }
     int width = logits ? program.classes() : 1;
     int[] result = new int[count * width];
+    if (prepared.layerwise() || threads == 1) {
+      Scratch scratch = prepared.take();
+      for (int from = 0; from < count; from += RUN) {
+        new Run(prepared.plan(), matmul, layers, scratch, this::split, pixels, off, from, Math.min(count, from + RUN))
+            .into(result, logits);
+      }
+      prepared.give(scratch);
+      return result;
+    }
+    int length = Math.max(1, Math.min(RUN, (count + threads - 1) / threads));
+    int runs = (count + length - 1) / length;
+    int parts = Math.min(threads, runs);
+    // Thread t takes runs t, t + parts, t + 2·parts, ...; the caller is thread 0.
+    List<Future<?>> done = new ArrayList<>();
+    for (int t = 1; t < parts; t++) {
+      int first = t;
+      done.add(pool().submit(() -> runs(prepared, pixels, off, count, length, first, parts, result, logits)));
+    }
+    Throwable failed = null;
+    try {
+      runs(prepared, pixels, off, count, length, 0, parts, result, logits);
+    } catch (RuntimeException | Error e) {
+      failed = e;
+    }
+    join(done, failed);
+    return result;
+  }
+
+  /** The runs first, first + parts, ... of the batch on this thread, each op on all its samples here. */
+  private void runs(Prepared prepared, byte[] pixels, int off, int count, int length, int first, int parts, int[] result,
+      boolean logits) {
     Scratch scratch = prepared.take();
-    for (int from = 0; from < count; from += RUN) {
-      new Run(prepared.plan(), matmul, layers, scratch, this::split, pixels, off, from, Math.min(count, from + RUN))
-          .into(result, logits);
+    for (int from = first * length; from < count; from += parts * length) {
+      new Run(prepared.plan(), matmul, layers, scratch, IntExecutor::alone, pixels, off, from,
+          Math.min(count, from + length)).into(result, logits);
     }
     prepared.give(scratch);
-    return result;
+  }
+
+  private static void alone(int n, int elements, Run.Part part) {
+    part.run(0, n);
+  }
+
+  /**
+   * Whether the program runs layer-wise: all but those with attention, whose many small per-sample
+   * ops (layer norms, the heads' products, Shiftmax) go fastest with each thread on its own runs.
+   */
+  static boolean layerwise(Program program) {
+    for (Program.Op op : program.ops()) {
+      if (op instanceof Program.Scores) return false;
+    }
+    return true;
   }
 
   /**
@@ -160,7 +224,14 @@ public final class IntExecutor {
     } catch (RuntimeException | Error e) {
       failed = e;
     }
-    // Every range ends before the run goes on (or fails): the ranges write the run's arrays.
+    join(done, failed);
+  }
+
+  /**
+   * Waits for every task (they write the caller's arrays, so none may outlive the call), then
+   * rethrows {@code failed} or the first task's failure.
+   */
+  private static void join(List<Future<?>> done, Throwable failed) {
     for (Future<?> f : done) {
       try {
         f.get();

@@ -128,20 +128,23 @@ class IntExecutorTest {
       distinct.add(Arrays.toString(Arrays.copyOfRange(wantLogits, i * program.classes(), (i + 1) * program.classes())));
     }
     assertEquals(IMAGES, distinct.size(), "the images give distinct logits (the test sees the data)");
-    for (IntMatmul mm : new IntMatmul[] {IntMatmul.SCALAR, GemmIntMatmul.inUse()}) {
+    for (boolean layerwise : new boolean[] {true, false}) {
+      String way = layerwise ? ", layer-wise" : ", run-parallel";
+      for (IntMatmul mm : new IntMatmul[] {IntMatmul.SCALAR, GemmIntMatmul.inUse()}) {
+        for (int threads : new int[] {1, 3}) {
+          IntExecutor ex = new IntExecutor(mm, mm instanceof IntLayers l ? l : IntLayers.NONE, threads, 0, layerwise ? 1 : 0);
+          String where = program.model() + " on " + mm.name() + ", " + threads + " threads" + way;
+          assertArrayEquals(wantLogits, ex.logits(program, pixels, 5, IMAGES), where);
+          assertArrayEquals(wantClasses, ex.classify(program, pixels, 5, IMAGES), where);
+        }
+      }
       for (int threads : new int[] {1, 3}) {
-        IntExecutor ex = new IntExecutor(mm, mm instanceof IntLayers l ? l : IntLayers.NONE, threads, 0);
-        String where = program.model() + " on " + mm.name() + ", " + threads + " threads";
+        DirectLayers layers = new DirectLayers();
+        IntExecutor ex = new IntExecutor(IntMatmul.SCALAR, layers, threads, 0, layerwise ? 1 : 0);
+        String where = program.model() + " on " + layers.name() + ", " + threads + " threads" + way;
         assertArrayEquals(wantLogits, ex.logits(program, pixels, 5, IMAGES), where);
         assertArrayEquals(wantClasses, ex.classify(program, pixels, 5, IMAGES), where);
       }
-    }
-    for (int threads : new int[] {1, 3}) {
-      DirectLayers layers = new DirectLayers();
-      IntExecutor ex = new IntExecutor(IntMatmul.SCALAR, layers, threads, 0);
-      String where = program.model() + " on " + layers.name() + ", " + threads + " threads";
-      assertArrayEquals(wantLogits, ex.logits(program, pixels, 5, IMAGES), where);
-      assertArrayEquals(wantClasses, ex.classify(program, pixels, 5, IMAGES), where);
     }
   }
 
@@ -155,6 +158,7 @@ class IntExecutorTest {
         Arrays.asList(plan.kind).subList(0, 6), "pixels, conv, ReLU requant, pool, conv, int8 requant");
     assertEquals(2, plan.poolAfter[1], "the ReLU requant runs after the pool");
     assertTrue(plan.pooled[2]);
+    assertTrue(IntExecutor.layerwise(p), "a program without attention runs layer-wise");
   }
 
   /** Negative multipliers make the requantization non-increasing: it must not move after the pool. */
@@ -176,6 +180,7 @@ class IntExecutorTest {
     byte[] pixels = pixels(4 * 6, 20);
     Program p = attention(pixels, 8, false);
     assertEquals(Plan.Kind.S8, new Plan(p).kind[indexOf(p, Program.Shiftmax.class) + 1], "8-bit probabilities in bytes");
+    assertTrue(!IntExecutor.layerwise(p), "an attention block runs run-parallel");
     assertMatchesReference(p, pixels);
   }
 
