@@ -367,12 +367,12 @@ public final class OneDnnGemm implements Gemm, LowPrecisionGemm, FloatKernels, I
   /** Adds a compact m×n native int32 result, shifted left by {@code shift}, into {@code c} (row stride ldc). */
   private void addOut(OneDnn.Buffer src, int m, int n, int shift, int[] c, int cOff, int ldc) {
     rangeCheck(c.length, cOff, span(m, n, ldc), "C");
-    java.lang.foreign.MemorySegment s = src.segment();
+    MemorySegment s = src.segment();
     rt.parallelFor(m, 8L * m * n, (i0, i1) -> {
       for (int i = i0; i < i1; i++) {
         long from = (long) i * n;
         int to = cOff + i * ldc;
-        for (int j = 0; j < n; j++) c[to + j] += s.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, from + j) << shift;
+        for (int j = 0; j < n; j++) c[to + j] += s.getAtIndex(JAVA_INT, from + j) << shift;
       }
     });
   }

@@ -3,6 +3,7 @@ package dev.lowbit.intonly.exec;
 import dev.lowbit.kernel.intonly.Dyadic;
 import dev.lowbit.kernel.intonly.Shiftmax;
 import dev.lowbit.kernel.intonly.Window;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,7 +64,7 @@ final class Plan {
     kind = new Kind[slots];
     lastRead = new int[slots];
     readers = new int[slots];
-    java.util.Arrays.fill(lastRead, -1);
+    Arrays.fill(lastRead, -1);
     slotOf.put(Program.INPUT, 0);
     size[0] = p.channels() * p.height() * p.width();
     kind[0] = Kind.U8;
@@ -94,7 +95,7 @@ final class Plan {
     logits = reads[ops.size() - 1][0];
     poolAfter = new int[ops.size()];
     pooled = new boolean[ops.size()];
-    java.util.Arrays.fill(poolAfter, -1);
+    Arrays.fill(poolAfter, -1);
     for (int i = 0; i < ops.size(); i++) {
       if (ops.get(i) instanceof Program.Requant r && commutesWithPool(i, r)) {
         poolAfter[i] = lastRead[i + 1];
